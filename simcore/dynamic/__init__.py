@@ -1,0 +1,42 @@
+"""The daily propagation engines.
+
+- :func:`simulate` -- simcore's supply-chain engine (partially binding Leontief with
+  inventories, after Pichler et al. 2022, extended with origin-specific import cuts,
+  stockpiles, substitution ramps and CES substitution); see ``docs/methodology``.
+- :mod:`simcore.dynamic.ario` -- an ARIO engine that reproduces BoARIO's ``ARIOPsiModel``.
+
+Submodules are imported lazily, so ``import simcore.dynamic`` compiles nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "simulate",
+    "simulate_batch",
+    "ImportCut",
+    "CapacityShock",
+    "DemandShock",
+    "DynamicParams",
+    "ario",
+]
+
+_ATTRS = {
+    "simulate": "simcore.dynamic.model",
+    "simulate_batch": "simcore.dynamic.model",
+    "prepare_model": "simcore.dynamic.model",
+    "ImportCut": "simcore.dynamic.shocks",
+    "CapacityShock": "simcore.dynamic.shocks",
+    "DemandShock": "simcore.dynamic.shocks",
+    "DynamicParams": "simcore.dynamic.params",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("ario", "model", "shocks", "params"):
+        return importlib.import_module(f"simcore.dynamic.{name}")
+    if name in _ATTRS:
+        return getattr(importlib.import_module(_ATTRS[name]), name)
+    raise AttributeError(f"module 'simcore.dynamic' has no attribute {name!r}")
