@@ -1,0 +1,340 @@
+"""Numba kernels of simcore's supply-chain engine (bare arrays in, caller-allocated outputs).
+
+The equations are documented in ``docs/methodology.md`` and in :mod:`simcore.dynamic.model`;
+:mod:`simcore.dynamic._reference` is a plain-numpy implementation of the same day step,
+used as the test oracle.
+
+Layout
+------
+The coefficient matrix is stored by buyer column in compressed sparse column (CSC) form:
+``colptr`` (n+1), ``rowidx`` (nnz) and per-cell arrays ``A``, ``tgt`` (inventory target,
+money), ``theta`` (dependency share: the share of the buyer's output that stops without
+the input).  Only cells with a positive baseline flow are stored: an input with no baseline
+flow can never bind (MODELS.md P3).
+
+*Special* products (index set ``sp_idx``, size K) are the products whose imports are split
+by origin and can be cut; their import capacity per day is an exogenous schedule
+``impcap[t, k]`` plus a stockpile released on shortage.  Imports of every other product are
+perfectly elastic.  Scenario-specific overrides of the dependency shares and inventory
+targets of special rows are dense ``(K, n)`` arrays, so a batch of thousands of scenarios
+shares one copy of the table.
+
+Status codes are those of :mod:`simcore._jit`; nothing is raised inside a kernel.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import prange
+
+from .._jit import (
+    STATUS_NEGATIVE_OUTPUT,
+    STATUS_NON_FINITE,
+    STATUS_OK,
+    njit,
+    njit_parallel,
+)
+
+#: Relative tolerance under which an import or a supplier is considered to cover demand
+#: exactly (protects the no-shock steady state from round-off; MODELS.md P7).
+COVER_RTOL = 1e-12
+
+RATION_PROPORTIONAL = 0
+RATION_FIRMS_FIRST = 1
+
+
+@njit
+def ces_ratio(s: float, sigma: float, q: float) -> float:
+    """Output ratio of a CES aggregate when an input with cost share ``s`` is cut to ``q``.
+
+    ``Y/Y0 = [(1-s) + s q^((sigma-1)/sigma)]^(sigma/(sigma-1))``, evaluated in log space
+    (MODELS.md section 5); ``sigma == 0`` is Leontief (``min(1, q)``), ``sigma == 1``
+    Cobb-Douglas (``q^s``).
+    """
+    if q >= 1.0:
+        return 1.0
+    if sigma <= 0.0:
+        return q if q > 0.0 else 0.0
+    if q <= 0.0:
+        if sigma < 1.0:
+            return 0.0
+        if sigma == 1.0:
+            return 0.0
+        return (1.0 - s) ** (sigma / (sigma - 1.0))
+    lq = math.log(q)
+    if sigma == 1.0:
+        return math.exp(s * lq)
+    r = (sigma - 1.0) / sigma
+    a = math.log(1.0 - s)
+    b = math.log(s) + r * lq
+    m = a if a > b else b
+    lse = m + math.log(math.exp(a - m) + math.exp(b - m))
+    return math.exp(lse / r)
+
+
+@njit
+def _ratios(supply: float, d_int: float, d_fd: float, mode: int) -> tuple[float, float]:
+    """Fill ratios (intermediate, final) of a supplier with ``supply`` facing two demands."""
+    total = d_int + d_fd
+    if total <= 0.0:
+        return 1.0, 1.0
+    if supply >= total * (1.0 - COVER_RTOL):
+        return 1.0, 1.0
+    if supply <= 0.0:
+        return 0.0, 0.0
+    if mode == RATION_FIRMS_FIRST:
+        if supply >= d_int:
+            return 1.0, (supply - d_int) / d_fd if d_fd > 0.0 else 1.0
+        return supply / d_int, 0.0
+    r = supply / total
+    return r, r
+
+
+@njit
+def run_one(
+    # table (shared)
+    colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
+    # special (origin-split) products
+    sp_pos, sp_idx, impcap, stock0, relmax, theta_sp, tgt_sp,
+    # capacity and demand shocks
+    cap_idx, capfac, dem_idx, demfac, exfac,
+    # options
+    ration_mode, alpha_max, alpha_tau,
+    # work arrays (nnz: S, O; n: several)
+    S, O, Duse, xinp, d, dprev, x, alpha, cap, fd, ex, rho_int, rho_fd, stockpile, impavail,
+    # outputs
+    gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_spstock, info,
+):
+    """Run one scenario over ``gdp_loss.shape[0]`` days; return a status code.
+
+    All state is in the caller-allocated work arrays, initialised here.  Records whose
+    first dimension is 0 are not written.
+    """
+    n = x0.shape[0]
+    T = gdp_loss.shape[0]
+    K = sp_idx.shape[0]
+    C = cap_idx.shape[0]
+    D = dem_idx.shape[0]
+    rec_x_on = rec_x.shape[0] > 0
+    rec_fdu_on = rec_fdu.shape[0] > 0
+    rec_imp_on = rec_imp.shape[0] > 0
+    rec_sp_on = rec_spstock.shape[0] > 0
+    overprod = alpha_max > 1.0
+
+    # initial state: stocks at target, demand at baseline, no overproduction
+    for j in range(n):
+        for kk in range(colptr[j], colptr[j + 1]):
+            i = rowidx[kk]
+            p = sp_pos[i]
+            S[kk] = tgt[kk] if p < 0 else tgt_sp[p, j]
+        dprev[j] = x0[j]
+        alpha[j] = 1.0
+        out_cum[j] = 0.0
+    for k in range(K):
+        stockpile[k] = stock0[k]
+
+    for t in range(T):
+        # --- capacity and exogenous final demand of the day
+        for j in range(n):
+            cap[j] = x0[j] * alpha[j]
+            fd[j] = f0[j]
+            ex[j] = e0[j]
+            Duse[j] = 0.0
+        for q in range(C):
+            cap[cap_idx[q]] *= capfac[t, q]
+        for q in range(D):
+            fd[dem_idx[q]] *= demfac[t, q]
+            ex[dem_idx[q]] *= exfac[t, q]
+
+        # --- pass 1: orders (from last period's demand and the inventory gap) and the
+        #     input-limited output bound from the stocks at the start of the day
+        for j in range(n):
+            dj = dprev[j]
+            xj0 = x0[j]
+            bound_j = np.inf
+            for kk in range(colptr[j], colptr[j + 1]):
+                i = rowidx[kk]
+                p = sp_pos[i]
+                a = A[kk]
+                if p < 0:
+                    tg = tgt[kk]
+                    th = theta[kk]
+                else:
+                    tg = tgt_sp[p, j]
+                    th = theta_sp[p, j]
+                o = a * dj + (tg - S[kk]) * inv_tau
+                if o < 0.0:
+                    o = 0.0
+                O[kk] = o
+                Duse[i] += o
+                if th > 0.0:
+                    s_k = S[kk]
+                    if sigma[i] > 0.0:
+                        qa = s_k / (a * xj0)
+                        if qa < 1.0:
+                            share = a / th
+                            if share > 0.999:
+                                share = 0.999
+                            b = xj0 * ((1.0 - th) + th * ces_ratio(share, sigma[i], qa))
+                        else:
+                            b = (1.0 - th) * xj0 + th * s_k / a
+                    else:
+                        b = (1.0 - th) * xj0 + th * s_k / a
+                    if b < bound_j:
+                        bound_j = b
+            xinp[j] = bound_j
+
+        # --- demand addressed to domestic producers; production
+        for i in range(n):
+            use = Duse[i] + fd[i]
+            d[i] = (1.0 - mu[i]) * use + ex[i]
+            xi = cap[i]
+            if xinp[i] < xi:
+                xi = xinp[i]
+            if d[i] < xi:
+                xi = d[i]
+            if xi < 0.0:
+                xi = 0.0
+            x[i] = xi
+
+        # --- import supply of special products: schedule plus stockpile release
+        for k in range(K):
+            i = sp_idx[k]
+            dm = mu[i] * (Duse[i] + fd[i])
+            avail = impcap[t, k]
+            short = dm - avail
+            if short > 0.0 and stockpile[k] > 0.0:
+                rel = short
+                if rel > relmax[k]:
+                    rel = relmax[k]
+                if rel > stockpile[k]:
+                    rel = stockpile[k]
+                avail += rel
+                stockpile[k] -= rel
+            impavail[k] = avail
+
+        # --- rationing: combined delivery ratios per product
+        gl = 0.0
+        for i in range(n):
+            m = mu[i]
+            dint = Duse[i]
+            # domestic supplier: intermediate (1-mu) Duse, final (1-mu) fd + exports
+            rd_i, rd_f = _ratios(x[i], (1.0 - m) * dint, (1.0 - m) * fd[i] + ex[i], ration_mode)
+            p = sp_pos[i]
+            if p >= 0:
+                rm_i, rm_f = _ratios(impavail[p], m * dint, m * fd[i], ration_mode)
+            else:
+                rm_i = 1.0
+                rm_f = 1.0
+            rho_int[i] = 1.0 - (1.0 - m) * (1.0 - rd_i) - m * (1.0 - rm_i)
+            rho_fd[i] = 1.0 - (1.0 - m) * (1.0 - rd_f) - m * (1.0 - rm_f)
+            dx = x0[i] - x[i]
+            gl += c[i] * dx
+            out_cum[i] += dx
+            if rec_fdu_on:
+                rec_fdu[t, i] = fd[i] * (1.0 - rho_fd[i]) + ex[i] * (1.0 - rd_f)
+            if rec_x_on:
+                rec_x[t, i] = x[i]
+        gdp_loss[t] = gl
+
+        # --- pass 2: deliveries and inventory update (use = technical use A x)
+        for j in range(n):
+            xj = x[j]
+            for kk in range(colptr[j], colptr[j + 1]):
+                s_new = S[kk] + O[kk] * rho_int[rowidx[kk]] - A[kk] * xj
+                S[kk] = s_new if s_new > 0.0 else 0.0
+
+        # --- records of special products
+        if rec_imp_on or rec_sp_on:
+            for k in range(K):
+                if rec_imp_on:
+                    i = sp_idx[k]
+                    rm_i, rm_f = _ratios(impavail[k], mu[i] * Duse[i], mu[i] * fd[i],
+                                         ration_mode)
+                    rec_imp[t, k] = mu[i] * (Duse[i] * rm_i + fd[i] * rm_f)
+                if rec_sp_on:
+                    tot = 0.0
+                    for j in range(n):
+                        for kk in range(colptr[j], colptr[j + 1]):
+                            if rowidx[kk] == sp_idx[k]:
+                                tot += S[kk]
+                    rec_spstock[t, k] = tot
+
+        # --- overproduction (optional, ARIO-style) and demand memory
+        for j in range(n):
+            if overprod:
+                dj = d[j]
+                zeta = (dj - x[j]) / dj if dj > 0.0 else 0.0
+                if zeta > 0.0:
+                    alpha[j] += (alpha_max - alpha[j]) * zeta / alpha_tau
+                else:
+                    alpha[j] += (1.0 - alpha[j]) / alpha_tau
+                if alpha[j] < 1.0:
+                    alpha[j] = 1.0
+            dprev[j] = d[j]
+
+        if not math.isfinite(gl):
+            info[0] = t
+            return STATUS_NON_FINITE
+    info[0] = -1
+    for j in range(n):
+        if x[j] < 0.0:
+            return STATUS_NEGATIVE_OUTPUT
+    return STATUS_OK
+
+
+@njit_parallel
+def run_batch(
+    colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
+    sp_pos, sp_idx, impcap, stock0, relmax, theta_sp, tgt_sp,
+    cap_idx, capfac, dem_idx, demfac, exfac,
+    ration_mode, alpha_max, alpha_tau,
+    gdp_loss, out_cum, rec_x, rec_fdu, status, info,
+):
+    """Run a batch of scenarios in parallel (``prange`` over the leading scenario axis).
+
+    Per-scenario inputs carry a leading axis of length ``n_scen``: ``impcap (s, T, K)``,
+    ``stock0 (s, K)``, ``relmax (s, K)``, ``theta_sp (s, K, n)``, ``tgt_sp (s, K, n)``,
+    ``capfac (s, T, C)``, ``demfac (s, T, D)``, ``exfac (s, T, D)``, ``inv_tau (s,)``, ``alpha_max (s,)``.
+    Outputs: ``gdp_loss (s, T)``, ``out_cum (s, n)`` (cumulative output loss), optional ``rec_x (s, T, n)`` and
+    ``rec_fdu (s, T, n)`` (leading size 0 when not recorded), ``status (s,)``,
+    ``info (s,)``.  Work arrays are allocated per scenario inside the loop (small: O(nnz)).
+    """
+    n_scen = gdp_loss.shape[0]
+    n = x0.shape[0]
+    nnz = A.shape[0]
+    K = sp_idx.shape[0]
+    rx = rec_x.shape[0] > 0
+    rf = rec_fdu.shape[0] > 0
+    for s in prange(n_scen):
+        S = np.empty(nnz)
+        O = np.empty(nnz)
+        Duse = np.empty(n)
+        xinp = np.empty(n)
+        d = np.empty(n)
+        dprev = np.empty(n)
+        x = np.empty(n)
+        alpha = np.empty(n)
+        cap = np.empty(n)
+        fd = np.empty(n)
+        ex = np.empty(n)
+        rho_int = np.empty(n)
+        rho_fd = np.empty(n)
+        stockpile = np.empty(K)
+        impavail = np.empty(K)
+        inf1 = np.empty(1, dtype=np.int64)
+        empty2 = np.empty((0, n))
+        emptyk = np.empty((0, K))
+        status[s] = run_one(
+            colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau[s],
+            sp_pos, sp_idx, impcap[s], stock0[s], relmax[s], theta_sp[s], tgt_sp[s],
+            cap_idx, capfac[s], dem_idx, demfac[s], exfac[s],
+            ration_mode, alpha_max[s], alpha_tau,
+            S, O, Duse, xinp, d, dprev, x, alpha, cap, fd, ex, rho_int, rho_fd, stockpile,
+            impavail,
+            gdp_loss[s], out_cum[s], rec_x[s] if rx else empty2, rec_fdu[s] if rf else empty2,
+            emptyk, emptyk, inf1,
+        )
+        info[s] = inf1[0]

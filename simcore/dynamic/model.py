@@ -1,0 +1,490 @@
+"""simcore's supply-chain engine: labelled layer over the numba kernels.
+
+The model (equations in ``docs/methodology.md``) is Pichler et al.'s (2022) dynamic IO model
+with inventories and partially binding Leontief production, reduced to its supply-chain core
+(final demand exogenous) and extended for import cuts in a competitive-import table:
+
+* one day per step; annual flows are divided by 365;
+* each buyer ``j`` holds a stock ``S_ij`` of every input ``i`` (domestic and imported units of
+  a product are perfect substitutes once delivered), with target ``n_ij Z0_ij``;
+* orders ``O_ij = A_ij d_j(t-1) + (n_ij Z0_ij - S_ij) / tau`` (clamped at 0);
+* output ``x_j = min(capacity, input bound, demand)`` where the input bound is
+  ``min_i [(1 - theta_ij) x0_j + theta_ij S_ij / A_ij]`` (``theta`` = dependency share;
+  CES within the dependent share when ``sigma_i > 0``);
+* imports of product ``i`` are a share ``mu_i`` of every user's purchases (import
+  proportionality); for cut products the import supply by origin is an exogenous schedule
+  (cut, substitution ramp) plus a stockpile released on shortage;
+* proportional rationing (or firms first) of domestic output and of imports;
+* stocks fall by technical use ``A_ij x_j`` and rise by deliveries;
+* value added at fixed coefficients: loss ``c_j (x0_j - x_j)``, exact and without lag.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from .. import tables as _tables
+from .._version import __version__
+from ..errors import LabelError, ParameterError, ShockError, TableError
+from .params import DynamicParams
+from .shocks import CapacityShock, DemandShock, ImportCut, intensity
+
+__all__ = [
+    "simulate",
+    "simulate_batch",
+    "prepare_model",
+    "Prepared",
+    "RECORDS",
+    "DAYS_PER_YEAR",
+]
+
+DAYS_PER_YEAR = 365.0
+#: Records that can be requested from :func:`simulate`.
+RECORDS = ("output", "final_demand_unmet", "imports", "stocks")
+#: Largest horizon accepted (100 years).
+MAX_DAYS = 36500
+#: Memory budget for recorded arrays of one call (bytes).
+MAX_RECORD_BYTES = 4 * 1024**3
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A table lowered to the kernel's arrays (shared by every scenario run on it)."""
+
+    sectors: list[str]
+    index: dict[str, int]
+    colptr: np.ndarray
+    rowidx: np.ndarray
+    A: np.ndarray  # per cell
+    Z0: np.ndarray  # per cell, daily
+    x0: np.ndarray
+    f0: np.ndarray
+    e0: np.ndarray
+    mu: np.ndarray
+    m0: np.ndarray
+    c: np.ndarray  # GDP-like VA coefficient
+    comp_names: list[str]
+    comp_coef: np.ndarray  # (components, n)
+    gdp_annual: float
+    unit: str
+    coords: dict[str, Any]
+    preprocessing: str
+
+    @property
+    def n(self) -> int:
+        return len(self.sectors)
+
+    def idx(self, code: str, what: str) -> int:
+        try:
+            return self.index[str(code)]
+        except KeyError:
+            raise LabelError(
+                f"{what}: unknown sector or product {code!r}; expected one of the table's "
+                f"{self.n} sector codes (e.g. {', '.join(self.sectors[:4])}, ...)"
+            ) from None
+
+
+def prepare_model(table: xr.Dataset, *, preprocess: bool = True) -> Prepared:
+    """Lower a single-region table to the arrays of the engine.
+
+    Tables with negative intermediate or final-demand cells (MIC tables have them) are first
+    passed through :func:`simcore.transform.prepare_for_dynamics` (``preprocess=True``);
+    with ``preprocess=False`` they are rejected.
+    """
+    if _tables.is_multiregional(table):
+        raise TableError(
+            "simulate: the supply-chain engine runs single-region tables with origin-split "
+            "imports; run multi-regional tables with simcore.dynamic.ario.simulate_ario"
+        )
+    note = "none"
+    f = _tables.flat(table)
+    if (f["Z"] < 0).any() or (f["Y"] < 0).any():
+        if not preprocess:
+            i, j = np.argwhere(f["Z"] < 0)[0] if (f["Z"] < 0).any() else (
+                np.argwhere(f["Y"] < 0)[0])
+            raise TableError(
+                f"simulate: the table has negative cells (first at row {i}, column {j}); "
+                "apply simcore.transform.prepare_for_dynamics or pass preprocess=True")
+        from ..transform import prepare_for_dynamics
+
+        table, report = prepare_for_dynamics(table)
+        note = f"prepare_for_dynamics: {report}"
+        f = _tables.flat(table)
+    x = f["x"]
+    Zd = f["Z"] / DAYS_PER_YEAR
+    x0 = x / DAYS_PER_YEAR
+    A = np.zeros_like(Zd)
+    pos = x0 > 0
+    A[:, pos] = Zd[:, pos] / x0[pos]
+    mask = (A > 0) & pos[None, :]
+    n = x.shape[0]
+    colptr = np.zeros(n + 1, dtype=np.int64)
+    colptr[1:] = np.cumsum(mask.sum(axis=0))
+    rows, cols = np.nonzero(mask.T)  # column-major order: (j, i)
+    rowidx = cols.astype(np.int64)
+    A_cells = A.T[mask.T]
+    Z_cells = Zd.T[mask.T]
+    f0 = f["Y"].sum(1) / DAYS_PER_YEAR
+    e0 = f["E"].sum(1) / DAYS_PER_YEAR
+    m0 = f["M"].sum(1) / DAYS_PER_YEAR
+    mu = _tables.import_shares(table).values.reshape(-1)
+    if np.any(mu >= 1.0):
+        i = int(np.argmax(mu))
+        raise TableError(
+            f"simulate: product {table.sector.values[i]!r} is fully imported (import share "
+            f"{mu[i]:.3g}); the engine needs some domestic supply or a carve-out")
+    c = _tables.gdp_coefficients(table)
+    comps = list(dict.fromkeys(str(v) for v, g in zip(table.component.values,
+                                                     table.in_gdp.values) if g))
+    V = f["V"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        comp_coef = np.array([
+            np.where(x > 0, V[(table.component.values == k) & table.in_gdp.values].sum(0) / x, 0.0)
+            for k in comps
+        ]).reshape(len(comps), n)
+    coords: dict[str, Any] = {"sector": table.sector.values}
+    for nm in ("name_en", "name_ja"):
+        if nm in table.coords:
+            coords[nm] = ("sector", table[nm].values)
+    return Prepared(
+        sectors=[str(s) for s in table.sector.values],
+        index={str(s): i for i, s in enumerate(table.sector.values)},
+        colptr=colptr, rowidx=rowidx, A=A_cells, Z0=Z_cells, x0=x0, f0=f0, e0=e0, mu=mu,
+        m0=m0, c=c, comp_names=comps, comp_coef=comp_coef,
+        gdp_annual=float(_tables.gdp(table)), unit=str(table.attrs.get("unit", "")),
+        coords=coords, preprocessing=note,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Lowering parameters and shocks
+# --------------------------------------------------------------------------------------
+def _row_values(prep: Prepared, spec: Any, default: float, what: str) -> np.ndarray:
+    """A per-buyer vector from a float or ``{sector: value, "*": default}`` mapping."""
+    out = np.full(prep.n, float(default))
+    if isinstance(spec, Mapping):
+        if "*" in spec:
+            out[:] = float(spec["*"])
+        for k, v in spec.items():
+            if k == "*":
+                continue
+            out[prep.idx(k, what)] = float(v)
+    else:
+        out[:] = float(spec)
+    return out
+
+
+def _cell_arrays(prep: Prepared, params: DynamicParams, special: Sequence[int]):
+    """Per-cell targets and dependency shares, per-product sigma, and special-row overrides."""
+    n = prep.n
+    tgt = np.empty_like(prep.A)
+    theta = np.empty_like(prep.A)
+    days_rows: dict[int, np.ndarray] = {}
+    theta_rows: dict[int, np.ndarray] = {}
+    for prod, spec in params.inventory_days_by_product.items():
+        i = prep.idx(prod, f"inventory_days_by_product[{prod!r}]")
+        days_rows[i] = _row_values(prep, spec, params.inventory_days,
+                                   f"inventory_days_by_product[{prod!r}]")
+    for prod, spec in params.dependency_by_product.items():
+        i = prep.idx(prod, f"dependency_by_product[{prod!r}]")
+        theta_rows[i] = _row_values(prep, spec, params.dependency,
+                                    f"dependency_by_product[{prod!r}]")
+    sigma = np.zeros(n)
+    for prod, s in params.elasticity_by_product.items():
+        sigma[prep.idx(prod, f"elasticity_by_product[{prod!r}]")] = float(s)
+    for j in range(n):
+        sl = slice(prep.colptr[j], prep.colptr[j + 1])
+        rows = prep.rowidx[sl]
+        d = np.array([days_rows[i][j] if i in days_rows else params.inventory_days
+                      for i in rows])
+        th = np.array([theta_rows[i][j] if i in theta_rows else params.dependency
+                       for i in rows])
+        tgt[sl] = d * prep.Z0[sl]
+        theta[sl] = th
+    K = len(special)
+    theta_sp = np.zeros((K, n))
+    tgt_sp = np.zeros((K, n))
+    Zfull = np.zeros(n)
+    for k, i in enumerate(special):
+        theta_sp[k] = theta_rows.get(i, np.full(n, params.dependency))
+        days = days_rows.get(i, np.full(n, params.inventory_days))
+        Zfull[:] = 0.0
+        for j in range(n):
+            sl = slice(prep.colptr[j], prep.colptr[j + 1])
+            hit = np.nonzero(prep.rowidx[sl] == i)[0]
+            if hit.size:
+                Zfull[j] = prep.Z0[sl][hit[0]]
+        tgt_sp[k] = days * Zfull
+    return tgt, theta, sigma, theta_sp, tgt_sp
+
+
+def _special_products(prep: Prepared, shocks: Iterable[Any], params: DynamicParams) -> list[int]:
+    out: dict[int, None] = {}
+    for s in shocks:
+        if isinstance(s, ImportCut):
+            out[prep.idx(s.product, f"ImportCut(product={s.product!r})")] = None
+    for prod in list(params.import_origins) + list(params.stockpiles) + list(params.substitution):
+        out[prep.idx(prod, f"parameters for product {prod!r}")] = None
+    return sorted(out)
+
+
+def _lower_imports(prep: Prepared, shocks: Sequence[Any], params: DynamicParams,
+                   special: Sequence[int], T: int):
+    K = len(special)
+    impcap = np.zeros((T, K))
+    stock0 = np.zeros(K)
+    relmax = np.zeros(K)
+    for k, i in enumerate(special):
+        prod = prep.sectors[i]
+        shares = params.origin_shares(prod)
+        cuts = [s for s in shocks if isinstance(s, ImportCut) and prep.sectors[i] == str(s.product)]
+        lost_frac = np.zeros(T)
+        for s in cuts:
+            if str(s.origin) not in shares or shares[str(s.origin)] <= 0:
+                raise ShockError(
+                    f"ImportCut(product={s.product!r}, origin={s.origin!r}): origin has no share "
+                    f"of the product's imports; import_origins[{prod!r}] gives "
+                    f"{ {o: round(v, 6) for o, v in shares.items()} }")
+            lost_frac += shares[str(s.origin)] * s.share * intensity(s, T)
+        lost_frac = np.minimum(lost_frac, 1.0)
+        base = prep.m0[i]
+        cap = base * (1.0 - lost_frac)
+        sub = params.substitution.get(prod)
+        if sub is not None and cuts:
+            t0 = min(s.start for s in cuts)
+            tt = np.arange(T, dtype=float) + 0.5 - t0 - sub.lag_days
+            ramp = np.where(tt > 0, 1.0 - np.exp(-np.maximum(tt, 0.0) / sub.tau_days), 0.0)
+            cap = cap + sub.headroom * base * lost_frac * ramp
+        impcap[:, k] = cap
+        sp = params.stockpiles.get(prod)
+        if sp is not None:
+            stock0[k] = sp.days * base
+            relmax[k] = sp.release_rate * base
+    return impcap, stock0, relmax
+
+
+def _lower_domestic(prep: Prepared, shocks: Sequence[Any], T: int):
+    cap_sh = [s for s in shocks if isinstance(s, CapacityShock)]
+    dem_sh = [s for s in shocks if isinstance(s, DemandShock)]
+    cap_idx = sorted({prep.idx(s.sector, f"CapacityShock(sector={s.sector!r})") for s in cap_sh})
+    dem_idx = sorted({prep.idx(s.sector, f"DemandShock(sector={s.sector!r})") for s in dem_sh})
+    capfac = np.ones((T, len(cap_idx)))
+    loss = np.zeros((T, len(cap_idx)))
+    for s in cap_sh:
+        q = cap_idx.index(prep.index[str(s.sector)])
+        loss[:, q] += s.share * intensity(s, T)
+    capfac -= np.minimum(loss, 1.0)
+    demfac = np.ones((T, len(dem_idx)))
+    exfac = np.ones((T, len(dem_idx)))
+    for s in dem_sh:
+        q = dem_idx.index(prep.index[str(s.sector)])
+        chg = s.change * intensity(s, T)
+        if s.target in ("all", "domestic"):
+            demfac[:, q] += chg
+        if s.target in ("all", "exports"):
+            exfac[:, q] += chg
+    return (np.asarray(cap_idx, dtype=np.int64), capfac, np.asarray(dem_idx, dtype=np.int64),
+            np.maximum(demfac, 0.0), np.maximum(exfac, 0.0))
+
+
+def _check_days(days: Any) -> int:
+    if isinstance(days, bool) or not isinstance(days, (int, np.integer)):
+        if isinstance(days, float) and days.is_integer():
+            days = int(days)
+        else:
+            raise ParameterError(f"parameter 'days' = {days!r}: expected a whole number of days")
+    if days < 1 or days > MAX_DAYS:
+        raise ParameterError(
+            f"parameter 'days' = {days!r} is out of range; allowed: 1..{MAX_DAYS} (100 years)")
+    return int(days)
+
+
+def _check_shocks(shocks: Any) -> list[Any]:
+    if isinstance(shocks, (ImportCut, CapacityShock, DemandShock)):
+        return [shocks]
+    out = list(shocks)
+    for s in out:
+        if not isinstance(s, (ImportCut, CapacityShock, DemandShock)):
+            raise ShockError(f"expected ImportCut, CapacityShock or DemandShock, got {s!r}")
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------
+def simulate(
+    table: xr.Dataset | Prepared,
+    shocks: Any = (),
+    *,
+    params: DynamicParams | None = None,
+    days: int = 365,
+    record: Sequence[str] = ("output", "final_demand_unmet", "imports"),
+    gdp_denominator: float | None = None,
+    gdp_denominator_source: str | None = None,
+) -> xr.Dataset:
+    """Simulate the daily propagation of shocks through a single-region IO table.
+
+    Parameters
+    ----------
+    table : xarray.Dataset or Prepared
+        A simcore table (negative cells are preprocessed, see :func:`prepare_model`) or the
+        result of :func:`prepare_model` (to reuse the lowering across calls).
+    shocks : ImportCut, CapacityShock, DemandShock or a sequence of them
+    params : DynamicParams, optional
+        Model parameters (defaults: :class:`DynamicParams`).
+    days : int, default 365
+        Horizon in days (1..36500).
+    record : sequence of str
+        Daily records to keep, among ``"output"``, ``"final_demand_unmet"``, ``"imports"``
+        (import supply of cut products) and ``"stocks"`` (stocks of cut products held by all
+        buyers).  The daily GDP loss and the cumulative losses by sector are always kept.
+    gdp_denominator : float, optional
+        Annual GDP used for the loss share, in table units; default the table's GDP-like value
+        added (:func:`simcore.tables.gdp`).
+    gdp_denominator_source : str, optional
+        Where the denominator comes from (stored in attrs).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``gdp_loss (time)`` daily GDP-like value-added loss; ``cumulative_gdp_loss (time)``;
+        ``value_added_loss (sector)`` cumulative by sector; ``value_added_loss_by_component
+        (component, sector)``; ``output_loss (sector)`` cumulative; ``gdp_loss_total`` and
+        ``gdp_loss_share`` scalars; and the requested daily records.  Money is in the table's
+        unit (``attrs['unit']``).
+
+    Examples
+    --------
+    >>> import simcore as sc
+    >>> t = sc.datasets.load("japan-2015-37")
+    >>> cut = sc.CapacityShock(sector="35", share=0.1, start=0, duration=30)
+    >>> res = sc.simulate(t, cut, days=120)
+    >>> bool(res.gdp_loss_total > 0)
+    True
+    """
+    params = params if params is not None else DynamicParams()
+    if not isinstance(params, DynamicParams):
+        raise ParameterError(f"params: expected a DynamicParams, got {type(params).__name__}")
+    T = _check_days(days)
+    shocks = _check_shocks(shocks)
+    for r in record:
+        if r not in RECORDS:
+            raise ParameterError(f"record: unknown record {r!r}; allowed: {', '.join(RECORDS)}")
+    prep = table if isinstance(table, Prepared) else prepare_model(table)
+    n = prep.n
+    if T * n * 8 * len(record) > MAX_RECORD_BYTES:
+        raise ParameterError(
+            f"record: {len(record)} daily records of {n} sectors over {T} days need "
+            f"{T * n * 8 * len(record) / 1e9:.1f} GB; record fewer series or use sweeps")
+    special = _special_products(prep, shocks, params)
+    tgt, theta, sigma, theta_sp, tgt_sp = _cell_arrays(prep, params, special)
+    impcap, stock0, relmax = _lower_imports(prep, shocks, params, special, T)
+    cap_idx, capfac, dem_idx, demfac, exfac = _lower_domestic(prep, shocks, T)
+    K = len(special)
+    sp_pos = np.full(n, -1, dtype=np.int64)
+    sp_pos[np.asarray(special, dtype=np.int64)] = np.arange(K)
+    sp_idx = np.asarray(special, dtype=np.int64)
+
+    from . import _kernels as kn
+
+    nnz = prep.A.shape[0]
+    gdp_loss = np.zeros(T)
+    out_cum = np.zeros(n)
+    rec_x = np.zeros((T if "output" in record else 0, n))
+    rec_fdu = np.zeros((T if "final_demand_unmet" in record else 0, n))
+    rec_imp = np.zeros((T if "imports" in record else 0, K))
+    rec_sp = np.zeros((T if "stocks" in record else 0, K))
+    info = np.zeros(1, dtype=np.int64)
+    status = kn.run_one(
+        prep.colptr, prep.rowidx, prep.A, tgt, theta, sigma, prep.x0, prep.f0, prep.e0,
+        prep.mu, prep.c, 1.0 / params.inventory_tau,
+        sp_pos, sp_idx, impcap, stock0, relmax, theta_sp, tgt_sp,
+        cap_idx, capfac, dem_idx, demfac, exfac,
+        kn.RATION_FIRMS_FIRST if params.rationing == "firms_first" else kn.RATION_PROPORTIONAL,
+        float(params.alpha_max), float(params.alpha_tau),
+        np.empty(nnz), np.empty(nnz), *[np.empty(n) for _ in range(11)],
+        np.empty(K), np.empty(K),
+        gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp, info,
+    )
+    from .._jit import raise_for_status
+
+    raise_for_status(int(status), where="simulate", day=int(info[0]))
+    return _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
+                   rec_sp, special, gdp_denominator, gdp_denominator_source)
+
+
+def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp,
+            special, gdp_denominator, gdp_denominator_source) -> xr.Dataset:
+    unit = prep.unit
+    denom = float(gdp_denominator) if gdp_denominator is not None else prep.gdp_annual
+    if not (math.isfinite(denom) and denom > 0):
+        raise ParameterError(f"gdp_denominator = {gdp_denominator!r}: expected a positive number")
+    coords = dict(prep.coords)
+    coords["time"] = np.arange(T)
+    coords["component"] = prep.comp_names
+    coords["product"] = [prep.sectors[i] for i in special]
+    va = prep.c * out_cum
+    data: dict[str, Any] = {
+        "gdp_loss": (("time",), gdp_loss, {"units": f"{unit} per day",
+                                           "long_name": "GDP-like value-added loss"}),
+        "cumulative_gdp_loss": (("time",), np.cumsum(gdp_loss),
+                                {"units": unit, "long_name": "cumulative GDP-like VA loss"}),
+        "value_added_loss": (("sector",), va, {"units": unit,
+                                               "long_name": "cumulative value-added loss"}),
+        "value_added_loss_by_component": (
+            ("component", "sector"), prep.comp_coef * out_cum[None, :],
+            {"units": unit, "long_name": "cumulative value-added loss by component"}),
+        "output_loss": (("sector",), out_cum, {"units": unit,
+                                               "long_name": "cumulative gross-output loss"}),
+        "output_baseline": (("sector",), prep.x0, {"units": f"{unit} per day",
+                                                   "long_name": "baseline daily output"}),
+        "gdp_loss_total": ((), float(gdp_loss.sum()), {"units": unit}),
+        "gdp_loss_share": ((), float(gdp_loss.sum()) / denom,
+                           {"units": "1", "long_name": "loss as a share of annual GDP"}),
+    }
+    if rec_x.shape[0]:
+        data["output"] = (("time", "sector"), rec_x, {"units": f"{unit} per day"})
+        data["value_added_loss_daily"] = (("time", "sector"),
+                                          prep.c[None, :] * (prep.x0[None, :] - rec_x),
+                                          {"units": f"{unit} per day"})
+    if rec_fdu.shape[0]:
+        data["final_demand_unmet"] = (("time", "sector"), rec_fdu,
+                                      {"units": f"{unit} per day",
+                                       "long_name": "final demand and exports not delivered"})
+    if rec_imp.shape[0]:
+        data["import_supply"] = (("time", "product"), rec_imp, {"units": f"{unit} per day"})
+    if rec_sp.shape[0]:
+        data["stocks"] = (("time", "product"), rec_sp,
+                          {"units": unit, "long_name": "stocks held by all buyers"})
+    ds = xr.Dataset({k: xr.Variable(d, v, a) for k, (d, v, a) in data.items()}, coords=coords)
+    last = gdp_loss[-1] / max(prep.gdp_annual / DAYS_PER_YEAR, 1e-300)
+    ds.attrs.update({
+        "unit": unit,
+        "days": T,
+        "gdp_denominator": denom,
+        "gdp_denominator_source": gdp_denominator_source or "GDP-like value added of the table",
+        "value_added_convention": "fixed GDP-like VA coefficients times output (no lag); "
+                                  "VA rows excluded from GDP: "
+                                  + ", ".join(_tables.GDP_EXCLUDED_VA_ITEMS),
+        "recovered": int(abs(last) < 1e-9),
+        "final_loss_rate_share_of_daily_gdp": float(last),
+        "shocks": repr(list(shocks)),
+        "params": repr(params),
+        "preprocessing": prep.preprocessing,
+        "engine": "simcore supply-chain engine",
+        "simcore_version": __version__,
+    })
+    return ds
+
+
+def simulate_batch(*args: Any, **kwargs: Any) -> Any:  # pragma: no cover - defined in sweeps
+    """Batched scenarios: see :func:`simcore.sweep`."""
+    from ..sweeps import simulate_batch as _sb
+
+    return _sb(*args, **kwargs)

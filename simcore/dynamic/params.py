@@ -1,0 +1,214 @@
+"""Parameters of simcore's supply-chain engine: keyword-only, frozen, with cited defaults.
+
+Each default is either taken from the literature (cited) or a labelled assumption; every
+one can be overridden per call, per scenario file and per sweep.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from ..errors import ParameterError
+
+__all__ = ["DynamicParams", "Stockpile", "Substitution", "RATIONING_RULES"]
+
+RATIONING_RULES = ("proportional", "firms_first")
+
+
+def _check(cond: bool, name: str, value: Any, allowed: str) -> None:
+    if not cond:
+        raise ParameterError(f"parameter {name!r} = {value!r} is out of range; allowed: {allowed}")
+
+
+def _finite(v: Any) -> bool:
+    try:
+        return math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stockpile:
+    """A stock of an imported product released when imports fall short.
+
+    Parameters
+    ----------
+    days : float
+        Size of the stock in days of the product's baseline imports (all origins).  Japan's
+        national rare-metal stockpile target is 60 days of consumption (JOGMEC; FACTS.md §5);
+        what is actually held for rare earths is undisclosed.
+    release_rate : float, default 1.0
+        Largest release per day as a share of baseline daily imports.
+    """
+
+    days: float
+    release_rate: float = 1.0
+
+    def __post_init__(self) -> None:
+        _check(_finite(self.days) and self.days >= 0, "stockpile.days", self.days, ">= 0")
+        _check(_finite(self.release_rate) and self.release_rate >= 0,
+               "stockpile.release_rate", self.release_rate, ">= 0")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Substitution:
+    """Ramp-up of supply from origins that are not cut (MODELS.md section 4.3).
+
+    Extra imports on day ``t`` are ``headroom * lost(t) * (1 - exp(-(t - t0 - lag) / tau))``
+    for ``t >= t0 + lag``, where ``lost(t)`` is the import volume cut that day and ``t0`` the
+    start of the first cut of the product.  No verifiable source gives default values for
+    rare earths (MODELS.md §4.3): they are scenario inputs to sweep.
+
+    Parameters
+    ----------
+    headroom : float
+        Largest share of the lost volume that other origins can replace, in [0, 1].
+    lag_days : float, default 0
+        Days before any extra supply arrives.
+    tau_days : float, default 30
+        Time constant of the ramp, days (> 0).
+    """
+
+    headroom: float
+    lag_days: float = 0.0
+    tau_days: float = 30.0
+
+    def __post_init__(self) -> None:
+        _check(_finite(self.headroom) and 0 <= self.headroom <= 1, "substitution.headroom",
+               self.headroom, "0..1")
+        _check(_finite(self.lag_days) and self.lag_days >= 0, "substitution.lag_days",
+               self.lag_days, ">= 0")
+        _check(_finite(self.tau_days) and self.tau_days > 0, "substitution.tau_days",
+               self.tau_days, "> 0")
+
+
+def _as_obj(cls, v: Any, name: str):
+    if isinstance(v, cls):
+        return v
+    if isinstance(v, Mapping):
+        try:
+            return cls(**v)
+        except TypeError as exc:
+            raise ParameterError(f"parameter {name!r}: {exc}") from exc
+    raise ParameterError(f"parameter {name!r}: expected a {cls.__name__} or a mapping, got {v!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DynamicParams:
+    """Parameters of :func:`simcore.simulate`.
+
+    Parameters
+    ----------
+    inventory_days : float, default 30
+        Target inventory of every input, in days of the buyer's baseline use (Pichler et al.
+        2022, Eq. 4, target ``n Z0``).  **Assumption**: 30 days sits between Pichler et al.'s
+        ONS-based sector values and BoARIO's generic 90 days.  Must be >= 1: a stock below one
+        day of use cannot sustain baseline output (MODELS.md §3.2).  One day means no buffer
+        beyond the day's delivery.
+    inventory_days_by_product : mapping, optional
+        Overrides by input product code, e.g. ``{"RE": 1}``; a nested mapping
+        ``{product: {sector: days}}`` sets buyer-specific targets (key ``"*"`` for the row).
+    inventory_tau : float, default 10
+        Inventory adjustment time, days.  MODELS.md P1 recommends >= 10 days (1 day is the
+        classic source of oscillation; MacroStat uses 5).  Must be >= 1.
+    dependency : float, default 1.0
+        Default dependency share ``theta`` of every input: the share of a buyer's output that
+        stops when the input is missing.  1 is Leontief-binding (Pichler's "critical"), 0.5
+        "important", 0 non-critical (never binds).
+    dependency_by_product : mapping, optional
+        Overrides by input product: a float for the whole row, or ``{sector: theta}`` with an
+        optional ``"*"`` default for the row's other buyers.
+    elasticity_by_product : mapping, optional
+        Elasticity of substitution ``sigma`` of an input within the dependent share of its
+        users (0 = Leontief, the default).  The dependent share's output follows the exact CES
+        ratio of MODELS.md §5.
+    rationing : {"proportional", "firms_first"}
+        Rationing of a short supplier: proportional to all demand (Pichler et al. Eqs. 15–17;
+        the default) or intermediate users first, final demand and exports last.
+    alpha_max, alpha_tau : float
+        Optional ARIO-style overproduction (Hallegatte 2008): capacity rises towards
+        ``alpha_max x0`` with time constant ``alpha_tau`` days while demand exceeds output.
+        ``alpha_max = 1`` (default) switches it off.
+    import_origins : mapping
+        Origin shares of imports by product, ``{product: {origin: share}}``; the remainder
+        goes to the origin ``"ROW"``.  Needed for any product whose imports are cut.
+    stockpiles : mapping
+        ``{product: Stockpile(days=..., release_rate=...)}`` (or a plain mapping).
+    substitution : mapping
+        ``{product: Substitution(headroom=..., lag_days=..., tau_days=...)}``.
+    """
+
+    inventory_days: float = 30.0
+    inventory_days_by_product: Mapping[str, Any] = field(default_factory=dict)
+    inventory_tau: float = 10.0
+    dependency: float = 1.0
+    dependency_by_product: Mapping[str, Any] = field(default_factory=dict)
+    elasticity_by_product: Mapping[str, float] = field(default_factory=dict)
+    rationing: str = "proportional"
+    alpha_max: float = 1.0
+    alpha_tau: float = 365.0
+    import_origins: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    stockpiles: Mapping[str, Any] = field(default_factory=dict)
+    substitution: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check(_finite(self.inventory_days) and self.inventory_days >= 1, "inventory_days",
+               self.inventory_days, ">= 1 day")
+        _check(_finite(self.inventory_tau) and self.inventory_tau >= 1, "inventory_tau",
+               self.inventory_tau, ">= 1 day")
+        _check(_finite(self.dependency) and 0 <= self.dependency <= 1, "dependency",
+               self.dependency, "0..1")
+        _check(self.rationing in RATIONING_RULES, "rationing", self.rationing,
+               " or ".join(RATIONING_RULES))
+        _check(_finite(self.alpha_max) and self.alpha_max >= 1, "alpha_max", self.alpha_max,
+               ">= 1")
+        _check(_finite(self.alpha_tau) and self.alpha_tau >= 1, "alpha_tau", self.alpha_tau,
+               ">= 1 day")
+        for prod, v in self.inventory_days_by_product.items():
+            for key, days in (v.items() if isinstance(v, Mapping) else [("*", v)]):
+                _check(_finite(days) and float(days) >= 1,
+                       f"inventory_days_by_product[{prod!r}][{key!r}]", days, ">= 1 day")
+        for prod, v in self.dependency_by_product.items():
+            for key, th in (v.items() if isinstance(v, Mapping) else [("*", v)]):
+                _check(_finite(th) and 0 <= float(th) <= 1,
+                       f"dependency_by_product[{prod!r}][{key!r}]", th, "0..1")
+        for prod, sig in self.elasticity_by_product.items():
+            _check(_finite(sig) and float(sig) >= 0, f"elasticity_by_product[{prod!r}]", sig,
+                   ">= 0")
+        for prod, shares in self.import_origins.items():
+            if not isinstance(shares, Mapping):
+                raise ParameterError(
+                    f"parameter 'import_origins[{prod!r}]': expected {{origin: share}}, "
+                    f"got {shares!r}")
+            for o, sh in shares.items():
+                _check(_finite(sh) and 0 <= float(sh) <= 1,
+                       f"import_origins[{prod!r}][{o!r}]", sh, "0..1")
+            total = sum(float(s) for s in shares.values())
+            _check(total <= 1 + 1e-9, f"import_origins[{prod!r}]", shares,
+                   "shares summing to at most 1 (the rest is 'ROW')")
+        object.__setattr__(self, "stockpiles", {
+            k: _as_obj(Stockpile, v, f"stockpiles[{k!r}]") for k, v in self.stockpiles.items()})
+        object.__setattr__(self, "substitution", {
+            k: _as_obj(Substitution, v, f"substitution[{k!r}]")
+            for k, v in self.substitution.items()})
+
+    def replace(self, **changes: Any) -> DynamicParams:
+        """A copy with some fields changed (validated)."""
+        names = {f.name for f in fields(self)}
+        for k in changes:
+            if k not in names:
+                raise ParameterError(f"unknown parameter {k!r}; known: {', '.join(sorted(names))}")
+        return replace(self, **changes)
+
+    def origin_shares(self, product: str) -> dict[str, float]:
+        """Origin shares of ``product``'s imports, the remainder under ``"ROW"``."""
+        shares = {str(k): float(v) for k, v in self.import_origins.get(product, {}).items()}
+        rest = 1.0 - sum(shares.values())
+        if "ROW" in shares:
+            shares["ROW"] += max(rest, 0.0)
+        elif rest > 1e-12:
+            shares["ROW"] = rest
+        return shares

@@ -1,0 +1,194 @@
+"""Shock specifications and their time profiles.
+
+Shocks are small frozen, keyword-only specs, lowered to dense daily intensity arrays in
+``[0, 1]`` before the kernel runs.  Time is in days from the start of the simulation; a shock
+covers ``[start, start + duration)``, and a day partly covered gets the covered fraction
+(so 3 months = 91.25 days ends with a quarter-day on day 91).
+
+Profiles are named pure functions in :data:`PROFILES`:
+
+``step``
+    full intensity over the whole duration.
+``ramp``
+    rises linearly to full intensity over ``ramp_days``, then full.
+``linear_recovery``
+    full intensity until ``start + duration``, then falls linearly to 0 over
+    ``recovery_days`` (the cut is lifted gradually).
+a sequence of floats
+    a custom daily profile starting at ``start`` (values in [0, 1]; ``duration`` is ignored).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Union
+
+import numpy as np
+
+from ..errors import ShockError
+
+__all__ = ["ImportCut", "CapacityShock", "DemandShock", "PROFILES", "intensity", "Shock"]
+
+Profile = Union[str, Sequence[float]]
+
+
+def _overlap(T: int, a: float, b: float) -> np.ndarray:
+    """Fraction of each day [t, t+1) covered by [a, b)."""
+    t = np.arange(T, dtype=float)
+    return np.clip(np.minimum(t + 1.0, b) - np.maximum(t, a), 0.0, 1.0)
+
+
+def _step(T: int, s: "_Timed") -> np.ndarray:
+    return _overlap(T, s.start, s.start + s.duration)
+
+
+def _ramp(T: int, s: "_Timed") -> np.ndarray:
+    base = _step(T, s)
+    if s.ramp_days <= 0:
+        return base
+    mid = np.arange(T, dtype=float) + 0.5
+    return base * np.clip((mid - s.start) / s.ramp_days, 0.0, 1.0)
+
+
+def _linear_recovery(T: int, s: "_Timed") -> np.ndarray:
+    base = _step(T, s)
+    if s.recovery_days <= 0:
+        return base
+    end = s.start + s.duration
+    mid = np.arange(T, dtype=float) + 0.5
+    tail = np.clip(1.0 - (mid - end) / s.recovery_days, 0.0, 1.0) * (mid >= end)
+    return np.maximum(base, tail * (mid >= s.start))
+
+
+PROFILES: dict[str, Callable[[int, Any], np.ndarray]] = {
+    "step": _step,
+    "ramp": _ramp,
+    "linear_recovery": _linear_recovery,
+}
+
+
+def _num(name: str, v: Any, what: str, lo: float | None = None, hi: float | None = None) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise ShockError(f"{what}: {name} must be a number, got {v!r}") from None
+    if not math.isfinite(f):
+        raise ShockError(f"{what}: {name} must be finite, got {v!r}")
+    if lo is not None and f < lo:
+        raise ShockError(f"{what}: {name} = {v!r} is below {lo}; expected {name} >= {lo}")
+    if hi is not None and f > hi:
+        raise ShockError(f"{what}: {name} = {v!r} is above {hi}; expected {name} <= {hi}")
+    return f
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Timed:
+    start: float = 0.0
+    duration: float = 0.0
+    profile: Profile = "step"
+    ramp_days: float = 0.0
+    recovery_days: float = 0.0
+
+    def _validate_time(self, what: str) -> None:
+        object.__setattr__(self, "start", _num("start", self.start, what, 0.0))
+        object.__setattr__(self, "duration", _num("duration", self.duration, what, 0.0))
+        object.__setattr__(self, "ramp_days", _num("ramp_days", self.ramp_days, what, 0.0))
+        object.__setattr__(self, "recovery_days",
+                           _num("recovery_days", self.recovery_days, what, 0.0))
+        if isinstance(self.profile, str):
+            if self.profile not in PROFILES:
+                raise ShockError(f"{what}: unknown profile {self.profile!r}; expected one of "
+                                 f"{', '.join(PROFILES)} or a list of daily intensities")
+        else:
+            arr = np.asarray(self.profile, dtype=float)
+            if arr.ndim != 1 or not np.all(np.isfinite(arr)) or arr.min(initial=0) < 0 \
+                    or arr.max(initial=0) > 1:
+                raise ShockError(f"{what}: a custom profile must be a 1-D list of values in "
+                                 "[0, 1]")
+            object.__setattr__(self, "profile", tuple(float(v) for v in arr))
+
+    @property
+    def end(self) -> float:
+        """Day at which the shock (including any recovery tail or custom profile) is over."""
+        if not isinstance(self.profile, str):
+            return self.start + len(self.profile)
+        return self.start + self.duration + (
+            self.recovery_days if self.profile == "linear_recovery" else 0.0)
+
+
+def intensity(shock: _Timed, T: int) -> np.ndarray:
+    """Daily intensity of ``shock`` over ``T`` days, in [0, 1]."""
+    if isinstance(shock.profile, str):
+        return PROFILES[shock.profile](T, shock)
+    out = np.zeros(T)
+    s0 = int(math.floor(shock.start))
+    prof = np.asarray(shock.profile)
+    lo, hi = max(s0, 0), min(s0 + len(prof), T)
+    if hi > lo:
+        out[lo:hi] = prof[lo - s0: hi - s0]
+    return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportCut(_Timed):
+    """A cut of imports of ``product`` from ``origin`` by ``share`` (0..1).
+
+    The table need not split imports by origin: the origin's share of the product's imports
+    comes from :attr:`DynamicParams.import_origins` (e.g. China 71.9 % of rare earths).
+
+    Examples
+    --------
+    >>> from simcore import ImportCut
+    >>> ImportCut(product="RE", origin="CHN", share=1.0, start=0, duration=91.25).end
+    91.25
+    """
+
+    product: str
+    origin: str
+    share: float
+
+    def __post_init__(self) -> None:
+        what = f"ImportCut(product={self.product!r}, origin={self.origin!r})"
+        object.__setattr__(self, "share", _num("share", self.share, what, 0.0, 1.0))
+        self._validate_time(what)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CapacityShock(_Timed):
+    """A loss of ``share`` (0..1) of the production capacity of ``sector``."""
+
+    sector: str
+    share: float
+
+    def __post_init__(self) -> None:
+        what = f"CapacityShock(sector={self.sector!r})"
+        object.__setattr__(self, "share", _num("share", self.share, what, 0.0, 1.0))
+        self._validate_time(what)
+
+
+DEMAND_TARGETS = ("all", "domestic", "exports")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemandShock(_Timed):
+    """A relative change ``change`` (>= -1) of the final demand for ``sector``'s product.
+
+    ``target`` selects domestic final demand, exports, or both (``"all"``).
+    """
+
+    sector: str
+    change: float
+    target: str = "all"
+
+    def __post_init__(self) -> None:
+        what = f"DemandShock(sector={self.sector!r})"
+        object.__setattr__(self, "change", _num("change", self.change, what, -1.0))
+        if self.target not in DEMAND_TARGETS:
+            raise ShockError(f"{what}: target {self.target!r} not allowed; expected one of "
+                             f"{', '.join(DEMAND_TARGETS)}")
+        self._validate_time(what)
+
+
+Shock = Union[ImportCut, CapacityShock, DemandShock]
