@@ -134,11 +134,6 @@ def prepare_model(table: xr.Dataset, *, preprocess: bool = True) -> Prepared:
     e0 = f["E"].sum(1) / DAYS_PER_YEAR
     m0 = f["M"].sum(1) / DAYS_PER_YEAR
     mu = _tables.import_shares(table).values.reshape(-1)
-    if np.any(mu >= 1.0):
-        i = int(np.argmax(mu))
-        raise TableError(
-            f"simulate: product {table.sector.values[i]!r} is fully imported (import share "
-            f"{mu[i]:.3g}); the engine needs some domestic supply or a carve-out")
     c = _tables.gdp_coefficients(table)
     comps = list(dict.fromkeys(str(v) for v, g in zip(table.component.values,
                                                      table.in_gdp.values) if g))
