@@ -1,0 +1,187 @@
+"""The documentation builds cleanly, its internal links resolve, and its examples run.
+
+- The Sphinx build runs with warnings as errors (``-W --keep-going``), offline, in a
+  temporary folder (``docs/_build`` is never touched).
+- Every internal ``href`` and ``src`` in the built HTML must point at a file that exists in
+  the build, and every ``#fragment`` at an element with that ``id`` in the target page.
+- Code in the Markdown pages is executed: fences tagged ``pycon`` run as doctests (so the
+  output shown on the page is checked), fences tagged ``python`` run with :func:`exec`.
+  Blocks of one page share a namespace and run in page order.  To show code that must not
+  run, tag the fence ``text`` or use a ``{code-block}`` directive.
+"""
+
+from __future__ import annotations
+
+import doctest
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+pytestmark = pytest.mark.docs
+
+
+# --------------------------------------------------------------------------------------
+# Build
+# --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def html_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("docs") / "html"
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join(
+        [str(ROOT)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
+    proc = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html", "-q",
+         str(DOCS), str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, (
+        f"sphinx-build failed (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    )
+    return out
+
+
+def test_docs_build(html_dir: Path) -> None:
+    for page in ("index", "getting-started", "notation", "data", "api", "references",
+                 "changelog"):
+        assert (html_dir / f"{page}.html").is_file(), f"{page}.html was not built"
+
+
+def test_api_reference_documents_the_modules(html_dir: Path) -> None:
+    ids = _Page.parse(html_dir / "api.html").ids
+    for target in ("module-simcore.tables", "simcore.tables.leontief_inverse",
+                   "simcore.tables.GDP_EXCLUDED_VA_ITEMS", "module-simcore.datasets",
+                   "simcore.datasets.load", "module-simcore.errors",
+                   "simcore.errors.SimcoreError"):
+        assert target in ids, f"api.html has no element with id {target!r}"
+
+
+# --------------------------------------------------------------------------------------
+# Internal links
+# --------------------------------------------------------------------------------------
+class _Page(HTMLParser):
+    """Collects element ids and the local links (``href``/``src``) of one HTML page."""
+
+    _LINK_ATTRS = {"a": "href", "link": "href", "script": "src", "img": "src",
+                   "iframe": "src", "source": "src"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ids: set[str] = set()
+        self.links: list[tuple[int, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        d = dict(attrs)
+        if d.get("id"):
+            self.ids.add(d["id"])
+        if tag == "a" and d.get("name"):
+            self.ids.add(d["name"])
+        attr = self._LINK_ATTRS.get(tag)
+        if attr and d.get(attr) is not None:
+            self.links.append((self.getpos()[0], d[attr]))
+
+    @classmethod
+    def parse(cls, path: Path) -> _Page:
+        page = cls()
+        page.feed(path.read_text(encoding="utf-8"))
+        page.close()
+        return page
+
+
+def _is_external(url: str) -> bool:
+    parts = urlsplit(url)
+    return bool(parts.scheme) or url.startswith("//")
+
+
+def test_internal_links_resolve(html_dir: Path) -> None:
+    pages = {p.resolve(): _Page.parse(p) for p in sorted(html_dir.rglob("*.html"))}
+    root = html_dir.resolve()
+    broken: list[str] = []
+    checked = 0
+    for path, page in pages.items():
+        rel = path.relative_to(root)
+        for line, url in page.links:
+            if _is_external(url):
+                continue
+            parts = urlsplit(url)
+            target_path = unquote(parts.path)
+            if target_path:
+                target = (path.parent / target_path).resolve()
+                if target.is_dir():
+                    target = target / "index.html"
+            else:
+                target = path
+            checked += 1
+            where = f"{rel}:{line}: {url!r}"
+            if root != target and root not in target.parents:
+                broken.append(f"{where} points outside the build")
+                continue
+            if not target.is_file():
+                broken.append(f"{where} -> missing file {target.relative_to(root)}")
+                continue
+            frag = unquote(parts.fragment)
+            if frag and target.suffix == ".html":
+                ids = pages[target].ids if target in pages else _Page.parse(target).ids
+                if frag not in ids:
+                    broken.append(f"{where} -> no id {frag!r} in {target.relative_to(root)}")
+    assert checked > 50, f"only {checked} internal links found; is the build empty?"
+    assert not broken, "broken internal links:\n" + "\n".join(broken)
+
+
+# --------------------------------------------------------------------------------------
+# Executable examples
+# --------------------------------------------------------------------------------------
+_FENCE = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^\n`]*)\n"
+    r"(?P<body>.*?)^(?P=indent)(?P=fence)[ \t]*$",
+    re.DOTALL | re.MULTILINE,
+)
+
+
+def _code_blocks(md: Path) -> list[tuple[str, int, str]]:
+    """(language, line number, code) of each ``python``/``pycon`` fence in a page."""
+    text = md.read_text(encoding="utf-8")
+    blocks = []
+    for m in _FENCE.finditer(text):
+        lang = m["info"].strip().split(maxsplit=1)[0] if m["info"].strip() else ""
+        if lang in ("python", "pycon"):
+            line = text.count("\n", 0, m.start()) + 2
+            body = "\n".join(ln[len(m["indent"]):] for ln in m["body"].splitlines())
+            blocks.append((lang, line, body + "\n"))
+    return blocks
+
+
+_PAGES_WITH_CODE = sorted(p for p in DOCS.rglob("*.md")
+                          if "_build" not in p.parts and _code_blocks(p))
+
+
+def test_getting_started_has_examples() -> None:
+    assert DOCS / "getting-started.md" in _PAGES_WITH_CODE
+    assert len(_code_blocks(DOCS / "getting-started.md")) >= 5
+
+
+@pytest.mark.parametrize("page", _PAGES_WITH_CODE, ids=lambda p: p.relative_to(DOCS).as_posix())
+def test_examples_run(page: Path) -> None:
+    globs: dict[str, object] = {"__name__": f"docs.{page.stem}"}
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    parser = doctest.DocTestParser()
+    runner = doctest.DocTestRunner(optionflags=flags)
+    rel = page.relative_to(ROOT).as_posix()
+    for lang, line, code in _code_blocks(page):
+        name = f"{rel}:{line}"
+        if lang == "python":
+            exec(compile(code, name, "exec"), globs)  # noqa: S102
+            continue
+        test = parser.get_doctest(code, globs, name, str(page), line - 1)
+        assert test.examples, f"{name}: a pycon block with no '>>>' prompt"
+        out: list[str] = []
+        result = runner.run(test, out=out.append, clear_globs=False)
+        assert result.failed == 0, f"{name}: example failed\n" + "".join(out)
+        globs = test.globs
