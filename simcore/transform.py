@@ -812,7 +812,10 @@ def carve_out_merged(
     names = {new: (name_en if name_en is not None else new,
                    name_ja if name_ja is not None else new)}
     mapping = {s: (new if s in pieces else s) for s in _labels(cur, "sector")}
-    out, _ = _aggregate(cur, mapping, sector_names=names, atol=_tolerance(table))
+    order = [(new if s == pieces[0] else s) for s in _labels(cur, "sector")
+             if s not in pieces[1:]]
+    out, _ = _aggregate(cur, mapping, sector_names=names, order=order,
+                        atol=_tolerance(table))
     params = {"parents": dict(parents), "new": new, "name_en": name_en, "name_ja": name_ja}
     changed = {"new_sector": new, "output": float(out.x.sel(sector=new)), "pieces": details}
     return _record(out, "carve_out_merged", params, changed)
