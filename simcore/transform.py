@@ -111,6 +111,7 @@ def _build(
     item_names: Mapping[str, Mapping[str, tuple[str, str]]] | None = None,
     in_gdp: Mapping[str, bool] | None = None,
     atol: float | None = None,
+    check: bool = True,
 ) -> xr.Dataset:
     """Rebuild a labelled, validated table from flat arrays, carrying the template's metadata.
 
@@ -146,7 +147,8 @@ def _build(
     attrs = dict(template.attrs)
     attrs["simcore_version"] = ds.attrs["simcore_version"]
     ds.attrs = attrs
-    _t.validate(ds, atol=_tolerance(template) if atol is None else atol)
+    if check:
+        _t.validate(ds, atol=_tolerance(template) if atol is None else atol)
     return ds
 
 
@@ -551,7 +553,8 @@ def _split_shares(
 
 def _carve(table: xr.Dataset, parent: str, new: str, *, output_share: float,
            row_shares=None, import_share=None, column_shares=None, name_en=None,
-           name_ja=None, what: str = "carve_out") -> tuple[xr.Dataset, dict]:
+           name_ja=None, what: str = "carve_out", check: bool = True,
+           ) -> tuple[xr.Dataset, dict]:
     _single_region(table, what)
     sec = _labels(table, "sector")
     parent, new = str(parent), str(new)
@@ -616,7 +619,7 @@ def _carve(table: xr.Dataset, parent: str, new: str, *, output_share: float,
         table, Z=Z2[np.ix_(order, order)], Y=Y2[order], E=E2[order], M=M2[order],
         V=V2[:, order], x=x2[order], sectors=[(sec + [new])[i] for i in order],
         final_demand=fd, export_items=ex, import_items=_labels(table, "import_item"),
-        va_items=va, sector_names=names,
+        va_items=va, sector_names=names, check=check,
     )
     changed = {
         "new_sector": new, "parent": parent, "output": float(xn), "imports": float(mn),
@@ -804,7 +807,8 @@ def carve_out_merged(
         piece = f"{new}@{parent}"
         if piece in _labels(cur, "sector"):
             raise LabelError(f"carve_out_merged: parent {parent!r} listed twice")
-        cur, ch = _carve(cur, parent, piece, what="carve_out_merged", **kw)
+        # the pieces are checked once, after merging
+        cur, ch = _carve(cur, parent, piece, what="carve_out_merged", check=False, **kw)
         pieces.append(piece)
         details.append(ch)
     if new in _labels(cur, "sector"):

@@ -370,6 +370,24 @@ def test_prepare_for_dynamics_zero_output_and_no_imports():
     _assert_balanced(p2)
 
 
+def test_prepare_for_dynamics_multiregional():
+    # 2 regions x 2 sectors; A/s0 sells -1 to B/s1; B/s1 has a negative final-demand cell
+    Z = np.array([[1, 0, 0, -1], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1.0]])
+    Y = np.array([[5, 0, 1, 0], [3, 0, 0, 0], [0, 0, 2, 0], [0, 0, 1, -0.5]])
+    t = tb.from_arrays(Z, Y, [[5, 3, 2, 1.5]], regions=["A", "B"], sectors=["s0", "s1"],
+                       final_demand=["c", "d"])
+    p, rep = T.prepare_for_dynamics(t)
+    assert rep.moved == (("A/s0", "B/s1", -1.0),)
+    assert rep.netted == {"A/s0": 1.0, "B/s1": 0.5}
+    assert float(p.V.sel(va_item="nadj", region="B", sector="s1")) == -1.0
+    assert float(p.Z.min()) >= 0 and float(p.Y.min()) >= 0
+    assert np.array_equal(p.x.values, t.x.values)
+    _assert_balanced(p, tol=1e-12)
+    # A/s0's final demand 6 (5 at home, 1 in B) nets the -1 moved to B's nadj column
+    assert np.allclose(p.Y.sel(region="A", sector="s0", final_demand="c").values,
+                       [5 * 5 / 6, 5 / 6])
+
+
 # --------------------------------------------------------------------------------------
 # split_imports
 # --------------------------------------------------------------------------------------
