@@ -497,8 +497,9 @@ def _share(value: Any, key: str, what: str) -> float:
 def _split_shares(
     keys: list[str], amounts: np.ndarray, shares: Mapping[str, Any] | None, target: float,
     default: float | None, what: str,
-) -> np.ndarray:
-    """Shares for each entry so that ``sum(shares * amounts) == target``.
+) -> tuple[np.ndarray, float | None]:
+    """Shares for each entry so that ``sum(shares * amounts) == target``, and the common
+    share given to the unlisted entries (None if every entry was listed).
 
     Listed keys get their share; unlisted ones (unless ``"*"`` is listed, which sets them
     all) share one common residual share.  ``default`` is used when nothing is listed.
@@ -507,7 +508,7 @@ def _split_shares(
     if shares is None:
         if default is not None:
             out[:] = default
-            return out
+            return out, default
         shares = {}
     shares = {str(k): v for k, v in shares.items()}
     idx = {k: i for i, k in enumerate(keys)}
@@ -529,7 +530,7 @@ def _split_shares(
                 f"{what}: the listed shares give {got:.9g} but {target:.9g} is needed for the "
                 "new sector to balance; leave some entries unlisted (they take the residual "
                 "share) or change the shares")
-        return out
+        return out, None
     rest = float(amounts[~listed].sum())
     need = target - float(out[listed] @ amounts[listed])
     if rest == 0.0:
@@ -537,7 +538,7 @@ def _split_shares(
             raise ShockError(f"{what}: the listed shares give {target - need:.9g} but "
                              f"{target:.9g} is needed and no unlisted entry can take the rest")
         out[~listed] = 0.0
-        return out
+        return out, 0.0
     rho = need / rest
     if -1e-12 <= rho < 0.0:
         rho = 0.0
@@ -548,7 +549,7 @@ def _split_shares(
             f"{what}: the unlisted entries would need a common share of {rho:.6g} (outside "
             "[0, 1]) for the new sector to balance; adjust the listed shares")
     out[~listed] = rho
-    return out
+    return out, rho
 
 
 def _carve(table: xr.Dataset, parent: str, new: str, *, output_share: float,
@@ -578,7 +579,7 @@ def _carve(table: xr.Dataset, parent: str, new: str, *, output_share: float,
     # column: inputs (rows of Z) and value added of the parent, target x_new
     ckeys = sec + va
     camt = np.concatenate([Z[:, ip], V[:, ip]])
-    c = _split_shares(ckeys, camt, column_shares, xn, s, f"{what}: column_shares")
+    c, c_common = _split_shares(ckeys, camt, column_shares, xn, s, f"{what}: column_shares")
     cZ, cV = c[:n], c[n:]
     # row: sales to buyers, final demand and exports of the parent, target x_new + m_new
     rkeys = sec + fd + ex
@@ -586,7 +587,7 @@ def _carve(table: xr.Dataset, parent: str, new: str, *, output_share: float,
         dup = pd.Index(rkeys)[pd.Index(rkeys).duplicated()][0]
         raise LabelError(f"{what}: label {dup!r} is both a sector and an item; rename one")
     ramt = np.concatenate([Z[ip, :], Y[ip, :], E[ip, :]])
-    r = _split_shares(rkeys, ramt, row_shares, xn + mn,
+    r, r_common = _split_shares(rkeys, ramt, row_shares, xn + mn,
                       s if mu == s else None, f"{what}: row_shares")
     rZ, rY, rE = r[:n], r[n:n + len(fd)], r[n + len(fd):]
     # assemble: new sector inserted right after the parent
@@ -624,7 +625,7 @@ def _carve(table: xr.Dataset, parent: str, new: str, *, output_share: float,
     changed = {
         "new_sector": new, "parent": parent, "output": float(xn), "imports": float(mn),
         "parent_output_before": float(x[ip]), "parent_output_after": float(x[ip] - xn),
-        "row_share_common": float(np.median(r)), "column_share_common": float(np.median(c)),
+        "import_share": mu, "row_share_unlisted": r_common, "column_share_unlisted": c_common,
     }
     return out, changed
 
