@@ -530,6 +530,9 @@ def _split_shares(
                 f"{what}: the listed shares give {got:.9g} but {target:.9g} is needed for the "
                 "new sector to balance; leave some entries unlisted (they take the residual "
                 "share) or change the shares")
+        if got != 0.0 and got != target:
+            # absorb round-off (at most 1e-9 relative) so the new row/column balances exactly
+            out = np.clip(out * (target / got), 0.0, 1.0)
         return out, None
     rest = float(amounts[~listed].sum())
     need = target - float(out[listed] @ amounts[listed])

@@ -192,6 +192,24 @@ def test_carve_out_star_key_and_imbalance(japan37):
                                                                        "30": 1.0})
 
 
+def test_carve_out_star_zero_for_unlisted_buyers(japan37):
+    """Only the listed buyers take the new product (``"*": 0``), as simcore.rare_earths does."""
+    s, mu = 0.01, 0.02
+    x0 = float(japan37.x.sel(sector="27"))
+    m0 = float(japan37.M.sel(sector="27").sum())
+    sales = japan37.Z.sel(sector="27").to_series().sort_values(ascending=False)
+    top = sales.index[:3].tolist()
+    share = (s * x0 + mu * m0) / float(sales.iloc[:3].sum())
+    c = T.carve_out(japan37, "27", "re", output_share=s, import_share=mu,
+                    row_shares={**{b: share for b in top}, "*": 0.0})
+    _assert_balanced(c)
+    _conserved(japan37, c)
+    buyers = c.Z.sel(sector="re").to_series()
+    assert sorted(buyers[buyers > 0].index.tolist()) == sorted(
+        (["re"] if "27" in top else []) + top)
+    assert float(c.Y.sel(sector="re").sum()) == 0.0 and float(c.E.sel(sector="re").sum()) == 0
+
+
 def test_carve_out_zero_output_share(japan37):
     c = T.carve_out(japan37, "27", "re", output_share=0.0, import_share=0.1)
     assert float(c.x.sel(sector="re")) == 0.0
