@@ -240,10 +240,22 @@ def run_one(
         gdp_loss[t] = gl
 
         # --- pass 2: deliveries and inventory update (use = technical use A x)
+        #     An input with dependency share 0 < theta < 1 is used only by the dependent
+        #     share of output: use = (A / theta) * max(x - (1 - theta) x0, 0), which equals
+        #     A x0 at baseline and falls to 0 when only the independent share is produced.
         for j in range(n):
             xj = x[j]
+            xj0 = x0[j]
             for kk in range(colptr[j], colptr[j + 1]):
-                s_new = S[kk] + O[kk] * rho_int[rowidx[kk]] - A[kk] * xj
+                i = rowidx[kk]
+                p = sp_pos[i]
+                th = theta[kk] if p < 0 else theta_sp[p, j]
+                if 0.0 < th < 1.0:
+                    dep = xj - (1.0 - th) * xj0
+                    use = A[kk] / th * dep if dep > 0.0 else 0.0
+                else:
+                    use = A[kk] * xj
+                s_new = S[kk] + O[kk] * rho_int[i] - use
                 S[kk] = s_new if s_new > 0.0 else 0.0
 
         # --- records of special products

@@ -15,7 +15,9 @@ with inventories and partially binding Leontief production, reduced to its suppl
   proportionality); for cut products the import supply by origin is an exogenous schedule
   (cut, substitution ramp) plus a stockpile released on shortage;
 * proportional rationing (or firms first) of domestic output and of imports;
-* stocks fall by technical use ``A_ij x_j`` and rise by deliveries;
+* stocks rise by deliveries and fall by use: ``A_ij x_j`` for a fully binding input, and
+  ``(A_ij / theta_ij) max(x_j - (1 - theta_ij) x0_j, 0)`` for a partially binding one (only
+  the dependent share of output uses it);
 * value added at fixed coefficients: loss ``c_j (x0_j - x_j)``, exact and without lag.
 """
 
@@ -51,6 +53,8 @@ RECORDS = ("output", "final_demand_unmet", "imports", "stocks")
 MAX_DAYS = 36500
 #: Memory budget for recorded arrays of one call (bytes).
 MAX_RECORD_BYTES = 4 * 1024**3
+#: Output counts as back at baseline when the daily GDP loss is below this share of daily GDP.
+RECOVERED_RTOL = 1e-7
 
 
 @dataclass(frozen=True)
@@ -467,7 +471,7 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
         "value_added_convention": "fixed GDP-like VA coefficients times output (no lag); "
                                   "VA rows excluded from GDP: "
                                   + ", ".join(_tables.GDP_EXCLUDED_VA_ITEMS),
-        "recovered": int(abs(last) < 1e-9),
+        "recovered": int(abs(last) < RECOVERED_RTOL),
         "final_loss_rate_share_of_daily_gdp": float(last),
         "shocks": repr(list(shocks)),
         "params": repr(params),

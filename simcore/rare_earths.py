@@ -1,0 +1,189 @@
+"""The rare-earth carve-out: Japan's table with rare earths (RE) and magnets (MAG) as products.
+
+The values, users, origin shares and dependency shares are not in this code: they sit in a
+data file (``scenarios/data/rare_earths.toml``), each with its source or labelled as an
+assumption with a range.  This module turns that file into
+
+* a carved table (:func:`carve`), using :func:`simcore.transform.carve_out` for MAG and
+  :func:`simcore.transform.carve_out_merged` for RE (pieces from 2711 and 2029);
+* dependency shares ``theta`` by user (:func:`dependency_shares`): criticality x embodied
+  share, optionally scaled by one factor (the parameter the Nomura calibration fits);
+* China's import shares (:func:`origin_shares`).
+
+The file gives, for each piece carved from a parent, its domestic ``output`` and
+``imports`` (million yen, 2015 basis) and the users' ``value_share`` of the piece's supply
+(``output + imports``).  A user's row share (the share of its purchases from the parent that
+is the new product) is ``value_share x supply / Z[parent, user]``; unlisted buyers share
+the residual.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from . import tables as _t
+from . import transform as _tr
+from .errors import ScenarioError
+
+__all__ = ["load_spec", "carve", "dependency_shares", "origin_shares", "user_table"]
+
+
+_PRODUCT_KEYS = ("name_en", "name_ja", "order", "parents")
+_PIECE_KEYS = ("output", "output_range", "imports", "imports_range", "column_shares", "users")
+
+
+def load_spec(path: str | Path) -> dict[str, Any]:
+    """Read and check a carve-out data file."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            spec = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: carve-out data file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML ({exc})") from exc
+    prods = spec.get("products")
+    if not isinstance(prods, Mapping) or not prods:
+        raise ScenarioError(f"{path}: key 'products' must be a table of products")
+    for code, p in prods.items():
+        for key in ("parents",):
+            if key not in p:
+                raise ScenarioError(f"{path}: products.{code}: missing key {key!r}")
+        for key in p:
+            if key not in _PRODUCT_KEYS:
+                raise ScenarioError(f"{path}: products.{code}: unknown key {key!r}; allowed: "
+                                    f"{', '.join(_PRODUCT_KEYS)}")
+        for parent, piece in p["parents"].items():
+            for key in piece:
+                if key not in _PIECE_KEYS:
+                    raise ScenarioError(
+                        f"{path}: products.{code}.parents.{parent}: unknown key {key!r}; "
+                        f"allowed: {', '.join(_PIECE_KEYS)}")
+            for key in ("output", "imports"):
+                v = piece.get(key)
+                if not isinstance(v, (int, float)) or v < 0:
+                    raise ScenarioError(
+                        f"{path}: products.{code}.parents.{parent}.{key} = {v!r}; expected a "
+                        "non-negative number (million yen)")
+            for user, u in piece.get("users", {}).items():
+                for key, lo, hi in (("value_share", 0, 1), ("criticality", 0, 1),
+                                    ("embodied", 0, 1)):
+                    v = u.get(key)
+                    if not isinstance(v, (int, float)) or not lo <= v <= hi:
+                        raise ScenarioError(
+                            f"{path}: products.{code}.parents.{parent}.users.{user}.{key} = "
+                            f"{v!r}; expected a number in [{lo}, {hi}]")
+    spec["_path"] = str(path)
+    return spec
+
+
+def _ordered(spec: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    return sorted(spec["products"].items(), key=lambda kv: kv[1].get("order", 0))
+
+
+def _row_shares(table: xr.Dataset, parent: str, piece: Mapping[str, Any], what: str,
+                rename: Mapping[str, str] | None = None) -> dict[str, float]:
+    supply = float(piece["output"]) + float(piece["imports"])
+    Z = table.Z
+    sectors = {str(s) for s in table.sector.values}
+    out: dict[str, float] = {}
+    for user, u in piece.get("users", {}).items():
+        col = (rename or {}).get(str(user), str(user))
+        if col not in sectors:
+            raise ScenarioError(f"{what}: user {user!r} is not a sector of the table")
+        base = float(Z.sel(sector=parent, sector_to=col))
+        need = float(u["value_share"]) * supply
+        if need > base * (1 + 1e-12):
+            raise ScenarioError(
+                f"{what}: user {user!r} would buy {need:,.0f} of the new product but buys only "
+                f"{base:,.0f} from {parent!r} in the table; lower its value_share")
+        out[str(user)] = need / base if base > 0 else 0.0
+    return out
+
+
+def carve(table: xr.Dataset, spec: Mapping[str, Any],
+          overrides: Mapping[str, Any] | None = None) -> xr.Dataset:
+    """Carve every product of ``spec`` out of ``table`` (in the order given by ``order``).
+
+    ``overrides`` may replace a piece's ``output`` or ``imports``, with keys like
+    ``"RE.2711.imports"`` (used by sweeps over the unknown 2015-basis values).
+    """
+    overrides = dict(overrides or {})
+    out = table
+    for code, prod in _ordered(spec):
+        parents = prod["parents"]
+        specs: dict[str, dict[str, Any]] = {}
+        for parent, piece in parents.items():
+            piece = dict(piece)
+            for key in ("output", "imports"):
+                ok = f"{code}.{parent}.{key}"
+                if ok in overrides:
+                    piece[key] = float(overrides.pop(ok))
+            what = f"{spec.get('_path', 'carve-out')}: products.{code}.parents.{parent}"
+            x_p = float(out.x.sel(sector=str(parent)))
+            m_p = float(out.M.sel(sector=str(parent)).sum())
+            if piece["output"] > x_p or piece["imports"] > m_p:
+                raise ScenarioError(f"{what}: output {piece['output']} or imports "
+                                    f"{piece['imports']} exceed the parent's ({x_p:.0f}, "
+                                    f"{m_p:.0f})")
+            specs[str(parent)] = {
+                "output_share": piece["output"] / x_p,
+                "import_share": piece["imports"] / m_p if m_p > 0 else 0.0,
+                "row_shares": _row_shares(out, str(parent), piece, what),
+                "column_shares": dict(piece.get("column_shares", {})) or None,
+            }
+        if len(specs) == 1:
+            (parent, s), = specs.items()
+            out = _tr.carve_out(out, parent, code, name_en=prod.get("name_en"),
+                                name_ja=prod.get("name_ja"), **s)
+        else:
+            out = _tr.carve_out_merged(out, specs, code, name_en=prod.get("name_en"),
+                                       name_ja=prod.get("name_ja"))
+    if overrides:
+        raise ScenarioError(f"carve-out overrides: unknown key {next(iter(overrides))!r}; "
+                            "expected PRODUCT.PARENT.output or PRODUCT.PARENT.imports")
+    return out
+
+
+def user_table(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per (product, user): value share, criticality, embodied share, theta, note."""
+    rows = []
+    for code, prod in _ordered(spec):
+        for parent, piece in prod["parents"].items():
+            for user, u in piece.get("users", {}).items():
+                rows.append({"product": code, "parent": str(parent), "user": str(user),
+                             "value_share": u["value_share"], "criticality": u["criticality"],
+                             "embodied": u["embodied"],
+                             "theta": u["criticality"] * u["embodied"],
+                             "note": u.get("note", "")})
+    return rows
+
+
+def dependency_shares(spec: Mapping[str, Any], scale: float = 1.0) -> dict[str, dict[str, float]]:
+    """Dependency shares ``theta = min(1, scale x criticality x embodied)`` by product and user.
+
+    Unlisted buyers get 0 (``"*"``): for them the product never binds.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for row in user_table(spec):
+        d = out.setdefault(row["product"], {"*": 0.0})
+        d[row["user"]] = min(1.0, max(d.get(row["user"], 0.0), scale * row["theta"]))
+    return out
+
+
+def origin_shares(spec: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    """China's share of each carved product's imports, from the ``[origins]`` table."""
+    out = {}
+    for code, o in spec.get("origins", {}).items():
+        out[code] = {k: float(v) for k, v in o.items() if k not in ("range", "source")}
+    return out
+
+
+def gdp_like(table: xr.Dataset) -> float:
+    """GDP-like value added of a table (re-exported for scenario reports)."""
+    return _t.gdp(table)

@@ -1,0 +1,498 @@
+"""Scenario files: a strict TOML schema, loading, and running through the dynamic engine.
+
+A scenario file states the table (and its carve-outs and rescaling), the shocks, the model
+parameters, the horizon, the records, and optionally the published figures it reproduces and
+a calibration.  Every key is documented in ``docs/scenarios.md``; unknown keys, wrong types
+and out-of-range values are rejected with a :class:`~simcore.errors.ScenarioError` naming the
+file, the key and what is allowed.
+
+Shipped scenarios live in ``scenarios/`` at the top of the repository and are installed with
+the package (``simcore/_scenarios`` in the wheel), so ``simcore run NAME`` works after a plain
+``pip install``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from .errors import LabelError, ParameterError, ScenarioError, ShockError
+
+__all__ = [
+    "Scenario",
+    "load",
+    "available",
+    "scenario_dir",
+    "run",
+    "SCHEMA",
+    "apply_overrides",
+]
+
+_HERE = Path(__file__).resolve().parent
+
+
+def scenario_dir() -> Path:
+    """Folder of the shipped scenarios (the repository's ``scenarios/`` or the wheel copy)."""
+    for cand in (_HERE / "_scenarios", _HERE.parent / "scenarios"):
+        if cand.is_dir():
+            return cand
+    raise ScenarioError("the shipped scenarios folder was not found (broken installation?)")
+
+
+def available() -> list[str]:
+    """Names of the shipped scenarios."""
+    return sorted(p.stem for p in scenario_dir().glob("*.toml"))
+
+
+# --------------------------------------------------------------------------------------
+# Schema: key -> (type(s), check, description).  Nested tables are dicts of the same form.
+# --------------------------------------------------------------------------------------
+def _num(lo=None, hi=None, lo_open=False):
+    def check(v):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            return "a finite number"
+        if lo is not None and (v <= lo if lo_open else v < lo):
+            return f"a number {'>' if lo_open else '>='} {lo}" + (f" and <= {hi}" if hi is not None else "")
+        if hi is not None and v > hi:
+            return f"a number <= {hi}" + (f" and >= {lo}" if lo is not None else "")
+        return None
+    return check
+
+
+def _str(choices=None):
+    def check(v):
+        if not isinstance(v, str):
+            return "a string"
+        if choices is not None and v not in choices:
+            return "one of " + ", ".join(repr(c) for c in choices)
+        return None
+    return check
+
+
+def _bool(v):
+    return None if isinstance(v, bool) else "true or false"
+
+
+def _list_of(check_item, min_len=0):
+    def check(v):
+        if not isinstance(v, list) or len(v) < min_len:
+            return f"a list of at least {min_len} item(s)"
+        for item in v:
+            err = check_item(item)
+            if err:
+                return f"a list whose items are {err}"
+        return None
+    return check
+
+
+def _days_or_auto(v):
+    if v == "auto":
+        return None
+    if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 36500:
+        return "'auto' or a whole number of days in 1..36500"
+    return None
+
+
+def _map_of(check_value, what="a table"):
+    def check(v):
+        if not isinstance(v, Mapping):
+            return what
+        for k, item in v.items():
+            err = check_value(item)
+            if err:
+                return f"{what} whose values are {err} (bad entry {k!r})"
+        return None
+    return check
+
+
+def _num_or_map(lo, hi):
+    num = _num(lo, hi)
+
+    def check(v):
+        if isinstance(v, Mapping):
+            return _map_of(num)(v)
+        return num(v)
+    return check
+
+
+_SHOCK = {
+    "kind": (_str(("import_cut", "capacity_loss", "demand_change")),
+             "import_cut (product from origin), capacity_loss (sector) or demand_change"),
+    "product": (_str(), "product code cut (import_cut)"),
+    "origin": (_str(), "origin of the imports cut, e.g. 'CHN' (import_cut)"),
+    "sector": (_str(), "sector hit (capacity_loss, demand_change)"),
+    "share": (_num(0, 1), "share cut, 0..1 (import_cut, capacity_loss)"),
+    "change": (_num(-1), "relative change of final demand, >= -1 (demand_change)"),
+    "target": (_str(("all", "domestic", "exports")), "final demand hit (demand_change)"),
+    "start": (_num(0), "first day, >= 0"),
+    "duration": (_num(0), "days, >= 0 (fractions allowed: 91.25 = 3 months)"),
+    "profile": (_str(("step", "ramp", "linear_recovery")), "time profile"),
+    "ramp_days": (_num(0), "days to full intensity (profile 'ramp')"),
+    "recovery_days": (_num(0), "days of linear recovery after the end (profile 'linear_recovery')"),
+}
+
+_STOCKPILE = {
+    "days": (_num(0), "stock in days of the product's baseline imports"),
+    "release_rate": (_num(0), "largest daily release, share of baseline daily imports"),
+}
+_SUBST = {
+    "headroom": (_num(0, 1), "largest share of the lost imports other origins can replace"),
+    "lag_days": (_num(0), "days before extra supply starts"),
+    "tau_days": (_num(0, lo_open=True), "time constant of the ramp, days"),
+}
+
+SCHEMA: dict[str, Any] = {
+    "schema": (_num(1, 1), "schema version (1)"),
+    "name": (_str(), "scenario name"),
+    "title": (_str(), "one-line title"),
+    "description": (_str(), "what the scenario represents"),
+    "illustrative": (_bool, "true if the scenario is illustrative, not a forecast"),
+    "table": {
+        "dataset": (_str(("japan-2015-37", "japan-2015-185", "miller-blair-2.3")),
+                    "embedded dataset"),
+        "carve_out": (_str(), "carve-out data file, relative to the scenario file"),
+        "rescale_gdp": (_num(0, lo_open=True),
+                        "rescale the table so GDP-like value added equals this (table units)"),
+        "rescale_year": (_num(1900, 2100), "year the rescaled table represents"),
+        "gdp_denominator": (_num(0, lo_open=True), "annual GDP for loss shares (table units)"),
+        "gdp_denominator_source": (_str(), "where the denominator comes from"),
+        "carve_out_overrides": (_map_of(_num(0)), "PRODUCT.PARENT.output|imports -> value"),
+    },
+    "shocks": [_SHOCK],
+    "model": {
+        "inventory_days": (_num(1), "target stock of every input, days of use (>= 1)"),
+        "inventory_days_by_product": (_map_of(_num_or_map(1, None)),
+                                      "product -> days (or {sector: days})"),
+        "carved_inventory_days": (_num(1), "target stock of the carve-out's products, days"),
+        "inventory_tau": (_num(1), "inventory adjustment time, days (>= 1)"),
+        "dependency": (_num(0, 1), "default dependency share of every input, 0..1"),
+        "dependency_by_product": (_map_of(_num_or_map(0, 1)),
+                                  "product -> theta (or {sector: theta})"),
+        "dependency_scale": (_num(0), "scale on the carve-out's data-driven dependency shares"),
+        "elasticity_by_product": (_map_of(_num(0)), "product -> elasticity of substitution"),
+        "rationing": (_str(("proportional", "firms_first")), "rationing rule"),
+        "alpha_max": (_num(1), "overproduction ceiling (1 = off)"),
+        "alpha_tau": (_num(1), "overproduction time constant, days"),
+        "import_origins": (_map_of(_map_of(_num(0, 1))), "product -> {origin: share}"),
+        "stockpiles": (_map_of(lambda v: _table_err(v, _STOCKPILE)), "product -> stockpile"),
+        "substitution": (_map_of(lambda v: _table_err(v, _SUBST)), "product -> ramp"),
+        "calibrated": (_list_of(_str()), "model keys whose value was calibrated"),
+    },
+    "horizon": {
+        "days": (_days_or_auto, "'auto' (until output is back at baseline) or days"),
+        "tail_days": (_num(0), "days simulated after the last shock ends ('auto')"),
+        "max_days": (_num(1, 36500), "longest horizon 'auto' may extend to"),
+        "record": (_list_of(_str(("output", "final_demand_unmet", "imports", "stocks"))),
+                   "daily records to keep"),
+    },
+    "calibration": {
+        "parameter": (_str(("dependency_scale",)), "the one parameter fitted"),
+        "target_id": (_str(), "id of the reference figure fitted"),
+        "bounds": (_list_of(_num(0), 2), "[low, high] bounds of the parameter"),
+    },
+    "reference": [{
+        "id": (_str(), "figure id"),
+        "quantity": (_str(("gdp_loss_total", "gdp_loss_share")), "model quantity compared"),
+        "published": (_num(0), "published value (JPY or fraction)"),
+        "unit": (_str(("JPY", "fraction")), "unit of 'published' and 'tolerance'"),
+        "tolerance": (_num(0), "absolute tolerance in 'unit'"),
+        "source": (_str(), "citation"),
+    }],
+}
+
+_REQUIRED = {"": ("schema", "name", "table", "horizon"), "table": ("dataset",),
+             "shocks": ("kind", "duration"), "reference": ("id", "quantity", "published",
+                                                           "unit", "tolerance", "source")}
+
+
+def _table_err(v: Any, schema: Mapping[str, Any]) -> str | None:
+    if not isinstance(v, Mapping):
+        return "a table"
+    for k, item in v.items():
+        if k not in schema:
+            return f"a table with keys {', '.join(schema)} (unknown key {k!r})"
+        err = schema[k][0](item)
+        if err:
+            return f"a table where {k} is {err}"
+    return None
+
+
+def _validate(d: Mapping[str, Any], schema: Mapping[str, Any], where: str, file: str) -> None:
+    req = _REQUIRED.get(where.split("[")[0] if where else "", ())
+    for k in req:
+        if k not in d:
+            raise ScenarioError(f"{file}: missing required key {_join(where, k)!r}")
+    for k, v in d.items():
+        key = _join(where, k)
+        if k not in schema:
+            raise ScenarioError(f"{file}: unknown key {key!r}; allowed here: "
+                                f"{', '.join(sorted(schema))}")
+        sub = schema[k]
+        if isinstance(sub, dict):
+            if not isinstance(v, Mapping):
+                raise ScenarioError(f"{file}: key {key!r} must be a table")
+            _validate(v, sub, key, file)
+        elif isinstance(sub, list):
+            if not isinstance(v, list):
+                raise ScenarioError(f"{file}: key {key!r} must be an array of tables "
+                                    f"([[{key}]])")
+            for i, item in enumerate(v):
+                if not isinstance(item, Mapping):
+                    raise ScenarioError(f"{file}: {key}[{i}] must be a table")
+                for r in _REQUIRED.get(k, ()):
+                    if r not in item:
+                        raise ScenarioError(f"{file}: missing required key {key}[{i}].{r}")
+                _validate(item, sub[0], f"{key}[{i}]", file)
+        else:
+            err = sub[0](v)
+            if err:
+                raise ScenarioError(f"{file}: key {key!r} = {v!r} is not allowed; expected {err}")
+
+
+def _join(a: str, b: str) -> str:
+    return f"{a}.{b}" if a else b
+
+
+# --------------------------------------------------------------------------------------
+# Scenario
+# --------------------------------------------------------------------------------------
+@dataclass
+class Scenario:
+    """A validated scenario: the parsed TOML plus the file it came from."""
+
+    data: dict[str, Any]
+    path: Path | None = None
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def name(self) -> str:
+        return str(self.data["name"])
+
+    @property
+    def file(self) -> str:
+        return str(self.path) if self.path else f"<scenario {self.name}>"
+
+    def copy_with(self, overrides: Mapping[str, Any]) -> Scenario:
+        """A new scenario with dotted-key overrides applied and validated."""
+        data = apply_overrides(self.data, overrides, self.file)
+        sc = Scenario(data, self.path)
+        sc.validate()
+        # the table depends only on the [table] section: share its cache when unchanged
+        if data["table"] == self.data["table"]:
+            sc._cache = {k: v for k, v in self._cache.items() if k in ("table", "prepared")}
+        return sc
+
+    def validate(self) -> Scenario:
+        _validate(self.data, SCHEMA, "", self.file)
+        for i, s in enumerate(self.data.get("shocks", [])):
+            need = {"import_cut": ("product", "origin", "share"),
+                    "capacity_loss": ("sector", "share"),
+                    "demand_change": ("sector", "change")}[s["kind"]]
+            for k in need:
+                if k not in s:
+                    raise ScenarioError(f"{self.file}: shocks[{i}] of kind {s['kind']!r} needs "
+                                        f"key {k!r}")
+        cal = self.data.get("calibration")
+        if cal and "bounds" in cal and not cal["bounds"][0] < cal["bounds"][1]:
+            raise ScenarioError(f"{self.file}: calibration.bounds must be [low, high] with "
+                                "low < high")
+        return self
+
+    # ---------------------------------------------------------------- table
+    def carve_spec(self) -> dict[str, Any] | None:
+        f = self.data["table"].get("carve_out")
+        if not f:
+            return None
+        from .rare_earths import load_spec
+
+        base = self.path.parent if self.path else scenario_dir()
+        return _cached_spec(str((base / f).resolve()))
+
+    def table(self) -> xr.Dataset:
+        """The scenario's table: dataset, carve-outs, rescaling (cached)."""
+        if "table" not in self._cache:
+            from . import datasets, transform
+            from .rare_earths import carve
+
+            t = self.data["table"]
+            tab = datasets.load(t["dataset"])
+            spec = self.carve_spec()
+            if spec is not None:
+                try:
+                    tab = carve(tab, spec, t.get("carve_out_overrides"))
+                except (ScenarioError, LabelError, ShockError) as exc:
+                    raise ScenarioError(f"{self.file}: table.carve_out: {exc}") from exc
+            if "rescale_gdp" in t:
+                tab = transform.rescale(tab, target_gdp=float(t["rescale_gdp"]),
+                                        target_year=t.get("rescale_year"))
+            self._cache["table"] = tab
+        return self._cache["table"]
+
+    def prepared(self):
+        if "prepared" not in self._cache:
+            from .dynamic.model import prepare_model
+
+            self._cache["prepared"] = prepare_model(self.table())
+        return self._cache["prepared"]
+
+    # ---------------------------------------------------------------- model
+    def shocks(self) -> list[Any]:
+        from .dynamic.shocks import CapacityShock, DemandShock, ImportCut
+
+        out = []
+        for i, s in enumerate(self.data.get("shocks", [])):
+            kw = {k: v for k, v in s.items() if k != "kind"}
+            try:
+                if s["kind"] == "import_cut":
+                    out.append(ImportCut(**kw))
+                elif s["kind"] == "capacity_loss":
+                    out.append(CapacityShock(**{k: v for k, v in kw.items()
+                                                if k not in ("product", "origin", "change",
+                                                             "target")}))
+                else:
+                    out.append(DemandShock(**{k: v for k, v in kw.items()
+                                              if k not in ("product", "origin", "share")}))
+            except (TypeError, ShockError) as exc:
+                raise ScenarioError(f"{self.file}: shocks[{i}]: {exc}") from exc
+        return out
+
+    def params(self):
+        from .dynamic.params import DynamicParams
+        from .rare_earths import dependency_shares, origin_shares
+
+        m = dict(self.data.get("model", {}))
+        m.pop("calibrated", None)
+        scale = float(m.pop("dependency_scale", 1.0))
+        carved_days = m.pop("carved_inventory_days", None)
+        spec = self.carve_spec()
+        dep: dict[str, Any] = {}
+        origins: dict[str, Any] = {}
+        inv: dict[str, Any] = {}
+        if spec is not None:
+            dep.update(dependency_shares(spec, scale))
+            origins.update(origin_shares(spec))
+            if carved_days is not None:
+                inv.update({p: float(carved_days) for p in spec["products"]})
+        dep.update(m.pop("dependency_by_product", {}))
+        origins.update(m.pop("import_origins", {}))
+        inv.update(m.pop("inventory_days_by_product", {}))
+        try:
+            return DynamicParams(dependency_by_product=dep, import_origins=origins,
+                                 inventory_days_by_product=inv, **m)
+        except ParameterError as exc:
+            raise ScenarioError(f"{self.file}: model: {exc}") from exc
+
+    # ---------------------------------------------------------------- run
+    def run(self, **overrides: Any) -> xr.Dataset:
+        """Run the scenario (with optional dotted-key overrides) and return the result."""
+        sc = self.copy_with(overrides) if overrides else self
+        return sc._run()
+
+    def _run(self) -> xr.Dataset:
+        from .dynamic.model import simulate
+
+        h = self.data["horizon"]
+        record = tuple(h.get("record", ("output", "final_demand_unmet", "imports")))
+        shocks = self.shocks()
+        params = self.params()
+        t = self.data["table"]
+        kw = dict(params=params, record=record,
+                  gdp_denominator=t.get("gdp_denominator"),
+                  gdp_denominator_source=t.get("gdp_denominator_source"))
+        prep = self.prepared()
+        try:
+            if h["days"] != "auto":
+                res = simulate(prep, shocks, days=int(h["days"]), **kw)
+            else:
+                end = max((s.end for s in shocks), default=0.0)
+                tail = float(h.get("tail_days", 365))
+                max_days = int(h.get("max_days", 3650))
+                days = min(int(math.ceil(end + tail)), max_days)
+                while True:
+                    res = simulate(prep, shocks, days=max(days, 1), **kw)
+                    if res.attrs["recovered"] or days >= max_days:
+                        break
+                    days = min(days * 2, max_days)
+        except (LabelError, ShockError, ParameterError) as exc:
+            raise ScenarioError(f"{self.file}: {exc}") from exc
+        res.attrs.update({
+            "scenario": self.name,
+            "scenario_file": self.file,
+            "scenario_title": self.data.get("title", ""),
+            "illustrative": int(bool(self.data.get("illustrative", False))),
+            "calibrated_keys": ", ".join(self.data.get("model", {}).get("calibrated", [])),
+        })
+        return res
+
+
+@lru_cache(maxsize=16)
+def _cached_spec(path: str) -> dict[str, Any]:
+    from .rare_earths import load_spec
+
+    return load_spec(path)
+
+
+def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any], file: str = "") -> dict:
+    """Apply dotted-key overrides (``"model.inventory_days"``, ``"shocks.0.share"``,
+    ``"model.import_origins.RE.CHN"``) to a copy of a scenario dict."""
+    out = copy.deepcopy(dict(data))
+    for key, value in overrides.items():
+        parts = str(key).split(".")
+        cur: Any = out
+        for i, p in enumerate(parts[:-1]):
+            if isinstance(cur, list):
+                try:
+                    cur = cur[int(p)]
+                except (ValueError, IndexError):
+                    raise ScenarioError(f"{file}: override {key!r}: no item {p!r} in "
+                                        f"{'.'.join(parts[:i]) or 'scenario'}") from None
+            else:
+                if p not in cur:
+                    nxt = parts[i + 1]
+                    cur[p] = [] if nxt.isdigit() else {}
+                cur = cur[p]
+        last = parts[-1]
+        if isinstance(cur, list):
+            try:
+                cur[int(last)] = value
+            except (ValueError, IndexError):
+                raise ScenarioError(f"{file}: override {key!r}: no item {last!r}") from None
+        else:
+            cur[last] = value
+    return out
+
+
+def load(name_or_path: str | Path | Mapping[str, Any]) -> Scenario:
+    """Load and validate a scenario from a shipped name, a path, or a dict."""
+    if isinstance(name_or_path, Mapping):
+        return Scenario(dict(name_or_path)).validate()
+    p = Path(name_or_path)
+    if not p.suffix and not p.exists():
+        cand = scenario_dir() / f"{name_or_path}.toml"
+        if not cand.exists():
+            raise ScenarioError(f"unknown scenario {str(name_or_path)!r}; shipped: "
+                                f"{', '.join(available())}")
+        p = cand
+    if not p.exists():
+        raise ScenarioError(f"{p}: scenario file not found")
+    try:
+        with open(p, "rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{p}: not valid TOML ({exc})") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{p}: cannot read ({exc})") from exc
+    return Scenario(data, p.resolve()).validate()
+
+
+def run(name_or_path: str | Path | Mapping[str, Any], **overrides: Any) -> xr.Dataset:
+    """Load a scenario and run it; see :meth:`Scenario.run`."""
+    return load(name_or_path).run(**overrides)
