@@ -1,0 +1,189 @@
+"""The ``simcore`` command line.
+
+``simcore run SCENARIO [--json] [--out FILE] [--set KEY=VALUE ...]``
+    run a scenario (a path or a shipped name) and print the headline: value-added loss in
+    yen, share of GDP, the most-hit sectors.  ``--out`` writes the full result as NetCDF
+    (``.nc``) or a tidy table as CSV (``.csv``) or Parquet (``.parquet``).
+``simcore reproduce [--json]``
+    published against model for every reference figure; exits 1 if any fails.
+``simcore scenarios``
+    list the shipped scenarios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from .errors import SimcoreError
+
+YEN_PER_MILLION = 1e6
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _overrides(items: list[str] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for it in items or []:
+        if "=" not in it:
+            raise SimcoreError(f"--set {it!r}: expected KEY=VALUE, e.g. model.inventory_days=30")
+        k, v = it.split("=", 1)
+        out[k.strip()] = _parse_value(v.strip())
+    return out
+
+
+def _headline(res, top: int = 10) -> dict[str, Any]:
+    unit = res.attrs.get("unit", "")
+    factor = YEN_PER_MILLION if unit == "million JPY" else 1.0
+    va = res.value_added_loss.to_series()
+    by_sector = {str(k): float(v) * factor for k, v in va.items()}
+    order = sorted(by_sector, key=lambda k: -by_sector[k])
+    names = res["name_en"].to_series().to_dict() if "name_en" in res.coords else {}
+    return {
+        "scenario": res.attrs.get("scenario", ""),
+        "title": res.attrs.get("scenario_title", ""),
+        "value_added_loss_jpy": float(res.gdp_loss_total) * factor,
+        "gdp_loss_share": float(res.gdp_loss_share),
+        "gdp_denominator_jpy": float(res.attrs["gdp_denominator"]) * factor,
+        "horizon_days": int(res.attrs["days"]),
+        "recovered": bool(res.attrs.get("recovered", 0)),
+        "calibrated_keys": res.attrs.get("calibrated_keys", ""),
+        "illustrative": bool(res.attrs.get("illustrative", 0)),
+        "top_sectors": [{"sector": k, "name_en": str(names.get(k, "")),
+                         "value_added_loss_jpy": by_sector[k]} for k in order[:top]],
+        "by_sector": by_sector,
+    }
+
+
+def _write(res, out: str) -> Path:
+    from ._io import atomic_path
+
+    path = Path(out)
+    suffix = path.suffix.lower()
+    with atomic_path(path) as tmp:
+        if suffix == ".nc":
+            res.attrs = {k: (v if not isinstance(v, bool) else int(v)) for k, v in res.attrs.items()}
+            res.to_netcdf(tmp)
+        elif suffix in (".csv", ".parquet"):
+            df = res.value_added_loss.to_dataframe().reset_index()
+            df = df[[c for c in df.columns if c in ("sector", "name_en", "value_added_loss")]]
+            df["output_loss"] = res.output_loss.values
+            df["unit"] = res.attrs.get("unit", "")
+            if suffix == ".csv":
+                df.to_csv(tmp, index=False)
+            else:
+                df.to_parquet(tmp, index=False)
+        else:
+            raise SimcoreError(f"--out {out!r}: unknown suffix {suffix!r}; use .nc, .csv or .parquet")
+    return path
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .scenario import load
+
+    sc = load(args.scenario)
+    res = sc.run(**_overrides(args.set))
+    head = _headline(res)
+    if args.out:
+        _write(res, args.out)
+    if args.json:
+        print(json.dumps(head, ensure_ascii=False))
+        return 0
+    print(f"{head['title'] or head['scenario']}")
+    if head["illustrative"]:
+        print("  (illustrative scenario)")
+    print(f"  value-added loss: {head['value_added_loss_jpy'] / 1e9:,.1f} bn yen "
+          f"({head['gdp_loss_share'] * 100:.4f} % of annual GDP "
+          f"{head['gdp_denominator_jpy'] / 1e12:,.1f} tn yen)")
+    print(f"  horizon: {head['horizon_days']} days"
+          f"{'' if head['recovered'] else ' (output not fully back at baseline)'}")
+    if head["calibrated_keys"]:
+        print(f"  calibrated parameters: {head['calibrated_keys']}")
+    print("  most-hit sectors (bn yen):")
+    for row in head["top_sectors"]:
+        print(f"    {row['sector']:>6}  {row['value_added_loss_jpy'] / 1e9:10,.1f}  "
+              f"{row['name_en'][:60]}")
+    if args.out:
+        print(f"  full result written to {args.out}")
+    return 0
+
+
+REPRODUCE = ("kiuchi-2025-3m", "kiuchi-2025-12m")
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from .calibrate import calibrate, reference_figures
+    from .scenario import load
+
+    base = load(REPRODUCE[0])
+    cal = calibrate(base)
+    fitted = {cal.target_id}
+    over = {f"model.{cal.parameter}": cal.value}
+    rows: list[dict[str, Any]] = []
+    for name in REPRODUCE:
+        rows += reference_figures(load(name), over, tuple(fitted))
+    ok = all(r["ok"] for r in rows)
+    if args.json:
+        keep = ("id", "published", "model", "unit", "rel_error", "tolerance", "fitted", "ok")
+        print(json.dumps([{k: r[k] for k in keep} for r in rows]))
+    else:
+        print(f"calibrated {cal.parameter} = {cal.value:.6g} (prior {cal.prior:g}; "
+              f"ratio {cal.ratio_to_prior:.3g}) fitted to {cal.target_id} "
+              f"in {cal.evaluations} model runs")
+        print(f"{'id':36} {'published':>14} {'model':>14} {'rel.err':>8}  fitted  ok")
+        for r in rows:
+            fmt = (lambda v: f"{v / 1e9:,.1f} bn") if r["unit"] == "JPY" else (
+                lambda v: f"{v * 100:.4f} %")
+            print(f"{r['id']:36} {fmt(r['published']):>14} {fmt(r['model']):>14} "
+                  f"{r['rel_error'] * 100:+7.2f}%  {'yes' if r['fitted'] else 'no ':>5}  "
+                  f"{'PASS' if r['ok'] else 'FAIL'}")
+        print("all reference figures reproduced" if ok else "SOME FIGURES FAILED")
+    return 0 if ok else 1
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    from .scenario import available, load
+
+    for name in available():
+        try:
+            title = load(name).data.get("title", "")
+        except SimcoreError as exc:  # pragma: no cover - shipped files are tested
+            title = f"INVALID: {exc}"
+        print(f"{name:32} {title}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="simcore", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="run a scenario and print the headline")
+    r.add_argument("scenario", help="path to a scenario .toml or a shipped name")
+    r.add_argument("--json", action="store_true", help="print one JSON object")
+    r.add_argument("--out", help="write the result (.nc, .csv or .parquet)")
+    r.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a scenario key, e.g. model.inventory_days=30")
+    r.set_defaults(fn=cmd_run)
+    q = sub.add_parser("reproduce", help="published against model for every reference figure")
+    q.add_argument("--json", action="store_true", help="print a JSON list")
+    q.set_defaults(fn=cmd_reproduce)
+    s = sub.add_parser("scenarios", help="list the shipped scenarios")
+    s.set_defaults(fn=cmd_scenarios)
+    args = p.parse_args(argv)
+    try:
+        return int(args.fn(args))
+    except SimcoreError as exc:
+        print(f"simcore: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
