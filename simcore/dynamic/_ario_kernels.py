@@ -33,14 +33,17 @@ Restructuring (same arithmetic as BoARIO up to round-off)
   (mask ``M``, finite ``s_k``); ``h`` depends on the stock only, so it is computed while
   the stock is written, one step ahead, with the precomputed ``inva = 1/aS`` (``inf`` where
   the input is inactive).
-* **One fused pass per day.**  Distribution, stock update, inventory gap, orders, the next
-  ``h`` and the next orders received are computed in a single sweep over the ``n x p``
-  arrays (plus one read of ``Zsh`` for multi-regional tables).  BoARIO's two
+* **One fused, in-place sweep per day.**  Distribution, stock update, inventory gap,
+  orders, the next ``h`` and the next orders received are computed in a single sweep over
+  the ``n x p`` arrays (plus one read of ``Zsh`` for multi-regional tables), updating the
+  stocks and orders in place (no double buffers: a smaller working set).  BoARIO's two
   ``np.allclose`` tests (stock update skipped when deliveries match use; gap zeroed when
-  stocks match their goal; quirk Q5) are global, so the sweep *predicts* both outcomes
-  (yesterday's), computes the actual ones as it goes, and is repeated once, reading the
-  untouched previous state from double buffers, when the prediction was wrong (rare:
-  only when the economy enters or leaves the steady state).
+  stocks match their goal; quirk Q5) are global and must be known before anything is
+  written.  A *sentinel* cell per test (where the test failed worst the day before) is
+  evaluated first with the sweep's exact arithmetic: if it fails, the global test fails,
+  and one sweep suffices (if only the gap test stays undecided it is guessed, and a
+  cheaper orders-only sweep fixes a wrong guess).  Otherwise (near the steady state) a
+  read-only sweep decides both tests first.  ``flags[F_EXTRA]`` counts the extra sweeps.
 """
 
 from __future__ import annotations
@@ -78,11 +81,20 @@ V_HN = 14     # stock-limited output from tomorrow's stocks
 V_UNMET = 15  # final demand not met
 V_RATIO = 16  # x/D
 V_DNX = 17    # orders received tomorrow
-V_E1 = 18     # allclose(add, use) excess accumulator
-V_E2O = 19    # allclose(stock_old, goal) excess accumulator
-V_E2N = 20    # allclose(stock_new, goal) excess accumulator
-V_NEG = 21    # min stock accumulator
-NVEC = 22
+V_E1 = 18     # allclose(deliveries, use) excess per buyer
+V_E2 = 19     # allclose(stock, goal) excess per buyer (chosen stock; current in checks)
+V_E2N = 20    # allclose(updated stock, goal) excess per buyer (check sweep)
+NVEC = 21
+
+# Entries of the int64 ``flags`` array carried from day to day.
+F_C1 = 0      # yesterday's allclose(deliveries, use) outcome (1 = close)
+F_C2 = 1      # yesterday's allclose(stock, goal) outcome
+F_EXTRA = 2   # number of extra sweeps (check or gap) so far: a diagnostic
+F_K1 = 3      # sentinel cell (k, f) of the first test, k = -1 if none
+F_F1 = 4
+F_K2 = 5      # sentinel cell of the second test
+F_F2 = 6
+NFLAGS = 7
 
 # Record codes (the ``slot_*`` arrays map a code to an output slot, -1 = not recorded).
 REC_PRODUCTION = 0
@@ -158,133 +170,323 @@ def _copy2(src: np.ndarray, dst: np.ndarray) -> None:
 
 
 @njit
-def _pass(
-    R: int, n: int, aS: np.ndarray, inva: np.ndarray, Zsh: np.ndarray,
-    alt: bool, compat: bool, s: np.ndarray, rtau: np.ndarray, ips: np.ndarray,
-    stock: np.ndarray, stock_out: np.ndarray, U: np.ndarray, U_out: np.ndarray,
-    vec: np.ndarray, pc1: bool, pc2: bool,
-) -> None:
-    """The fused sweep: deliveries, stock update, gap, orders, next ``h`` and orders received.
+def _acc_den(R: int, n: int, k: int, Zsh: np.ndarray, q: np.ndarray, phn: np.ndarray,
+             acc: np.ndarray, den: np.ndarray, want_den: bool) -> None:
+    """Row ``k`` scratch (several regions): ``acc[f] = sum_r Zsh[(r,k), f] q[(r,k)]``
+    (deliveries per unit of order intensity) and, if asked,
+    ``den[f] = sum_r Zsh[(r,k), f] phi_new[(r,k)]``."""
+    p = acc.shape[0]
+    for f in range(p):
+        acc[f] = 0.0
+    if want_den:
+        for f in range(p):
+            den[f] = 0.0
+    for r in range(R):
+        i = r * n + k
+        qi = q[i]
+        if want_den:
+            pi = phn[i]
+            for f in range(p):
+                z = Zsh[i, f]
+                acc[f] += z * qi
+                den[f] += z * pi
+        else:
+            for f in range(p):
+                acc[f] += Zsh[i, f] * qi
 
-    ``pc1``/``pc2`` are the assumed outcomes of BoARIO's two ``allclose`` tests; the actual
-    outcomes are left in the excess accumulators ``V_E1``, ``V_E2O``, ``V_E2N`` (an entry
-    ``<= 0`` everywhere means "close").
-    """
+
+@njit
+def _orders_row(R: int, n: int, k: int, Zsh: np.ndarray, alt: bool, u_k: np.ndarray,
+                phn: np.ndarray, den: np.ndarray, dnx: np.ndarray) -> None:
+    """Turn row ``k`` of total orders ``T`` (in ``u_k``) into order intensities and set the
+    orders each supplier of product ``k`` receives tomorrow (``dnx``)."""
+    p = u_k.shape[0]
+    if R == 1:
+        if alt and phn[k] == 0.0:   # alt: no orders to a supplier without capacity
+            for f in range(p):
+                u_k[f] = 0.0
+        dnx[k] = _rowsum(u_k)
+        return
+    if alt:
+        for f in range(p):
+            dn = den[f]
+            u_k[f] = u_k[f] / dn if dn != 0.0 else 0.0
+    for r in range(R):
+        i = r * n + k
+        sm = _rowdot(Zsh[i], u_k)
+        dnx[i] = phn[i] * sm if alt else sm
+
+
+@njit
+def _write_sweep(
+    R: int, n: int, aS: np.ndarray, inva: np.ndarray, Zsh: np.ndarray, alt: bool,
+    s: np.ndarray, rtau: np.ndarray, ips: np.ndarray, stock: np.ndarray, U: np.ndarray,
+    xa: np.ndarray, xopt: np.ndarray, ratio: np.ndarray, q: np.ndarray, phn: np.ndarray,
+    acc: np.ndarray, den: np.ndarray, hn: np.ndarray, e1: np.ndarray, e2: np.ndarray,
+    dnx: np.ndarray, pc1: bool, pc2: bool,
+) -> None:
+    """The fused in-place sweep: deliveries, stock update, gap, orders, ``h`` for tomorrow
+    (``hn``) and the orders each supplier receives tomorrow (``dnx``), given the outcomes
+    ``pc1``/``pc2`` of BoARIO's two ``allclose`` tests.  It also leaves the excess of each
+    test in ``e1`` (deliveries vs use) and ``e2`` (chosen stock vs goal): an entry ``<= 0``
+    everywhere means "close".
+
+    ``hn`` is the minimum over inputs of ``stock * inva / (psi s)`` with ``inva > 0``
+    (``inf`` for inactive inputs), so a negative stock anywhere makes it negative: that is
+    how the caller detects BoARIO's "negative stock" failure.
+
+    Every per-industry vector is a separate argument (not a row of one 2-D array) and the
+    element loop is written out for one and for several regions: both let LLVM vectorise
+    the loop (it gives up on rows of one array, whose distance it cannot bound)."""
     p = aS.shape[1]
-    xa = vec[V_XA]
-    xopt = vec[V_XOPT]
-    q = vec[V_Q]
-    ratio = vec[V_RATIO]
-    phn = vec[V_PHN]
-    acc = vec[V_ACC]
-    den = vec[V_DEN]
-    hn = vec[V_HN]
-    dnx = vec[V_DNX]
-    e1 = vec[V_E1]
-    e2o = vec[V_E2O]
-    e2n = vec[V_E2N]
-    neg = vec[V_NEG]
     for f in range(p):
         hn[f] = np.inf
         e1[f] = -np.inf
-        e2o[f] = -np.inf
-        e2n[f] = -np.inf
-        neg[f] = 0.0
+        e2[f] = -np.inf
     for k in range(n):
+        if R > 1:
+            _acc_den(R, n, k, Zsh, q, phn, acc, den, alt)
         a_k = aS[k]
         st_k = stock[k]
-        so_k = stock_out[k]
         u_k = U[k]
-        uo_k = U_out[k]
         sk = s[k]
-        rt = 0.0 if pc2 else rtau[k]
-        # deliveries per unit of order intensity: acc[f] = sum_r Zsh[(r,k), f] q[(r,k)]
-        if R == 1:
-            rk = ratio[k]
-            for f in range(p):
-                acc[f] = rk
-        else:
-            for f in range(p):
-                acc[f] = 0.0
-                den[f] = 0.0
-            for r in range(R):
-                i = r * n + k
-                zi = Zsh[i]
-                qi = q[i]
-                if alt:
-                    pi = phn[i]
-                    for f in range(p):
-                        z = zi[f]
-                        acc[f] += z * qi
-                        den[f] += z * pi
-                else:
-                    for f in range(p):
-                        acc[f] += zi[f] * qi
         if math.isfinite(sk):
+            rt = 0.0 if pc2 else rtau[k]
             ipk = ips[k]
             inv_k = inva[k]
+            if R == 1:
+                rk = ratio[k]
+                for f in range(p):
+                    a = a_k[f]
+                    use = xa[f] * a
+                    add = u_k[f] * rk
+                    d1 = abs(add - use) - (ATOL + RTOL * abs(use))
+                    m = e1[f]
+                    e1[f] = d1 if d1 > m else m
+                    om = st_k[f]
+                    oc = om if pc1 else om - use + add
+                    goal = (xopt[f] * a) * sk
+                    d2 = abs(oc - goal) - (ATOL + RTOL * abs(goal))
+                    m = e2[f]
+                    e2[f] = d2 if d2 > m else m
+                    st_k[f] = oc
+                    g = goal - oc
+                    g = g if g > 0.0 else 0.0
+                    u_k[f] = rt * g + use
+                    v = oc * inv_k[f] * ipk
+                    m = hn[f]
+                    hn[f] = v if v < m else m
+            else:
+                for f in range(p):
+                    a = a_k[f]
+                    use = xa[f] * a
+                    add = u_k[f] * acc[f]
+                    d1 = abs(add - use) - (ATOL + RTOL * abs(use))
+                    m = e1[f]
+                    e1[f] = d1 if d1 > m else m
+                    om = st_k[f]
+                    oc = om if pc1 else om - use + add
+                    goal = (xopt[f] * a) * sk
+                    d2 = abs(oc - goal) - (ATOL + RTOL * abs(goal))
+                    m = e2[f]
+                    e2[f] = d2 if d2 > m else m
+                    st_k[f] = oc
+                    g = goal - oc
+                    g = g if g > 0.0 else 0.0
+                    u_k[f] = rt * g + use
+                    v = oc * inv_k[f] * ipk
+                    m = hn[f]
+                    hn[f] = v if v < m else m
+        else:
+            # never-binding input (infinite inventory): the stock stays inf and there is no
+            # gap; BoARIO's goal is (xopt aS) * inf, nan where xopt aS == 0, never "close".
+            rk = ratio[k]
             for f in range(p):
                 a = a_k[f]
                 use = xa[f] * a
-                add = u_k[f] * acc[f]
+                add = u_k[f] * (acc[f] if R > 1 else rk)
                 d1 = abs(add - use) - (ATOL + RTOL * abs(use))
-                if d1 > e1[f]:
-                    e1[f] = d1
+                m = e1[f]
+                e1[f] = d1 if d1 > m else m
+                u_k[f] = use
+                if xopt[f] * a == 0.0:
+                    e2[f] = np.inf
+        _orders_row(R, n, k, Zsh, alt, u_k, phn, den, dnx)
+
+
+@njit
+def _check_sweep(
+    R: int, n: int, aS: np.ndarray, Zsh: np.ndarray, s: np.ndarray, stock: np.ndarray,
+    U: np.ndarray, xa: np.ndarray, xopt: np.ndarray, ratio: np.ndarray, q: np.ndarray,
+    phn: np.ndarray, acc: np.ndarray, den: np.ndarray, e1: np.ndarray, e2o: np.ndarray,
+    e2n: np.ndarray,
+) -> None:
+    """Read-only sweep evaluating BoARIO's two ``allclose`` tests exactly: excesses in
+    ``e1`` (deliveries vs use), ``e2o`` (current stock vs goal) and ``e2n`` (updated stock
+    vs goal)."""
+    p = aS.shape[1]
+    for f in range(p):
+        e1[f] = -np.inf
+        e2o[f] = -np.inf
+        e2n[f] = -np.inf
+    for k in range(n):
+        if R > 1:
+            _acc_den(R, n, k, Zsh, q, phn, acc, den, R < 1)
+        rk = ratio[k]
+        a_k = aS[k]
+        st_k = stock[k]
+        u_k = U[k]
+        sk = s[k]
+        fin = math.isfinite(sk)
+        for f in range(p):
+            a = a_k[f]
+            use = xa[f] * a
+            add = u_k[f] * (acc[f] if R > 1 else rk)
+            d1 = abs(add - use) - (ATOL + RTOL * abs(use))
+            m = e1[f]
+            e1[f] = d1 if d1 > m else m
+            if fin:
                 om = st_k[f]
                 on = om - use + add
                 goal = (xopt[f] * a) * sk
-                d2o = abs(om - goal) - (ATOL + RTOL * abs(goal))
-                if d2o > e2o[f]:
-                    e2o[f] = d2o
-                d2n = abs(on - goal) - (ATOL + RTOL * abs(goal))
-                if d2n > e2n[f]:
-                    e2n[f] = d2n
-                oc = om if pc1 else on
-                if not oc >= neg[f]:
-                    neg[f] = oc
-                so_k[f] = oc
-                g = goal - oc
-                g = g if g > 0.0 else 0.0
-                tot = rt * g + use
-                uo_k[f] = tot
-                v = oc * inv_k[f] * ipk
-                if v < hn[f]:
-                    hn[f] = v
-        else:
-            # never-binding input (infinite inventory): stock stays inf, no gap; BoARIO's
-            # goal there is (xopt aS) * inf, i.e. nan where xopt aS == 0, which is never
-            # "close" to the infinite stock.
+                tol = ATOL + RTOL * abs(goal)
+                d2 = abs(om - goal) - tol
+                m = e2o[f]
+                e2o[f] = d2 if d2 > m else m
+                d2 = abs(on - goal) - tol
+                m = e2n[f]
+                e2n[f] = d2 if d2 > m else m
+            elif xopt[f] * a == 0.0:
+                e2o[f] = np.inf
+                e2n[f] = np.inf
+
+
+@njit
+def _gap_sweep(
+    R: int, n: int, aS: np.ndarray, Zsh: np.ndarray, alt: bool, s: np.ndarray,
+    rtau: np.ndarray, stock: np.ndarray, U: np.ndarray, xa: np.ndarray, xopt: np.ndarray,
+    phn: np.ndarray, acc: np.ndarray, den: np.ndarray, dnx: np.ndarray, pc2: bool,
+) -> None:
+    """Recompute today's orders from the (already updated) stocks for gap outcome ``pc2``."""
+    p = aS.shape[1]
+    for k in range(n):
+        if R > 1 and alt:
+            _acc_den(R, n, k, Zsh, phn, phn, acc, den, alt)
+        a_k = aS[k]
+        st_k = stock[k]
+        u_k = U[k]
+        sk = s[k]
+        if math.isfinite(sk):
+            rt = 0.0 if pc2 else rtau[k]
             for f in range(p):
                 a = a_k[f]
                 use = xa[f] * a
-                add = u_k[f] * acc[f]
-                d1 = abs(add - use) - (ATOL + RTOL * abs(use))
-                if d1 > e1[f]:
-                    e1[f] = d1
-                so_k[f] = st_k[f]
-                uo_k[f] = use
-                if xopt[f] * a == 0.0:
-                    e2o[f] = np.inf
-                    e2n[f] = np.inf
-        # orders: U = T / den (alt), T (noalt); one region: T, zero towards a supplier
-        # that lost all capacity under alt
-        if R == 1:
-            if alt and phn[k] == 0.0:
-                for f in range(p):
-                    uo_k[f] = 0.0
-            dnx[k] = _rowsum(uo_k)
+                goal = (xopt[f] * a) * sk
+                g = goal - st_k[f]
+                g = g if g > 0.0 else 0.0
+                u_k[f] = rt * g + use
         else:
-            if alt:
-                for f in range(p):
-                    dn = den[f]
-                    uo_k[f] = uo_k[f] / dn if dn != 0.0 else 0.0
-            for r in range(R):
-                i = r * n + k
-                sm = _rowdot(Zsh[i], uo_k)
-                dnx[i] = phn[i] * sm if alt else sm
-    if not compat:
-        for f in range(p):
-            e1[f] = np.inf
+            for f in range(p):
+                u_k[f] = xa[f] * a_k[f]
+        _orders_row(R, n, k, Zsh, alt, u_k, phn, den, dnx)
+
+
+@njit
+def _acc_at(R: int, n: int, k: int, f: int, Zsh: np.ndarray, vec: np.ndarray) -> float:
+    """``acc`` of :func:`_acc_den` for one cell (same summation order)."""
+    if R == 1:
+        return vec[V_RATIO, k]
+    a = 0.0
+    for r in range(R):
+        i = r * n + k
+        a += Zsh[i, f] * vec[V_Q, i]
+    return a
+
+
+@njit
+def _probe(R: int, n: int, aS: np.ndarray, Zsh: np.ndarray, s: np.ndarray,
+           stock: np.ndarray, U: np.ndarray, vec: np.ndarray,
+           flags: np.ndarray) -> tuple[bool, bool]:
+    """Decide cheaply, from one sentinel cell each, whether BoARIO's ``allclose`` tests will
+    certainly fail today.  Returns ``(c1_fails, c2_fails)``; ``False`` means "unknown".
+    The sentinel cell's excess is computed with exactly the sweep's arithmetic, so a
+    failure found here is a failure of the global test."""
+    k1 = flags[F_K1]
+    f1 = flags[F_F1]
+    if k1 < 0:
+        return False, False
+    a = aS[k1, f1]
+    use = vec[V_XA, f1] * a
+    add = U[k1, f1] * _acc_at(R, n, k1, f1, Zsh, vec)
+    if not abs(add - use) - (ATOL + RTOL * abs(use)) > 0.0:
+        return False, False
+    k2 = flags[F_K2]
+    f2 = flags[F_F2]
+    if k2 < 0:
+        return True, False
+    a = aS[k2, f2]
+    xo = vec[V_XOPT, f2]
+    sk = s[k2]
+    if not math.isfinite(sk):
+        return True, xo * a == 0.0
+    use = vec[V_XA, f2] * a
+    add = U[k2, f2] * _acc_at(R, n, k2, f2, Zsh, vec)
+    on = stock[k2, f2] - use + add
+    goal = (xo * a) * sk
+    return True, abs(on - goal) - (ATOL + RTOL * abs(goal)) > 0.0
+
+
+@njit
+def _argmax(a: np.ndarray) -> int:
+    j = 0
+    m = a[0]
+    for i in range(1, a.shape[0]):
+        if a[i] > m:
+            m = a[i]
+            j = i
+    return j
+
+
+@njit
+def _pick_sentinels(R: int, n: int, aS: np.ndarray, Zsh: np.ndarray, s: np.ndarray,
+                    stock: np.ndarray, U: np.ndarray, vec: np.ndarray,
+                    flags: np.ndarray) -> None:
+    """After the sweep, remember for each ``allclose`` test the cell most likely to fail it
+    tomorrow: the column with today's largest excess, and in it the row with the largest
+    excess evaluated on the new state (with today's delivery ratios as a proxy)."""
+    flags[F_K1] = -1
+    flags[F_K2] = -1
+    e1 = vec[V_E1]
+    f1 = _argmax(e1)
+    if e1[f1] > 0.0:
+        best = -np.inf
+        xa = vec[V_XA, f1]
+        for k in range(n):
+            a = aS[k, f1]
+            use = xa * a
+            add = U[k, f1] * _acc_at(R, n, k, f1, Zsh, vec)
+            d = abs(add - use) - (ATOL + RTOL * abs(use))
+            if d > best or flags[F_K1] < 0:
+                best = d
+                flags[F_K1] = k
+        flags[F_F1] = f1
+    e2 = vec[V_E2]
+    f2 = _argmax(e2)
+    if e2[f2] > 0.0:
+        best = -np.inf
+        xo = vec[V_XOPT, f2]
+        for k in range(n):
+            a = aS[k, f2]
+            sk = s[k]
+            if math.isfinite(sk):
+                goal = (xo * a) * sk
+                d = abs(stock[k, f2] - goal) - (ATOL + RTOL * abs(goal))
+            else:
+                d = np.inf if xo * a == 0.0 else -np.inf
+            if d > best or flags[F_K2] < 0:
+                best = d
+                flags[F_K2] = k
+        flags[F_F2] = f2
 
 
 @njit
@@ -292,18 +494,17 @@ def _ario_step(
     t: int, R: int, n: int, X0: np.ndarray, aS: np.ndarray, inva: np.ndarray,
     Zsh: np.ndarray, alt: bool, compat: bool, alpha_base: float, alpha_max: float,
     alpha_rate: float, s: np.ndarray, rtau: np.ndarray, ips: np.ndarray,
-    stock: np.ndarray, stock_out: np.ndarray, U: np.ndarray, U_out: np.ndarray,
-    vec: np.ndarray, flags: np.ndarray,
+    stock: np.ndarray, U: np.ndarray, vec: np.ndarray, flags: np.ndarray,
 ) -> int:
-    """Advance one day.
+    """Advance one day, in place.
 
     On entry ``vec`` holds yesterday's state (``V_XA``, ``V_ALPHA``, ``V_DNX``, ``V_HN``,
     ``V_PHN``) and today's forcing (``V_YT`` final demand, ``V_DLT`` capacity lost);
-    ``stock`` and ``U`` hold today's stocks and yesterday's order intensities.  On exit
-    ``stock_out`` and ``U_out`` hold tomorrow's (the caller swaps the buffers) and ``vec``
-    today's records.  ``flags`` carries the predicted outcomes of BoARIO's two ``allclose``
-    tests (1 = close) from one day to the next, and counts the repeated sweeps in
-    ``flags[2]``.
+    ``stock`` holds today's stocks and ``U`` yesterday's order intensities.  On exit they
+    hold tomorrow's stocks and today's orders, and ``vec`` today's records.  ``flags``
+    carries, from one day to the next, the outcomes of BoARIO's two ``allclose`` tests
+    (``F_C1``, ``F_C2``), the sentinel cells of :func:`_probe` and the count of extra
+    sweeps (``F_EXTRA``).
     """
     p = X0.shape[0]
     xa = vec[V_XA]
@@ -371,25 +572,42 @@ def _ario_step(
             status = STATUS_NON_FINITE
     if status != STATUS_OK:
         return status
-    # 6.-9. one fused sweep, repeated once if BoARIO's allclose outcomes were mispredicted
-    pc1 = compat and flags[0] != 0
-    pc2 = compat and flags[1] != 0
-    _pass(R, n, aS, inva, Zsh, alt, compat, s, rtau, ips, stock, stock_out, U, U_out,
-          vec, pc1, pc2)
-    if compat:
-        c1 = _vmax(vec[V_E1]) <= 0.0
-        c2 = (_vmax(vec[V_E2O]) <= 0.0) if c1 else (_vmax(vec[V_E2N]) <= 0.0)
-        if c1 != pc1 or c2 != pc2:
-            _pass(R, n, aS, inva, Zsh, alt, compat, s, rtau, ips, stock, stock_out, U,
-                  U_out, vec, c1, c2)
-            flags[2] += 1
-        flags[0] = 1 if c1 else 0
-        flags[1] = 1 if c2 else 0
-    neg = vec[V_NEG]
+    # 6.-9. distribution, stocks, orders: one in-place sweep once BoARIO's two global
+    # allclose outcomes are known (Q5)
+    acc = vec[V_ACC]
+    den = vec[V_DEN]
+    e1 = vec[V_E1]
+    e2 = vec[V_E2]
+    # (booleans passed on are runtime values, never literals: numba would compile one
+    # specialisation per literal)
+    if not compat:
+        _write_sweep(R, n, aS, inva, Zsh, alt, s, rtau, ips, stock, U, xa, xopt, ratio, q,
+                     phn, acc, den, hn, e1, e2, dnx, compat, compat)
+    else:
+        fail1, fail2 = _probe(R, n, aS, Zsh, s, stock, U, vec, flags)
+        if fail1:
+            c1 = not fail1
+            guess = (not fail2) and flags[F_C2] != 0
+            _write_sweep(R, n, aS, inva, Zsh, alt, s, rtau, ips, stock, U, xa, xopt, ratio,
+                         q, phn, acc, den, hn, e1, e2, dnx, c1, guess)
+            c2 = _vmax(e2) <= 0.0
+            if c2 != guess:
+                _gap_sweep(R, n, aS, Zsh, alt, s, rtau, stock, U, xa, xopt, phn, acc, den,
+                           dnx, c2)
+                flags[F_EXTRA] += 1
+        else:
+            _check_sweep(R, n, aS, Zsh, s, stock, U, xa, xopt, ratio, q, phn, acc, den, e1,
+                         e2, vec[V_E2N])
+            flags[F_EXTRA] += 1
+            c1 = _vmax(e1) <= 0.0
+            c2 = (_vmax(e2) <= 0.0) if c1 else (_vmax(vec[V_E2N]) <= 0.0)
+            _write_sweep(R, n, aS, inva, Zsh, alt, s, rtau, ips, stock, U, xa, xopt, ratio,
+                         q, phn, acc, den, hn, e1, e2, dnx, c1, c2)
+        flags[F_C1] = 1 if c1 else 0
+        flags[F_C2] = 1 if c2 else 0
+        _pick_sentinels(R, n, aS, Zsh, s, stock, U, vec, flags)
     for f in range(p):
-        if neg[f] != neg[f]:
-            return STATUS_NON_FINITE
-        if neg[f] < 0.0:
+        if hn[f] < 0.0:
             return STATUS_NEGATIVE_STOCK
     return STATUS_OK
 
@@ -442,9 +660,13 @@ def _ario_init(
         else:
             for f in range(p):
                 U[k, f] = Z0C[k, f]
-    flags[0] = 1
-    flags[1] = 1
-    flags[2] = 0
+    flags[F_C1] = 1
+    flags[F_C2] = 1
+    flags[F_EXTRA] = 0
+    flags[F_K1] = -1
+    flags[F_F1] = 0
+    flags[F_K2] = -1
+    flags[F_F2] = 0
 
 
 @njit
@@ -454,8 +676,7 @@ def _ario_run(
     alt: bool, compat: bool, alpha_base: float, alpha_max: float, alpha_rate: float,
     psi: float, s: np.ndarray, rtau: np.ndarray,
     delta: np.ndarray, delta_idx: np.ndarray, fdm: np.ndarray, fdm_idx: np.ndarray,
-    stock: np.ndarray, stock2: np.ndarray, U: np.ndarray, U2: np.ndarray,
-    vec: np.ndarray, ips: np.ndarray, flags: np.ndarray,
+    stock: np.ndarray, U: np.ndarray, vec: np.ndarray, ips: np.ndarray, flags: np.ndarray,
     slot_daily: np.ndarray, out_daily: np.ndarray,
     slot_total: np.ndarray, out_total: np.ndarray,
     slot_sum: np.ndarray, out_sum: np.ndarray,
@@ -476,8 +697,9 @@ def _ario_run(
     psi, s, rtau : inventory threshold, target days per product (``inf`` allowed), 1/tau_inv.
     delta, delta_idx : capacity lost (T, m) on industries ``delta_idx`` (int64, m).
     fdm, fdm_idx : final-demand multipliers (T, mf) on industries ``fdm_idx`` (int64, mf).
-    stock, stock2, U, U2 : (n, p) work buffers; vec : (NVEC, p); ips : (n,); flags : int64 (3,),
-        on exit ``flags[2]`` is the number of repeated sweeps (mispredicted allclose tests).
+    stock, U : (n, p) work buffers (final stocks and orders on exit); vec : (NVEC, p);
+        ips : (n,); flags : int64 (NFLAGS,), on exit ``flags[F_EXTRA]`` is the number of
+        extra sweeps spent deciding BoARIO's allclose tests (a diagnostic).
     slot_daily/total/sum : int64 (NREC,), output slot of each record code or -1.
     out_daily : (Kd, T, p); out_total : (Kt, p) (summed over days); out_sum : (Ks, T) (summed
         over industries); out_stock : (T, n, p) stocks before production, or (0, n, p).
@@ -502,10 +724,6 @@ def _ario_run(
     info[0] = STATUS_OK
     info[1] = -1
     rec_stock = out_stock.shape[0] > 0
-    sa = stock
-    sb = stock2
-    ua = U
-    ub = U2
     for t in range(T):
         for j in range(delta_idx.shape[0]):
             dlt[delta_idx[j]] = delta[t, j]
@@ -513,15 +731,13 @@ def _ario_run(
             i = fdm_idx[j]
             yt[i] = Ysum[i] * fdm[t, j]
         if rec_stock:
-            _copy2(sa, out_stock[t])
+            _copy2(stock, out_stock[t])
         st = _ario_step(t, R, n, X0, aS, inva, Zsh, alt, compat, alpha_base, alpha_max,
-                        alpha_rate, s, rtau, ips, sa, sb, ua, ub, vec, flags)
+                        alpha_rate, s, rtau, ips, stock, U, vec, flags)
         if st != STATUS_OK:
             info[0] = st
             info[1] = t
             return st
-        sa, sb = sb, sa
-        ua, ub = ub, ua
         for code in range(NREC):
             kd = slot_daily[code]
             kt = slot_total[code]
@@ -556,10 +772,6 @@ def _ario_run(
                 for i in range(p):
                     acc += src[i]
                 out_sum[ks, t] = acc
-    # leave the final state in the caller's first buffers
-    if T % 2 == 1:
-        _copy2(sa, stock)
-        _copy2(ua, U)
     return STATUS_OK
 
 
@@ -570,7 +782,7 @@ def _ario_batch(
     alt: np.ndarray, compat: bool, alpha_base: np.ndarray, alpha_max: np.ndarray,
     alpha_rate: np.ndarray, psi: np.ndarray, s: np.ndarray, rtau: np.ndarray,
     delta: np.ndarray, delta_idx: np.ndarray, fdm: np.ndarray, fdm_idx: np.ndarray,
-    w_stock: np.ndarray, w_stock2: np.ndarray, w_U: np.ndarray, w_U2: np.ndarray,
+    w_stock: np.ndarray, w_U: np.ndarray,
     w_vec: np.ndarray, w_ips: np.ndarray, w_flags: np.ndarray,
     slot_daily: np.ndarray, out_daily: np.ndarray,
     slot_total: np.ndarray, out_total: np.ndarray,
@@ -592,7 +804,7 @@ def _ario_batch(
             _ario_run(R, n, X0, Ysum, aS, inva, Zsh, Z0C, dint0, vw,
                       alt[j] != 0, compat, alpha_base[j], alpha_max[j], alpha_rate[j],
                       psi[j], s[j], rtau[j], delta[j], delta_idx, fdm[j], fdm_idx,
-                      w_stock[w], w_stock2[w], w_U[w], w_U2[w], w_vec[w], w_ips[w],
+                      w_stock[w], w_U[w], w_vec[w], w_ips[w],
                       w_flags[w], slot_daily, out_daily[j], slot_total, out_total[j],
                       slot_sum, out_sum[j], out_stock[j], info[j])
     failed = 0

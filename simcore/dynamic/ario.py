@@ -795,8 +795,8 @@ def simulate_ario(
         prep.vw, sp["alt"], params.boario_compat, sp["alpha_base"], sp["alpha_max"],
         sp["alpha_rate"], sp["psi"], sp["s"], sp["rtau"],
         np.ascontiguousarray(dl), didx, fdm, fidx,
-        np.empty((n, p)), np.empty((n, p)), np.empty((n, p)), np.empty((n, p)),
-        np.empty((K.NVEC, p)), np.empty(n), np.zeros(3, dtype=np.int64),
+        np.empty((n, p)), np.empty((n, p)), np.empty((K.NVEC, p)), np.empty(n),
+        np.zeros(K.NFLAGS, dtype=np.int64),
         _slots(kernel_daily), out_daily, _slots(totals_n), out_total, _slots(sums_n), out_sum,
         out_stock, info,
     )
@@ -949,8 +949,8 @@ def simulate_ario_batch(
         prep.R, n, prep.X0, prep.Ysum, prep.aS, prep.inva, prep.Zsh, prep.Z0C, prep.dint0,
         prep.vw, alt, compat, ab, am, ar, psi, s, rtau,
         np.ascontiguousarray(delta), didx, np.ascontiguousarray(fdm), fidx,
-        np.empty((W, n, p)), np.empty((W, n, p)), np.empty((W, n, p)), np.empty((W, n, p)),
-        np.empty((W, K.NVEC, p)), np.empty((W, n)), np.zeros((W, 3), dtype=np.int64),
+        np.empty((W, n, p)), np.empty((W, n, p)), np.empty((W, K.NVEC, p)),
+        np.empty((W, n)), np.zeros((W, K.NFLAGS), dtype=np.int64),
         _slots(names), out_daily, _slots(totals_n), out_total, _slots(sums_n), out_sum,
         out_stock, info,
     )
