@@ -89,7 +89,7 @@ def _industry_index(table: xr.Dataset) -> dict[Any, int]:
     index: dict[Any, int] = {lab: i for i, lab in enumerate(labels)}
     if is_multiregional(table):
         n = table.sizes["sector"]
-        for i, lab in enumerate(labels):
+        for i in range(len(labels)):
             r, s = table.region.values[i // n], table.sector.values[i % n]
             index[(str(r), str(s))] = i
     return index
@@ -240,7 +240,8 @@ def _mu(table: xr.Dataset) -> np.ndarray:
     return import_shares(table).values.reshape(-1)
 
 
-def _technical(table: xr.Dataset, domestic: bool = False) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def _technical(table: xr.Dataset,
+               domestic: bool = False) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Flat arrays and ``A`` (or ``A^d = (I - mu^) A`` when ``domestic``)."""
     f = flat(table)
     A = _coefficients(f["Z"], f["x"])
@@ -846,7 +847,8 @@ def mixed_model(table: xr.Dataset, fixed_output: Any, *, domestic: bool = False)
                               long_name="final demand (exogenous on N, implied on E)"),
             "dx": _wrap_vector(table, x - x0, "dx", units=unit,
                                long_name="change in gross output"),
-            "df": _wrap_vector(table, fd - f0, "df", units=unit, long_name="change in final demand"),
+            "df": _wrap_vector(table, fd - f0, "df", units=unit,
+                               long_name="change in final demand"),
             "fixed": _wrap_vector(table, fixed, "fixed", long_name="output fixed exogenously"),
         },
         attrs={"model": "mixed exogenous/endogenous (Miller & Blair ch. 13)",
@@ -885,13 +887,15 @@ def _critical(table: xr.Dataset, critical: Any, Z: np.ndarray) -> np.ndarray:
     return crit & (Z > 0)
 
 
-def _outcome(table: xr.Dataset, x: np.ndarray, model: str, **extra: xr.DataArray) -> xr.Dataset:
+def _outcome(table: xr.Dataset, x: np.ndarray, model: str, rho: np.ndarray | None = None,
+             **extra: xr.DataArray) -> xr.Dataset:
     """Output, output ratio, value-added loss and GDP loss for a constrained solution."""
     f = flat(table)
     x0 = f["x"]
     unit = _units(table)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rho = np.where(x0 != 0, x / x0, 1.0)
+    if rho is None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = np.where(x0 != 0, x / x0, 1.0)
     c = gdp_coefficients(table)
     loss = c * (x0 - x)
     total = float(loss.sum())
@@ -1012,7 +1016,7 @@ def weakest_link(
     x = rho * flat(table)["x"]
     constraint = _wrap_vector(table, cause.astype(str), "constraint",
                               long_name="root cause of the constraint")
-    return _outcome(table, x, "S1 weakest link", constraint=constraint)
+    return _outcome(table, x, "S1 weakest link", rho=rho, constraint=constraint)
 
 
 def weakest_link_mixed(
@@ -1109,7 +1113,9 @@ def lp_best_case(
     xarray.Dataset
         As :func:`weakest_link` (without ``constraint``), plus ``y_del``, ``y_m_del``,
         ``imports_available`` (``M_max``), ``imports_used`` (``A^m x``) and
-        ``import_shadow_price``: GDP gained per extra unit of imports of each product.
+        ``import_shadow_price``: GDP gained per extra unit of imports of each product (the
+        dual value of its import constraint; not unique at a degenerate optimum, e.g. when
+        an import is cut to zero).
 
     Raises
     ------
@@ -1126,8 +1132,6 @@ def lp_best_case(
     >>> round(float(r.gdp_loss_share), 4)
     0.261
     """
-    from scipy.optimize import linprog
-
     f = flat(table)
     x0 = f["x"]
     p = x0.size
@@ -1145,7 +1149,7 @@ def lp_best_case(
 
     # Variables s = x / x0; every row scaled by its baseline level.
     xs = np.where(x0 > 0, x0, 1.0)
-    ms = np.where(M0 > 0, M0, 1.0)
+    ms = np.where(M0 > 1e-12 * float(x0.max(initial=0.0)), M0, 1.0)
     D = (np.eye(p) - Ad) * x0[None, :] / xs[:, None]
     Im = Am * x0[None, :] / ms[:, None]
     A_ub = np.vstack([D, -D, Im])
@@ -1154,9 +1158,7 @@ def lp_best_case(
     gdp0 = float(c @ x0)
     obj = -(c * x0) / (gdp0 if gdp0 > 0 else 1.0)
     bounds = np.column_stack([np.zeros(p), np.where(x0 > 0, cap, 0.0)])
-    res = linprog(obj, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs")
-    if res.status != 0:
-        raise KernelError(f"lp_best_case: HiGHS failed (status {res.status}: {res.message})")
+    res, solver = _linprog(obj, A_ub, b_ub, bounds)
     x = np.clip(res.x, 0.0, bounds[:, 1]) * x0
     y_del = x - Ad @ x
     used = Am @ x
@@ -1177,8 +1179,34 @@ def lp_best_case(
                                             long_name="GDP gained per extra unit of imports"),
     }
     ds = _outcome(table, x, "S2 best case (linear programme)", **extra)
-    ds.attrs["solver"] = f"scipy.optimize.linprog(method='highs'): {res.message}"
+    ds.attrs["solver"] = solver
     return ds
+
+
+#: HiGHS option sets tried in turn by :func:`lp_best_case`: tight tolerances first (the
+#: programme is scaled to ratios, so 1e-9 is meaningful), then HiGHS's defaults, then the
+#: interior-point solver.
+_HIGHS_ATTEMPTS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("highs", {"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9}),
+    ("highs", {}),
+    ("highs-ipm", {}),
+)
+
+
+def _linprog(obj: np.ndarray, A_ub: np.ndarray, b_ub: np.ndarray,
+             bounds: np.ndarray) -> tuple[Any, str]:
+    """Minimise with HiGHS; the result and a description of the solver run that succeeded."""
+    from scipy.optimize import linprog
+
+    messages = []
+    for method, options in _HIGHS_ATTEMPTS:
+        res = linprog(obj, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method=method,
+                      options=options)
+        if res.status == 0:
+            return res, f"scipy.optimize.linprog(method={method!r}, options={options}): " \
+                f"{res.message}"
+        messages.append(f"{method} {options or 'defaults'}: status {res.status} ({res.message})")
+    raise KernelError("lp_best_case: HiGHS found no optimum; " + "; ".join(messages))
 
 
 # --------------------------------------------------------------------------------------

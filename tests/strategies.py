@@ -18,7 +18,8 @@ What the tables look like
 :func:`productive_tables` draws balanced tables through :func:`simcore.tables.from_arrays`
 (so they pass :func:`simcore.tables.validate`):
 
-* ``Z >= 0`` with random sparsity and ``x > 0``;
+* ``Z >= 0`` with random sparsity and ``x > 0``; every drawn amount or share is either 0 or
+  within a factor 1000 of its range's upper end (see ``_floats``);
 * every column sum of ``A`` is below 0.9, so ``A`` is strictly productive and every industry
   has value added of at least 10 % of its output (``V > 0``, in two GDP items);
 * ``Y >= 0``, ``E >= 0`` and competitive imports ``M = mu * (Z 1 + Y 1)`` with
@@ -41,7 +42,21 @@ import simcore as sc
 
 __all__ = ["productive_tables", "permute_sectors", "scale_money"]
 
-_unit = st.floats(0.0, 1.0, allow_nan=False, allow_infinity=False)
+
+
+def _floats(lo: float, hi: float) -> st.SearchStrategy[float]:
+    """Zero, or a float in [max(lo, hi / 1000), hi].
+
+    Values a billion times smaller than their neighbours (which hypothesis loves to draw)
+    only test solver tolerances and floating-point underflow; a table's coefficients are
+    either absent or at least 1e-3 of the largest in their range here.
+    """
+    return st.one_of(st.just(0.0) if lo <= 0.0 else st.nothing(),
+                     st.floats(max(lo, hi / 1000.0), hi, allow_nan=False,
+                               allow_infinity=False, allow_subnormal=False))
+
+
+_unit = _floats(0.0, 1.0)
 
 
 @st.composite
@@ -72,15 +87,15 @@ def productive_tables(
     mask = draw(hnp.arrays(bool, (p, p), elements=st.booleans()), label="Z mask")
     raw = draw(hnp.arrays(np.float64, (p, p), elements=_unit), label="Z weights")
     raw = raw * mask
-    colsum_target = draw(hnp.arrays(np.float64, p, elements=st.floats(0.0, 0.9)),
+    colsum_target = draw(hnp.arrays(np.float64, p, elements=_floats(0.0, 0.9)),
                          label="column sums of A")
     s = raw.sum(0)
     A = np.where(s > 0, raw / np.where(s > 0, s, 1.0) * colsum_target, 0.0)
 
-    Y = draw(hnp.arrays(np.float64, (p, k * R), elements=st.floats(0.0, 100.0)), label="Y")
-    E = draw(hnp.arrays(np.float64, p, elements=st.floats(0.0, 100.0)), label="E")
+    Y = draw(hnp.arrays(np.float64, (p, k * R), elements=_floats(0.0, 100.0)), label="Y")
+    E = draw(hnp.arrays(np.float64, p, elements=_floats(0.0, 100.0)), label="E")
     if with_imports:
-        mu = draw(hnp.arrays(np.float64, p, elements=st.floats(0.0, 0.9)), label="mu")
+        mu = draw(hnp.arrays(np.float64, p, elements=_floats(0.0, 0.9)), label="mu")
     else:
         mu = np.zeros(p)
     # Guarantee positive final demand for domestic output in every industry.
@@ -90,7 +105,7 @@ def productive_tables(
     Z = A * x[None, :]
     M = mu * (Z.sum(1) + Y.sum(1))
     va_total = x - Z.sum(0)
-    wage_share = draw(st.floats(0.2, 0.8), label="wage share")
+    wage_share = draw(_floats(0.2, 0.8), label="wage share")
     V = np.vstack([wage_share * va_total, (1.0 - wage_share) * va_total])
 
     kwargs = {}

@@ -165,11 +165,14 @@ def test_miller_blair_extraction(mb23):
     f = np.array([350.0, 1700.0])
     v = np.array([650.0, 1400.0])
     B = np.array([[0.15, 0.5], [0.1, 0.05]])
-    Af = A.copy(); Af[0, :] = 0; Af[:, 0] = 0
+    Af = A.copy()
+    Af[0, :] = Af[:, 0] = 0
     full = np.linalg.solve(np.eye(2) - Af, [0.0, 1700.0])
-    Ab = A.copy(); Ab[:, 0] = 0
+    Ab = A.copy()
+    Ab[:, 0] = 0
     back = np.linalg.solve(np.eye(2) - Ab, f)
-    Bf = B.copy(); Bf[0, :] = 0
+    Bf = B.copy()
+    Bf[0, :] = 0
     fwd = np.linalg.solve((np.eye(2) - Bf).T, v)
     for kind, expected in (("full", full), ("backward", back), ("forward", fwd)):
         r = static.hypothetical_extraction(mb23, "1", kind=kind)
@@ -250,7 +253,7 @@ def test_price_model_baseline_is_one(table):
 def test_mixed_model_baseline(table, domestic):
     """Mixed model with x_bar_E = x_E0 reproduces the baseline (MODELS.md section 1.3)."""
     x = table.x.values
-    E = {str(s): float(v) for s, v in zip(table.sector.values[::2], x[::2])}
+    E = {str(s): float(v) for s, v in zip(table.sector.values[::2], x[::2], strict=True)}
     r = static.mixed_model(table, E, domestic=domestic)
     np.testing.assert_allclose(r.x.values, x, rtol=1e-9)
     np.testing.assert_allclose(r.df.values, 0.0, atol=1e-6 * x.max())
