@@ -112,48 +112,6 @@ ATOL = 1e-8
 
 
 @njit
-def _rowdot(a: np.ndarray, b: np.ndarray) -> float:
-    """``sum(a * b)`` with four interleaved partial sums (fixed order, so reproducible)."""
-    m = a.shape[0]
-    s0 = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    s3 = 0.0
-    j = 0
-    while j + 4 <= m:
-        s0 += a[j] * b[j]
-        s1 += a[j + 1] * b[j + 1]
-        s2 += a[j + 2] * b[j + 2]
-        s3 += a[j + 3] * b[j + 3]
-        j += 4
-    while j < m:
-        s0 += a[j] * b[j]
-        j += 1
-    return (s0 + s1) + (s2 + s3)
-
-
-@njit
-def _rowsum(a: np.ndarray) -> float:
-    """``sum(a)`` with four interleaved partial sums (fixed order, so reproducible)."""
-    m = a.shape[0]
-    s0 = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    s3 = 0.0
-    j = 0
-    while j + 4 <= m:
-        s0 += a[j]
-        s1 += a[j + 1]
-        s2 += a[j + 2]
-        s3 += a[j + 3]
-        j += 4
-    while j < m:
-        s0 += a[j]
-        j += 1
-    return (s0 + s1) + (s2 + s3)
-
-
-@njit
 def _vmax(a: np.ndarray) -> float:
     m = -np.inf
     for j in range(a.shape[0]):
@@ -174,7 +132,8 @@ def _acc_den(R: int, n: int, k: int, Zsh: np.ndarray, q: np.ndarray, phn: np.nda
              acc: np.ndarray, den: np.ndarray, want_den: bool) -> None:
     """Row ``k`` scratch (several regions): ``acc[f] = sum_r Zsh[(r,k), f] q[(r,k)]``
     (deliveries per unit of order intensity) and, if asked,
-    ``den[f] = sum_r Zsh[(r,k), f] phi_new[(r,k)]``."""
+    ``den[f] = sum_r Zsh[(r,k), f] phi_new[(r,k)]``.  Written out again in
+    :func:`_write_sweep`; keep the two identical."""
     p = acc.shape[0]
     for f in range(p):
         acc[f] = 0.0
@@ -196,24 +155,54 @@ def _acc_den(R: int, n: int, k: int, Zsh: np.ndarray, q: np.ndarray, phn: np.nda
 
 
 @njit
-def _orders_row(R: int, n: int, k: int, Zsh: np.ndarray, alt: bool, u_k: np.ndarray,
-                phn: np.ndarray, den: np.ndarray, dnx: np.ndarray) -> None:
-    """Turn row ``k`` of total orders ``T`` (in ``u_k``) into order intensities and set the
-    orders each supplier of product ``k`` receives tomorrow (``dnx``)."""
-    p = u_k.shape[0]
+def _orders(R: int, n: int, Zsh: np.ndarray, alt: bool, U: np.ndarray, phn: np.ndarray,
+            den: np.ndarray, dnx: np.ndarray, k: int) -> None:
+    """Turn row ``k`` of total orders ``T`` (in ``U[k]``) into order intensities and set the
+    orders each supplier of product ``k`` receives tomorrow (``dnx``).  Row sums use four
+    interleaved partial sums in a fixed order (reproducible).  Written out again in
+    :func:`_write_sweep`; keep the two identical."""
+    p = U.shape[1]
     if R == 1:
         if alt and phn[k] == 0.0:   # alt: no orders to a supplier without capacity
             for f in range(p):
-                u_k[f] = 0.0
-        dnx[k] = _rowsum(u_k)
+                U[k, f] = 0.0
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        s3 = 0.0
+        f = 0
+        while f + 4 <= p:
+            s0 += U[k, f]
+            s1 += U[k, f + 1]
+            s2 += U[k, f + 2]
+            s3 += U[k, f + 3]
+            f += 4
+        while f < p:
+            s0 += U[k, f]
+            f += 1
+        dnx[k] = (s0 + s1) + (s2 + s3)
         return
     if alt:
         for f in range(p):
             dn = den[f]
-            u_k[f] = u_k[f] / dn if dn != 0.0 else 0.0
+            U[k, f] = U[k, f] / dn if dn != 0.0 else 0.0
     for r in range(R):
         i = r * n + k
-        sm = _rowdot(Zsh[i], u_k)
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        s3 = 0.0
+        f = 0
+        while f + 4 <= p:
+            s0 += Zsh[i, f] * U[k, f]
+            s1 += Zsh[i, f + 1] * U[k, f + 1]
+            s2 += Zsh[i, f + 2] * U[k, f + 2]
+            s3 += Zsh[i, f + 3] * U[k, f + 3]
+            f += 4
+        while f < p:
+            s0 += Zsh[i, f] * U[k, f]
+            f += 1
+        sm = (s0 + s1) + (s2 + s3)
         dnx[i] = phn[i] * sm if alt else sm
 
 
@@ -235,66 +224,78 @@ def _write_sweep(
     (``inf`` for inactive inputs), so a negative stock anywhere makes it negative: that is
     how the caller detects BoARIO's "negative stock" failure.
 
-    Every per-industry vector is a separate argument (not a row of one 2-D array) and the
-    element loop is written out for one and for several regions: both let LLVM vectorise
-    the loop (it gives up on rows of one array, whose distance it cannot bound)."""
+    Performance notes: every per-industry vector is a separate argument (LLVM does not
+    vectorise loops over rows of one 2-D array, whose distance it cannot bound); the
+    element loop is written out for one and for several regions; matrices are indexed
+    ``[k, f]`` without row views, and nothing inside the row loop takes an array argument
+    (each would cost atomic reference-count updates per row)."""
     p = aS.shape[1]
     for f in range(p):
         hn[f] = np.inf
         e1[f] = -np.inf
         e2[f] = -np.inf
     for k in range(n):
-        if R > 1:
-            _acc_den(R, n, k, Zsh, q, phn, acc, den, alt)
-        a_k = aS[k]
-        st_k = stock[k]
-        u_k = U[k]
+        if R > 1:   # _acc_den, written out (a call per row costs atomic refcounts)
+            for f in range(p):
+                acc[f] = 0.0
+                den[f] = 0.0
+            for r in range(R):
+                i = r * n + k
+                qi = q[i]
+                if alt:
+                    pi = phn[i]
+                    for f in range(p):
+                        z = Zsh[i, f]
+                        acc[f] += z * qi
+                        den[f] += z * pi
+                else:
+                    for f in range(p):
+                        acc[f] += Zsh[i, f] * qi
         sk = s[k]
         if math.isfinite(sk):
             rt = 0.0 if pc2 else rtau[k]
             ipk = ips[k]
-            inv_k = inva[k]
             if R == 1:
                 rk = ratio[k]
                 for f in range(p):
-                    a = a_k[f]
+                    a = aS[k, f]
                     use = xa[f] * a
-                    add = u_k[f] * rk
+                    add = U[k, f] * rk
                     d1 = abs(add - use) - (ATOL + RTOL * abs(use))
                     m = e1[f]
                     e1[f] = d1 if d1 > m else m
-                    om = st_k[f]
+                    om = stock[k, f]
                     oc = om if pc1 else om - use + add
                     goal = (xopt[f] * a) * sk
                     d2 = abs(oc - goal) - (ATOL + RTOL * abs(goal))
                     m = e2[f]
                     e2[f] = d2 if d2 > m else m
-                    st_k[f] = oc
+                    stock[k, f] = oc
                     g = goal - oc
                     g = g if g > 0.0 else 0.0
-                    u_k[f] = rt * g + use
-                    v = oc * inv_k[f] * ipk
+                    U[k, f] = rt * g + use
+                    v = oc * inva[k, f] * ipk
                     m = hn[f]
                     hn[f] = v if v < m else m
             else:
                 for f in range(p):
-                    a = a_k[f]
+                    a = aS[k, f]
                     use = xa[f] * a
-                    add = u_k[f] * acc[f]
+                    add = U[k, f] * acc[f]
                     d1 = abs(add - use) - (ATOL + RTOL * abs(use))
                     m = e1[f]
                     e1[f] = d1 if d1 > m else m
-                    om = st_k[f]
+                    om = stock[k, f]
                     oc = om if pc1 else om - use + add
                     goal = (xopt[f] * a) * sk
                     d2 = abs(oc - goal) - (ATOL + RTOL * abs(goal))
                     m = e2[f]
                     e2[f] = d2 if d2 > m else m
-                    st_k[f] = oc
+                    stock[k, f] = oc
                     g = goal - oc
                     g = g if g > 0.0 else 0.0
-                    u_k[f] = rt * g + use
-                    v = oc * inv_k[f] * ipk
+                    U[k, f] = rt * g + use
+                    v = oc * inva[k, f] * ipk
                     m = hn[f]
                     hn[f] = v if v < m else m
         else:
@@ -302,16 +303,58 @@ def _write_sweep(
             # gap; BoARIO's goal is (xopt aS) * inf, nan where xopt aS == 0, never "close".
             rk = ratio[k]
             for f in range(p):
-                a = a_k[f]
+                a = aS[k, f]
                 use = xa[f] * a
-                add = u_k[f] * (acc[f] if R > 1 else rk)
+                add = U[k, f] * (acc[f] if R > 1 else rk)
                 d1 = abs(add - use) - (ATOL + RTOL * abs(use))
                 m = e1[f]
                 e1[f] = d1 if d1 > m else m
-                u_k[f] = use
+                U[k, f] = use
                 if xopt[f] * a == 0.0:
                     e2[f] = np.inf
-        _orders_row(R, n, k, Zsh, alt, u_k, phn, den, dnx)
+        # _orders, written out
+        if R == 1:
+            if alt and phn[k] == 0.0:   # alt: no orders to a supplier without capacity
+                for f in range(p):
+                    U[k, f] = 0.0
+            s0 = 0.0
+            s1 = 0.0
+            s2 = 0.0
+            s3 = 0.0
+            f = 0
+            while f + 4 <= p:
+                s0 += U[k, f]
+                s1 += U[k, f + 1]
+                s2 += U[k, f + 2]
+                s3 += U[k, f + 3]
+                f += 4
+            while f < p:
+                s0 += U[k, f]
+                f += 1
+            dnx[k] = (s0 + s1) + (s2 + s3)
+        else:
+            if alt:
+                for f in range(p):
+                    dn = den[f]
+                    U[k, f] = U[k, f] / dn if dn != 0.0 else 0.0
+            for r in range(R):
+                i = r * n + k
+                s0 = 0.0
+                s1 = 0.0
+                s2 = 0.0
+                s3 = 0.0
+                f = 0
+                while f + 4 <= p:
+                    s0 += Zsh[i, f] * U[k, f]
+                    s1 += Zsh[i, f + 1] * U[k, f + 1]
+                    s2 += Zsh[i, f + 2] * U[k, f + 2]
+                    s3 += Zsh[i, f + 3] * U[k, f + 3]
+                    f += 4
+                while f < p:
+                    s0 += Zsh[i, f] * U[k, f]
+                    f += 1
+                sm = (s0 + s1) + (s2 + s3)
+                dnx[i] = phn[i] * sm if alt else sm
 
 
 @njit
@@ -333,20 +376,17 @@ def _check_sweep(
         if R > 1:
             _acc_den(R, n, k, Zsh, q, phn, acc, den, R < 1)
         rk = ratio[k]
-        a_k = aS[k]
-        st_k = stock[k]
-        u_k = U[k]
         sk = s[k]
         fin = math.isfinite(sk)
         for f in range(p):
-            a = a_k[f]
+            a = aS[k, f]
             use = xa[f] * a
-            add = u_k[f] * (acc[f] if R > 1 else rk)
+            add = U[k, f] * (acc[f] if R > 1 else rk)
             d1 = abs(add - use) - (ATOL + RTOL * abs(use))
             m = e1[f]
             e1[f] = d1 if d1 > m else m
             if fin:
-                om = st_k[f]
+                om = stock[k, f]
                 on = om - use + add
                 goal = (xopt[f] * a) * sk
                 tol = ATOL + RTOL * abs(goal)
@@ -372,23 +412,20 @@ def _gap_sweep(
     for k in range(n):
         if R > 1 and alt:
             _acc_den(R, n, k, Zsh, phn, phn, acc, den, alt)
-        a_k = aS[k]
-        st_k = stock[k]
-        u_k = U[k]
         sk = s[k]
         if math.isfinite(sk):
             rt = 0.0 if pc2 else rtau[k]
             for f in range(p):
-                a = a_k[f]
+                a = aS[k, f]
                 use = xa[f] * a
                 goal = (xopt[f] * a) * sk
-                g = goal - st_k[f]
+                g = goal - stock[k, f]
                 g = g if g > 0.0 else 0.0
-                u_k[f] = rt * g + use
+                U[k, f] = rt * g + use
         else:
             for f in range(p):
-                u_k[f] = xa[f] * a_k[f]
-        _orders_row(R, n, k, Zsh, alt, u_k, phn, den, dnx)
+                U[k, f] = xa[f] * aS[k, f]
+        _orders(R, n, Zsh, alt, U, phn, den, dnx, k)
 
 
 @njit
