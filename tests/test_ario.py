@@ -14,6 +14,7 @@ from simcore.dynamic.ario import (
     ArbitraryCapacityLoss,
     _prepare,
     capacity_loss,
+    prepare_ario,
     simulate_ario,
     simulate_ario_batch,
 )
@@ -332,6 +333,20 @@ def test_batch_array_input_and_shared_shock():
                             record=("production",))
         np.testing.assert_allclose(out.cumulative_production.isel(scenario=j),
                                    one.production.sum("time"), rtol=1e-12)
+
+
+def test_prepared_table_reused():
+    table = random_mrio(4)
+    prep = prepare_ario(table)
+    ev = ArbitraryCapacityLoss(("r1", "s0"), 0.5, 3, 20, recovery_tau=10)
+    a = simulate_ario(table, [ev], days=60, record=("production",))
+    b = simulate_ario(prep, [ev], days=60, record=("production",))
+    np.testing.assert_array_equal(a.production, b.production)
+    c = simulate_ario_batch(prep, [[ev]], days=60, cumulative=("production",))
+    np.testing.assert_allclose(c.cumulative_production.isel(scenario=0),
+                               a.production.sum("time"), rtol=1e-12)
+    with pytest.raises(ParameterError, match="input_threshold"):
+        simulate_ario(prep, [ev], params=ARIOParams(input_threshold=1e-4), days=5)
 
 
 # --------------------------------------------------------------------------------------

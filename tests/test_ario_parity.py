@@ -99,7 +99,8 @@ def test_parity_with_boario(mriot, table, tmp_path, order_type):
     pb = sim.production_realised.to_numpy()
     cb = sim.production_capacity.to_numpy()
     # the scenario does bite: a 50 % cut, and downstream shortage (inventory regime)
-    assert pb[:, cols.index(("reg2", "mining"))].min() < 0.51 * pb[0, cols.index(("reg2", "mining"))]
+    j = cols.index(("reg2", "mining"))
+    assert pb[:, j].min() < 0.51 * pb[0, j]
     ps = _aligned(res, "production", cols)
     cs = _aligned(res, "capacity", cols)
     err_p = _maxrel(ps, pb)

@@ -11,22 +11,23 @@ Layout and notation
 Industries ``i = r * n + k`` (region-major, ``R`` regions, ``n`` products, ``p = R n``).
 Arrays indexed ``[k, f]`` are ``n x p`` (product x buying industry): the technical
 coefficients aggregated by product ``aS`` (BoARIO ``tech_mat``), the stocks ``stock``
-(``inputs_stock``) and the order *intensities* ``U``.  ``Zsh`` (``p x p``, supplier x buyer)
-is BoARIO's ``Z_distrib``: the share of supplier region ``r`` in buyer ``f``'s baseline
-purchases of product ``k``.
+(``inputs_stock``) and the order *intensities* ``U``.  ``Zf`` (``p x p``, supplier x buyer)
+are the table's intermediate flows themselves (a view, never copied) and ``ZC`` their sums
+over supplier regions by product, so ``Zf / ZC`` is BoARIO's ``Z_distrib``.
 
 Restructuring (same arithmetic as BoARIO up to round-off)
 ---------------------------------------------------------
 * **Orders are never stored as a p x p matrix.**  BoARIO's orders are
   ``O[(r,k), f] = T[k, f] * w[(r,k), f]`` with ``T`` the total order of product ``k`` by
-  ``f`` and ``w`` the supplier weights: ``Zsh`` for ``noalt``; for ``alt`` (Guan et al. 2020)
-  ``Zsh * phi / den`` with ``phi = capacity / X0`` per supplier and
-  ``den[k, f] = sum_r Zsh[(r,k), f] phi[(r,k)]`` (MODELS.md Q7).  The kernel stores
-  ``U = T / den`` (``n x p``; ``U = T`` for ``noalt``) and rebuilds every use of ``O`` from
-  ``Zsh`` on the fly: deliveries into stock ``sum_r O[(r,k),f] x[(r,k)]/D[(r,k)]`` become
-  ``U[k,f] * sum_r Zsh[(r,k),f] phi_old[(r,k)] ratio[(r,k)]``, and orders received
-  ``D_int[i] = phi[i] * sum_f Zsh[i,f] U[k,f]``.  For one region the weights are 0/1, so
-  ``U`` *is* the order matrix and ``Zsh`` is not read at all.
+  ``f`` and ``w`` the supplier weights: ``Z_distrib`` for ``noalt``; for ``alt`` (Guan et
+  al. 2020) ``Z phi / sum_r Z phi`` with ``phi = capacity / X0`` per supplier (MODELS.md
+  Q7).  The kernel keeps ``O = Zf * phi * U`` with ``U = T / den`` (``n x p``):
+  ``den[k, f] = sum_r Zf[(r,k), f] phi[(r,k)]`` for ``alt``, ``ZC[k, f]`` (and
+  ``phi = 1``) for ``noalt``, and rebuilds every use of ``O`` from ``Zf`` on the fly:
+  deliveries into stock ``sum_r O[(r,k),f] x[(r,k)]/D[(r,k)]`` become
+  ``U[k,f] * sum_r Zf[(r,k),f] phi_old[(r,k)] ratio[(r,k)]``, and orders received
+  ``D_int[i] = phi[i] * sum_f Zf[i,f] U[k,f]``.  For one region the weights are 0/1, so
+  ``U`` *is* the order matrix and ``Zf`` is not read at all.
 * **Stock-limited output without dividing by the constraint.**  BoARIO's
   ``x = xopt * min_k min(1, stock / (psi s_k aS xopt))`` equals
   ``min(xopt, h)`` with ``h[f] = min_k stock[k,f] / (psi s_k aS[k,f])`` over active inputs
@@ -35,7 +36,7 @@ Restructuring (same arithmetic as BoARIO up to round-off)
   the input is inactive).
 * **One fused, in-place sweep per day.**  Distribution, stock update, inventory gap,
   orders, the next ``h`` and the next orders received are computed in a single sweep over
-  the ``n x p`` arrays (plus one read of ``Zsh`` for multi-regional tables), updating the
+  the ``n x p`` arrays (plus one read of ``Zf`` for multi-regional tables), updating the
   stocks and orders in place (no double buffers: a smaller working set).  BoARIO's two
   ``np.allclose`` tests (stock update skipped when deliveries match use; gap zeroed when
   stocks match their goal; quirk Q5) are global and must be known before anything is
@@ -75,8 +76,8 @@ V_H = 8       # stock-limited output from today's stocks
 V_Q = 9       # delivery ratio x/D times phi (alt, R > 1)
 V_YT = 10     # final demand of the day
 V_DLT = 11    # capacity lost today
-V_ACC = 12    # scratch: sum_r Zsh q  (per buyer)
-V_DEN = 13    # scratch: sum_r Zsh phi_new (per buyer)
+V_ACC = 12    # scratch: sum_r Zf q  (per buyer)
+V_DEN = 13    # scratch: sum_r Zf phi_new (per buyer)
 V_HN = 14     # stock-limited output from tomorrow's stocks
 V_UNMET = 15  # final demand not met
 V_RATIO = 16  # x/D
@@ -128,11 +129,11 @@ def _copy2(src: np.ndarray, dst: np.ndarray) -> None:
 
 
 @njit
-def _acc_den(R: int, n: int, k: int, Zsh: np.ndarray, q: np.ndarray, phn: np.ndarray,
+def _acc_den(R: int, n: int, k: int, Zf: np.ndarray, q: np.ndarray, phn: np.ndarray,
              acc: np.ndarray, den: np.ndarray, want_den: bool) -> None:
-    """Row ``k`` scratch (several regions): ``acc[f] = sum_r Zsh[(r,k), f] q[(r,k)]``
+    """Row ``k`` scratch (several regions): ``acc[f] = sum_r Zf[(r,k), f] q[(r,k)]``
     (deliveries per unit of order intensity) and, if asked,
-    ``den[f] = sum_r Zsh[(r,k), f] phi_new[(r,k)]``.  Written out again in
+    ``den[f] = sum_r Zf[(r,k), f] phi_new[(r,k)]``.  Written out again in
     :func:`_write_sweep`; keep the two identical."""
     p = acc.shape[0]
     for f in range(p):
@@ -146,17 +147,17 @@ def _acc_den(R: int, n: int, k: int, Zsh: np.ndarray, q: np.ndarray, phn: np.nda
         if want_den:
             pi = phn[i]
             for f in range(p):
-                z = Zsh[i, f]
+                z = Zf[i, f]
                 acc[f] += z * qi
                 den[f] += z * pi
         else:
             for f in range(p):
-                acc[f] += Zsh[i, f] * qi
+                acc[f] += Zf[i, f] * qi
 
 
 @njit
-def _orders(R: int, n: int, Zsh: np.ndarray, alt: bool, U: np.ndarray, phn: np.ndarray,
-            den: np.ndarray, dnx: np.ndarray, k: int) -> None:
+def _orders(R: int, n: int, Zf: np.ndarray, ZC: np.ndarray, alt: bool, U: np.ndarray,
+            phn: np.ndarray, den: np.ndarray, dnx: np.ndarray, k: int) -> None:
     """Turn row ``k`` of total orders ``T`` (in ``U[k]``) into order intensities and set the
     orders each supplier of product ``k`` receives tomorrow (``dnx``).  Row sums use four
     interleaved partial sums in a fixed order (reproducible).  Written out again in
@@ -182,10 +183,9 @@ def _orders(R: int, n: int, Zsh: np.ndarray, alt: bool, U: np.ndarray, phn: np.n
             f += 1
         dnx[k] = (s0 + s1) + (s2 + s3)
         return
-    if alt:
-        for f in range(p):
-            dn = den[f]
-            U[k, f] = U[k, f] / dn if dn != 0.0 else 0.0
+    for f in range(p):
+        dn = den[f] if alt else ZC[k, f]
+        U[k, f] = U[k, f] / dn if dn != 0.0 else 0.0
     for r in range(R):
         i = r * n + k
         s0 = 0.0
@@ -194,13 +194,13 @@ def _orders(R: int, n: int, Zsh: np.ndarray, alt: bool, U: np.ndarray, phn: np.n
         s3 = 0.0
         f = 0
         while f + 4 <= p:
-            s0 += Zsh[i, f] * U[k, f]
-            s1 += Zsh[i, f + 1] * U[k, f + 1]
-            s2 += Zsh[i, f + 2] * U[k, f + 2]
-            s3 += Zsh[i, f + 3] * U[k, f + 3]
+            s0 += Zf[i, f] * U[k, f]
+            s1 += Zf[i, f + 1] * U[k, f + 1]
+            s2 += Zf[i, f + 2] * U[k, f + 2]
+            s3 += Zf[i, f + 3] * U[k, f + 3]
             f += 4
         while f < p:
-            s0 += Zsh[i, f] * U[k, f]
+            s0 += Zf[i, f] * U[k, f]
             f += 1
         sm = (s0 + s1) + (s2 + s3)
         dnx[i] = phn[i] * sm if alt else sm
@@ -208,7 +208,8 @@ def _orders(R: int, n: int, Zsh: np.ndarray, alt: bool, U: np.ndarray, phn: np.n
 
 @njit
 def _write_sweep(
-    R: int, n: int, aS: np.ndarray, inva: np.ndarray, Zsh: np.ndarray, alt: bool,
+    R: int, n: int, aS: np.ndarray, inva: np.ndarray, Zf: np.ndarray, ZC: np.ndarray,
+    alt: bool,
     s: np.ndarray, rtau: np.ndarray, ips: np.ndarray, stock: np.ndarray, U: np.ndarray,
     xa: np.ndarray, xopt: np.ndarray, ratio: np.ndarray, q: np.ndarray, phn: np.ndarray,
     acc: np.ndarray, den: np.ndarray, hn: np.ndarray, e1: np.ndarray, e2: np.ndarray,
@@ -245,12 +246,12 @@ def _write_sweep(
                 if alt:
                     pi = phn[i]
                     for f in range(p):
-                        z = Zsh[i, f]
+                        z = Zf[i, f]
                         acc[f] += z * qi
                         den[f] += z * pi
                 else:
                     for f in range(p):
-                        acc[f] += Zsh[i, f] * qi
+                        acc[f] += Zf[i, f] * qi
         sk = s[k]
         if math.isfinite(sk):
             rt = 0.0 if pc2 else rtau[k]
@@ -333,10 +334,9 @@ def _write_sweep(
                 f += 1
             dnx[k] = (s0 + s1) + (s2 + s3)
         else:
-            if alt:
-                for f in range(p):
-                    dn = den[f]
-                    U[k, f] = U[k, f] / dn if dn != 0.0 else 0.0
+            for f in range(p):
+                dn = den[f] if alt else ZC[k, f]
+                U[k, f] = U[k, f] / dn if dn != 0.0 else 0.0
             for r in range(R):
                 i = r * n + k
                 s0 = 0.0
@@ -345,13 +345,13 @@ def _write_sweep(
                 s3 = 0.0
                 f = 0
                 while f + 4 <= p:
-                    s0 += Zsh[i, f] * U[k, f]
-                    s1 += Zsh[i, f + 1] * U[k, f + 1]
-                    s2 += Zsh[i, f + 2] * U[k, f + 2]
-                    s3 += Zsh[i, f + 3] * U[k, f + 3]
+                    s0 += Zf[i, f] * U[k, f]
+                    s1 += Zf[i, f + 1] * U[k, f + 1]
+                    s2 += Zf[i, f + 2] * U[k, f + 2]
+                    s3 += Zf[i, f + 3] * U[k, f + 3]
                     f += 4
                 while f < p:
-                    s0 += Zsh[i, f] * U[k, f]
+                    s0 += Zf[i, f] * U[k, f]
                     f += 1
                 sm = (s0 + s1) + (s2 + s3)
                 dnx[i] = phn[i] * sm if alt else sm
@@ -359,7 +359,7 @@ def _write_sweep(
 
 @njit
 def _check_sweep(
-    R: int, n: int, aS: np.ndarray, Zsh: np.ndarray, s: np.ndarray, stock: np.ndarray,
+    R: int, n: int, aS: np.ndarray, Zf: np.ndarray, s: np.ndarray, stock: np.ndarray,
     U: np.ndarray, xa: np.ndarray, xopt: np.ndarray, ratio: np.ndarray, q: np.ndarray,
     phn: np.ndarray, acc: np.ndarray, den: np.ndarray, e1: np.ndarray, e2o: np.ndarray,
     e2n: np.ndarray,
@@ -374,7 +374,7 @@ def _check_sweep(
         e2n[f] = -np.inf
     for k in range(n):
         if R > 1:
-            _acc_den(R, n, k, Zsh, q, phn, acc, den, R < 1)
+            _acc_den(R, n, k, Zf, q, phn, acc, den, R < 1)
         rk = ratio[k]
         sk = s[k]
         fin = math.isfinite(sk)
@@ -403,7 +403,8 @@ def _check_sweep(
 
 @njit
 def _gap_sweep(
-    R: int, n: int, aS: np.ndarray, Zsh: np.ndarray, alt: bool, s: np.ndarray,
+    R: int, n: int, aS: np.ndarray, Zf: np.ndarray, ZC: np.ndarray, alt: bool,
+    s: np.ndarray,
     rtau: np.ndarray, stock: np.ndarray, U: np.ndarray, xa: np.ndarray, xopt: np.ndarray,
     phn: np.ndarray, acc: np.ndarray, den: np.ndarray, dnx: np.ndarray, pc2: bool,
 ) -> None:
@@ -411,7 +412,7 @@ def _gap_sweep(
     p = aS.shape[1]
     for k in range(n):
         if R > 1 and alt:
-            _acc_den(R, n, k, Zsh, phn, phn, acc, den, alt)
+            _acc_den(R, n, k, Zf, phn, phn, acc, den, alt)
         sk = s[k]
         if math.isfinite(sk):
             rt = 0.0 if pc2 else rtau[k]
@@ -425,23 +426,23 @@ def _gap_sweep(
         else:
             for f in range(p):
                 U[k, f] = xa[f] * aS[k, f]
-        _orders(R, n, Zsh, alt, U, phn, den, dnx, k)
+        _orders(R, n, Zf, ZC, alt, U, phn, den, dnx, k)
 
 
 @njit
-def _acc_at(R: int, n: int, k: int, f: int, Zsh: np.ndarray, vec: np.ndarray) -> float:
+def _acc_at(R: int, n: int, k: int, f: int, Zf: np.ndarray, vec: np.ndarray) -> float:
     """``acc`` of :func:`_acc_den` for one cell (same summation order)."""
     if R == 1:
         return vec[V_RATIO, k]
     a = 0.0
     for r in range(R):
         i = r * n + k
-        a += Zsh[i, f] * vec[V_Q, i]
+        a += Zf[i, f] * vec[V_Q, i]
     return a
 
 
 @njit
-def _probe(R: int, n: int, aS: np.ndarray, Zsh: np.ndarray, s: np.ndarray,
+def _probe(R: int, n: int, aS: np.ndarray, Zf: np.ndarray, s: np.ndarray,
            stock: np.ndarray, U: np.ndarray, vec: np.ndarray,
            flags: np.ndarray) -> tuple[bool, bool]:
     """Decide cheaply, from one sentinel cell each, whether BoARIO's ``allclose`` tests will
@@ -454,7 +455,7 @@ def _probe(R: int, n: int, aS: np.ndarray, Zsh: np.ndarray, s: np.ndarray,
         return False, False
     a = aS[k1, f1]
     use = vec[V_XA, f1] * a
-    add = U[k1, f1] * _acc_at(R, n, k1, f1, Zsh, vec)
+    add = U[k1, f1] * _acc_at(R, n, k1, f1, Zf, vec)
     if not abs(add - use) - (ATOL + RTOL * abs(use)) > 0.0:
         return False, False
     k2 = flags[F_K2]
@@ -467,7 +468,7 @@ def _probe(R: int, n: int, aS: np.ndarray, Zsh: np.ndarray, s: np.ndarray,
     if not math.isfinite(sk):
         return True, xo * a == 0.0
     use = vec[V_XA, f2] * a
-    add = U[k2, f2] * _acc_at(R, n, k2, f2, Zsh, vec)
+    add = U[k2, f2] * _acc_at(R, n, k2, f2, Zf, vec)
     on = stock[k2, f2] - use + add
     goal = (xo * a) * sk
     return True, abs(on - goal) - (ATOL + RTOL * abs(goal)) > 0.0
@@ -485,7 +486,7 @@ def _argmax(a: np.ndarray) -> int:
 
 
 @njit
-def _pick_sentinels(R: int, n: int, aS: np.ndarray, Zsh: np.ndarray, s: np.ndarray,
+def _pick_sentinels(R: int, n: int, aS: np.ndarray, Zf: np.ndarray, s: np.ndarray,
                     stock: np.ndarray, U: np.ndarray, vec: np.ndarray,
                     flags: np.ndarray) -> None:
     """After the sweep, remember for each ``allclose`` test the cell most likely to fail it
@@ -501,7 +502,7 @@ def _pick_sentinels(R: int, n: int, aS: np.ndarray, Zsh: np.ndarray, s: np.ndarr
         for k in range(n):
             a = aS[k, f1]
             use = xa * a
-            add = U[k, f1] * _acc_at(R, n, k, f1, Zsh, vec)
+            add = U[k, f1] * _acc_at(R, n, k, f1, Zf, vec)
             d = abs(add - use) - (ATOL + RTOL * abs(use))
             if d > best or flags[F_K1] < 0:
                 best = d
@@ -529,7 +530,7 @@ def _pick_sentinels(R: int, n: int, aS: np.ndarray, Zsh: np.ndarray, s: np.ndarr
 @njit
 def _ario_step(
     t: int, R: int, n: int, X0: np.ndarray, aS: np.ndarray, inva: np.ndarray,
-    Zsh: np.ndarray, alt: bool, compat: bool, alpha_base: float, alpha_max: float,
+    Zf: np.ndarray, ZC: np.ndarray, alt: bool, compat: bool, alpha_base: float, alpha_max: float,
     alpha_rate: float, s: np.ndarray, rtau: np.ndarray, ips: np.ndarray,
     stock: np.ndarray, U: np.ndarray, vec: np.ndarray, flags: np.ndarray,
 ) -> int:
@@ -618,31 +619,31 @@ def _ario_step(
     # (booleans passed on are runtime values, never literals: numba would compile one
     # specialisation per literal)
     if not compat:
-        _write_sweep(R, n, aS, inva, Zsh, alt, s, rtau, ips, stock, U, xa, xopt, ratio, q,
+        _write_sweep(R, n, aS, inva, Zf, ZC, alt, s, rtau, ips, stock, U, xa, xopt, ratio, q,
                      phn, acc, den, hn, e1, e2, dnx, compat, compat)
     else:
-        fail1, fail2 = _probe(R, n, aS, Zsh, s, stock, U, vec, flags)
+        fail1, fail2 = _probe(R, n, aS, Zf, s, stock, U, vec, flags)
         if fail1:
             c1 = not fail1
             guess = (not fail2) and flags[F_C2] != 0
-            _write_sweep(R, n, aS, inva, Zsh, alt, s, rtau, ips, stock, U, xa, xopt, ratio,
+            _write_sweep(R, n, aS, inva, Zf, ZC, alt, s, rtau, ips, stock, U, xa, xopt, ratio,
                          q, phn, acc, den, hn, e1, e2, dnx, c1, guess)
             c2 = _vmax(e2) <= 0.0
             if c2 != guess:
-                _gap_sweep(R, n, aS, Zsh, alt, s, rtau, stock, U, xa, xopt, phn, acc, den,
+                _gap_sweep(R, n, aS, Zf, ZC, alt, s, rtau, stock, U, xa, xopt, phn, acc, den,
                            dnx, c2)
                 flags[F_EXTRA] += 1
         else:
-            _check_sweep(R, n, aS, Zsh, s, stock, U, xa, xopt, ratio, q, phn, acc, den, e1,
+            _check_sweep(R, n, aS, Zf, s, stock, U, xa, xopt, ratio, q, phn, acc, den, e1,
                          e2, vec[V_E2N])
             flags[F_EXTRA] += 1
             c1 = _vmax(e1) <= 0.0
             c2 = (_vmax(e2) <= 0.0) if c1 else (_vmax(vec[V_E2N]) <= 0.0)
-            _write_sweep(R, n, aS, inva, Zsh, alt, s, rtau, ips, stock, U, xa, xopt, ratio,
+            _write_sweep(R, n, aS, inva, Zf, ZC, alt, s, rtau, ips, stock, U, xa, xopt, ratio,
                          q, phn, acc, den, hn, e1, e2, dnx, c1, c2)
         flags[F_C1] = 1 if c1 else 0
         flags[F_C2] = 1 if c2 else 0
-        _pick_sentinels(R, n, aS, Zsh, s, stock, U, vec, flags)
+        _pick_sentinels(R, n, aS, Zf, s, stock, U, vec, flags)
     for f in range(p):
         if hn[f] < 0.0:
             return STATUS_NEGATIVE_STOCK
@@ -651,10 +652,9 @@ def _ario_step(
 
 @njit
 def _ario_init(
-    R: int, n: int, X0: np.ndarray, aS: np.ndarray, inva: np.ndarray, Zsh: np.ndarray,
-    Z0C: np.ndarray, dint0: np.ndarray, alt: bool, alpha_base: float, psi: float,
-    s: np.ndarray, ips: np.ndarray, stock: np.ndarray, U: np.ndarray, vec: np.ndarray,
-    flags: np.ndarray,
+    R: int, n: int, X0: np.ndarray, aS: np.ndarray, inva: np.ndarray, ZC: np.ndarray,
+    u0: float, dint0: np.ndarray, alpha_base: float, psi: float, s: np.ndarray,
+    ips: np.ndarray, stock: np.ndarray, U: np.ndarray, vec: np.ndarray, flags: np.ndarray,
 ) -> None:
     """Baseline state: stocks ``(X0 aS) s``, orders ``O(-1) = Z0``, ``alpha = alpha_base``."""
     p = X0.shape[0]
@@ -671,7 +671,6 @@ def _ario_init(
         vec[V_DNX, i] = dint0[i]
         vec[V_HN, i] = np.inf
     hn = vec[V_HN]
-    den = vec[V_DEN]
     for k in range(n):
         sk = s[k]
         fin = math.isfinite(sk)
@@ -684,19 +683,13 @@ def _ario_init(
                 w = stock[k, f] * inva[k, f] * ipk
                 if w < hn[f]:
                     hn[f] = w
-        # order intensities reproducing O(-1) = Z0 (exactly for one region)
-        if R > 1 and alt:
-            for f in range(p):
-                den[f] = 0.0
-            for r in range(R):
-                zi = Zsh[r * n + k]
-                for f in range(p):
-                    den[f] += zi[f]
-            for f in range(p):
-                U[k, f] = Z0C[k, f] / den[f] if den[f] != 0.0 else 0.0
-        else:
-            for f in range(p):
-                U[k, f] = Z0C[k, f]
+        # order intensities reproducing BoARIO's O(-1) = Z0 = Z / 365 exactly:
+        # O = Zf * phi * U with phi = 1 (several regions), O = U (one region)
+        for f in range(p):
+            if R > 1:
+                U[k, f] = u0 if ZC[k, f] != 0.0 else 0.0
+            else:
+                U[k, f] = ZC[k, f] * u0
     flags[F_C1] = 1
     flags[F_C2] = 1
     flags[F_EXTRA] = 0
@@ -709,7 +702,7 @@ def _ario_init(
 @njit
 def _ario_run(
     R: int, n: int, X0: np.ndarray, Ysum: np.ndarray, aS: np.ndarray, inva: np.ndarray,
-    Zsh: np.ndarray, Z0C: np.ndarray, dint0: np.ndarray, vw: np.ndarray,
+    Zf: np.ndarray, ZC: np.ndarray, u0: float, dint0: np.ndarray, vw: np.ndarray,
     alt: bool, compat: bool, alpha_base: float, alpha_max: float, alpha_rate: float,
     psi: float, s: np.ndarray, rtau: np.ndarray,
     delta: np.ndarray, delta_idx: np.ndarray, fdm: np.ndarray, fdm_idx: np.ndarray,
@@ -726,8 +719,11 @@ def _ario_run(
     R, n : regions and products; ``p = R n`` industries, region-major.
     X0, Ysum : baseline daily output and final demand (every rationed column summed), (p,).
     aS, inva : coefficients by product and their inverses (``inf`` = inactive input), (n, p).
-    Zsh : supplier shares by product (BoARIO ``Z_distrib``), (p, p); unused when ``R == 1``.
-    Z0C, dint0 : daily baseline purchases by product (n, p) and orders received (p,).
+    Zf : intermediate flows (p, p), any time unit (the table's annual ``Z``, not copied);
+        only its shares matter; unused when ``R == 1``.
+    ZC : ``Zf`` summed by product over supplier regions (n, p).
+    u0 : the step as a share of ``Zf``'s time unit (1/365): baseline orders are ``Zf u0``.
+    dint0 : baseline daily orders received (p,).
     vw : value-added coefficients (p,).
     alt, compat : order rule (``True`` = Guan et al.'s ``alt``) and BoARIO's allclose skips.
     alpha_base, alpha_max, alpha_rate : overproduction (rate = 1 / alpha_tau).
@@ -749,8 +745,8 @@ def _ario_run(
     """
     T = delta.shape[0]
     p = X0.shape[0]
-    _ario_init(R, n, X0, aS, inva, Zsh, Z0C, dint0, alt, alpha_base, psi, s, ips, stock, U,
-               vec, flags)
+    _ario_init(R, n, X0, aS, inva, ZC, u0, dint0, alpha_base, psi, s, ips, stock, U, vec,
+               flags)
     for kslot in range(out_total.shape[0]):
         for i in range(p):
             out_total[kslot, i] = 0.0
@@ -769,7 +765,7 @@ def _ario_run(
             yt[i] = Ysum[i] * fdm[t, j]
         if rec_stock:
             _copy2(stock, out_stock[t])
-        st = _ario_step(t, R, n, X0, aS, inva, Zsh, alt, compat, alpha_base, alpha_max,
+        st = _ario_step(t, R, n, X0, aS, inva, Zf, ZC, alt, compat, alpha_base, alpha_max,
                         alpha_rate, s, rtau, ips, stock, U, vec, flags)
         if st != STATUS_OK:
             info[0] = st
@@ -815,7 +811,7 @@ def _ario_run(
 @njit_parallel
 def _ario_batch(
     R: int, n: int, X0: np.ndarray, Ysum: np.ndarray, aS: np.ndarray, inva: np.ndarray,
-    Zsh: np.ndarray, Z0C: np.ndarray, dint0: np.ndarray, vw: np.ndarray,
+    Zf: np.ndarray, ZC: np.ndarray, u0: float, dint0: np.ndarray, vw: np.ndarray,
     alt: np.ndarray, compat: bool, alpha_base: np.ndarray, alpha_max: np.ndarray,
     alpha_rate: np.ndarray, psi: np.ndarray, s: np.ndarray, rtau: np.ndarray,
     delta: np.ndarray, delta_idx: np.ndarray, fdm: np.ndarray, fdm_idx: np.ndarray,
@@ -838,7 +834,7 @@ def _ario_batch(
     W = w_stock.shape[0]
     for w in prange(W):
         for j in range(w, S, W):
-            _ario_run(R, n, X0, Ysum, aS, inva, Zsh, Z0C, dint0, vw,
+            _ario_run(R, n, X0, Ysum, aS, inva, Zf, ZC, u0, dint0, vw,
                       alt[j] != 0, compat, alpha_base[j], alpha_max[j], alpha_rate[j],
                       psi[j], s[j], rtau[j], delta[j], delta_idx, fdm[j], fdm_idx,
                       w_stock[w], w_U[w], w_vec[w], w_ips[w],

@@ -75,6 +75,8 @@ from ..errors import LabelError, ParameterError, ShockError, TableError
 
 __all__ = [
     "ARIOParams",
+    "ARIOTable",
+    "prepare_ario",
     "ArbitraryCapacityLoss",
     "RECOVERY_FUNCTIONS",
     "RECORDS",
@@ -456,7 +458,7 @@ def _resolve(index: Mapping[Any, int], ind: Any, what: str) -> int:
 
 
 def capacity_loss(
-    table: xr.Dataset,
+    table: xr.Dataset | ARIOTable,
     events: Sequence[ArbitraryCapacityLoss] | ArbitraryCapacityLoss,
     *,
     days: int,
@@ -467,11 +469,15 @@ def capacity_loss(
 
     Returns ``(delta, idx)``: ``delta[t, j]`` is the share of capacity lost on day ``t`` by
     industry ``idx[j]`` of the flat (region-major) industry axis; several events are
-    combined by the maximum.  With ``dense=True`` ``idx`` is every industry.
+    combined by the maximum.  With ``dense=True`` ``idx`` is every industry.  ``table`` may
+    be a simcore table or an :class:`ARIOTable`.
     """
     if isinstance(events, ArbitraryCapacityLoss):
         events = [events]
-    index, labels = _industry_index(table)
+    if isinstance(table, ARIOTable):
+        index, labels = table.index, table.labels
+    else:
+        index, labels = _industry_index(table)
     cols: dict[int, np.ndarray] = {}
     for ev in events:
         if not isinstance(ev, ArbitraryCapacityLoss):
@@ -495,28 +501,71 @@ def capacity_loss(
 # --------------------------------------------------------------------------------------
 # Lowering the table
 # --------------------------------------------------------------------------------------
-@dataclass
-class _Prepared:
+@dataclass(eq=False)
+class ARIOTable:
+    """A table lowered once to the arrays the ARIO kernels read (see :func:`prepare_ario`).
+
+    Pass it to :func:`simulate_ario`, :func:`simulate_ario_batch` or :func:`capacity_loss`
+    instead of the table to skip the lowering when running many simulations.  Arrays are
+    on the flat, region-major industry axis, daily (annual / 365) unless said otherwise:
+    ``X0`` baseline output, ``Ysum`` final demand (every rationed column), ``aS``
+    coefficients by product (``n x p``), ``inva`` their inverses (``inf`` for inputs outside
+    the mask), ``mask`` the input mask, ``Zf`` the table's annual intermediate flows
+    (``p x p``, a view of the table's ``Z``, not a copy; unused for one region), ``ZC``
+    annual purchases by product (``n x p``), ``dint0`` baseline orders received and ``vw``
+    GDP-like value added per unit of output.  Treat it as read-only.
+    """
+
     R: int
     n: int
     regions: list[str] | None
     sectors: list[str]
+    labels: list[str]
+    index: dict[Any, int]
+    input_threshold: float | None
     X0: np.ndarray
     Ysum: np.ndarray
     aS: np.ndarray
     inva: np.ndarray
-    Zsh: np.ndarray
-    Z0C: np.ndarray
+    Zf: np.ndarray
+    ZC: np.ndarray
     dint0: np.ndarray
     vw: np.ndarray
     mask: np.ndarray
     pooled_imports: bool
     unit: str
-    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        where = f"{self.R} regions x {self.n} sectors" if self.regions else f"{self.n} sectors"
+        return (f"ARIOTable({where}, unit={self.unit!r}, pooled_imports={self.pooled_imports}, "
+                f"input_threshold={self.input_threshold!r})")
+
+
+def prepare_ario(table: xr.Dataset, *, input_threshold: float | None = None) -> ARIOTable:
+    """Lower a simcore table once for repeated ARIO runs.
+
+    ``input_threshold`` is :attr:`ARIOParams.input_threshold`; runs that use the result
+    must use the same value.
+    """
+    if input_threshold is not None:
+        ARIOParams(input_threshold=input_threshold)  # validates
+    return _prepare(table, input_threshold)
+
+
+def _as_prepared(table: xr.Dataset | ARIOTable, input_threshold: float | None,
+                 where: str) -> ARIOTable:
+    if isinstance(table, ARIOTable):
+        if table.input_threshold != input_threshold:
+            raise ParameterError(
+                f"{where}: parameter 'input_threshold' = {input_threshold!r} differs from the "
+                f"value the ARIOTable was prepared with ({table.input_threshold!r})")
+        return table
+    return _prepare(table, input_threshold)
 
 
 def _prepare(table: xr.Dataset, input_threshold: float | None, *,
-             keep_flows: bool = False) -> _Prepared:
+             keep_flows: bool = False) -> ARIOTable:
     if not isinstance(table, xr.Dataset) or "Z" not in table:
         raise TableError("simulate_ario: expected a simcore table (xarray.Dataset with Z, Y, "
                          "V, x)")
@@ -555,20 +604,18 @@ def _prepare(table: xr.Dataset, input_threshold: float | None, *,
         mask = aS > float(input_threshold)
     with np.errstate(divide="ignore"):
         inva = np.where(mask & (aS > 0), 1.0 / np.where(aS > 0, aS, 1.0), np.inf)
-    if R > 1:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            Zsh = (Z3 / Z_C[None]).reshape(p, p)
-        Zsh[~np.isfinite(Zsh)] = 0.0
-    else:
-        Zsh = np.zeros((1, 1))
+    # the kernels read the table's own flows (no p x p copy) for several regions
+    Zf = np.ascontiguousarray(Z, dtype=np.float64) if R > 1 else np.zeros((1, 1))
     vgdp = _tables.gdp_coefficients(table) * x
     with np.errstate(divide="ignore", invalid="ignore"):
         vw = np.where(xm != 0, vgdp / xm, 0.0)
-    prep = _Prepared(
+    index, labels = _industry_index(table)
+    prep = ARIOTable(
         R=R, n=n, regions=[str(r) for r in table.region.values] if mr else None,
-        sectors=[str(s) for s in table.sector.values], X0=X0,
+        sectors=[str(s) for s in table.sector.values], labels=labels, index=index,
+        input_threshold=None if input_threshold is None else float(input_threshold), X0=X0,
         Ysum=F.sum(1) * steply, aS=aS, inva=np.ascontiguousarray(inva),
-        Zsh=np.ascontiguousarray(Zsh), Z0C=Z_C * steply, dint0=Z.sum(1) * steply,
+        Zf=Zf, ZC=Z_C, dint0=Z.sum(1) * steply,
         vw=vw, mask=mask, pooled_imports=pooled, unit=str(table.attrs.get("unit", "")),
     )
     if keep_flows:
@@ -603,7 +650,8 @@ def _slots(names: Sequence[str]) -> np.ndarray:
     return slot
 
 
-def _fd_arrays(prep: _Prepared, fd_mult: Any, days: int, S: int | None) -> tuple[np.ndarray, np.ndarray]:
+def _fd_arrays(prep: ARIOTable, fd_mult: Any, days: int,
+               S: int | None) -> tuple[np.ndarray, np.ndarray]:
     p = prep.R * prep.n
     if fd_mult is None:
         shape = (0, 0) if S is None else (S, 0, 0)
@@ -618,7 +666,7 @@ def _fd_arrays(prep: _Prepared, fd_mult: Any, days: int, S: int | None) -> tuple
     return np.ascontiguousarray(arr), np.arange(p, dtype=np.int64)
 
 
-def _scenario_params(params: ARIOParams, prep: _Prepared):
+def _scenario_params(params: ARIOParams, prep: ARIOTable):
     s = params.inventory_days(prep.sectors)
     tau = params.restoration_tau(prep.sectors)
     return dict(alt=params.order_type == "alt", alpha_base=float(params.alpha_base),
@@ -629,13 +677,13 @@ def _scenario_params(params: ARIOParams, prep: _Prepared):
 # --------------------------------------------------------------------------------------
 # Result assembly
 # --------------------------------------------------------------------------------------
-def _industry_dims(prep: _Prepared) -> tuple[tuple[str, ...], dict[str, Any]]:
+def _industry_dims(prep: ARIOTable) -> tuple[tuple[str, ...], dict[str, Any]]:
     if prep.R > 1 or prep.regions is not None:
         return ("region", "sector"), {"region": prep.regions, "sector": prep.sectors}
     return ("sector",), {"sector": prep.sectors}
 
 
-def _to_dataset(prep: _Prepared, params_list: list[ARIOParams], days: int, batch: bool,
+def _to_dataset(prep: ARIOTable, params_list: list[ARIOParams], days: int, batch: bool,
                 daily: dict[str, np.ndarray], totals: dict[str, np.ndarray],
                 sums: dict[str, np.ndarray], stocks: np.ndarray | None) -> xr.Dataset:
     R, n = prep.R, prep.n
@@ -695,7 +743,7 @@ def _kernels():
 
 
 def simulate_ario(
-    table: xr.Dataset,
+    table: xr.Dataset | ARIOTable,
     events: Sequence[ArbitraryCapacityLoss] | ArbitraryCapacityLoss = (),
     *,
     params: ARIOParams = ARIOParams(),
@@ -710,9 +758,10 @@ def simulate_ario(
 
     Parameters
     ----------
-    table : xarray.Dataset
+    table : xarray.Dataset or ARIOTable
         A simcore table, single-region or multi-regional, with non-negative ``Z``, ``Y``
-        and ``E`` (see the module notes on imports).
+        and ``E`` (see the module notes on imports), or the same lowered once with
+        :func:`prepare_ario`.
     events : ArbitraryCapacityLoss or sequence of them
         Capacity losses, lowered with :func:`capacity_loss` (``boario_compat`` from
         ``params``).
@@ -761,9 +810,9 @@ def simulate_ario(
         raise ParameterError("simulate_ario: 'params' must be an ARIOParams")
     T = _check_days(days)
     names, totals_n, sums_n = _records(record, cumulative, aggregate)
-    prep = _prepare(table, params.input_threshold)
+    prep = _as_prepared(table, params.input_threshold, "simulate_ario")
     p = prep.R * prep.n
-    dl, didx = capacity_loss(table, events, days=T, boario_compat=params.boario_compat)
+    dl, didx = capacity_loss(prep, events, days=T, boario_compat=params.boario_compat)
     if delta is not None:
         extra = np.asarray(delta, dtype=np.float64)
         if extra.shape != (T, p):
@@ -791,9 +840,9 @@ def simulate_ario(
     info = np.zeros(2, dtype=np.int64)
     K = _kernels()
     st = K._ario_run(
-        prep.R, n, prep.X0, prep.Ysum, prep.aS, prep.inva, prep.Zsh, prep.Z0C, prep.dint0,
-        prep.vw, sp["alt"], params.boario_compat, sp["alpha_base"], sp["alpha_max"],
-        sp["alpha_rate"], sp["psi"], sp["s"], sp["rtau"],
+        prep.R, n, prep.X0, prep.Ysum, prep.aS, prep.inva, prep.Zf, prep.ZC,
+        1.0 / STEPS_PER_YEAR, prep.dint0, prep.vw, sp["alt"], params.boario_compat,
+        sp["alpha_base"], sp["alpha_max"], sp["alpha_rate"], sp["psi"], sp["s"], sp["rtau"],
         np.ascontiguousarray(dl), didx, fdm, fidx,
         np.empty((n, p)), np.empty((n, p)), np.empty((K.NVEC, p)), np.empty(n),
         np.zeros(K.NFLAGS, dtype=np.int64),
@@ -814,7 +863,7 @@ def simulate_ario(
 
 
 def simulate_ario_batch(
-    table: xr.Dataset,
+    table: xr.Dataset | ARIOTable,
     scenarios: Any,
     *,
     params: ARIOParams | Sequence[ARIOParams] = ARIOParams(),
@@ -830,7 +879,7 @@ def simulate_ario_batch(
 
     Parameters
     ----------
-    table : xarray.Dataset
+    table : xarray.Dataset or ARIOTable
         As in :func:`simulate_ario`; shared by every scenario.
     scenarios : array_like or sequence of event lists
         Either capacity losses ``(S, T, m)`` on the industries ``industries`` (all ``p``
@@ -872,15 +921,15 @@ def simulate_ario_batch(
     if "boario_value_added" in names or "stocks" in names:
         raise ParameterError("simulate_ario_batch: 'boario_value_added' and 'stocks' are "
                              "only available from simulate_ario")
-    prep = _prepare(table, plist[0].input_threshold)
+    prep = _as_prepared(table, plist[0].input_threshold, "simulate_ario_batch")
     p, n = prep.R * prep.n, prep.n
-    index, _ = _industry_index(table)
+    index = prep.index
 
     if _is_event_lists(scenarios):
         if days is None:
             raise ParameterError("simulate_ario_batch: 'days' is required with event lists")
         T = _check_days(days)
-        lowered = [capacity_loss(table, evs if not isinstance(evs, ArbitraryCapacityLoss)
+        lowered = [capacity_loss(prep, evs if not isinstance(evs, ArbitraryCapacityLoss)
                                  else [evs], days=T, boario_compat=compat)
                    for evs in scenarios]
         cols = sorted({int(i) for _, idx in lowered for i in idx})
@@ -946,8 +995,8 @@ def simulate_ario_batch(
     out_stock = np.zeros((S, 0, n, p))
     info = np.zeros((S, 2), dtype=np.int64)
     K._ario_batch(
-        prep.R, n, prep.X0, prep.Ysum, prep.aS, prep.inva, prep.Zsh, prep.Z0C, prep.dint0,
-        prep.vw, alt, compat, ab, am, ar, psi, s, rtau,
+        prep.R, n, prep.X0, prep.Ysum, prep.aS, prep.inva, prep.Zf, prep.ZC,
+        1.0 / STEPS_PER_YEAR, prep.dint0, prep.vw, alt, compat, ab, am, ar, psi, s, rtau,
         np.ascontiguousarray(delta), didx, np.ascontiguousarray(fdm), fidx,
         np.empty((W, n, p)), np.empty((W, n, p)), np.empty((W, K.NVEC, p)),
         np.empty((W, n)), np.zeros((W, K.NFLAGS), dtype=np.int64),
