@@ -106,6 +106,8 @@ RECORDS: dict[str, str] = {
     "value_added": "GDP-like value added, c * x^a with fixed coefficients c = v / x0",
 }
 _CODES = {name: code for code, name in enumerate(RECORDS)}
+_BOARIO_VA_DOC = ("BoARIO's 'value added' record: yesterday's output minus intermediate orders "
+                  "received (x(t-1) - sum_f O(t-1)); not value added (MODELS.md 0.2)")
 #: Records computed in Python from kernel records.
 _DERIVED = {"boario_value_added": ("production", "orders_received"), "stocks": ()}
 
@@ -686,21 +688,19 @@ def _industry_dims(prep: ARIOTable) -> tuple[tuple[str, ...], dict[str, Any]]:
 def _to_dataset(prep: ARIOTable, params_list: list[ARIOParams], days: int, batch: bool,
                 daily: dict[str, np.ndarray], totals: dict[str, np.ndarray],
                 sums: dict[str, np.ndarray], stocks: np.ndarray | None) -> xr.Dataset:
-    R, n = prep.R, prep.n
     ind_dims, coords = _industry_dims(prep)
     ind_shape = tuple(len(coords[d]) for d in ind_dims)
     lead = ("scenario",) if batch else ()
     coords = dict(coords)
     coords["time"] = np.arange(days)
     if batch:
-        S = len(params_list)
-        coords["scenario"] = np.arange(S)
+        coords["scenario"] = np.arange(len(params_list))
     ds = xr.Dataset(coords=coords)
     unit = f"{prep.unit} per day" if prep.unit else "per day"
     for nm, arr in daily.items():
         shp = arr.shape[:-1] + ind_shape
         ds[nm] = (lead + ("time",) + ind_dims, arr.reshape(shp))
-        ds[nm].attrs.update(long_name=RECORDS.get(nm, nm),
+        ds[nm].attrs.update(long_name=RECORDS.get(nm, _BOARIO_VA_DOC),
                             units="1" if nm == "overproduction" else unit)
     for nm, arr in totals.items():
         shp = arr.shape[:-1] + ind_shape
@@ -971,8 +971,6 @@ def simulate_ario_batch(
         raise ParameterError(f"simulate_ario_batch: {len(plist)} parameter sets for {S} "
                              "scenarios")
     fdm, fidx = _fd_arrays(prep, fd_mult, T, S)
-    if fd_mult is None:
-        fdm = np.zeros((S, 0, 0))
     sps = [_scenario_params(p_, prep) for p_ in plist]
     alt = np.array([sp["alt"] for sp in sps], dtype=np.int64)
     ab = np.array([sp["alpha_base"] for sp in sps])
