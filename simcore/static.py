@@ -904,6 +904,8 @@ def _outcome(table: xr.Dataset, x: np.ndarray, model: str, rho: np.ndarray | Non
         "x": _wrap_vector(table, x, "x", units=unit, long_name="gross output"),
         "rho": _wrap_vector(table, rho, "rho", units="1", long_name="output / baseline output"),
         "dx": _wrap_vector(table, x - x0, "dx", units=unit, long_name="change in gross output"),
+        "va": _wrap_vector(table, c * x, "va", units=unit,
+                           long_name="GDP-like value added at fixed coefficients"),
         "va_loss": _wrap_vector(table, loss, "va_loss", units=unit,
                                 long_name="loss of GDP-like value added"),
         "gdp_loss": xr.DataArray(total, attrs={"units": unit, "long_name": "GDP loss"}),
@@ -993,9 +995,10 @@ def weakest_link(
     Returns
     -------
     xarray.Dataset
-        ``x``, ``rho`` (= ``x / x0``), ``dx``, ``va_loss`` (per industry), ``gdp_loss``,
-        ``gdp_loss_share`` and ``constraint``: the root cause of each industry's constraint
-        (``"capacity:<sector>"``, ``"import:<product>"`` or ``""``).
+        ``x``, ``rho`` (= ``x / x0``), ``dx``, ``va`` and ``va_loss`` (GDP-like value added
+        ``c * x`` and its loss ``c * (x0 - x)``, per industry), ``gdp_loss`` (table units),
+        ``gdp_loss_share`` (of the table's GDP) and ``constraint``: the root cause of each
+        industry's constraint (``"capacity:<sector>"``, ``"import:<product>"`` or ``""``).
 
     Raises
     ------

@@ -353,6 +353,8 @@ def test_pure_chain(chain):
     assert two.constrained.values.tolist() == [False, True, True, False]
     loss = 0.25 * 100 + 0.7 * 500 + 0.95 * (1000 - serv)
     assert float(two.gdp_loss) == pytest.approx(loss, rel=1e-12)
+    assert float(two.va.sum()) == pytest.approx(sc.tables.gdp(chain) - loss, rel=1e-12)
+    assert two.va.attrs["units"] == "money"
     lp = static.lp_best_case(chain, import_ratio={"ree": 0.5})
     np.testing.assert_allclose(lp.x.values, two.x.values, rtol=1e-7, atol=1e-6)
     assert float(lp.gdp_loss) == pytest.approx(loss, rel=1e-7)

@@ -24,9 +24,10 @@ from simcore import static
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from strategies import permute_sectors, productive_tables, scale_money  # noqa: E402
 
-_amount = st.floats(0.0, 100.0, allow_nan=False, allow_infinity=False)
-_signed = st.floats(-100.0, 100.0, allow_nan=False, allow_infinity=False)
-_ratio = st.floats(0.0, 1.0, allow_nan=False, allow_infinity=False)
+# Subnormal shocks only test floating-point underflow (a loss share of 1e-313 loses digits).
+_amount = st.floats(0.0, 100.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+_signed = st.floats(-100.0, 100.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+_ratio = st.floats(0.0, 1.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 
 
 def _close(a, b, rtol=1e-9):
@@ -166,7 +167,8 @@ def test_invariant_to_unit_of_money(tv, k, r):
     b = float(static.lp_best_case(t, import_ratio=r).gdp_loss_share)
     assert abs(a - b) < 1e-6
     share_k = float(static.gdp_loss_share(tk, -k * np.abs(dy)))
-    assert abs(share_k - float(static.gdp_loss_share(t, -np.abs(dy)))) <= 1e-9 * abs(share_k)
+    share_1 = float(static.gdp_loss_share(t, -np.abs(dy)))
+    assert abs(share_k - share_1) <= 1e-9 * abs(share_k) + 1e-300
 
 
 # --------------------------------------------------------------------------------------
