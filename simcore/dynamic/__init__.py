@@ -20,6 +20,10 @@ __all__ = [
     "CapacityShock",
     "DemandShock",
     "DynamicParams",
+    "simulate_ario",
+    "simulate_ario_batch",
+    "ARIOParams",
+    "ArbitraryCapacityLoss",
     "ario",
 ]
 
@@ -31,11 +35,17 @@ _ATTRS = {
     "CapacityShock": "simcore.dynamic.shocks",
     "DemandShock": "simcore.dynamic.shocks",
     "DynamicParams": "simcore.dynamic.params",
+    "simulate_ario": "simcore.dynamic.ario",
+    "simulate_ario_batch": "simcore.dynamic.ario",
+    "prepare_ario": "simcore.dynamic.ario",
+    "ARIOParams": "simcore.dynamic.ario",
+    "ArbitraryCapacityLoss": "simcore.dynamic.ario",
+    "capacity_loss": "simcore.dynamic.ario",
 }
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("ario", "model", "shocks", "params"):
+    if name in ("ario", "model", "shocks", "params", "batch"):
         return importlib.import_module(f"simcore.dynamic.{name}")
     if name in _ATTRS:
         return getattr(importlib.import_module(_ATTRS[name]), name)
