@@ -53,8 +53,11 @@ RECORDS = ("output", "final_demand_unmet", "imports", "stocks")
 MAX_DAYS = 36500
 #: Memory budget for recorded arrays of one call (bytes).
 MAX_RECORD_BYTES = 4 * 1024**3
-#: Output counts as back at baseline when the daily GDP loss is below this share of daily GDP.
-RECOVERED_RTOL = 1e-7
+#: Output counts as back at baseline when the daily GDP loss is below this share of daily GDP
+#: (10 ppm).  Without restocking (very large inventory_tau) a depleted stock has no restoring
+#: force, so a residual of order 1e-7..1e-6 of daily GDP can persist after a long cut (the
+#: Kiuchi 1-year case: 1.3e-6); it is below this threshold and not counted.
+RECOVERED_RTOL = 1e-5
 
 
 @dataclass(frozen=True)
