@@ -1,9 +1,10 @@
 """The ``simcore`` command line.
 
-``simcore run SCENARIO [--json] [--out FILE] [--set KEY=VALUE ...]``
+``simcore run SCENARIO [--json] [--out FILE] [--plot FILE.png] [--set KEY=VALUE ...]``
     run a scenario (a path or a shipped name) and print the headline: value-added loss in
     yen, share of GDP, the most-hit sectors.  ``--out`` writes the full result as NetCDF
-    (``.nc``) or a tidy table as CSV (``.csv``) or Parquet (``.parquet``).
+    (``.nc``) or a tidy table as CSV (``.csv``) or Parquet (``.parquet``).  ``--plot``
+    writes a two-panel figure (daily loss over time, loss by sector; needs matplotlib).
 ``simcore reproduce [--json]``
     published against model for every reference figure; exits 1 if any fails.
 ``simcore scenarios``
@@ -95,6 +96,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     head = _headline(res)
     if args.out:
         _write(res, args.out)
+    if getattr(args, "plot", None):
+        from .plot import overview, save
+
+        save(overview(res), args.plot)
     if args.json:
         print(json.dumps(head, ensure_ascii=False))
         return 0
@@ -114,6 +119,8 @@ def cmd_run(args: argparse.Namespace) -> int:
               f"{row['name_en'][:60]}")
     if args.out:
         print(f"  full result written to {args.out}")
+    if getattr(args, "plot", None):
+        print(f"  figure written to {args.plot}")
     return 0
 
 
@@ -169,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("scenario", help="path to a scenario .toml or a shipped name")
     r.add_argument("--json", action="store_true", help="print one JSON object")
     r.add_argument("--out", help="write the result (.nc, .csv or .parquet)")
+    r.add_argument("--plot", metavar="FILE.png",
+                   help="write a figure: daily loss over time and loss by sector")
     r.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a scenario key, e.g. model.inventory_days=30")
     r.set_defaults(fn=cmd_run)
