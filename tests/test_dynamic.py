@@ -404,3 +404,27 @@ def test_multiregional_table_rejected_with_pointer():
                        regions=["r1", "r2"])
     with pytest.raises(TableError, match="simulate_ario"):
         sc.simulate(t, [], days=5)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_long_run_gdp_at_most_lp_optimum(seed):
+    """MODELS.md test 10 / §1.4: with all inputs critical and no overproduction, long-run GDP
+    under a permanent import cut is at most the linear-programme best case (S2)."""
+    t = random_table(100 + seed, n=6)
+    prods = [str(s) for s in t.sector.values]
+    p_cut = prods[seed % 6]
+    share = 0.6
+    p = DynamicParams(dependency=1.0, inventory_days=5, import_origins={p_cut: {"CHN": 1.0}})
+    res = sc.simulate(t, ImportCut(product=p_cut, origin="CHN", share=share, duration=10_000),
+                      params=p, days=1500, record=())
+    dyn_annual_loss = float(res.gdp_loss.values[-1]) * 365
+    lp = sc.static.lp_best_case(t, import_ratio={p_cut: 1 - share})
+    assert dyn_annual_loss >= float(lp.gdp_loss) * (1 - 1e-9) - 1e-9
+    # and the chain case, where the LP loss is strictly positive
+    c = chain_table()
+    pc = DynamicParams(dependency=1.0, inventory_days=5, import_origins={"RE": {"CHN": 1.0}})
+    rc = sc.simulate(c, ImportCut(product="RE", origin="CHN", share=share, duration=10_000),
+                     params=pc, days=1500, record=())
+    lpc = sc.static.lp_best_case(c, import_ratio={"RE": 1 - share})
+    assert float(lpc.gdp_loss) > 0
+    assert float(rc.gdp_loss.values[-1]) * 365 >= float(lpc.gdp_loss) * (1 - 1e-9)
