@@ -301,7 +301,8 @@ class Scenario:
                     raise ScenarioError(f"{self.file}: shocks[{i}] of kind {s['kind']!r} needs "
                                         f"key {k!r}")
         cal = self.data.get("calibration")
-        if cal and "bounds" in cal and not cal["bounds"][0] < cal["bounds"][1]:
+        if cal and "bounds" in cal and (len(cal["bounds"]) != 2
+                                        or not cal["bounds"][0] < cal["bounds"][1]):
             raise ScenarioError(f"{self.file}: calibration.bounds must be [low, high] with "
                                 "low < high")
         return self
@@ -448,6 +449,10 @@ def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any], file:
         parts = str(key).split(".")
         cur: Any = out
         for i, p in enumerate(parts[:-1]):
+            if not isinstance(cur, (list, dict)):
+                raise ScenarioError(f"{file}: override {key!r}: "
+                                    f"{'.'.join(parts[:i]) or 'scenario'} is a value "
+                                    f"({cur!r}), not a table; it has no key {p!r}")
             if isinstance(cur, list):
                 try:
                     cur = cur[int(p)]
@@ -460,6 +465,9 @@ def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any], file:
                     cur[p] = [] if nxt.isdigit() else {}
                 cur = cur[p]
         last = parts[-1]
+        if not isinstance(cur, (list, dict)):
+            raise ScenarioError(f"{file}: override {key!r}: {'.'.join(parts[:-1])} is a value "
+                                f"({cur!r}), not a table; it has no key {last!r}")
         if isinstance(cur, list):
             try:
                 cur[int(last)] = value
@@ -474,6 +482,9 @@ def load(name_or_path: str | Path | Mapping[str, Any]) -> Scenario:
     """Load and validate a scenario from a shipped name, a path, or a dict."""
     if isinstance(name_or_path, Mapping):
         return Scenario(dict(name_or_path)).validate()
+    if not isinstance(name_or_path, (str, Path)):
+        raise ScenarioError(f"scenario: expected a shipped name, a path or a dict, got "
+                            f"{type(name_or_path).__name__} {name_or_path!r}")
     p = Path(name_or_path)
     if not p.suffix and not p.exists():
         cand = scenario_dir() / f"{name_or_path}.toml"
