@@ -42,6 +42,7 @@ import scipy.linalg as sla
 import xarray as xr
 
 from .errors import KernelError, LabelError, NonProductiveError, ParameterError, ShockError
+from .tables import _A as _tables_A
 from .tables import (
     _wrap_matrix,
     _wrap_vector,
@@ -228,12 +229,9 @@ def _units(table: xr.Dataset) -> str:
 # --------------------------------------------------------------------------------------
 # Coefficients and factorisations on the flat axis
 # --------------------------------------------------------------------------------------
-def _coefficients(Z: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``Z x^-1`` column-normalised, with 0 for zero-output buyers (MODELS.md P3)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        A = Z / x[None, :]
-    A[:, x == 0] = 0.0
-    return A
+#: ``Z x^-1`` column-normalised, with 0 for zero-output buyers (MODELS.md P3): the same
+#: helper as the table module's, so both compute coefficients identically.
+_coefficients = _tables_A
 
 
 def _mu(table: xr.Dataset) -> np.ndarray:
