@@ -24,6 +24,8 @@ def _check(cond: bool, name: str, value: Any, allowed: str) -> None:
 
 
 def _finite(v: Any) -> bool:
+    if isinstance(v, bool):  # True/False are not numbers of days or shares
+        return False
     try:
         return math.isfinite(float(v))
     except (TypeError, ValueError):
@@ -155,6 +157,12 @@ class DynamicParams:
     substitution: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for name in ("inventory_days_by_product", "dependency_by_product",
+                     "elasticity_by_product", "import_origins", "stockpiles", "substitution"):
+            v = getattr(self, name)
+            if not isinstance(v, Mapping):
+                raise ParameterError(f"parameter {name!r} = {v!r}: expected a mapping "
+                                     "{product: ...}")
         _check(_finite(self.inventory_days) and self.inventory_days >= 1, "inventory_days",
                self.inventory_days, ">= 1 day")
         _check(_finite(self.inventory_tau) and self.inventory_tau >= 1, "inventory_tau",
