@@ -83,6 +83,13 @@ def _num(name: str, v: Any, what: str, lo: float | None = None, hi: float | None
     return f
 
 
+def _code(name: str, v: Any, what: str) -> str:
+    """A sector, product or origin code: a string (or a whole number, taken as its text)."""
+    if isinstance(v, bool) or not isinstance(v, (str, int, np.integer)):
+        raise ShockError(f"{what}: {name} must be a code (a string), got {v!r}")
+    return str(v)
+
+
 @dataclass(frozen=True, kw_only=True)
 class _Timed:
     start: float = 0.0
@@ -102,7 +109,11 @@ class _Timed:
                 raise ShockError(f"{what}: unknown profile {self.profile!r}; expected one of "
                                  f"{', '.join(PROFILES)} or a list of daily intensities")
         else:
-            arr = np.asarray(self.profile, dtype=float)
+            try:
+                arr = np.asarray(self.profile, dtype=float)
+            except (TypeError, ValueError):
+                raise ShockError(f"{what}: a custom profile must be a 1-D list of values in "
+                                 f"[0, 1], got {self.profile!r}") from None
             if arr.ndim != 1 or not np.all(np.isfinite(arr)) or arr.min(initial=0) < 0 \
                     or arr.max(initial=0) > 1:
                 raise ShockError(f"{what}: a custom profile must be a 1-D list of values in "
@@ -151,6 +162,8 @@ class ImportCut(_Timed):
 
     def __post_init__(self) -> None:
         what = f"ImportCut(product={self.product!r}, origin={self.origin!r})"
+        object.__setattr__(self, "product", _code("product", self.product, what))
+        object.__setattr__(self, "origin", _code("origin", self.origin, what))
         object.__setattr__(self, "share", _num("share", self.share, what, 0.0, 1.0))
         self._validate_time(what)
 
@@ -164,6 +177,7 @@ class CapacityShock(_Timed):
 
     def __post_init__(self) -> None:
         what = f"CapacityShock(sector={self.sector!r})"
+        object.__setattr__(self, "sector", _code("sector", self.sector, what))
         object.__setattr__(self, "share", _num("share", self.share, what, 0.0, 1.0))
         self._validate_time(what)
 
@@ -184,6 +198,7 @@ class DemandShock(_Timed):
 
     def __post_init__(self) -> None:
         what = f"DemandShock(sector={self.sector!r})"
+        object.__setattr__(self, "sector", _code("sector", self.sector, what))
         object.__setattr__(self, "change", _num("change", self.change, what, -1.0))
         if self.target not in DEMAND_TARGETS:
             raise ShockError(f"{what}: target {self.target!r} not allowed; expected one of "
