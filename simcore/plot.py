@@ -162,6 +162,16 @@ def _title(res: Any, default: str) -> str:
     return str(attrs.get("scenario_title") or attrs.get("scenario") or default)
 
 
+def _fmt(v: float) -> str:
+    """A value label: no decimals from 100 up, one from 1 up, 3 significant digits below."""
+    a = abs(v)
+    if a >= 100:
+        return f"{v:,.0f}"
+    if a >= 1:
+        return f"{v:,.1f}"
+    return f"{v:.3g}"
+
+
 def _shorten(text: str, n: int = 42) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
@@ -662,13 +672,13 @@ def tornado(rows: Any, base: float | None = None, *, ax=None, unit: str = "",
     highs = np.array([r[2] for r in rows]) * factor
     ax.barh(y, lows - b, left=b, color=_COLORS["low"], height=0.6, label=low_label)
     ax.barh(y, highs - b, left=b, color=_COLORS["high"], height=0.6, label=high_label)
-    ax.axvline(b, color="k", lw=1.0, label=f"base {b:,.4g}" + (f" {money}" if money else ""))
+    ax.axvline(b, color="k", lw=1.0, label=f"base {_fmt(b)}" + (f" {money}" if money else ""))
     ax.set_yticks(y, [_shorten(r[0], 44) for r in rows], fontsize="small")
     span = float(max(np.max(np.abs(lows - b)), np.max(np.abs(highs - b)), 1e-12))
     for yi, lo, hi in zip(y, lows, highs):
         for v in (lo, hi):
             if v != b:
-                ax.text(v + (0.01 * span if v > b else -0.01 * span), yi, f"{v:,.4g}",
+                ax.text(v + (0.01 * span if v > b else -0.01 * span), yi, _fmt(v),
                         va="center", ha="left" if v > b else "right", fontsize="x-small")
     ax.set_xlim(min(lows.min(), highs.min(), b) - 0.18 * span,
                 max(lows.max(), highs.max(), b) + 0.18 * span)
