@@ -77,6 +77,7 @@ __all__ = [
     "gdp_coefficients",
     "import_shares",
     "import_coefficients",
+    "import_split",
     "spectral_radius",
     "balance_residuals",
 ]
@@ -84,9 +85,11 @@ __all__ = [
 #: Value-added items that are *not* part of GDP.  ``ohcr`` is Japan's "consumption
 #: expenditure outside households" row (business entertainment, per diems, welfare), which
 #: the SNA treats as intermediate consumption.  ``nadj`` is the negative-input adjustment
-#: account created by :func:`simcore.transform.prepare_for_dynamics`.  This is the single
-#: place where GDP-like value added is defined.
-GDP_EXCLUDED_VA_ITEMS: tuple[str, ...] = ("ohcr", "nadj")
+#: account created by :func:`simcore.transform.prepare_for_dynamics`.  ``imports`` is the
+#: cost of the foreign industries created by :func:`simcore.transform.split_imports`
+#: (:data:`simcore.transform.IMPORTS_VA_ITEM`), which is foreign, not domestic, value added.
+#: This is the single place where GDP-like value added is defined.
+GDP_EXCLUDED_VA_ITEMS: tuple[str, ...] = ("ohcr", "nadj", "imports")
 
 #: Value-added components used to report losses by component.  Items not listed are
 #: reported under ``"other"``.
@@ -104,6 +107,7 @@ VA_COMPONENTS: dict[str, str] = {
     "subs": "taxes_less_subsidies",
     "ohcr": "outside_household_consumption",
     "nadj": "negative_input_adjustment",
+    "imports": "imports_of_foreign_industries",
     # generic names
     "compensation": "compensation_of_employees",
     "operating_surplus": "operating_surplus",
@@ -686,6 +690,31 @@ def spectral_radius(A: np.ndarray) -> float:
     return float(np.abs(vals[0]))
 
 
+def _radius_bound(B: np.ndarray, *, steps: int = 20) -> float:
+    """A cheap upper bound on the spectral radius of a non-negative square matrix ``B``.
+
+    Collatz-Wielandt: for any strictly positive ``v``, ``rho(B) <= max_j (v'B)_j / v_j``.
+    ``v`` starts at ``1`` (the bound is then the largest column sum) and follows a few
+    left power-iteration steps, kept strictly positive, which tightens the bound towards
+    ``rho(B)``; the smallest bound seen is returned (it stops early once below 1).  Since
+    ``rho(A) <= rho(|A|)``, a bound below 1 for ``|A|`` proves ``A`` productive without an
+    eigenvalue computation.  A bound of 1 or more proves nothing.
+    """
+    n = B.shape[0]
+    if n == 0:
+        return 0.0
+    v = np.ones(n)
+    best = np.inf
+    for _ in range(steps):
+        w = v @ B
+        best = min(best, float(np.max(w / v)))
+        top = float(w.max())
+        if best < 1.0 - 1e-12 or top <= 0.0 or not np.isfinite(top):
+            return 0.0 if top <= 0.0 else best
+        v = w / top + 1e-3  # strictly positive, scaled to avoid over- or underflow
+    return best
+
+
 def validate(
     table: xr.Dataset,
     *,
@@ -699,9 +728,11 @@ def validate(
     Checks, in order: required variables and dims; unique labels; finite values; non-negative
     gross output; row and column balances within ``max(atol, rtol * |x|)`` (the error names the
     worst sector and its residual); and a productive technical-coefficient matrix (spectral
-    radius of ``A`` below 1).  Negative intermediate or final-demand cells are allowed (MIC
-    tables contain them, from scrap and by-products and from stock changes); see
-    :func:`simcore.transform.prepare_for_dynamics`.
+    radius of ``A`` below 1).  Productivity is proved cheaply where possible (column sums of
+    ``|A|`` below 1, or a Collatz-Wielandt bound from a few power-iteration steps on ``|A|``);
+    eigenvalues are computed only when those bounds fail.  Negative intermediate or
+    final-demand cells are allowed (MIC tables contain them, from scrap and by-products and
+    from stock changes); see :func:`simcore.transform.prepare_for_dynamics`.
     """
     dims = _MR_VARS if is_multiregional(table) else _SR_VARS
     for var, d in dims.items():
@@ -751,7 +782,8 @@ def validate(
     if check_productive:
         A = _A(f["Z"], x)
         colsum = np.abs(A).sum(0)
-        if colsum.max(initial=0.0) >= 1.0 - 1e-12:
+        if (colsum.max(initial=0.0) >= 1.0 - 1e-12
+                and not _radius_bound(np.abs(A)) < 1.0 - 1e-12):
             rho = spectral_radius(A)
             if not rho < 1.0 - 1e-12:
                 i = int(np.argmax(colsum))
@@ -878,6 +910,44 @@ def import_coefficients(table: xr.Dataset) -> xr.DataArray:
     A = _A(f["Z"], f["x"])
     mu = import_shares(table).values.reshape(-1)
     return _wrap_matrix(table, mu[:, None] * A, "A_m", long_name="import coefficients")
+
+
+def import_split(table: xr.Dataset) -> dict[str, np.ndarray]:
+    """Domestic and imported parts of intermediate and final use, under import proportionality.
+
+    Every user of product ``i`` imports the same share ``mu_i`` of its purchases
+    (:func:`import_shares`), so ``A = A^d + A^m`` with ``A^m = diag(mu) A`` and
+    ``A^d = diag(1 - mu) A``, the matrices behind ``domestic=True`` in :mod:`simcore.static`.
+
+    Parameters
+    ----------
+    table : xarray.Dataset
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        On the flat industry axis (region-major for MRIO tables): ``"A_d"`` and ``"A_m"``
+        (``(p, p)``, domestic and import coefficients), ``"f_m"`` (``(p,)``, imports of each
+        product delivered to domestic final demand, ``mu * Y 1``, in table units) and ``"mu"``
+        (``(p,)``, the import shares).
+
+    Examples
+    --------
+    >>> import numpy as np, simcore as sc
+    >>> t = sc.datasets.load("japan-2015-37")
+    >>> s = sc.tables.import_split(t)
+    >>> bool(np.allclose(s["A_d"] + s["A_m"], sc.tables.technical_coefficients(t).values))
+    True
+    """
+    f = flat(table)
+    A = _A(f["Z"], f["x"])
+    mu = import_shares(table).values.reshape(-1)
+    return {
+        "A_d": (1.0 - mu)[:, None] * A,
+        "A_m": mu[:, None] * A,
+        "f_m": mu * f["Y"].sum(1),
+        "mu": mu,
+    }
 
 
 # --------------------------------------------------------------------------------------
