@@ -65,6 +65,26 @@ def _headline(res, top: int = 10) -> dict[str, Any]:
     }
 
 
+OUT_SUFFIXES = (".nc", ".csv", ".parquet")
+
+
+def _check_out(out: str | None) -> None:
+    """Refuse an unusable ``--out`` before the run, so a long run is never thrown away."""
+    if not out:
+        return
+    path = Path(out)
+    if path.suffix.lower() not in OUT_SUFFIXES:
+        raise SimcoreError(f"--out {out!r}: unknown suffix {path.suffix.lower()!r}; "
+                           "use .nc, .csv or .parquet")
+    if path.is_dir():
+        raise SimcoreError(f"--out {out!r}: is a directory; give a file name")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise SimcoreError(f"--out {out!r}: {str(parent)!r} is not a directory")
+            break
+
+
 def _write(res, out: str) -> Path:
     from ._io import atomic_path
 
@@ -91,11 +111,15 @@ def _write(res, out: str) -> Path:
 def cmd_run(args: argparse.Namespace) -> int:
     from .scenario import load
 
+    _check_out(args.out)
     sc = load(args.scenario)
     res = sc.run(**_overrides(args.set))
     head = _headline(res)
     if args.out:
-        _write(res, args.out)
+        try:
+            _write(res, args.out)
+        except OSError as exc:
+            raise SimcoreError(f"--out {args.out!r}: cannot write the result ({exc})") from exc
     if getattr(args, "plot", None):
         from .plot import overview, save
 
