@@ -781,9 +781,10 @@ def validate(
                 )
     if check_productive:
         A = _A(f["Z"], x)
-        colsum = np.abs(A).sum(0)
+        absA = np.abs(A)
+        colsum = absA.sum(0)
         if (colsum.max(initial=0.0) >= 1.0 - 1e-12
-                and not _radius_bound(np.abs(A)) < 1.0 - 1e-12):
+                and not _radius_bound(absA) < 1.0 - 1e-12):
             rho = spectral_radius(A)
             if not rho < 1.0 - 1e-12:
                 i = int(np.argmax(colsum))
