@@ -1,0 +1,1040 @@
+"""Scenario sweeps: thousands of variants of a scenario in one call, on every core or on a
+Dask cluster, streamed to disk and resumable.
+
+>>> import simcore as sc
+>>> res = sc.sweep("kiuchi-2025-3m", grid={"shocks.0.share": [0.5, 1.0]})   # doctest: +SKIP
+
+Designs
+-------
+``grid={key: [v1, v2, ...], ...}``
+    the full factorial; the result has one dimension per key, named by the key.
+``zipped={key: [...], ...}``
+    lists of equal length varied together (point ``i`` takes the ``i``-th value of every
+    list); the result has a dimension ``point`` with one coordinate per key.  It can be
+    combined with ``grid`` (the points are then crossed with the grid).
+``ranges={key: (lo, hi), ...}`` with ``method`` and ``samples``
+    ``"random"`` (uniform) or ``"lhs"`` (Latin hypercube): ``samples`` points drawn with
+    ``seed``; ``"sobol"`` (Saltelli's scheme, ``samples * (keys + 2)`` points) and
+    ``"morris"`` (``samples`` trajectories, ``samples * (keys + 1)`` points) through SALib
+    (``pip install simcore[salib]``), whose sensitivity indices of ``gdp_loss_total`` are
+    returned as variables over a ``parameter`` dimension (Sobol: ``S1``, ``S1_conf``,
+    ``ST``, ``ST_conf``; Morris: ``mu``, ``mu_star``, ``mu_star_conf``, ``sigma``).
+    The result has a dimension ``sample`` with one coordinate per key.
+
+Keys are the dotted scenario keys of :func:`simcore.scenario.apply_overrides`
+(``"model.inventory_days"``, ``"shocks.0.share"``, ``"model.import_origins.RE.CHN"``,
+``"table.carve_out_overrides.MAG.3399.output"``).  Every value is checked against the
+scenario schema before anything runs.
+
+How scenarios are batched
+-------------------------
+Keys under ``table`` change the table: each distinct table is prepared once and shared by
+its scenarios (so they can be swept on grids and zipped lists only).  Other keys are
+lowered per scenario and run by :func:`simcore.dynamic.batch.run_lowered`, which groups
+scenarios that share the kernel's common arrays (see :mod:`simcore.dynamic.batch`) and runs
+each group as one parallel kernel call.
+
+Horizon
+-------
+``days=None`` (default) uses the scenario's ``horizon.days``.  A whole number is a fixed
+horizon for every scenario.  ``'auto'`` follows :meth:`simcore.scenario.Scenario.run`
+exactly, scenario by scenario: the horizon is ``ceil(end of the scenario's last shock +
+tail_days)`` (capped at ``max_days``), doubled until the output is back at baseline or
+``max_days`` is reached.  Chunks run at the design's common horizon ``ceil(max shock end
+over the design) + tail_days`` (the ``horizon_days`` attribute, also the length of the
+optional daily record); each scenario's totals are summed over its own horizon (the daily
+loss of a longer run is identical up to any day: the model is causal), and scenarios not
+back at baseline are run again over the doubled horizon.  ``days`` (per scenario) and
+``recovered`` report the outcome.  So a sweep point equals ``simcore run`` of the same
+scenario to round-off.
+
+Storage and resuming
+--------------------
+With ``out=PATH`` (a directory) each chunk of scenarios is written atomically to
+``PATH/chunks/chunk-NNNNNN.npz`` as soon as it is done, with a SHA-256 checksum of its
+arrays inside; ``PATH/manifest.json`` records the scenario, the design, the seed, the
+options, the simcore version and the checksums and sizes of finished chunks.  Calling
+:func:`sweep` again with the same arguments and ``PATH`` (or ``simcore sweep`` again)
+skips every valid chunk and recomputes only missing, partial or corrupt ones (unreadable,
+or checksum mismatch).  The assembled result is written atomically to ``PATH/result.nc``
+(``format="netcdf"``) or ``PATH/result.zarr`` (``format="zarr"``).  A design whose
+result would not fit in ``max_memory`` bytes is refused unless it is streamed: with
+``out`` and ``format="zarr"`` it is assembled chunk by chunk along a flat ``scenario``
+dimension (with one coordinate per key) and returned lazily opened from disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import json
+import math
+import os
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ._version import __version__
+from .errors import DesignError, ParameterError, ScenarioError, ShockError, SimcoreError
+
+__all__ = ["sweep", "simulate_batch", "Design", "METHODS", "ENGINES"]
+
+#: Sampling methods for ``ranges``.
+METHODS = ("random", "lhs", "sobol", "morris")
+#: Engines.
+ENGINES = ("local", "dask")
+#: Default memory budget for an in-memory result (bytes).
+MAX_MEMORY = 2 * 1024**3
+#: Money units converted to yen for ``gdp_loss_total_jpy``.
+_YEN = {"million JPY": 1e6, "JPY": 1.0, "thousand JPY": 1e3, "billion JPY": 1e9}
+_MANIFEST_VERSION = 1
+_SWEEPABLE_ROOTS = ("table", "shocks", "model")
+
+
+def simulate_batch(*args: Any, **kwargs: Any) -> xr.Dataset:
+    """See :func:`simcore.dynamic.batch.simulate_batch`."""
+    from .dynamic.batch import simulate_batch as _sb
+
+    return _sb(*args, **kwargs)
+
+
+# --------------------------------------------------------------------------------------
+# Design
+# --------------------------------------------------------------------------------------
+def _plain(v: Any) -> Any:
+    """A JSON-able copy of a design value (numpy scalars to Python)."""
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, Mapping):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v
+
+
+@dataclass
+class Design:
+    """A sweep design: which keys take which values in which scenario (flat, C order).
+
+    ``grid`` axes vary slowest-first in the order given, then the zipped ``point`` axis;
+    sampled designs have one ``sample`` axis.  ``values(a, b)`` gives the overrides of
+    scenarios ``a..b-1`` without materialising the whole design.
+    """
+
+    method: str  # "grid" or one of METHODS
+    grid: dict[str, list[Any]] = field(default_factory=dict)
+    zipped: dict[str, list[Any]] = field(default_factory=dict)
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+    samples: int | None = None
+    seed: int | None = None
+    levels: int = 4
+    X: np.ndarray | None = None  # sampled points (n, keys)
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self.grid) + list(self.zipped) + list(self.ranges)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        if self.method == "grid":
+            sh = tuple(len(v) for v in self.grid.values())
+            if self.zipped:
+                sh += (len(next(iter(self.zipped.values()))),)
+            return sh
+        assert self.X is not None
+        return (self.X.shape[0],)
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        if self.method == "grid":
+            return tuple(self.grid) + (("point",) if self.zipped else ())
+        return ("sample",)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
+
+    def point(self, i: int) -> dict[str, Any]:
+        if self.method != "grid":
+            assert self.X is not None
+            return {k: float(self.X[i, q]) for q, k in enumerate(self.ranges)}
+        idx = np.unravel_index(i, self.shape) if self.shape else ()
+        out = {k: self.grid[k][int(idx[q])] for q, k in enumerate(self.grid)}
+        if self.zipped:
+            p = int(idx[-1])
+            out.update({k: v[p] for k, v in self.zipped.items()})
+        return out
+
+    def values(self, a: int, b: int) -> list[dict[str, Any]]:
+        return [self.point(i) for i in range(a, b)]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"method": self.method, "grid": _plain(self.grid),
+                "zipped": _plain(self.zipped),
+                "ranges": {k: [float(lo), float(hi)] for k, (lo, hi) in self.ranges.items()},
+                "samples": self.samples, "seed": self.seed,
+                "levels": self.levels if self.method == "morris" else None,
+                "size": self.size, "dims": list(self.dims)}
+
+
+def _problem(ranges: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
+    return {"num_vars": len(ranges), "names": list(ranges),
+            "bounds": [[float(lo), float(hi)] for lo, hi in ranges.values()]}
+
+
+def _salib(what: str):
+    try:
+        if what == "sample":
+            from SALib.sample import morris, sobol
+        else:
+            from SALib.analyze import morris, sobol
+    except ImportError as exc:  # pragma: no cover - SALib is a test dependency
+        raise DesignError("methods 'sobol' and 'morris' need SALib: "
+                          "pip install 'simcore[salib]'") from exc
+    return sobol, morris
+
+
+def _sample(d: Design) -> np.ndarray:
+    lo = np.array([r[0] for r in d.ranges.values()], dtype=float)
+    hi = np.array([r[1] for r in d.ranges.values()], dtype=float)
+    k = len(lo)
+    n = int(d.samples or 0)
+    if d.method == "random":
+        u = np.random.default_rng(d.seed).random((n, k))
+    elif d.method == "lhs":
+        from scipy.stats import qmc
+
+        u = qmc.LatinHypercube(d=k, seed=np.random.default_rng(d.seed)).random(n)
+    elif d.method == "sobol":
+        sobol, _ = _salib("sample")
+        return np.asarray(sobol.sample(_problem(d.ranges), n, calc_second_order=False,
+                                       seed=d.seed), dtype=float)
+    else:
+        _, morris = _salib("sample")
+        return np.asarray(morris.sample(_problem(d.ranges), n, num_levels=d.levels,
+                                        seed=d.seed), dtype=float)
+    return lo + u * (hi - lo)
+
+
+def _as_list(key: str, vals: Any, what: str) -> list[Any]:
+    if isinstance(vals, (str, bytes, Mapping)) or not hasattr(vals, "__iter__"):
+        raise DesignError(f"{what}[{key!r}]: expected a list of values, got {vals!r}")
+    out = [_plain(v) for v in vals]
+    if not out:
+        raise DesignError(f"{what}[{key!r}]: the list of values is empty; give at least one")
+    return out
+
+
+def _check_key(base: Any, key: Any) -> str:
+    if not isinstance(key, str) or not key:
+        raise DesignError(f"sweep key {key!r}: expected a dotted scenario key such as "
+                          "'model.inventory_days' or 'shocks.0.share'")
+    root = key.split(".")[0]
+    if root not in _SWEEPABLE_ROOTS:
+        hint = ("; pass days= to sweep() to set the horizon" if root == "horizon" else "")
+        raise DesignError(f"sweep key {key!r}: unknown or not sweepable; sweep keys start with "
+                          f"{', '.join(r + '.' for r in _SWEEPABLE_ROOTS)}{hint}")
+    return key
+
+
+def _check_value(base: Any, key: str, value: Any) -> None:
+    """Apply one override to the base scenario: unknown keys, wrong types and out-of-range
+    values are rejected here, before anything runs."""
+    try:
+        base.copy_with({key: value})
+    except ScenarioError as exc:
+        msg = str(exc)
+        if "unknown key" in msg or "no item" in msg or "must be a table" in msg:
+            raise DesignError(f"sweep key {key!r} is unknown to the scenario: {msg}") from None
+        raise DesignError(f"sweep value {key} = {value!r} is not allowed: {msg}") from None
+
+
+def make_design(base: Any, grid: Mapping[str, Any] | None = None,
+                zipped: Mapping[str, Any] | None = None,
+                ranges: Mapping[str, Any] | None = None, *, method: str | None = None,
+                samples: int | None = None, seed: int | None = None,
+                levels: int = 4) -> Design:
+    """Check a design against the scenario ``base`` and build it (see :func:`sweep`)."""
+    grid = dict(grid or {})
+    zipped = dict(zipped or {})
+    ranges = dict(ranges or {})
+    if not (grid or zipped or ranges):
+        raise DesignError("empty design: give grid=, zipped= or ranges= with at least one key")
+    seen: set[str] = set()
+    for k in list(grid) + list(zipped) + list(ranges):
+        _check_key(base, k)
+        if k in seen:
+            raise DesignError(f"sweep key {k!r} is given twice")
+        seen.add(k)
+    if ranges:
+        if grid or zipped:
+            raise DesignError("ranges (sampled designs) cannot be combined with grid= or "
+                              "zipped=; fix the other keys with overrides=")
+        method = method or "lhs"
+        if method not in METHODS:
+            raise DesignError(f"method {method!r}: expected one of {', '.join(METHODS)}")
+        if samples is None or isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) \
+                or samples < 1:
+            raise DesignError(f"samples = {samples!r}: a sampled design needs a whole number of "
+                              "samples >= 1")
+        if method == "morris" and (not isinstance(levels, int) or levels < 2):
+            raise DesignError(f"levels = {levels!r}: Morris needs a whole number of levels >= 2")
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % (2**63))
+        out_r: dict[str, tuple[float, float]] = {}
+        for k, r in ranges.items():
+            if k.startswith("table."):
+                raise DesignError(f"sweep key {k!r}: table keys need a prepared table per "
+                                  "value; sweep them on a grid or zipped list, not a range")
+            try:
+                lo, hi = (float(x) for x in r)
+            except (TypeError, ValueError):
+                raise DesignError(f"ranges[{k!r}] = {r!r}: expected (low, high)") from None
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                raise DesignError(f"ranges[{k!r}] = {r!r}: expected finite low < high")
+            _check_value(base, k, lo)
+            _check_value(base, k, hi)
+            out_r[k] = (lo, hi)
+        d = Design(method=method, ranges=out_r, samples=int(samples), seed=int(seed),
+                   levels=levels)
+        d.X = _sample(d)
+        return d
+    if method not in (None, "grid", "zip"):
+        raise DesignError(f"method {method!r} needs ranges=; grid= and zipped= take lists")
+    g = {k: _as_list(k, v, "grid") for k, v in grid.items()}
+    z = {k: _as_list(k, v, "zipped") for k, v in zipped.items()}
+    if len({len(v) for v in z.values()}) > 1:
+        raise DesignError("zipped lists must have the same length; got "
+                          + ", ".join(f"{k}: {len(v)}" for k, v in z.items()))
+    for k, vals in list(g.items()) + list(z.items()):
+        for v in vals:
+            _check_value(base, k, v)
+    return Design(method="grid", grid=g, zipped=z, seed=seed)
+
+
+# --------------------------------------------------------------------------------------
+# Lowering scenarios on a worker
+# --------------------------------------------------------------------------------------
+@dataclass
+class _Lowerer:
+    """Everything needed to turn overrides into ``(shocks, params)`` without file access."""
+
+    data: dict[str, Any]
+    path: Any
+    spec: dict[str, Any] | None
+
+    def scenario(self, overrides: Mapping[str, Any]):
+        from .scenario import Scenario, apply_overrides
+
+        sc = Scenario(apply_overrides(self.data, overrides, str(self.path or "")), self.path)
+        spec = self.spec
+        sc.carve_spec = lambda: spec  # type: ignore[method-assign]
+        return sc
+
+    def lower(self, overrides: Mapping[str, Any], index: int) -> tuple[list[Any], Any]:
+        sc = self.scenario(overrides)
+        try:
+            return sc.shocks(), sc.params()
+        except (ScenarioError, ShockError, ParameterError) as exc:
+            raise DesignError(f"sweep scenario {index} ({_plain(dict(overrides))}): {exc}") from None
+
+
+@dataclass
+class _Options:
+    days: int | None  # fixed horizon, or None for 'auto'
+    T0: int  # horizon of the first run of every chunk
+    tail: float
+    max_days: int
+    sectors: bool
+    daily: bool
+    threads: int | None = None
+
+
+def _table_key(ov: Mapping[str, Any]) -> str:
+    return json.dumps({k: v for k, v in ov.items() if k.startswith("table.")}, sort_keys=True,
+                      default=str)
+
+
+def _compute_chunk(cid: int, start: int, overrides: list[dict[str, Any]], tids: list[int],
+                   preps: Mapping[int, Any], lowerer: _Lowerer, opt: _Options) -> dict[str, Any]:
+    """Run one chunk of scenarios; bare arrays in scenario order (runs on any worker)."""
+    from .dynamic import batch as _b
+    from .dynamic.shocks import ImportCut  # noqa: F401  (import before unpickling shocks)
+
+    if opt.threads:
+        import numba
+
+        numba.set_num_threads(max(1, min(int(opt.threads), numba.config.NUMBA_NUM_THREADS)))
+    m = len(overrides)
+    items = [lowerer.lower(ov, start + q) for q, ov in enumerate(overrides)]
+    nsec = next(iter(preps.values())).n
+    total = np.full(m, np.nan)
+    days = np.zeros(m, dtype=np.int64)
+    rec = np.zeros(m, dtype=np.int8)
+    status = np.zeros(m, dtype=np.int64)
+    va = np.full((m, nsec), np.nan) if opt.sectors else None
+    daily = np.full((m, opt.T0), np.nan) if opt.daily else None
+    for tid in sorted(set(tids)):
+        prep = preps[tid]
+        sel = [q for q in range(m) if tids[q] == tid]
+        _run_group(_b, prep, [items[q] for q in sel], np.asarray(sel), opt, total, days, rec,
+                   status, va, daily)
+    out = {"cid": cid, "start": start, "gdp_loss_total": total, "days": days,
+           "recovered": rec, "status": status}
+    if va is not None:
+        out["value_added_loss"] = va
+    if daily is not None:
+        out["gdp_loss"] = daily
+    return out
+
+
+def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va, daily):
+    m = len(items)
+    if opt.days is not None:
+        r = _b.run_lowered(prep, items, opt.days)
+        total[sel] = r["gdp_loss"].sum(axis=1)
+        days[sel] = opt.days
+        rec[sel] = _b.recovered_at(prep, r["gdp_loss"][:, -1])
+        status[sel] = r["status"]
+        if va is not None:
+            va[sel] = prep.c[None, :] * r["out_cum"]
+        if daily is not None:
+            daily[sel] = r["gdp_loss"]
+        bad = sel[r["status"] != 0]
+        total[bad] = np.nan
+        return
+    # 'auto': Scenario.run's rule, scenario by scenario (see the module docstring)
+    nxt = np.empty(m, dtype=np.int64)
+    for q, (sh, _) in enumerate(items):
+        end = max((s.end for s in sh), default=0.0)
+        nxt[q] = max(min(int(math.ceil(end + opt.tail)), opt.max_days), 1)
+    final = np.full(m, -1, dtype=np.int64)
+    exact_va = np.zeros(m, dtype=bool)
+    pending = np.arange(m)
+    T_run = max(opt.T0, int(nxt.max()) if m else 1)
+    first = True
+    while pending.size:
+        r = _b.run_lowered(prep, [items[q] for q in pending], T_run)
+        gl = r["gdp_loss"]
+        still = []
+        for k, q in enumerate(pending):
+            s = sel[q]
+            if first and daily is not None:
+                daily[s] = gl[k, :opt.T0]
+            if r["status"][k] != 0:
+                status[s] = r["status"][k]
+                final[q] = T_run
+                days[s] = T_run
+                continue
+            d = int(nxt[q])
+            while d <= T_run:
+                ok = bool(_b.recovered_at(prep, gl[k, d - 1]))
+                if ok or d >= opt.max_days:
+                    final[q] = d
+                    days[s] = d
+                    rec[s] = ok
+                    total[s] = gl[k, :d].sum()
+                    if d == T_run:
+                        exact_va[q] = True
+                        if va is not None:
+                            va[s] = prep.c * r["out_cum"][k]
+                    break
+                d = min(2 * d, opt.max_days)
+            else:
+                nxt[q] = d
+                still.append(q)
+        pending = np.asarray(still, dtype=np.int64)
+        if pending.size:
+            T_run = int(nxt[pending].max())
+        first = False
+    if va is not None:
+        need = [q for q in range(m) if not exact_va[q] and status[sel[q]] == 0]
+        by_d: dict[int, list[int]] = {}
+        for q in need:
+            by_d.setdefault(int(final[q]), []).append(q)
+        for d, qs in by_d.items():
+            r = _b.run_lowered(prep, [items[q] for q in qs], d)
+            va[sel[np.asarray(qs)]] = prep.c[None, :] * r["out_cum"]
+
+
+# --------------------------------------------------------------------------------------
+# Chunk files
+# --------------------------------------------------------------------------------------
+_CHUNK_KEYS = ("gdp_loss_total", "days", "recovered", "status", "value_added_loss", "gdp_loss")
+
+
+def _digest(arrays: Mapping[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for k in sorted(arrays):
+        a = np.ascontiguousarray(arrays[k])
+        h.update(k.encode())
+        h.update(str(a.dtype).encode())
+        h.update(repr(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _chunk_path(root: Path, cid: int) -> Path:
+    return root / "chunks" / f"chunk-{cid:06d}.npz"
+
+
+def _write_chunk(root: Path, cid: int, arrays: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    from ._io import atomic_write_bytes
+
+    arrs = {k: np.asarray(v) for k, v in arrays.items() if k in _CHUNK_KEYS}
+    sha = _digest(arrs)
+    buf = io.BytesIO()
+    np.savez(buf, **arrs, __sha256__=np.frombuffer(sha.encode(), dtype=np.uint8))
+    data = buf.getvalue()
+    atomic_write_bytes(_chunk_path(root, cid), data)
+    return {"sha256": sha, "bytes": len(data)}
+
+
+def _read_chunk(root: Path, cid: int, m: int, expect: str | None = None) -> dict[str, np.ndarray] | None:
+    """The chunk's arrays, or ``None`` if missing, unreadable, incomplete or corrupt."""
+    p = _chunk_path(root, cid)
+    if not p.is_file():
+        return None
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            arrs = {k: z[k] for k in z.files}
+        sha = bytes(arrs.pop("__sha256__")).decode()
+    except Exception:  # noqa: BLE001 - any failure to read means "recompute"
+        return None
+    if _digest(arrs) != sha or (expect is not None and expect != sha):
+        return None
+    if arrs.get("gdp_loss_total", np.empty(0)).shape != (m,):
+        return None
+    return arrs
+
+
+# --------------------------------------------------------------------------------------
+# Engines
+# --------------------------------------------------------------------------------------
+def _local_engine(tasks, preps, lowerer, opt, on_done, threads):
+    opt.threads = threads
+    for t in tasks:
+        on_done(_compute_chunk(*t[:2], t[2], t[3], preps, lowerer, opt))
+
+
+def _dask_engine(tasks, preps, lowerer, opt, on_done, *, client, scheduler, workers, fp):
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:  # pragma: no cover - dask is a test dependency
+        raise DesignError("engine='dask' needs dask.distributed: "
+                          "pip install 'simcore[dask]'") from exc
+    own_cluster = own_client = None
+    try:
+        if client is None:
+            if scheduler is not None:
+                client = own_client = Client(scheduler)
+            else:
+                n = int(workers or os.cpu_count() or 1)
+                own_cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                           dashboard_address=None)
+                client = own_client = Client(own_cluster)
+        nthreads = client.nthreads()
+        opt.threads = max(1, min(nthreads.values())) if nthreads else 1
+        # the prepared tables and the scenario go to every worker once, not once per task
+        pf = {tid: client.scatter(p, broadcast=True, hash=False) for tid, p in preps.items()}
+        lf = client.scatter(lowerer, broadcast=True, hash=False)
+        futs = [client.submit(_compute_chunk, cid, start, ovs, tids, pf, lf, opt, pure=False,
+                              key=f"simcore-sweep-{fp[:12]}-{cid}")
+                for cid, start, ovs, tids in tasks]
+        try:
+            for fut in as_completed(futs):
+                on_done(fut.result())
+                fut.release()
+        except BaseException:
+            client.cancel(futs)
+            raise
+    finally:
+        if own_client is not None:
+            own_client.close()
+        if own_cluster is not None:
+            own_cluster.close()
+
+
+# --------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------
+def _fingerprint(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _coord(vals: list[Any]) -> np.ndarray:
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
+        return np.asarray(vals, dtype=float)
+    if all(isinstance(v, (str, bool)) for v in vals):
+        return np.asarray([str(v) for v in vals])
+    return np.asarray([json.dumps(v, sort_keys=True) for v in vals])
+
+
+def sweep(
+    scenario: Any,
+    grid: Mapping[str, Sequence[Any]] | None = None,
+    *,
+    zipped: Mapping[str, Sequence[Any]] | None = None,
+    ranges: Mapping[str, tuple[float, float]] | None = None,
+    method: str | None = None,
+    samples: int | None = None,
+    seed: int | None = None,
+    levels: int = 4,
+    overrides: Mapping[str, Any] | None = None,
+    days: int | str | None = None,
+    sectors: bool = False,
+    daily: bool = False,
+    engine: str = "local",
+    client: Any = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    chunk_size: int | None = None,
+    out: str | os.PathLike | None = None,
+    format: str = "netcdf",
+    progress: bool | None = None,
+    max_memory: int = MAX_MEMORY,
+) -> xr.Dataset:
+    """Run a design of variants of a scenario in one call.
+
+    Parameters
+    ----------
+    scenario : str, path, dict or Scenario
+        A shipped scenario name, a scenario file, a scenario dict or a loaded
+        :class:`~simcore.scenario.Scenario`.
+    grid : mapping of key -> list, optional
+        Full-factorial axes (one result dimension per key, in the order given).
+    zipped : mapping of key -> list, optional
+        Lists of equal length varied together (a ``point`` dimension).
+    ranges : mapping of key -> (low, high), optional
+        Ranges to sample with ``method`` (``"lhs"`` by default, ``"random"``, ``"sobol"``,
+        ``"morris"``), ``samples`` and ``seed`` (drawn and recorded when not given).
+        ``samples`` is the number of points for ``random``/``lhs``, the base size ``N`` of
+        Saltelli's scheme for ``sobol`` (``N (k + 2)`` points, ``N`` a power of 2) and the
+        number of trajectories for ``morris`` (``N (k + 1)`` points, ``levels`` levels).
+    overrides : mapping, optional
+        Fixed dotted-key overrides applied to the scenario before the design.
+    days : int, 'auto' or None
+        Horizon: None for the scenario's ``horizon.days``; see the module docstring.
+    sectors : bool, default False
+        Also keep the cumulative value-added loss by sector (``value_added_loss``).
+    daily : bool, default False
+        Also keep the daily GDP loss (``gdp_loss``, over ``attrs['horizon_days']`` days).
+    engine : {"local", "dask"}
+        ``local``: the parallel numba batch kernel on every core of this machine.
+        ``dask``: chunks as tasks on a dask.distributed cluster: ``client`` (a
+        ``distributed.Client``), ``scheduler`` (an address) or, if neither, a
+        ``LocalCluster`` of ``workers`` single-threaded processes started and closed here.
+    workers : int, optional
+        ``local``: numba threads (default: all cores); ``dask``: LocalCluster workers.
+    chunk_size : int, optional
+        Scenarios per chunk (a task, a file and the unit of resuming); default
+        ``min(1000, max(16, ceil(n / (4 * cores))))``.
+    out : path, optional
+        Directory to stream chunks to and to resume from (see the module docstring).
+    format : {"netcdf", "zarr"}
+        Format of the assembled result in ``out``.
+    progress : bool, optional
+        Progress bar on stderr; default only when stderr is a terminal.
+    max_memory : int
+        Largest in-memory result in bytes (default 2 GiB); larger designs must be streamed.
+
+    Returns
+    -------
+    xarray.Dataset
+        One dimension per grid key (plus ``point``) or a ``sample`` dimension, with
+        ``gdp_loss_total`` (table units), ``gdp_loss_total_jpy`` (when the table's unit is
+        yen-based), ``gdp_loss_share``, ``days``, ``recovered``, ``status`` (0 = ok), and
+        optionally ``value_added_loss`` (``sector``) and ``gdp_loss`` (``time``); Sobol and
+        Morris indices over ``parameter``.  ``attrs`` record the scenario, the design, the
+        seed, the engine and the simcore version.  The numbers do not depend on the engine.
+
+    Raises
+    ------
+    DesignError
+        An unknown key, an empty list, an out-of-range value, an empty or malformed
+        design, a design too large for memory that is not streamed, or ``out`` holding a
+        different sweep.
+    """
+    from .scenario import Scenario, load
+
+    t_start = time.perf_counter()
+    if engine not in ENGINES:
+        raise DesignError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    if format not in ("netcdf", "zarr"):
+        raise DesignError(f"format {format!r}: expected 'netcdf' or 'zarr'")
+    base = scenario if isinstance(scenario, Scenario) else load(scenario)
+    if overrides:
+        for k in overrides:
+            _check_key(base, k)
+        try:
+            base = base.copy_with(dict(overrides))
+        except ScenarioError as exc:
+            raise DesignError(f"overrides: {exc}") from None
+    design = make_design(base, grid, zipped, ranges, method=method, samples=samples, seed=seed,
+                         levels=levels)
+    n = design.size
+    h = base.data["horizon"]
+    hdays = h["days"] if days is None else days
+    if hdays != "auto":
+        from .dynamic.model import _check_days
+
+        try:
+            hdays = _check_days(hdays)
+        except ParameterError as exc:
+            raise DesignError(f"days: {exc}") from None
+    tail = float(h.get("tail_days", 365))
+    max_days = int(h.get("max_days", 3650))
+
+    # tables: one prepared table per distinct value of the table keys
+    tkeys = [k for k in design.keys if k.startswith("table.")]
+    preps: dict[int, Any] = {}
+    tindex: dict[str, int] = {}
+    tscen: dict[int, Any] = {}
+    if tkeys:
+        axes = [design.grid.get(k) for k in tkeys]
+        if any(k in design.zipped for k in tkeys):
+            combos = [{k: design.zipped[k][p] if k in design.zipped else None for k in tkeys}
+                      for p in range(design.shape[-1])]
+            gk = [k for k in tkeys if k in design.grid]
+            combos = [dict(c, **dict(zip(gk, vs)))
+                      for c in combos for vs in itertools.product(*[design.grid[k] for k in gk])]
+        else:
+            combos = [dict(zip(tkeys, vs)) for vs in itertools.product(*axes)]
+        for c in combos:
+            tindex.setdefault(_table_key(c), len(tindex))
+    else:
+        tindex[_table_key({})] = 0
+
+    # the horizon of the first run of every chunk (and of the daily record)
+    if hdays == "auto":
+        ends = 0.0
+        for i in range(n):
+            ov = design.point(i)
+            if any(k.startswith("shocks") for k in ov) or i == 0:
+                sc_ = _Lowerer(base.data, base.path, None).scenario(
+                    {k: v for k, v in ov.items() if k.startswith("shocks")})
+                try:
+                    ends = max(ends, max((s.end for s in sc_.shocks()), default=0.0))
+                except ScenarioError as exc:
+                    raise DesignError(f"sweep scenario {i} ({ov}): {exc}") from None
+            if i == 0 and not any(k.startswith("shocks") for k in design.keys):
+                break
+        T0 = max(min(int(math.ceil(ends + tail)), max_days), 1)
+        opt = _Options(days=None, T0=T0, tail=tail, max_days=max_days, sectors=sectors,
+                       daily=daily)
+    else:
+        opt = _Options(days=int(hdays), T0=int(hdays), tail=tail, max_days=max_days,
+                       sectors=sectors, daily=daily)
+
+    # memory: the assembled result must fit unless it is streamed
+    nsec = len(base.prepared().sectors) if sectors else 0
+    per = 8 * (6 + nsec + (opt.T0 if daily else 0) + len(design.keys))
+    need = n * per
+    streamed = need > max_memory
+    if streamed and (out is None or format != "zarr"):
+        raise DesignError(
+            f"the design has {n:,} scenarios; its result needs about {need / 1e9:.2f} GB, more "
+            f"than max_memory = {max_memory / 1e9:.2f} GB: stream it to disk with out=PATH and "
+            "format='zarr', or drop sectors/daily, or use a smaller design")
+
+    cores = os.cpu_count() or 1
+    nwork = int(workers or cores)
+    if chunk_size is None:
+        chunk_size = min(1000, max(16, math.ceil(n / (4 * max(nwork, 1)))))
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise DesignError(f"chunk_size = {chunk_size!r}: expected a whole number >= 1")
+    chunk_size = int(chunk_size)
+    nchunks = math.ceil(n / chunk_size)
+
+    meta = {
+        "scenario": base.name,
+        "scenario_file": base.file,
+        "scenario_data": json.loads(json.dumps(base.data, default=str)),
+        "design": design.to_json(),
+        "options": {"days": opt.days if opt.days is not None else "auto", "T0": opt.T0,
+                    "tail_days": tail, "max_days": max_days, "sectors": sectors,
+                    "daily": daily, "chunk_size": chunk_size},
+    }
+    fp = _fingerprint(meta)
+    root = Path(out) if out is not None else None
+    manifest: dict[str, Any] = {}
+    if root is not None:
+        mpath = root / "manifest.json"
+        if mpath.is_file():
+            try:
+                manifest = json.loads(mpath.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                manifest = {}
+            if manifest and manifest.get("fingerprint") != fp:
+                raise DesignError(
+                    f"{root} holds a different sweep (another scenario, design, seed or "
+                    "options); resume with the same arguments or use a new path")
+        elif root.exists() and any(root.iterdir()):
+            raise DesignError(f"out={str(root)!r} exists and is not a sweep directory; "
+                              "use a new or empty path")
+        manifest = {"format_version": _MANIFEST_VERSION, "fingerprint": fp,
+                    "simcore_version": __version__, **meta,
+                    "n_scenarios": n, "n_chunks": nchunks,
+                    "chunks": manifest.get("chunks", {}) if manifest else {}}
+        _write_manifest(root, manifest)
+
+    # chunks already done
+    results: dict[int, dict[str, np.ndarray]] = {}
+    todo: list[int] = []
+    for cid in range(nchunks):
+        m = min(chunk_size, n - cid * chunk_size)
+        arrs = None
+        if root is not None:
+            expect = manifest["chunks"].get(str(cid), {}).get("sha256")
+            arrs = _read_chunk(root, cid, m, expect)
+            if arrs is None and expect is not None:
+                arrs = _read_chunk(root, cid, m, None)  # rewritten after the manifest
+        if arrs is None:
+            todo.append(cid)
+            if root is not None:
+                manifest["chunks"].pop(str(cid), None)
+        elif not streamed:
+            results[cid] = arrs
+
+    recomputed: list[int] = []
+    if todo:
+        # prepared tables for the table groups with work to do (built here, once)
+        for tk, tid in tindex.items():
+            ov = json.loads(tk)
+            preps[tid] = base.copy_with(ov).prepared() if ov else base.prepared()
+            tscen[tid] = ov
+        lowerer = _Lowerer(base.data, base.path, base.carve_spec())
+
+        def task(cid: int):
+            a = cid * chunk_size
+            b = min(n, a + chunk_size)
+            ovs = design.values(a, b)
+            tids = [tindex[_table_key(ov)] for ov in ovs]
+            return cid, a, ovs, tids
+
+        from ._progress import Progress
+
+        todo_n = sum(min(chunk_size, n - c * chunk_size) for c in todo)
+        bar = Progress(n, "sweep", unit="scenarios", initial=n - todo_n, enabled=progress)
+        last_manifest = [time.perf_counter()]
+
+        def on_done(res: dict[str, Any]) -> None:
+            cid = int(res["cid"])
+            arrs = {k: v for k, v in res.items() if k in _CHUNK_KEYS}
+            if root is not None:
+                info = _write_chunk(root, cid, arrs)
+                manifest["chunks"][str(cid)] = info
+                now = time.perf_counter()
+                if now - last_manifest[0] > 5.0:
+                    _write_manifest(root, manifest)
+                    last_manifest[0] = now
+            if not streamed:
+                results[cid] = arrs
+            recomputed.append(cid)
+            bar.update(len(arrs["gdp_loss_total"]))
+
+        try:
+            tasks = (task(c) for c in todo)
+            if engine == "local":
+                _local_engine(tasks, preps, lowerer, opt, on_done, workers)
+            else:
+                _dask_engine(list(tasks), preps, lowerer, opt, on_done, client=client,
+                             scheduler=scheduler, workers=workers, fp=fp)
+        finally:
+            bar.close()
+            if root is not None:
+                _write_manifest(root, manifest)
+
+    attrs = {
+        "scenario": base.name,
+        "scenario_file": base.file,
+        "scenario_toml_json": json.dumps(meta["scenario_data"], sort_keys=True),
+        "design": json.dumps(design.to_json(), sort_keys=True),
+        "method": design.method,
+        "seed": -1 if design.seed is None else int(design.seed),
+        "engine": engine,
+        "horizon": "auto" if opt.days is None else "fixed",
+        "horizon_days": opt.T0,
+        "horizon_rule": ("per scenario as Scenario.run: ceil(last shock end + tail_days), "
+                         f"doubled until recovered (tail_days={tail:g}, max_days={max_days})"
+                         if opt.days is None else f"fixed {opt.days} days"),
+        "n_scenarios": n,
+        "chunk_size": chunk_size,
+        "chunks_computed": len(recomputed),
+        "chunks_resumed": nchunks - len(recomputed),
+        "elapsed_s": time.perf_counter() - t_start,
+        "simcore_version": __version__,
+        "gdp_denominator": float(base.data["table"].get("gdp_denominator",
+                                                        base.prepared().gdp_annual)),
+    }
+    if streamed:
+        assert root is not None
+        return _assemble_streamed(root, base, design, nchunks, chunk_size, n, attrs)
+    ds = _assemble(base, design, results, nchunks, attrs, opt)
+    if root is not None:
+        _write_result(root, ds, format)
+    return ds
+
+
+def _write_manifest(root: Path, manifest: Mapping[str, Any]) -> None:
+    from ._io import atomic_write_text
+
+    atomic_write_text(root / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True))
+
+
+def _loss_vars(base, attrs, gdp_total, ds_dims):
+    unit = base.prepared().unit
+    denom = attrs["gdp_denominator"]
+    out = {"gdp_loss_total": (ds_dims, gdp_total, {"units": unit,
+                                                   "long_name": "GDP-like value-added loss"}),
+           "gdp_loss_share": (ds_dims, gdp_total / denom,
+                              {"units": "1", "long_name": "loss as a share of annual GDP"})}
+    if unit in _YEN:
+        out["gdp_loss_total_jpy"] = (ds_dims, gdp_total * _YEN[unit],
+                                     {"units": "JPY", "long_name": "GDP-like value-added loss"})
+    return out, unit
+
+
+def _assemble(base, design: Design, results, nchunks, attrs, opt: _Options) -> xr.Dataset:
+    cat = {k: np.concatenate([results[c][k] for c in range(nchunks)])
+           for k in results[0] if k in _CHUNK_KEYS}
+    shape = design.shape
+    dims = design.dims
+    data, unit = _loss_vars(base, attrs, cat["gdp_loss_total"].reshape(shape), dims)
+    data["days"] = (dims, cat["days"].reshape(shape), {"long_name": "horizon, days"})
+    data["recovered"] = (dims, cat["recovered"].reshape(shape),
+                         {"long_name": "output back at baseline at the end (1) or not (0)"})
+    data["status"] = (dims, cat["status"].reshape(shape), {"long_name": "kernel status, 0 = ok"})
+    coords: dict[str, Any] = {}
+    prep = base.prepared()
+    if "value_added_loss" in cat:
+        data["value_added_loss"] = (dims + ("sector",),
+                                    cat["value_added_loss"].reshape(shape + (prep.n,)),
+                                    {"units": unit, "long_name": "cumulative value-added loss"})
+        coords.update(prep.coords)
+    if "gdp_loss" in cat:
+        data["gdp_loss"] = (dims + ("time",), cat["gdp_loss"].reshape(shape + (opt.T0,)),
+                            {"units": f"{unit} per day", "long_name": "daily GDP-like VA loss"})
+        coords["time"] = np.arange(opt.T0)
+    if design.method == "grid":
+        for k, v in design.grid.items():
+            coords[k] = (k, _coord(v))
+        if design.zipped:
+            coords["point"] = np.arange(shape[-1])
+            for k, v in design.zipped.items():
+                coords[k] = ("point", _coord(v))
+    else:
+        coords["sample"] = np.arange(shape[0])
+        assert design.X is not None
+        for q, k in enumerate(design.ranges):
+            coords[k] = ("sample", design.X[:, q])
+    ds = xr.Dataset({k: xr.Variable(d, v, a) for k, (d, v, a) in data.items()}, coords=coords)
+    if design.method in ("sobol", "morris"):
+        ds = ds.merge(_indices(design, cat["gdp_loss_total"]))
+    ds.attrs.update(attrs)
+    ds.attrs["unit"] = unit
+    return ds
+
+
+def _indices(design: Design, y: np.ndarray) -> xr.Dataset:
+    """Sobol or Morris indices of ``gdp_loss_total`` over a ``parameter`` dimension."""
+    sobol, morris = _salib("analyze")
+    prob = _problem(design.ranges)
+    names = list(design.ranges)
+    coords = {"parameter": names}
+    if not np.all(np.isfinite(y)):
+        nan = np.full(len(names), np.nan)
+        keys = ("S1", "S1_conf", "ST", "ST_conf") if design.method == "sobol" else (
+            "mu", "mu_star", "mu_star_conf", "sigma")
+        return xr.Dataset({k: ("parameter", nan) for k in keys}, coords=coords)
+    if design.method == "sobol":
+        r = sobol.analyze(prob, y, calc_second_order=False, seed=design.seed)
+        keys = ("S1", "S1_conf", "ST", "ST_conf")
+    else:
+        assert design.X is not None
+        r = morris.analyze(prob, design.X, y, num_levels=design.levels, seed=design.seed)
+        keys = ("mu", "mu_star", "mu_star_conf", "sigma")
+    desc = {"S1": "first-order Sobol index", "ST": "total-order Sobol index",
+            "mu": "Morris mean elementary effect", "mu_star": "Morris mean |elementary effect|",
+            "sigma": "Morris std of elementary effects"}
+    return xr.Dataset({k: ("parameter", np.asarray(r[k], dtype=float),
+                           {"long_name": desc.get(k, k.replace("_conf", "") + " confidence "
+                                                  "half-width (95 %)"),
+                            "output": "gdp_loss_total"})
+                       for k in keys}, coords=coords)
+
+
+def _write_result(root: Path, ds: xr.Dataset, format: str) -> Path:
+    from ._io import atomic_path
+
+    clean = ds.copy()
+    clean.attrs = {k: (int(v) if isinstance(v, bool) else v) for k, v in ds.attrs.items()}
+    for v in clean.variables.values():
+        if v.dtype == bool:
+            v.values = v.values.astype(np.int8)
+    if format == "netcdf":
+        target = root / "result.nc"
+        with atomic_path(target) as tmp:
+            clean.to_netcdf(tmp)
+        return target
+    target = root / "result.zarr"
+    tmp = root / f".tmp-result-{os.getpid()}.zarr"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    clean.to_zarr(tmp, mode="w", consolidated=True)
+    old = root / f".old-result-{os.getpid()}.zarr"
+    if target.exists():
+        os.replace(target, old)
+    os.replace(tmp, target)
+    if old.exists():
+        shutil.rmtree(old)
+    return target
+
+
+def _assemble_streamed(root: Path, base, design: Design, nchunks, chunk_size, n, attrs):
+    """Assemble a design too large for memory into ``result.zarr`` chunk by chunk, along a
+    flat ``scenario`` dimension with one coordinate per key; return it lazily opened."""
+    target = root / "result.zarr"
+    tmp = root / f".tmp-result-{os.getpid()}.zarr"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    for cid in range(nchunks):
+        a = cid * chunk_size
+        b = min(n, a + chunk_size)
+        arrs = _read_chunk(root, cid, b - a)
+        if arrs is None:  # pragma: no cover - written just above
+            raise SimcoreError(f"chunk {cid} of {root} is missing or corrupt; run again")
+        data, unit = _loss_vars(base, attrs, arrs["gdp_loss_total"], ("scenario",))
+        for k in ("days", "recovered", "status"):
+            data[k] = (("scenario",), arrs[k], {})
+        if "value_added_loss" in arrs:
+            data["value_added_loss"] = (("scenario", "sector"), arrs["value_added_loss"], {})
+        if "gdp_loss" in arrs:
+            data["gdp_loss"] = (("scenario", "time"), arrs["gdp_loss"], {})
+        pts = design.values(a, b)
+        coords: dict[str, Any] = {"scenario": np.arange(a, b)}
+        for k in design.keys:
+            coords[k] = ("scenario", _coord([p[k] for p in pts]))
+        ds = xr.Dataset({k: xr.Variable(d, v, at) for k, (d, v, at) in data.items()},
+                        coords=coords)
+        if cid == 0:
+            ds.attrs.update({k: (int(v) if isinstance(v, bool) else v)
+                             for k, v in attrs.items()})
+            ds.attrs["unit"] = unit
+            ds.to_zarr(tmp, mode="w")
+        else:
+            ds.to_zarr(tmp, append_dim="scenario")
+    old = root / f".old-result-{os.getpid()}.zarr"
+    if target.exists():
+        os.replace(target, old)
+    os.replace(tmp, target)
+    if old.exists():
+        shutil.rmtree(old)
+    return xr.open_zarr(target)
