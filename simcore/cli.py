@@ -9,6 +9,12 @@
     published against model for every reference figure; exits 1 if any fails.
 ``simcore scenarios``
     list the shipped scenarios.
+``simcore sweep SCENARIO --set KEY=V1,V2,... [--set KEY=LO..HI --samples N --seed S]
+[--method lhs|random|sobol|morris] [--engine local|dask] [--scheduler ADDRESS] [--workers N]
+--out PATH``
+    run a design of variants (see :func:`simcore.sweep`); ``KEY=V1,V2`` is a grid axis,
+    ``KEY=LO..HI`` a range to sample, ``KEY=V`` a fixed override.  Run it again on the same
+    ``PATH`` to resume.
 """
 
 from __future__ import annotations
@@ -193,6 +199,55 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep_sets(items: list[str] | None) -> tuple[dict, dict, dict]:
+    grid: dict[str, list[Any]] = {}
+    ranges: dict[str, tuple[float, float]] = {}
+    fixed: dict[str, Any] = {}
+    for it in items or []:
+        if "=" not in it:
+            raise SimcoreError(f"--set {it!r}: expected KEY=V1,V2,... or KEY=LO..HI")
+        k, v = (x.strip() for x in it.split("=", 1))
+        if ".." in v and not v.startswith("["):
+            lo, hi = v.split("..", 1)
+            try:
+                ranges[k] = (float(lo), float(hi))
+            except ValueError:
+                raise SimcoreError(f"--set {it!r}: a range is LO..HI with two numbers") from None
+        elif v.startswith("[") or v.startswith("{"):
+            val = _parse_value(v)
+            (grid.__setitem__(k, val) if isinstance(val, list) else fixed.__setitem__(k, val))
+        else:
+            vals = [_parse_value(x.strip()) for x in v.split(",")] if v else []
+            if len(vals) == 1:
+                fixed[k] = vals[0]
+            else:
+                grid[k] = vals
+    return grid, ranges, fixed
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .sweeps import sweep
+
+    grid, ranges, fixed = _sweep_sets(args.set)
+    res = sweep(args.scenario, grid=grid or None, ranges=ranges or None, overrides=fixed or None,
+                method=args.method, samples=args.samples, seed=args.seed, engine=args.engine,
+                scheduler=args.scheduler, workers=args.workers, chunk_size=args.chunk_size,
+                out=args.out, format=args.format, sectors=args.sectors, daily=args.daily)
+    loss = res["gdp_loss_total_jpy"] if "gdp_loss_total_jpy" in res else res["gdp_loss_total"]
+    vals = loss.values.ravel()
+    print(f"{res.attrs['n_scenarios']:,} scenarios of {res.attrs['scenario']} "
+          f"({res.attrs['method']}; {res.attrs['chunks_computed']} chunks computed, "
+          f"{res.attrs['chunks_resumed']} resumed) in {res.attrs['elapsed_s']:.1f} s")
+    unit = "bn yen" if "gdp_loss_total_jpy" in res else res.attrs.get("unit", "")
+    scale = 1e9 if "gdp_loss_total_jpy" in res else 1.0
+    print(f"  value-added loss ({unit}): min {vals.min() / scale:,.1f}  median "
+          f"{float(np.median(vals)) / scale:,.1f}  max {vals.max() / scale:,.1f}")
+    print(f"  result written to {args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="simcore", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -210,6 +265,23 @@ def main(argv: list[str] | None = None) -> int:
     q.set_defaults(fn=cmd_reproduce)
     s = sub.add_parser("scenarios", help="list the shipped scenarios")
     s.set_defaults(fn=cmd_scenarios)
+    w = sub.add_parser("sweep", help="run a design of scenario variants (resumable)")
+    w.add_argument("scenario", help="path to a scenario .toml or a shipped name")
+    w.add_argument("--set", action="append", metavar="KEY=V1,V2|LO..HI",
+                   help="grid axis (V1,V2,...), range to sample (LO..HI) or fixed value")
+    w.add_argument("--samples", type=int, help="points (random, lhs) or base size (sobol, morris)")
+    w.add_argument("--seed", type=int, help="seed of the sampled design")
+    w.add_argument("--method", choices=("lhs", "random", "sobol", "morris"),
+                   help="sampling method for ranges (default lhs)")
+    w.add_argument("--engine", choices=("local", "dask"), default="local")
+    w.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler address")
+    w.add_argument("--workers", type=int, help="threads (local) or LocalCluster workers (dask)")
+    w.add_argument("--chunk-size", type=int, help="scenarios per chunk")
+    w.add_argument("--format", choices=("netcdf", "zarr"), default="netcdf")
+    w.add_argument("--sectors", action="store_true", help="keep value added by sector")
+    w.add_argument("--daily", action="store_true", help="keep the daily GDP loss")
+    w.add_argument("--out", required=True, metavar="PATH", help="sweep directory (resumable)")
+    w.set_defaults(fn=cmd_sweep)
     args = p.parse_args(argv)
     try:
         return int(args.fn(args))
