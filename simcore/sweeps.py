@@ -232,6 +232,28 @@ def _as_list(key: str, vals: Any, what: str) -> list[Any]:
     return out
 
 
+_CARVE = "table.carve_out_overrides."
+
+
+def _overrides(data: Mapping[str, Any], ov: Mapping[str, Any]) -> dict[str, Any]:
+    """Dotted-key overrides for :func:`simcore.scenario.apply_overrides`.
+
+    ``table.carve_out_overrides.PRODUCT.PARENT.output`` addresses one entry of the
+    ``carve_out_overrides`` map, whose keys hold dots themselves; it becomes an override of
+    the whole map."""
+    out = {k: v for k, v in ov.items() if not k.startswith(_CARVE)}
+    carve = {k[len(_CARVE):]: v for k, v in ov.items() if k.startswith(_CARVE)}
+    if carve:
+        cur = dict(data.get("table", {}).get("carve_out_overrides", {}))
+        cur.update(carve)
+        out["table.carve_out_overrides"] = cur
+    return out
+
+
+def _with(base: Any, ov: Mapping[str, Any]) -> Any:
+    return base.copy_with(_overrides(base.data, ov)) if ov else base
+
+
 def _check_key(base: Any, key: Any) -> str:
     if not isinstance(key, str) or not key:
         raise DesignError(f"sweep key {key!r}: expected a dotted scenario key such as "
@@ -248,7 +270,7 @@ def _check_value(base: Any, key: str, value: Any) -> None:
     """Apply one override to the base scenario: unknown keys, wrong types and out-of-range
     values are rejected here, before anything runs."""
     try:
-        base.copy_with({key: value})
+        _with(base, {key: value})
     except ScenarioError as exc:
         msg = str(exc)
         if "unknown key" in msg or "no item" in msg or "must be a table" in msg:
@@ -333,7 +355,8 @@ class _Lowerer:
     def scenario(self, overrides: Mapping[str, Any]):
         from .scenario import Scenario, apply_overrides
 
-        sc = Scenario(apply_overrides(self.data, overrides, str(self.path or "")), self.path)
+        sc = Scenario(apply_overrides(self.data, _overrides(self.data, overrides),
+                                      str(self.path or "")), self.path)
         spec = self.spec
         sc.carve_spec = lambda: spec  # type: ignore[method-assign]
         return sc
@@ -808,7 +831,7 @@ def sweep(
         # prepared tables for the table groups with work to do (built here, once)
         for tk, tid in tindex.items():
             ov = json.loads(tk)
-            preps[tid] = base.copy_with(ov).prepared() if ov else base.prepared()
+            preps[tid] = _with(base, ov).prepared()
             tscen[tid] = ov
         lowerer = _Lowerer(base.data, base.path, base.carve_spec())
 
@@ -979,6 +1002,8 @@ def _write_result(root: Path, ds: xr.Dataset, format: str) -> Path:
     for v in clean.variables.values():
         if v.dtype == bool:
             v.values = v.values.astype(np.int8)
+    if format == "zarr":
+        clean = _str_as_object(clean)
     if format == "netcdf":
         target = root / "result.nc"
         with atomic_path(target) as tmp:
@@ -988,7 +1013,7 @@ def _write_result(root: Path, ds: xr.Dataset, format: str) -> Path:
     tmp = root / f".tmp-result-{os.getpid()}.zarr"
     if tmp.exists():
         shutil.rmtree(tmp)
-    clean.to_zarr(tmp, mode="w", consolidated=True)
+    clean.to_zarr(tmp, mode="w", consolidated=False)
     old = root / f".old-result-{os.getpid()}.zarr"
     if target.exists():
         os.replace(target, old)
@@ -996,6 +1021,13 @@ def _write_result(root: Path, ds: xr.Dataset, format: str) -> Path:
     if old.exists():
         shutil.rmtree(old)
     return target
+
+
+def _str_as_object(ds: xr.Dataset) -> xr.Dataset:
+    """Fixed-width strings as variable-length ones (zarr v3 specifies only the latter)."""
+    conv = {k: v.astype(object) for k, v in ds.variables.items() if v.dtype.kind == "U"}
+    return ds.assign_coords({k: v for k, v in conv.items() if k in ds.coords}).assign(
+        {k: v for k, v in conv.items() if k not in ds.coords})
 
 
 def _assemble_streamed(root: Path, base, design: Design, nchunks, chunk_size, n, attrs):
@@ -1022,19 +1054,19 @@ def _assemble_streamed(root: Path, base, design: Design, nchunks, chunk_size, n,
         coords: dict[str, Any] = {"scenario": np.arange(a, b)}
         for k in design.keys:
             coords[k] = ("scenario", _coord([p[k] for p in pts]))
-        ds = xr.Dataset({k: xr.Variable(d, v, at) for k, (d, v, at) in data.items()},
-                        coords=coords)
+        ds = _str_as_object(xr.Dataset({k: xr.Variable(d, v, at)
+                                        for k, (d, v, at) in data.items()}, coords=coords))
         if cid == 0:
             ds.attrs.update({k: (int(v) if isinstance(v, bool) else v)
                              for k, v in attrs.items()})
             ds.attrs["unit"] = unit
-            ds.to_zarr(tmp, mode="w")
+            ds.to_zarr(tmp, mode="w", consolidated=False)
         else:
-            ds.to_zarr(tmp, append_dim="scenario")
+            ds.to_zarr(tmp, append_dim="scenario", consolidated=False)
     old = root / f".old-result-{os.getpid()}.zarr"
     if target.exists():
         os.replace(target, old)
     os.replace(tmp, target)
     if old.exists():
         shutil.rmtree(old)
-    return xr.open_zarr(target)
+    return xr.open_zarr(target, consolidated=False)
