@@ -435,7 +435,7 @@ def overview(result: xr.Dataset, top: int = 15, *, band: Any = None):
 
     This is the figure ``simcore run SCENARIO --plot FILE.png`` writes.
     """
-    fig = _figure((15.0, max(5.2, 0.3 * top + 1.8)))
+    fig = _figure((12.5, max(5.0, 0.27 * top + 1.9)))
     gs = fig.add_gridspec(1, 2, width_ratios=[1.15, 1.0])
     ax1 = fig.add_subplot(gs[0, 0])
     ax2 = fig.add_subplot(gs[0, 1])
