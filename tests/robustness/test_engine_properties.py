@@ -1,0 +1,173 @@
+"""Hypothesis properties of the daily engine (``simcore.simulate``) on random valid inputs.
+
+Tables come from ``tests/strategies.py`` (balanced, productive, ``x > 0``, competitive
+imports up to 90 % of domestic use); shocks are random capacity losses and random import
+cuts (origin ``ROW``, i.e. all imports of the product).  Parameters are drawn inside the
+documented stable range (``docs/robustness.md``): ``inventory_days`` 1..90,
+``inventory_tau`` 5..60, no overproduction (``alpha_max = 1``), either rationing rule.
+
+Properties (issue 8):
+
+* no negative output, stock or import supply, no NaN (the kernel also refuses negative
+  stocks itself with a :class:`~simcore.errors.KernelError`);
+* losses are at least zero for pure cuts;
+* losses rise with the cut share and with the duration;
+* results are invariant to the order of the sectors and to the unit of money;
+* no shock means no loss.
+
+Tolerances: losses are compared against ``1e-9`` of the table's annual GDP (days of
+round-off in a few-sector table are ~1e-15 relative).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import simcore as sc
+from simcore.dynamic.params import DynamicParams
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from strategies import permute_sectors, productive_tables, scale_money  # noqa: E402
+
+_share = st.floats(0.0, 1.0, allow_nan=False, allow_subnormal=False)
+_RECORD = ("output", "final_demand_unmet", "imports", "stocks")
+
+
+@st.composite
+def params(draw) -> DynamicParams:
+    return DynamicParams(
+        inventory_days=draw(st.sampled_from([1.0, 3.0, 10.0, 30.0, 90.0]), label="n"),
+        inventory_tau=draw(st.sampled_from([5.0, 10.0, 30.0, 60.0]), label="tau"),
+        dependency=draw(st.sampled_from([0.0, 0.5, 1.0]), label="theta"),
+        rationing=draw(st.sampled_from(["proportional", "firms_first"]), label="rationing"),
+    )
+
+
+@st.composite
+def cut_kind(draw, table) -> tuple[str, str]:
+    """("capacity", sector) or ("import", product with imports)."""
+    sectors = [str(s) for s in table.sector.values]
+    imported = [s for s, m in zip(sectors, table.M.sum("import_item").values) if m > 0]
+    kinds = ["capacity"] + (["import"] if imported else [])
+    kind = draw(st.sampled_from(kinds), label="kind")
+    code = draw(st.sampled_from(sectors if kind == "capacity" else imported), label="code")
+    return kind, code
+
+
+def _shock(kind: str, code: str, share: float, duration: float, start: float = 0.0):
+    if kind == "capacity":
+        return sc.CapacityShock(sector=code, share=share, start=start, duration=duration)
+    return sc.ImportCut(product=code, origin="ROW", share=share, start=start, duration=duration)
+
+
+def _gdp(table) -> float:
+    return float(sc.tables.gdp(table))
+
+
+@given(data=st.data(), table=productive_tables(max_n=6), p=params())
+def test_no_negative_output_stock_or_nan(data, table, p):
+    kind, code = data.draw(cut_kind(table))
+    share = data.draw(_share, label="share")
+    duration = data.draw(st.floats(0.0, 120.0), label="duration")
+    res = sc.simulate(table, _shock(kind, code, share, duration), params=p, days=150,
+                      record=_RECORD)
+    for var in ("output", "final_demand_unmet", "import_supply", "stocks", "gdp_loss"):
+        if var in res:
+            assert np.all(np.isfinite(res[var].values)), var
+    assert float(res.output.min()) >= 0.0
+    if "stocks" in res and res.stocks.size:
+        assert float(res.stocks.min()) >= 0.0
+    if "import_supply" in res and res.import_supply.size:
+        assert float(res.import_supply.min()) >= 0.0
+    # output never exceeds baseline without overproduction
+    x0 = res.output_baseline.values
+    assert np.all(res.output.values <= x0[None, :] * (1 + 1e-9) + 1e-12)
+
+
+@given(data=st.data(), table=productive_tables(max_n=6), p=params())
+def test_pure_cuts_lose_at_least_zero(data, table, p):
+    kind, code = data.draw(cut_kind(table))
+    share = data.draw(_share, label="share")
+    duration = data.draw(st.floats(0.0, 120.0), label="duration")
+    res = sc.simulate(table, _shock(kind, code, share, duration), params=p, days=200)
+    tol = 1e-9 * _gdp(table)
+    assert float(res.gdp_loss_total) >= -tol
+    assert np.all(res.value_added_loss.values >= -tol)
+    assert np.all(res.gdp_loss.values >= -tol)
+
+
+@given(data=st.data(), table=productive_tables(max_n=5), p=params())
+def test_loss_rises_with_cut_share(data, table, p):
+    kind, code = data.draw(cut_kind(table))
+    a, b = sorted(data.draw(st.lists(_share, min_size=2, max_size=2), label="shares"))
+    duration = data.draw(st.floats(1.0, 90.0), label="duration")
+    la = float(sc.simulate(table, _shock(kind, code, a, duration), params=p,
+                           days=200).gdp_loss_total)
+    lb = float(sc.simulate(table, _shock(kind, code, b, duration), params=p,
+                           days=200).gdp_loss_total)
+    assert lb >= la - 1e-9 * _gdp(table)
+
+
+@given(data=st.data(), table=productive_tables(max_n=5), p=params())
+def test_loss_rises_with_duration(data, table, p):
+    kind, code = data.draw(cut_kind(table))
+    share = data.draw(_share, label="share")
+    d1, d2 = sorted(data.draw(st.lists(st.floats(0.0, 120.0), min_size=2, max_size=2),
+                              label="durations"))
+    l1 = float(sc.simulate(table, _shock(kind, code, share, d1), params=p,
+                           days=250).gdp_loss_total)
+    l2 = float(sc.simulate(table, _shock(kind, code, share, d2), params=p,
+                           days=250).gdp_loss_total)
+    assert l2 >= l1 - 1e-9 * _gdp(table)
+
+
+@given(data=st.data(), table=productive_tables(min_n=2, max_n=6), p=params())
+def test_invariant_to_sector_order(data, table, p):
+    kind, code = data.draw(cut_kind(table))
+    share = data.draw(_share, label="share")
+    perm = data.draw(st.permutations(range(table.sizes["sector"])), label="perm")
+    shock = _shock(kind, code, share, 60.0)
+    r1 = sc.simulate(table, shock, params=p, days=120)
+    r2 = sc.simulate(permute_sectors(table, perm), shock, params=p, days=120)
+    scale = 1e-9 * max(_gdp(table), 1e-300)
+    np.testing.assert_allclose(r2.value_added_loss.sel(sector=r1.sector).values,
+                               r1.value_added_loss.values, rtol=0, atol=scale)
+    np.testing.assert_allclose(r2.gdp_loss.values, r1.gdp_loss.values, rtol=0,
+                               atol=scale / 365)
+
+
+@given(data=st.data(), table=productive_tables(max_n=6), p=params(),
+       k=st.sampled_from([1e-6, 1e-3, 0.01, 7.0, 1e3, 1e6]))
+def test_invariant_to_unit_of_money(data, table, p, k):
+    kind, code = data.draw(cut_kind(table))
+    share = data.draw(_share, label="share")
+    shock = _shock(kind, code, share, 45.0)
+    r1 = sc.simulate(table, shock, params=p, days=120)
+    r2 = sc.simulate(scale_money(table, k), shock, params=p, days=120)
+    # the loss share is unit-free; the money amounts scale with k
+    assert abs(float(r2.gdp_loss_share) - float(r1.gdp_loss_share)) <= 1e-9
+    np.testing.assert_allclose(r2.value_added_loss.values / k, r1.value_added_loss.values,
+                               rtol=0, atol=1e-9 * _gdp(table))
+
+
+@given(table=productive_tables(max_n=8), p=params(),
+       days=st.integers(1, 400), zero=st.sampled_from(["none", "share0", "duration0"]))
+@settings(max_examples=40)
+def test_no_shock_no_loss(table, p, days, zero):
+    code = str(table.sector.values[0])
+    shocks = {"none": [],
+              "share0": [sc.CapacityShock(sector=code, share=0.0, duration=days)],
+              "duration0": [sc.CapacityShock(sector=code, share=1.0, duration=0.0)]}[zero]
+    res = sc.simulate(table, shocks, params=p, days=days, record=("output",))
+    tol = 1e-12 * _gdp(table)
+    assert abs(float(res.gdp_loss_total)) <= tol * days
+    np.testing.assert_allclose(res.output.values,
+                               np.broadcast_to(res.output_baseline.values, res.output.shape),
+                               rtol=1e-12, atol=1e-12 * float(res.output_baseline.max()))
+
+
