@@ -67,7 +67,7 @@ __all__ = [
 #: Dims of a sweep that hold samples or scenarios (reduced to quantiles in bands).
 SAMPLE_DIMS = ("scenario", "sample", "draw", "member", "run")
 
-_COLORS = {"loss": "#b2182b", "cum": "#2166ac", "shock": "#fdb863", "band": "#f4a582",
+_COLORS = {"loss": "#b2182b", "cum": "#2166ac", "shock": "#bdbdbd", "band": "#f4a582",
            "low": "#4393c3", "high": "#d6604d", "s1": "#92c5de", "st": "#2166ac"}
 
 
@@ -179,6 +179,13 @@ def _tick(v: Any) -> str:
     except (TypeError, ValueError):
         return str(v)
     return f"{f:g}"
+
+
+def _wrap(text: str, width: int = 60) -> str:
+    """Wrap a long title over several lines."""
+    import textwrap
+
+    return "\n".join(textwrap.fill(part, width) for part in str(text).split("\n"))
 
 
 def _shorten(text: str, n: int = 42) -> str:
@@ -332,7 +339,7 @@ def trajectory(result: xr.Dataset, *, ax=None, band: Any = None, cumulative: boo
     fig, ax = _axes(ax, (9.0, 4.6))
 
     for k, (s0, s1) in enumerate(spans):
-        ax.axvspan(s0, min(s1, show), color=_COLORS["shock"], alpha=0.35, lw=0,
+        ax.axvspan(s0, min(s1, show), color=_COLORS["shock"], alpha=0.3, lw=0,
                    label="shock period" if k == 0 else None)
     b = _band_series(band, "gdp_loss")
     if b is not None:
@@ -474,7 +481,14 @@ def _grid(ds: xr.Dataset, var: str, keys: Sequence[str]) -> xr.DataArray:
         sdim = next(iter(owners))[0]
         drop = [c for c in da.coords if sdim in da[c].dims and c not in missing and c != sdim]
         da = da.drop_vars(drop + ([sdim] if sdim in da.coords else []))
-        da = da.set_index({sdim: missing}).unstack(sdim)
+        if len(missing) == 1:
+            da = da.swap_dims({sdim: missing[0]})
+        else:
+            try:
+                da = da.set_index({sdim: missing}).unstack(sdim)
+            except ValueError as exc:
+                raise ParameterError(f"sweep: cannot lay {missing} out as a grid along "
+                                     f"{sdim!r} ({exc}); is it a grid design?") from None
     return da
 
 
@@ -537,7 +551,8 @@ def response_surface(sweep_ds: xr.Dataset, x: str, y: str, var: str = "gdp_loss_
                             color="white" if z[i, j] > 0.6 * zmax else "black")
     ax.set_xlabel(_axis_name(sweep_ds, x))
     ax.set_ylabel(_axis_name(sweep_ds, y))
-    ax.set_title(title or f"{zlabel.split(' (')[0]} by {x} and {y}{note}", fontsize="medium")
+    ax.set_title(_wrap(title or f"{zlabel.split(' (')[0]} by {x} and {y}{note}"),
+                 fontsize="medium")
     return fig
 
 
@@ -587,7 +602,7 @@ def response_curve(sweep_ds: xr.Dataset, x: str, var: str = "gdp_loss_total", *,
     ax.set_ylim(bottom=lo_y)
     if hue or samples or label:
         ax.legend(fontsize="small")
-    ax.set_title(title or f"{ylabel.split(' (')[0]} by {x}{note}", fontsize="medium")
+    ax.set_title(_wrap(title or f"{ylabel.split(' (')[0]} by {x}{note}"), fontsize="medium")
     return fig
 
 

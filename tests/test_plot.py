@@ -217,3 +217,25 @@ def test_cli_plot(tmp_path: Path) -> None:
     data = out.read_bytes()
     assert data[:8] == PNG_MAGIC
     assert len(data) > 10_000
+
+
+def test_real_sweep_outputs() -> None:
+    """The figures read simcore.sweep results as they are: grid dims named by dotted keys,
+    zipped points with one coordinate per key, daily losses for bands."""
+    sweeps = pytest.importorskip("simcore.sweeps")
+    grid = sweeps.sweep("kiuchi-2025-3m", grid={"model.dependency_scale": [0.05, 0.13],
+                                                "model.import_origins.RE.CHN": [0.6, 0.9]},
+                        daily=True, days=120)
+    fig = plot.response_surface(grid, x="model.import_origins.RE.CHN",
+                                y="model.dependency_scale")
+    z = np.asarray(fig.axes[0].collections[0].get_array()).reshape(2, 2)
+    np.testing.assert_allclose(z, grid.gdp_loss_total.values / 1e3)
+    res = sc.scenario.run("kiuchi-2025-3m")
+    fig = plot.trajectory(res, band=grid)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "5–95 % over 4 scenarios" in labels
+    zipped = sweeps.sweep("kiuchi-2025-3m", zipped={"shocks.0.duration": [30.0, 91.25],
+                                                    "shocks.1.duration": [30.0, 91.25]},
+                          days=200)
+    fig = plot.response_curve(zipped, x="shocks.0.duration")
+    np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_xdata(), [30.0, 91.25])
