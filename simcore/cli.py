@@ -129,7 +129,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if getattr(args, "plot", None):
         from .plot import overview, save
 
-        save(overview(res), args.plot)
+        try:
+            save(overview(res), args.plot)
+        except ImportError as exc:  # matplotlib is the optional extra "plot"
+            raise SimcoreError(f"--plot: {exc}") from None
     if args.json:
         print(json.dumps(head, ensure_ascii=False))
         return 0

@@ -633,6 +633,38 @@ def _salib(indices: Any) -> tuple[list[str], np.ndarray, np.ndarray,
     return None
 
 
+def _morris(ind: Any, *, ax, unit: str, value_label: str, title: str | None):
+    """Bars of Morris mu* (with its confidence) and sigma, one row per parameter."""
+    if isinstance(ind, xr.Dataset):
+        mu = ind["mu_star"]
+        dim = mu.dims[0]
+        names = [str(v) for v in ind[dim].values]
+        get = (lambda k: np.asarray(ind[k].values, dtype=float) if k in ind else None)
+    else:
+        names = [str(n) for n in ind.get("names", range(len(ind["mu_star"])))]
+        get = (lambda k: np.asarray(ind[k], dtype=float) if k in ind else None)
+    factor, money = money_scale(unit) if unit else (1.0, "")
+    mu_star = get("mu_star") * factor
+    conf = get("mu_star_conf")
+    sigma = get("sigma")
+    order = np.argsort(-np.nan_to_num(mu_star), kind="stable")[::-1]
+    fig, ax = _axes(ax, (8.0, 0.38 * len(names) + 1.8))
+    y = np.arange(len(order))
+    ax.barh(y + 0.18, mu_star[order], height=0.36, color=_COLORS["st"],
+            label="mean |elementary effect| μ*",
+            xerr=None if conf is None else conf[order] * factor, capsize=2)
+    if sigma is not None:
+        ax.barh(y - 0.18, sigma[order] * factor, height=0.36, color=_COLORS["s1"],
+                label="std of elementary effects σ")
+    ax.set_yticks(y, [_shorten(names[i], 40) for i in order], fontsize="small")
+    ax.set_xlabel(f"Morris effect on the {value_label}" + (f" ({money})" if money else ""))
+    ax.axvline(0.0, color="0.4", lw=0.6)
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(fontsize="small", loc="lower right")
+    ax.set_title(title or "Screening (Morris elementary effects)", fontsize="medium")
+    return fig
+
+
 def tornado(rows: Any, base: float | None = None, *, ax=None, unit: str = "",
             value_label: str = "cumulative GDP-like value-added loss",
             low_label: str = "low setting", high_label: str = "high setting",
@@ -645,17 +677,23 @@ def tornado(rows: Any, base: float | None = None, *, ax=None, unit: str = "",
         One row per parameter: the result at its low and high setting.  Rows are sorted by
         their swing ``|high - low|``, largest on top.  Alternatively a Dataset (or mapping,
         as returned by ``SALib.analyze.sobol.analyze``) with ``ST`` (and ``S1``, optional
-        ``*_conf``) over one parameter dim: bars of the total and first-order indices.
+        ``*_conf``) over one parameter dim: bars of the total and first-order indices; or
+        Morris indices (``mu_star``, ``mu_star_conf``, ``sigma``): bars of mu* and sigma.
+        :func:`simcore.sweep` with ``method="sobol"`` or ``"morris"`` returns either.
     base : float, optional
         The base result; bars run from it to each low and high value (required for rows,
         drawn as a vertical line).  Ignored for Sobol indices.
     unit : str, optional
-        Unit of the values (``"million JPY"`` is shown in bn yen).
+        Unit of the values (``"million JPY"`` is shown in bn yen); for Morris indices,
+        default the unit of ``gdp_loss_total`` in the Dataset.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    if isinstance(rows, (xr.Dataset, Mapping)) and "mu_star" in rows and "ST" not in rows:
+        return _morris(rows, ax=ax, unit=unit or _unit_of(rows, "gdp_loss_total"),
+                       value_label=value_label, title=title)
     sal = _salib(rows)
     if sal is not None:
         names, s1, st, s1c, stc = sal

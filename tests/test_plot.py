@@ -239,3 +239,16 @@ def test_real_sweep_outputs() -> None:
                           days=200)
     fig = plot.response_curve(zipped, x="shocks.0.duration")
     np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_xdata(), [30.0, 91.25])
+
+
+def test_tornado_morris() -> None:
+    ds = xr.Dataset({"mu_star": ("parameter", [5e5, 1e5]),
+                     "mu_star_conf": ("parameter", [5e4, 2e4]),
+                     "sigma": ("parameter", [1e5, 3e4]),
+                     "gdp_loss_total": ("sample", [1.0, 2.0], {"units": "million JPY"})},
+                    coords={"parameter": ["model.inventory_days", "shocks.0.share"]})
+    fig = plot.tornado(ds)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 4
+    assert "bn yen" in ax.get_xlabel()
+    assert max(p.get_width() for p in ax.patches) == pytest.approx(500.0)
