@@ -467,7 +467,8 @@ def overview(result: xr.Dataset, top: int = 15, *, band: Any = None):
 def _grid(ds: xr.Dataset, var: str, keys: Sequence[str]) -> xr.DataArray:
     """``ds[var]`` with ``keys`` as dims (unstacking a scenario dim if needed)."""
     if var not in ds:
-        raise ParameterError(f"sweep: no variable {var!r}; variables: {', '.join(map(str, ds.data_vars))}")
+        raise ParameterError(f"sweep: no variable {var!r}; variables: "
+                             f"{', '.join(map(str, ds.data_vars))}")
     da = ds[var]
     for k in keys:
         if k not in da.dims and k not in da.coords:
