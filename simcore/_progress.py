@@ -38,6 +38,7 @@ class Progress:
         self._start_done = self.done
         self._last = 0.0
         self._closed = False
+        self._drawn = -1
         self._draw(force=True)
 
     def update(self, n: int = 1) -> None:
@@ -51,6 +52,7 @@ class Progress:
         if not force and now - self._last < self.min_interval and self.done < self.total:
             return
         self._last = now
+        self._drawn = self.done
         frac = self.done / self.total if self.total else 1.0
         width = 30
         fill = int(round(frac * width))
@@ -68,7 +70,8 @@ class Progress:
             return
         self._closed = True
         if self.enabled:
-            self._draw(force=True)
+            if self._drawn != self.done:
+                self._draw(force=True)
             self.stream.write("\n")
             self.stream.flush()
 

@@ -75,6 +75,7 @@ import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from dataclasses import replace as _replace
 from pathlib import Path
 from typing import Any
 
@@ -302,8 +303,8 @@ def make_design(base: Any, grid: Mapping[str, Any] | None = None,
         method = method or "lhs"
         if method not in METHODS:
             raise DesignError(f"method {method!r}: expected one of {', '.join(METHODS)}")
-        if samples is None or isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) \
-                or samples < 1:
+        if samples is None or isinstance(samples, bool) \
+                or not isinstance(samples, (int, np.integer)) or samples < 1:
             raise DesignError(f"samples = {samples!r}: a sampled design needs a whole number of "
                               "samples >= 1")
         if method == "morris" and (not isinstance(levels, int) or levels < 2):
@@ -366,7 +367,8 @@ class _Lowerer:
         try:
             return sc.shocks(), sc.params()
         except (ScenarioError, ShockError, ParameterError) as exc:
-            raise DesignError(f"sweep scenario {index} ({_plain(dict(overrides))}): {exc}") from None
+            raise DesignError(
+                f"sweep scenario {index} ({_plain(dict(overrides))}): {exc}") from None
 
 
 @dataclass
@@ -388,13 +390,18 @@ def _table_key(ov: Mapping[str, Any]) -> str:
 def _compute_chunk(cid: int, start: int, overrides: list[dict[str, Any]], tids: list[int],
                    preps: Mapping[int, Any], lowerer: _Lowerer, opt: _Options) -> dict[str, Any]:
     """Run one chunk of scenarios; bare arrays in scenario order (runs on any worker)."""
-    from .dynamic import batch as _b
-    from .dynamic.shocks import ImportCut  # noqa: F401  (import before unpickling shocks)
-
     if opt.threads:
         import numba
 
+        before = numba.get_num_threads()
         numba.set_num_threads(max(1, min(int(opt.threads), numba.config.NUMBA_NUM_THREADS)))
+        try:
+            return _compute_chunk(cid, start, overrides, tids, preps, lowerer,
+                                  _replace(opt, threads=None))
+        finally:
+            numba.set_num_threads(before)
+    from .dynamic import batch as _b
+
     m = len(overrides)
     items = [lowerer.lower(ov, start + q) for q, ov in enumerate(overrides)]
     nsec = next(iter(preps.values())).n
@@ -520,7 +527,8 @@ def _write_chunk(root: Path, cid: int, arrays: Mapping[str, np.ndarray]) -> dict
     return {"sha256": sha, "bytes": len(data)}
 
 
-def _read_chunk(root: Path, cid: int, m: int, expect: str | None = None) -> dict[str, np.ndarray] | None:
+def _read_chunk(root: Path, cid: int, m: int,
+                expect: str | None = None) -> dict[str, np.ndarray] | None:
     """The chunk's arrays, or ``None`` if missing, unreadable, incomplete or corrupt."""
     p = _chunk_path(root, cid)
     if not p.is_file():
@@ -738,17 +746,20 @@ def sweep(
     # the horizon of the first run of every chunk (and of the daily record)
     if hdays == "auto":
         ends = 0.0
-        for i in range(n):
-            ov = design.point(i)
-            if any(k.startswith("shocks") for k in ov) or i == 0:
-                sc_ = _Lowerer(base.data, base.path, None).scenario(
-                    {k: v for k, v in ov.items() if k.startswith("shocks")})
-                try:
-                    ends = max(ends, max((s.end for s in sc_.shocks()), default=0.0))
-                except ScenarioError as exc:
-                    raise DesignError(f"sweep scenario {i} ({ov}): {exc}") from None
-            if i == 0 and not any(k.startswith("shocks") for k in design.keys):
-                break
+        skeys = [k for k in design.keys if k.startswith("shocks")]
+        if design.method == "grid":
+            sub = Design(method="grid", grid={k: v for k, v in design.grid.items() if k in skeys},
+                         zipped={k: v for k, v in design.zipped.items() if k in skeys})
+            pts = [sub.point(i) for i in range(sub.size)] if skeys else [{}]
+        else:
+            pts = [{k: v for k, v in design.point(i).items() if k in skeys}
+                   for i in range(n)] if skeys else [{}]
+        low0 = _Lowerer(base.data, base.path, None)
+        for ov in pts:
+            try:
+                ends = max(ends, max((s.end for s in low0.scenario(ov).shocks()), default=0.0))
+            except ScenarioError as exc:
+                raise DesignError(f"sweep scenario with {ov}: {exc}") from None
         T0 = max(min(int(math.ceil(ends + tail)), max_days), 1)
         opt = _Options(days=None, T0=T0, tail=tail, max_days=max_days, sectors=sectors,
                        daily=daily)
@@ -771,7 +782,8 @@ def sweep(
     nwork = int(workers or cores)
     if chunk_size is None:
         chunk_size = min(1000, max(16, math.ceil(n / (4 * max(nwork, 1)))))
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
+            or chunk_size < 1:
         raise DesignError(f"chunk_size = {chunk_size!r}: expected a whole number >= 1")
     chunk_size = int(chunk_size)
     nchunks = math.ceil(n / chunk_size)
