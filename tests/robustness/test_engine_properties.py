@@ -4,14 +4,18 @@ Tables come from ``tests/strategies.py`` (balanced, productive, ``x > 0``, compe
 imports up to 90 % of domestic use); shocks are random capacity losses and random import
 cuts (origin ``ROW``, i.e. all imports of the product).  Parameters are drawn inside the
 documented stable range (``docs/robustness.md``): ``inventory_days`` 1..90,
-``inventory_tau`` 5..60, no overproduction (``alpha_max = 1``), either rationing rule.
+``inventory_tau`` 5..60, no overproduction (``alpha_max = 1``), either rationing rule, and
+dependency shares 0, 1 or a partial share above the spectral radius of the domestic
+coefficients (see :func:`stable_partial_dependency`).
 
 Properties (issue 8):
 
 * no negative output, stock or import supply, no NaN (the kernel also refuses negative
   stocks itself with a :class:`~simcore.errors.KernelError`);
 * losses are at least zero for pure cuts;
-* losses rise with the cut share and with the duration;
+* losses rise with the cut share and with the duration (under proportional rationing: with
+  ``firms_first`` a partial cut can lose slightly more than a full one, see
+  :func:`test_firms_first_loss_monotone_in_share`, an xfail);
 * results are invariant to the order of the sectors and to the unit of money;
 * no shock means no loss.
 
@@ -25,6 +29,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -38,13 +43,30 @@ _share = st.floats(0.0, 1.0, allow_nan=False, allow_subnormal=False)
 _RECORD = ("output", "final_demand_unmet", "imports", "stocks")
 
 
+def stable_partial_dependency(table) -> float:
+    """The "partial" dependency share drawn for ``table``: ``max(0.5, rho(A_d) / 0.8)``.
+
+    With ``0 < theta < 1`` a buyer's marginal use of an input is ``A / theta`` (only the
+    dependent share of output uses it), so domestic supply loops with
+    ``rho(A_d / theta) >= 1`` make the engine's steady state unstable even without a shock
+    (``test_stability.py::test_zero_shock_steady_state_partial_dependency``, an xfail).  The
+    properties here are stated inside the stable range ``theta > rho(A_d)``.
+    """
+    A = sc.tables.technical_coefficients(table).values
+    mu = sc.tables.import_shares(table).values
+    rho = sc.tables.spectral_radius((1.0 - mu)[:, None] * A)
+    return float(min(1.0, max(0.5, rho / 0.8)))
+
+
 @st.composite
-def params(draw) -> DynamicParams:
+def params(draw, table, rationing=("proportional", "firms_first")) -> DynamicParams:
+    kind = draw(st.sampled_from(["0", "1", "partial"]), label="theta")
+    theta = {"0": 0.0, "1": 1.0}[kind] if kind != "partial" else stable_partial_dependency(table)
     return DynamicParams(
         inventory_days=draw(st.sampled_from([1.0, 3.0, 10.0, 30.0, 90.0]), label="n"),
         inventory_tau=draw(st.sampled_from([5.0, 10.0, 30.0, 60.0]), label="tau"),
-        dependency=draw(st.sampled_from([0.0, 0.5, 1.0]), label="theta"),
-        rationing=draw(st.sampled_from(["proportional", "firms_first"]), label="rationing"),
+        dependency=theta,
+        rationing=draw(st.sampled_from(list(rationing)), label="rationing"),
     )
 
 
@@ -69,8 +91,9 @@ def _gdp(table) -> float:
     return float(sc.tables.gdp(table))
 
 
-@given(data=st.data(), table=productive_tables(max_n=6), p=params())
-def test_no_negative_output_stock_or_nan(data, table, p):
+@given(data=st.data(), table=productive_tables(max_n=6))
+def test_no_negative_output_stock_or_nan(data, table):
+    p = data.draw(params(table), label="params")
     kind, code = data.draw(cut_kind(table))
     share = data.draw(_share, label="share")
     duration = data.draw(st.floats(0.0, 120.0), label="duration")
@@ -89,8 +112,9 @@ def test_no_negative_output_stock_or_nan(data, table, p):
     assert np.all(res.output.values <= x0[None, :] * (1 + 1e-9) + 1e-12)
 
 
-@given(data=st.data(), table=productive_tables(max_n=6), p=params())
-def test_pure_cuts_lose_at_least_zero(data, table, p):
+@given(data=st.data(), table=productive_tables(max_n=6))
+def test_pure_cuts_lose_at_least_zero(data, table):
+    p = data.draw(params(table), label="params")
     kind, code = data.draw(cut_kind(table))
     share = data.draw(_share, label="share")
     duration = data.draw(st.floats(0.0, 120.0), label="duration")
@@ -101,8 +125,9 @@ def test_pure_cuts_lose_at_least_zero(data, table, p):
     assert np.all(res.gdp_loss.values >= -tol)
 
 
-@given(data=st.data(), table=productive_tables(max_n=5), p=params())
-def test_loss_rises_with_cut_share(data, table, p):
+@given(data=st.data(), table=productive_tables(max_n=5))
+def test_loss_rises_with_cut_share(data, table):
+    p = data.draw(params(table, rationing=("proportional",)), label="params")
     kind, code = data.draw(cut_kind(table))
     a, b = sorted(data.draw(st.lists(_share, min_size=2, max_size=2), label="shares"))
     duration = data.draw(st.floats(1.0, 90.0), label="duration")
@@ -113,8 +138,9 @@ def test_loss_rises_with_cut_share(data, table, p):
     assert lb >= la - 1e-9 * _gdp(table)
 
 
-@given(data=st.data(), table=productive_tables(max_n=5), p=params())
-def test_loss_rises_with_duration(data, table, p):
+@given(data=st.data(), table=productive_tables(max_n=5))
+def test_loss_rises_with_duration(data, table):
+    p = data.draw(params(table, rationing=("proportional",)), label="params")
     kind, code = data.draw(cut_kind(table))
     share = data.draw(_share, label="share")
     d1, d2 = sorted(data.draw(st.lists(st.floats(0.0, 120.0), min_size=2, max_size=2),
@@ -126,8 +152,9 @@ def test_loss_rises_with_duration(data, table, p):
     assert l2 >= l1 - 1e-9 * _gdp(table)
 
 
-@given(data=st.data(), table=productive_tables(min_n=2, max_n=6), p=params())
-def test_invariant_to_sector_order(data, table, p):
+@given(data=st.data(), table=productive_tables(min_n=2, max_n=6))
+def test_invariant_to_sector_order(data, table):
+    p = data.draw(params(table), label="params")
     kind, code = data.draw(cut_kind(table))
     share = data.draw(_share, label="share")
     perm = data.draw(st.permutations(range(table.sizes["sector"])), label="perm")
@@ -141,9 +168,10 @@ def test_invariant_to_sector_order(data, table, p):
                                atol=scale / 365)
 
 
-@given(data=st.data(), table=productive_tables(max_n=6), p=params(),
+@given(data=st.data(), table=productive_tables(max_n=6),
        k=st.sampled_from([1e-6, 1e-3, 0.01, 7.0, 1e3, 1e6]))
-def test_invariant_to_unit_of_money(data, table, p, k):
+def test_invariant_to_unit_of_money(data, table, k):
+    p = data.draw(params(table), label="params")
     kind, code = data.draw(cut_kind(table))
     share = data.draw(_share, label="share")
     shock = _shock(kind, code, share, 45.0)
@@ -155,10 +183,11 @@ def test_invariant_to_unit_of_money(data, table, p, k):
                                rtol=0, atol=1e-9 * _gdp(table))
 
 
-@given(table=productive_tables(max_n=8), p=params(),
+@given(data=st.data(), table=productive_tables(max_n=8),
        days=st.integers(1, 400), zero=st.sampled_from(["none", "share0", "duration0"]))
 @settings(max_examples=40)
-def test_no_shock_no_loss(table, p, days, zero):
+def test_no_shock_no_loss(data, table, days, zero):
+    p = data.draw(params(table), label="params")
     code = str(table.sector.values[0])
     shocks = {"none": [],
               "share0": [sc.CapacityShock(sector=code, share=0.0, duration=days)],
@@ -171,3 +200,22 @@ def test_no_shock_no_loss(table, p, days, zero):
                                rtol=1e-12, atol=1e-12 * float(res.output_baseline.max()))
 
 
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine (order rule, dynamic/_kernels.py): under rationing='firms_first' the cumulative "
+    "loss is not monotone in the cut share.  One sector with own use A = 0.5, exports only, "
+    "n = 1 day, tau = 5: a 50 % one-day capacity cut loses 1.00025 days of value added, a "
+    "100 % cut exactly 1 day.  During a partial cut buyers still order inputs for last "
+    "day's demand and are served first, so they overstock, then order less and the supplier "
+    "is demand-constrained for weeks.  MODELS.md test 10 expects monotonicity; proportional "
+    "rationing passes (test_loss_rises_with_cut_share)"))
+@pytest.mark.parametrize("theta", [0.0, 1.0])
+def test_firms_first_loss_monotone_in_share(theta):
+    t = sc.tables.from_arrays([[1.0]], [[0.0]], [[0.5], [0.5]], x=[2.0], E=[1.0], M=[0.0],
+                              sectors=["s0"], va_items=["compensation", "operating_surplus"])
+    p = DynamicParams(inventory_days=1.0, inventory_tau=5.0, dependency=theta,
+                      rationing="firms_first")
+    half, full = (float(sc.simulate(t, sc.CapacityShock(sector="s0", share=s, duration=1.0),
+                                    params=p, days=200).gdp_loss_total) for s in (0.5, 1.0))
+    assert full >= half - 1e-12 * _gdp(t)
