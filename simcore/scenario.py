@@ -209,6 +209,7 @@ SCHEMA: dict[str, Any] = {
 }
 
 _REQUIRED = {"": ("schema", "name", "table", "horizon"), "table": ("dataset",),
+             "horizon": ("days",),
              "shocks": ("kind", "duration"), "reference": ("id", "quantity", "published",
                                                            "unit", "tolerance", "source")}
 
@@ -278,7 +279,8 @@ class Scenario:
 
     @property
     def file(self) -> str:
-        return str(self.path) if self.path else f"<scenario {self.name}>"
+        # used in error messages, also for a scenario that lacks its name
+        return str(self.path) if self.path else f"<scenario {self.data.get('name', '?')}>"
 
     def copy_with(self, overrides: Mapping[str, Any]) -> Scenario:
         """A new scenario with dotted-key overrides applied and validated."""
