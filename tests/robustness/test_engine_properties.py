@@ -13,9 +13,9 @@ Properties (issue 8):
 * no negative output, stock or import supply, no NaN (the kernel also refuses negative
   stocks itself with a :class:`~simcore.errors.KernelError`);
 * losses are at least zero for pure cuts;
-* losses rise with the cut share and with the duration (under proportional rationing: with
-  ``firms_first`` a partial cut can lose slightly more than a full one, see
-  :func:`test_firms_first_loss_monotone_in_share`, an xfail);
+* losses rise with the cut share and with the duration (under proportional rationing and
+  dependency shares 0 or 1: with ``firms_first``, or with a partial dependency share, a
+  partial cut can lose more than a full one; see the two ``..._monotone_in_share`` xfails);
 * results are invariant to the order of the sectors and to the unit of money;
 * no shock means no loss.
 
@@ -59,8 +59,9 @@ def stable_partial_dependency(table) -> float:
 
 
 @st.composite
-def params(draw, table, rationing=("proportional", "firms_first")) -> DynamicParams:
-    kind = draw(st.sampled_from(["0", "1", "partial"]), label="theta")
+def params(draw, table, rationing=("proportional", "firms_first"),
+           thetas=("0", "1", "partial")) -> DynamicParams:
+    kind = draw(st.sampled_from(list(thetas)), label="theta")
     theta = {"0": 0.0, "1": 1.0}[kind] if kind != "partial" else stable_partial_dependency(table)
     return DynamicParams(
         inventory_days=draw(st.sampled_from([1.0, 3.0, 10.0, 30.0, 90.0]), label="n"),
@@ -127,7 +128,8 @@ def test_pure_cuts_lose_at_least_zero(data, table):
 
 @given(data=st.data(), table=productive_tables(max_n=5))
 def test_loss_rises_with_cut_share(data, table):
-    p = data.draw(params(table, rationing=("proportional",)), label="params")
+    p = data.draw(params(table, rationing=("proportional",), thetas=("0", "1")),
+                  label="params")
     kind, code = data.draw(cut_kind(table))
     a, b = sorted(data.draw(st.lists(_share, min_size=2, max_size=2), label="shares"))
     duration = data.draw(st.floats(1.0, 90.0), label="duration")
@@ -140,7 +142,8 @@ def test_loss_rises_with_cut_share(data, table):
 
 @given(data=st.data(), table=productive_tables(max_n=5))
 def test_loss_rises_with_duration(data, table):
-    p = data.draw(params(table, rationing=("proportional",)), label="params")
+    p = data.draw(params(table, rationing=("proportional",), thetas=("0", "1")),
+                  label="params")
     kind, code = data.draw(cut_kind(table))
     share = data.draw(_share, label="share")
     d1, d2 = sorted(data.draw(st.lists(st.floats(0.0, 120.0), min_size=2, max_size=2),
@@ -216,6 +219,23 @@ def test_firms_first_loss_monotone_in_share(theta):
                               sectors=["s0"], va_items=["compensation", "operating_surplus"])
     p = DynamicParams(inventory_days=1.0, inventory_tau=5.0, dependency=theta,
                       rationing="firms_first")
+    half, full = (float(sc.simulate(t, sc.CapacityShock(sector="s0", share=s, duration=1.0),
+                                    params=p, days=200).gdp_loss_total) for s in (0.5, 1.0))
+    assert full >= half - 1e-12 * _gdp(t)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "engine (partial-dependency stock use, dynamic/_kernels.py): with 0 < theta < 1 the "
+    "loss is not monotone in the cut share even inside the stable range.  One sector with "
+    "own use A = 0.5, exports only, n = 1, tau = 5, theta = 0.625 (A/theta = 0.8): a "
+    "one-day 50 % capacity cut loses 1.25 days of value added, a 100 % cut 1 day.  At "
+    "partial output the dependent share uses (A/theta)(x - (1 - theta) x0), less than the "
+    "deliveries ordered for last day's demand, so stocks pile up and demand stays low "
+    "afterwards (found by the thorough profile of test_loss_rises_with_cut_share)"))
+def test_partial_dependency_loss_monotone_in_share():
+    t = sc.tables.from_arrays([[1.0]], [[0.0]], [[0.5], [0.5]], x=[2.0], E=[1.0], M=[0.0],
+                              sectors=["s0"], va_items=["compensation", "operating_surplus"])
+    p = DynamicParams(inventory_days=1.0, inventory_tau=5.0, dependency=0.625)
     half, full = (float(sc.simulate(t, sc.CapacityShock(sector="s0", share=s, duration=1.0),
                                     params=p, days=200).gdp_loss_total) for s in (0.5, 1.0))
     assert full >= half - 1e-12 * _gdp(t)
