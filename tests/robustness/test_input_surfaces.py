@@ -750,6 +750,10 @@ class TestSweepDesigns:
          r"zipped lists must have the same length"),
         (dict(ranges={"shocks.0.share": (1, 0)}, method="random", samples=3),
          r"ranges\['shocks\.0\.share'\] = \(1, 0\): expected finite low < high"),
+        (dict(ranges={"shocks.0.share": (0.0, 2.0)}, method="random", samples=3),
+         r"sweep value shocks\.0\.share = 2\.0 is not allowed"),
+        (dict(grid={"shocks.0.share": [0.1]}, zipped={"shocks.0.share": [0.2]}),
+         r"sweep key 'shocks\.0\.share' is given twice"),
         (dict(grid={"shocks.0.share": [0.1]}, days=0), r"days: .*'days' = 0"),
         (dict(grid={"shocks.0.share": [0.1]}, days=36501), r"days: .*'days' = 36501"),
     ])
