@@ -255,6 +255,8 @@ def _validate(d: Mapping[str, Any], schema: Mapping[str, Any], where: str, file:
         else:
             err = sub[0](v)
             if err:
+                if err.endswith("<= 1 and >= 0") and isinstance(v, (int, float)) and 1 < v <= 100:
+                    err += " (a fraction, not a percentage: 0.5 means 50 %)"
                 raise ScenarioError(f"{file}: key {key!r} = {v!r} is not allowed; expected {err}")
 
 
