@@ -79,7 +79,9 @@ def _num(name: str, v: Any, what: str, lo: float | None = None, hi: float | None
     if lo is not None and f < lo:
         raise ShockError(f"{what}: {name} = {v!r} is below {lo}; expected {name} >= {lo}")
     if hi is not None and f > hi:
-        raise ShockError(f"{what}: {name} = {v!r} is above {hi}; expected {name} <= {hi}")
+        hint = (" (a fraction, not a percentage: 0.5 means 50 %)"
+                if hi == 1.0 and f <= 100 else "")
+        raise ShockError(f"{what}: {name} = {v!r} is above {hi}; expected {name} <= {hi}{hint}")
     return f
 
 
