@@ -408,7 +408,8 @@ class TestScenario:
         # negative shares, shares over 100 %
         ("shocks.0.share", -0.1, r"'shocks\[0\]\.share' = -0\.1 .* >= 0 and <= 1"),
         ("shocks.0.share", 1.5, r"'shocks\[0\]\.share' = 1\.5 .* <= 1"),
-        ("shocks.0.share", 100, r"'shocks\[0\]\.share' = 100 is not allowed"),
+        ("shocks.0.share", 100, r"'shocks\[0\]\.share' = 100 is not allowed; .*a fraction, "
+                                r"not a percentage"),
         ("model.dependency", 1.01, r"'model\.dependency' = 1\.01"),
         ("model.import_origins", {"1": {"CHN": -0.1}}, r"'model\.import_origins' .* 'CHN'"),
         ("model.import_origins", {"1": {"CHN": 1.2}}, r"'model\.import_origins' .* 'CHN'"),
@@ -530,6 +531,7 @@ class TestEngineAPI:
     @pytest.mark.parametrize("kw, msg", [
         (dict(share=1.5), r"share = 1\.5 is above 1\.0"),
         (dict(share=-0.1), r"share = -0\.1 is below 0\.0"),
+        (dict(share=50), r"share = 50 is above 1\.0; .*a fraction, not a percentage"),
         (dict(share=float("nan")), r"share must be finite, got nan"),
         (dict(share="x"), r"share must be a number, got 'x'"),
         (dict(share=None), r"share must be a number, got None"),
