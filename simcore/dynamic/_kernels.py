@@ -93,6 +93,27 @@ def _ratios(supply: float, d_int: float, d_fd: float, mode: int) -> tuple[float,
 
 
 @njit
+def _bound_without_leontief_ces(k0, k1, rowidx, S, A, IND, THA, TH, sigma, xj0):
+    """Input bound of one buyer where CES inputs use the CES ratio (see run_one)."""
+    bound = np.inf
+    for kk in range(k0, k1):
+        i = rowidx[kk]
+        th = TH[kk]
+        b = IND[kk] + THA[kk] * S[kk]
+        if sigma[i] > 0.0 and th > 0.0:
+            a = A[kk]
+            qa = S[kk] / (a * xj0)
+            if qa < 1.0:
+                share = a / th
+                if share > 0.999:
+                    share = 0.999
+                b = xj0 * ((1.0 - th) + th * ces_ratio(share, sigma[i], qa))
+        if b < bound:
+            bound = b
+    return bound
+
+
+@njit
 def run_one(
     # table (shared)
     colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
@@ -123,12 +144,52 @@ def run_one(
     rec_sp_on = rec_spstock.shape[0] > 0
     overprod = alpha_max > 1.0
 
+    # Per-cell constants, merged with the special-row overrides once per run so that the
+    # daily loops are branch-light:
+    #   TG   inventory target;
+    #   IND  (1 - theta) x0_j, the output that does not need the input (inf if theta = 0:
+    #        the input never binds);  THA = theta / A: bound = IND + THA * S;
+    #   UIND, UC: use = UC * max(x_j - UIND, 0), i.e. A x_j for theta in {0, 1} and
+    #        (A / theta) max(x_j - (1 - theta) x0_j, 0) for a partially binding input.
+    nnz = A.shape[0]
+    TG = np.empty(nnz)
+    IND = np.empty(nnz)
+    THA = np.empty(nnz)
+    UIND = np.empty(nnz)
+    UC = np.empty(nnz)
+    TH = np.empty(nnz)
+    ces_on = False
+    for i in range(n):
+        if sigma[i] > 0.0:
+            ces_on = True
     # initial state: stocks at target, demand at baseline, no overproduction
     for j in range(n):
+        xj0 = x0[j]
         for kk in range(colptr[j], colptr[j + 1]):
             i = rowidx[kk]
             p = sp_pos[i]
-            S[kk] = tgt[kk] if p < 0 else tgt_sp[p, j]
+            a = A[kk]
+            if p < 0:
+                tg = tgt[kk]
+                th = theta[kk]
+            else:
+                tg = tgt_sp[p, j]
+                th = theta_sp[p, j]
+            TG[kk] = tg
+            TH[kk] = th
+            S[kk] = tg
+            if th > 0.0:
+                IND[kk] = (1.0 - th) * xj0
+                THA[kk] = th / a
+            else:
+                IND[kk] = np.inf
+                THA[kk] = 0.0
+            if 0.0 < th < 1.0:
+                UIND[kk] = (1.0 - th) * xj0
+                UC[kk] = a / th
+            else:
+                UIND[kk] = 0.0
+                UC[kk] = a
         dprev[j] = x0[j]
         alpha[j] = 1.0
         out_cum[j] = 0.0
@@ -152,38 +213,39 @@ def run_one(
         #     input-limited output bound from the stocks at the start of the day
         for j in range(n):
             dj = dprev[j]
-            xj0 = x0[j]
             bound_j = np.inf
-            for kk in range(colptr[j], colptr[j + 1]):
-                i = rowidx[kk]
-                p = sp_pos[i]
-                a = A[kk]
-                if p < 0:
-                    tg = tgt[kk]
-                    th = theta[kk]
-                else:
-                    tg = tgt_sp[p, j]
-                    th = theta_sp[p, j]
-                o = a * dj + (tg - S[kk]) * inv_tau
+            k0 = colptr[j]
+            k1 = colptr[j + 1]
+            for kk in range(k0, k1):
+                s_k = S[kk]
+                o = A[kk] * dj + (TG[kk] - s_k) * inv_tau
                 if o < 0.0:
                     o = 0.0
                 O[kk] = o
-                Duse[i] += o
-                if th > 0.0:
-                    s_k = S[kk]
-                    if sigma[i] > 0.0:
-                        qa = s_k / (a * xj0)
+                Duse[rowidx[kk]] += o
+                b = IND[kk] + THA[kk] * s_k
+                if b < bound_j:
+                    bound_j = b
+            if ces_on:
+                # CES within the dependent share replaces the Leontief bound of that input
+                xj0 = x0[j]
+                for kk in range(k0, k1):
+                    i = rowidx[kk]
+                    th = TH[kk]
+                    if sigma[i] > 0.0 and th > 0.0:
+                        a = A[kk]
+                        qa = S[kk] / (a * xj0)
                         if qa < 1.0:
                             share = a / th
                             if share > 0.999:
                                 share = 0.999
-                            b = xj0 * ((1.0 - th) + th * ces_ratio(share, sigma[i], qa))
-                        else:
-                            b = (1.0 - th) * xj0 + th * s_k / a
-                    else:
-                        b = (1.0 - th) * xj0 + th * s_k / a
-                    if b < bound_j:
-                        bound_j = b
+                            b_ces = xj0 * ((1.0 - th) + th * ces_ratio(share, sigma[i], qa))
+                            b_leo = IND[kk] + THA[kk] * S[kk]
+                            if b_leo <= bound_j and b_ces > b_leo:
+                                # recompute the minimum without this input's Leontief bound
+                                bound_j = _bound_without_leontief_ces(
+                                    k0, k1, rowidx, S, A, IND, THA, TH, sigma, xj0)
+                                break
             xinp[j] = bound_j
 
         # --- demand addressed to domestic producers; production
@@ -245,17 +307,11 @@ def run_one(
         #     A x0 at baseline and falls to 0 when only the independent share is produced.
         for j in range(n):
             xj = x[j]
-            xj0 = x0[j]
             for kk in range(colptr[j], colptr[j + 1]):
-                i = rowidx[kk]
-                p = sp_pos[i]
-                th = theta[kk] if p < 0 else theta_sp[p, j]
-                if 0.0 < th < 1.0:
-                    dep = xj - (1.0 - th) * xj0
-                    use = A[kk] / th * dep if dep > 0.0 else 0.0
-                else:
-                    use = A[kk] * xj
-                s_new = S[kk] + O[kk] * rho_int[i] - use
+                dep = xj - UIND[kk]
+                if dep < 0.0:
+                    dep = 0.0
+                s_new = S[kk] + O[kk] * rho_int[rowidx[kk]] - UC[kk] * dep
                 S[kk] = s_new if s_new > 0.0 else 0.0
 
         # --- records of special products
@@ -339,6 +395,8 @@ def run_batch(
         inf1 = np.empty(1, dtype=np.int64)
         empty2 = np.empty((0, n))
         emptyk = np.empty((0, K))
+        rxs = rec_x[s] if rx else empty2
+        rfs = rec_fdu[s] if rf else empty2
         status[s] = run_one(
             colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau[s],
             sp_pos, sp_idx, impcap[s], stock0[s], relmax[s], theta_sp[s], tgt_sp[s],
@@ -346,7 +404,7 @@ def run_batch(
             ration_mode, alpha_max[s], alpha_tau,
             S, O, Duse, xinp, d, dprev, x, alpha, cap, fd, ex, rho_int, rho_fd, stockpile,
             impavail,
-            gdp_loss[s], out_cum[s], rec_x[s] if rx else empty2, rec_fdu[s] if rf else empty2,
+            gdp_loss[s], out_cum[s], rxs, rfs,
             emptyk, emptyk, inf1,
         )
         info[s] = inf1[0]

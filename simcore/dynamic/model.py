@@ -200,28 +200,26 @@ def _cell_arrays(prep: Prepared, params: DynamicParams, special: Sequence[int]):
     sigma = np.zeros(n)
     for prod, s in params.elasticity_by_product.items():
         sigma[prep.idx(prod, f"elasticity_by_product[{prod!r}]")] = float(s)
-    for j in range(n):
-        sl = slice(prep.colptr[j], prep.colptr[j + 1])
-        rows = prep.rowidx[sl]
-        d = np.array([days_rows[i][j] if i in days_rows else params.inventory_days
-                      for i in rows])
-        th = np.array([theta_rows[i][j] if i in theta_rows else params.dependency
-                       for i in rows])
-        tgt[sl] = d * prep.Z0[sl]
-        theta[sl] = th
+    rows = prep.rowidx
+    cols = np.repeat(np.arange(n), np.diff(prep.colptr))
+    d = np.full(rows.shape[0], float(params.inventory_days))
+    theta[:] = params.dependency
+    for i, row in days_rows.items():
+        m = rows == i
+        d[m] = row[cols[m]]
+    for i, row in theta_rows.items():
+        m = rows == i
+        theta[m] = row[cols[m]]
+    tgt[:] = d * prep.Z0
     K = len(special)
     theta_sp = np.zeros((K, n))
     tgt_sp = np.zeros((K, n))
-    Zfull = np.zeros(n)
     for k, i in enumerate(special):
         theta_sp[k] = theta_rows.get(i, np.full(n, params.dependency))
         days = days_rows.get(i, np.full(n, params.inventory_days))
-        Zfull[:] = 0.0
-        for j in range(n):
-            sl = slice(prep.colptr[j], prep.colptr[j + 1])
-            hit = np.nonzero(prep.rowidx[sl] == i)[0]
-            if hit.size:
-                Zfull[j] = prep.Z0[sl][hit[0]]
+        m = rows == i
+        Zfull = np.zeros(n)
+        Zfull[cols[m]] = prep.Z0[m]
         tgt_sp[k] = days * Zfull
     return tgt, theta, sigma, theta_sp, tgt_sp
 
