@@ -26,14 +26,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from numba import prange
 
-from .._jit import njit_parallel
 from .._version import __version__
 from ..errors import ParameterError
 from . import model as _m
 from .params import DynamicParams
-from ._kernels import run_one
+from . import _kernels as kn
 from .shocks import CapacityShock, DemandShock
 
 __all__ = ["simulate_batch", "run_lowered", "BatchResult", "group_key"]
@@ -99,58 +97,6 @@ def _special_rows(prep: _m.Prepared, params: DynamicParams, special: Sequence[in
     return theta_sp, days * zfull
 
 
-# The parallel batch kernel.  Same as simcore.dynamic._kernels.run_batch, whose
-# conditional-expression arguments (``rec_x[s] if rx else empty2``) numba cannot compile
-# under Python 3.11 (CALL_FUNCTION_EX); the conditional is hoisted out of the call here.
-# Each scenario runs simcore.dynamic._kernels.run_one, the kernel simcore.simulate runs.
-@njit_parallel
-def _run_batch(
-    colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
-    sp_pos, sp_idx, impcap, stock0, relmax, theta_sp, tgt_sp,
-    cap_idx, capfac, dem_idx, demfac, exfac,
-    ration_mode, alpha_max, alpha_tau,
-    gdp_loss, out_cum, rec_x, status, info,
-):
-    n_scen = gdp_loss.shape[0]
-    n = x0.shape[0]
-    nnz = A.shape[0]
-    K = sp_idx.shape[0]
-    rx = rec_x.shape[0] > 0
-    for s in prange(n_scen):
-        S = np.empty(nnz)
-        O = np.empty(nnz)
-        Duse = np.empty(n)
-        xinp = np.empty(n)
-        d = np.empty(n)
-        dprev = np.empty(n)
-        x = np.empty(n)
-        alpha = np.empty(n)
-        cap = np.empty(n)
-        fd = np.empty(n)
-        ex = np.empty(n)
-        rho_int = np.empty(n)
-        rho_fd = np.empty(n)
-        stockpile = np.empty(K)
-        impavail = np.empty(K)
-        inf1 = np.empty(1, dtype=np.int64)
-        emptyk = np.empty((0, K))
-        emptyn = np.empty((0, n))
-        recx = emptyn
-        if rx:
-            recx = rec_x[s]
-        st = run_one(
-            colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau[s],
-            sp_pos, sp_idx, impcap[s], stock0[s], relmax[s], theta_sp[s], tgt_sp[s],
-            cap_idx, capfac[s], dem_idx, demfac[s], exfac[s],
-            ration_mode, alpha_max[s], alpha_tau,
-            S, O, Duse, xinp, d, dprev, x, alpha, cap, fd, ex, rho_int, rho_fd,
-            stockpile, impavail,
-            gdp_loss[s], out_cum[s], recx, emptyn, emptyk, emptyk, inf1,
-        )
-        status[s] = st
-        info[s] = inf1[0]
-
-
 class BatchResult(dict):
     """Bare arrays of a batch: ``gdp_loss (s, T)``, ``out_cum (s, n)``, ``status (s,)``,
     ``info (s,)`` and, if recorded, ``output (s, T, n)``."""
@@ -164,7 +110,6 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
     batch kernel.  Failed scenarios have a non-zero ``status`` (see :mod:`simcore._jit`);
     nothing is raised for them here.
     """
-    from . import _kernels as kn
 
     T = _m._check_days(days)
     items = [(_m._check_shocks(sh), p if p is not None else DynamicParams())
@@ -215,14 +160,14 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
         rx = np.zeros((m, T, n)) if record_output else np.zeros((0, T, n))
         st = np.zeros(m, dtype=np.int64)
         inf = np.zeros(m, dtype=np.int64)
-        _run_batch(
+        kn.run_batch(
             prep.colptr, prep.rowidx, prep.A, tgt, theta, sigma, prep.x0, prep.f0, prep.e0,
             prep.mu, prep.c, inv_tau,
             sp_pos, sp_idx, impcap, stock0, relmax, theta_sp, tgt_sp,
             cap_idx, capfac, dem_idx, demfac, exfac,
             kn.RATION_FIRMS_FIRST if p0.rationing == "firms_first" else kn.RATION_PROPORTIONAL,
             alpha_max, float(p0.alpha_tau),
-            gl, oc, rx, st, inf,
+            gl, oc, rx, np.zeros((0, T, n)), st, inf,
         )
         idx = np.asarray(members)
         out["gdp_loss"][idx] = gl
