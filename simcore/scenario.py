@@ -445,6 +445,9 @@ def _cached_spec(path: str) -> dict[str, Any]:
     return load_spec(path)
 
 
+_ARRAY_SECTIONS = ("shocks", "reference")
+
+
 def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any], file: str = "") -> dict:
     """Apply dotted-key overrides (``"model.inventory_days"``, ``"shocks.0.share"``,
     ``"model.import_origins.RE.CHN"``) to a copy of a scenario dict."""
@@ -465,8 +468,9 @@ def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any], file:
                                         f"{'.'.join(parts[:i]) or 'scenario'}") from None
             else:
                 if p not in cur:
-                    nxt = parts[i + 1]
-                    cur[p] = [] if nxt.isdigit() else {}
+                    # only the array sections of the schema ([[shocks]], [[reference]]) are
+                    # lists; product codes such as "27" are keys of a table
+                    cur[p] = [] if (i == 0 and p in _ARRAY_SECTIONS) else {}
                 cur = cur[p]
         last = parts[-1]
         if not isinstance(cur, (list, dict)):
