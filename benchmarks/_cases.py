@@ -180,12 +180,14 @@ def target_industry(table):
     return (tuple(lab.split("/", 1)) if mr else lab), k
 
 
-def to_pymrio(table):
-    """The ARIO-compatible pymrio ``IOSystem`` of a simcore table (for BoARIO and pymrio).
+def to_pymrio(table, *, pooled_imports: bool = True):
+    """The pymrio ``IOSystem`` of a simcore table (for BoARIO and pymrio).
 
-    Same arrays as simcore's ARIO lowering: final demand is ``Y`` and exports ``E``; with
-    imports (Japan) supply is pooled (``x = Z 1 + Y 1 + E 1``), otherwise the table's ``x``.
-    ``A = Z / x`` is set directly (BoARIO needs only ``Z``, ``Y``, ``x`` and ``A``).
+    ``pooled_imports=True`` (BoARIO): the same arrays as simcore's ARIO lowering: final
+    demand is ``Y`` and exports ``E``; with imports (Japan) supply is pooled
+    (``x = Z 1 + Y 1 + E 1``), otherwise the table's ``x``.  ``False`` (static models):
+    always the table's ``x``, as simcore's static models use.  ``A = Z / x`` is set
+    directly (BoARIO needs only ``Z``, ``Y``, ``x`` and ``A``).
     """
     import pandas as pd
     import pymrio
@@ -194,7 +196,7 @@ def to_pymrio(table):
 
     f = sc.tables.flat(table)
     F = np.concatenate([f["Y"], f["E"]], axis=1)
-    pooled = bool(f["M"].size and np.any(f["M"] != 0))
+    pooled = pooled_imports and bool(f["M"].size and np.any(f["M"] != 0))
     x = f["Z"].sum(1) + F.sum(1) if pooled else np.asarray(f["x"], dtype=float)
     if sc.tables.is_multiregional(table):
         regions = [str(r) for r in table.region.values]
@@ -451,7 +453,7 @@ def run_static(spec: dict) -> dict:
     t_imp = time.perf_counter() - t0
     table = load_table(spec["table"])
     if engine == "pymrio":
-        io = to_pymrio(table)
+        io = to_pymrio(table, pooled_imports=False)
         io.A = None
         Zdf, xdf, Ydf = io.Z, io.x, io.Y
     f = sc.tables.flat(table)
@@ -478,11 +480,14 @@ def run_static(spec: dict) -> dict:
               "multipliers": lambda: calc_all().L.to_numpy().sum(0),
               "solve": lambda: calc_all().L.to_numpy() @ dy}[op]
     first, best, n, out = timed(fn, spec.get("repeat", 3), spec.get("budget_s", 20))
+    # flat industry axis: simcore returns (region, sector[, region, sector]) for an MRIO
+    p = len(sc.tables.industry_labels(table))
     out = np.asarray(out)
+    flat = out.reshape(p, p).sum(0) if out.size == p * p else out.reshape(p)
     if spec.get("out"):
-        np.save(spec["out"], out.sum(0) if out.ndim == 2 else out)
+        np.save(spec["out"], flat)
     return _finish({"import_s": t_imp, "first_s": first, "best_s": best, "n": n,
-                    "finite": bool(np.isfinite(out).all()), "p": int(out.shape[0])}, base, have)
+                    "finite": bool(np.isfinite(out).all()), "p": p}, base, have)
 
 
 def run_load(spec: dict) -> dict:

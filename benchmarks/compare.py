@@ -272,6 +272,12 @@ def run(quick: bool, only: str | None = None) -> dict:
         log(f"compile: {r.get('best_s')}")
 
     # ARIO single runs ------------------------------------------------------------------
+    # One core each: simulate_ario is serial, and BoARIO / the reference run numpy with one
+    # BLAS thread (on a shared 2-core machine a 2-thread OpenBLAS spins under load and ran
+    # BoARIO up to 14x slower).  Static models too (both libraries are BLAS/LAPACK-bound);
+    # only simcore's batches use every core.
+    env1 = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+                MKL_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
     days = P["days"]
     ario_runs: dict[str, dict] = {}
     for table, baselines in P["ario"]:
@@ -281,7 +287,7 @@ def run(quick: bool, only: str | None = None) -> dict:
         p = n_sectors(table)
         sp = os.path.join(tmp, f"{table}-simcore.npy")
         s = child({"runner": "simcore", "table": table, "days": days, "repeat": R,
-                   "budget_s": P["budget_s"], "out": sp}, to)
+                   "budget_s": P["budget_s"], "out": sp}, to, env=env1)
         ario_runs[table] = s
         log(f"{name} simcore: {s.get('best_s')} s (compile {s.get('compile_s')}), "
             f"peak {s.get('peak_mb')} MB {'' if s.get('ok') else s.get('error')}")
@@ -296,7 +302,7 @@ def run(quick: bool, only: str | None = None) -> dict:
             bp = os.path.join(tmp, f"{table}-{eng}.npy")
             b = child({"runner": eng, "table": table, "days": bdays,
                        "repeat": R if bdays == days else 1, "budget_s": P["budget_s"],
-                       "out": bp}, to)
+                       "out": bp}, to, env=env1)
             c = _case(f"{name}/{eng}", p, days, None, s, label, b, b_days=bdays,
                       scale=days / bdays)
             if bdays == days and c["status"] == "ok":
@@ -314,11 +320,11 @@ def run(quick: bool, only: str | None = None) -> dict:
         s = child({"runner": "simcore", "table": bt, "days": days, "scenarios": S,
                    "repeat": 3 if S < 1000 else 2, "budget_s": P["budget_s"]}, to)
         b = child({"runner": "boario", "table": bt, "days": days, "scenarios": S,
-                   "runs": runs}, to)
+                   "runs": runs}, to, env=env1)
         c = _case(name, n_sectors(bt), days, S, s,
                   f"BoARIO {_cases.BOARIO_VERSION}, S runs in a row", b, scale=S / runs,
-                  note=f"BoARIO timed for {runs} of {S} scenarios and scaled"
-                  if runs != S else "")
+                  note=(f"BoARIO timed for {runs} of {S} scenarios and scaled; " if runs != S
+                        else "") + "simcore uses every core, BoARIO one (one BLAS thread)")
         c["baseline_timed_scenarios"] = runs
         c["simcore_threads"] = s.get("threads")
         cases.append(c)
@@ -330,12 +336,13 @@ def run(quick: bool, only: str | None = None) -> dict:
             name = f"static/{op}/{table}"
             if not want(name):
                 continue
-            sp, bp = os.path.join(tmp, "s.npy"), os.path.join(tmp, "b.npy")
+            sp = os.path.join(tmp, f"static-{op}-{table}-simcore.npy")
+            bp = os.path.join(tmp, f"static-{op}-{table}-pymrio.npy")
             reps = R if n_sectors(table) < 5000 else 1
             s = child({"runner": "static", "engine": "simcore", "op": op, "table": table,
-                       "repeat": reps, "budget_s": P["budget_s"], "out": sp}, to)
+                       "repeat": reps, "budget_s": P["budget_s"], "out": sp}, to, env=env1)
             b = child({"runner": "static", "engine": "pymrio", "op": op, "table": table,
-                       "repeat": reps, "budget_s": P["budget_s"], "out": bp}, to)
+                       "repeat": reps, "budget_s": P["budget_s"], "out": bp}, to, env=env1)
             label = {"inverse": "pymrio calc_L(calc_A)", "multipliers":
                      "pymrio calc_all + L column sums", "solve": "pymrio calc_all + L @ dy"}[op]
             c = _case(name, n_sectors(table), None, None, s, f"pymrio {_pymrio_version()} "
@@ -569,31 +576,43 @@ def plot(res: dict, path: Path) -> None:
     cases = res["cases"]
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
     ax = axes[0]
-    syn = [c for c in cases if c["name"].startswith("ario/")]
-    for eng, lab, mk in (("boario", "BoARIO 0.6.3", "s"), ("reference", "numpy reference", "^")):
-        cs = sorted((c for c in syn if c["name"].endswith("/" + eng) and c["baseline_s"]),
-                    key=lambda c: c["n_sectors"])
-        full = [c for c in cs if not c.get("baseline_scaled_from_days")]
-        part = [c for c in cs if c.get("baseline_scaled_from_days")]
-        ax.plot([c["n_sectors"] for c in cs], [c["baseline_s"] for c in cs], "-", lw=1,
-                color="C1" if eng == "boario" else "C2")
+    # lines: the synthetic MRIOs (the fit); markers alone: Japan (one region), pymrio test
+    ario = [c for c in cases if c["name"].startswith("ario/")]
+
+    def split(cs):
+        cs = sorted(cs, key=lambda c: c["n_sectors"])
+        return ([c for c in cs if "synthetic" in c["name"]],
+                [c for c in cs if "synthetic" not in c["name"]])
+
+    for eng, lab, mk, col in (("boario", "BoARIO 0.6.3", "s", "C1"),
+                              ("reference", "numpy reference", "^", "C2")):
+        syn, other = split(c for c in ario if c["name"].endswith("/" + eng)
+                           and c["baseline_s"])
+        ax.plot([c["n_sectors"] for c in syn], [c["baseline_s"] for c in syn], "-", lw=1,
+                color=col)
+        full = [c for c in syn if not c.get("baseline_scaled_from_days")]
+        part = [c for c in syn if c.get("baseline_scaled_from_days")]
         ax.plot([c["n_sectors"] for c in full], [c["baseline_s"] for c in full], mk,
-                color="C1" if eng == "boario" else "C2", label=lab)
+                color=col, label=f"{lab}, synthetic MRIO")
         if part:
             ax.plot([c["n_sectors"] for c in part], [c["baseline_s"] for c in part], mk,
-                    mfc="none", color="C1" if eng == "boario" else "C2",
-                    label=f"{lab} (scaled from a short run)")
-    cs = sorted((c for c in syn if c["name"].endswith("/boario") and c["simcore_s"]),
-                key=lambda c: c["n_sectors"])
-    ax.plot([c["n_sectors"] for c in cs], [c["simcore_s"] for c in cs], "o-", color="C0",
-            label="simcore")
-    rf = sorted(res.get("roofline") or [], key=lambda r: r["n_sectors"])
+                    mfc="none", color=col, label=f"{lab} (scaled from a short run)")
+        ax.plot([c["n_sectors"] for c in other], [c["baseline_s"] for c in other], mk,
+                color=col, ms=4, alpha=0.6)
+    syn, other = split(c for c in ario if c["name"].endswith("/boario") and c["simcore_s"])
+    ax.plot([c["n_sectors"] for c in syn], [c["simcore_s"] for c in syn], "o-", color="C0",
+            label="simcore, synthetic MRIO")
+    ax.plot([c["n_sectors"] for c in other], [c["simcore_s"] for c in other], "o",
+            color="C0", ms=4, alpha=0.6,
+            label="small markers: Japan-37/185 (one region), pymrio test")
+    rf = sorted((r for r in res.get("roofline") or [] if "synthetic" in r["name"]),
+                key=lambda r: r["n_sectors"])
     if rf:
         ax.plot([r["n_sectors"] for r in rf], [r["roof_year_s"] for r in rf], "k:",
-                label="roofline (best possible)")
+                label="roofline bound, synthetic MRIO")
     ax.set(xscale="log", yscale="log", xlabel="region-sectors p",
            ylabel="wall time of one simulated year, s", title="ARIO, one scenario-year")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="lower right")
     ax = axes[1]
     bt = sorted((c for c in cases if c["name"].startswith("batch/")),
                 key=lambda c: c["scenarios"])
