@@ -612,7 +612,7 @@ def plot(res: dict, path: Path) -> None:
                 label="roofline bound, synthetic MRIO")
     ax.set(xscale="log", yscale="log", xlabel="region-sectors p",
            ylabel="wall time of one simulated year, s", title="ARIO, one scenario-year")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left")
     ax = axes[1]
     bt = sorted((c for c in cases if c["name"].startswith("batch/")),
                 key=lambda c: c["scenarios"])
