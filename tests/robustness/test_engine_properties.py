@@ -148,11 +148,42 @@ def test_loss_rises_with_duration(data, table):
     share = data.draw(_share, label="share")
     d1, d2 = sorted(data.draw(st.lists(st.floats(0.0, 120.0), min_size=2, max_size=2),
                               label="durations"))
+    # a long horizon: the aftermath of a longer cut can start months later (see
+    # test_duration_monotone_needs_the_aftermath_in_the_horizon)
     l1 = float(sc.simulate(table, _shock(kind, code, share, d1), params=p,
-                           days=250).gdp_loss_total)
+                           days=1500).gdp_loss_total)
     l2 = float(sc.simulate(table, _shock(kind, code, share, d2), params=p,
-                           days=250).gdp_loss_total)
+                           days=1500).gdp_loss_total)
     assert l2 >= l1 - 1e-9 * _gdp(table)
+
+
+def test_duration_monotone_needs_the_aftermath_in_the_horizon():
+    """Found by the thorough profile: compared over a horizon that cuts the aftermath short,
+    a longer cut can show a smaller loss.  Chain s0 -> s1 -> s2, half of s2's use of s1
+    imported, non-critical inputs (theta = 0), 30-day stocks, tau = 5: after a 57-day total
+    import cut, s2's depleted stock can never be rebuilt (no spare capacity, import supply
+    capped at baseline), its restocking orders keep s1's expected demand high, s1
+    overstocks and buys less from s0 -- from day 240 on.  Over 250 days the 1-day cut
+    loses more; over 600 days and beyond the 57-day cut loses far more."""
+    Zm = np.zeros((5, 5))
+    Zm[0, 1], Zm[1, 2] = 6.375, 23.5
+    x = np.array([7.375, 12.75, 47.0, 1.0, 1.0])
+    va = x - Zm.sum(0)
+    t = sc.tables.from_arrays(Zm, [[0.0], [0.0], [46.0], [0.0], [0.0]], [va / 2, va / 2],
+                              x=x, E=np.ones(5), M=[0.0, 11.75, 0.0, 0.0, 0.0],
+                              sectors=[f"s{i}" for i in range(5)],
+                              va_items=["compensation", "operating_surplus"])
+    p = DynamicParams(inventory_days=30.0, inventory_tau=5.0, dependency=0.0)
+
+    def loss(duration, days):
+        cut = sc.ImportCut(product="s1", origin="ROW", share=1.0, duration=duration)
+        return float(sc.simulate(t, cut, params=p, days=days).gdp_loss_total)
+
+    assert loss(57.0, 250) < loss(1.0, 250)
+    assert loss(57.0, 600) > 10 * loss(1.0, 600)
+    res = sc.simulate(t, sc.ImportCut(product="s1", origin="ROW", share=1.0, duration=57.0),
+                      params=p, days=600)
+    assert res.attrs["recovered"] == 0
 
 
 @given(data=st.data(), table=productive_tables(min_n=2, max_n=6))
