@@ -279,12 +279,21 @@ def _check_value(base: Any, key: str, value: Any) -> None:
         raise DesignError(f"sweep value {key} = {value!r} is not allowed: {msg}") from None
 
 
+#: Largest sample matrix a sampled design may draw (bytes): the design itself is held in
+#: memory, even when the results are streamed to disk.
+MAX_SAMPLE_BYTES = 2 * 1024**3
+
+
 def make_design(base: Any, grid: Mapping[str, Any] | None = None,
                 zipped: Mapping[str, Any] | None = None,
                 ranges: Mapping[str, Any] | None = None, *, method: str | None = None,
                 samples: int | None = None, seed: int | None = None,
                 levels: int = 4) -> Design:
     """Check a design against the scenario ``base`` and build it (see :func:`sweep`)."""
+    for name, v in (("grid", grid), ("zipped", zipped), ("ranges", ranges)):
+        if v is not None and not isinstance(v, Mapping):
+            raise DesignError(f"{name} = {v!r}: expected a mapping {{scenario key: values}}, "
+                              f"e.g. {name}={{'model.inventory_days': [10, 30]}}")
     grid = dict(grid or {})
     zipped = dict(zipped or {})
     ranges = dict(ranges or {})
@@ -325,6 +334,13 @@ def make_design(base: Any, grid: Mapping[str, Any] | None = None,
             _check_value(base, k, lo)
             _check_value(base, k, hi)
             out_r[k] = (lo, hi)
+        n_dim = len(out_r)
+        points = int(samples) * {"sobol": 2 * n_dim + 2, "morris": n_dim + 1}.get(method, 1)
+        if points * max(n_dim, 1) * 8 > MAX_SAMPLE_BYTES:
+            raise DesignError(
+                f"samples = {samples!r}: the {method} design has {points:,} points, whose "
+                f"sample matrix alone needs {points * n_dim * 8 / 1e9:,.1f} GB (limit "
+                f"{MAX_SAMPLE_BYTES / 1e9:.1f} GB); split it into several sweeps")
         d = Design(method=method, ranges=out_r, samples=int(samples), seed=int(seed),
                    levels=levels)
         d.X = _sample(d)

@@ -152,6 +152,14 @@ def _labels(values: Sequence[Any] | None, n: int, what: str, default_prefix: str
     return out
 
 
+def _float_array(a: Any, name: str) -> np.ndarray:
+    """``a`` as a float64 array, or a :class:`TableError` naming the variable."""
+    try:
+        return np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TableError(f"{name}: expected numbers, got a non-numeric value ({exc})") from None
+
+
 def _as2d(a: Any, name: str, shape: tuple[int, int]) -> np.ndarray:
     arr = np.asarray(a, dtype=np.float64)
     if arr.ndim == 1 and shape[1] == 1:
@@ -230,7 +238,7 @@ def from_arrays(
     >>> t.x.values
     array([1000., 2000.])
     """
-    Z = np.asarray(Z, dtype=np.float64)
+    Z = _float_array(Z, "Z")
     if Z.ndim != 2 or Z.shape[0] != Z.shape[1]:
         raise TableError(f"Z: expected a square 2-D array, got shape {Z.shape}")
     p = Z.shape[0]
@@ -241,7 +249,7 @@ def from_arrays(
     sec = _labels(sectors, n, "sectors", "s")
     reg = None if regions is None else _labels(regions, R, "regions", "r")
 
-    Y = np.asarray(Y, dtype=np.float64)
+    Y = _float_array(Y, "Y")
     if Y.ndim == 1:
         Y = Y[:, None]
     if Y.ndim != 2 or Y.shape[0] != p or Y.shape[1] % R:
@@ -249,7 +257,7 @@ def from_arrays(
     k = Y.shape[1] // R
     fd = _labels(final_demand, k, "final_demand", "fd")
 
-    V = np.asarray(V, dtype=np.float64)
+    V = _float_array(V, "V")
     if V.ndim == 1:
         V = V[None, :]
     if V.ndim != 2 or V.shape[1] != p:
@@ -259,7 +267,7 @@ def from_arrays(
     def _items(a: Any, labels: Sequence[Any] | None, what: str, prefix: str):
         if a is None:
             return np.zeros((p, 0)), []
-        arr = np.asarray(a, dtype=np.float64)
+        arr = _float_array(a, what)
         if arr.ndim == 1:
             arr = arr[:, None]
         if arr.ndim != 2 or arr.shape[0] != p:
@@ -268,7 +276,7 @@ def from_arrays(
 
     E, ex = _items(E, export_items, "E", "e")
     M, im = _items(M, import_items, "M", "m")
-    xv = Z.sum(axis=0) + V.sum(axis=0) if x is None else np.asarray(x, dtype=np.float64)
+    xv = Z.sum(axis=0) + V.sum(axis=0) if x is None else _float_array(x, "x")
     if xv.shape != (p,):
         raise TableError(f"x: expected shape ({p},), got {xv.shape}")
 
@@ -308,7 +316,7 @@ def from_arrays(
         }
     attrs = {
         "unit": unit,
-        "year": int(year) if year is not None else -1,
+        "year": _year(year),
         "source": source,
         "title": title,
         "provenance": provenance,
@@ -320,6 +328,17 @@ def from_arrays(
     if check:
         validate(ds, atol=atol, rtol=rtol)
     return ds
+
+
+def _year(year: Any) -> int:
+    if year is None:
+        return -1
+    try:
+        if isinstance(year, bool) or float(year) != int(year):
+            raise ValueError
+        return int(year)
+    except (TypeError, ValueError, OverflowError):
+        raise TableError(f"year = {year!r}: expected a whole number (e.g. 2015)") from None
 
 
 def _check_len(values: Sequence[Any], n: int, what: str) -> Sequence[Any]:
@@ -362,6 +381,10 @@ def from_pandas(
     ``(region, sector)`` MultiIndex makes the table multi-regional.  Other keyword arguments
     go to :func:`from_arrays`.
     """
+    for nm, obj in (("Z", Z), ("Y", Y), ("V", V)):
+        if not isinstance(obj, pd.DataFrame):
+            raise TableError(f"from_pandas: {nm} must be a pandas DataFrame, got "
+                             f"{type(obj).__name__}; use from_arrays for plain arrays")
     if not Z.index.equals(Z.columns):
         diff = [str(a) for a, b in zip(Z.index, Z.columns) if a != b][:3]
         raise LabelError(
@@ -453,6 +476,10 @@ def from_csv(
 def _read_csv(path: Path, **kw: Any) -> pd.DataFrame:
     if not path.exists():
         raise TableError(f"{path}: file not found")
+    if path.is_dir():
+        raise TableError(f"{path}: is a directory; the long layout reads one CSV file "
+                         "(use layout='wide' for a folder of wide files)")
+    kw.setdefault("keep_default_na", False)  # a sector coded "NA" is a label, not a gap
     try:
         return pd.read_csv(path, **kw)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
@@ -734,6 +761,9 @@ def validate(
     final-demand cells are allowed (MIC tables contain them, from scrap and by-products and
     from stock changes); see :func:`simcore.transform.prepare_for_dynamics`.
     """
+    if not isinstance(table, xr.Dataset):
+        raise TableError(f"validate: expected an IO table (xarray.Dataset), got "
+                         f"{type(table).__name__}")
     dims = _MR_VARS if is_multiregional(table) else _SR_VARS
     for var, d in dims.items():
         if var not in table:

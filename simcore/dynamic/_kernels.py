@@ -149,14 +149,10 @@ def run_one(
     #   TG   inventory target;
     #   IND  (1 - theta) x0_j, the output that does not need the input (inf if theta = 0:
     #        the input never binds);  THA = theta / A: bound = IND + THA * S;
-    #   UIND, UC: use = UC * max(x_j - UIND, 0), i.e. A x_j for theta in {0, 1} and
-    #        (A / theta) max(x_j - (1 - theta) x0_j, 0) for a partially binding input.
     nnz = A.shape[0]
     TG = np.empty(nnz)
     IND = np.empty(nnz)
     THA = np.empty(nnz)
-    UIND = np.empty(nnz)
-    UC = np.empty(nnz)
     TH = np.empty(nnz)
     ces_on = False
     for i in range(n):
@@ -184,12 +180,6 @@ def run_one(
             else:
                 IND[kk] = np.inf
                 THA[kk] = 0.0
-            if 0.0 < th < 1.0:
-                UIND[kk] = (1.0 - th) * xj0
-                UC[kk] = a / th
-            else:
-                UIND[kk] = 0.0
-                UC[kk] = a
         dprev[j] = x0[j]
         alpha[j] = 1.0
         out_cum[j] = 0.0
@@ -302,17 +292,18 @@ def run_one(
         gdp_loss[t] = gl
 
         # --- pass 2: deliveries and inventory update (use = technical use A x)
-        #     An input with dependency share 0 < theta < 1 is used only by the dependent
-        #     share of output: use = (A / theta) * max(x - (1 - theta) x0, 0), which equals
-        #     A x0 at baseline and falls to 0 when only the independent share is produced.
+        #     Use is the technical use A x_j, but never more than the stock held at the
+        #     start of the day: the day's deliveries are not consumed by the share of output
+        #     that does not need the input, so they are there for tomorrow's bound.  For a
+        #     fully binding input x_j <= S / A, so use = A x_j exactly.
         for j in range(n):
             xj = x[j]
             for kk in range(colptr[j], colptr[j + 1]):
-                dep = xj - UIND[kk]
-                if dep < 0.0:
-                    dep = 0.0
-                s_new = S[kk] + O[kk] * rho_int[rowidx[kk]] - UC[kk] * dep
-                S[kk] = s_new if s_new > 0.0 else 0.0
+                s_k = S[kk]
+                use = A[kk] * xj
+                if use > s_k:
+                    use = s_k
+                S[kk] = s_k + O[kk] * rho_int[rowidx[kk]] - use
 
         # --- records of special products
         if rec_imp_on or rec_sp_on:

@@ -105,12 +105,8 @@ def run_reference(A, tgt, theta, sigma, x0, f0, e0, mu, c, tau, special, capfac,
         for k, i in enumerate(keys):
             rmi, rmf = fill(avail[i], mu[i] * Duse[i], mu[i] * fd[i], firms_first)
             IMP[t, k] = mu[i] * (Duse[i] * rmi + fd[i] * rmf)
-        partial = (theta > 0) & (theta < 1)
-        th_safe = np.where(partial, theta, 1.0)
-        use = np.where(partial,
-                       A / th_safe * np.maximum(x[None, :] - (1 - th_safe) * x0[None, :], 0.0),
-                       A * x[None, :])
-        S = np.where(active, np.maximum(S + O * rho_i[:, None] - use, 0.0), S)
+        use = np.minimum(A * x[None, :], S)  # never more than the start-of-day stock
+        S = np.where(active, S + O * rho_i[:, None] - use, S)
         if alpha_max > 1:
             zeta = np.where(d > 0, (d - x) / np.where(d > 0, d, 1.0), 0.0)
             alpha = np.where(zeta > 0, alpha + (alpha_max - alpha) * zeta / alpha_tau,

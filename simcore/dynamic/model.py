@@ -15,9 +15,10 @@ with inventories and partially binding Leontief production, reduced to its suppl
   proportionality); for cut products the import supply by origin is an exogenous schedule
   (cut, substitution ramp) plus a stockpile released on shortage;
 * proportional rationing (or firms first) of domestic output and of imports;
-* stocks rise by deliveries and fall by use: ``A_ij x_j`` for a fully binding input, and
-  ``(A_ij / theta_ij) max(x_j - (1 - theta_ij) x0_j, 0)`` for a partially binding one (only
-  the dependent share of output uses it);
+* stocks rise by deliveries and fall by use ``min(A_ij x_j, S_ij)``: technical use, but never
+  more than the stock at the start of the day (for a fully binding input this is ``A_ij x_j``;
+  for a partially binding one the share of output that does not need the input does not eat
+  the day's deliveries);
 * value added at fixed coefficients: loss ``c_j (x0_j - x_j)``, exact and without lag.
 """
 
@@ -308,6 +309,10 @@ def _check_days(days: Any) -> int:
 def _check_shocks(shocks: Any) -> list[Any]:
     if isinstance(shocks, (ImportCut, CapacityShock, DemandShock)):
         return [shocks]
+    if shocks is None or isinstance(shocks, (str, bytes, Mapping)) or not hasattr(
+            shocks, "__iter__"):
+        raise ShockError(f"shocks = {shocks!r}: expected a shock or a sequence of shocks "
+                         "(ImportCut, CapacityShock, DemandShock); pass [] for no shock")
     out = list(shocks)
     for s in out:
         if not isinstance(s, (ImportCut, CapacityShock, DemandShock)):
@@ -376,6 +381,17 @@ def simulate(
     for r in record:
         if r not in RECORDS:
             raise ParameterError(f"record: unknown record {r!r}; allowed: {', '.join(RECORDS)}")
+    if gdp_denominator is not None:
+        try:
+            gd = float(gdp_denominator)
+        except (TypeError, ValueError):
+            gd = math.nan
+        if isinstance(gdp_denominator, bool) or not (math.isfinite(gd) and gd > 0):
+            raise ParameterError(f"gdp_denominator = {gdp_denominator!r}: expected a positive "
+                                 "number (annual GDP in table units)")
+    if not isinstance(table, (Prepared, xr.Dataset)):
+        raise TableError(f"simulate: table must be an IO table (xarray.Dataset) or the result "
+                         f"of prepare_model, got {type(table).__name__}")
     prep = table if isinstance(table, Prepared) else prepare_model(table)
     n = prep.n
     if T * n * 8 * len(record) > MAX_RECORD_BYTES:

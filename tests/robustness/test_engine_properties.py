@@ -255,14 +255,6 @@ def test_firms_first_loss_monotone_in_share(theta):
     assert full >= half - 1e-12 * _gdp(t)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine (partial-dependency stock use, dynamic/_kernels.py): with 0 < theta < 1 the "
-    "loss is not monotone in the cut share even inside the stable range.  One sector with "
-    "own use A = 0.5, exports only, n = 1, tau = 5, theta = 0.625 (A/theta = 0.8): a "
-    "one-day 50 % capacity cut loses 1.25 days of value added, a 100 % cut 1 day.  At "
-    "partial output the dependent share uses (A/theta)(x - (1 - theta) x0), less than the "
-    "deliveries ordered for last day's demand, so stocks pile up and demand stays low "
-    "afterwards (found by the thorough profile of test_loss_rises_with_cut_share)"))
 def test_partial_dependency_loss_monotone_in_share():
     t = sc.tables.from_arrays([[1.0]], [[0.0]], [[0.5], [0.5]], x=[2.0], E=[1.0], M=[0.0],
                               sectors=["s0"], va_items=["compensation", "operating_surplus"])

@@ -157,7 +157,8 @@ def test_tau_scan_with_overproduction(tau_scan):
 
 
 # --------------------------------------------------------------------------------------
-# Instabilities found (xfail until fixed in dynamic/_kernels.py or model.py)
+# Instabilities found.  The partial-dependency ones (marginal use A/theta) were fixed by
+# using min(A x, S) as the stock use; the remaining ones are xfail until fixed.
 # --------------------------------------------------------------------------------------
 def _one_sector(a: float):
     """One sector with own use ``A = a`` and output 8, final demand split evenly between
@@ -168,34 +169,18 @@ def _one_sector(a: float):
                           sectors=["s0"], va_items=["compensation", "operating_surplus"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine: with a partial dependency share 0 < theta < 1 the stock use of the dependent "
-    "share is (A/theta) max(x - (1 - theta) x0, 0), so the marginal input coefficient is "
-    "A/theta; when a domestic supply loop has A/theta > 1 (here own use A = 0.75, "
-    "theta = 0.5) round-off grows ~x2 a day and output collapses to 25 % of baseline "
-    "without any shock (loss 7 annual GDPs over 10 years)"))
 def test_zero_shock_steady_state_partial_dependency():
     p = DynamicParams(inventory_days=1.0, inventory_tau=5.0, dependency=0.5)
     res = sc.simulate(_one_sector(0.75), [], params=p, days=TEN_YEARS, record=("output",))
     assert abs(float(res.gdp_loss_share)) < 1e-9
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine: the same partial-dependency instability on a real table: Japan-37 with "
-    "dependency 0.4, inventory_days 1, inventory_tau 10 and no shock loses ~90 % of output "
-    "within 10 years (Japan-37 is stable for theta >= 0.5, Japan-185 for theta >= 0.4 at "
-    "n = 1; the largest own-use coefficients of the domestic A are 0.50 and 0.37)"))
 def test_zero_shock_japan37_low_dependency(prep37):
     p = DynamicParams(inventory_days=1.0, inventory_tau=10.0, dependency=0.4)
     res = sc.simulate(prep37, [], params=p, days=TEN_YEARS, record=("output",))
     assert abs(float(res.gdp_loss_share)) < 1e-9
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine: at the border A/theta = 1 (own use A = 0.5, theta = 0.5) a one-day 50 % "
-    "capacity cut never recovers (output settles ~20 % below baseline: at x = (1 - theta) "
-    "x0 the dependent share uses no input, deliveries pile up as stock, orders and hence "
-    "demand stay low), while a one-day 100 % cut costs exactly one day"))
 def test_half_cut_recovers_with_partial_dependency():
     p = DynamicParams(inventory_days=1.0, inventory_tau=5.0, dependency=0.5,
                       rationing="proportional")
