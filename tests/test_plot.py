@@ -252,3 +252,17 @@ def test_tornado_morris() -> None:
     assert len(ax.patches) == 4
     assert "bn yen" in ax.get_xlabel()
     assert max(p.get_width() for p in ax.patches) == pytest.approx(500.0)
+
+
+def test_result_accessor_plots(tmp_path):
+    """Plots are available from Python on the result object (``res.simcore``)."""
+    import simcore as sc
+
+    res = sc.simulate(sc.datasets.load("japan-2015-37"),
+                      sc.CapacityShock(sector="35", share=0.2, duration=30), days=90)
+    fig = res.simcore.trajectory()
+    assert fig.axes and fig.axes[0].lines
+    fig = res.simcore.losses_by_sector(top=5)
+    assert len(fig.axes[0].patches) == 5
+    out = res.simcore.save(tmp_path / "o.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000

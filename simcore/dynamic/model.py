@@ -37,6 +37,7 @@ from .._version import __version__
 from ..errors import LabelError, ParameterError, ShockError, TableError
 from .params import DynamicParams
 from .shocks import CapacityShock, DemandShock, ImportCut, intensity
+from .. import _accessor  # noqa: F401  (registers result.simcore)
 
 __all__ = [
     "simulate",
