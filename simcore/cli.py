@@ -291,6 +291,11 @@ def main(argv: list[str] | None = None) -> int:
     except SimcoreError as exc:
         print(f"simcore: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and closed early: not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
