@@ -28,7 +28,6 @@ from typing import Any
 
 from .errors import SimcoreError
 
-YEN_PER_MILLION = 1e6
 
 
 def _parse_value(text: str) -> Any:
@@ -48,25 +47,38 @@ def _overrides(items: list[str] | None) -> dict[str, Any]:
     return out
 
 
+#: Yen per table unit, for the units whose money is yen.  Other units (e.g. Miller &
+#: Blair's "$ million") are reported in table units with ``*_jpy`` set to null.
+YEN_PER_UNIT = {"JPY": 1.0, "thousand JPY": 1e3, "million JPY": 1e6, "billion JPY": 1e9}
+
+
 def _headline(res, top: int = 10) -> dict[str, Any]:
     unit = res.attrs.get("unit", "")
-    factor = YEN_PER_MILLION if unit == "million JPY" else 1.0
+    yen = YEN_PER_UNIT.get(unit)
     va = res.value_added_loss.to_series()
-    by_sector = {str(k): float(v) * factor for k, v in va.items()}
+    by_sector_units = {str(k): float(v) for k, v in va.items()}
+    by_sector = ({k: v * yen for k, v in by_sector_units.items()} if yen is not None
+                 else by_sector_units)
     order = sorted(by_sector, key=lambda k: -by_sector[k])
     names = res["name_en"].to_series().to_dict() if "name_en" in res.coords else {}
+    total = float(res.gdp_loss_total)
+    denom = float(res.attrs["gdp_denominator"])
+    key = "value_added_loss_jpy" if yen is not None else "value_added_loss"
     return {
         "scenario": res.attrs.get("scenario", ""),
         "title": res.attrs.get("scenario_title", ""),
-        "value_added_loss_jpy": float(res.gdp_loss_total) * factor,
+        "unit": unit,
+        "value_added_loss": total,
+        "value_added_loss_jpy": total * yen if yen is not None else None,
         "gdp_loss_share": float(res.gdp_loss_share),
-        "gdp_denominator_jpy": float(res.attrs["gdp_denominator"]) * factor,
+        "gdp_denominator_jpy": denom * yen if yen is not None else None,
+        "gdp_denominator": denom,
         "horizon_days": int(res.attrs["days"]),
         "recovered": bool(res.attrs.get("recovered", 0)),
         "calibrated_keys": res.attrs.get("calibrated_keys", ""),
         "illustrative": bool(res.attrs.get("illustrative", 0)),
-        "top_sectors": [{"sector": k, "name_en": str(names.get(k, "")),
-                         "value_added_loss_jpy": by_sector[k]} for k in order[:top]],
+        "top_sectors": [{"sector": k, "name_en": str(names.get(k, "")), key: by_sector[k]}
+                        for k in order[:top]],
         "by_sector": by_sector,
     }
 
@@ -139,17 +151,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"{head['title'] or head['scenario']}")
     if head["illustrative"]:
         print("  (illustrative scenario)")
-    print(f"  value-added loss: {head['value_added_loss_jpy'] / 1e9:,.1f} bn yen "
-          f"({head['gdp_loss_share'] * 100:.4f} % of annual GDP "
-          f"{head['gdp_denominator_jpy'] / 1e12:,.1f} tn yen)")
+    yen = head["value_added_loss_jpy"] is not None
+    if yen:
+        print(f"  value-added loss: {head['value_added_loss_jpy'] / 1e9:,.1f} bn yen "
+              f"({head['gdp_loss_share'] * 100:.4f} % of annual GDP "
+              f"{head['gdp_denominator_jpy'] / 1e12:,.1f} tn yen)")
+    else:
+        print(f"  value-added loss: {head['value_added_loss']:,.4g} {head['unit']} "
+              f"({head['gdp_loss_share'] * 100:.4f} % of annual GDP "
+              f"{head['gdp_denominator']:,.4g} {head['unit']})")
     print(f"  horizon: {head['horizon_days']} days"
           f"{'' if head['recovered'] else ' (output not fully back at baseline)'}")
     if head["calibrated_keys"]:
         print(f"  calibrated parameters: {head['calibrated_keys']}")
-    print("  most-hit sectors (bn yen):")
+    print(f"  most-hit sectors ({'bn yen' if yen else head['unit']}):")
     for row in head["top_sectors"]:
-        print(f"    {row['sector']:>6}  {row['value_added_loss_jpy'] / 1e9:10,.1f}  "
-              f"{row['name_en'][:60]}")
+        v = row["value_added_loss_jpy"] / 1e9 if yen else row["value_added_loss"]
+        print(f"    {row['sector']:>6}  {v:10,.1f}  {row['name_en'][:60]}")
     if args.out:
         print(f"  full result written to {args.out}")
     if getattr(args, "plot", None):

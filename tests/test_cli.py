@@ -1,0 +1,41 @@
+"""The `simcore run` headline reports money in yen only when the table's unit is yen."""
+
+from __future__ import annotations
+
+import json
+
+from simcore.cli import main
+
+MB = """schema = 1
+name = "mb-test"
+[table]
+dataset = "miller-blair-2.3"
+[[shocks]]
+kind = "capacity_loss"
+sector = "1"
+share = 0.5
+duration = 30
+[horizon]
+days = 200
+"""
+
+
+def test_non_yen_table_is_not_labelled_yen(tmp_path, capsys):
+    f = tmp_path / "mb.toml"
+    f.write_text(MB)
+    assert main(["run", str(f), "--json"]) == 0
+    head = json.loads(capsys.readouterr().out)
+    assert head["unit"] == "$ million"
+    assert head["value_added_loss_jpy"] is None and head["gdp_denominator_jpy"] is None
+    assert head["value_added_loss"] > 0
+    assert sum(head["by_sector"].values()) == head["value_added_loss"]
+    assert main(["run", str(f)]) == 0
+    text = capsys.readouterr().out
+    assert "$ million" in text and "yen" not in text
+
+
+def test_yen_table_converts_million_yen(capsys):
+    assert main(["run", "kiuchi-2025-3m", "--json"]) == 0
+    head = json.loads(capsys.readouterr().out)
+    assert head["unit"] == "million JPY"
+    assert head["value_added_loss_jpy"] == head["value_added_loss"] * 1e6
