@@ -31,6 +31,9 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _cases import rss_mb  # noqa: E402  (the one /proc reader of the benchmarks)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -80,18 +83,6 @@ def child_make_mrio(path: str, R: int = 10, n: int = 300) -> dict:
     return {"path": path}
 
 
-def _rss_mb() -> tuple[float, float]:
-    """(current, peak) resident set size of this process, MB."""
-    cur = peak = float("nan")
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                cur = int(line.split()[1]) / 1024
-            elif line.startswith("VmHWM:"):
-                peak = int(line.split()[1]) / 1024
-    return cur, peak
-
-
 def child_mrio(path: str) -> dict:
     import tracemalloc
 
@@ -101,14 +92,14 @@ def child_mrio(path: str) -> dict:
     small = sc.tables.from_arrays([[150, 500], [200, 100]], [[350], [1700]], [[650, 1400]],
                                   sectors=["1", "2"])
     simulate_ario(small, [ArbitraryCapacityLoss("1", 0.5, 1, 1)], days=2)  # load kernels
-    rss_ready = _rss_mb()[0]
+    rss_ready = rss_mb()[0]
     with np.load(path) as d:
         Z, y, x, R, n = d["Z"], d["Y"], d["x"], int(d["R"]), int(d["n"])
     table = sc.tables.from_arrays(Z, y, (x - Z.sum(0))[None, :], x=x,
                                   regions=[f"r{i}" for i in range(R)],
                                   sectors=[f"s{j}" for j in range(n)], final_demand=["fd"])
     del Z
-    rss_table, peak_table = _rss_mb()
+    rss_table, peak_table = rss_mb()
     ev = [ArbitraryCapacityLoss([f"r{i}/s{j}" for i in range(R) for j in range(3)], 0.5, 5,
                                 60, recovery_tau=30)]
     tracemalloc.start()
@@ -123,7 +114,7 @@ def child_mrio(path: str) -> dict:
             "rss_ready_MB (interpreter + simcore + kernels)": rss_ready,
             "rss_with_table_MB": rss_table, "peak_rss_building_table_MB": peak_table,
             "traced_peak_during_run_MB": traced / 2**20,
-            "peak_rss_end_MB": _rss_mb()[1], "gdp_loss_share": loss}
+            "peak_rss_end_MB": rss_mb()[1], "gdp_loss_share": loss}
 
 
 def japan(boario: bool) -> dict:

@@ -1022,6 +1022,18 @@ def _indices(design: Design, y: np.ndarray) -> xr.Dataset:
                        for k in keys}, coords=coords)
 
 
+
+def _swap_dir(tmp: Path, target: Path) -> None:
+    """Move the finished directory ``tmp`` over ``target`` (zarr stores are directories, so
+    ``os.replace`` alone cannot overwrite one): the old store is renamed aside first and
+    removed only after the new one is in place."""
+    old = target.parent / f".old-{target.name}-{os.getpid()}"
+    if target.exists():
+        os.replace(target, old)
+    os.replace(tmp, target)
+    if old.exists():
+        shutil.rmtree(old)
+
 def _write_result(root: Path, ds: xr.Dataset, format: str) -> Path:
     from ._io import atomic_path
 
@@ -1042,12 +1054,7 @@ def _write_result(root: Path, ds: xr.Dataset, format: str) -> Path:
     if tmp.exists():
         shutil.rmtree(tmp)
     clean.to_zarr(tmp, mode="w", consolidated=False)
-    old = root / f".old-result-{os.getpid()}.zarr"
-    if target.exists():
-        os.replace(target, old)
-    os.replace(tmp, target)
-    if old.exists():
-        shutil.rmtree(old)
+    _swap_dir(tmp, target)
     return target
 
 
@@ -1091,10 +1098,5 @@ def _assemble_streamed(root: Path, base, design: Design, nchunks, chunk_size, n,
             ds.to_zarr(tmp, mode="w", consolidated=False)
         else:
             ds.to_zarr(tmp, append_dim="scenario", consolidated=False)
-    old = root / f".old-result-{os.getpid()}.zarr"
-    if target.exists():
-        os.replace(target, old)
-    os.replace(tmp, target)
-    if old.exists():
-        shutil.rmtree(old)
+    _swap_dir(tmp, target)
     return xr.open_zarr(target, consolidated=False)
