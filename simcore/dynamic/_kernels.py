@@ -93,8 +93,9 @@ def _ratios(supply: float, d_int: float, d_fd: float, mode: int) -> tuple[float,
 
 
 @njit
-def _bound_without_leontief_ces(k0, k1, rowidx, S, A, IND, THA, TH, sigma, xj0):
-    """Input bound of one buyer where CES inputs use the CES ratio (see run_one)."""
+def _bound_with_ces(k0, k1, rowidx, S, A, IND, THA, TH, sigma, xj0):
+    """Input bound of one buyer: Leontief for every input, the exact CES ratio for inputs
+    with ``sigma > 0`` short of their baseline need (see run_one)."""
     bound = np.inf
     for kk in range(k0, k1):
         i = rowidx[kk]
@@ -217,25 +218,8 @@ def run_one(
                 if b < bound_j:
                     bound_j = b
             if ces_on:
-                # CES within the dependent share replaces the Leontief bound of that input
-                xj0 = x0[j]
-                for kk in range(k0, k1):
-                    i = rowidx[kk]
-                    th = TH[kk]
-                    if sigma[i] > 0.0 and th > 0.0:
-                        a = A[kk]
-                        qa = S[kk] / (a * xj0)
-                        if qa < 1.0:
-                            share = a / th
-                            if share > 0.999:
-                                share = 0.999
-                            b_ces = xj0 * ((1.0 - th) + th * ces_ratio(share, sigma[i], qa))
-                            b_leo = IND[kk] + THA[kk] * S[kk]
-                            if b_leo <= bound_j and b_ces > b_leo:
-                                # recompute the minimum without this input's Leontief bound
-                                bound_j = _bound_without_leontief_ces(
-                                    k0, k1, rowidx, S, A, IND, THA, TH, sigma, xj0)
-                                break
+                # CES within the dependent share replaces the Leontief bound of CES inputs
+                bound_j = _bound_with_ces(k0, k1, rowidx, S, A, IND, THA, TH, sigma, x0[j])
             xinp[j] = bound_j
 
         # --- demand addressed to domestic producers; production
