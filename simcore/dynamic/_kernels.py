@@ -277,17 +277,24 @@ def run_one(
 
         # --- pass 2: deliveries and inventory update (use = technical use A x)
         #     Use is the technical use A x_j, but never more than the stock held at the
-        #     start of the day: the day's deliveries are not consumed by the share of output
-        #     that does not need the input, so they are there for tomorrow's bound.  For a
-        #     fully binding input x_j <= S / A, so use = A x_j exactly.
+        #     start of the day plus the part of the day's deliveries z that would lift the
+        #     stock above its target: U = min(A x, max(S, S + z - TG)).  So deliveries
+        #     below the target are not consumed by the share of output that does not need
+        #     the input (they are there for tomorrow's bound), and a restocking buyer never
+        #     overshoots its target by storing deliveries that its production absorbs.
+        #     For a fully binding input x_j <= S / A, so use = A x_j exactly.
         for j in range(n):
             xj = x[j]
             for kk in range(colptr[j], colptr[j + 1]):
                 s_k = S[kk]
+                z = O[kk] * rho_int[rowidx[kk]]
                 use = A[kk] * xj
-                if use > s_k:
-                    use = s_k
-                S[kk] = s_k + O[kk] * rho_int[rowidx[kk]] - use
+                lim = s_k + z - TG[kk]
+                if lim < s_k:
+                    lim = s_k
+                if use > lim:
+                    use = lim
+                S[kk] = s_k + z - use
 
         # --- records of special products
         if rec_imp_on or rec_sp_on:

@@ -105,8 +105,10 @@ def run_reference(A, tgt, theta, sigma, x0, f0, e0, mu, c, tau, special, capfac,
         for k, i in enumerate(keys):
             rmi, rmf = fill(avail[i], mu[i] * Duse[i], mu[i] * fd[i], firms_first)
             IMP[t, k] = mu[i] * (Duse[i] * rmi + fd[i] * rmf)
-        use = np.minimum(A * x[None, :], S)  # never more than the start-of-day stock
-        S = np.where(active, S + O * rho_i[:, None] - use, S)
+        Zd = O * rho_i[:, None]
+        # never more than the start-of-day stock, plus the deliveries above the target
+        use = np.minimum(A * x[None, :], np.maximum(S, S + Zd - tgt))
+        S = np.where(active, S + Zd - use, S)
         if alpha_max > 1:
             zeta = np.where(d > 0, (d - x) / np.where(d > 0, d, 1.0), 0.0)
             alpha = np.where(zeta > 0, alpha + (alpha_max - alpha) * zeta / alpha_tau,

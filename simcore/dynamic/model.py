@@ -15,10 +15,12 @@ with inventories and partially binding Leontief production, reduced to its suppl
   proportionality); for cut products the import supply by origin is an exogenous schedule
   (cut, substitution ramp) plus a stockpile released on shortage;
 * proportional rationing (or firms first) of domestic output and of imports;
-* stocks rise by deliveries and fall by use ``min(A_ij x_j, S_ij)``: technical use, but never
-  more than the stock at the start of the day (for a fully binding input this is ``A_ij x_j``;
-  for a partially binding one the share of output that does not need the input does not eat
-  the day's deliveries);
+* stocks rise by deliveries ``z_ij`` and fall by use
+  ``min(A_ij x_j, max(S_ij, S_ij + z_ij - target_ij))``: technical use, but never more than
+  the stock at the start of the day plus the deliveries above the target (for a fully
+  binding input this is ``A_ij x_j``; for a partially binding one the share of output that
+  does not need the input does not eat the day's deliveries, and a restocking buyer does not
+  overshoot its target);
 * value added at fixed coefficients: loss ``c_j (x0_j - x_j)``, exact and without lag.
 """
 
