@@ -29,6 +29,10 @@ from hypothesis import strategies as st
 import simcore as sc
 from simcore.errors import SimcoreError
 
+# A warning (e.g. the inventory_days = inventory_tau = 1 knife-edge) is a success here: the
+# contract is about exceptions.
+pytestmark = pytest.mark.filterwarnings("ignore::simcore.errors.SimcoreWarning")
+
 FUZZ = int(os.environ.get("SIMCORE_FUZZ_EXAMPLES", "120"))
 fuzz_settings = settings(max_examples=FUZZ, deadline=None,
                          suppress_health_check=[HealthCheck.too_slow,
