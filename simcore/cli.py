@@ -62,6 +62,7 @@ def _headline(res, top: int = 10) -> dict[str, Any]:
     order = sorted(by_sector, key=lambda k: -by_sector[k])
     names = res["name_en"].to_series().to_dict() if "name_en" in res.coords else {}
     total = float(res.gdp_loss_total)
+    gain = float(res.gdp_gain_total) if "gdp_gain_total" in res else 0.0
     denom = float(res.attrs["gdp_denominator"])
     key = "value_added_loss_jpy" if yen is not None else "value_added_loss"
     return {
@@ -71,6 +72,9 @@ def _headline(res, top: int = 10) -> dict[str, Any]:
         "value_added_loss": total,
         "value_added_loss_jpy": total * yen if yen is not None else None,
         "gdp_loss_share": float(res.gdp_loss_share),
+        # MODELS.md P10: value added above baseline (overproduction), netted in the loss
+        "value_added_gain": gain,
+        "value_added_gain_jpy": gain * yen if yen is not None else None,
         "gdp_denominator_jpy": denom * yen if yen is not None else None,
         "gdp_denominator": denom,
         "horizon_days": int(res.attrs["days"]),
@@ -160,6 +164,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"  value-added loss: {head['value_added_loss']:,.4g} {head['unit']} "
               f"({head['gdp_loss_share'] * 100:.4f} % of annual GDP "
               f"{head['gdp_denominator']:,.4g} {head['unit']})")
+    if head["value_added_gain"] > 0:
+        g = (f"{head['value_added_gain_jpy'] / 1e9:,.1f} bn yen" if yen
+             else f"{head['value_added_gain']:,.4g} {head['unit']}")
+        print(f"  of which value added above baseline (overproduction), netted: {g}")
     print(f"  horizon: {head['horizon_days']} days"
           f"{'' if head['recovered'] else ' (output not fully back at baseline)'}")
     if head["calibrated_keys"]:

@@ -39,3 +39,18 @@ def test_yen_table_converts_million_yen(capsys):
     head = json.loads(capsys.readouterr().out)
     assert head["unit"] == "million JPY"
     assert head["value_added_loss_jpy"] == head["value_added_loss"] * 1e6
+
+
+def test_overproduction_gains_reported(tmp_path, capsys):
+    """MODELS.md P10: value added above baseline is reported apart from the net loss."""
+    f = tmp_path / "mb.toml"
+    f.write_text(MB.replace("[horizon]", "[model]\nalpha_max = 1.25\nalpha_tau = 30\n"
+                            "[horizon]"))
+    assert main(["run", str(f), "--json"]) == 0
+    head = json.loads(capsys.readouterr().out)
+    assert head["value_added_gain"] > 0 and head["value_added_gain_jpy"] is None
+    assert main(["run", str(f)]) == 0
+    assert "above baseline (overproduction), netted" in capsys.readouterr().out
+    f.write_text(MB)
+    assert main(["run", str(f), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["value_added_gain"] == 0.0

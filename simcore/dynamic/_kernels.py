@@ -127,12 +127,15 @@ def run_one(
     # work arrays (nnz: S, O; n: several)
     S, O, Duse, xinp, d, dprev, x, alpha, cap, fd, ex, rho_int, rho_fd, stockpile, impavail,
     # outputs
-    gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_spstock, info,
+    gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_spstock, gdp_gain, info,
 ):
     """Run one scenario over ``gdp_loss.shape[0]`` days; return a status code.
 
     All state is in the caller-allocated work arrays, initialised here.  Records whose
-    first dimension is 0 are not written.
+    first dimension is 0 are not written.  ``gdp_loss[t]`` is the net loss of day ``t``;
+    ``gdp_gain[t]`` (if recorded) the sum of the sectors' value-added *gains*
+    ``max(c_j (x_j - x0_j), 0)`` that day (overproduction, MODELS.md P10), so the gross loss
+    is ``gdp_loss + gdp_gain``.
     """
     n = x0.shape[0]
     T = gdp_loss.shape[0]
@@ -143,6 +146,7 @@ def run_one(
     rec_fdu_on = rec_fdu.shape[0] > 0
     rec_imp_on = rec_imp.shape[0] > 0
     rec_sp_on = rec_spstock.shape[0] > 0
+    gain_on = gdp_gain.shape[0] > 0
     overprod = alpha_max > 1.0
 
     # Per-cell constants, merged with the special-row overrides once per run so that the
@@ -253,6 +257,7 @@ def run_one(
 
         # --- rationing: combined delivery ratios per product
         gl = 0.0
+        gn = 0.0
         for i in range(n):
             m = mu[i]
             dint = Duse[i]
@@ -268,12 +273,16 @@ def run_one(
             rho_fd[i] = 1.0 - (1.0 - m) * (1.0 - rd_f) - m * (1.0 - rm_f)
             dx = x0[i] - x[i]
             gl += c[i] * dx
+            if c[i] * dx < 0.0:
+                gn -= c[i] * dx
             out_cum[i] += dx
             if rec_fdu_on:
                 rec_fdu[t, i] = fd[i] * (1.0 - rho_fd[i]) + ex[i] * (1.0 - rd_f)
             if rec_x_on:
                 rec_x[t, i] = x[i]
         gdp_loss[t] = gl
+        if gain_on:
+            gdp_gain[t] = gn
 
         # --- pass 2: deliveries and inventory update (use = technical use A x)
         #     Use is the technical use A x_j, but never more than the stock held at the
@@ -377,6 +386,7 @@ def run_batch(
         inf1 = np.empty(1, dtype=np.int64)
         empty2 = np.empty((0, n))
         emptyk = np.empty((0, K))
+        empty1 = np.empty(0)
         rxs = rec_x[s] if rx else empty2
         rfs = rec_fdu[s] if rf else empty2
         status[s] = run_one(
@@ -387,6 +397,6 @@ def run_batch(
             S, O, Duse, xinp, d, dprev, x, alpha, cap, fd, ex, rho_int, rho_fd, stockpile,
             impavail,
             gdp_loss[s], out_cum[s], rxs, rfs,
-            emptyk, emptyk, inf1,
+            emptyk, emptyk, empty1, inf1,
         )
         info[s] = inf1[0]

@@ -364,8 +364,11 @@ def simulate(
         ``gdp_loss (time)`` daily GDP-like value-added loss; ``cumulative_gdp_loss (time)``;
         ``value_added_loss (sector)`` cumulative by sector; ``value_added_loss_by_component
         (component, sector)``; ``output_loss (sector)`` cumulative; ``gdp_loss_total`` and
-        ``gdp_loss_share`` scalars; and the requested daily records.  Money is in the table's
-        unit (``attrs['unit']``).
+        ``gdp_loss_share`` scalars (net: value added above baseline, from overproduction,
+        counts against the loss); ``gdp_gain (time)``, ``gdp_gain_total`` and
+        ``gdp_loss_gross_total``, which keep those gains apart (MODELS.md P10: gross loss =
+        net loss + gains); and the requested daily records.  Money is in the table's unit
+        (``attrs['unit']``).
 
     Examples
     --------
@@ -419,6 +422,7 @@ def simulate(
     rec_fdu = np.zeros((T if "final_demand_unmet" in record else 0, n))
     rec_imp = np.zeros((T if "imports" in record else 0, K))
     rec_sp = np.zeros((T if "stocks" in record else 0, K))
+    gdp_gain = np.zeros(T)
     info = np.zeros(1, dtype=np.int64)
     status = kn.run_one(
         prep.colptr, prep.rowidx, prep.A, tgt, theta, sigma, prep.x0, prep.f0, prep.e0,
@@ -429,17 +433,17 @@ def simulate(
         float(params.alpha_max), float(params.alpha_tau),
         np.empty(nnz), np.empty(nnz), *[np.empty(n) for _ in range(11)],
         np.empty(K), np.empty(K),
-        gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp, info,
+        gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp, gdp_gain, info,
     )
     from .._jit import raise_for_status
 
     raise_for_status(int(status), where="simulate", day=int(info[0]))
     return _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
-                   rec_sp, special, gdp_denominator, gdp_denominator_source)
+                   rec_sp, special, gdp_denominator, gdp_denominator_source, gdp_gain)
 
 
 def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp,
-            special, gdp_denominator, gdp_denominator_source) -> xr.Dataset:
+            special, gdp_denominator, gdp_denominator_source, gdp_gain) -> xr.Dataset:
     unit = prep.unit
     denom = float(gdp_denominator) if gdp_denominator is not None else prep.gdp_annual
     if not (math.isfinite(denom) and denom > 0):
@@ -466,6 +470,16 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
         "gdp_loss_total": ((), float(gdp_loss.sum()), {"units": unit}),
         "gdp_loss_share": ((), float(gdp_loss.sum()) / denom,
                            {"units": "1", "long_name": "loss as a share of annual GDP"}),
+        # MODELS.md P10: overproduction can lift some sectors above baseline; the net loss
+        # above nets those gains against the losses, these keep them apart
+        "gdp_gain": (("time",), gdp_gain,
+                     {"units": f"{unit} per day",
+                      "long_name": "value added above baseline, summed over sectors"}),
+        "gdp_gain_total": ((), float(gdp_gain.sum()),
+                           {"units": unit, "long_name": "value-added gains (overproduction)"}),
+        "gdp_loss_gross_total": ((), float(gdp_loss.sum() + gdp_gain.sum()),
+                                 {"units": unit,
+                                  "long_name": "value-added losses before netting gains"}),
     }
     if rec_x.shape[0]:
         data["output"] = (("time", "sector"), rec_x, {"units": f"{unit} per day"})

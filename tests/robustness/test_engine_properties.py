@@ -96,9 +96,10 @@ def test_no_negative_output_stock_or_nan(data, table):
         assert float(res.stocks.min()) >= 0.0
     if "import_supply" in res and res.import_supply.size:
         assert float(res.import_supply.min()) >= 0.0
-    # output never exceeds baseline without overproduction
+    # output never exceeds baseline without overproduction, so there are no VA gains
     x0 = res.output_baseline.values
     assert np.all(res.output.values <= x0[None, :] * (1 + 1e-9) + 1e-12)
+    assert float(res.gdp_gain_total) <= 1e-9 * _gdp(table)
 
 
 @given(data=st.data(), table=productive_tables(max_n=6))

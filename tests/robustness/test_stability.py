@@ -247,3 +247,28 @@ def test_one_day_stock_with_one_day_tau_refused_with_overproduction(prep37):
         res = sc.simulate(prep37, SHOCK, params=p, days=3 * 365, record=("output",))
         check_sane(res)
         assert res.attrs["recovered"] == 1, (n, tau)
+
+
+def test_overproduction_gains_reported_apart_from_losses(prep37):
+    """MODELS.md P10: with overproduction, restocking after a cut lifts sectors above
+    baseline.  A 1-year cut of all chemical imports (20) with 30-day stocks and alpha_max =
+    1.25 is absorbed by domestic chemicals: the net loss is a *gain* of about 0.5 % of GDP,
+    the gross loss is nil.  ``gdp_gain`` equals the sum over sectors of max(c (x - x0), 0)
+    from the daily output, and gross = net + gains; without overproduction the gains are 0."""
+    cut = sc.ImportCut(product="20", origin="ROW", share=1.0, duration=365)
+    p = DynamicParams(inventory_days=30.0, alpha_max=1.25, alpha_tau=30.0)
+    res = sc.simulate(prep37, cut, params=p, days=TEN_YEARS, record=("output",))
+    gdp = float(res.attrs["gdp_denominator"])
+    c = prep37.c
+    dx = res.output.values - res.output_baseline.values[None, :]
+    np.testing.assert_allclose(res.gdp_gain.values, np.maximum(c * dx, 0).sum(1),
+                               rtol=1e-12, atol=1e-15 * gdp)
+    gross = float(np.maximum(-c * dx, 0).sum())
+    assert float(res.gdp_loss_gross_total) == pytest.approx(gross, rel=1e-9, abs=1e-12 * gdp)
+    assert float(res.gdp_loss_gross_total) == pytest.approx(
+        float(res.gdp_loss_total) + float(res.gdp_gain_total), rel=1e-12, abs=1e-12 * gdp)
+    assert float(res.gdp_gain_total) / gdp == pytest.approx(0.0054, rel=0.05)
+    assert float(res.gdp_loss_total) < 0
+    plain = sc.simulate(prep37, cut, params=DynamicParams(inventory_days=30.0), days=730)
+    assert float(plain.gdp_gain_total) == 0.0
+    assert float(plain.gdp_loss_gross_total) == float(plain.gdp_loss_total) > 0
