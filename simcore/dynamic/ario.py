@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, asdict, dataclass, field
 from typing import Any
@@ -72,7 +73,7 @@ import xarray as xr
 
 from .. import tables as _tables
 from .._jit import raise_for_status
-from ..errors import LabelError, ParameterError, ShockError, TableError
+from ..errors import LabelError, ParameterError, ShockError, SimcoreWarning, TableError
 
 __all__ = [
     "ARIOParams",
@@ -94,6 +95,30 @@ __all__ = [
 STEPS_PER_YEAR = 365
 #: BoARIO's ``TECHNOLOGY_THRESHOLD`` (``model_base.py``), applied to daily output (Q6).
 BOARIO_TECHNOLOGY_THRESHOLD = 1e-5
+#: Below this daily flow (table units) the absolute tolerance of BoARIO's ``np.allclose``
+#: skips (``atol / rtol`` = 1e-8 / 1e-5, :data:`simcore.dynamic._ario_kernels.ATOL` and
+#: ``RTOL``) dominates the relative one, so ``boario_compat`` results depend on the unit
+#: of money.
+ALLCLOSE_UNIT_SCALE = 1e-3
+
+
+def _warn_if_unit_dependent(prep: ARIOTable, compat: bool, where: str) -> None:
+    """Warn when BoARIO's absolute ``allclose`` tolerance makes the result unit-dependent."""
+    if not compat:
+        return
+    flows = prep.ZC[prep.ZC > 0] / STEPS_PER_YEAR
+    if flows.size == 0:
+        return
+    med = float(np.median(flows))
+    if med < ALLCLOSE_UNIT_SCALE:
+        warnings.warn(
+            f"{where}: boario_compat=True reproduces BoARIO's np.allclose skips (quirk Q5), "
+            f"whose absolute tolerance 1e-8 is in table units; the median daily "
+            f"intermediate flow of this table is {med:.3g} {prep.unit}, below "
+            f"{ALLCLOSE_UNIT_SCALE:g}, where that tolerance is no longer relative, so the "
+            "result depends on the unit of money (as in BoARIO). Express the table in a "
+            "smaller unit (larger numbers) or pass ARIOParams(boario_compat=False)",
+            SimcoreWarning, stacklevel=3)
 
 #: Records the kernel can write, with their meaning (``simulate_ario(record=...)``).
 RECORDS: dict[str, str] = {
@@ -172,7 +197,10 @@ class ARIOParams:
     boario_compat : bool, default True
         Reproduce BoARIO's code where it departs from its documented model: the one-day
         event lag (Q1), the overproduction rule (Q2) and the ``allclose`` skips of the stock
-        update and of the inventory gap (Q5).  ``False`` gives the documented model.
+        update and of the inventory gap (Q5).  ``False`` gives the documented model.  The
+        ``allclose`` tolerance is absolute (1e-8 table units), so with ``True`` results
+        depend on the unit of money when daily flows are below about 1e-3 units; simcore
+        warns then (:class:`~simcore.errors.SimcoreWarning`).
     """
 
     order_type: str = "alt"
@@ -812,6 +840,7 @@ def simulate_ario(
     T = _check_days(days)
     names, totals_n, sums_n = _records(record, cumulative, aggregate)
     prep = _as_prepared(table, params.input_threshold, "simulate_ario")
+    _warn_if_unit_dependent(prep, params.boario_compat, "simulate_ario")
     p = prep.R * prep.n
     dl, didx = capacity_loss(prep, events, days=T, boario_compat=params.boario_compat)
     if delta is not None:
@@ -923,6 +952,7 @@ def simulate_ario_batch(
         raise ParameterError("simulate_ario_batch: 'boario_value_added' and 'stocks' are "
                              "only available from simulate_ario")
     prep = _as_prepared(table, plist[0].input_threshold, "simulate_ario_batch")
+    _warn_if_unit_dependent(prep, compat, "simulate_ario_batch")
     p, n = prep.R * prep.n, prep.n
     index = prep.index
 

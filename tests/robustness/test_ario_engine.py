@@ -1,0 +1,125 @@
+"""The failures issue 8 names for BoARIO, checked on simcore's ARIO engine
+(:mod:`simcore.dynamic.ario`, the BoARIO-parity engine).
+
+* BoARIO crashes when a shocked industry has zero intermediate flows: here it runs, and an
+  industry with no inputs and no intermediate sales loses exactly its own capacity loss.
+* BoARIO returns a silent zero loss when its money-unit default does not match the table:
+  here ``monetary_factor`` is metadata only, and in the documented model the same table in
+  another unit of money gives the same relative losses (amounts scale exactly).  The
+  BoARIO-parity mode (``boario_compat=True``) inherits one unit trap from BoARIO, the
+  absolute tolerance of its ``np.allclose`` skips, and warns when a table's flows are
+  small enough for it to matter.
+* BoARIO goes unstable with some parameters (issue #18, ``inventory_restoration_tau = 1``):
+  ``test_ario.py::test_restoration_tau_robustness`` runs tau = 1, 5, 10, 60; here a 100 %
+  shock of an industry every other industry uses, with tau = 1, over 10 years, stays finite,
+  non-negative and returns to baseline.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import simcore as sc
+from simcore.dynamic.ario import (
+    ARIOParams,
+    ArbitraryCapacityLoss,
+    simulate_ario,
+    simulate_ario_batch,
+)
+from simcore.errors import SimcoreWarning
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from strategies import scale_money  # noqa: E402
+
+
+def isolated_table():
+    """Three industries: A supplies B; C has no intermediate inputs and no intermediate
+    sales (only final demand), a zero row and a zero column of Z."""
+    Z = np.array([[0.0, 30.0, 0.0], [5.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    Y = np.array([[70.0], [95.0], [50.0]])
+    x = Z.sum(1) + Y.sum(1)
+    V = (x - Z.sum(0))[None, :]
+    return sc.tables.from_arrays(Z, Y, V, x=x, sectors=["A", "B", "C"], unit="M")
+
+
+def test_shocked_industry_with_zero_intermediate_flows():
+    t = isolated_table()
+    p = ARIOParams(alpha_max=1.0, boario_compat=False)
+    res = simulate_ario(t, [ArbitraryCapacityLoss("C", 0.5, 0, 30)], params=p, days=200,
+                        record=("production", "value_added"))
+    prod = res.production.values
+    assert np.isfinite(prod).all() and (prod >= 0).all()
+    x0 = res.baseline_production.values
+    va0 = res.baseline_value_added.values
+    # C runs at half capacity for days 0..30 (the linear recovery starts from the full loss
+    # on day t0 + d), A and B are untouched, then C is back at baseline
+    np.testing.assert_allclose(prod[:31, 2], 0.5 * x0[2], rtol=1e-12)
+    np.testing.assert_allclose(prod[:, :2], np.broadcast_to(x0[:2], (200, 2)), rtol=1e-12)
+    np.testing.assert_allclose(prod[31:, 2], x0[2], rtol=1e-12)
+    loss = float((va0[None, :] - res.value_added.values).sum())
+    assert loss == pytest.approx(0.5 * 31 * va0[2], rel=1e-12)
+
+
+def _rel_loss(r):
+    va0 = r.baseline_value_added.values
+    return float((va0[None, :] - r.value_added.values).sum() / va0.sum())
+
+
+@pytest.mark.parametrize("k", [1e-6, 1e-3, 1e3, 1e6])
+def test_unit_of_money_does_not_change_relative_losses(k):
+    """The documented model (boario_compat=False) is invariant to the unit of money; a
+    different ``monetary_factor`` is metadata only."""
+    t = isolated_table()
+    ev = [ArbitraryCapacityLoss("A", 0.6, 5, 40, recovery_tau=20)]
+    p = ARIOParams(boario_compat=False)
+    r1 = simulate_ario(t, ev, params=p, days=300, record=("production", "value_added"))
+    r2 = simulate_ario(scale_money(t, k), ev, params=p, days=300,
+                       record=("production", "value_added"))
+    r3 = simulate_ario(t, ev, params=ARIOParams(boario_compat=False, monetary_factor=1.0),
+                       days=300, record=("production", "value_added"))
+    assert _rel_loss(r1) > 1.0  # a real loss (over a day of GDP), not a silent zero
+    assert _rel_loss(r2) == pytest.approx(_rel_loss(r1), rel=1e-9)
+    np.testing.assert_allclose(r2.production.values / k, r1.production.values, rtol=1e-9)
+    np.testing.assert_array_equal(r3.production.values, r1.production.values)
+
+
+def test_boario_compat_unit_trap_is_flagged():
+    """BoARIO's stock-update and gap skips use np.allclose with an absolute tolerance of
+    1e-8 in table units (quirk Q5), which boario_compat=True reproduces.  The same table in
+    millionths of its unit (median daily flow 5e-8) loses 12.15 days of GDP instead of
+    12.91: a unit trap, which simcore flags with a SimcoreWarning.  In the table's own unit
+    (median daily flow 0.05) there is no warning, and the result equals the one in a unit a
+    million times smaller (numbers 1e6 times larger)."""
+    t = isolated_table()
+    ev = [ArbitraryCapacityLoss("A", 0.6, 5, 40, recovery_tau=20)]
+    rec = ("production", "value_added")
+    base = simulate_ario(t, ev, days=300, record=rec)
+    big = simulate_ario(scale_money(t, 1e6), ev, days=300, record=rec)
+    assert _rel_loss(big) == pytest.approx(_rel_loss(base), rel=1e-9)
+    with pytest.warns(SimcoreWarning, match="depends on the unit of money"):
+        small = simulate_ario(scale_money(t, 1e-6), ev, days=300, record=rec)
+    assert abs(_rel_loss(small) / _rel_loss(base) - 1) > 0.03
+    with pytest.warns(SimcoreWarning, match="depends on the unit of money"):
+        simulate_ario_batch(scale_money(t, 1e-6), [ev], days=30)
+    # the documented model needs no warning at any unit
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SimcoreWarning)
+        simulate_ario(scale_money(t, 1e-6), ev, params=ARIOParams(boario_compat=False),
+                      days=30)
+
+
+def test_full_shock_of_a_universal_input_with_one_day_restoration():
+    # every industry buys A (directly or through B); A loses all capacity for 60 days
+    t = isolated_table()
+    p = ARIOParams(inventory_restoration_tau=1.0)
+    res = simulate_ario(t, [ArbitraryCapacityLoss("A", 1.0, 0, 60, recovery_tau=30)],
+                        params=p, days=3650, record=("production", "stocks"))
+    prod, st = res.production.values, res.stocks.values
+    assert np.isfinite(prod).all() and (prod >= 0).all()
+    assert np.isfinite(st).all() and (st >= 0).all()
+    np.testing.assert_allclose(prod[-1], res.baseline_production.values, rtol=1e-9)
