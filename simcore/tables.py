@@ -185,7 +185,7 @@ def from_arrays(
     import_items: Sequence[Any] | None = None,
     name_en: Sequence[str] | None = None,
     name_ja: Sequence[str] | None = None,
-    unit: str = "million JPY",
+    unit: str = "",
     year: int | None = None,
     source: str = "user-supplied arrays",
     title: str = "",
@@ -218,7 +218,12 @@ def from_arrays(
         Item labels.
     name_en, name_ja : sequence of str, optional
         Sector names.
-    unit, year, source, title, provenance : attrs.
+    unit : str, default ""
+        Unit of money of every flow, e.g. ``"million JPY"`` or ``"$ million"``.  Empty means
+        unspecified: losses are then reported in table units, never converted to yen (only
+        the yen units ``"JPY"``, ``"thousand JPY"``, ``"million JPY"`` and ``"billion JPY"``
+        are).  There is no currency default, so a table cannot be mislabelled silently.
+    year, source, title, provenance : attrs.
     check : bool, default True
         Run :func:`validate` on the result.
     atol, rtol : float
@@ -489,6 +494,8 @@ def _read_csv(path: Path, **kw: Any) -> pd.DataFrame:
 def _from_long_csv(path: Path, *, sectors, imports_negative: bool, **kwargs: Any) -> xr.Dataset:
     df = _read_csv(path, dtype={"row_code": str, "col_code": str}, comment="#")
     value_col = next((c for c in ("value", "value_million_jpy") if c in df.columns), None)
+    if value_col == "value_million_jpy":  # the column name states the unit
+        kwargs.setdefault("unit", "million JPY")
     need = {"row_code", "row_type", "col_code", "col_type"}
     if value_col is None or not need <= set(df.columns):
         raise TableError(

@@ -133,9 +133,9 @@ def run_one(
 
     All state is in the caller-allocated work arrays, initialised here.  Records whose
     first dimension is 0 are not written.  ``gdp_loss[t]`` is the net loss of day ``t``;
-    ``gdp_gain[t]`` (if recorded) the sum of the sectors' value-added *gains*
-    ``max(c_j (x_j - x0_j), 0)`` that day (overproduction, MODELS.md P10), so the gross loss
-    is ``gdp_loss + gdp_gain``.
+    ``gdp_gain[t]`` (if recorded) the value added of output *above* baseline that day,
+    ``sum_j c_j max(x_j - x0_j, 0)`` (overproduction, MODELS.md P10), so the value added
+    lost by sectors below baseline is ``gdp_loss + gdp_gain``.
     """
     n = x0.shape[0]
     T = gdp_loss.shape[0]
@@ -273,7 +273,7 @@ def run_one(
             rho_fd[i] = 1.0 - (1.0 - m) * (1.0 - rd_f) - m * (1.0 - rm_f)
             dx = x0[i] - x[i]
             gl += c[i] * dx
-            if c[i] * dx < 0.0:
+            if dx < 0.0:
                 gn -= c[i] * dx
             out_cum[i] += dx
             if rec_fdu_on:
@@ -285,9 +285,10 @@ def run_one(
             gdp_gain[t] = gn
 
         # --- pass 2: deliveries and inventory update (use = technical use A x)
-        #     Use is the technical use A x_j, but never more than the stock held at the
-        #     start of the day plus the part of the day's deliveries z that would lift the
-        #     stock above its target: U = min(A x, max(S, S + z - TG)).  So deliveries
+        #     Use is the technical use A x_j, capped at the stock held at the start of the
+        #     day unless the day's deliveries z would lift the stock above its target TG,
+        #     in which case everything above the target can be used:
+        #     U = min(A x, max(S, S + z - TG)) (differs from S only when z > TG).  So deliveries
         #     below the target are not consumed by the share of output that does not need
         #     the input (they are there for tomorrow's bound), and a restocking buyer never
         #     overshoots its target by storing deliveries that its production absorbs.

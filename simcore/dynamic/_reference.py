@@ -55,7 +55,9 @@ def run_reference(A, tgt, theta, sigma, x0, f0, e0, mu, c, tau, special, capfac,
 
     Returns
     -------
-    dict with ``x (T, n)``, ``gdp_loss (T,)``, ``fd_unmet (T, n)``, ``imports (T, K)``.
+    dict with ``x (T, n)``, ``gdp_loss (T,)``, ``fd_unmet (T, n)``, ``imports (T, K)``,
+    ``stocks (T, K)`` (stocks of each special product held by all buyers, end of day) and
+    ``gain (T,)`` (value added of output above baseline).
     """
     n = x0.size
     T = capfac.shape[0]
@@ -69,6 +71,8 @@ def run_reference(A, tgt, theta, sigma, x0, f0, e0, mu, c, tau, special, capfac,
     GL = np.zeros(T)
     FDU = np.zeros((T, n))
     IMP = np.zeros((T, len(keys)))
+    STK = np.zeros((T, len(keys)))
+    GAIN = np.zeros(T)
     for t in range(T):
         cap = x0 * alpha * capfac[t]
         fd = f0 * demfac[t]
@@ -106,7 +110,7 @@ def run_reference(A, tgt, theta, sigma, x0, f0, e0, mu, c, tau, special, capfac,
             rmi, rmf = fill(avail[i], mu[i] * Duse[i], mu[i] * fd[i], firms_first)
             IMP[t, k] = mu[i] * (Duse[i] * rmi + fd[i] * rmf)
         Zd = O * rho_i[:, None]
-        # never more than the start-of-day stock, plus the deliveries above the target
+        # capped at the start-of-day stock, or at what is above the target if more
         use = np.minimum(A * x[None, :], np.maximum(S, S + Zd - tgt))
         S = np.where(active, S + Zd - use, S)
         if alpha_max > 1:
@@ -117,4 +121,8 @@ def run_reference(A, tgt, theta, sigma, x0, f0, e0, mu, c, tau, special, capfac,
         dprev = d
         X[t] = x
         GL[t] = float(c @ (x0 - x))
-    return {"x": X, "gdp_loss": GL, "fd_unmet": FDU, "imports": IMP}
+        GAIN[t] = float(c @ np.maximum(x - x0, 0.0))
+        for k, i in enumerate(keys):
+            STK[t, k] = S[i].sum()
+    return {"x": X, "gdp_loss": GL, "fd_unmet": FDU, "imports": IMP, "stocks": STK,
+            "gain": GAIN}

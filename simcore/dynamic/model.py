@@ -16,8 +16,9 @@ with inventories and partially binding Leontief production, reduced to its suppl
   (cut, substitution ramp) plus a stockpile released on shortage;
 * proportional rationing (or firms first) of domestic output and of imports;
 * stocks rise by deliveries ``z_ij`` and fall by use
-  ``min(A_ij x_j, max(S_ij, S_ij + z_ij - target_ij))``: technical use, but never more than
-  the stock at the start of the day plus the deliveries above the target (for a fully
+  ``min(A_ij x_j, max(S_ij, S_ij + z_ij - target_ij))``: technical use, capped at the stock
+  at the start of the day unless the day's deliveries would lift the stock above its target,
+  in which case everything above the target can be used (for a fully
   binding input this is ``A_ij x_j``; for a partially binding one the share of output that
   does not need the input does not eat the day's deliveries, and a restocking buyer does not
   overshoot its target);

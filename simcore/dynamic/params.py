@@ -7,16 +7,22 @@ one can be overridden per call, per scenario file and per sweep.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from ..errors import ParameterError, SimcoreWarning
+from ..errors import ParameterError
 
 __all__ = ["DynamicParams", "Stockpile", "Substitution", "RATIONING_RULES"]
 
 RATIONING_RULES = ("proportional", "firms_first")
+
+#: Refused together (docs/robustness.md, "Stable ranges"): stocks of under THIN_STOCK_DAYS
+#: days of use refilled with inventory_tau under FAST_TAU days.  Measured edge on the
+#: Japanese tables: traps below baseline up to n = 1.05 and tau = 1.5; n >= 1.1 or tau >= 2
+#: recovered everywhere, with and without overproduction.
+THIN_STOCK_DAYS = 1.5
+FAST_TAU = 2.0
 
 
 def _check(cond: bool, name: str, value: Any, allowed: str) -> None:
@@ -116,12 +122,11 @@ class DynamicParams:
         ``{product: {sector: days}}`` sets buyer-specific targets (key ``"*"`` for the row).
     inventory_tau : float, default 10
         Inventory adjustment time, days.  MODELS.md P1 recommends >= 10 days (1 day is the
-        classic source of oscillation; MacroStat uses 5).  Must be >= 1.  With
-        ``inventory_days = 1`` (for any input) and ``inventory_tau = 1`` the order rule is
-        on a knife-edge: a period-2 oscillation is left undamped and fades only slowly, so
-        a :class:`~simcore.errors.SimcoreWarning` is issued; with overproduction
-        (``alpha_max > 1``) it never fades, and the combination is refused
-        (docs/robustness.md, "Stable ranges").
+        classic source of oscillation; MacroStat uses 5).  Must be >= 1.  Values under 2
+        days are refused together with stocks (``inventory_days`` or any per-product
+        override) under 1.5 days: that corner is at the edge of the order rule's stability
+        and can trap the economy below baseline for decades (docs/robustness.md, "Stable
+        ranges").
     dependency : float, default 1.0
         Default dependency share ``theta`` of every input: the share of a buyer's output that
         stops when the input is missing.  1 is Leontief-binding (Pichler's "critical"), 0.5
@@ -203,27 +208,23 @@ class DynamicParams:
             total = sum(float(s) for s in shares.values())
             _check(total <= 1 + 1e-9, f"import_origins[{prod!r}]", shares,
                    "shares summing to at most 1 (the rest is 'ROW')")
-        if self.inventory_tau <= 1.0:
-            smallest = min([float(self.inventory_days)] + [
-                float(d) for v in self.inventory_days_by_product.values()
-                for d in (v.values() if isinstance(v, Mapping) else [v])])
-            if smallest <= 1.0 and self.alpha_max > 1.0:
-                raise ParameterError(
-                    "inventory_days = 1 with inventory_tau = 1 and overproduction "
-                    f"(alpha_max = {self.alpha_max!r}) locks the economy into a permanent "
-                    "cycle below baseline (on Japan-37 about a quarter of daily GDP is still "
-                    "lost 30 years after a 30-day cut): expected inventory_tau >= 2, "
-                    "inventory_days > 1 or alpha_max = 1; see docs/robustness.md, "
-                    "'Stable ranges'")
-            if smallest <= 1.0:
-                warnings.warn(
-                    "inventory_days = 1 with inventory_tau = 1 is the knife-edge of the order "
-                    "rule: a stock of exactly one day's use, refilled in one day, leaves a "
-                    "period-2 oscillation undamped after a shock; it fades only slowly (on "
-                    "Japan-37, 2e-4 of daily GDP is still lost 10 years after a 30-day cut, "
-                    "and the run is not flagged 'recovered'). Use inventory_tau >= 2 or "
-                    "inventory_days > 1; see docs/robustness.md, 'Stable ranges'",
-                    SimcoreWarning, stacklevel=3)
+        if self.inventory_tau < FAST_TAU:
+            days = [("inventory_days", self.inventory_days)] + [
+                (f"inventory_days_by_product[{prod!r}]" + (f"[{k!r}]" if nested else ""), d)
+                for prod, v in self.inventory_days_by_product.items()
+                for nested in [isinstance(v, Mapping)]
+                for k, d in (v.items() if nested else [("*", v)])]
+            for name, d in days:
+                if float(d) < THIN_STOCK_DAYS:
+                    raise ParameterError(
+                        f"parameter {name!r} = {d!r} with inventory_tau = "
+                        f"{self.inventory_tau!r}: stocks of under {THIN_STOCK_DAYS:g} days "
+                        f"refilled in under {FAST_TAU:g} days put the order rule at the edge "
+                        "of stability, and after a shock the economy can stay below "
+                        "baseline for decades (Japan-185, 1-day stocks, tau = 1: 4 % of "
+                        "daily GDP still lost every day 30 years after a 30-day cut). "
+                        f"Expected inventory_tau >= {FAST_TAU:g} or inventory days >= "
+                        f"{THIN_STOCK_DAYS:g}; see docs/robustness.md, 'Stable ranges'")
         object.__setattr__(self, "stockpiles", {
             k: _as_obj(Stockpile, v, f"stockpiles[{k!r}]") for k, v in self.stockpiles.items()})
         object.__setattr__(self, "substitution", {

@@ -10,8 +10,9 @@ every share since stock use is capped, see ``test_stability.py``).
 
 Properties (issue 8):
 
-* no negative output, stock or import supply, no NaN (the kernel also refuses negative
-  stocks itself with a :class:`~simcore.errors.KernelError`);
+* no negative output, stock or import supply, no NaN (stocks are non-negative by
+  construction; the kernel reports non-finite values and negative output as a
+  :class:`~simcore.errors.KernelError`);
 * losses are at least zero for pure cuts;
 * losses rise with the cut share (under ``firms_first`` for import cuts only: a capacity
   cut of a sector that buys its own product is not monotone under that rule, see

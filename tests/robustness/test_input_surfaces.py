@@ -834,3 +834,27 @@ class TestQuirks:
         assert (f["Z"] < 0).any() or (f["Y"] < 0).any()
         res = sc.simulate(japan37, [], days=30)
         assert abs(float(res.gdp_loss_total)) <= 1e-9 * sc.tables.gdp(japan37)
+
+
+def test_no_silent_currency_default(tmp_path):
+    """A table built without a unit is not labelled yen (it was: from_arrays defaulted to
+    "million JPY", so a dollar table's losses came out "in yen"); the long CSV's
+    ``value_million_jpy`` column states its unit; an explicit unit wins."""
+    from simcore.cli import _headline
+
+    t = sc.tables.from_arrays([[150.0, 500.0], [200.0, 100.0]], [[350.0], [1700.0]],
+                              [[650.0, 1400.0]], sectors=["1", "2"])
+    assert t.attrs["unit"] == ""
+    res = sc.simulate(t, sc.CapacityShock(sector="1", share=0.5, duration=10), days=60)
+    head = _headline(res)
+    assert head["value_added_loss"] > 0 and head["value_added_loss_jpy"] is None
+    rows = ["row_code,row_type,col_code,col_type,{}",
+            "1,sector,1,sector,150", "1,sector,2,sector,500", "2,sector,1,sector,200",
+            "2,sector,2,sector,100", "1,sector,fd,final_demand,350",
+            "2,sector,fd,final_demand,1700", "va,value_added,1,sector,650",
+            "va,value_added,2,sector,1400"]
+    for col, unit, kw in [("value", "", {}), ("value_million_jpy", "million JPY", {}),
+                          ("value_million_jpy", "$ million", {"unit": "$ million"})]:
+        f = tmp_path / f"{col}{len(kw)}.csv"
+        f.write_text("\n".join([rows[0].format(col)] + rows[1:]) + "\n")
+        assert sc.tables.from_csv(f, **kw).attrs["unit"] == unit
