@@ -19,11 +19,9 @@ from typing import Any
 import numpy as np
 
 from .errors import ParameterError, ScenarioError
+from .tables import YEN_PER_UNIT, yen_per_unit
 
 __all__ = ["CalibrationResult", "calibrate", "reference_figures"]
-
-#: Money unit of the embedded Japanese tables, in yen.
-YEN_PER_TABLE_UNIT = {"million JPY": 1e6}
 
 
 @dataclass(frozen=True)
@@ -55,10 +53,11 @@ class CalibrationResult:
 
 def _yen(res_or_unit: Any) -> float:
     unit = res_or_unit if isinstance(res_or_unit, str) else res_or_unit.attrs.get("unit", "")
-    try:
-        return YEN_PER_TABLE_UNIT[unit]
-    except KeyError:
-        raise ParameterError(f"unit {unit!r}: cannot convert to yen") from None
+    yen = yen_per_unit(unit)
+    if yen is None:
+        raise ParameterError(f"unit {unit!r}: cannot convert to yen (yen units: "
+                             f"{', '.join(YEN_PER_UNIT)})")
+    return yen
 
 
 def model_value(res, quantity: str, unit: str) -> float:

@@ -49,12 +49,13 @@ def _overrides(items: list[str] | None) -> dict[str, Any]:
 
 #: Yen per table unit, for the units whose money is yen.  Other units (e.g. Miller &
 #: Blair's "$ million") are reported in table units with ``*_jpy`` set to null.
-YEN_PER_UNIT = {"JPY": 1.0, "thousand JPY": 1e3, "million JPY": 1e6, "billion JPY": 1e9}
 
 
 def _headline(res, top: int = 10) -> dict[str, Any]:
     unit = res.attrs.get("unit", "")
-    yen = YEN_PER_UNIT.get(unit)
+    from .tables import yen_per_unit
+
+    yen = yen_per_unit(unit)
     va = res.value_added_loss.to_series()
     by_sector_units = {str(k): float(v) for k, v in va.items()}
     by_sector = ({k: v * yen for k, v in by_sector_units.items()} if yen is not None

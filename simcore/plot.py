@@ -52,6 +52,7 @@ import numpy as np
 import xarray as xr
 
 from .errors import ParameterError
+from .tables import yen_per_unit
 
 __all__ = [
     "trajectory",
@@ -116,13 +117,9 @@ def money_scale(unit: str) -> tuple[float, str]:
     (1.0, 'USD')
     """
     u = (unit or "").strip()
-    low = u.lower()
-    if low in ("million jpy", "million yen", "jpy million", "mn jpy"):
-        return 1e-3, "bn yen"
-    if low in ("jpy", "yen"):
-        return 1e-9, "bn yen"
-    if low in ("billion jpy", "bn jpy", "billion yen"):
-        return 1.0, "bn yen"
+    yen = yen_per_unit(u)
+    if yen is not None:
+        return yen / 1e9, "bn yen"
     return 1.0, u or "table units"
 
 

@@ -84,6 +84,7 @@ import xarray as xr
 
 from ._version import __version__
 from .errors import DesignError, ParameterError, ScenarioError, ShockError, SimcoreError
+from .tables import yen_per_unit
 
 __all__ = ["sweep", "simulate_batch", "Design", "METHODS", "ENGINES"]
 
@@ -94,7 +95,6 @@ ENGINES = ("local", "dask")
 #: Default memory budget for an in-memory result (bytes).
 MAX_MEMORY = 2 * 1024**3
 #: Money units converted to yen for ``gdp_loss_total_jpy``.
-_YEN = {"million JPY": 1e6, "JPY": 1.0, "thousand JPY": 1e3, "billion JPY": 1e9}
 _MANIFEST_VERSION = 1
 _SWEEPABLE_ROOTS = ("table", "shocks", "model")
 
@@ -947,8 +947,8 @@ def _loss_vars(base, attrs, gdp_total, ds_dims):
                                                    "long_name": "GDP-like value-added loss"}),
            "gdp_loss_share": (ds_dims, gdp_total / denom,
                               {"units": "1", "long_name": "loss as a share of annual GDP"})}
-    if unit in _YEN:
-        out["gdp_loss_total_jpy"] = (ds_dims, gdp_total * _YEN[unit],
+    if yen_per_unit(unit) is not None:
+        out["gdp_loss_total_jpy"] = (ds_dims, gdp_total * yen_per_unit(unit),
                                      {"units": "JPY", "long_name": "GDP-like value-added loss"})
     return out, unit
 
