@@ -312,10 +312,16 @@ def make_design(base: Any, grid: Mapping[str, Any] | None = None,
         method = method or "lhs"
         if method not in METHODS:
             raise DesignError(f"method {method!r}: expected one of {', '.join(METHODS)}")
-        if samples is None or isinstance(samples, bool) \
+        if samples is None:
+            raise DesignError("ranges (LO..HI) need samples= (--samples on the command line): "
+                              "the number of points to draw")
+        if isinstance(samples, bool) \
                 or not isinstance(samples, (int, np.integer)) or samples < 1:
             raise DesignError(f"samples = {samples!r}: a sampled design needs a whole number of "
                               "samples >= 1")
+        if method == "sobol" and samples & (samples - 1):
+            raise DesignError(f"samples = {samples!r}: Saltelli's scheme for sobol needs a "
+                              "power of 2 as its base size (e.g. 64, 128, 256)")
         if method == "morris" and (not isinstance(levels, int) or levels < 2):
             raise DesignError(f"levels = {levels!r}: Morris needs a whole number of levels >= 2")
         if seed is None:
@@ -565,6 +571,10 @@ def _read_chunk(root: Path, cid: int, m: int,
 # --------------------------------------------------------------------------------------
 # Engines
 # --------------------------------------------------------------------------------------
+#: Designs up to this many scenarios are checked point by point before a sweep starts.
+UPFRONT_CHECK_MAX = 200_000
+
+
 def _local_engine(tasks, preps, lowerer, opt, on_done, threads):
     opt.threads = threads
     for t in tasks:
@@ -581,7 +591,11 @@ def _dask_engine(tasks, preps, lowerer, opt, on_done, *, client, scheduler, work
     try:
         if client is None:
             if scheduler is not None:
-                client = own_client = Client(scheduler)
+                try:
+                    client = own_client = Client(scheduler)
+                except (OSError, TimeoutError, ValueError, TypeError) as exc:
+                    raise DesignError(f"scheduler {scheduler!r}: cannot connect to a Dask "
+                                      f"scheduler there ({type(exc).__name__}: {exc})") from None
             else:
                 n = int(workers or os.cpu_count() or 1)
                 own_cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
@@ -793,6 +807,18 @@ def sweep(
             f"the design has {n:,} scenarios; its result needs about {need / 1e9:.2f} GB, more "
             f"than max_memory = {max_memory / 1e9:.2f} GB: stream it to disk with out=PATH and "
             "format='zarr', or drop sectors/daily, or use a smaller design")
+
+    if workers is not None and (isinstance(workers, bool)
+                                or not isinstance(workers, (int, np.integer)) or workers < 1):
+        raise DesignError(f"workers = {workers!r}: expected a whole number >= 1 (threads for "
+                          "engine='local', LocalCluster workers for engine='dask')")
+    # every scenario's shocks and parameters are checked before anything is written or run
+    # (about 0.1 ms a scenario), so a bad point is refused up front, not mid-sweep; designs
+    # beyond UPFRONT_CHECK_MAX scenarios (streamed ones) are checked chunk by chunk as they run
+    if n <= UPFRONT_CHECK_MAX:
+        check = _Lowerer(base.data, base.path, base.carve_spec())
+        for i in range(n):
+            check.lower(design.point(i), i)
 
     cores = os.cpu_count() or 1
     nwork = int(workers or cores)

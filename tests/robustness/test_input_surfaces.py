@@ -858,3 +858,48 @@ def test_no_silent_currency_default(tmp_path):
         f = tmp_path / f"{col}{len(kw)}.csv"
         f.write_text("\n".join([rows[0].format(col)] + rows[1:]) + "\n")
         assert sc.tables.from_csv(f, **kw).attrs["unit"] == unit
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["--set", "shocks.0.share=0.1.."], "a range is LO..HI with two numbers"),
+    (["--set", "shocks.0.share=a..b"], "a range is LO..HI with two numbers"),
+    (["--set", "nope.key=1,2"], "sweep key 'nope.key': unknown"),
+    (["--set", "=3"], "expected a dotted scenario key"),
+    (["--set", "shocks.0.share="], "the list of values is empty"),
+    (["--set", "shocks.0.share=0.1..0.5"], r"need samples= \(--samples"),
+    (["--set", "shocks.0.share=0.5..0.1", "--samples", "4"], "expected finite low < high"),
+    (["--set", "shocks.0.share=0.1..0.5", "--samples", "0"], "samples >= 1"),
+    (["--set", "shocks.0.share=0.1..0.5", "--method", "sobol", "--samples", "3"],
+     "needs a power of 2"),
+    (["--set", "shocks.0.share=0.1,7"], "is not allowed"),
+    (["--set", "shocks.0.share=0.1,0.2", "--workers", "0"], "workers = 0"),
+    (["--set", "shocks.0.share=0.1,0.2", "--chunk-size", "0"], "chunk_size = 0"),
+    (["--set", "model.inventory_tau=1,1.5", "--set", "model.inventory_days=1"],
+     r"sweep scenario 0 .*edge of stability"),
+    (["--set", "shocks.0.share=0.1,0.2", "--engine", "dask", "--scheduler", "nonsense"],
+     "cannot connect to a Dask scheduler"),
+])
+def test_sweep_cli_bad_arguments(tmp_path, capsys, args, msg):
+    """`simcore sweep`: every bad argument is one `simcore: error:` line and status 2, before
+    anything runs (no result directory is left behind), including a scenario of the design
+    whose parameters are refused."""
+    from simcore import cli
+    out = tmp_path / "sweep"
+    assert cli.main(["sweep", "kiuchi-2025-3m", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("simcore: error: ") and err.count("\n") == 1, err
+    assert re.search(msg, err), err
+    if "--engine" not in args:
+        assert not out.exists()
+    # (a scheduler that cannot be reached is found after the manifest is written: the
+    # directory is a valid sweep with no chunk done, which the same command resumes)
+
+
+def test_sweep_unreachable_scheduler(tmp_path):
+    """A Dask scheduler that does not answer: a DesignError naming the address, not an
+    OSError traceback (connect timeout shortened to 1 s for the test)."""
+    dask = pytest.importorskip("dask")
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        with pytest.raises(sc.errors.DesignError, match="tcp://127.0.0.1:9"):
+            sc.sweep("kiuchi-2025-3m", grid={"shocks.0.share": [0.1]}, engine="dask",
+                     scheduler="tcp://127.0.0.1:9", out=tmp_path / "s")
