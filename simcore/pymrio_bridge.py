@@ -289,6 +289,7 @@ def _extension(io: Any, ext: Any) -> tuple[str, Any]:
     raise LabelError(f"from_pymrio: no extension {ext!r}; the system has {names}")
 
 
+@_t.checks_table(balance=False, productive=False)
 def to_pymrio(table: xr.Dataset, *, region: str | None = None) -> pymrio.IOSystem:
     """Convert a simcore table to a :class:`pymrio.IOSystem`.
 

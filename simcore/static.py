@@ -43,6 +43,7 @@ import xarray as xr
 
 from .errors import KernelError, LabelError, NonProductiveError, ParameterError, ShockError
 from .tables import _A as _tables_A
+from .tables import checks_table as _checks_table
 from .tables import (
     _wrap_matrix,
     _wrap_vector,
@@ -272,6 +273,7 @@ def _final_demand_total(f: Mapping[str, np.ndarray]) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 # Leontief, Ghosh and the price dual
 # --------------------------------------------------------------------------------------
+@_checks_table(balance=False, productive=False)
 def leontief(table: xr.Dataset, dy: Any, *, domestic: bool = False) -> xr.DataArray:
     """Change in gross output caused by a change in final demand, ``dx = L dy``.
 
@@ -324,6 +326,7 @@ def leontief(table: xr.Dataset, dy: Any, *, domestic: bool = False) -> xr.DataAr
                  units=_units(table))
 
 
+@_checks_table(balance=False, productive=False)
 def ghosh(table: xr.Dataset, dv: Any) -> xr.DataArray:
     """Change in gross output caused by a change in primary inputs, ``dx' = dv' G``.
 
@@ -367,6 +370,7 @@ def ghosh(table: xr.Dataset, dv: Any) -> xr.DataArray:
                  units=_units(table))
 
 
+@_checks_table(balance=False, productive=False)
 def leontief_price(
     table: xr.Dataset,
     dc: Any = None,
@@ -427,6 +431,7 @@ def leontief_price(
 # --------------------------------------------------------------------------------------
 # Multipliers and linkages
 # --------------------------------------------------------------------------------------
+@_checks_table(balance=False, productive=False)
 def output_multipliers(table: xr.Dataset, *, domestic: bool = False) -> xr.DataArray:
     """Simple output multipliers ``m' = 1' L``: total output per unit of final demand.
 
@@ -456,6 +461,7 @@ def output_multipliers(table: xr.Dataset, *, domestic: bool = False) -> xr.DataA
                         units="1")
 
 
+@_checks_table(balance=False, productive=False)
 def value_added_multipliers(table: xr.Dataset, *, domestic: bool = False) -> xr.DataArray:
     """Value-added multipliers ``c' L``: GDP-like value added per unit of final demand.
 
@@ -482,6 +488,7 @@ def _import_coefficient_matrix(table: xr.Dataset) -> np.ndarray:
     return _mu(table)[:, None] * _coefficients(f["Z"], f["x"])
 
 
+@_checks_table(balance=False, productive=False)
 def import_multipliers(table: xr.Dataset, *, domestic: bool = False) -> xr.DataArray:
     """Total (direct and indirect) intermediate imports per unit of final demand, ``a^m' L``.
 
@@ -512,6 +519,7 @@ def import_multipliers(table: xr.Dataset, *, domestic: bool = False) -> xr.DataA
                         long_name="intermediate imports per unit of final demand", units="1")
 
 
+@_checks_table(balance=False, productive=False)
 def import_exposure(table: xr.Dataset, *, domestic: bool = False) -> xr.DataArray:
     """Imports of each product embodied in a unit of each industry's final demand, ``A^m L``.
 
@@ -533,6 +541,7 @@ def import_exposure(table: xr.Dataset, *, domestic: bool = False) -> xr.DataArra
                         long_name="imports embodied per unit of final demand")
 
 
+@_checks_table(balance=False, productive=False)
 def backward_linkages(table: xr.Dataset, *, normalized: bool = True) -> xr.DataArray:
     """Rasmussen backward linkages from the column sums of ``L``.
 
@@ -553,6 +562,7 @@ def backward_linkages(table: xr.Dataset, *, normalized: bool = True) -> xr.DataA
                         long_name="backward linkage" + (" (normalised)" if normalized else ""))
 
 
+@_checks_table(balance=False, productive=False)
 def forward_linkages(table: xr.Dataset, *, normalized: bool = True) -> xr.DataArray:
     """Forward linkages from the row sums of the Ghosh inverse ``G``.
 
@@ -579,6 +589,7 @@ def forward_linkages(table: xr.Dataset, *, normalized: bool = True) -> xr.DataAr
 # --------------------------------------------------------------------------------------
 # Hypothetical extraction
 # --------------------------------------------------------------------------------------
+@_checks_table(balance=False, productive=False)
 def hypothetical_extraction(
     table: xr.Dataset,
     sector: Any,
@@ -663,6 +674,7 @@ def hypothetical_extraction(
 # --------------------------------------------------------------------------------------
 # Inoperability input-output model
 # --------------------------------------------------------------------------------------
+@_checks_table(balance=False, productive=False)
 def iim_interdependency(table: xr.Dataset) -> xr.DataArray:
     """The IIM interdependency matrix ``A* = x^-1 A x``.
 
@@ -700,6 +712,7 @@ def _relative(table: xr.Dataset, b: _Batch, relative: bool, what: str) -> np.nda
         return np.where(x[:, None] != 0, b.values / x[:, None], 0.0)
 
 
+@_checks_table(balance=False, productive=False)
 def iim_demand(table: xr.Dataset, dc: Any, *, relative: bool = False) -> xr.DataArray:
     """Inoperability from a final-demand reduction, the demand-side IIM.
 
@@ -736,6 +749,7 @@ def iim_demand(table: xr.Dataset, dc: Any, *, relative: bool = False) -> xr.Data
                  long_name="inoperability (fraction of output lost), demand-side IIM")
 
 
+@_checks_table(balance=False, productive=False)
 def iim_supply(table: xr.Dataset, delta: Any, *, relative: bool = False) -> xr.DataArray:
     """Inoperability from a reduction of primary inputs, the supply-side IIM.
 
@@ -789,6 +803,7 @@ def _mixed(A: np.ndarray, f0: np.ndarray, fixed: np.ndarray,
     return x, f
 
 
+@_checks_table(balance=False, productive=False)
 def mixed_model(table: xr.Dataset, fixed_output: Any, *, domestic: bool = False) -> xr.Dataset:
     """The mixed exogenous/endogenous model (Miller & Blair 2009, ch. 13; MODELS.md 1.3).
 
@@ -952,6 +967,7 @@ def _weakest_link(table: xr.Dataset, capacity_ratio: Any, import_ratio: Any,
     return rho, cause
 
 
+@_checks_table(balance=False, productive=False)
 def weakest_link(
     table: xr.Dataset,
     *,
@@ -1020,6 +1036,7 @@ def weakest_link(
     return _outcome(table, x, "S1 weakest link", rho=rho, constraint=constraint)
 
 
+@_checks_table(balance=False, productive=False)
 def weakest_link_mixed(
     table: xr.Dataset,
     *,
@@ -1083,6 +1100,7 @@ def weakest_link_mixed(
     return _outcome(table, x, "S1 weakest link + mixed model", **extra)
 
 
+@_checks_table(balance=False, productive=False)
 def lp_best_case(
     table: xr.Dataset,
     *,
@@ -1213,6 +1231,7 @@ def _linprog(obj: np.ndarray, A_ub: np.ndarray, b_ub: np.ndarray,
 # --------------------------------------------------------------------------------------
 # Reporting losses
 # --------------------------------------------------------------------------------------
+@_checks_table(balance=False, productive=False)
 def value_added_loss(table: xr.Dataset, dx: Any, *, by_component: bool = False) -> xr.DataArray:
     """Loss of GDP-like value added implied by an output change, ``-c * dx`` (MODELS.md 0.2).
 
@@ -1261,6 +1280,7 @@ def value_added_loss(table: xr.Dataset, dx: Any, *, by_component: bool = False) 
     return out.rename("va_loss")
 
 
+@_checks_table(balance=False, productive=False)
 def gdp_loss_share(table: xr.Dataset, dx: Any, denominator: float | None = None) -> xr.DataArray:
     """GDP loss implied by an output change, as a fraction of GDP.
 

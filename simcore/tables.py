@@ -35,8 +35,9 @@ excludes it.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -855,6 +856,37 @@ def validate(
                     f"sector {labels[i]!r}"
                 )
     return table
+
+
+def checks_table(*, balance: bool = True, productive: bool = True
+                 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator of public functions whose first argument is a table: refuse anything that is
+    not a valid table (:func:`validate`) with a :class:`~simcore.errors.TableError` naming the
+    function, before any computation.  ``balance=False`` and ``productive=False`` skip those
+    checks (static analyses of tables without full value-added rows; functions that detect a
+    singular ``I - A`` themselves)."""
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapper(table: Any, *args: Any, **kwargs: Any) -> Any:
+            check_table(table, fn.__name__, balance=balance, productive=productive)
+            return fn(table, *args, **kwargs)
+        return wrapper
+    return deco
+
+
+def check_table(table: Any, where: str, *, balance: bool = True,
+                productive: bool = True) -> None:
+    """Raise a :class:`~simcore.errors.TableError` (prefixed with ``where``) unless ``table``
+    is a valid simcore table: variables and labels, finite values, non-negative output and,
+    if asked, balance and a productive coefficient matrix.  A table edited after it was built (a NaN written into
+    ``Z``, relabelled sectors) is caught here, not silently run."""
+    if not isinstance(table, xr.Dataset):
+        raise TableError(f"{where}: expected an IO table (xarray.Dataset with Z, Y, V, x), "
+                         f"got {type(table).__name__}")
+    try:
+        validate(table, check_balance=balance, check_productive=productive)
+    except TableError as exc:
+        raise type(exc)(f"{where}: {exc}") from None
 
 
 def _cell_name(table: xr.Dataset, var: str, idx: np.ndarray, labels: list[str]) -> str:

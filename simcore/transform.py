@@ -345,6 +345,7 @@ def _aggregate(table: xr.Dataset, sectors: Mapping[str, str], *,
     return out, changed
 
 
+@_t.checks_table(balance=False, productive=False)
 def aggregate(
     table: xr.Dataset,
     concordance: Mapping[str, str] | pd.Series | str | Path | Concordance,
@@ -633,6 +634,7 @@ def _carve(table: xr.Dataset, parent: str, new: str, *, output_share: float,
     return out, changed
 
 
+@_t.checks_table(balance=False, productive=False)
 def carve_out(
     table: xr.Dataset,
     parent: str,
@@ -741,6 +743,7 @@ def carve_out(
 _SPEC_KEYS = ("output_share", "row_shares", "import_share", "column_shares")
 
 
+@_t.checks_table(balance=False, productive=False)
 def carve_out_merged(
     table: xr.Dataset,
     parents: Mapping[str, Mapping[str, Any]],
@@ -832,6 +835,7 @@ def carve_out_merged(
 # --------------------------------------------------------------------------------------
 # Rescaling
 # --------------------------------------------------------------------------------------
+@_t.checks_table(balance=False, productive=False)
 def rescale(
     table: xr.Dataset,
     factor: float | None = None,
@@ -879,8 +883,11 @@ def rescale(
         raise ParameterError("rescale: give exactly one of factor and target_gdp")
     base = _t.gdp(table)
     if target_gdp is not None:
-        tg = float(target_gdp)
-        if not (math.isfinite(tg) and tg > 0):
+        try:
+            tg = float(target_gdp)
+        except (TypeError, ValueError):
+            tg = math.nan
+        if isinstance(target_gdp, bool) or not (math.isfinite(tg) and tg > 0):
             raise ParameterError(f"rescale: target_gdp is {target_gdp!r}; expected a positive "
                                  "finite number")
         if not base > 0:
@@ -888,8 +895,11 @@ def rescale(
                              "scale it to a target")
         k = tg / base
     else:
-        k = float(factor)  # type: ignore[arg-type]
-        if not (math.isfinite(k) and k > 0):
+        try:
+            k = float(factor)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            k = math.nan
+        if isinstance(factor, bool) or not (math.isfinite(k) and k > 0):
             raise ParameterError(f"rescale: factor is {factor!r}; expected a positive finite "
                                  "number")
     out = table.copy()
@@ -969,6 +979,7 @@ class PrepareReport:
         )
 
 
+@_t.checks_table(balance=False, productive=False)
 def prepare_for_dynamics(
     table: xr.Dataset, *, account: str = "nadj",
 ) -> tuple[xr.Dataset, PrepareReport]:
@@ -1102,6 +1113,7 @@ def _first_negative(table: xr.Dataset, f: dict[str, np.ndarray]) -> str | None:
     return None
 
 
+@_t.checks_table(balance=False, productive=False)
 def split_imports(
     table: xr.Dataset, *, domestic: str = "JPN", foreign: str = "ROW",
 ) -> xr.Dataset:

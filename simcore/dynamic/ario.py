@@ -505,6 +505,10 @@ def capacity_loss(
     """
     if isinstance(events, ArbitraryCapacityLoss):
         events = [events]
+    if events is None or isinstance(events, (str, bytes, Mapping)) \
+            or not hasattr(events, "__iter__"):
+        raise ShockError(f"ARIO events = {events!r}: expected an ArbitraryCapacityLoss or a "
+                         "sequence of them; pass [] for no event")
     if isinstance(table, ARIOTable):
         index, labels = table.index, table.labels
     else:
@@ -600,6 +604,7 @@ def _prepare(table: xr.Dataset, input_threshold: float | None, *,
     if not isinstance(table, xr.Dataset) or "Z" not in table:
         raise TableError("simulate_ario: expected a simcore table (xarray.Dataset with Z, Y, "
                          "V, x)")
+    _tables.check_table(table, "simulate_ario")
     fl = _tables.flat(table)
     Z, Y, E, M, x = fl["Z"], fl["Y"], fl["E"], fl["M"], fl["x"]
     labels = _tables.industry_labels(table)
@@ -654,10 +659,24 @@ def _prepare(table: xr.Dataset, input_threshold: float | None, *,
     return prep
 
 
+def _check_record_bytes(nbytes: int, where: str) -> None:
+    """Refuse daily records that would not fit (simcore's record budget), before allocating."""
+    from .model import MAX_RECORD_BYTES
+
+    if nbytes > MAX_RECORD_BYTES:
+        raise ParameterError(
+            f"{where}: the daily records need {nbytes / 1e9:.1f} GB (limit "
+            f"{MAX_RECORD_BYTES / 1e9:.1f} GB); record fewer series (cumulative= or "
+            "aggregate= instead of record=), fewer days or fewer scenarios per batch")
+
+
 def _check_days(days: Any) -> int:
-    if isinstance(days, bool) or not _isnum(days) or not float(days).is_integer() or days < 1:
+    from .model import MAX_DAYS
+
+    if isinstance(days, bool) or not _isnum(days) or not float(days).is_integer() \
+            or not 1 <= days <= MAX_DAYS:
         raise ParameterError(f"simulate_ario: parameter 'days' = {days!r} is out of range; "
-                             "allowed: an integer >= 1")
+                             f"allowed: a whole number of days 1..{MAX_DAYS} (100 years)")
     return int(days)
 
 
@@ -862,10 +881,12 @@ def simulate_ario(
             if nm not in kernel_daily:
                 kernel_daily.append(nm)
     n = prep.n
+    want_stock = "stocks" in names
+    _check_record_bytes(8 * T * p * (len(kernel_daily) + (n if want_stock else 0)),
+                        "simulate_ario")
     out_daily = np.zeros((len(kernel_daily), T, p))
     out_total = np.zeros((len(totals_n), p))
     out_sum = np.zeros((len(sums_n), T))
-    want_stock = "stocks" in names
     out_stock = np.zeros((T if want_stock else 0, n, p))
     info = np.zeros(2, dtype=np.int64)
     K = _kernels()
@@ -1018,6 +1039,7 @@ def simulate_ario_batch(
         raise ParameterError(f"simulate_ario_batch: parameter 'workers' = {workers!r} is "
                              "out of range; allowed: >= 1")
     W = max(1, min(W, S))
+    _check_record_bytes(8 * S * T * (len(names) * p + len(sums_n)), "simulate_ario_batch")
     out_daily = np.zeros((S, len(names), T, p))
     out_total = np.zeros((S, len(totals_n), p))
     out_sum = np.zeros((S, len(sums_n), T))

@@ -107,8 +107,10 @@ def prepare_model(table: xr.Dataset, *, preprocess: bool = True) -> Prepared:
 
     Tables with negative intermediate or final-demand cells (MIC tables have them) are first
     passed through :func:`simcore.transform.prepare_for_dynamics` (``preprocess=True``);
-    with ``preprocess=False`` they are rejected.
+    with ``preprocess=False`` they are rejected.  The table is validated first
+    (:func:`simcore.tables.validate`): a table edited after it was built is refused, not run.
     """
+    _tables.check_table(table, "simulate")
     if _tables.is_multiregional(table):
         raise TableError(
             "simulate: the supply-chain engine runs single-region tables with origin-split "

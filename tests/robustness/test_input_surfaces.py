@@ -13,9 +13,6 @@ inventory as a table.
 
 Real-table quirks (sectors with zero output, zero intermediate use, zero value added;
 negative cells from scrap and stock changes) are at the end: each runs through the engine.
-
-Known bugs in modules this suite does not own are ``xfail(strict=True)`` with the bug
-described; they flip to failures when fixed, so the marker is removed with the fix.
 """
 
 from __future__ import annotations
@@ -358,6 +355,10 @@ class TestScenario:
     @pytest.mark.parametrize("path, value, msg", [
         # missing or extra keys, wrong types
         ("schema", ..., r"missing required key 'schema'"),
+        # regressions for two fuzz-found bugs: a scenario without horizon.days loaded and
+        # failed with KeyError when run; one without a name raised KeyError in the message
+        ("horizon.days", ..., r"missing required key 'horizon\.days'"),
+        ("name", ..., r"<scenario \?>: missing required key 'name'"),
         ("table.dataset", ..., r"missing required key 'table\.dataset'"),
         ("shocks.0.kind", ..., r"missing required key shocks\[0\]\.kind"),
         ("shocks.0.sector", ..., r"shocks\[0\] of kind 'capacity_loss' needs key 'sector'"),
@@ -455,6 +456,15 @@ class TestScenario:
             sc.scenario.load(tmp_path / "missing.toml")
         with pytest.raises(ScenarioError, match=r"cannot read .*Is a directory"):
             sc.scenario.load(tmp_path)
+        # duplicate keys and tables are refused by the TOML parser, naming the file and line
+        p.write_text('schema = 1\nname = "x"\nname = "y"\n[table]\n'
+                     'dataset = "miller-blair-2.3"\n[horizon]\ndays = 10\n')
+        with pytest.raises(ScenarioError, match=r"s\.toml: not valid TOML \(.*at line 3"):
+            sc.scenario.load(p)
+        p.write_text('schema = 1\nname = "x"\n[table]\ndataset = "miller-blair-2.3"\n'
+                     '[horizon]\ndays = 10\n[table]\ndataset = "japan-37"\n')
+        with pytest.raises(ScenarioError, match=r"s\.toml: not valid TOML \(.*at line 7"):
+            sc.scenario.load(p)
         p.write_text('schema = 1\nname = "x"\n[table]\ndataset = "miller-blair-2.3"\n'
                      '[horizon]\ndays = 10\n[model]\ninventory_days = "thirty"\n')
         with pytest.raises(ScenarioError, match=r"s\.toml: key 'model\.inventory_days' = "
