@@ -43,6 +43,8 @@ def _overrides(items: list[str] | None) -> dict[str, Any]:
         if "=" not in it:
             raise SimcoreError(f"--set {it!r}: expected KEY=VALUE, e.g. model.inventory_days=30")
         k, v = it.split("=", 1)
+        if k.strip() in out:
+            raise SimcoreError(f"--set {k.strip()!r} is given twice; give each key once")
         out[k.strip()] = _parse_value(v.strip())
     return out
 
@@ -89,22 +91,26 @@ def _headline(res, top: int = 10) -> dict[str, Any]:
 
 
 OUT_SUFFIXES = (".nc", ".csv", ".parquet")
+#: Figure formats of ``--plot`` (matplotlib's raster and vector backends).
+PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg", ".eps", ".ps", ".tif", ".tiff")
 
 
-def _check_out(out: str | None) -> None:
-    """Refuse an unusable ``--out`` before the run, so a long run is never thrown away."""
+def _check_out(out: str | None, option: str = "--out",
+               suffixes: tuple[str, ...] = OUT_SUFFIXES) -> None:
+    """Refuse an unusable ``--out``/``--plot`` before the run, so a long run is never thrown
+    away."""
     if not out:
         return
     path = Path(out)
-    if path.suffix.lower() not in OUT_SUFFIXES:
-        raise SimcoreError(f"--out {out!r}: unknown suffix {path.suffix.lower()!r}; "
-                           "use .nc, .csv or .parquet")
+    if path.suffix.lower() not in suffixes:
+        raise SimcoreError(f"{option} {out!r}: unknown suffix {path.suffix.lower()!r}; "
+                           f"use {', '.join(suffixes[:-1])} or {suffixes[-1]}")
     if path.is_dir():
-        raise SimcoreError(f"--out {out!r}: is a directory; give a file name")
+        raise SimcoreError(f"{option} {out!r}: is a directory; give a file name")
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():
-                raise SimcoreError(f"--out {out!r}: {str(parent)!r} is not a directory")
+                raise SimcoreError(f"{option} {out!r}: {str(parent)!r} is not a directory")
             break
 
 
@@ -135,6 +141,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .scenario import load
 
     _check_out(args.out)
+    if getattr(args, "plot", None):
+        _check_out(args.plot, "--plot", PLOT_SUFFIXES)
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise SimcoreError("--plot needs matplotlib: pip install 'simcore[plot]'") from None
     sc = load(args.scenario)
     res = sc.run(**_overrides(args.set))
     head = _headline(res)
@@ -150,6 +162,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             save(overview(res), args.plot)
         except ImportError as exc:  # matplotlib is the optional extra "plot"
             raise SimcoreError(f"--plot: {exc}") from None
+        except OSError as exc:
+            raise SimcoreError(f"--plot {args.plot!r}: cannot write the figure ({exc})") from exc
     if args.json:
         print(json.dumps(head, ensure_ascii=False))
         return 0
@@ -237,6 +251,9 @@ def _sweep_sets(items: list[str] | None) -> tuple[dict, dict, dict]:
         if "=" not in it:
             raise SimcoreError(f"--set {it!r}: expected KEY=V1,V2,... or KEY=LO..HI")
         k, v = (x.strip() for x in it.split("=", 1))
+        if k in grid or k in ranges or k in fixed:
+            raise SimcoreError(f"--set {k!r} is given twice; give each key once (a list of "
+                               "values is KEY=V1,V2,...)")
         if ".." in v and not v.startswith("["):
             lo, hi = v.split("..", 1)
             try:

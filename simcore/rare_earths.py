@@ -19,6 +19,8 @@ the residual.
 
 from __future__ import annotations
 
+import math
+
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -50,34 +52,70 @@ def load_spec(path: str | Path) -> dict[str, Any]:
     prods = spec.get("products")
     if not isinstance(prods, Mapping) or not prods:
         raise ScenarioError(f"{path}: key 'products' must be a table of products")
+
+    def number(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+    def table_at(v: Any, key: str) -> Mapping[str, Any]:
+        if not isinstance(v, Mapping):
+            raise ScenarioError(f"{path}: {key} = {v!r}; expected a table")
+        return v
+
     for code, p in prods.items():
-        for key in ("parents",):
-            if key not in p:
-                raise ScenarioError(f"{path}: products.{code}: missing key {key!r}")
+        p = table_at(p, f"products.{code}")
+        if "parents" not in p:
+            raise ScenarioError(f"{path}: products.{code}: missing key 'parents'")
         for key in p:
             if key not in _PRODUCT_KEYS:
                 raise ScenarioError(f"{path}: products.{code}: unknown key {key!r}; allowed: "
                                     f"{', '.join(_PRODUCT_KEYS)}")
-        for parent, piece in p["parents"].items():
+        if "order" in p and not number(p["order"]):
+            raise ScenarioError(f"{path}: products.{code}.order = {p['order']!r}; expected a "
+                                "number")
+        parents = table_at(p["parents"], f"products.{code}.parents")
+        if not parents:
+            raise ScenarioError(f"{path}: products.{code}.parents is empty; name at least one "
+                                "parent sector")
+        for parent, piece in parents.items():
+            where = f"products.{code}.parents.{parent}"
+            piece = table_at(piece, where)
             for key in piece:
                 if key not in _PIECE_KEYS:
-                    raise ScenarioError(
-                        f"{path}: products.{code}.parents.{parent}: unknown key {key!r}; "
-                        f"allowed: {', '.join(_PIECE_KEYS)}")
+                    raise ScenarioError(f"{path}: {where}: unknown key {key!r}; allowed: "
+                                        f"{', '.join(_PIECE_KEYS)}")
             for key in ("output", "imports"):
                 v = piece.get(key)
-                if not isinstance(v, (int, float)) or v < 0:
+                if not number(v) or v < 0:
                     raise ScenarioError(
-                        f"{path}: products.{code}.parents.{parent}.{key} = {v!r}; expected a "
-                        "non-negative number (million yen)")
-            for user, u in piece.get("users", {}).items():
+                        f"{path}: {where}.{key} = {v!r}; expected a non-negative number "
+                        "(million yen)")
+            for key in ("output_range", "imports_range"):
+                r = piece.get(key)
+                if r is not None and not (isinstance(r, list) and len(r) == 2
+                                          and all(number(x) and x >= 0 for x in r)
+                                          and r[0] <= r[1]):
+                    raise ScenarioError(f"{path}: {where}.{key} = {r!r}; expected [low, high] "
+                                        "with 0 <= low <= high")
+            for col, v in table_at(piece.get("column_shares", {}),
+                                   f"{where}.column_shares").items():
+                if not number(v) or not 0 <= v <= 1:
+                    raise ScenarioError(f"{path}: {where}.column_shares.{col} = {v!r}; "
+                                        "expected a number in [0, 1]")
+            total = 0.0
+            for user, u in table_at(piece.get("users", {}), f"{where}.users").items():
+                u = table_at(u, f"{where}.users.{user}")
                 for key, lo, hi in (("value_share", 0, 1), ("criticality", 0, 1),
                                     ("embodied", 0, 1)):
                     v = u.get(key)
-                    if not isinstance(v, (int, float)) or not lo <= v <= hi:
+                    if not number(v) or not lo <= v <= hi:
                         raise ScenarioError(
-                            f"{path}: products.{code}.parents.{parent}.users.{user}.{key} = "
-                            f"{v!r}; expected a number in [{lo}, {hi}]")
+                            f"{path}: {where}.users.{user}.{key} = {v!r}; expected a number "
+                            f"in [{lo}, {hi}]")
+                total += u["value_share"]
+            if total > 1 + 1e-9:
+                raise ScenarioError(f"{path}: {where}.users: the value shares sum to "
+                                    f"{total:.6g}; expected at most 1 (the rest goes to "
+                                    "unlisted buyers)")
     spec["_path"] = str(path)
     return spec
 
@@ -125,6 +163,9 @@ def carve(table: xr.Dataset, spec: Mapping[str, Any],
                 if ok in overrides:
                     piece[key] = float(overrides.pop(ok))
             what = f"{spec.get('_path', 'carve-out')}: products.{code}.parents.{parent}"
+            if str(parent) not in set(map(str, out.sector.values)):
+                raise ScenarioError(f"{what}: parent {str(parent)!r} is not a sector of the "
+                                    "table")
             x_p = float(out.x.sel(sector=str(parent)))
             m_p = float(out.M.sel(sector=str(parent)).sum())
             if piece["output"] > x_p or piece["imports"] > m_p:

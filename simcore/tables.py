@@ -511,9 +511,37 @@ def _read_csv(path: Path, **kw: Any) -> pd.DataFrame:
                          "(use layout='wide' for a folder of wide files)")
     kw.setdefault("keep_default_na", False)  # a sector coded "NA" is a label, not a gap
     try:
-        return pd.read_csv(path, **kw)
+        df = pd.read_csv(path, **kw)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise TableError(f"{path}: cannot parse as CSV ({exc})") from exc
+    if not isinstance(df.index, pd.RangeIndex):
+        # every data row has more fields than the header: pandas took the first field(s) as
+        # an index and shifted every value to the left; refuse it, naming the line
+        _check_csv_fields(path, kw.get("comment"))
+    return df
+
+
+def _check_csv_fields(path: Path, comment: str | None) -> None:
+    """Every row has as many fields as the header, or a TableError names the line.
+
+    pandas silently takes the first column as an index when *every* data row has one field
+    too many, which shifts every value one column to the left; this check refuses it.
+    """
+    import csv
+
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        header: list[str] | None = None
+        for lineno, row in enumerate(csv.reader(fh), start=1):
+            if not row or (comment and row[0].lstrip().startswith(comment)):
+                continue
+            if header is None:
+                header = row
+            elif len(row) != len(header):
+                raise TableError(f"{path}: line {lineno} has {len(row)} fields, the header "
+                                 f"has {len(header)} ({', '.join(header)}); expected one value "
+                                 "per column")
+    raise TableError(f"{path}: the rows have more fields than the header; expected one value "
+                     "per column")
 
 
 def _from_long_csv(path: Path, *, sectors, imports_negative: bool, **kwargs: Any) -> xr.Dataset:

@@ -225,7 +225,12 @@ class TestCSV:
     @pytest.mark.parametrize("text, cls, msg", [
         ("", TableError, r"t\.csv: cannot parse as CSV"),
         (LONG.replace("col_type,", "", 1), TableError,
+         r"t\.csv: line 2 has 5 fields, the header has 4 \(row_code, row_type, col_code, value\)"),
+        (LONG.replace("col_type", "kind", 1), TableError,
          r"t\.csv: long layout needs columns row_code, row_type, col_code, col_type, value"),
+        # every data row with one field too many: pandas would shift every value left
+        (LONG.replace("\n", ",9\n").replace(",value,9", ",value", 1), TableError,
+         r"t\.csv: line 2 has 6 fields, the header has 5"),
         (LONG.replace("150.0", "nan"), NonFiniteError, r"line 2: .* \(1, 1\) is not a finite"),
         (LONG.replace("500.0", "inf"), NonFiniteError, r"line 3: .* \(1, 2\) is not a finite"),
         (LONG.replace("150.0", "abc"), NonFiniteError, r"line 2: value 'abc' for \(1, 1\)"),
@@ -913,3 +918,173 @@ def test_sweep_unreachable_scheduler(tmp_path):
         with pytest.raises(sc.errors.DesignError, match="tcp://127.0.0.1:9"):
             sc.sweep("kiuchi-2025-3m", grid={"shocks.0.share": [0.1]}, engine="dask",
                      scheduler="tcp://127.0.0.1:9", out=tmp_path / "s")
+
+
+# --------------------------------------------------------------------------------------
+# Surfaces added after the audit of this page: --plot, repeated --set, tables edited after
+# they were built, the ARIO engine's horizon and events, non-tables given to static,
+# transform and to_pymrio.
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("extra, msg", [
+    (["--plot", "{d}/fig.xyz"], r"--plot '.*fig\.xyz': unknown suffix '\.xyz'"),
+    (["--plot", "{d}/afile/fig.png"], r"--plot .*afile' is not a directory"),
+    (["--plot", "{d}/adir.csv"], r"--plot .*: unknown suffix|is a directory"),
+    (["--set", "horizon.days=10", "--set", "horizon.days=20"],
+     r"--set 'horizon\.days' is given twice"),
+])
+def test_run_cli_checked_before_running(scen, monkeypatch, capsys, extra, msg):
+    """Refused before the run (so no result is computed and lost): one error line, status 2."""
+    from simcore import cli, scenario
+    calls = []
+    monkeypatch.setattr(scenario.Scenario, "run", lambda self, **kw: calls.append(1))
+    args = [a.replace("{d}", str(scen.parent)) for a in extra]
+    assert cli.main(["run", str(scen), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("simcore: error: ") and err.count("\n") == 1, err
+    assert re.search(msg, err), err
+    assert calls == []
+
+
+def test_sweep_cli_key_given_twice(tmp_path, capsys):
+    from simcore import cli
+    assert cli.main(["sweep", "kiuchi-2025-3m", "--set", "shocks.0.share=0.1,0.2", "--set",
+                     "shocks.0.share=0.3", "--out", str(tmp_path / "s")]) == 2
+    assert "--set 'shocks.0.share' is given twice" in capsys.readouterr().err
+
+
+def _mb():
+    return sc.datasets.load("miller-blair-2.3")
+
+
+@pytest.mark.parametrize("edit, err, msg", [
+    (lambda t: t["Z"].loc[{"sector": "1", "sector_to": "1"}].__setitem__((), np.nan),
+     sc.errors.NonFiniteError, r"Z holds a non-finite value at \('1', '1'\)"),
+    (lambda t: t["x"].__setitem__(0, float(t["x"][0]) * 1.5),
+     sc.errors.BalanceError, r"row \(sales .* balance violated; worst sector '1'"),
+])
+@pytest.mark.parametrize("engine", ["simulate", "simulate_ario"])
+def test_engines_refuse_a_table_edited_after_it_was_built(edit, err, msg, engine):
+    """A table edited in place after construction (a NaN written into Z, output changed) used
+    to run and report a loss with no shock (6.90 and 5.17 on the audit's examples); both
+    engines now validate the table they are given."""
+    from simcore.dynamic.ario import simulate_ario
+    t = _mb().copy(deep=True)
+    edit(t)
+    run = (lambda: sc.simulate(t, [], days=10)) if engine == "simulate" else (
+        lambda: simulate_ario(t, [], days=10))
+    with pytest.raises(err, match=f"{engine}: table: {msg}"):
+        run()
+
+
+def test_engines_refuse_relabelled_duplicate_sectors():
+    from simcore.dynamic.ario import simulate_ario
+    t = _mb().assign_coords(sector=["a", "a"], sector_to=["a", "a"])
+    for run in (lambda: sc.simulate(t, [], days=5), lambda: simulate_ario(t, [], days=5)):
+        with pytest.raises(sc.errors.LabelError, match="duplicate sector label 'a'"):
+            run()
+
+
+def test_ario_horizon_events_and_record_budget():
+    from simcore.dynamic.ario import simulate_ario, simulate_ario_batch
+    t = _mb()
+    with pytest.raises(sc.errors.ParameterError, match=r"'days' = 1000000000 .* 1\.\.36500"):
+        simulate_ario(t, [], days=10**9)
+    with pytest.raises(sc.errors.ShockError, match="events = None"):
+        simulate_ario(t, None, days=5)
+    with pytest.raises(sc.errors.ShockError, match="events = 'x'"):
+        simulate_ario(t, "x", days=5)
+    # 4,000 scenarios of 100 years of two daily records are refused before allocating
+    with pytest.raises(sc.errors.ParameterError, match=r"simulate_ario_batch: the daily "
+                                                       r"records need 5\.8 GB"):
+        simulate_ario_batch(t, [[]] * 4000, days=36_500, record=("production", "value_added"))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: sc.static.leontief(x, {"1": 1.0}),
+    lambda x: sc.static.output_multipliers(x),
+    lambda x: sc.static.weakest_link(x, import_ratio={"1": 0.5}),
+    lambda x: sc.transform.rescale(x, factor=2.0),
+    lambda x: sc.transform.prepare_for_dynamics(x),
+    lambda x: sc.transform.split_imports(x),
+    lambda x: sc.to_pymrio(x),
+])
+def test_table_functions_refuse_non_tables_and_edited_tables(fn):
+    with pytest.raises(sc.errors.TableError, match=r"expected an IO table .* got dict"):
+        fn({"Z": 1})
+    t = _mb().copy(deep=True)
+    t["V"][0, 0] = np.inf
+    with pytest.raises(sc.errors.NonFiniteError, match="V holds a non-finite value"):
+        fn(t)
+
+
+@pytest.mark.parametrize("kw", [{"factor": "x"}, {"factor": True}, {"target_gdp": "big"},
+                                {"factor": float("nan")}])
+def test_rescale_bad_numbers(kw):
+    with pytest.raises(sc.errors.ParameterError, match="rescale: (factor|target_gdp) is"):
+        sc.transform.rescale(_mb(), **kw)
+
+
+# --------------------------------------------------------------------------------------
+# Carve-out data files (``table.carve_out`` of a scenario; rare_earths.load_spec)
+# --------------------------------------------------------------------------------------
+_CARVE = Path(sc.__file__).resolve().parents[1] / "scenarios" / "data" / "rare_earths.toml"
+_CARVE_CASES = [
+    ("output = 80000 ", "output = nan ", r"products\.MAG\.parents\.3399\.output = nan"),
+    ("output = 80000 ", "output = true ", r"products\.MAG\.parents\.3399\.output = True"),
+    ("output = 80000 ", "output = -5 ", r"\.output = -5; expected a non-negative number"),
+    ("output_range = [50000, 120000]", "output_range = [120000, 50000]",
+     r"output_range = \[120000, 50000\]; expected \[low, high\]"),
+    ('column_shares = { "2711" = 0.30 }', 'column_shares = { "2711" = 1.5 }',
+     r"column_shares\.2711 = 1\.5; expected a number in \[0, 1\]"),
+    ('"3531" = { value_share = 0.30,', '"3531" = { value_share = 0.99,',
+     r"users: the value shares sum to 1\.\d+; expected at most 1"),
+    ('"3531" = { value_share = 0.30,', '"3531" = { value_share = "a lot",',
+     r"users\.3531\.value_share = 'a lot'"),
+    ("order = 1 ", "order = \"first\" ", r"products\.MAG\.order = 'first'; expected a number"),
+    ('name_en = "Permanent magnets', 'colour = "red"\nname_en = "Permanent magnets',
+     r"products\.MAG: unknown key 'colour'"),
+]
+
+
+@pytest.mark.parametrize("old, new, msg", _CARVE_CASES)
+def test_carve_out_file_bad_values(tmp_path, old, new, msg):
+    text = _CARVE.read_text(encoding="utf-8")
+    assert old in text
+    f = tmp_path / "carve.toml"
+    f.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ScenarioError, match=rf"carve\.toml: (products\.MAG\.parents\.3399)?"
+                                            rf"\.?{msg}"):
+        sc.rare_earths.load_spec(f)
+
+
+@pytest.mark.parametrize("text, msg", [
+    ("products = 5\n", r"key 'products' must be a table of products"),
+    ("[products]\nX = 5\n", r"products\.X = 5; expected a table"),
+    ("[products.X]\nname_en = 'x'\n", r"products\.X: missing key 'parents'"),
+    ("[products.X]\nparents = 3\n", r"products\.X\.parents = 3; expected a table"),
+    ("[products.X.parents]\n", r"products\.X\.parents is empty"),
+    ("[products.X.parents.P]\noutput = 1\nimports = 1\nusers = 2\n",
+     r"products\.X\.parents\.P\.users = 2; expected a table"),
+    ("[products.X.parents.P]\noutput = 1\nimports = 1\n[products.X.parents.P.users]\nU = 1\n",
+     r"products\.X\.parents\.P\.users\.U = 1; expected a table"),
+    ("[products.X\n", r"not valid TOML"),
+])
+def test_carve_out_file_bad_structure(tmp_path, text, msg):
+    f = tmp_path / "carve.toml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError, match=rf"carve\.toml: {msg}"):
+        sc.rare_earths.load_spec(f)
+
+
+def test_carve_out_parent_not_in_table(tmp_path):
+    """A parent sector the table does not have: named at run time, with the file."""
+    text = _CARVE.read_text(encoding="utf-8").replace("products.MAG.parents.3399",
+                                                      "products.MAG.parents.9999")
+    (tmp_path / "carve.toml").write_text(text, encoding="utf-8")
+    scen = (Path(sc.__file__).resolve().parents[1] / "scenarios"
+            / "rare-earth-data-driven-3m.toml").read_text(encoding="utf-8")
+    (tmp_path / "s.toml").write_text(scen.replace('carve_out = "data/rare_earths.toml"',
+                                                  'carve_out = "carve.toml"'), encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"carve\.toml: products\.MAG\.parents\.9999: "
+                                            r"parent '9999' is not a sector of the table"):
+        sc.scenario.load(tmp_path / "s.toml").run()
