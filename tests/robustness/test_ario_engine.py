@@ -137,3 +137,61 @@ def test_full_shock_of_a_universal_input_with_one_day_restoration():
     assert (prod[:, 1:].min(axis=0) < 0.9 * x0[1:]).all()
     # ... and the economy is back at baseline
     np.testing.assert_allclose(prod[-1], x0, rtol=1e-9)
+
+
+def test_partial_loss_costs_more_than_a_total_one():
+    """BoARIO goes unstable with some parameters, and simcore reproduces it exactly.  Two
+    regions, each with a sector that buys its own product (s0) and one that buys nothing;
+    5-day stocks, restoration tau = 10, BoARIO's defaults otherwise (overproduction
+    alpha_max 1.25).  A one-day capacity loss of (r0, s0): 50 % costs 4.4 days of that
+    sector's output, 100 % costs 8.9 days, but 75 % costs 236 days.  BoARIO 0.6.3 gives the
+    same numbers (checked here, to 1e-12 of output).  The documented model
+    (boario_compat=False) loses 7.5 days at 75 %: the blow-up comes from BoARIO's quirks."""
+    import logging
+    import tempfile
+
+    import pandas as pd
+    pytest.importorskip("boario")
+    import boario.event
+    from boario.extended_models import ARIOPsiModel
+    from boario.simulation import Simulation
+
+    Z = np.zeros((4, 4))
+    Z[0, 0] = Z[2, 2] = 1e5
+    Y = np.array([[1.0, 0], [1.0, 0], [0, 1.0], [0, 1.0]]) * 1e5
+    x = Z.sum(1) + Y.sum(1)
+    t = sc.tables.from_arrays(Z, Y, (x - Z.sum(0))[None, :], x=x, regions=["r0", "r1"],
+                              sectors=["s0", "s1"], final_demand=["hh"], unit="M")
+    mriot = sc.to_pymrio(t)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mriot.calc_all()
+    logging.getLogger("boario").setLevel(logging.ERROR)
+    T = 300
+    lost = {}
+    for share in (0.5, 0.75, 1.0):
+        ev = [ArbitraryCapacityLoss(("r0", "s0"), share, 5, 1, recovery_tau=10.0)]
+        p = ARIOParams(main_inv_dur=5.0, inventory_restoration_tau=10.0)
+        ours = simulate_ario(t, ev, params=p, days=T, record=("production",))
+        prod = ours.production.values.reshape(T, -1)
+        with tempfile.TemporaryDirectory() as d, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sim = Simulation(ARIOPsiModel(mriot, main_inv_dur=5, inventory_restoration_tau=10),
+                             n_temporal_units_to_sim=T, boario_output_dir=d)
+            sim.add_event(boario.event.from_series(
+                pd.Series({("r0", "s0"): share}), event_type="arbitrary", occurrence=5,
+                duration=1, recovery_tau=10, recovery_function="linear"))
+            sim.loop()
+            theirs = sim.production_realised.to_numpy()[:T]
+        assert not sim.has_crashed
+        # BoARIO sorts industries lexicographically: here the same order as simcore's
+        np.testing.assert_allclose(prod, theirs, rtol=0, atol=1e-12 * prod.max())
+        lost[share] = float((prod[0, 0] - prod[:, 0]).sum() / prod[0, 0])
+    assert lost[0.5] == pytest.approx(4.42, abs=0.01)
+    assert lost[1.0] == pytest.approx(8.91, abs=0.01)
+    assert lost[0.75] == pytest.approx(236.4, abs=0.1)
+    doc = simulate_ario(t, [ArbitraryCapacityLoss(("r0", "s0"), 0.75, 5, 1, recovery_tau=10.0)],
+                        params=ARIOParams(main_inv_dur=5.0, inventory_restoration_tau=10.0,
+                                          boario_compat=False), days=T, record=("production",))
+    dp = doc.production.values.reshape(T, -1)
+    assert float((dp[0, 0] - dp[:, 0]).sum() / dp[0, 0]) == pytest.approx(7.47, abs=0.01)
