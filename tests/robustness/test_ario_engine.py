@@ -37,24 +37,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from strategies import scale_money  # noqa: E402
 
 
-def isolated_table():
-    """Three industries: A supplies B; C has no intermediate inputs and no intermediate
-    sales (only final demand), a zero row and a zero column of Z."""
-    Z = np.array([[0.0, 30.0, 0.0], [5.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+def _three_industries(a_to_c: float):
+    """A supplies B (30) and C (``a_to_c``), B supplies A (5); final demand 70, 95, 50."""
+    Z = np.array([[0.0, 30.0, a_to_c], [5.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
     Y = np.array([[70.0], [95.0], [50.0]])
     x = Z.sum(1) + Y.sum(1)
     V = (x - Z.sum(0))[None, :]
     return sc.tables.from_arrays(Z, Y, V, x=x, sectors=["A", "B", "C"], unit="M")
+
+
+def isolated_table():
+    """Three industries: A supplies B; C has no intermediate inputs and no intermediate
+    sales (only final demand), a zero row and a zero column of Z."""
+    return _three_industries(0.0)
 
 
 def universal_input_table():
     """Three industries, balanced: A supplies B (30) and C (10), B supplies A (5); every
     other industry buys A directly."""
-    Z = np.array([[0.0, 30.0, 10.0], [5.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
-    Y = np.array([[70.0], [95.0], [50.0]])
-    x = Z.sum(1) + Y.sum(1)
-    V = (x - Z.sum(0))[None, :]
-    return sc.tables.from_arrays(Z, Y, V, x=x, sectors=["A", "B", "C"], unit="M")
+    return _three_industries(10.0)
 
 
 def test_shocked_industry_with_zero_intermediate_flows():
