@@ -641,8 +641,10 @@ def plot(res: dict, path: Path) -> None:
     fig.suptitle(f"{m.get('Model name', '?')}, {m.get('cores')} cores, "
                  f"{m.get('memory_gib')} GiB ({res.get('date_utc', '')})", fontsize=9)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    from simcore._io import atomic_path
+
+    with atomic_path(path) as tmp:  # a killed run leaves no truncated image
+        fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png")
     plt.close(fig)
 
 
@@ -670,12 +672,14 @@ def main(argv: list[str] | None = None) -> None:
         else:
             import _report
 
-            RESULTS.mkdir(exist_ok=True)
+            from simcore._io import atomic_write_text
+
             if not a.from_json:
-                (RESULTS / "latest.json").write_text(json.dumps(res, indent=1, default=float))
+                atomic_write_text(RESULTS / "latest.json",
+                                  json.dumps(res, indent=1, default=float))
             plot(res, PLOT)
             plot(res, RESULTS / "scaling.png")
-            DOC.write_text(_report.render(res, markdown_table(res)))
+            atomic_write_text(DOC, _report.render(res, markdown_table(res)))
             log(f"wrote {RESULTS / 'latest.json'}, {PLOT}, {DOC}")
     if a.json:
         print(json.dumps(res, default=float))
