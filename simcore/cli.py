@@ -91,8 +91,6 @@ def _headline(res, top: int = 10) -> dict[str, Any]:
 
 
 OUT_SUFFIXES = (".nc", ".csv", ".parquet")
-#: Figure formats of ``--plot`` (matplotlib's raster and vector backends).
-PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg", ".eps", ".ps", ".tif", ".tiff")
 
 
 def _check_out(out: str | None, option: str = "--out",
@@ -103,8 +101,9 @@ def _check_out(out: str | None, option: str = "--out",
         return
     path = Path(out)
     if path.suffix.lower() not in suffixes:
+        names = [s for s in suffixes if s]
         raise SimcoreError(f"{option} {out!r}: unknown suffix {path.suffix.lower()!r}; "
-                           f"use {', '.join(suffixes[:-1])} or {suffixes[-1]}")
+                           f"use {', '.join(names[:-1])} or {names[-1]}")
     if path.is_dir():
         raise SimcoreError(f"{option} {out!r}: is a directory; give a file name")
     for parent in path.parents:
@@ -142,11 +141,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     _check_out(args.out)
     if getattr(args, "plot", None):
-        _check_out(args.plot, "--plot", PLOT_SUFFIXES)
         try:
-            import matplotlib  # noqa: F401
+            from matplotlib.figure import Figure
         except ImportError:
             raise SimcoreError("--plot needs matplotlib: pip install 'simcore[plot]'") from None
+        # every format matplotlib can write; no suffix means PNG (simcore.plot.save)
+        fmts = tuple("." + f for f in Figure().canvas.get_supported_filetypes())
+        _check_out(args.plot, "--plot", fmts + ("",))
     sc = load(args.scenario)
     res = sc.run(**_overrides(args.set))
     head = _headline(res)

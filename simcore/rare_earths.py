@@ -116,6 +116,20 @@ def load_spec(path: str | Path) -> dict[str, Any]:
                 raise ScenarioError(f"{path}: {where}.users: the value shares sum to "
                                     f"{total:.6g}; expected at most 1 (the rest goes to "
                                     "unlisted buyers)")
+    origins = spec.get("origins", {})
+    for code, o in table_at(origins, "origins").items():
+        o = table_at(o, f"origins.{code}")
+        for k, v in o.items():
+            if k == "source":
+                continue
+            if k == "range":
+                if not (isinstance(v, list) and len(v) == 2 and all(number(x) for x in v)
+                        and 0 <= v[0] <= v[1] <= 1):
+                    raise ScenarioError(f"{path}: origins.{code}.range = {v!r}; expected "
+                                        "[low, high] with 0 <= low <= high <= 1")
+            elif not number(v) or not 0 <= v <= 1:
+                raise ScenarioError(f"{path}: origins.{code}.{k} = {v!r}; expected a share "
+                                    "in [0, 1]")
     spec["_path"] = str(path)
     return spec
 

@@ -83,7 +83,14 @@ import numpy as np
 import xarray as xr
 
 from ._version import __version__
-from .errors import DesignError, ParameterError, ScenarioError, ShockError, SimcoreError
+from .errors import (
+    DesignError,
+    LabelError,
+    ParameterError,
+    ScenarioError,
+    ShockError,
+    SimcoreError,
+)
 from .tables import yen_per_unit
 
 __all__ = ["sweep", "simulate_batch", "Design", "METHODS", "ENGINES"]
@@ -816,9 +823,21 @@ def sweep(
     # (about 0.1 ms a scenario), so a bad point is refused up front, not mid-sweep; designs
     # beyond UPFRONT_CHECK_MAX scenarios (streamed ones) are checked chunk by chunk as they run
     if n <= UPFRONT_CHECK_MAX:
+        from .dynamic.model import check_lowering
+
         check = _Lowerer(base.data, base.path, base.carve_spec())
+        # codes are checked against the base table unless the design changes the table
+        prep0 = base.prepared() if not any(k.startswith("table.") for k in design.keys) \
+            else None
         for i in range(n):
-            check.lower(design.point(i), i)
+            point = design.point(i)
+            shocks, params = check.lower(point, i)
+            if prep0 is not None:
+                try:
+                    check_lowering(prep0, shocks, params)
+                except (LabelError, ShockError, ParameterError) as exc:
+                    raise DesignError(
+                        f"sweep scenario {i} ({_plain(dict(point))}): {exc}") from None
 
     cores = os.cpu_count() or 1
     nwork = int(workers or cores)

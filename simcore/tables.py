@@ -110,7 +110,9 @@ def yen_per_unit(unit: str | None) -> float | None:
     >>> yen_per_unit("million JPY"), yen_per_unit("Million yen"), yen_per_unit("$ million")
     (1000000.0, 1000000.0, None)
     """
-    u = (unit or "").strip()
+    if not isinstance(unit, str):
+        return None
+    u = unit.strip()
     canon = {k.lower(): k for k in YEN_PER_UNIT}
     key = canon.get(u.lower()) or _YEN_ALIASES.get(u.lower())
     return YEN_PER_UNIT[key] if key else None
@@ -353,6 +355,13 @@ def from_arrays(
         "simcore_version": __version__,
         "history": "[]",
     }
+    if not isinstance(unit, str):
+        raise TableError(f"unit = {unit!r}: expected a string such as 'million JPY' or "
+                         "'$ million' (or '' for unspecified)")
+    if (atol, rtol) != (DEFAULT_ATOL, DEFAULT_RTOL):
+        # the engines re-check the balance with the tolerances the table was built with
+        attrs["balance_atol"] = float(atol)
+        attrs["balance_rtol"] = float(rtol)
     ds = xr.Dataset(data, coords=coords, attrs=attrs)
     _describe(ds)
     if check:
@@ -903,7 +912,7 @@ def checks_table(*, balance: bool = True, productive: bool = True
 
 
 def check_table(table: Any, where: str, *, balance: bool = True,
-                productive: bool = True) -> None:
+                productive: bool = True, hint: str = "") -> None:
     """Raise a :class:`~simcore.errors.TableError` (prefixed with ``where``) unless ``table``
     is a valid simcore table: variables and labels, finite values, non-negative output and,
     if asked, balance and a productive coefficient matrix.  A table edited after it was built (a NaN written into
@@ -911,8 +920,20 @@ def check_table(table: Any, where: str, *, balance: bool = True,
     if not isinstance(table, xr.Dataset):
         raise TableError(f"{where}: expected an IO table (xarray.Dataset with Z, Y, V, x), "
                          f"got {type(table).__name__}")
+    for var in ("Z", "Y", "E", "M", "V", "x"):
+        if var in table and not np.issubdtype(table[var].dtype, np.number):
+            raise TableError(f"{where}: table: variable {var!r} has dtype "
+                             f"{table[var].dtype}; expected numbers")
+    for coord in ("in_gdp", "component"):
+        if "va_item" in table.dims and coord not in table.coords:
+            raise TableError(f"{where}: table: coordinate {coord!r} of the value-added items "
+                             "is missing; build tables with simcore.tables constructors")
+    tol = {k: float(table.attrs[f"balance_{k}"]) for k in ("atol", "rtol")
+           if f"balance_{k}" in table.attrs}
     try:
-        validate(table, check_balance=balance, check_productive=productive)
+        validate(table, check_balance=balance, check_productive=productive, **tol)
+    except (BalanceError, NonProductiveError) as exc:
+        raise type(exc)(f"{where}: {exc}{hint}") from None
     except TableError as exc:
         raise type(exc)(f"{where}: {exc}") from None
 

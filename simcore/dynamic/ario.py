@@ -577,15 +577,18 @@ class ARIOTable:
                 f"input_threshold={self.input_threshold!r})")
 
 
-def prepare_ario(table: xr.Dataset, *, input_threshold: float | None = None) -> ARIOTable:
+def prepare_ario(table: xr.Dataset, *, input_threshold: float | None = None,
+                 check: bool = True) -> ARIOTable:
     """Lower a simcore table once for repeated ARIO runs.
 
     ``input_threshold`` is :attr:`ARIOParams.input_threshold`; runs that use the result
-    must use the same value.
+    must use the same value.  The table is validated first (with the balance tolerances it
+    was built with); ``check=False`` skips the balance and productivity checks, for a table
+    knowingly out of balance (labels and finite values are always checked).
     """
     if input_threshold is not None:
         ARIOParams(input_threshold=input_threshold)  # validates
-    return _prepare(table, input_threshold)
+    return _prepare(table, input_threshold, check=check)
 
 
 def _as_prepared(table: xr.Dataset | ARIOTable, input_threshold: float | None,
@@ -600,11 +603,13 @@ def _as_prepared(table: xr.Dataset | ARIOTable, input_threshold: float | None,
 
 
 def _prepare(table: xr.Dataset, input_threshold: float | None, *,
-             keep_flows: bool = False) -> ARIOTable:
+             keep_flows: bool = False, check: bool = True) -> ARIOTable:
     if not isinstance(table, xr.Dataset) or "Z" not in table:
         raise TableError("simulate_ario: expected a simcore table (xarray.Dataset with Z, Y, "
                          "V, x)")
-    _tables.check_table(table, "simulate_ario")
+    _tables.check_table(table, "simulate_ario", balance=check, productive=check,
+                        hint="; to run a table knowingly out of balance anyway, pass "
+                             "simcore.dynamic.ario.prepare_ario(table, check=False)")
     fl = _tables.flat(table)
     Z, Y, E, M, x = fl["Z"], fl["Y"], fl["E"], fl["M"], fl["x"]
     labels = _tables.industry_labels(table)

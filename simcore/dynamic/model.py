@@ -102,15 +102,20 @@ class Prepared:
             ) from None
 
 
-def prepare_model(table: xr.Dataset, *, preprocess: bool = True) -> Prepared:
+def prepare_model(table: xr.Dataset, *, preprocess: bool = True, check: bool = True) -> Prepared:
     """Lower a single-region table to the arrays of the engine.
 
     Tables with negative intermediate or final-demand cells (MIC tables have them) are first
     passed through :func:`simcore.transform.prepare_for_dynamics` (``preprocess=True``);
     with ``preprocess=False`` they are rejected.  The table is validated first
-    (:func:`simcore.tables.validate`): a table edited after it was built is refused, not run.
+    (:func:`simcore.tables.validate`, with the balance tolerances the table was built with):
+    a table edited after it was built is refused, not run.  ``check=False`` skips the
+    balance and productivity checks (labels and finite values are always checked), for a
+    table knowingly out of balance: then even a run without shock drifts from baseline.
     """
-    _tables.check_table(table, "simulate")
+    _tables.check_table(table, "simulate", balance=check, productive=check,
+                        hint="; to run a table knowingly out of balance anyway, pass "
+                             "simcore.dynamic.prepare_model(table, check=False)")
     if _tables.is_multiregional(table):
         raise TableError(
             "simulate: the supply-chain engine runs single-region tables with origin-split "
@@ -229,6 +234,16 @@ def _cell_arrays(prep: Prepared, params: DynamicParams, special: Sequence[int]):
         Zfull[cols[m]] = prep.Z0[m]
         tgt_sp[k] = days * Zfull
     return tgt, theta, sigma, theta_sp, tgt_sp
+
+
+def check_lowering(prep: Prepared, shocks: Sequence[Any], params: DynamicParams) -> None:
+    """Lower ``shocks`` and ``params`` against ``prep`` over one day, so that unknown sector,
+    product or origin codes and per-product maps raise here (sweeps check every design
+    point this way before they start)."""
+    special = _special_products(prep, shocks, params)
+    _cell_arrays(prep, params, special)
+    _lower_imports(prep, shocks, params, special, 1)
+    _lower_domestic(prep, shocks, 1)
 
 
 def _special_products(prep: Prepared, shocks: Iterable[Any], params: DynamicParams) -> list[int]:

@@ -28,6 +28,7 @@ import pandas as pd
 import pytest
 
 import simcore as sc
+import simcore.rare_earths  # noqa: F401  (sc.rare_earths below)
 from simcore import tables as tb
 from simcore.dynamic.params import DynamicParams
 from simcore.errors import (
@@ -1088,3 +1089,78 @@ def test_carve_out_parent_not_in_table(tmp_path):
     with pytest.raises(ScenarioError, match=r"carve\.toml: products\.MAG\.parents\.9999: "
                                             r"parent '9999' is not a sector of the table"):
         sc.scenario.load(tmp_path / "s.toml").run()
+
+
+# --------------------------------------------------------------------------------------
+# Second review: tolerances the table was built with, opting out, plot formats, codes in
+# sweep designs, [origins] of carve-out files, units and dtypes.
+# --------------------------------------------------------------------------------------
+def test_engines_use_the_tolerance_the_table_was_built_with():
+    from simcore.dynamic.ario import prepare_ario, simulate_ario
+    Z, Y, V = [[150.0, 500.0], [200.0, 100.0]], [[350.0], [1700.3]], [[650.0, 1400.0]]
+    loose = sc.tables.from_arrays(Z, Y, V, sectors=["1", "2"], x=[1000, 2000], atol=0.5)
+    assert loose.attrs["balance_atol"] == 0.5
+    sc.simulate(loose, [], days=5)
+    simulate_ario(loose, [], days=5)
+    off = sc.tables.from_arrays(Z, [[350.0], [1700.0]], V, sectors=["1", "2"],
+                                x=[1000, 2100], check=False)
+    for run in (lambda: sc.simulate(off, [], days=5), lambda: simulate_ario(off, [], days=5)):
+        with pytest.raises(sc.errors.BalanceError, match=r"out of balance anyway, pass "
+                                                         r"simcore\.dynamic\..*check=False"):
+            run()
+    # the explicit opt-out runs (and, out of balance, drifts without a shock)
+    res = sc.simulate(sc.dynamic.prepare_model(off, check=False), [], days=5)
+    assert float(res.gdp_loss_total) != 0.0
+    simulate_ario(prepare_ario(off, check=False), [], days=5)
+    # labels and finite values are checked even then
+    bad = off.copy(deep=True)
+    bad["Z"][0, 0] = np.nan
+    with pytest.raises(sc.errors.NonFiniteError):
+        sc.dynamic.prepare_model(bad, check=False)
+
+
+def test_plot_accepts_every_matplotlib_format(scen, tmp_path):
+    from simcore import cli
+    for name in ("fig.webp", "fig.svgz", "fig"):
+        assert cli.main(["run", str(scen), "--plot", str(tmp_path / name)]) == 0
+        assert (tmp_path / name).stat().st_size > 1000
+
+
+def test_sweep_refuses_unknown_codes_before_running(tmp_path, capsys):
+    from simcore import cli
+    out = tmp_path / "s"
+    assert cli.main(["sweep", "kiuchi-2025-3m", "--set", 'shocks.0.product=["RE","NOPE"]',
+                     "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "sweep scenario 1 ({'shocks.0.product': 'NOPE'})" in err
+    assert "unknown sector or product 'NOPE'" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("old, new, msg", [
+    ("RE = { CHN = 0.719,", "RE = { CHN = 1.719,", r"origins\.RE\.CHN = 1\.719; expected a share"),
+    ("RE = { CHN = 0.719,", 'RE = { CHN = "most",', r"origins\.RE\.CHN = 'most'"),
+    ("range = [0.60, 0.80]", "range = [0.80, 0.60]", r"origins\.RE\.range = \[0\.8, 0\.6\]"),
+])
+def test_carve_out_file_bad_origins(tmp_path, old, new, msg):
+    text = _CARVE.read_text(encoding="utf-8")
+    assert old in text
+    f = tmp_path / "carve.toml"
+    f.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ScenarioError, match=rf"carve\.toml: {msg}"):
+        sc.rare_earths.load_spec(f)
+    f.write_text("origins = 5\n" + text.replace("[origins]", "[old_origins]", 1),
+                 encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"carve\.toml: origins = 5; expected a table"):
+        sc.rare_earths.load_spec(f)
+
+
+def test_units_must_be_strings_and_tables_numbers():
+    with pytest.raises(TableError, match=r"unit = 5: expected a string"):
+        sc.tables.from_arrays([[1.0]], [[1.0]], [[1.0]], unit=5)
+    assert sc.tables.yen_per_unit(5) is None and sc.tables.yen_per_unit(None) is None
+    t = _mb()
+    with pytest.raises(TableError, match=r"leontief: table: variable 'Z' has dtype object"):
+        sc.static.leontief(t.assign(Z=t.Z.astype(object)), {"1": 1.0})
+    with pytest.raises(TableError, match=r"simulate: table: coordinate 'in_gdp'"):
+        sc.simulate(t.drop_vars("in_gdp"), [], days=5)
