@@ -12,8 +12,9 @@ industries.  Properties (issue 8, for the second engine):
   losses are at least zero;
 * invariance to the order of the sectors and to the unit of money (documented model: the
   parity mode inherits BoARIO's absolute ``allclose`` tolerance, see
-  ``test_ario_engine.py::test_boario_compat_unit_trap_is_flagged``), to 1e-6: the
-  ``min()`` of the production bound turns round-off into differences of ~3e-8.
+  ``test_ario_engine.py::test_boario_compat_unit_trap_is_flagged``): sector order to 1e-6
+  (round-off through the ``min()`` of the production bound gives ~3e-8), unit of money to
+  1e-3 (a random case parted at day 71 by 1.2e-4, see the test).
 
 Not a property of ARIO: losses do **not** always rise with the share of the capacity lost
 (the `thorough` profile found counterexamples with and without self-supply, in both modes),
@@ -144,5 +145,8 @@ def test_invariant_to_unit_of_money(data, table, k):
     ev = data.draw(events(t))
     r1 = simulate_ario(t, ev, params=p, days=150, record=_REC)
     r2 = simulate_ario(scale_money(t, k), ev, params=p, days=150, record=_REC)
-    np.testing.assert_allclose(r2.production.values / k, r1.production.values, rtol=1e-6,
+    # 1e-3: ARIO's exact threshold comparisons (stock against psi x target, demand against
+    # output) can turn round-off into a different path; the thorough profile found a case
+    # that parted at day 71 and differed by 1.2e-4 (docs/robustness.md)
+    np.testing.assert_allclose(r2.production.values / k, r1.production.values, rtol=1e-3,
                                atol=1e-9 * float(r1.baseline_production.max()))
