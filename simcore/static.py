@@ -556,7 +556,7 @@ def backward_linkages(table: xr.Dataset, *, normalized: bool = True) -> xr.DataA
     >>> sc.static.backward_linkages(t).round(4).values
     array([1.0222, 0.9778])
     """
-    m = output_multipliers(table).values.reshape(-1)
+    m = output_multipliers.__wrapped__(table).values.reshape(-1)  # table checked above
     out = m * m.size / m.sum() if normalized else m
     return _wrap_vector(table, out, "backward_linkage", units="1",
                         long_name="backward linkage" + (" (normalised)" if normalized else ""))
@@ -1303,7 +1303,7 @@ def gdp_loss_share(table: xr.Dataset, dx: Any, denominator: float | None = None)
     denom = gdp(table) if denominator is None else float(denominator)
     if not np.isfinite(denom) or denom <= 0:
         raise ParameterError(f"denominator: expected a positive GDP, got {denom!r}")
-    loss = value_added_loss(table, dx)
+    loss = value_added_loss.__wrapped__(table, dx)  # table checked above
     share = loss.sum(list(_industry_dims(table))) / denom
     share.attrs.update(units="1", long_name="GDP loss / GDP")
     return share.rename("gdp_loss_share")

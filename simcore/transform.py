@@ -34,6 +34,7 @@ import pandas as pd
 import xarray as xr
 
 from . import tables as _t
+from ._checks import positive_number
 from .errors import LabelError, ParameterError, ShockError, TableError
 
 __all__ = [
@@ -883,25 +884,15 @@ def rescale(
         raise ParameterError("rescale: give exactly one of factor and target_gdp")
     base = _t.gdp(table)
     if target_gdp is not None:
-        try:
-            tg = float(target_gdp)
-        except (TypeError, ValueError):
-            tg = math.nan
-        if isinstance(target_gdp, bool) or not (math.isfinite(tg) and tg > 0):
-            raise ParameterError(f"rescale: target_gdp is {target_gdp!r}; expected a positive "
-                                 "finite number")
+        tg = positive_number(target_gdp, f"rescale: target_gdp is {target_gdp!r}; expected "
+                                         "a positive finite number")
         if not base > 0:
             raise TableError(f"rescale: the table's GDP-like value added is {base!r}; cannot "
                              "scale it to a target")
         k = tg / base
     else:
-        try:
-            k = float(factor)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            k = math.nan
-        if isinstance(factor, bool) or not (math.isfinite(k) and k > 0):
-            raise ParameterError(f"rescale: factor is {factor!r}; expected a positive finite "
-                                 "number")
+        k = positive_number(factor, f"rescale: factor is {factor!r}; expected a positive "
+                                    "finite number")
     out = table.copy()
     for var in ("Z", "Y", "E", "M", "V", "x"):
         da = table[var] * k

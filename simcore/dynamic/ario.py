@@ -666,23 +666,21 @@ def _prepare(table: xr.Dataset, input_threshold: float | None, *,
 
 def _check_record_bytes(nbytes: int, where: str) -> None:
     """Refuse daily records that would not fit (simcore's record budget), before allocating."""
-    from .model import MAX_RECORD_BYTES
+    from .model import check_record_bytes
 
-    if nbytes > MAX_RECORD_BYTES:
-        raise ParameterError(
-            f"{where}: the daily records need {nbytes / 1e9:.1f} GB (limit "
-            f"{MAX_RECORD_BYTES / 1e9:.1f} GB); record fewer series (cumulative= or "
-            "aggregate= instead of record=), fewer days or fewer scenarios per batch")
+    check_record_bytes(nbytes, f"{where}: the daily records",
+                       "record fewer series (cumulative= or aggregate= instead of record=), "
+                       "fewer days or fewer scenarios per batch")
 
 
 def _check_days(days: Any) -> int:
-    from .model import MAX_DAYS
+    """The horizon rule of :func:`simcore.simulate` (1..36500 whole days)."""
+    from .model import _check_days as check
 
-    if isinstance(days, bool) or not _isnum(days) or not float(days).is_integer() \
-            or not 1 <= days <= MAX_DAYS:
-        raise ParameterError(f"simulate_ario: parameter 'days' = {days!r} is out of range; "
-                             f"allowed: a whole number of days 1..{MAX_DAYS} (100 years)")
-    return int(days)
+    try:
+        return check(days)
+    except ParameterError as exc:
+        raise ParameterError(f"simulate_ario: {exc}") from None
 
 
 def _records(record: Sequence[str], cumulative: Sequence[str], aggregate: Sequence[str]):

@@ -37,6 +37,7 @@ import xarray as xr
 
 from .. import tables as _tables
 from .._version import __version__
+from .._checks import positive_number
 from ..errors import LabelError, ParameterError, ShockError, TableError
 from .params import DynamicParams
 from .shocks import CapacityShock, DemandShock, ImportCut, intensity
@@ -315,6 +316,14 @@ def _lower_domestic(prep: Prepared, shocks: Sequence[Any], T: int):
             np.maximum(demfac, 0.0), np.maximum(exfac, 0.0))
 
 
+def check_record_bytes(nbytes: int, what: str, advice: str) -> None:
+    """Refuse daily records above :data:`MAX_RECORD_BYTES` before anything is allocated
+    (both engines)."""
+    if nbytes > MAX_RECORD_BYTES:
+        raise ParameterError(f"{what} need {nbytes / 1e9:.1f} GB (limit "
+                             f"{MAX_RECORD_BYTES / 1e9:.1f} GB); {advice}")
+
+
 def _check_days(days: Any) -> int:
     if isinstance(days, bool) or not isinstance(days, (int, np.integer)):
         if isinstance(days, float) and days.is_integer():
@@ -406,22 +415,16 @@ def simulate(
         if r not in RECORDS:
             raise ParameterError(f"record: unknown record {r!r}; allowed: {', '.join(RECORDS)}")
     if gdp_denominator is not None:
-        try:
-            gd = float(gdp_denominator)
-        except (TypeError, ValueError):
-            gd = math.nan
-        if isinstance(gdp_denominator, bool) or not (math.isfinite(gd) and gd > 0):
-            raise ParameterError(f"gdp_denominator = {gdp_denominator!r}: expected a positive "
-                                 "number (annual GDP in table units)")
+        positive_number(gdp_denominator, f"gdp_denominator = {gdp_denominator!r}: expected a "
+                                         "positive number (annual GDP in table units)")
     if not isinstance(table, (Prepared, xr.Dataset)):
         raise TableError(f"simulate: table must be an IO table (xarray.Dataset) or the result "
                          f"of prepare_model, got {type(table).__name__}")
     prep = table if isinstance(table, Prepared) else prepare_model(table)
     n = prep.n
-    if T * n * 8 * len(record) > MAX_RECORD_BYTES:
-        raise ParameterError(
-            f"record: {len(record)} daily records of {n} sectors over {T} days need "
-            f"{T * n * 8 * len(record) / 1e9:.1f} GB; record fewer series or use sweeps")
+    check_record_bytes(T * n * 8 * len(record),
+                       f"record: {len(record)} daily records of {n} sectors over {T} days",
+                       "record fewer series or use sweeps")
     special = _special_products(prep, shocks, params)
     tgt, theta, sigma, theta_sp, tgt_sp = _cell_arrays(prep, params, special)
     impcap, stock0, relmax = _lower_imports(prep, shocks, params, special, T)

@@ -81,13 +81,20 @@ def _gdp(table) -> float:
     return float(sc.tables.gdp(table))
 
 
+@st.composite
+def random_cut(draw, table):
+    """Parameters and one random cut (capacity or import, share, duration up to 120 days)."""
+    p = draw(params(table), label="params")
+    kind, code = draw(cut_kind(table))
+    share = draw(_share, label="share")
+    duration = draw(st.floats(0.0, 120.0), label="duration")
+    return p, _shock(kind, code, share, duration)
+
+
 @given(data=st.data(), table=productive_tables(max_n=6))
 def test_no_negative_output_stock_or_nan(data, table):
-    p = data.draw(params(table), label="params")
-    kind, code = data.draw(cut_kind(table))
-    share = data.draw(_share, label="share")
-    duration = data.draw(st.floats(0.0, 120.0), label="duration")
-    res = sc.simulate(table, _shock(kind, code, share, duration), params=p, days=150,
+    p, shock = data.draw(random_cut(table))
+    res = sc.simulate(table, shock, params=p, days=150,
                       record=_RECORD)
     for var in ("output", "final_demand_unmet", "import_supply", "stocks", "gdp_loss"):
         if var in res:
@@ -105,11 +112,8 @@ def test_no_negative_output_stock_or_nan(data, table):
 
 @given(data=st.data(), table=productive_tables(max_n=6))
 def test_pure_cuts_lose_at_least_zero(data, table):
-    p = data.draw(params(table), label="params")
-    kind, code = data.draw(cut_kind(table))
-    share = data.draw(_share, label="share")
-    duration = data.draw(st.floats(0.0, 120.0), label="duration")
-    res = sc.simulate(table, _shock(kind, code, share, duration), params=p, days=200)
+    p, shock = data.draw(random_cut(table))
+    res = sc.simulate(table, shock, params=p, days=200)
     tol = 1e-9 * _gdp(table)
     assert float(res.gdp_loss_total) >= -tol
     assert np.all(res.value_added_loss.values >= -tol)
