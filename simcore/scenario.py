@@ -185,6 +185,13 @@ SCHEMA: dict[str, Any] = {
         "stockpiles": (_map_of(lambda v: _table_err(v, _STOCKPILE)), "product -> stockpile"),
         "substitution": (_map_of(lambda v: _table_err(v, _SUBST)), "product -> ramp"),
         "calibrated": (_list_of(_str()), "model keys whose value was calibrated"),
+        "criticality": (_str(), "criticality-class data file (input x buyer), relative to "
+                                "the scenario file"),
+        "criticality_important": (_num(0, 1), "dependency share of the 'important' class "
+                                              "(sensitivity knob; default from the file)"),
+        "buffers": (_str(), "input-buffer data file (days by input family), relative to the "
+                            "scenario file"),
+        "origin_stocks": (_bool, "hold stocks of origin-split products per origin"),
     },
     "horizon": {
         "days": (_days_or_auto, "'auto' (until output is back at baseline) or days"),
@@ -321,6 +328,15 @@ class Scenario:
         base = self.path.parent if self.path else scenario_dir()
         return _cached_spec(str((base / f).resolve()))
 
+    def _data_path(self, f: str, key: str) -> Path:
+        """A data file named by ``key``, relative to the scenario file (or to the shipped
+        scenarios for a scenario given as a dict)."""
+        base = self.path.parent if self.path else scenario_dir()
+        p = (base / f).resolve()
+        if not p.is_file():
+            raise ScenarioError(f"{key} = {f!r}: data file not found at {p}")
+        return p
+
     def table(self) -> xr.Dataset:
         """The scenario's table: dataset, carve-outs, rescaling (cached)."""
         if "table" not in self._cache:
@@ -378,6 +394,27 @@ class Scenario:
         scale = float(m.pop("dependency_scale", 1.0))
         carved_days = m.pop("carved_inventory_days", None)
         spec = self.carve_spec()
+        crit = m.pop("criticality", None)
+        buf = m.pop("buffers", None)
+        important = m.pop("criticality_important", None)
+        if important is not None and crit is None:
+            raise ScenarioError(f"{self.file}: model.criticality_important needs "
+                                "model.criticality (a criticality data file)")
+        if crit is not None or buf is not None:
+            from . import criticality as _cr
+
+            aliases = {} if spec is None else {
+                str(code): str(next(iter(p["parents"]))) for code, p in spec["products"].items()}
+            try:
+                if crit is not None:
+                    m["dependency_cells"] = _cr.dependency_cells(
+                        self.table(), self._data_path(crit, "model.criticality"),
+                        important=important, aliases=aliases)
+                if buf is not None:
+                    m["inventory_cells"] = _cr.inventory_cells(
+                        self.table(), self._data_path(buf, "model.buffers"), aliases=aliases)
+            except ScenarioError as exc:
+                raise ScenarioError(f"{self.file}: {exc}") from exc
         dep: dict[str, Any] = {}
         origins: dict[str, Any] = {}
         inv: dict[str, Any] = {}

@@ -63,6 +63,10 @@ def group_key(prep: _m.Prepared, shocks: Sequence[Any], params: DynamicParams) -
         _canon({k: v for k, v in params.dependency_by_product.items()
                 if str(k) not in sp_names}),
         _canon(params.elasticity_by_product),
+        params.dependency_cells.digest if params.dependency_cells is not None else None,
+        params.inventory_cells.digest if params.inventory_cells is not None else None,
+        # stocks per origin: the kernel's table depends on the origin shares
+        _canon(params.import_origins) if params.origin_stocks else None,
     )
 
 
@@ -78,22 +82,26 @@ def _zfull(prep: _m.Prepared, special: Sequence[int]) -> np.ndarray:
 
 
 def _special_rows(prep: _m.Prepared, params: DynamicParams, special: Sequence[int],
-                  zfull: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``theta_sp`` and ``tgt_sp`` exactly as :func:`simcore.dynamic.model._cell_arrays`."""
+                  zfull: np.ndarray, base_th: np.ndarray | None,
+                  base_d: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """``theta_sp`` and ``tgt_sp`` exactly as :func:`simcore.dynamic.model._cell_arrays`
+    (``base_th``/``base_d``: the group's dense cell matrices, or None)."""
     pos = {i: k for k, i in enumerate(special)}
     K, n = len(special), prep.n
-    theta_sp = np.full((K, n), float(params.dependency))
-    days = np.full((K, n), float(params.inventory_days))
+    sp = np.asarray(special, dtype=np.int64)
+    theta_sp = (base_th[sp].copy() if base_th is not None
+                else np.full((K, n), float(params.dependency)))
+    days = base_d[sp].copy() if base_d is not None else np.full((K, n), float(params.inventory_days))
     for prod, spec in params.inventory_days_by_product.items():
         what = f"inventory_days_by_product[{prod!r}]"
         i = prep.idx(prod, what)
         if i in pos:
-            days[pos[i]] = _m._row_values(prep, spec, params.inventory_days, what)
+            days[pos[i]] = _m._row_values(prep, spec, days[pos[i]], what)
     for prod, spec in params.dependency_by_product.items():
         what = f"dependency_by_product[{prod!r}]"
         i = prep.idx(prod, what)
         if i in pos:
-            theta_sp[pos[i]] = _m._row_values(prep, spec, params.dependency, what)
+            theta_sp[pos[i]] = _m._row_values(prep, spec, theta_sp[pos[i]], what)
     return theta_sp, days * zfull
 
 
@@ -128,21 +136,23 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
         groups.setdefault(group_key(prep, sh, p), []).append(s)
     for key, members in groups.items():
         sh0, p0 = items[members[0]]
-        special = list(key[0])
-        K = len(special)
-        tgt, theta, sigma, _, _ = _m._cell_arrays(prep, p0, special)
-        zfull = _zfull(prep, special)
-        sp_pos = np.full(n, -1, dtype=np.int64)
-        sp_pos[np.asarray(special, dtype=np.int64)] = np.arange(K)
-        sp_idx = np.asarray(special, dtype=np.int64)
+        low0 = _m.lower(prep, sh0, p0, T)
+        p2 = low0.prep
+        n2 = p2.n
+        K = low0.sp_idx.shape[0]
+        split_mode = low0.split is not None
+        if not split_mode:
+            special = list(low0.sp_idx)
+            zfull = _zfull(prep, special)
+            base_th = _m._dense_base(prep, p0.dependency_cells, p0.dependency)
+            base_d = _m._dense_base(prep, p0.inventory_cells, p0.inventory_days)
         m = len(members)
-        cap_idx, _, dem_idx, _, _ = _m._lower_domestic(prep, sh0, 1)
-        C, D = cap_idx.shape[0], dem_idx.shape[0]
+        C, D = low0.cap_idx.shape[0], low0.dem_idx.shape[0]
         impcap = np.empty((m, T, K))
         stock0 = np.empty((m, K))
         relmax = np.empty((m, K))
-        theta_sp = np.empty((m, K, n))
-        tgt_sp = np.empty((m, K, n))
+        theta_sp = np.empty((m, K, n2))
+        tgt_sp = np.empty((m, K, n2))
         capfac = np.empty((m, T, C))
         demfac = np.empty((m, T, D))
         exfac = np.empty((m, T, D))
@@ -150,32 +160,40 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
         alpha_max = np.empty(m)
         for q, s in enumerate(members):
             sh, p = items[s]
-            impcap[q], stock0[q], relmax[q] = _m._lower_imports(prep, sh, p, special, T)
-            theta_sp[q], tgt_sp[q] = _special_rows(prep, p, special, zfull)
-            _, capfac[q], _, demfac[q], exfac[q] = _m._lower_domestic(prep, sh, T)
+            if split_mode:
+                # stocks per origin: the pool rows' arrays come from a full lowering
+                lw = low0 if q == 0 else _m.lower(prep, sh, p, T)
+                impcap[q], stock0[q], relmax[q] = lw.impcap, lw.stock0, lw.relmax
+                theta_sp[q], tgt_sp[q] = lw.theta_sp, lw.tgt_sp
+                capfac[q], demfac[q], exfac[q] = lw.capfac, lw.demfac, lw.exfac
+            else:
+                impcap[q], stock0[q], relmax[q] = _m._lower_imports(prep, sh, p, special, T)
+                theta_sp[q], tgt_sp[q] = _special_rows(prep, p, special, zfull, base_th,
+                                                       base_d)
+                _, capfac[q], _, demfac[q], exfac[q] = _m._lower_domestic(prep, sh, T)
             inv_tau[q] = 1.0 / p.inventory_tau
             alpha_max[q] = float(p.alpha_max)
         gl = np.zeros((m, T))
-        oc = np.zeros((m, n))
-        rx = np.zeros((m, T, n)) if record_output else np.zeros((0, T, n))
+        oc = np.zeros((m, n2))
+        rx = np.zeros((m, T, n2)) if record_output else np.zeros((0, T, n2))
         st = np.zeros(m, dtype=np.int64)
         inf = np.zeros(m, dtype=np.int64)
         kn.run_batch(
-            prep.colptr, prep.rowidx, prep.A, tgt, theta, sigma, prep.x0, prep.f0, prep.e0,
-            prep.mu, prep.c, inv_tau,
-            sp_pos, sp_idx, impcap, stock0, relmax, theta_sp, tgt_sp,
-            cap_idx, capfac, dem_idx, demfac, exfac,
+            p2.colptr, p2.rowidx, p2.A, low0.tgt, low0.theta, low0.sigma, p2.x0, p2.f0, p2.e0,
+            p2.mu, p2.c, inv_tau,
+            low0.sp_pos, low0.sp_idx, impcap, stock0, relmax, theta_sp, tgt_sp,
+            low0.cap_idx, capfac, low0.dem_idx, demfac, exfac,
             kn.RATION_FIRMS_FIRST if p0.rationing == "firms_first" else kn.RATION_PROPORTIONAL,
             alpha_max, float(p0.alpha_tau),
-            gl, oc, rx, np.zeros((0, T, n)), st, inf,
+            gl, oc, rx, np.zeros((0, T, n2)), st, inf,
         )
         idx = np.asarray(members)
         out["gdp_loss"][idx] = gl
-        out["out_cum"][idx] = oc
+        out["out_cum"][idx] = oc[:, :n]
         out["status"][idx] = st
         out["info"][idx] = inf
         if record_output:
-            out["output"][idx] = rx
+            out["output"][idx] = rx[:, :, :n]
     out["groups"] = len(groups)
     return out
 

@@ -180,9 +180,11 @@ def prepare_model(table: xr.Dataset, *, preprocess: bool = True, check: bool = T
 # --------------------------------------------------------------------------------------
 # Lowering parameters and shocks
 # --------------------------------------------------------------------------------------
-def _row_values(prep: Prepared, spec: Any, default: float, what: str) -> np.ndarray:
-    """A per-buyer vector from a float or ``{sector: value, "*": default}`` mapping."""
-    out = np.full(prep.n, float(default))
+def _row_values(prep: Prepared, spec: Any, default: Any, what: str) -> np.ndarray:
+    """A per-buyer vector from a float or ``{sector: value, "*": default}`` mapping.
+
+    ``default`` is a scalar or the row's base values (from a :class:`CellMatrix`)."""
+    out = np.array(np.broadcast_to(np.asarray(default, dtype=float), (prep.n,)))
     if isinstance(spec, Mapping):
         if "*" in spec:
             out[:] = float(spec["*"])
@@ -195,56 +197,264 @@ def _row_values(prep: Prepared, spec: Any, default: float, what: str) -> np.ndar
     return out
 
 
+def _cols(prep: Prepared) -> np.ndarray:
+    """Buyer column of every stored cell."""
+    return np.repeat(np.arange(prep.n), np.diff(prep.colptr))
+
+
+def _row_cells(prep: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """Cells sorted by product row, and the start of each row in that order."""
+    order = np.argsort(prep.rowidx, kind="stable")
+    starts = np.searchsorted(prep.rowidx[order], np.arange(prep.n + 1))
+    return order, starts
+
+
+def _dense_base(prep: Prepared, cm: Any, default: float) -> np.ndarray | None:
+    """A :class:`CellMatrix` aligned to the table's sectors ``(n, n)``; pairs it does not
+    name take ``default``; ``None`` when there is no matrix."""
+    if cm is None:
+        return None
+    out = np.full((prep.n, prep.n), float(default))
+    pi = np.array([prep.index.get(str(c), -1) for c in cm.products])
+    bj = np.array([prep.index.get(str(c), -1) for c in cm.buyers])
+    okp, okb = pi >= 0, bj >= 0
+    out[np.ix_(pi[okp], bj[okb])] = cm.values[np.ix_(okp, okb)]
+    return out
+
+
 def _cell_arrays(prep: Prepared, params: DynamicParams, special: Sequence[int]):
-    """Per-cell targets and dependency shares, per-product sigma, and special-row overrides."""
+    """Per-cell targets and dependency shares, per-product sigma, and special-row overrides.
+
+    The base of every pair is the scalar default (``dependency``, ``inventory_days``) or,
+    where given, the pair's value in ``dependency_cells``/``inventory_cells``; the
+    ``*_by_product`` maps override rows (or single pairs) on top of it."""
     n = prep.n
-    tgt = np.empty_like(prep.A)
-    theta = np.empty_like(prep.A)
+    rows = prep.rowidx
+    cols = _cols(prep)
+    base_th = _dense_base(prep, params.dependency_cells, params.dependency)
+    base_d = _dense_base(prep, params.inventory_cells, params.inventory_days)
     days_rows: dict[int, np.ndarray] = {}
     theta_rows: dict[int, np.ndarray] = {}
     for prod, spec in params.inventory_days_by_product.items():
         i = prep.idx(prod, f"inventory_days_by_product[{prod!r}]")
-        days_rows[i] = _row_values(prep, spec, params.inventory_days,
+        days_rows[i] = _row_values(prep, spec,
+                                   base_d[i] if base_d is not None else params.inventory_days,
                                    f"inventory_days_by_product[{prod!r}]")
     for prod, spec in params.dependency_by_product.items():
         i = prep.idx(prod, f"dependency_by_product[{prod!r}]")
-        theta_rows[i] = _row_values(prep, spec, params.dependency,
+        theta_rows[i] = _row_values(prep, spec,
+                                    base_th[i] if base_th is not None else params.dependency,
                                     f"dependency_by_product[{prod!r}]")
     sigma = np.zeros(n)
     for prod, s in params.elasticity_by_product.items():
         sigma[prep.idx(prod, f"elasticity_by_product[{prod!r}]")] = float(s)
-    rows = prep.rowidx
-    cols = np.repeat(np.arange(n), np.diff(prep.colptr))
-    d = np.full(rows.shape[0], float(params.inventory_days))
-    theta[:] = params.dependency
+    d = (base_d[rows, cols] if base_d is not None
+         else np.full(rows.shape[0], float(params.inventory_days)))
+    theta = (base_th[rows, cols] if base_th is not None
+             else np.full(rows.shape[0], float(params.dependency)))
+    order, starts = _row_cells(prep)
     for i, row in days_rows.items():
-        m = rows == i
+        m = order[starts[i]:starts[i + 1]]
         d[m] = row[cols[m]]
     for i, row in theta_rows.items():
-        m = rows == i
+        m = order[starts[i]:starts[i + 1]]
         theta[m] = row[cols[m]]
-    tgt[:] = d * prep.Z0
+    tgt = d * prep.Z0
+    theta_sp, tgt_sp = _special_dense(prep, special, theta, tgt)
+    return tgt, theta, sigma, theta_sp, tgt_sp
+
+
+def _special_dense(prep: Prepared, special: Sequence[int], theta: np.ndarray,
+                   tgt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dense ``(K, n)`` dependency shares and targets of the special rows, from the
+    per-cell arrays (buyers without a cell get 0: the kernel never reads them)."""
+    n = prep.n
     K = len(special)
     theta_sp = np.zeros((K, n))
     tgt_sp = np.zeros((K, n))
-    for k, i in enumerate(special):
-        theta_sp[k] = theta_rows.get(i, np.full(n, params.dependency))
-        days = days_rows.get(i, np.full(n, params.inventory_days))
-        m = rows == i
-        Zfull = np.zeros(n)
-        Zfull[cols[m]] = prep.Z0[m]
-        tgt_sp[k] = days * Zfull
-    return tgt, theta, sigma, theta_sp, tgt_sp
+    if K:
+        cols = _cols(prep)
+        order, starts = _row_cells(prep)
+        for k, i in enumerate(special):
+            m = order[starts[i]:starts[i + 1]]
+            theta_sp[k, cols[m]] = theta[m]
+            tgt_sp[k, cols[m]] = tgt[m]
+    return theta_sp, tgt_sp
+
+
+@dataclass(frozen=True)
+class OriginSplit:
+    """How :func:`split_origins` extended a table: pool rows after the table's own."""
+
+    n: int  # sectors of the original table
+    parent: np.ndarray  # original row of each pool row (length n2 - n)
+    codes: list[str]  # pool codes "PRODUCT@ORIGIN"
+
+
+def split_origins(prep: Prepared, shocks: Sequence[Any], params: DynamicParams,
+                  tgt: np.ndarray, theta: np.ndarray):
+    """Stocks per origin (``params.origin_stocks``): lower every named origin of an
+    origin-split product to a pool row of its own.
+
+    For product ``i`` with import share ``mu_i`` and named origins ``o`` (shares ``s_o`` of
+    its imports; the rest of the world is not named), every buyer's cell ``(i, j)`` becomes
+    a cell for domestic and rest-of-world supply, with share ``r_i = 1 - mu_i sum_o s_o``
+    of the coefficient, the baseline flow, the stock target and the dependency share, plus
+    one cell per origin with share ``mu_i s_o``, on a pool row ``i@o`` that has no domestic
+    output and imports only from ``o``.  Splitting the dependency share with the flow makes
+    the pools parallel lines: an empty pool costs ``theta x`` its share of output, the
+    other pools keep theirs.  With every pool full the lowering is exact (orders, demand
+    addressed to domestic producers and import demand are unchanged).  Cuts, substitution
+    and stockpiles of ``i`` move to its pools (stockpiles pro rata to the origin shares).
+
+    Returns ``(prep2, shocks2, params2, tgt2, theta2, split)``; unchanged inputs and
+    ``split = None`` when no product is split.
+    """
+    import dataclasses
+
+    pools: list[tuple[int, str, str, float]] = []
+    for prod, shares in params.import_origins.items():
+        i = prep.idx(prod, f"import_origins[{prod!r}]")
+        if prep.mu[i] <= 0:
+            continue
+        for o, so in shares.items():
+            if str(o) != "ROW" and float(so) > 0:
+                pools.append((i, str(prod), str(o), float(so)))
+    if not pools:
+        return prep, list(shocks), params, tgt, theta, None
+    n = prep.n
+    P = len(pools)
+    tot = np.zeros(n)
+    for i, _, _, so in pools:
+        tot[i] += so
+    r = 1.0 - prep.mu * tot  # share of each row left on the row itself
+    cols = _cols(prep)
+    rows = prep.rowidx
+    f_orig = r[rows]
+    new_rows, new_cols, fac, src = [rows], [cols], [f_orig], [np.arange(rows.size)]
+    order, starts = _row_cells(prep)
+    for q, (i, _, _, so) in enumerate(pools):
+        m = order[starts[i]:starts[i + 1]]
+        new_rows.append(np.full(m.size, n + q, dtype=np.int64))
+        new_cols.append(cols[m])
+        fac.append(np.full(m.size, prep.mu[i] * so))
+        src.append(m)
+    R = np.concatenate(new_rows)
+    Cc = np.concatenate(new_cols)
+    F = np.concatenate(fac)
+    Sx = np.concatenate(src)
+    perm = np.argsort(Cc, kind="stable")
+    R, Cc, F, Sx = R[perm], Cc[perm], F[perm], Sx[perm]
+    n2 = n + P
+    colptr = np.zeros(n2 + 1, dtype=np.int64)
+    colptr[1:n + 1] = np.cumsum(np.bincount(Cc, minlength=n))
+    colptr[n + 1:] = colptr[n]
+    codes = [f"{prod}@{o}" for _, prod, o, _ in pools]
+    parent = np.array([i for i, _, _, _ in pools], dtype=np.int64)
+    so_arr = np.array([so for _, _, _, so in pools])
+    ext = lambda a, v: np.concatenate([a, v])  # noqa: E731
+    f0 = prep.f0.copy()
+    mu = prep.mu.copy()
+    m0 = prep.m0.copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu_left = np.where(r > 0, prep.mu * (1.0 - tot) / np.where(r > 0, r, 1.0), 0.0)
+    hit = tot > 0
+    f0[hit] = prep.f0[hit] * r[hit]
+    mu[hit] = mu_left[hit]
+    m0[hit] = prep.m0[hit] * (1.0 - tot[hit])
+    prep2 = dataclasses.replace(
+        prep,
+        sectors=prep.sectors + codes,
+        index={**prep.index, **{c: n + q for q, c in enumerate(codes)}},
+        colptr=colptr, rowidx=R, A=prep.A[Sx] * F, Z0=prep.Z0[Sx] * F,
+        x0=ext(prep.x0, np.zeros(P)),
+        f0=ext(f0, prep.f0[parent] * prep.mu[parent] * so_arr),
+        e0=ext(prep.e0, np.zeros(P)), mu=ext(mu, np.ones(P)),
+        m0=ext(m0, prep.m0[parent] * so_arr), c=ext(prep.c, np.zeros(P)),
+        comp_coef=np.concatenate([prep.comp_coef, np.zeros((prep.comp_coef.shape[0], P))], 1),
+    )
+    key = {(prod, o): code for (_, prod, o, _), code in zip(pools, codes)}
+    shocks2 = [dataclasses.replace(s, product=key[(str(s.product), str(s.origin))])
+               if isinstance(s, ImportCut) and (str(s.product), str(s.origin)) in key else s
+               for s in shocks]
+    split_prods = {prod for _, prod, _, _ in pools}
+    origins = {k: v for k, v in params.import_origins.items() if k not in split_prods}
+    origins.update({k: {} for k in split_prods})
+    subst = {k: v for k, v in params.substitution.items() if k not in split_prods}
+    piles = {k: v for k, v in params.stockpiles.items() if k not in split_prods}
+    for (_, prod, o, so), code in zip(pools, codes):
+        origins[code] = {o: 1.0}
+        if prod in params.substitution:
+            subst[code] = params.substitution[prod]
+        if prod in params.stockpiles:
+            sp = params.stockpiles[prod]
+            t = float(tot[prep.index[prod]])
+            piles[code] = dataclasses.replace(sp, days=sp.days / t,
+                                              release_rate=sp.release_rate / t)
+    params2 = dataclasses.replace(params, import_origins=origins, substitution=subst,
+                                  stockpiles=piles)
+    return (prep2, shocks2, params2, tgt[Sx] * F, theta[Sx] * F,
+            OriginSplit(n=n, parent=parent, codes=codes))
+
+
+@dataclass(frozen=True)
+class Lowered:
+    """Every array one kernel run takes, from a table, shocks and parameters."""
+
+    prep: Prepared  # the table the kernel runs on (with pool rows under origin stocks)
+    special_orig: list[int]  # special products of the original table (result labels)
+    split: OriginSplit | None
+    tgt: np.ndarray
+    theta: np.ndarray
+    sigma: np.ndarray
+    sp_pos: np.ndarray
+    sp_idx: np.ndarray
+    theta_sp: np.ndarray
+    tgt_sp: np.ndarray
+    impcap: np.ndarray
+    stock0: np.ndarray
+    relmax: np.ndarray
+    cap_idx: np.ndarray
+    capfac: np.ndarray
+    dem_idx: np.ndarray
+    demfac: np.ndarray
+    exfac: np.ndarray
+
+
+def lower(prep: Prepared, shocks: Sequence[Any], params: DynamicParams, T: int) -> Lowered:
+    """Lower ``shocks`` and ``params`` on ``prep`` over ``T`` days (both engines' batch and
+    single paths use this; the batch path re-lowers only the per-scenario parts)."""
+    special = _special_products(prep, shocks, params)
+    tgt, theta, sigma, theta_sp, tgt_sp = _cell_arrays(prep, params, special)
+    split = None
+    p2, sh2, pa2 = prep, list(shocks), params
+    if params.origin_stocks:
+        p2, sh2, pa2, tgt, theta, split = split_origins(prep, shocks, params, tgt, theta)
+        if split is not None:
+            sigma = np.concatenate([sigma, np.zeros(len(split.codes))])
+            special2 = _special_products(p2, sh2, pa2)
+            theta_sp, tgt_sp = _special_dense(p2, special2, theta, tgt)
+        else:
+            special2 = special
+    else:
+        special2 = special
+    impcap, stock0, relmax = _lower_imports(p2, sh2, pa2, special2, T)
+    cap_idx, capfac, dem_idx, demfac, exfac = _lower_domestic(p2, sh2, T)
+    K = len(special2)
+    sp_pos = np.full(p2.n, -1, dtype=np.int64)
+    sp_pos[np.asarray(special2, dtype=np.int64)] = np.arange(K)
+    return Lowered(prep=p2, special_orig=list(special), split=split, tgt=tgt, theta=theta,
+                   sigma=sigma, sp_pos=sp_pos, sp_idx=np.asarray(special2, dtype=np.int64),
+                   theta_sp=theta_sp, tgt_sp=tgt_sp, impcap=impcap, stock0=stock0,
+                   relmax=relmax, cap_idx=cap_idx, capfac=capfac, dem_idx=dem_idx,
+                   demfac=demfac, exfac=exfac)
 
 
 def check_lowering(prep: Prepared, shocks: Sequence[Any], params: DynamicParams) -> None:
     """Lower ``shocks`` and ``params`` against ``prep`` over one day, so that unknown sector,
     product or origin codes and per-product maps raise here (sweeps check every design
     point this way before they start)."""
-    special = _special_products(prep, shocks, params)
-    _cell_arrays(prep, params, special)
-    _lower_imports(prep, shocks, params, special, 1)
-    _lower_domestic(prep, shocks, 1)
+    lower(prep, shocks, params, 1)
 
 
 def _special_products(prep: Prepared, shocks: Iterable[Any], params: DynamicParams) -> list[int]:
@@ -425,40 +635,55 @@ def simulate(
     check_record_bytes(T * n * 8 * len(record),
                        f"record: {len(record)} daily records of {n} sectors over {T} days",
                        "record fewer series or use sweeps")
-    special = _special_products(prep, shocks, params)
-    tgt, theta, sigma, theta_sp, tgt_sp = _cell_arrays(prep, params, special)
-    impcap, stock0, relmax = _lower_imports(prep, shocks, params, special, T)
-    cap_idx, capfac, dem_idx, demfac, exfac = _lower_domestic(prep, shocks, T)
-    K = len(special)
-    sp_pos = np.full(n, -1, dtype=np.int64)
-    sp_pos[np.asarray(special, dtype=np.int64)] = np.arange(K)
-    sp_idx = np.asarray(special, dtype=np.int64)
+    low = lower(prep, shocks, params, T)
+    p2 = low.prep
+    n2 = p2.n
+    K = low.sp_idx.shape[0]
 
     from . import _kernels as kn
 
-    nnz = prep.A.shape[0]
+    nnz = p2.A.shape[0]
     gdp_loss = np.zeros(T)
-    out_cum = np.zeros(n)
-    rec_x = np.zeros((T if "output" in record else 0, n))
-    rec_fdu = np.zeros((T if "final_demand_unmet" in record else 0, n))
+    out_cum = np.zeros(n2)
+    rec_x = np.zeros((T if "output" in record else 0, n2))
+    rec_fdu = np.zeros((T if "final_demand_unmet" in record else 0, n2))
     rec_imp = np.zeros((T if "imports" in record else 0, K))
     rec_sp = np.zeros((T if "stocks" in record else 0, K))
     gdp_gain = np.zeros(T)
     info = np.zeros(1, dtype=np.int64)
     status = kn.run_one(
-        prep.colptr, prep.rowidx, prep.A, tgt, theta, sigma, prep.x0, prep.f0, prep.e0,
-        prep.mu, prep.c, 1.0 / params.inventory_tau,
-        sp_pos, sp_idx, impcap, stock0, relmax, theta_sp, tgt_sp,
-        cap_idx, capfac, dem_idx, demfac, exfac,
+        p2.colptr, p2.rowidx, p2.A, low.tgt, low.theta, low.sigma, p2.x0, p2.f0, p2.e0,
+        p2.mu, p2.c, 1.0 / params.inventory_tau,
+        low.sp_pos, low.sp_idx, low.impcap, low.stock0, low.relmax, low.theta_sp, low.tgt_sp,
+        low.cap_idx, low.capfac, low.dem_idx, low.demfac, low.exfac,
         kn.RATION_FIRMS_FIRST if params.rationing == "firms_first" else kn.RATION_PROPORTIONAL,
         float(params.alpha_max), float(params.alpha_tau),
-        np.empty(nnz), np.empty(nnz), *[np.empty(n) for _ in range(11)],
+        np.empty(nnz), np.empty(nnz), *[np.empty(n2) for _ in range(11)],
         np.empty(K), np.empty(K),
         gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp, gdp_gain, info,
     )
     from .._jit import raise_for_status
 
     raise_for_status(int(status), where="simulate", day=int(info[0]))
+    special = low.special_orig
+    if low.split is not None:
+        sp = low.split
+        n = sp.n
+        out_cum = out_cum[:n]
+        if rec_x.shape[0]:
+            rec_x = rec_x[:, :n]
+        if rec_fdu.shape[0]:
+            fdu = rec_fdu[:, :n].copy()
+            np.add.at(fdu, (slice(None), sp.parent), rec_fdu[:, n:])
+            rec_fdu = fdu
+        # imports and stocks of each original special product: its row plus its pools
+        names2 = [p2.sectors[i] for i in low.sp_idx]
+        agg = np.zeros((K, len(special)))
+        for k, nm in enumerate(names2):
+            base = nm.split("@", 1)[0]
+            agg[k, [prep.sectors[i] for i in special].index(base)] = 1.0
+        rec_imp = rec_imp @ agg if rec_imp.shape[0] else np.zeros((0, len(special)))
+        rec_sp = rec_sp @ agg if rec_sp.shape[0] else np.zeros((0, len(special)))
     return _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
                    rec_sp, special, gdp_denominator, gdp_denominator_source, gdp_gain)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import ParameterError
 
-__all__ = ["DynamicParams", "Stockpile", "Substitution", "RATIONING_RULES"]
+__all__ = ["DynamicParams", "Stockpile", "Substitution", "CellMatrix", "RATIONING_RULES"]
 
 RATIONING_RULES = ("proportional", "firms_first")
 
@@ -94,6 +94,46 @@ class Substitution:
                self.tau_days, "> 0")
 
 
+@dataclass(frozen=True, eq=False)
+class CellMatrix:
+    """A value for every (input product, buyer sector) pair, labelled by codes.
+
+    Built by :mod:`simcore.criticality` from the criticality classes and the input buffers
+    of a data file; used as the base of :attr:`DynamicParams.dependency_cells` (dependency
+    shares) and :attr:`DynamicParams.inventory_cells` (inventory days).  Pairs whose product
+    or buyer is not in ``products``/``buyers`` (a carved product, say) take the scalar
+    default.  Equality and hashing go by ``digest`` (a hash of codes and values), so
+    scenarios built from the same file share one kernel call in a batch.
+    """
+
+    products: tuple[str, ...]
+    buyers: tuple[str, ...]
+    values: Any  # (len(products), len(buyers)) float array
+    digest: str
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        import numpy as np
+
+        v = np.asarray(self.values, dtype=float)
+        if v.shape != (len(self.products), len(self.buyers)) or not np.isfinite(v).all():
+            raise ParameterError(f"CellMatrix from {self.source or 'memory'}: expected finite "
+                                 f"values of shape ({len(self.products)}, {len(self.buyers)}), "
+                                 f"got shape {v.shape}")
+        v.setflags(write=False)
+        object.__setattr__(self, "values", v)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CellMatrix) and other.digest == self.digest
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+    def __repr__(self) -> str:
+        return (f"CellMatrix({len(self.products)}x{len(self.buyers)}, "
+                f"source={self.source!r}, digest={self.digest[:12]!r})")
+
+
 def _as_obj(cls, v: Any, name: str):
     if isinstance(v, cls):
         return v
@@ -152,6 +192,19 @@ class DynamicParams:
         ``{product: Stockpile(days=..., release_rate=...)}`` (or a plain mapping).
     substitution : mapping
         ``{product: Substitution(headroom=..., lag_days=..., tau_days=...)}``.
+    dependency_cells, inventory_cells : CellMatrix, optional
+        Dependency shares and inventory days for every (input, buyer) pair, from the
+        criticality classes and buffers of a data file (:mod:`simcore.criticality`); the
+        ``*_by_product`` overrides apply on top of them, pair by pair.
+    origin_stocks : bool, default False
+        Hold the stock of an origin-split product (one with ``import_origins``) in one pool
+        per named origin plus one pool for domestic supply and the rest of the world, each
+        supporting its own share of the buyer's dependent output ("parallel lines":
+        Chinese-grade magnets cannot be replaced at short notice by other magnets).  When
+        one origin is cut, its pool drains at the full rate of its use and the buyer loses
+        ``theta x`` that origin's share of its supply once the pool is empty; with one pooled
+        stock, the same loss would come only after the whole stock had drained at the cut
+        share's rate.  See docs/methodology.md, "Stocks per origin".
     """
 
     inventory_days: float = 30.0
@@ -166,8 +219,27 @@ class DynamicParams:
     import_origins: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     stockpiles: Mapping[str, Any] = field(default_factory=dict)
     substitution: Mapping[str, Any] = field(default_factory=dict)
+    dependency_cells: CellMatrix | None = None
+    inventory_cells: CellMatrix | None = None
+    origin_stocks: bool = False
 
     def __post_init__(self) -> None:
+        for name in ("dependency_cells", "inventory_cells"):
+            v = getattr(self, name)
+            if v is not None and not isinstance(v, CellMatrix):
+                raise ParameterError(f"parameter {name!r}: expected a CellMatrix or None, "
+                                     f"got {type(v).__name__}")
+        if not isinstance(self.origin_stocks, bool):
+            raise ParameterError(f"parameter 'origin_stocks' = {self.origin_stocks!r}: "
+                                 "expected true or false")
+        if self.dependency_cells is not None:
+            v = self.dependency_cells.values
+            if ((v < 0) | (v > 1)).any():
+                raise ParameterError(f"parameter 'dependency_cells' "
+                                     f"({self.dependency_cells.source}): values outside 0..1")
+        if self.inventory_cells is not None and (self.inventory_cells.values < 1).any():
+            raise ParameterError(f"parameter 'inventory_cells' ({self.inventory_cells.source}): "
+                                 "inventory days below 1")
         for name in ("inventory_days_by_product", "dependency_by_product",
                      "elasticity_by_product", "import_origins", "stockpiles", "substitution"):
             v = getattr(self, name)
@@ -214,6 +286,8 @@ class DynamicParams:
                 for prod, v in self.inventory_days_by_product.items()
                 for nested in [isinstance(v, Mapping)]
                 for k, d in (v.items() if nested else [("*", v)])]
+            if self.inventory_cells is not None:
+                days.append(("inventory_cells", float(self.inventory_cells.values.min())))
             for name, d in days:
                 if float(d) < THIN_STOCK_DAYS:
                     raise ParameterError(
