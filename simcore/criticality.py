@@ -278,20 +278,23 @@ def inventory_cells(table: xr.Dataset, path: str | Path, *,
     return _cells(table, path, "buffers", None, aliases)
 
 
-def aggregate_cells(cm: CellMatrix, fine: xr.Dataset, groups: Mapping[str, str]) -> CellMatrix:
+def aggregate_cells(cm: CellMatrix, fine: xr.Dataset, groups: Mapping[str, str],
+                    order: Sequence[str] | None = None) -> CellMatrix:
     """Aggregate a cell matrix to a coarser classification, flow-weighted.
 
-    ``groups`` maps each fine code to its coarse code (e.g. 185 -> 37 sectors: the first two
-    digits).  The coarse value of ``(I, J)`` is ``sum Z_ij v_ij / sum Z_ij`` over the fine
+    ``groups`` maps each fine code to its coarse code (e.g. 185 -> 37 sectors:
+    ``dict(simcore.transform.japan_185_to_37().sectors)``).  The coarse value of ``(I, J)`` is ``sum Z_ij v_ij / sum Z_ij`` over the fine
     pairs ``i in I, j in J`` with a positive flow (a weighted mean dependency share or
-    stock); a coarse pair with no flow takes the unweighted mean.  The same rule is used
+    stock); a coarse pair with no flow takes the unweighted mean.  ``order`` gives the
+    coarse codes' order (default: first appearance), e.g. the coarse table's sectors.  The same rule is used
     for dependency shares and for inventory days.
     """
     codes = [str(s) for s in fine.sector.values]
     Z = _t.flat(fine)["Z"]
     idx = {c: k for k, c in enumerate(cm.products)}
-    coarse = sorted({groups[c] for c in codes}, key=lambda g: codes.index(
-        next(c for c in codes if groups[c] == g)))
+    coarse = list(order) if order is not None else list(dict.fromkeys(groups[c] for c in codes))
+    if set(coarse) != {groups[c] for c in codes}:
+        raise ScenarioError("aggregate_cells: 'order' must list every coarse code once")
     g_of = np.array([coarse.index(groups[c]) for c in codes])
     v = np.array([[cm.values[idx[a], idx[b]] for b in codes] for a in codes])
     w = np.where(Z > 0, Z, 0.0)

@@ -72,12 +72,15 @@ def chain_table(parts_fd: float = 0.0):
 
 
 def lowered(table, shocks, params, T):
-    """The kernel's inputs and dense equivalents for the reference."""
-    prep = md.prepare_model(table)
-    special = md._special_products(prep, shocks, params)
-    tgt, theta, sigma, theta_sp, tgt_sp = md._cell_arrays(prep, params, special)
-    impcap, stock0, relmax = md._lower_imports(prep, shocks, params, special, T)
-    cap_idx, capfac, dem_idx, demfac, exfac = md._lower_domestic(prep, shocks, T)
+    """The kernel's inputs and dense equivalents for the reference (on the table the kernel
+    runs on: with pool rows when ``params.origin_stocks``)."""
+    low = md.lower(md.prepare_model(table), shocks, params, T)
+    prep = low.prep
+    special = list(low.sp_idx)
+    tgt, theta, sigma, theta_sp, tgt_sp = low.tgt, low.theta, low.sigma, low.theta_sp, low.tgt_sp
+    impcap, stock0, relmax = low.impcap, low.stock0, low.relmax
+    cap_idx, capfac, dem_idx, demfac, exfac = (low.cap_idx, low.capfac, low.dem_idx,
+                                               low.demfac, low.exfac)
     n = prep.n
     Ad = np.zeros((n, n))
     tg = np.zeros((n, n))
@@ -149,6 +152,7 @@ def test_kernel_matches_reference(seed):
     assert np.allclose(res.gdp_loss.values, oracle["gdp_loss"], rtol=1e-12, atol=1e-12 * scale)
     assert np.max(np.abs(res.stocks.values - oracle["stocks"])) <= 1e-11 * scale
     assert np.allclose(res.gdp_gain.values, oracle["gain"], rtol=1e-12, atol=1e-12 * scale)
+    assert np.max(np.abs(res.output_loss_demand.values - oracle["dem"])) <= 1e-10 * scale
     # the shocks did something in most cases (so the comparison is not vacuous)
     assert res.gdp_loss_total.values > 0
 

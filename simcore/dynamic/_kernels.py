@@ -127,7 +127,7 @@ def run_one(
     # work arrays (nnz: S, O; n: several)
     S, O, Duse, xinp, d, dprev, x, alpha, cap, fd, ex, rho_int, rho_fd, stockpile, impavail,
     # outputs
-    gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_spstock, gdp_gain, info,
+    gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_spstock, gdp_gain, info, out_dem,
 ):
     """Run one scenario over ``gdp_loss.shape[0]`` days; return a status code.
 
@@ -135,7 +135,10 @@ def run_one(
     first dimension is 0 are not written.  ``gdp_loss[t]`` is the net loss of day ``t``;
     ``gdp_gain[t]`` (if recorded) the value added of output *above* baseline that day,
     ``sum_j c_j max(x_j - x0_j, 0)`` (overproduction, MODELS.md P10), so the value added
-    lost by sectors below baseline is ``gdp_loss + gdp_gain``.
+    lost by sectors below baseline is ``gdp_loss + gdp_gain``.  ``out_dem`` (if its size
+    is not 0) accumulates the demand-constrained part of each sector's output loss,
+    ``min(x0 - x, max(x0 - d, 0))``: the loss its customers' lower orders alone would cause;
+    the rest of ``out_cum`` is supply-constrained (inputs or capacity bind).
     """
     n = x0.shape[0]
     T = gdp_loss.shape[0]
@@ -147,6 +150,7 @@ def run_one(
     rec_imp_on = rec_imp.shape[0] > 0
     rec_sp_on = rec_spstock.shape[0] > 0
     gain_on = gdp_gain.shape[0] > 0
+    dem_on = out_dem.shape[0] > 0
     overprod = alpha_max > 1.0
 
     # Per-cell constants, merged with the special-row overrides once per run so that the
@@ -188,6 +192,8 @@ def run_one(
         dprev[j] = x0[j]
         alpha[j] = 1.0
         out_cum[j] = 0.0
+        if dem_on:
+            out_dem[j] = 0.0
     for k in range(K):
         stockpile[k] = stock0[k]
 
@@ -276,6 +282,12 @@ def run_one(
             if dx < 0.0:
                 gn -= c[i] * dx
             out_cum[i] += dx
+            if dem_on and dx > 0.0:
+                dd = x0[i] - d[i]
+                if dd > dx:
+                    dd = dx
+                if dd > 0.0:
+                    out_dem[i] += dd
             if rec_fdu_on:
                 rec_fdu[t, i] = fd[i] * (1.0 - rho_fd[i]) + ex[i] * (1.0 - rd_f)
             if rec_x_on:
@@ -351,7 +363,7 @@ def run_batch(
     sp_pos, sp_idx, impcap, stock0, relmax, theta_sp, tgt_sp,
     cap_idx, capfac, dem_idx, demfac, exfac,
     ration_mode, alpha_max, alpha_tau,
-    gdp_loss, out_cum, rec_x, rec_fdu, status, info,
+    gdp_loss, out_cum, rec_x, rec_fdu, status, info, out_dem,
 ):
     """Run a batch of scenarios in parallel (``prange`` over the leading scenario axis).
 
@@ -360,7 +372,8 @@ def run_batch(
     ``capfac (s, T, C)``, ``demfac (s, T, D)``, ``exfac (s, T, D)``, ``inv_tau (s,)``, ``alpha_max (s,)``.
     Outputs: ``gdp_loss (s, T)``, ``out_cum (s, n)`` (cumulative output loss), optional ``rec_x (s, T, n)`` and
     ``rec_fdu (s, T, n)`` (leading size 0 when not recorded), ``status (s,)``,
-    ``info (s,)``.  Work arrays are allocated per scenario inside the loop (small: O(nnz)).
+    ``info (s,)``, ``out_dem (s, n)`` (demand-constrained output loss; leading size 0 when
+    not kept).  Work arrays are allocated per scenario inside the loop (small: O(nnz)).
     """
     n_scen = gdp_loss.shape[0]
     n = x0.shape[0]
@@ -390,6 +403,7 @@ def run_batch(
         empty1 = np.empty(0)
         rxs = rec_x[s] if rx else empty2
         rfs = rec_fdu[s] if rf else empty2
+        ods = out_dem[s] if out_dem.shape[0] > 0 else empty1
         status[s] = run_one(
             colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau[s],
             sp_pos, sp_idx, impcap[s], stock0[s], relmax[s], theta_sp[s], tgt_sp[s],
@@ -398,6 +412,6 @@ def run_batch(
             S, O, Duse, xinp, d, dprev, x, alpha, cap, fd, ex, rho_int, rho_fd, stockpile,
             impavail,
             gdp_loss[s], out_cum[s], rxs, rfs,
-            emptyk, emptyk, empty1, inf1,
+            emptyk, emptyk, empty1, inf1, ods,
         )
         info[s] = inf1[0]

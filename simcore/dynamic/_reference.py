@@ -57,7 +57,8 @@ def run_reference(A, tgt, theta, sigma, x0, f0, e0, mu, c, tau, special, capfac,
     -------
     dict with ``x (T, n)``, ``gdp_loss (T,)``, ``fd_unmet (T, n)``, ``imports (T, K)``,
     ``stocks (T, K)`` (stocks of each special product held by all buyers, end of day) and
-    ``gain (T,)`` (value added of output above baseline).
+    ``gain (T,)`` (value added of output above baseline) and ``dem (n,)`` (cumulative
+    demand-constrained output loss).
     """
     n = x0.size
     T = capfac.shape[0]
@@ -73,6 +74,7 @@ def run_reference(A, tgt, theta, sigma, x0, f0, e0, mu, c, tau, special, capfac,
     IMP = np.zeros((T, len(keys)))
     STK = np.zeros((T, len(keys)))
     GAIN = np.zeros(T)
+    DEM = np.zeros(n)
     for t in range(T):
         cap = x0 * alpha * capfac[t]
         fd = f0 * demfac[t]
@@ -90,6 +92,8 @@ def run_reference(A, tgt, theta, sigma, x0, f0, e0, mu, c, tau, special, capfac,
             bound[j] = min(bound[j], b)
         d = (1 - mu) * (Duse + fd) + ex
         x = np.maximum(np.minimum(np.minimum(cap, bound), d), 0.0)
+        # demand-constrained part of the day's output loss: what lower orders alone cost
+        DEM += np.where(x0 - x > 0, np.clip(x0 - d, 0.0, None).clip(max=x0 - x), 0.0)
         avail = {}
         for i in keys:
             dm = mu[i] * (Duse[i] + fd[i])
@@ -125,4 +129,4 @@ def run_reference(A, tgt, theta, sigma, x0, f0, e0, mu, c, tau, special, capfac,
         for k, i in enumerate(keys):
             STK[t, k] = S[i].sum()
     return {"x": X, "gdp_loss": GL, "fd_unmet": FDU, "imports": IMP, "stocks": STK,
-            "gain": GAIN}
+            "gain": GAIN, "dem": DEM}

@@ -185,7 +185,7 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
             low0.cap_idx, capfac, low0.dem_idx, demfac, exfac,
             kn.RATION_FIRMS_FIRST if p0.rationing == "firms_first" else kn.RATION_PROPORTIONAL,
             alpha_max, float(p0.alpha_tau),
-            gl, oc, rx, np.zeros((0, T, n2)), st, inf,
+            gl, oc, rx, np.zeros((0, T, n2)), st, inf, np.zeros((0, n2)),
         )
         idx = np.asarray(members)
         out["gdp_loss"][idx] = gl

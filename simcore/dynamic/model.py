@@ -64,6 +64,9 @@ MAX_RECORD_BYTES = 4 * 1024**3
 #: force, so a residual of order 1e-7..1e-6 of daily GDP can persist after a long cut (the
 #: Kiuchi 1-year case: 1.3e-6); it is below this threshold and not counted.
 RECOVERED_RTOL = 1e-5
+#: A sector's loss "starts" on the first day its output is more than this share below
+#: baseline (the chain-delay table: ``result.onset_day``).
+ONSET_SHARE = 0.005
 
 
 @dataclass(frozen=True)
@@ -650,6 +653,7 @@ def simulate(
     rec_imp = np.zeros((T if "imports" in record else 0, K))
     rec_sp = np.zeros((T if "stocks" in record else 0, K))
     gdp_gain = np.zeros(T)
+    out_dem = np.zeros(n2)
     info = np.zeros(1, dtype=np.int64)
     status = kn.run_one(
         p2.colptr, p2.rowidx, p2.A, low.tgt, low.theta, low.sigma, p2.x0, p2.f0, p2.e0,
@@ -660,7 +664,7 @@ def simulate(
         float(params.alpha_max), float(params.alpha_tau),
         np.empty(nnz), np.empty(nnz), *[np.empty(n2) for _ in range(11)],
         np.empty(K), np.empty(K),
-        gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp, gdp_gain, info,
+        gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp, gdp_gain, info, out_dem,
     )
     from .._jit import raise_for_status
 
@@ -670,6 +674,7 @@ def simulate(
         sp = low.split
         n = sp.n
         out_cum = out_cum[:n]
+        out_dem = out_dem[:n]
         if rec_x.shape[0]:
             rec_x = rec_x[:, :n]
         if rec_fdu.shape[0]:
@@ -685,11 +690,13 @@ def simulate(
         rec_imp = rec_imp @ agg if rec_imp.shape[0] else np.zeros((0, len(special)))
         rec_sp = rec_sp @ agg if rec_sp.shape[0] else np.zeros((0, len(special)))
     return _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
-                   rec_sp, special, gdp_denominator, gdp_denominator_source, gdp_gain)
+                   rec_sp, special, gdp_denominator, gdp_denominator_source, gdp_gain,
+                   out_dem)
 
 
 def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp,
-            special, gdp_denominator, gdp_denominator_source, gdp_gain) -> xr.Dataset:
+            special, gdp_denominator, gdp_denominator_source, gdp_gain,
+            out_dem=None) -> xr.Dataset:
     unit = prep.unit
     denom = float(gdp_denominator) if gdp_denominator is not None else prep.gdp_annual
     if not (math.isfinite(denom) and denom > 0):
@@ -727,8 +734,31 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
                                  {"units": unit,
                                   "long_name": "value-added losses before netting gains"}),
     }
+    if out_dem is not None:
+        sup = out_cum - out_dem
+        data["output_loss_demand"] = (
+            ("sector",), out_dem,
+            {"units": unit, "long_name": "cumulative output loss, demand-constrained part",
+             "description": "sum over days of min(x0 - x, max(x0 - d, 0)): the loss the "
+                            "customers' lower orders alone would cause"})
+        data["output_loss_supply"] = (
+            ("sector",), sup,
+            {"units": unit, "long_name": "cumulative output loss, supply-constrained part",
+             "description": "output loss minus its demand-constrained part: inputs or "
+                            "capacity bind (net of output above baseline)"})
+        data["value_added_loss_demand"] = (("sector",), prep.c * out_dem,
+                                           {"units": unit, "long_name": "value-added loss, "
+                                            "demand-constrained part"})
+        data["value_added_loss_supply"] = (("sector",), prep.c * sup,
+                                           {"units": unit, "long_name": "value-added loss, "
+                                            "supply-constrained part"})
     if rec_x.shape[0]:
         data["output"] = (("time", "sector"), rec_x, {"units": f"{unit} per day"})
+        below = rec_x < (1.0 - ONSET_SHARE) * prep.x0[None, :]
+        data["onset_day"] = (
+            ("sector",), np.where(below.any(axis=0), below.argmax(axis=0), -1),
+            {"units": "day", "long_name": f"first day output is more than "
+                                          f"{100 * ONSET_SHARE:g} % below baseline (-1: never)"})
         data["value_added_loss_daily"] = (("time", "sector"),
                                           prep.c[None, :] * (prep.x0[None, :] - rec_x),
                                           {"units": f"{unit} per day"})
