@@ -48,7 +48,7 @@ extensions = [
 ]
 root_doc = "index"
 source_suffix = {".md": "markdown"}
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "_ext", "Thumbs.db", ".DS_Store"]
 templates_path: list[str] = []
 nitpicky = False
 language = "en"
@@ -117,6 +117,47 @@ class ApiModules(SphinxDirective):
         return container.children
 
 
+# -- Numbers and tables computed at build time ------------------------------------------
+sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
+
+
+class Generated(SphinxDirective):
+    """``{simcore-generated} NAME`` -- the Markdown returned by ``NAME()`` of
+    ``docs/_ext/simcore_generated.py``, parsed in place (model figures from the code)."""
+
+    required_arguments = 1
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        import simcore_generated as gen
+
+        text = getattr(gen, self.arguments[0])()
+        container = nodes.container()
+        self.state.nested_parse(StringList(text.splitlines(), source="simcore_generated"),
+                                self.content_offset, container)
+        return container.children
+
+
+def generated_value(name, rawtext, text, lineno, inliner, options=None, content=None):
+    """``{simcore-value}`NAME` `` or ``{simcore-value}`NAME:ARG` ``: the string returned by
+    ``NAME(ARG)`` of ``simcore_generated``, inline."""
+    import simcore_generated as gen
+
+    fn, _, arg = text.partition(":")
+    value = getattr(gen, fn)(arg) if arg else getattr(gen, fn)()
+    return [nodes.Text(str(value))], []
+
+
+def render_figures(app) -> None:
+    """Figures of the methodology page, rendered from fresh runs into docs/_generated/."""
+    import simcore_generated as gen
+
+    gen.render_figures(Path(app.srcdir) / "_generated")
+
+
 def setup(app):  # noqa: D103
+    app.connect("builder-inited", render_figures)
     app.add_directive("simcore-api-modules", ApiModules)
+    app.add_directive("simcore-generated", Generated)
+    app.add_role("simcore-value", generated_value)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

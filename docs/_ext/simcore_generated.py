@@ -1,0 +1,381 @@
+"""Tables and numbers computed from the code while the docs are built.
+
+``.. simcore-generated:: NAME`` (in MyST: a ``{simcore-generated} NAME`` fence) runs
+``NAME()`` from this module and parses the Markdown it returns in place, so every model
+figure on the pages that use it comes from the code of the checkout being documented: a
+change of the model cannot leave a stale number behind.  Scenario runs and fits are cached
+for one build.  The same functions are importable (``tests/test_docs.py`` checks a few of
+them against the scenario results directly).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+import simcore as sc
+from simcore import calibrate, criticality, scenario
+
+YEN = 1e6  # the shipped scenarios are in million yen
+RARE_EARTH_USERS = ("MAG", "3531", "3511", "3521", "3311", "3321", "3017", "3299", "3421",
+                    "3211", "2089", "3113", "3114", "2911")
+
+
+# --------------------------------------------------------------------------------------
+# cached runs
+# --------------------------------------------------------------------------------------
+@lru_cache(maxsize=None)
+def _scn(name: str):
+    return scenario.load(name)
+
+
+@lru_cache(maxsize=None)
+def run(name: str, over: tuple = ()):
+    return _scn(name).run(**dict(over)) if over else _scn(name).run()
+
+
+@lru_cache(maxsize=None)
+def fit(over: tuple = ()):
+    sc3 = _scn("kiuchi-2025-3m")
+    return calibrate.calibrate(sc3.copy_with(dict(over)) if over else sc3)
+
+
+def bn(v_million: float) -> str:
+    return f"{v_million / 1e3:,.1f}"
+
+
+def pct(x: float, d: int = 4) -> str:
+    return f"{100 * x:.{d}f}"
+
+
+def _table(head: list[str], rows: list[list[str]], align: str | None = None) -> str:
+    al = align or "l" * len(head)
+    sep = ["---:" if a == "r" else "---" for a in al]
+    out = ["| " + " | ".join(head) + " |", "| " + " | ".join(sep) + " |"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------------------
+# sector groups
+# --------------------------------------------------------------------------------------
+GROUPS = (
+    ("manufacturing (11-39, RE, MAG)", lambda c: c in ("RE", "MAG") or 11 <= int(c[:2]) <= 39),
+    ("agriculture, mining", lambda c: c[:2] in ("01", "06")),
+    ("construction, utilities", lambda c: c[:2] in ("41", "46", "47", "48")),
+    ("trade", lambda c: c[:2] == "51"),
+    ("transport", lambda c: c[:2] == "57"),
+    ("dwellings, public administration, schools, medical (5531, 6111, 6112, 6311, 6411)",
+     lambda c: c in ("5531", "6111", "6112", "6311", "6411")),
+    ("other services", lambda c: True),
+)
+
+
+def group_of(code: str) -> str:
+    for name, test in GROUPS:
+        if test(code):
+            return name
+    raise AssertionError(code)
+
+
+def composition(res) -> dict[str, float]:
+    va = res.value_added_loss.to_series()
+    tot = float(va.sum())
+    out = {name: 0.0 for name, _ in GROUPS}
+    for code, v in va.items():
+        out[group_of(str(code))] += float(v) / tot
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# tables
+# --------------------------------------------------------------------------------------
+def reproduction() -> str:
+    f = fit()
+    over = (("model.dependency_scale", f.value),)
+    rows = []
+    for name in ("kiuchi-2025-3m", "kiuchi-2025-12m"):
+        for r in calibrate.reference_figures(_scn(name), dict(over), (f.target_id,)):
+            if r["unit"] == "JPY":
+                pub, mod = f"{r['published'] / 1e9:,.1f} bn yen", f"{r['model'] / 1e9:,.1f} bn yen"
+            else:
+                pub, mod = f"{100 * r['published']:.2f} %", f"{100 * r['model']:.4f} %"
+            rows.append([r["id"], pub, mod, f"{100 * r['rel_error']:+.2f} %",
+                         "fitted" if r["fitted"] else "predicted",
+                         "yes" if r["ok"] else "**no**"])
+    head = (f"Calibrated `dependency_scale` = **{f.value:.6f}** (prior {f.prior:g}; "
+            f"{f.evaluations} model runs), fitted to `{f.target_id}` only.\n\n")
+    return head + _table(["figure", "published", "model", "error", "status", "within tolerance"],
+                         rows)
+
+
+def composition_table() -> str:
+    cases = (("kiuchi-2025-3m", "Kiuchi, 3 months"),
+             ("kiuchi-2025-12m", "Kiuchi, 12 months"),
+             ("rare-earth-data-driven-12m", "data-driven, 12 months"))
+    comps = [composition(run(n)) for n, _ in cases]
+    rows = [[name] + [pct(c[name], 1) for c in comps] for name, _ in GROUPS]
+    rows.append(["**total, bn yen**"] + [bn(float(run(n).gdp_loss_total)) for n, _ in cases])
+    return _table(["share of the value-added loss, %"] + [t for _, t in cases], rows,
+                  "l" + "r" * len(cases))
+
+
+def top_losers(name: str = "kiuchi-2025-3m", n: int = 12) -> str:
+    res = run(name)
+    va = res.value_added_loss.to_series().sort_values(ascending=False)
+    sup = res.value_added_loss_supply.to_series()
+    tot = float(va.sum())
+    names = res.name_en.to_series()
+    rows = []
+    for rank, (code, v) in enumerate(va.head(n).items(), 1):
+        s = float(sup[code]) / float(v) if v > 0 else 0.0
+        rows.append([str(rank), f"`{code}`", str(names[code]), bn(float(v)), pct(v / tot, 1),
+                     pct(s, 0), pct(1 - s, 0)])
+    return _table(["rank", "code", "sector", "VA loss, bn yen", "% of total",
+                   "supply-constrained %", "demand-constrained %"], rows, "rllrrrr")
+
+
+def top_losers_data_driven() -> str:
+    return top_losers("rare-earth-data-driven-12m")
+
+
+def _indefinite_cut():
+    """The data-driven total cut of Chinese rare earths and magnets, never lifted."""
+    return run("rare-earth-data-driven-12m",
+               (("shocks.0.duration", 36500.0), ("shocks.1.duration", 36500.0),
+                ("horizon.days", 240)))
+
+
+def chain_delay() -> str:
+    res = _indefinite_cut()
+    od = res.onset_day.to_series()
+    x = res.output
+    x0 = res.output_baseline
+    names = res.name_en.to_series()
+    rows = []
+    for c in ("RE",) + RARE_EARTH_USERS:
+        loss = 1 - float(x.sel(sector=c).isel(time=-1)) / float(x0.sel(sector=c))
+        d = int(od[c])
+        rows.append([f"`{c}`", str(names[c]), str(d) if d >= 0 else "never",
+                     pct(loss, 1)])
+    return _table(["code", "sector", "first day output is > 0.5 % below baseline",
+                   "output loss on day 240, %"], rows, "llrr")
+
+
+def onset(code: str = "3511") -> str:
+    return str(int(_indefinite_cut().onset_day.sel(sector=code)))
+
+
+def criticality_variants() -> str:
+    f0 = fit()
+    rows = []
+    for label, imp in (("default (important = 0.5)", None),
+                       ("every important pair critical (1)", 1.0),
+                       ("every important pair non-critical (0)", 0.0)):
+        extra = () if imp is None else (("model.criticality_important", imp),)
+        for how, scale in (("scale held", f0.value), ("scale refitted", None)):
+            if scale is None:
+                if imp is None:
+                    continue
+                scale = fit(extra).value
+            over = extra + (("model.dependency_scale", scale),)
+            r3, r12 = run("kiuchi-2025-3m", over), run("kiuchi-2025-12m", over)
+            rows.append([label, how, f"{scale:.4f}", bn(float(r3.gdp_loss_total)),
+                         bn(float(r12.gdp_loss_total)), pct(float(r12.gdp_loss_share), 3),
+                         pct(composition(r3)[GROUPS[0][0]], 1)])
+    return _table(["important class", "dependency_scale", "value", "3-month loss, bn yen",
+                   "12-month loss, bn yen", "12-month % of GDP", "manufacturing share, %"],
+                  rows, "llrrrrr")
+
+
+def restocking_variants() -> str:
+    f0 = fit()
+    rows = []
+    for tau in (2.0, 10.0, 1e6):
+        over = (("model.inventory_tau", tau),)
+        ft = f0 if tau == 2.0 else fit(over)
+        o = over + (("model.dependency_scale", ft.value),)
+        r3, r12 = run("kiuchi-2025-3m", o), run("kiuchi-2025-12m", o)
+        l3, l12 = float(r3.gdp_loss_total), float(r12.gdp_loss_total)
+        after = float(r3.gdp_loss.values[92:].sum())
+        rows.append([f"{tau:g}", f"{ft.value:.4f}", bn(l3), pct(after / l3, 1), bn(l12),
+                     pct(float(r12.gdp_loss_share), 3), f"{l12 / l3:.2f}",
+                     pct(composition(r3)[GROUPS[0][0]], 1)])
+    return _table(["inventory_tau, days", "fitted scale", "3-month loss, bn yen",
+                   "of which after the cut, %", "12-month loss, bn yen", "12-month % of GDP",
+                   "12 / 3 months", "manufacturing share, %"], rows, "rrrrrrrr")
+
+
+def backward_linkage(name: str = "kiuchi-2025-12m", n: int = 10) -> str:
+    """Suppliers' demand-constrained losses against the static Leontief backward linkage
+    of the supply-constrained output losses."""
+    res = run(name)
+    t = _scn(name).table()
+    f = sc.tables.flat(t)
+    x = f["x"]
+    A = np.where(x[None, :] > 0, f["Z"] / np.where(x > 0, x, 1.0)[None, :], 0.0)
+    mu = sc.tables.import_shares(t).values.reshape(-1)
+    Ad = (1 - mu)[:, None] * A
+    L = np.linalg.inv(np.eye(len(x)) - Ad)
+    sup = res.output_loss_supply.values.clip(min=0)
+    static = L @ sup - sup  # output the suppliers no longer need to deliver
+    dem = res.output_loss_demand.values
+    codes = [str(s) for s in res.sector.values]
+    names = res.name_en.to_series()
+    order = np.argsort(-dem)[:n]
+    rows = [[f"`{codes[i]}`", str(names[codes[i]]), bn(dem[i]), bn(static[i]),
+             f"{dem[i] / static[i]:.2f}" if static[i] > 0 else "-"] for i in order]
+    rows.append(["", "**all sectors**", bn(dem.sum()), bn(static.sum()),
+                 f"{dem.sum() / static.sum():.2f}"])
+    return _table(["code", "sector", "model: demand-constrained output loss, bn yen",
+                   "static Leontief backward linkage, bn yen", "model / static"], rows,
+                  "llrrr")
+
+
+def variants() -> str:
+    rows = []
+    for nm in scenario.available():
+        r = run(nm)
+        rows.append([f"`{nm}`", _scn(nm).data.get("title", ""), bn(float(r.gdp_loss_total)),
+                     pct(float(r.gdp_loss_share)), str(r.attrs["days"])])
+    return _table(["scenario", "title", "loss, bn yen", "% of GDP", "days run"], rows,
+                  "llrrr")
+
+
+def resolution() -> str:
+    """The same shock at 185 and 37 sectors, classes and buffers aggregated flow-weighted."""
+    from simcore.dynamic.params import DynamicParams
+
+    t185 = sc.datasets.load("japan-2015-185")
+    t37 = sc.datasets.load("japan-2015-37")
+    data = scenario.scenario_dir() / "data"
+    groups = dict(sc.transform.japan_185_to_37().sectors)
+    order = [str(s) for s in t37.sector.values]
+    d185 = criticality.dependency_cells(t185, data / "criticality.toml")
+    i185 = criticality.inventory_cells(t185, data / "buffers.toml")
+    d37 = criticality.aggregate_cells(d185, t185, groups, order)
+    i37 = criticality.aggregate_cells(i185, t185, groups, order)
+    rows = []
+    for label, sec in (("transport equipment (35)", "35"), ("electronic components (32)", "32"),
+                       ("chemicals (20)", "20")):
+        fine = [c for c, g in groups.items() if g == sec]
+        out = []
+        for t, shocks, d, i in (
+                (t185, [sc.CapacityShock(sector=c, share=0.3, duration=30) for c in fine],
+                 d185, i185),
+                (t37, [sc.CapacityShock(sector=sec, share=0.3, duration=30)], d37, i37)):
+            p = DynamicParams(dependency_cells=d, inventory_cells=i, inventory_tau=10.0)
+            out.append(float(sc.simulate(t, shocks, params=p, days=365).gdp_loss_total))
+        rows.append([label, bn(out[0]), bn(out[1]), f"{out[1] / out[0]:.2f}"])
+    return _table(["30 % capacity loss for 30 days in", "185 sectors, bn yen",
+                   "37 sectors (flow-weighted classes and stocks), bn yen", "37 / 185"], rows,
+                  "lrrr")
+
+
+def class_shares() -> str:
+    t = _scn("kiuchi-2025-3m").table()
+    spec = criticality.load_rules(scenario.scenario_dir() / "data" / "criticality.toml",
+                                  "criticality")
+    cls = criticality.class_matrix(t, spec, {"MAG": "3399", "RE": "2711"}).values
+    Z = sc.tables.flat(t)["Z"]
+    rows = []
+    for c in criticality.CLASSES:
+        m = cls == c
+        rows.append([c.replace("_", "-"), pct(m.mean(), 1), pct(Z[m].sum() / Z.sum(), 1)])
+    return _table(["class", "share of all pairs, %", "share of intermediate flows, %"], rows,
+                  "lrr")
+
+
+def _rules(kind: str) -> str:
+    spec = criticality.load_rules(scenario.scenario_dir() / "data" / f"{kind}.toml", kind)
+    rows = []
+    for r in criticality.rule_table(spec):
+        what = (r["class"] or "").replace("_", "-") if kind == "criticality" else (
+            f"{r['days']:g} ({r['range'][0]:g}-{r['range'][1]:g})")
+        inputs = r["inputs"] if isinstance(r["inputs"], str) else ", ".join(r["inputs"])
+        buyers = r["buyers"] if isinstance(r["buyers"], str) else ", ".join(r["buyers"])
+        thr = f" (cost share >= {r['min_cost_share']:g})" if r.get("min_cost_share") else ""
+        rows.append([f"`{r['id']}`", inputs + thr, buyers, what, r["source"], r["note"] or ""])
+    return _table(["rule", "inputs", "buyers", "class" if kind == "criticality" else "days (range)",
+                   "source", "note"], rows)
+
+
+def criticality_rules() -> str:
+    return _rules("criticality")
+
+
+def buffer_rules() -> str:
+    return _rules("buffers")
+
+
+def data_file(name: str) -> Path:
+    return scenario.scenario_dir() / "data" / name
+
+
+def fitted_scale() -> str:
+    return f"{fit().value:.6f}"
+
+
+# --------------------------------------------------------------------------------------
+# figures (rendered into docs/_generated/ when the docs are built)
+# --------------------------------------------------------------------------------------
+def total(name: str) -> float:
+    return float(run(name).gdp_loss_total)  # million yen
+
+
+def render_figures(out: Path) -> list[Path]:
+    """Render the figures of the methodology page from fresh runs."""
+    import xarray as xr
+    from matplotlib.figure import Figure
+
+    from simcore import plot
+
+    out.mkdir(parents=True, exist_ok=True)
+    made = []
+    for name, file in (("kiuchi-2025-3m", "kiuchi-3m.png"),
+                       ("rare-earth-data-driven-12m", "data-driven-12m.png")):
+        made.append(plot.save(plot.overview(run(name)), out / file))
+
+    def curve(names, values, dim, long_name):
+        return xr.Dataset(
+            {"gdp_loss_total": (dim, [total(n) for n in names], {"units": "million JPY"})},
+            coords={dim: (dim, values, {"long_name": long_name, "units": "days"})})
+
+    dur = curve(["vary-duration-1m", "kiuchi-2025-3m", "vary-duration-6m", "kiuchi-2025-12m",
+                 "vary-duration-24m"], [30.42, 91.25, 182.5, 365.0, 730.0],
+                "duration", "duration of the export stop")
+    stk = curve(["vary-stocks-0", "vary-stocks-30", "vary-stocks-60", "vary-stocks-90"],
+                [1.0, 30.0, 60.0, 90.0], "stocks", "stocks of rare earths and magnets")
+    fig = Figure(figsize=(12, 4.6), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    plot.response_curve(dur, x="duration", ax=ax1, title="Loss by duration (Kiuchi setting)")
+    plot.response_curve(stk, x="stocks", ax=ax2,
+                        title="Loss by stock size (3-month stop, restocking in 10 days)")
+    made.append(plot.save(fig, out / "vary-curves.png"))
+    base = total("kiuchi-2025-3m")
+    rows = [("duration 1 month / 6 months",
+             total("vary-duration-1m"), total("vary-duration-6m")),
+            ("RE/MAG stocks 30 days / 1 day, restocking",
+             total("vary-stocks-30"), total("vary-stocks-0")),
+            ("China's RE share 60 % (Kiuchi) / 71.9 %", total("vary-china-share-60"), base),
+            ("other origins replace 50 % / none", total("vary-ramp-up"), base)]
+    fig = plot.tornado(rows, base=base, unit="million JPY", low_label="first setting",
+                       high_label="second setting",
+                       title="3-month loss: one change at a time from kiuchi-2025-3m")
+    made.append(plot.save(fig, out / "vary-tornado.png"))
+    return made
+
+
+def loss_bn(name: str) -> str:
+    return bn(total(name))
+
+
+def onset_pooled(code: str = "3511") -> str:
+    """The onset with one pooled stock per input (``origin_stocks = false``)."""
+    res = run("rare-earth-data-driven-12m",
+              (("shocks.0.duration", 36500.0), ("shocks.1.duration", 36500.0),
+               ("horizon.days", 240), ("model.origin_stocks", False)))
+    d = int(res.onset_day.sel(sector=code))
+    return str(d) if d >= 0 else "never (within 240 days)"
