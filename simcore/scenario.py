@@ -197,6 +197,8 @@ SCHEMA: dict[str, Any] = {
         "parameter": (_str(("dependency_scale",)), "the one parameter fitted"),
         "target_id": (_str(), "id of the reference figure fitted"),
         "bounds": (_list_of(_num(0), 2), "[low, high] bounds of the parameter"),
+        "from": (_str(), "another scenario (file relative to this one, or a shipped name) "
+                         "whose fitted parameter this one uses"),
     },
     "reference": [{
         "id": (_str(), "figure id"),
@@ -309,6 +311,29 @@ class Scenario:
                                         or not cal["bounds"][0] < cal["bounds"][1]):
             raise ScenarioError(f"{self.file}: calibration.bounds must be [low, high] with "
                                 "low < high")
+        ids: set[str] = set()
+        for i, ref in enumerate(self.data.get("reference", [])):
+            if ref["id"] in ids:
+                raise ScenarioError(f"{self.file}: reference[{i}].id {ref['id']!r} is given "
+                                    "twice; each [[reference]] needs its own id")
+            ids.add(ref["id"])
+        if cal is not None:
+            if "from" in cal:
+                extra = sorted(set(cal) - {"from", "parameter"})
+                if extra:
+                    raise ScenarioError(
+                        f"{self.file}: calibration.from takes the value fitted in another "
+                        f"scenario; it cannot be combined with calibration.{extra[0]}")
+            else:
+                for k in ("parameter", "target_id"):
+                    if k not in cal:
+                        raise ScenarioError(
+                            f"{self.file}: missing required key calibration.{k} (a "
+                            "[calibration] needs parameter and target_id, or from)")
+                if cal["target_id"] not in ids:
+                    raise ScenarioError(
+                        f"{self.file}: calibration.target_id {cal['target_id']!r} is not the "
+                        f"id of a [[reference]] (ids: {', '.join(sorted(ids)) or 'none'})")
         return self
 
     # ---------------------------------------------------------------- table
