@@ -207,10 +207,10 @@ REPRODUCE_JSON_KEYS = ("id", "published", "model", "unit", "rel_error", "toleran
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from .references import Runner, reproduce
+    from .references import default_runner, reproduce
 
-    runner = Runner()
-    checks = reproduce(args.paths or None, runner)
+    # the process-wide cache: in a pytest session, the runs the plugin already did
+    checks = reproduce(args.paths or None, default_runner())
     ok = all(c.ok for c in checks)
     if args.json:
         print(json.dumps([{k: c.row()[k] for k in REPRODUCE_JSON_KEYS} for c in checks]))

@@ -279,7 +279,8 @@ class Runner:
             base = (sc.path.parent if sc.path else Path.cwd())
             src = base / cal["from"]
             try:
-                other = self.scenario(src if src.exists() else cal["from"])
+                other = self.scenario(src if src.exists() or Path(cal["from"]).suffix
+                                      else cal["from"])
             except ScenarioError as exc:
                 raise ScenarioError(f"{sc.file}: calibration.from {cal['from']!r}: {exc}") from exc
             over, target, _ = self.calibration(other, _chain + (key,))

@@ -232,7 +232,8 @@ def _validate(d: Mapping[str, Any], schema: Mapping[str, Any], where: str, file:
     req = _REQUIRED.get(where.split("[")[0] if where else "", ())
     for k in req:
         if k not in d:
-            raise ScenarioError(f"{file}: missing required key {_join(where, k)!r}")
+            raise ScenarioError(f"{file}: missing required key {_join(where, k)!r}"
+                                f"{_typo_hint(d, schema, where)}")
     for k, v in d.items():
         key = _join(where, k)
         if k not in schema:
@@ -252,7 +253,8 @@ def _validate(d: Mapping[str, Any], schema: Mapping[str, Any], where: str, file:
                     raise ScenarioError(f"{file}: {key}[{i}] must be a table")
                 for r in _REQUIRED.get(k, ()):
                     if r not in item:
-                        raise ScenarioError(f"{file}: missing required key {key}[{i}].{r}")
+                        raise ScenarioError(f"{file}: missing required key {key}[{i}].{r}"
+                                            f"{_typo_hint(item, sub[0], f'{key}[{i}]')}")
                 _validate(item, sub[0], f"{key}[{i}]", file)
         else:
             err = sub[0](v)
@@ -260,6 +262,13 @@ def _validate(d: Mapping[str, Any], schema: Mapping[str, Any], where: str, file:
                 if err.endswith("<= 1 and >= 0") and isinstance(v, (int, float)) and 1 < v <= 100:
                     err += " (a fraction, not a percentage: 0.5 means 50 %)"
                 raise ScenarioError(f"{file}: key {key!r} = {v!r} is not allowed; expected {err}")
+
+
+def _typo_hint(d: Mapping[str, Any], schema: Mapping[str, Any], where: str) -> str:
+    """For a missing required key: the unknown keys given instead (a typo, most likely)."""
+    unknown = [_join(where, k) for k in d if k not in schema]
+    return (f" (unknown key {', '.join(repr(u) for u in unknown)} given instead: a typo?)"
+            if unknown else "")
 
 
 def _join(a: str, b: str) -> str:
