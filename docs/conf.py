@@ -48,7 +48,9 @@ extensions = [
 ]
 root_doc = "index"
 source_suffix = {".md": "markdown"}
-exclude_patterns = ["_build", "_ext", "Thumbs.db", ".DS_Store"]
+# examples/: the files of the example project of tutorial-reference-tests (included
+# from there with literalinclude), not pages; _ext/: build-time code; _generated/: figures
+exclude_patterns = ["_build", "_ext", "Thumbs.db", ".DS_Store", "examples"]
 templates_path: list[str] = []
 nitpicky = False
 language = "en"

@@ -5,8 +5,10 @@
     yen, share of GDP, the most-hit sectors.  ``--out`` writes the full result as NetCDF
     (``.nc``) or a tidy table as CSV (``.csv``) or Parquet (``.parquet``).  ``--plot``
     writes a two-panel figure (daily loss over time, loss by sector; needs matplotlib).
-``simcore reproduce [--json]``
-    published against model for every reference figure; exits 1 if any fails.
+``simcore reproduce [PATH ...] [--json]``
+    published against model for every ``[[reference]]`` figure of the scenario files and
+    folders given (searched recursively; default: the shipped scenarios), calibrations
+    first; exits 1 if any fails.
 ``simcore scenarios``
     list the shipped scenarios.
 ``simcore sweep SCENARIO --set KEY=V1,V2,... [--set KEY=LO..HI --samples N --seed S]
@@ -199,36 +201,47 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-REPRODUCE = ("kiuchi-2025-3m", "kiuchi-2025-12m")
+#: Keys of a ``simcore reproduce --json`` row.
+REPRODUCE_JSON_KEYS = ("id", "published", "model", "unit", "rel_error", "tolerance", "fitted",
+                       "ok")
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from .calibrate import calibrate, reference_figures
-    from .scenario import load
+    from .references import default_runner, reproduce
 
-    base = load(REPRODUCE[0])
-    cal = calibrate(base)
-    fitted = {cal.target_id}
-    over = {f"model.{cal.parameter}": cal.value}
-    rows: list[dict[str, Any]] = []
-    for name in REPRODUCE:
-        rows += reference_figures(load(name), over, tuple(fitted))
-    ok = all(r["ok"] for r in rows)
+    # the process-wide cache: in a pytest session, the runs the plugin already did
+    checks = reproduce(args.paths or None, default_runner())
+    ok = all(c.ok for c in checks)
     if args.json:
-        keep = ("id", "published", "model", "unit", "rel_error", "tolerance", "fitted", "ok")
-        print(json.dumps([{k: r[k] for k in keep} for r in rows]))
-    else:
-        print(f"calibrated {cal.parameter} = {cal.value:.6g} (prior {cal.prior:g}; "
-              f"ratio {cal.ratio_to_prior:.3g}) fitted to {cal.target_id} "
-              f"in {cal.evaluations} model runs")
-        print(f"{'id':36} {'published':>14} {'model':>14} {'rel.err':>8}  fitted  ok")
-        for r in rows:
-            fmt = (lambda v: f"{v / 1e9:,.1f} bn") if r["unit"] == "JPY" else (
-                lambda v: f"{v * 100:.4f} %")
-            print(f"{r['id']:36} {fmt(r['published']):>14} {fmt(r['model']):>14} "
-                  f"{r['rel_error'] * 100:+7.2f}%  {'yes' if r['fitted'] else 'no ':>5}  "
-                  f"{'PASS' if r['ok'] else 'FAIL'}")
-        print("all reference figures reproduced" if ok else "SOME FIGURES FAILED")
+        print(json.dumps([{k: c.row()[k] for k in REPRODUCE_JSON_KEYS} for c in checks]))
+        return 0 if ok else 1
+
+    def fmt(v: float, unit: str) -> str:
+        if unit == "JPY":
+            return f"{v / 1e9:,.1f} bn"
+        return f"{v * 100:.4f} %"
+
+    def rel(path: Path | None) -> str:
+        try:
+            return str(Path(path).relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)
+
+    last = None
+    for c in checks:
+        if c.ref.file != last:
+            last = c.ref.file
+            print(f"{rel(c.ref.file)}  ({c.ref.scenario})")
+            if c.calibration:
+                print(f"  calibrated {c.calibration}")
+            print(f"  {'id':36} {'published':>14} {'model':>14} {'rel.err':>8} "
+                  f"{'tolerance':>12}  {'role':9}  ok")
+        print(f"  {c.ref.id:36} {fmt(c.published, c.ref.unit):>14} "
+              f"{fmt(c.model, c.ref.unit):>14} {c.rel_error * 100:+7.2f}% "
+              f"{fmt(c.tolerance, c.ref.unit):>12}  {c.role:9}  {'PASS' if c.ok else 'FAIL'}")
+    n_bad = sum(not c.ok for c in checks)
+    print(f"all {len(checks)} reference figures reproduced" if ok
+          else f"{n_bad} of {len(checks)} reference figures FAILED")
     return 0 if ok else 1
 
 
@@ -309,6 +322,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="override a scenario key, e.g. model.inventory_days=30")
     r.set_defaults(fn=cmd_run)
     q = sub.add_parser("reproduce", help="published against model for every reference figure")
+    q.add_argument("paths", nargs="*", metavar="PATH",
+                   help="scenario files or folders (searched recursively); default: the "
+                        "shipped scenarios")
     q.add_argument("--json", action="store_true", help="print a JSON list")
     q.set_defaults(fn=cmd_reproduce)
     s = sub.add_parser("scenarios", help="list the shipped scenarios")

@@ -204,6 +204,8 @@ SCHEMA: dict[str, Any] = {
         "parameter": (_str(("dependency_scale",)), "the one parameter fitted"),
         "target_id": (_str(), "id of the reference figure fitted"),
         "bounds": (_list_of(_num(0), 2), "[low, high] bounds of the parameter"),
+        "from": (_str(), "another scenario (file relative to this one, or a shipped name) "
+                         "whose fitted parameter this one uses"),
     },
     "reference": [{
         "id": (_str(), "figure id"),
@@ -237,7 +239,8 @@ def _validate(d: Mapping[str, Any], schema: Mapping[str, Any], where: str, file:
     req = _REQUIRED.get(where.split("[")[0] if where else "", ())
     for k in req:
         if k not in d:
-            raise ScenarioError(f"{file}: missing required key {_join(where, k)!r}")
+            raise ScenarioError(f"{file}: missing required key {_join(where, k)!r}"
+                                f"{_typo_hint(d, schema, where)}")
     for k, v in d.items():
         key = _join(where, k)
         if k not in schema:
@@ -257,7 +260,8 @@ def _validate(d: Mapping[str, Any], schema: Mapping[str, Any], where: str, file:
                     raise ScenarioError(f"{file}: {key}[{i}] must be a table")
                 for r in _REQUIRED.get(k, ()):
                     if r not in item:
-                        raise ScenarioError(f"{file}: missing required key {key}[{i}].{r}")
+                        raise ScenarioError(f"{file}: missing required key {key}[{i}].{r}"
+                                            f"{_typo_hint(item, sub[0], f'{key}[{i}]')}")
                 _validate(item, sub[0], f"{key}[{i}]", file)
         else:
             err = sub[0](v)
@@ -265,6 +269,13 @@ def _validate(d: Mapping[str, Any], schema: Mapping[str, Any], where: str, file:
                 if err.endswith("<= 1 and >= 0") and isinstance(v, (int, float)) and 1 < v <= 100:
                     err += " (a fraction, not a percentage: 0.5 means 50 %)"
                 raise ScenarioError(f"{file}: key {key!r} = {v!r} is not allowed; expected {err}")
+
+
+def _typo_hint(d: Mapping[str, Any], schema: Mapping[str, Any], where: str) -> str:
+    """For a missing required key: the unknown keys given instead (a typo, most likely)."""
+    unknown = [_join(where, k) for k in d if k not in schema]
+    return (f" (unknown key {', '.join(repr(u) for u in unknown)} given instead: a typo?)"
+            if unknown else "")
 
 
 def _join(a: str, b: str) -> str:
@@ -316,6 +327,29 @@ class Scenario:
                                         or not cal["bounds"][0] < cal["bounds"][1]):
             raise ScenarioError(f"{self.file}: calibration.bounds must be [low, high] with "
                                 "low < high")
+        ids: set[str] = set()
+        for i, ref in enumerate(self.data.get("reference", [])):
+            if ref["id"] in ids:
+                raise ScenarioError(f"{self.file}: reference[{i}].id {ref['id']!r} is given "
+                                    "twice; each [[reference]] needs its own id")
+            ids.add(ref["id"])
+        if cal is not None:
+            if "from" in cal:
+                extra = sorted(set(cal) - {"from", "parameter"})
+                if extra:
+                    raise ScenarioError(
+                        f"{self.file}: calibration.from takes the value fitted in another "
+                        f"scenario; it cannot be combined with calibration.{extra[0]}")
+            else:
+                for k in ("parameter", "target_id"):
+                    if k not in cal:
+                        raise ScenarioError(
+                            f"{self.file}: missing required key calibration.{k} (a "
+                            "[calibration] needs parameter and target_id, or from)")
+                if cal["target_id"] not in ids:
+                    raise ScenarioError(
+                        f"{self.file}: calibration.target_id {cal['target_id']!r} is not the "
+                        f"id of a [[reference]] (ids: {', '.join(sorted(ids)) or 'none'})")
         return self
 
     # ---------------------------------------------------------------- table

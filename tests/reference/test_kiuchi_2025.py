@@ -18,6 +18,7 @@ import pytest
 
 from simcore import calibrate, scenario
 from simcore.cli import main
+from simcore.testing import assert_reproduces
 
 PUBLISHED = {  # id: (value, unit, tolerance)
     "nomura-rare-earth-3m-loss": (660e9, "JPY", 0.03 * 660e9),
@@ -33,12 +34,13 @@ def fit():
 
 
 @pytest.fixture(scope="module")
-def rows(fit):
-    over = {f"model.{fit.parameter}": fit.value}
+def rows():
+    # the one way: simcore.testing, as in a researcher's own project (the 12-month file
+    # takes its dependency_scale from the 3-month calibration, run once)
     out = {}
     for name in ("kiuchi-2025-3m", "kiuchi-2025-12m"):
-        for r in calibrate.reference_figures(scenario.load(name), over, (fit.target_id,)):
-            out[r["id"]] = r
+        for c in assert_reproduces(name):
+            out[c.ref.id] = c.row()
     return out
 
 
@@ -47,7 +49,14 @@ def test_reproduces_published_figure(rows, fid):
     value, unit, tol = PUBLISHED[fid]
     r = rows[fid]
     assert r["unit"] == unit and r["published"] == value
+    assert r["tolerance"] == pytest.approx(tol)
     assert abs(r["model"] - value) <= tol, (fid, r["model"], value)
+    assert r["ok"]
+
+
+def test_calibrated_value_is_the_fit(rows, fit):
+    for r in rows.values():
+        assert r["overrides"] == {"model.dependency_scale": pytest.approx(fit.value, rel=1e-6)}
 
 
 def test_only_the_3_month_loss_is_fitted(rows):
