@@ -37,7 +37,7 @@ __all__ = ["Reference", "Check", "Runner", "ReferenceMismatch", "scenario_files"
 SKIP_DIRS = frozenset({"__pycache__", "node_modules", "_build", "site-packages"})
 #: Top-level keys of which a TOML file found in a folder needs one to count as a scenario
 #: (so ``pyproject.toml`` or a carve-out data file next to the scenarios is skipped).
-SCENARIO_KEYS = ("schema", "reference", "shocks")
+SCENARIO_KEYS = ("reference", "shocks", "table", "horizon")
 
 
 class ReferenceMismatch(AssertionError):
@@ -146,7 +146,8 @@ def _fmt(v: float, unit: str, sign: bool = False, diff: bool = False) -> str:
 # --------------------------------------------------------------------------------------
 def looks_like_scenario(path: Path) -> bool:
     """Whether a ``.toml`` file found in a folder is a scenario file (has one of the
-    top-level keys ``schema``, ``reference``, ``shocks``).  A file that is not valid TOML
+    top-level keys ``reference``, ``shocks``, ``table``, ``horizon``, or both ``schema``
+    and ``name``).  A file that is not valid TOML
     raises :class:`~simcore.errors.ScenarioError` naming it."""
     try:
         with open(path, "rb") as fh:
@@ -155,7 +156,8 @@ def looks_like_scenario(path: Path) -> bool:
         raise ScenarioError(f"{path}: not valid TOML ({exc})") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot read ({exc})") from exc
-    return any(k in data for k in SCENARIO_KEYS)
+    # data files (carve-out, criticality, buffers) have a schema but none of these keys
+    return any(k in data for k in SCENARIO_KEYS) or ("schema" in data and "name" in data)
 
 
 def _walk(folder: Path) -> Iterable[Path]:
