@@ -65,3 +65,41 @@ def test_data_driven_onset_of_car_output_loss():
 def test_data_driven_12m_within_a_factor_two_of_the_previous_release():
     total = float(scenario.run("rare-earth-data-driven-12m").gdp_loss_total) * 1e6
     assert 3.5769e12 / 2 < total < 3.5769e12 * 2, total
+
+
+def test_readme_figures_match_a_fresh_run():
+    """Every model figure the README quotes equals what the code gives now, to the printed
+    precision (the README cannot be generated at build time, so it is tested)."""
+    import re
+    from pathlib import Path
+
+    from simcore import calibrate
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    fit = calibrate.calibrate(scenario.load("kiuchi-2025-3m"))
+    over = {"model.dependency_scale": fit.value}
+    r3 = scenario.run("kiuchi-2025-3m", **over)
+    r12 = scenario.run("kiuchi-2025-12m", **over)
+    dd3 = scenario.run("rare-earth-data-driven-3m")
+    dd12 = scenario.run("rare-earth-data-driven-12m")
+    quoted = {
+        f"`dependency_scale` = {fit.value:.4f}": True,
+        f"| 3-month loss | 660 bn yen | {float(r3.gdp_loss_total) / 1e3:,.1f} bn yen": True,
+        f"| {100 * float(r3.gdp_loss_share):.4f} % | no |": True,
+        f"{float(r12.gdp_loss_total) / 1e3:,.0f} bn yen "
+        f"({100 * (float(r12.gdp_loss_total) * 1e6 / 2.6e12 - 1):+.1f} %)".replace("+-", "-"): True,
+        f"| {100 * float(r12.gdp_loss_share):.4f} % | no |": True,
+        f"costs {float(dd3.gdp_loss_total) / 1e3:,.1f} bn yen over": True,
+        f"3 months and {float(dd12.gdp_loss_total) / 1e3:,.1f} bn yen over 1 year": True,
+    }
+    flat = re.sub(r"\s+", " ", text)
+    for q in quoted:
+        assert re.sub(r"\s+", " ", q) in flat, q
+    va = r3.value_added_loss.to_series()
+    manuf = sum(float(v) for c, v in va.items() if _manufacturing(str(c))) / float(va.sum())
+    public = float(va[["5531", "6111", "6112", "6311", "6411"]].sum()) / float(va.sum())
+    assert f"{100 * manuf:.0f} % in manufacturing" in flat
+    assert f"carry {100 * public:.1f} %" in flat
+    onset = scenario.run("rare-earth-data-driven-12m", **{
+        "shocks.0.duration": 36500.0, "shocks.1.duration": 36500.0, "horizon.days": 120})
+    assert f"first falls on day {int(onset.onset_day.sel(sector='3511'))} of a total cut" in flat
