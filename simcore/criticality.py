@@ -177,6 +177,24 @@ def _pairs(spec: Mapping[str, Any], codes: Sequence[str], A: np.ndarray,
     return out
 
 
+_COEF: dict[int, tuple[xr.Dataset, list[str], np.ndarray, str]] = {}
+
+
+def _coefficients_cached(table: xr.Dataset) -> tuple[list[str], np.ndarray, str]:
+    """Codes, input coefficients and their digest, memoised per table object (the table is
+    kept referenced so its id stays valid)."""
+    hit = _COEF.get(id(table))
+    if hit is not None and hit[0] is table:
+        return hit[1], hit[2], hit[3]
+    codes, A = _coefficients(table)
+    A = np.ascontiguousarray(A, dtype=float)
+    dig = _digest(A)
+    _COEF[id(table)] = (table, codes, A, dig)
+    while len(_COEF) > 8:
+        _COEF.pop(next(iter(_COEF)))
+    return codes, A, dig
+
+
 def _coefficients(table: xr.Dataset) -> tuple[list[str], np.ndarray]:
     f = _t.flat(table)
     x = f["x"]
@@ -220,13 +238,26 @@ def _cached_rules(key: tuple[str, int, int], kind: str) -> dict[str, Any]:
     return load_rules(key[0], kind)
 
 
+class _Bytes:
+    """The coefficient matrix, hashed and compared by its digest (cheap cache keys)."""
+
+    def __init__(self, digest: str, A: np.ndarray) -> None:
+        self.digest, self.A = digest, A
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Bytes) and other.digest == self.digest
+
+
 @lru_cache(maxsize=64)
 def _cached_cells(key: tuple[str, int, int], kind: str, codes: tuple[str, ...], a_digest: str,
                   important: float | None, aliases: tuple[tuple[str, str], ...],
-                  A_bytes: bytes) -> CellMatrix:
+                  coef: _Bytes) -> CellMatrix:
     spec = _cached_rules(key, kind)
+    A = coef.A
     n = len(codes)
-    A = np.frombuffer(A_bytes).reshape(n, n)
     vals = np.full((n, n), np.nan)
     for mask, rule in _pairs(spec, list(codes), A, dict(aliases)):
         if kind == "criticality":
@@ -251,10 +282,9 @@ def _cells(table: xr.Dataset, path: str | Path, kind: str, important: float | No
         key = _file_key(path)
     except OSError as exc:
         raise ScenarioError(f"{path}: {kind} data file not readable ({exc})") from None
-    codes, A = _coefficients(table)
-    A = np.ascontiguousarray(A, dtype=float)
-    return _cached_cells(key, kind, tuple(codes), _digest(A), important,
-                         tuple(sorted((aliases or {}).items())), A.tobytes())
+    codes, A, dig = _coefficients_cached(table)
+    return _cached_cells(key, kind, tuple(codes), dig, important,
+                         tuple(sorted((aliases or {}).items())), _Bytes(dig, A))
 
 
 def dependency_cells(table: xr.Dataset, path: str | Path, *, important: float | None = None,

@@ -371,9 +371,34 @@ class Scenario:
             raise ScenarioError(f"{key} = {f!r}: data file not found at {p}")
         return p
 
+    def _table_key(self) -> tuple:
+        """What the built table depends on: the [table] section, the carve-out file's path
+        and its size and modification time (so an edited file is rebuilt)."""
+        import json
+        import os
+
+        spec = self.carve_spec()
+        stamp = None
+        if spec is not None and spec.get("_path"):
+            try:
+                st = os.stat(spec["_path"])
+                stamp = (spec["_path"], st.st_mtime_ns, st.st_size)
+            except OSError:
+                stamp = (spec["_path"], id(spec))
+        elif spec is not None:
+            stamp = ("<memory>", id(spec))
+        return (json.dumps(self.data["table"], sort_keys=True, default=repr), stamp)
+
     def table(self) -> xr.Dataset:
-        """The scenario's table: dataset, carve-outs, rescaling (cached)."""
+        """The scenario's table: dataset, carve-outs, rescaling (cached in the scenario and,
+        for every scenario with the same [table] section and carve-out file, in the process:
+        the design points of a sweep and the runs of ``simcore reproduce`` share one)."""
         if "table" not in self._cache:
+            key = self._table_key()
+            hit = _TABLES.get(key)
+            if hit is not None:
+                self._cache["table"] = hit
+                return hit
             from . import datasets, transform
             from .rare_earths import carve
 
@@ -388,6 +413,7 @@ class Scenario:
             if "rescale_gdp" in t:
                 tab = transform.rescale(tab, target_gdp=float(t["rescale_gdp"]),
                                         target_year=t.get("rescale_year"))
+            _remember(_TABLES, key, tab)
             self._cache["table"] = tab
         return self._cache["table"]
 
@@ -395,7 +421,12 @@ class Scenario:
         if "prepared" not in self._cache:
             from .dynamic.model import prepare_model
 
-            self._cache["prepared"] = prepare_model(self.table())
+            key = self._table_key()
+            prep = _PREPARED.get(key)
+            if prep is None:
+                prep = prepare_model(self.table())
+                _remember(_PREPARED, key, prep)
+            self._cache["prepared"] = prep
         return self._cache["prepared"]
 
     # ---------------------------------------------------------------- model
@@ -507,6 +538,19 @@ class Scenario:
             "calibrated_keys": ", ".join(self.data.get("model", {}).get("calibrated", [])),
         })
         return res
+
+
+#: Built tables and prepared models by what they depend on (see Scenario._table_key); a few
+#: are kept, the oldest dropped first.
+_TABLES: dict[tuple, Any] = {}
+_PREPARED: dict[tuple, Any] = {}
+_KEEP = 8
+
+
+def _remember(cache: dict[tuple, Any], key: tuple, value: Any) -> None:
+    cache[key] = value
+    while len(cache) > _KEEP:
+        cache.pop(next(iter(cache)))
 
 
 @lru_cache(maxsize=16)
