@@ -422,9 +422,10 @@ class Scenario:
             from .dynamic.model import prepare_model
 
             key = self._table_key()
+            tab = self.table()
             prep = _PREPARED.get(key)
             if prep is None:
-                prep = prepare_model(self.table())
+                prep = prepare_model(tab)
                 _remember(_PREPARED, key, prep)
             self._cache["prepared"] = prep
         return self._cache["prepared"]
