@@ -35,7 +35,7 @@ import time
 
 def _design(n: int, seed: int = 0) -> dict:
     return dict(ranges={"shocks.0.share": (0.3, 1.0), "shocks.1.share": (0.3, 1.0),
-                        "model.dependency_scale": (0.05, 0.4)},
+                        "model.dependency_scale": (0.3, 1.2)},
                 method="lhs", samples=n, seed=seed)
 
 

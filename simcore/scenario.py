@@ -463,6 +463,15 @@ class Scenario:
         crit = m.pop("criticality", None)
         buf = m.pop("buffers", None)
         important = m.pop("criticality_important", None)
+        for key, source in (("dependency", crit), ("inventory_days", buf)):
+            if key in m and source is not None:
+                raise ScenarioError(
+                    f"{self.file}: model.{key} = {m[key]!r} would have no effect: "
+                    f"model.{'criticality' if key == 'dependency' else 'buffers'} gives every "
+                    f"pair its value; change the data file, override pairs with "
+                    f"model.{key}_by_product" + (", or sweep model.criticality_important"
+                                                 if key == "dependency" else
+                                                 ", or sweep model.carved_inventory_days"))
         if important is not None and crit is None:
             raise ScenarioError(f"{self.file}: model.criticality_important needs "
                                 "model.criticality (a criticality data file)")
