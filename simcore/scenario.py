@@ -291,7 +291,8 @@ class Scenario:
         sc.validate()
         # the table depends only on the [table] section: share its cache when unchanged
         if data["table"] == self.data["table"]:
-            sc._cache = {k: v for k, v in self._cache.items() if k in ("table", "prepared")}
+            sc._cache = {k: v for k, v in self._cache.items()
+                         if k in ("table", "prepared", "table_spec", "prepared_from")}
         return sc
 
     def validate(self) -> Scenario:
@@ -312,24 +313,37 @@ class Scenario:
         return self
 
     # ---------------------------------------------------------------- table
-    def carve_spec(self) -> dict[str, Any] | None:
-        f = self.data["table"].get("carve_out")
+    def carve_path(self, value: Any = None) -> Path | None:
+        """The carve-out data file ``table.carve_out`` (or ``value``) names, resolved
+        against the scenario file's folder (the shipped scenarios' folder for a dict)."""
+        f = self.data["table"].get("carve_out") if value is None else value
         if not f:
             return None
-        from .rare_earths import load_spec
-
         base = self.path.parent if self.path else scenario_dir()
-        return _cached_spec(str((base / f).resolve()))
+        return (base / f).resolve()
+
+    def carve_spec(self) -> dict[str, Any] | None:
+        """The parsed carve-out data file; read every call, so an edited file is seen."""
+        p = self.carve_path()
+        if p is None:
+            return None
+        from .rare_earths import read_spec_bytes
+
+        return _cached_spec(str(p), read_spec_bytes(p))
 
     def table(self) -> xr.Dataset:
-        """The scenario's table: dataset, carve-outs, rescaling (cached)."""
+        """The scenario's table: dataset, carve-outs, rescaling (cached; built again when
+        the carve-out data file has changed since)."""
+        spec = self.carve_spec()
+        if "table" in self._cache and self._cache.get("table_spec", spec) is not spec:
+            for k in ("table", "prepared", "table_spec", "prepared_from"):
+                self._cache.pop(k, None)
         if "table" not in self._cache:
             from . import datasets, transform
             from .rare_earths import carve
 
             t = self.data["table"]
             tab = datasets.load(t["dataset"])
-            spec = self.carve_spec()
             if spec is not None:
                 try:
                     tab = carve(tab, spec, t.get("carve_out_overrides"))
@@ -339,13 +353,16 @@ class Scenario:
                 tab = transform.rescale(tab, target_gdp=float(t["rescale_gdp"]),
                                         target_year=t.get("rescale_year"))
             self._cache["table"] = tab
+            self._cache["table_spec"] = spec
         return self._cache["table"]
 
     def prepared(self):
-        if "prepared" not in self._cache:
+        table = self.table()  # drops a stale cache
+        if "prepared" not in self._cache or self._cache.get("prepared_from", table) is not table:
             from .dynamic.model import prepare_model
 
-            self._cache["prepared"] = prepare_model(self.table())
+            self._cache["prepared"] = prepare_model(table)
+            self._cache["prepared_from"] = table
         return self._cache["prepared"]
 
     # ---------------------------------------------------------------- model
@@ -439,10 +456,11 @@ class Scenario:
 
 
 @lru_cache(maxsize=16)
-def _cached_spec(path: str) -> dict[str, Any]:
+def _cached_spec(path: str, raw: bytes) -> dict[str, Any]:
+    """Parsed carve-out files, keyed by path and content (an edited file is parsed again)."""
     from .rare_earths import load_spec
 
-    return load_spec(path)
+    return load_spec(path, raw)
 
 
 _ARRAY_SECTIONS = ("shocks", "reference")
