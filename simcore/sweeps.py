@@ -1147,7 +1147,7 @@ def sweep(
                          levels=levels)
     # every data file is read and hashed once, here; the sweep computes from those bytes
     inputs, specs = _inputs(base, design)
-    base = _pin(Scenario(base.data, base.path, dict(base._cache)), specs)
+    base = _pin(Scenario(base.data, base.path, base._cache), specs)  # cache shared
     n = design.size
     h = base.data["horizon"]
     hdays = h["days"] if days is None else days

@@ -402,6 +402,8 @@ def _damage(out: Path, scen: Path, kind: str, data) -> int:
     mpath = out / "manifest.json"
     man = json.loads(mpath.read_text())
     pick = lambda: data.draw(st.sampled_from(chunks))  # noqa: E731
+    if kind == "none":
+        return 0
     if kind in ("swap_chunks", "copy_chunk_over") and len(chunks) < 2:
         kind = "delete_chunk"
     if kind == "truncate_chunk":
@@ -464,7 +466,10 @@ def _damage(out: Path, scen: Path, kind: str, data) -> int:
     return -2  # refused
 
 
-@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# a third of the profile's examples (20 in CI, 333 in the thorough profile): each example
+# runs four sweeps and writes a dozen files
+@settings(max_examples=max(10, settings.default.max_examples // 3),
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], phases=[__import__("hypothesis").Phase.explicit, __import__("hypothesis").Phase.generate])  # TMPDEV
 @given(design=_designs(), other=_designs(), kind=st.sampled_from(_KINDS_OK + _KINDS_REFUSED),
        same=st.booleans(), data=st.data())
 def test_damaged_folder_resumes_to_the_fresh_result_or_is_refused(design, other, kind, same,
@@ -473,12 +478,13 @@ def test_damaged_folder_resumes_to_the_fresh_result_or_is_refused(design, other,
     then a resume with the same design or another one: exactly the fresh result (1e-12)
     with the damaged chunks recomputed, or a SimcoreError naming the folder, never a mix."""
     with tempfile.TemporaryDirectory() as d:
-        scen = _files(Path(d) / "in")
+        path = _files(Path(d) / "in")
+        scen = load(path)  # one table cache for the example (built again if carve.toml changes)
         out = Path(d) / "out"
         fresh = sc.sweep(scen, **design)
         first = sc.sweep(scen, out=out, **design)
         _same(first, fresh)
-        expect = _damage(out, scen, kind, data)
+        expect = _damage(out, path, kind, data)
         again = design if same else other
         if not same and again == design:
             again = {**design, "chunk_size": design["chunk_size"] + 1}
