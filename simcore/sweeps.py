@@ -51,12 +51,22 @@ scenario to round-off.
 Storage and resuming
 --------------------
 With ``out=PATH`` (a directory) each chunk of scenarios is written atomically to
-``PATH/chunks/chunk-NNNNNN.npz`` as soon as it is done, with a SHA-256 checksum of its
-arrays inside; ``PATH/manifest.json`` records the scenario, the design, the seed, the
-options, the simcore version and the checksums and sizes of finished chunks.  Calling
-:func:`sweep` again with the same arguments and ``PATH`` (or ``simcore sweep`` again)
-skips every valid chunk and recomputes only missing, partial or corrupt ones (unreadable,
-or checksum mismatch).  The assembled result is written atomically to ``PATH/result.nc``
+``PATH/chunks/chunk-NNNNNN.npz`` as soon as it is done, with a SHA-256 checksum inside over
+its arrays and its identity (the sweep's fingerprint, the chunk's index, first scenario and
+size); ``PATH/manifest.json`` records the scenario, the design, the seed, the options, the
+simcore version, the engine, the SHA-256 of every input file (embedded dataset, carve-out
+files), the fingerprint of all these, and the checksums and sizes of finished chunks.
+Calling :func:`sweep` again with the same arguments and ``PATH`` (or ``simcore sweep``
+again) skips every valid chunk and recomputes only missing, partial, corrupt or foreign
+ones (unreadable; checksum not its own, not the manifest's, or of another sweep or chunk).
+Another fingerprint (other arguments, an edited input file, another version or engine) is
+refused with a :class:`~simcore.errors.DesignError` saying what differs; a manifest that is
+empty, truncated, edited or lacks the fingerprint with a
+:class:`~simcore.errors.DataError` naming it.  ``PATH/sweep.lock`` (created with
+``O_CREAT | O_EXCL``, holding pid, host and start time) keeps a second sweep out of the
+folder while one runs; a dead holder's lock on this host is taken over.  A sweep that fails
+before its first chunk is written removes what it created.  The assembled result is
+written atomically to ``PATH/result.nc``
 (``format="netcdf"``) or ``PATH/result.zarr`` (``format="zarr"``).  A design whose
 result would not fit in ``max_memory`` bytes is refused unless it is streamed: with
 ``out`` and ``format="zarr"`` it is assembled chunk by chunk along a flat ``scenario``
@@ -1125,8 +1135,12 @@ def sweep(
     ------
     DesignError
         An unknown key, an empty list, an out-of-range value, an empty or malformed
-        design, a design too large for memory that is not streamed, or ``out`` holding a
-        different sweep.
+        design, a design too large for memory that is not streamed, an unreadable input
+        file, ``out`` holding a different sweep (other arguments, input files, simcore
+        version or engine: the message says which), or ``out`` in use by another sweep.
+    DataError
+        ``out`` holds a manifest that is unreadable, empty, truncated, edited or lacks
+        the fingerprint.
     """
     from .scenario import Scenario, load
 
