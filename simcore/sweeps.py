@@ -100,7 +100,6 @@ from .errors import (
     ParameterError,
     ScenarioError,
     ShockError,
-    SimcoreError,
 )
 from .tables import yen_per_unit
 

@@ -469,7 +469,7 @@ def _damage(out: Path, scen: Path, kind: str, data) -> int:
 # a third of the profile's examples (20 in CI, 333 in the thorough profile): each example
 # runs four sweeps and writes a dozen files
 @settings(max_examples=max(10, settings.default.max_examples // 3),
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], phases=[__import__("hypothesis").Phase.explicit, __import__("hypothesis").Phase.generate])  # TMPDEV
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(design=_designs(), other=_designs(), kind=st.sampled_from(_KINDS_OK + _KINDS_REFUSED),
        same=st.booleans(), data=st.data())
 def test_damaged_folder_resumes_to_the_fresh_result_or_is_refused(design, other, kind, same,
