@@ -709,6 +709,9 @@ class _FolderLock:
     and holding the holder's pid, host and start time.  A lock whose holder is a dead
     process on this host (or a pid reused by another process) is stale and taken over."""
 
+    #: Seconds to wait for a lock file that exists but cannot be read (being written).
+    unreadable_wait = 2.0
+
     def __init__(self, root: Path):
         import socket
         import uuid
@@ -756,7 +759,7 @@ class _FolderLock:
                     continue  # released meanwhile
                 # created but not yet written by its holder, or garbage: wait a little
                 unreadable_since = unreadable_since or time.monotonic()
-                if time.monotonic() - unreadable_since > 2.0:
+                if time.monotonic() - unreadable_since > self.unreadable_wait:
                     raise DesignError(
                         f"out={str(self.root)!r}: the lock file {self.path} is unreadable, so "
                         "it is unknown whether another sweep is writing to this folder; if "

@@ -308,7 +308,7 @@ def test_folder_lock_one_holder_among_racing_processes(tmp_path):
     assert not (tmp_path / "sweep.lock").exists()
 
 
-def test_folder_lock_stale_and_foreign_holders(tmp_path):
+def test_folder_lock_stale_and_foreign_holders(tmp_path, monkeypatch):
     path = tmp_path / "sweep.lock"
     host = socket.gethostname()
     # a dead process on this host: taken over
@@ -336,6 +336,7 @@ def test_folder_lock_stale_and_foreign_holders(tmp_path):
             sweeps._FolderLock(tmp_path).acquire()
         assert json.loads(path.read_text()) == holder  # left alone
     # an unreadable lock file: refused after a short wait, naming the file
+    monkeypatch.setattr(sweeps._FolderLock, "unreadable_wait", 0.2)
     path.write_text("")
     with pytest.raises(DesignError, match=rf"the lock file {re.escape(str(path))} is "
                                           r"unreadable"):
