@@ -39,14 +39,29 @@ _PRODUCT_KEYS = ("name_en", "name_ja", "order", "parents")
 _PIECE_KEYS = ("output", "output_range", "imports", "imports_range", "column_shares", "users")
 
 
-def load_spec(path: str | Path) -> dict[str, Any]:
-    """Read and check a carve-out data file."""
+def read_spec_bytes(path: str | Path) -> bytes:
+    """The raw bytes of a carve-out data file (a :class:`ScenarioError` if unreadable)."""
     path = Path(path)
     try:
-        with open(path, "rb") as fh:
-            spec = tomllib.load(fh)
+        return path.read_bytes()
     except FileNotFoundError:
         raise ScenarioError(f"{path}: carve-out data file not found") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read the carve-out data file ({exc})") from exc
+
+
+def load_spec(path: str | Path, raw: bytes | None = None) -> dict[str, Any]:
+    """Read and check a carve-out data file.
+
+    ``raw`` is the file's content when the caller has read it already (so that what is
+    parsed is exactly what was hashed, see :mod:`simcore.sweeps`)."""
+    path = Path(path)
+    if raw is None:
+        raw = read_spec_bytes(path)
+    try:
+        spec = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML (not UTF-8 text: {exc})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML ({exc})") from exc
     prods = spec.get("products")

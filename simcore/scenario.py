@@ -309,7 +309,8 @@ class Scenario:
         sc.validate()
         # the table depends only on the [table] section: share its cache when unchanged
         if data["table"] == self.data["table"]:
-            sc._cache = {k: v for k, v in self._cache.items() if k in ("table", "prepared")}
+            sc._cache = {k: v for k, v in self._cache.items()
+                         if k in ("table", "prepared", "table_spec", "prepared_from")}
         return sc
 
     def validate(self) -> Scenario:
@@ -353,14 +354,23 @@ class Scenario:
         return self
 
     # ---------------------------------------------------------------- table
-    def carve_spec(self) -> dict[str, Any] | None:
-        f = self.data["table"].get("carve_out")
+    def carve_path(self, value: Any = None) -> Path | None:
+        """The carve-out data file ``table.carve_out`` (or ``value``) names, resolved
+        against the scenario file's folder (the shipped scenarios' folder for a dict)."""
+        f = self.data["table"].get("carve_out") if value is None else value
         if not f:
             return None
-        from .rare_earths import load_spec
-
         base = self.path.parent if self.path else scenario_dir()
-        return _cached_spec(str((base / f).resolve()))
+        return (base / f).resolve()
+
+    def carve_spec(self) -> dict[str, Any] | None:
+        """The parsed carve-out data file; read every call, so an edited file is seen."""
+        p = self.carve_path()
+        if p is None:
+            return None
+        from .rare_earths import read_spec_bytes
+
+        return _cached_spec(str(p), read_spec_bytes(p))
 
     def _data_path(self, f: str, key: str) -> Path:
         """A data file named by ``key``, relative to the scenario file (or to the shipped
@@ -371,40 +381,36 @@ class Scenario:
             raise ScenarioError(f"{key} = {f!r}: data file not found at {p}")
         return p
 
-    def _table_key(self) -> tuple:
-        """What the built table depends on: the [table] section, the carve-out file's path
-        and its size and modification time (so an edited file is rebuilt)."""
+    def _table_key(self, spec: Any) -> tuple:
+        """What the built table depends on: the [table] section and the parsed carve-out
+        data (parsed once per file content, see ``_cached_spec``; the cache entry keeps the
+        object alive, so its id is not reused while the entry exists)."""
         import json
-        import os
 
-        spec = self.carve_spec()
-        stamp = None
-        if spec is not None and spec.get("_path"):
-            try:
-                st = os.stat(spec["_path"])
-                stamp = (spec["_path"], st.st_mtime_ns, st.st_size)
-            except OSError:
-                stamp = (spec["_path"], id(spec))
-        elif spec is not None:
-            stamp = ("<memory>", id(spec))
-        return (json.dumps(self.data["table"], sort_keys=True, default=repr), stamp)
+        return (json.dumps(self.data["table"], sort_keys=True, default=repr),
+                None if spec is None else id(spec))
 
     def table(self) -> xr.Dataset:
         """The scenario's table: dataset, carve-outs, rescaling (cached in the scenario and,
-        for every scenario with the same [table] section and carve-out file, in the process:
-        the design points of a sweep and the runs of ``simcore reproduce`` share one)."""
+        for every scenario with the same [table] section and carve-out data, in the process:
+        the design points of a sweep and the runs of ``simcore reproduce`` share one; built
+        again when the carve-out data file has changed since)."""
+        spec = self.carve_spec()
+        if "table" in self._cache and self._cache.get("table_spec", spec) is not spec:
+            for k in ("table", "prepared", "table_spec", "prepared_from"):
+                self._cache.pop(k, None)
         if "table" not in self._cache:
-            key = self._table_key()
+            key = self._table_key(spec)
             hit = _TABLES.get(key)
             if hit is not None:
-                self._cache["table"] = hit
-                return hit
+                self._cache["table"] = hit[1]
+                self._cache["table_spec"] = spec
+                return hit[1]
             from . import datasets, transform
             from .rare_earths import carve
 
             t = self.data["table"]
             tab = datasets.load(t["dataset"])
-            spec = self.carve_spec()
             if spec is not None:
                 try:
                     tab = carve(tab, spec, t.get("carve_out_overrides"))
@@ -413,21 +419,23 @@ class Scenario:
             if "rescale_gdp" in t:
                 tab = transform.rescale(tab, target_gdp=float(t["rescale_gdp"]),
                                         target_year=t.get("rescale_year"))
-            _remember(_TABLES, key, tab)
+            _remember(_TABLES, key, (spec, tab))
             self._cache["table"] = tab
+            self._cache["table_spec"] = spec
         return self._cache["table"]
 
     def prepared(self):
-        if "prepared" not in self._cache:
+        table = self.table()  # drops a stale cache
+        if "prepared" not in self._cache or self._cache.get("prepared_from", table) is not table:
             from .dynamic.model import prepare_model
 
-            key = self._table_key()
-            tab = self.table()
-            prep = _PREPARED.get(key)
-            if prep is None:
-                prep = prepare_model(tab)
-                _remember(_PREPARED, key, prep)
-            self._cache["prepared"] = prep
+            key = self._table_key(self._cache.get("table_spec"))
+            hit = _PREPARED.get(key)
+            if hit is None or hit[0] is not table:
+                hit = (table, prepare_model(table))
+                _remember(_PREPARED, key, hit)
+            self._cache["prepared"] = hit[1]
+            self._cache["prepared_from"] = table
         return self._cache["prepared"]
 
     # ---------------------------------------------------------------- model
@@ -564,10 +572,11 @@ def _remember(cache: dict[tuple, Any], key: tuple, value: Any) -> None:
 
 
 @lru_cache(maxsize=16)
-def _cached_spec(path: str) -> dict[str, Any]:
+def _cached_spec(path: str, raw: bytes) -> dict[str, Any]:
+    """Parsed carve-out files, keyed by path and content (an edited file is parsed again)."""
     from .rare_earths import load_spec
 
-    return load_spec(path)
+    return load_spec(path, raw)
 
 
 _ARRAY_SECTIONS = ("shocks", "reference")

@@ -51,12 +51,22 @@ scenario to round-off.
 Storage and resuming
 --------------------
 With ``out=PATH`` (a directory) each chunk of scenarios is written atomically to
-``PATH/chunks/chunk-NNNNNN.npz`` as soon as it is done, with a SHA-256 checksum of its
-arrays inside; ``PATH/manifest.json`` records the scenario, the design, the seed, the
-options, the simcore version and the checksums and sizes of finished chunks.  Calling
-:func:`sweep` again with the same arguments and ``PATH`` (or ``simcore sweep`` again)
-skips every valid chunk and recomputes only missing, partial or corrupt ones (unreadable,
-or checksum mismatch).  The assembled result is written atomically to ``PATH/result.nc``
+``PATH/chunks/chunk-NNNNNN.npz`` as soon as it is done, with a SHA-256 checksum inside over
+its arrays and its identity (the sweep's fingerprint, the chunk's index, first scenario and
+size); ``PATH/manifest.json`` records the scenario, the design, the seed, the options, the
+simcore version, the engine, the SHA-256 of every input file (embedded dataset, carve-out
+files), the fingerprint of all these, and the checksums and sizes of finished chunks.
+Calling :func:`sweep` again with the same arguments and ``PATH`` (or ``simcore sweep``
+again) skips every valid chunk and recomputes only missing, partial, corrupt or foreign
+ones (unreadable; checksum not its own, not the manifest's, or of another sweep or chunk).
+Another fingerprint (other arguments, an edited input file, another version or engine) is
+refused with a :class:`~simcore.errors.DesignError` saying what differs; a manifest that is
+empty, truncated, edited or lacks the fingerprint with a
+:class:`~simcore.errors.DataError` naming it.  ``PATH/sweep.lock`` (created with
+``O_CREAT | O_EXCL``, holding pid, host and start time) keeps a second sweep out of the
+folder while one runs; a dead holder's lock on this host is taken over.  A sweep that fails
+before its first chunk is written removes what it created.  The assembled result is
+written atomically to ``PATH/result.nc``
 (``format="netcdf"``) or ``PATH/result.zarr`` (``format="zarr"``).  A design whose
 result would not fit in ``max_memory`` bytes is refused unless it is streamed: with
 ``out`` and ``format="zarr"`` it is assembled chunk by chunk along a flat ``scenario``
@@ -84,12 +94,12 @@ import xarray as xr
 
 from ._version import __version__
 from .errors import (
+    DataError,
     DesignError,
     LabelError,
     ParameterError,
     ScenarioError,
     ShockError,
-    SimcoreError,
 )
 from .tables import yen_per_unit
 
@@ -101,7 +111,7 @@ METHODS = ("random", "lhs", "sobol", "morris")
 ENGINES = ("local", "dask")
 #: Default memory budget for an in-memory result (bytes).
 MAX_MEMORY = 2 * 1024**3
-_MANIFEST_VERSION = 1
+_MANIFEST_VERSION = 2
 _SWEEPABLE_ROOTS = ("table", "shocks", "model")
 
 
@@ -375,20 +385,22 @@ def make_design(base: Any, grid: Mapping[str, Any] | None = None,
 # --------------------------------------------------------------------------------------
 @dataclass
 class _Lowerer:
-    """Everything needed to turn overrides into ``(shocks, params)`` without file access."""
+    """Everything needed to turn overrides into ``(shocks, params)`` without file access.
+
+    ``specs`` maps every value ``table.carve_out`` takes in the design (``""`` for none) to
+    the carve-out data parsed from the very bytes the sweep's fingerprint hashed, so each
+    scenario takes its dependency and origin shares from its own file."""
 
     data: dict[str, Any]
     path: Any
-    spec: dict[str, Any] | None
+    specs: dict[str, Any]
 
     def scenario(self, overrides: Mapping[str, Any]):
         from .scenario import Scenario, apply_overrides
 
         sc = Scenario(apply_overrides(self.data, _overrides(self.data, overrides),
                                       str(self.path or "")), self.path)
-        spec = self.spec
-        sc.carve_spec = lambda: spec  # type: ignore[method-assign]
-        return sc
+        return _pin(sc, self.specs)
 
     def lower(self, overrides: Mapping[str, Any], index: int) -> tuple[list[Any], Any]:
         sc = self.scenario(overrides)
@@ -408,6 +420,80 @@ class _Options:
     sectors: bool
     daily: bool
     threads: int | None = None
+
+
+def _pin(sc: Any, specs: Mapping[str, Any]) -> Any:
+    """``sc`` with its carve-out data taken from ``specs`` (read once, hashed) instead of
+    from the file, which could have changed since."""
+    key = sc.data["table"].get("carve_out") or ""
+
+    def spec():
+        try:
+            return specs[key]
+        except KeyError:
+            raise DesignError(f"table.carve_out = {key!r}: this carve-out data file was not "
+                              "read when the sweep started") from None
+
+    sc.carve_spec = spec  # type: ignore[method-assign]
+    return sc
+
+
+def _prepare(base: Any, ov: Mapping[str, Any], specs: Mapping[str, Any]) -> Any:
+    """The prepared table of ``base`` with the table overrides ``ov``, built from ``specs``."""
+    return _pin(_with(base, ov), specs).prepared()
+
+
+#: Scenario keys that name a data file (besides ``table.dataset``, an embedded file).
+_FILE_KEYS = ("table.carve_out", "model.criticality", "model.buffers")
+
+
+def _sha256(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _inputs(base: Any, design: Design) -> tuple[dict[str, dict[str, str]], dict[str, Any]]:
+    """Every data file the sweep reads, with the SHA-256 of its content, and the carve-out
+    data parsed from exactly those bytes (by value of ``table.carve_out``).
+
+    The files are the embedded dataset (``table.dataset``), the carve-out data file
+    (``table.carve_out``) and the criticality and buffers files (``model.criticality``,
+    ``model.buffers``) of the base scenario and of every value the design gives them."""
+    from . import datasets
+    from .rare_earths import read_spec_bytes
+    from .scenario import _cached_spec
+
+    def values(key: str) -> list[Any]:
+        head, last = key.split(".")
+        vals = [base.data[head].get(last)]
+        vals += list(design.grid.get(key, [])) + list(design.zipped.get(key, []))
+        return [v for i, v in enumerate(vals) if v and v not in vals[:i]]
+
+    inputs: dict[str, dict[str, str]] = {}
+    for name in values("table.dataset"):
+        p = datasets.path(name)
+        try:
+            raw = p.read_bytes()
+        except OSError as exc:
+            raise DesignError(f"table.dataset = {name!r}: cannot read {p} ({exc})") from None
+        inputs[f"table.dataset={name}"] = {"path": str(p), "sha256": _sha256(raw)}
+    specs: dict[str, Any] = {"": None}
+    for value in values("table.carve_out"):
+        p = base.carve_path(value)
+        try:
+            raw = read_spec_bytes(p)
+            specs[value] = _cached_spec(str(p), raw)
+        except ScenarioError as exc:
+            raise DesignError(f"table.carve_out = {value!r}: {exc}") from None
+        inputs[f"table.carve_out={value}"] = {"path": str(p), "sha256": _sha256(raw)}
+    for key in ("model.criticality", "model.buffers"):
+        for value in values(key):
+            try:
+                p = base._data_path(value, key)
+                raw = p.read_bytes()
+            except (ScenarioError, OSError) as exc:
+                raise DesignError(f"{key} = {value!r}: {exc}") from None
+            inputs[f"{key}={value}"] = {"path": str(p), "sha256": _sha256(raw)}
+    return inputs, specs
 
 
 def _table_key(ov: Mapping[str, Any]) -> str:
@@ -528,7 +614,7 @@ def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va
 _CHUNK_KEYS = ("gdp_loss_total", "days", "recovered", "status", "value_added_loss", "gdp_loss")
 
 
-def _digest(arrays: Mapping[str, np.ndarray]) -> str:
+def _digest(arrays: Mapping[str, np.ndarray], meta: bytes = b"") -> str:
     h = hashlib.sha256()
     for k in sorted(arrays):
         a = np.ascontiguousarray(arrays[k])
@@ -536,6 +622,7 @@ def _digest(arrays: Mapping[str, np.ndarray]) -> str:
         h.update(str(a.dtype).encode())
         h.update(repr(a.shape).encode())
         h.update(a.tobytes())
+    h.update(meta)
     return h.hexdigest()
 
 
@@ -543,21 +630,36 @@ def _chunk_path(root: Path, cid: int) -> Path:
     return root / "chunks" / f"chunk-{cid:06d}.npz"
 
 
-def _write_chunk(root: Path, cid: int, arrays: Mapping[str, np.ndarray]) -> dict[str, Any]:
+def _chunk_meta(fp: str, cid: int, start: int, size: int) -> bytes:
+    return json.dumps({"fingerprint": fp, "chunk": cid, "start": start, "size": size},
+                      sort_keys=True).encode()
+
+
+def _write_chunk(root: Path, cid: int, arrays: Mapping[str, np.ndarray], fp: str,
+                 start: int) -> dict[str, Any]:
+    """Write chunk ``cid`` atomically.  Its checksum covers the arrays and the chunk's
+    identity (the sweep's fingerprint, its index, first scenario and size), so a chunk of
+    another sweep, or another chunk's file copied over it, never passes for it."""
     from ._io import atomic_write_bytes
 
     arrs = {k: np.asarray(v) for k, v in arrays.items() if k in _CHUNK_KEYS}
-    sha = _digest(arrs)
+    meta = _chunk_meta(fp, cid, start, len(arrs["gdp_loss_total"]))
+    sha = _digest(arrs, meta)
     buf = io.BytesIO()
-    np.savez(buf, **arrs, __sha256__=np.frombuffer(sha.encode(), dtype=np.uint8))
+    np.savez(buf, **arrs, __meta__=np.frombuffer(meta, dtype=np.uint8),
+             __sha256__=np.frombuffer(sha.encode(), dtype=np.uint8))
     data = buf.getvalue()
     atomic_write_bytes(_chunk_path(root, cid), data)
     return {"sha256": sha, "bytes": len(data)}
 
 
-def _read_chunk(root: Path, cid: int, m: int,
+def _read_chunk(root: Path, cid: int, start: int, m: int, fp: str,
                 expect: str | None = None) -> dict[str, np.ndarray] | None:
-    """The chunk's arrays, or ``None`` if missing, unreadable, incomplete or corrupt."""
+    """The chunk's arrays, or ``None`` (recompute) unless the file is readable, its checksum
+    matches its content, it belongs to this sweep (fingerprint ``fp``) as chunk ``cid`` of
+    ``m`` scenarios from ``start``, and, when the manifest records a checksum for it
+    (``expect``), that checksum is its own.  A chunk the manifest does not record yet (one
+    finished after the manifest's last save) is accepted on its own checksum and identity."""
     p = _chunk_path(root, cid)
     if not p.is_file():
         return None
@@ -565,13 +667,335 @@ def _read_chunk(root: Path, cid: int, m: int,
         with np.load(p, allow_pickle=False) as z:
             arrs = {k: z[k] for k in z.files}
         sha = bytes(arrs.pop("__sha256__")).decode()
+        meta = bytes(arrs.pop("__meta__"))
     except Exception:  # noqa: BLE001 - any failure to read means "recompute"
         return None
-    if _digest(arrs) != sha or (expect is not None and expect != sha):
+    if _digest(arrs, meta) != sha or (expect is not None and expect != sha):
         return None
-    if arrs.get("gdp_loss_total", np.empty(0)).shape != (m,):
+    if meta != _chunk_meta(fp, cid, start, m):
+        return None
+    if set(arrs) - set(_CHUNK_KEYS) or not {"gdp_loss_total", "days", "recovered",
+                                             "status"} <= set(arrs):
+        return None
+    if any(a.ndim < 1 or a.shape[0] != m for a in arrs.values()):
         return None
     return arrs
+
+
+# --------------------------------------------------------------------------------------
+# The sweep folder: lock, manifest, clean-up of a failed start
+# --------------------------------------------------------------------------------------
+_LOCK = "sweep.lock"
+
+
+def _proc_start(pid: int) -> str | None:
+    """Start time of process ``pid`` in clock ticks since boot (Linux), or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2:].split()[19]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:  # pragma: no cover - e.g. an invalid pid
+        return False
+    try:  # a zombie (killed, not yet reaped) holds nothing
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat[stat.rindex(")") + 2:].split()[0] != "Z"
+    except (OSError, ValueError, IndexError):
+        return True
+
+
+class _FolderLock:
+    """One writer per sweep folder: ``PATH/sweep.lock``, created with ``O_CREAT | O_EXCL``
+    and holding the holder's pid, host and start time.  A lock whose holder is a dead
+    process on this host (or a pid reused by another process) is stale and taken over."""
+
+    #: Seconds to wait for a lock file that exists but cannot be read (being written).
+    unreadable_wait = 2.0
+
+    def __init__(self, root: Path):
+        import socket
+        import uuid
+
+        self.root = root
+        self.path = root / _LOCK
+        self.mine = {"pid": os.getpid(), "host": socket.gethostname(),
+                     "started": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+                     "proc_start": _proc_start(os.getpid()), "token": uuid.uuid4().hex}
+        self.held = False
+
+    def _read(self, path: Path) -> dict[str, Any] | None:
+        try:
+            d = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return d if isinstance(d, dict) and isinstance(d.get("pid"), int) else None
+
+    def _stale(self, h: Mapping[str, Any]) -> bool:
+        if h.get("host") != self.mine["host"]:
+            return False  # another machine's process cannot be checked from here
+        pid = int(h["pid"])
+        if not _pid_alive(pid):
+            return True
+        now = _proc_start(pid)
+        return h.get("proc_start") is not None and now is not None and now != h["proc_start"]
+
+    def acquire(self) -> None:
+        unreadable_since = None
+        while True:
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(json.dumps(self.mine))
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                self.held = True
+                return
+            holder = self._read(self.path)
+            if holder is None:
+                if not self.path.exists():
+                    continue  # released meanwhile
+                # created but not yet written by its holder, or garbage: wait a little
+                unreadable_since = unreadable_since or time.monotonic()
+                if time.monotonic() - unreadable_since > self.unreadable_wait:
+                    raise DesignError(
+                        f"out={str(self.root)!r}: the lock file {self.path} is unreadable, so "
+                        "it is unknown whether another sweep is writing to this folder; if "
+                        f"none is, delete {self.path} and run again")
+                time.sleep(0.05)
+                continue
+            if not self._stale(holder):
+                raise DesignError(
+                    f"out={str(self.root)!r} is in use by another sweep: pid {holder['pid']} "
+                    f"on host {holder.get('host', '?')}, started {holder.get('started', '?')} "
+                    f"(lock file {self.path}); wait for it to finish or use another path. If "
+                    f"that process is gone, delete {self.path}")
+            self._take_over(holder)
+
+    def _take_over(self, holder: Mapping[str, Any]) -> None:
+        """Move the stale lock aside; if what was moved is not the stale lock read (another
+        process took it over meanwhile), put it back."""
+        aside = self.root / f"{_LOCK}.stale-{os.getpid()}-{self.mine['token'][:8]}"
+        try:
+            os.rename(self.path, aside)
+        except FileNotFoundError:
+            return
+        moved = self._read(aside)
+        if moved is not None and moved.get("token") != holder.get("token"):
+            try:
+                os.link(aside, self.path)
+            except FileExistsError:  # pragma: no cover - a three-way race
+                pass
+        aside.unlink(missing_ok=True)
+
+    def release(self) -> None:
+        if not self.held:
+            return
+        self.held = False
+        h = self._read(self.path)
+        if h is not None and h.get("token") == self.mine["token"]:
+            self.path.unlink(missing_ok=True)
+
+
+#: Manifest keys that identify a sweep (all but the fingerprint and the chunk records).
+_IDENT_KEYS = ("format_version", "scenario", "scenario_file", "scenario_data", "design",
+               "options", "inputs", "simcore_version", "engine", "n_scenarios", "n_chunks")
+
+
+def _fingerprint(ident: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps({k: ident[k] for k in _IDENT_KEYS}, sort_keys=True,
+                                     default=str).encode()).hexdigest()
+
+
+def _differences(root: Path, old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    """What differs between the sweep recorded in ``root`` and the one asked for."""
+    out: list[str] = []
+    if old["scenario_data"] != new["scenario_data"] or old["scenario"] != new["scenario"]:
+        out.append(f"another scenario ({old['scenario']!r} there, {new['scenario']!r} now, "
+                   "or the same name with other content)")
+    elif old["scenario_file"] != new["scenario_file"]:
+        out.append(f"the scenario file was {old['scenario_file']}, now {new['scenario_file']}")
+    if old["design"] != new["design"]:
+        out.append("another design (keys, values, method, samples or seed)")
+    if old["options"] != new["options"]:
+        keys = sorted(k for k in set(old["options"]) | set(new["options"])
+                      if old["options"].get(k) != new["options"].get(k))
+        out.append("other options (" + ", ".join(
+            f"{k}: {old['options'].get(k)!r} there, {new['options'].get(k)!r} now"
+            for k in keys) + ")")
+    oi, ni = old["inputs"], new["inputs"]
+    for label in sorted(set(oi) | set(ni)):
+        a, b = oi.get(label), ni.get(label)
+        if a == b:
+            continue
+        key, _, val = label.partition("=")
+        if a is None or b is None:
+            out.append(f"{key} = {val!r} is {'new' if a is None else 'no longer read'}")
+        elif a["path"] != b["path"]:
+            out.append(f"{key} = {val!r} was the file {a['path']}, now {b['path']}")
+        else:
+            out.append(f"the input file {b['path']} ({key}) has changed since the sweep began "
+                       f"(sha256 {a['sha256'][:12]}... recorded, {b['sha256'][:12]}... now)")
+    if old["simcore_version"] != new["simcore_version"]:
+        out.append(f"it was made by simcore {old['simcore_version']}, this is simcore "
+                   f"{new['simcore_version']}")
+    if old["engine"] != new["engine"]:
+        out.append(f"it ran on engine {old['engine']!r}, this call uses {new['engine']!r}")
+    if not out:  # pragma: no cover - every identifying key is compared above
+        out.append("its fingerprint differs")
+    return (f"out={str(root)!r} holds a different sweep: " + "; ".join(out) + ". Resume with "
+            "the same scenario, design, options, input files, simcore version and engine, or "
+            "use a new path")
+
+
+def _check_manifest(mpath: Path, man: Any) -> dict[str, Any]:
+    """The manifest, checked: a clear :class:`DataError` naming what is wrong, never a
+    silent fresh start over old chunks."""
+    def bad(what: str) -> DataError:
+        return DataError(f"{mpath}: {what}; the folder's chunks cannot be trusted without it. "
+                         "Move the folder away (or delete it) and run again, or use a new path")
+
+    if not isinstance(man, dict):
+        return_type = type(man).__name__
+        raise bad(f"the sweep manifest holds a JSON {return_type}, expected an object")
+    if man.get("format_version") != _MANIFEST_VERSION:
+        raise bad(f"manifest format {man.get('format_version')!r}; this simcore "
+                  f"({__version__}) reads format {_MANIFEST_VERSION} (the folder was written "
+                  "by another version of simcore, or the manifest was edited)")
+    fp = man.get("fingerprint")
+    if not (isinstance(fp, str) and len(fp) == 64
+            and all(c in "0123456789abcdef" for c in fp)):
+        raise bad(f"the manifest lacks the sweep's fingerprint (key 'fingerprint' = {fp!r}, "
+                  "expected 64 hex digits)")
+    missing = [k for k in _IDENT_KEYS if k not in man]
+    if missing:
+        raise bad(f"the manifest lacks key(s) {', '.join(map(repr, missing))}")
+    try:
+        ok = _fingerprint(man) == fp
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise bad("the manifest's content does not match its fingerprint (it was edited)")
+    chunks = man.get("chunks")
+    if not isinstance(chunks, dict):
+        raise bad(f"key 'chunks' = {chunks!r}, expected an object {{chunk index: record}}")
+    nchunks = man["n_chunks"] if isinstance(man["n_chunks"], int) else 0
+    for k, v in chunks.items():
+        if not (k.isdigit() and int(k) < nchunks and str(int(k)) == k):
+            raise bad(f"chunks[{k!r}]: not a chunk of this sweep (0..{nchunks - 1})")
+        if not (isinstance(v, dict) and isinstance(v.get("sha256"), str)
+                and len(v["sha256"]) == 64 and isinstance(v.get("bytes"), int)):
+            raise bad(f"chunks[{k!r}] = {v!r}, expected {{'sha256': 64 hex digits, 'bytes': "
+                      "size}")
+    return man
+
+
+class _Store:
+    """The sweep folder ``root``: locked for one writer; the manifest checked or created;
+    on a failed start (no chunk finished), everything this call created removed."""
+
+    def __init__(self, root: Path, ident: dict[str, Any], fp: str, nchunks: int):
+        self.root = root
+        self.ident = ident
+        self.fp = fp
+        self.nchunks = nchunks
+        self.mpath = root / "manifest.json"
+        self.created_root = False
+        self.fresh = False
+        self.written = 0  # chunks written by this call
+        self.lock: _FolderLock | None = None
+        self.manifest: dict[str, Any] = {}
+
+    def open(self) -> dict[str, Any]:
+        root = self.root
+        if root.exists() and not root.is_dir():
+            raise DesignError(f"out={str(root)!r} is a file; give a directory")
+        if not root.exists():
+            try:
+                root.mkdir(parents=True)
+                self.created_root = True
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise DesignError(f"out={str(root)!r}: cannot create the directory "
+                                  f"({exc})") from None
+        self.lock = _FolderLock(root)
+        try:
+            self.lock.acquire()
+            self._load()
+        except BaseException:
+            self.abort()
+            raise
+        return self.manifest
+
+    def _load(self) -> None:
+        root, mpath = self.root, self.mpath
+        if mpath.exists() or mpath.is_symlink():
+            try:
+                text = mpath.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise DataError(f"{mpath}: cannot read the sweep manifest ({exc})") from None
+            try:
+                man = json.loads(text)
+            except json.JSONDecodeError as exc:
+                what = "empty" if not text.strip() else f"not valid JSON ({exc})"
+                raise DataError(
+                    f"{mpath}: the sweep manifest is {what}: it was truncated or edited, and "
+                    "the folder's chunks cannot be trusted without it. Move the folder away "
+                    "(or delete it) and run again, or use a new path") from None
+            man = _check_manifest(mpath, man)
+            if man["fingerprint"] != self.fp:
+                raise DesignError(_differences(root, man, self.ident))
+            self.manifest = man
+            return
+        others = sorted(p.name for p in root.iterdir() if p.name != _LOCK)
+        if others:
+            raise DesignError(
+                f"out={str(root)!r} exists and is not a sweep directory (no manifest.json; it "
+                f"holds {', '.join(others[:5])}{' ...' if len(others) > 5 else ''}); use a new "
+                "or empty path")
+        self.fresh = True
+        self.manifest = {**self.ident, "fingerprint": self.fp, "chunks": {}}
+        self.save()
+
+    def save(self) -> None:
+        from ._io import atomic_write_text
+
+        atomic_write_text(self.mpath, json.dumps(self.manifest, indent=1, sort_keys=True))
+
+    def close(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+
+    def abort(self) -> None:
+        """After an error: keep finished chunks (resumable); after a failed start of a new
+        sweep, remove what this call created."""
+        try:
+            if self.fresh and self.written == 0:
+                self.mpath.unlink(missing_ok=True)
+                chunks = self.root / "chunks"
+                if chunks.is_dir() and not any(chunks.iterdir()):
+                    chunks.rmdir()
+            elif self.written:
+                self.save()
+        finally:
+            self.close()
+            if self.created_root:
+                try:
+                    self.root.rmdir()  # only if nothing is left in it
+                except OSError:
+                    pass
 
 
 # --------------------------------------------------------------------------------------
@@ -632,10 +1056,6 @@ def _dask_engine(tasks, preps, lowerer, opt, on_done, *, client, scheduler, work
 # --------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------
-def _fingerprint(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
-
-
 def _coord(vals: list[Any]) -> np.ndarray:
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
         return np.asarray(vals, dtype=float)
@@ -726,8 +1146,12 @@ def sweep(
     ------
     DesignError
         An unknown key, an empty list, an out-of-range value, an empty or malformed
-        design, a design too large for memory that is not streamed, or ``out`` holding a
-        different sweep.
+        design, a design too large for memory that is not streamed, an unreadable input
+        file, ``out`` holding a different sweep (other arguments, input files, simcore
+        version or engine: the message says which), or ``out`` in use by another sweep.
+    DataError
+        ``out`` holds a manifest that is unreadable, empty, truncated, edited or lacks
+        the fingerprint.
     """
     from .scenario import Scenario, load
 
@@ -746,6 +1170,9 @@ def sweep(
             raise DesignError(f"overrides: {exc}") from None
     design = make_design(base, grid, zipped, ranges, method=method, samples=samples, seed=seed,
                          levels=levels)
+    # every data file is read and hashed once, here; the sweep computes from those bytes
+    inputs, specs = _inputs(base, design)
+    base = _pin(Scenario(base.data, base.path, base._cache), specs)  # cache shared
     n = design.size
     h = base.data["horizon"]
     hdays = h["days"] if days is None else days
@@ -790,7 +1217,7 @@ def sweep(
         else:
             pts = [{k: v for k, v in design.point(i).items() if k in skeys}
                    for i in range(n)] if skeys else [{}]
-        low0 = _Lowerer(base.data, base.path, None)
+        low0 = _Lowerer(base.data, base.path, specs)
         for ov in pts:
             try:
                 ends = max(ends, max((s.end for s in low0.scenario(ov).shocks()), default=0.0))
@@ -824,7 +1251,7 @@ def sweep(
     if n <= UPFRONT_CHECK_MAX:
         from .dynamic.model import check_lowering
 
-        check = _Lowerer(base.data, base.path, base.carve_spec())
+        check = _Lowerer(base.data, base.path, specs)
         # codes are checked against the base table unless the design changes the table
         prep0 = base.prepared() if not any(k.startswith("table.") for k in design.keys) \
             else None
@@ -857,55 +1284,64 @@ def sweep(
                     "tail_days": tail, "max_days": max_days, "sectors": sectors,
                     "daily": daily, "chunk_size": chunk_size},
     }
-    fp = _fingerprint(meta)
+    # what the numbers depend on: the fingerprint a sweep folder is bound to
+    ident = json.loads(json.dumps({
+        "format_version": _MANIFEST_VERSION, **meta, "inputs": inputs,
+        "simcore_version": __version__, "engine": engine, "n_scenarios": n,
+        "n_chunks": nchunks}, default=str))
+    fp = _fingerprint(ident)
     root = Path(out) if out is not None else None
-    manifest: dict[str, Any] = {}
-    if root is not None:
-        mpath = root / "manifest.json"
-        if mpath.is_file():
-            try:
-                manifest = json.loads(mpath.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
-                manifest = {}
-            if manifest and manifest.get("fingerprint") != fp:
-                raise DesignError(
-                    f"{root} holds a different sweep (another scenario, design, seed or "
-                    "options); resume with the same arguments or use a new path")
-        elif root.exists() and any(root.iterdir()):
-            raise DesignError(f"out={str(root)!r} exists and is not a sweep directory; "
-                              "use a new or empty path")
-        manifest = {"format_version": _MANIFEST_VERSION, "fingerprint": fp,
-                    "simcore_version": __version__, **meta,
-                    "n_scenarios": n, "n_chunks": nchunks,
-                    "chunks": manifest.get("chunks", {}) if manifest else {}}
-        _write_manifest(root, manifest)
+    store = _Store(root, ident, fp, nchunks) if root is not None else None
+    manifest: dict[str, Any] = store.open() if store is not None else {}
+    try:
+        ds = _run_and_assemble(
+            base, design, opt, store, manifest, fp, n, nchunks, chunk_size, streamed, tindex,
+            preps, tscen, specs, engine, client, scheduler, workers, progress, format, meta,
+            tail, max_days, t_start)
+    except BaseException:
+        if store is not None:
+            store.abort()
+        raise
+    if store is not None:
+        store.close()
+    return ds
 
+
+def _run_and_assemble(base, design, opt, store, manifest, fp, n, nchunks, chunk_size,
+                      streamed, tindex, preps, tscen, specs, engine, client, scheduler, workers,
+                      progress, format, meta, tail, max_days, t_start):
+    """The body of :func:`sweep` once the folder (if any) is locked and its manifest read."""
+    root = store.root if store is not None else None
     # chunks already done
     results: dict[int, dict[str, np.ndarray]] = {}
     todo: list[int] = []
     for cid in range(nchunks):
-        m = min(chunk_size, n - cid * chunk_size)
+        a = cid * chunk_size
+        m = min(chunk_size, n - a)
         arrs = None
         if root is not None:
             expect = manifest["chunks"].get(str(cid), {}).get("sha256")
-            arrs = _read_chunk(root, cid, m, expect)
-            if arrs is None and expect is not None:
-                arrs = _read_chunk(root, cid, m, None)  # rewritten after the manifest
+            arrs = _read_chunk(root, cid, a, m, fp, expect)
         if arrs is None:
             todo.append(cid)
             if root is not None:
                 manifest["chunks"].pop(str(cid), None)
-        elif not streamed:
-            results[cid] = arrs
+        else:
+            if root is not None and str(cid) not in manifest["chunks"]:
+                # finished after the manifest's last save: record it now
+                manifest["chunks"][str(cid)] = {"sha256": _digest(arrs, _chunk_meta(
+                    fp, cid, a, m)), "bytes": _chunk_path(root, cid).stat().st_size}
+            if not streamed:
+                results[cid] = arrs
 
     recomputed: list[int] = []
     if todo:
         # prepared tables for the table groups with work to do (built here, once)
         for tk, tid in tindex.items():
             ov = json.loads(tk)
-            preps[tid] = _with(base, ov).prepared()
+            preps[tid] = _prepare(base, ov, specs)
             tscen[tid] = ov
-        lowerer = _Lowerer(base.data, base.path, base.carve_spec())
+        lowerer = _Lowerer(base.data, base.path, specs)
 
         def task(cid: int):
             a = cid * chunk_size
@@ -923,12 +1359,13 @@ def sweep(
         def on_done(res: dict[str, Any]) -> None:
             cid = int(res["cid"])
             arrs = {k: v for k, v in res.items() if k in _CHUNK_KEYS}
-            if root is not None:
-                info = _write_chunk(root, cid, arrs)
+            if store is not None:
+                info = _write_chunk(store.root, cid, arrs, fp, int(res["start"]))
+                store.written += 1
                 manifest["chunks"][str(cid)] = info
                 now = time.perf_counter()
                 if now - last_manifest[0] > 5.0:
-                    _write_manifest(root, manifest)
+                    store.save()
                     last_manifest[0] = now
             if not streamed:
                 results[cid] = arrs
@@ -944,8 +1381,8 @@ def sweep(
                              scheduler=scheduler, workers=workers, fp=fp)
         finally:
             bar.close()
-            if root is not None:
-                _write_manifest(root, manifest)
+    if store is not None:
+        store.save()
 
     attrs = {
         "scenario": base.name,
@@ -971,17 +1408,12 @@ def sweep(
     }
     if streamed:
         assert root is not None
-        return _assemble_streamed(root, base, design, nchunks, chunk_size, n, attrs)
+        return _assemble_streamed(root, base, design, nchunks, chunk_size, n, attrs, fp,
+                                  manifest)
     ds = _assemble(base, design, results, nchunks, attrs, opt)
     if root is not None:
         _write_result(root, ds, format)
     return ds
-
-
-def _write_manifest(root: Path, manifest: Mapping[str, Any]) -> None:
-    from ._io import atomic_write_text
-
-    atomic_write_text(root / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True))
 
 
 def _loss_vars(base, attrs, gdp_total, ds_dims):
@@ -1110,7 +1542,8 @@ def _str_as_object(ds: xr.Dataset) -> xr.Dataset:
         {k: v for k, v in conv.items() if k not in ds.coords})
 
 
-def _assemble_streamed(root: Path, base, design: Design, nchunks, chunk_size, n, attrs):
+def _assemble_streamed(root: Path, base, design: Design, nchunks, chunk_size, n, attrs, fp,
+                       manifest):
     """Assemble a design too large for memory into ``result.zarr`` chunk by chunk, along a
     flat ``scenario`` dimension with one coordinate per key; return it lazily opened."""
     target = root / "result.zarr"
@@ -1120,9 +1553,11 @@ def _assemble_streamed(root: Path, base, design: Design, nchunks, chunk_size, n,
     for cid in range(nchunks):
         a = cid * chunk_size
         b = min(n, a + chunk_size)
-        arrs = _read_chunk(root, cid, b - a)
-        if arrs is None:  # pragma: no cover - written just above
-            raise SimcoreError(f"chunk {cid} of {root} is missing or corrupt; run again")
+        arrs = _read_chunk(root, cid, a, b - a, fp, manifest["chunks"][str(cid)]["sha256"])
+        if arrs is None:
+            raise DataError(f"{_chunk_path(root, cid)}: chunk {cid} changed while the sweep "
+                            "was assembled (missing, corrupt or not the recorded one); run "
+                            "the same sweep again to recompute it")
         data, unit = _loss_vars(base, attrs, arrs["gdp_loss_total"], ("scenario",))
         for k in ("days", "recovered", "status"):
             data[k] = (("scenario",), arrs[k], {})

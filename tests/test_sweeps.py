@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -263,7 +265,10 @@ def test_storage_metadata_and_resume(small, tmp_path):
 
 
 def test_killed_sweep_resumes_without_recomputing(tmp_path):
-    """Kill a CLI sweep (SIGKILL) after some chunks are on disk, then resume it."""
+    """Kill a CLI sweep (SIGKILL) after some chunks are on disk, then resume it.  While it
+    runs (frozen by SIGSTOP, so the check is not a race) a second sweep on the same folder
+    is refused, naming the holder of the folder's lock; once it is killed, its lock is
+    stale and is taken over."""
     spath = tmp_path / "small.toml"
     spath.write_text(_toml(SMALL))
     out = tmp_path / "killed"
@@ -280,8 +285,21 @@ def test_killed_sweep_resumes_without_recomputing(tmp_path):
         if proc.poll() is not None:
             break
         time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.send_signal(signal.SIGSTOP)
+    try:
+        assert proc.poll() is None, "the sweep ended before it could be stopped"
+        lock = json.loads((out / "sweep.lock").read_text())
+        assert lock["pid"] == proc.pid and lock["host"] == socket.gethostname()
+        with pytest.raises(DesignError, match=rf"is in use by another sweep: pid {proc.pid} "
+                                              rf"on host {re.escape(socket.gethostname())}, "
+                                              rf"started {re.escape(lock['started'])}"):
+            sc.sweep(spath, ranges={"shocks.0.share": (0.1, 1.0),
+                                    "model.inventory_days": (1.0, 8.0)},
+                     samples=48, seed=5, chunk_size=2, out=out)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert (out / "sweep.lock").exists()  # left by the killed process: stale
     before = {p.name: p.stat().st_mtime_ns for p in chunks.glob("chunk-*.npz")}
     assert 2 <= len(before) < 24, "the sweep was not interrupted mid-way"
     assert not (out / "result.nc").exists()
@@ -295,6 +313,7 @@ def test_killed_sweep_resumes_without_recomputing(tmp_path):
     assert all(after[k] == v for k, v in before.items())  # nothing rewritten
     fresh = sc.sweep(spath, ranges=ranges, samples=48, seed=5, chunk_size=7)
     _close(res.gdp_loss_total, fresh.gdp_loss_total)
+    assert not (out / "sweep.lock").exists()
     assert np.all(res.status == 0) and np.all(np.isfinite(res.gdp_loss_total))
 
 

@@ -905,10 +905,9 @@ def test_sweep_cli_bad_arguments(tmp_path, capsys, args, msg):
     err = capsys.readouterr().err
     assert err.startswith("simcore: error: ") and err.count("\n") == 1, err
     assert re.search(msg, err), err
-    if "--engine" not in args:
-        assert not out.exists()
-    # (a scheduler that cannot be reached is found after the manifest is written: the
-    # directory is a valid sweep with no chunk done, which the same command resumes)
+    # (a scheduler that cannot be reached is found after the folder is locked and its
+    # manifest written; a failed start removes both, so nothing is left either)
+    assert not out.exists()
 
 
 def test_sweep_unreachable_scheduler(tmp_path):
@@ -919,6 +918,7 @@ def test_sweep_unreachable_scheduler(tmp_path):
         with pytest.raises(sc.errors.DesignError, match="tcp://127.0.0.1:9"):
             sc.sweep("kiuchi-2025-3m", grid={"shocks.0.share": [0.1]}, engine="dask",
                      scheduler="tcp://127.0.0.1:9", out=tmp_path / "s")
+    assert not (tmp_path / "s").exists()  # a failed start leaves nothing behind
 
 
 # --------------------------------------------------------------------------------------
