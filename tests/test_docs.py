@@ -185,3 +185,24 @@ def test_examples_run(page: Path) -> None:
         result = runner.run(test, out=out.append, clear_globs=False)
         assert result.failed == 0, f"{name}: example failed\n" + "".join(out)
         globs = test.globs
+
+
+def test_generated_figures_are_the_code_s(html_dir: Path) -> None:
+    """The model figures of the reproduction page come from the code at build time: the
+    fitted scale, the onset of the car-line loss and the headline losses in the built page
+    equal a fresh run (and the figures of the methodology page were rendered)."""
+    import html as _html
+
+    from simcore import calibrate, scenario
+
+    text = _html.unescape(re.sub(r"<[^>]+>", " ", (html_dir / "reproduction.html").read_text()))
+    text = re.sub(r"\s+", " ", text)
+    fit = calibrate.calibrate(scenario.load("kiuchi-2025-3m"))
+    assert f"dependency_scale = {fit.value:.6f}" in text
+    cut = scenario.run("rare-earth-data-driven-12m", **{
+        "shocks.0.duration": 36500.0, "shocks.1.duration": 36500.0, "horizon.days": 120})
+    assert f"first falls on day {int(cut.onset_day.sel(sector='3511'))}" in text
+    dd = scenario.run("rare-earth-data-driven-12m")
+    assert f"{float(dd.gdp_loss_total) / 1e3:,.1f}" in text
+    for png in ("kiuchi-3m.png", "data-driven-12m.png", "vary-curves.png", "vary-tornado.png"):
+        assert any(p.name == png for p in html_dir.rglob("*.png")), png
