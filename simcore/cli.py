@@ -68,6 +68,7 @@ def _headline(res, top: int = 10) -> dict[str, Any]:
     gain = float(res.gdp_gain_total) if "gdp_gain_total" in res else 0.0
     denom = float(res.attrs["gdp_denominator"])
     key = "value_added_loss_jpy" if yen is not None else "value_added_loss"
+    gross = total + gain
     return {
         "scenario": res.attrs.get("scenario", ""),
         "title": res.attrs.get("scenario_title", ""),
@@ -78,6 +79,14 @@ def _headline(res, top: int = 10) -> dict[str, Any]:
         # MODELS.md P10: value added above baseline (overproduction), netted in the loss
         "value_added_gain": gain,
         "value_added_gain_jpy": gain * yen if yen is not None else None,
+        # issue 15: the loss of the sectors below baseline, before the gains are netted;
+        # value_added_loss = value_added_loss_gross - value_added_gain
+        "value_added_loss_gross": gross,
+        "value_added_loss_gross_jpy": gross * yen if yen is not None else None,
+        "gdp_loss_share_gross": gross / denom,
+        "loss_convention": ("net: value_added_loss = value_added_loss_gross - "
+                            "value_added_gain (overproduction above baseline)"),
+        "net_gain": bool(total < 0),
         "gdp_denominator_jpy": denom * yen if yen is not None else None,
         "gdp_denominator": denom,
         "horizon_days": int(res.attrs["days"]),
@@ -172,18 +181,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     if head["illustrative"]:
         print("  (illustrative scenario)")
     yen = head["value_added_loss_jpy"] is not None
-    if yen:
-        print(f"  value-added loss: {head['value_added_loss_jpy'] / 1e9:,.1f} bn yen "
-              f"({head['gdp_loss_share'] * 100:.4f} % of annual GDP "
-              f"{head['gdp_denominator_jpy'] / 1e12:,.1f} tn yen)")
-    else:
-        print(f"  value-added loss: {head['value_added_loss']:,.4g} {head['unit']} "
-              f"({head['gdp_loss_share'] * 100:.4f} % of annual GDP "
-              f"{head['gdp_denominator']:,.4g} {head['unit']})")
+
+    def money(v: float) -> str:
+        return f"{v / 1e9:,.1f} bn yen" if yen else f"{v:,.4g} {head['unit']}"
+
+    gdp = (f"{head['gdp_denominator_jpy'] / 1e12:,.1f} tn yen" if yen
+           else f"{head['gdp_denominator']:,.4g} {head['unit']}")
+    sfx = "_jpy" if yen else ""
     if head["value_added_gain"] > 0:
-        g = (f"{head['value_added_gain_jpy'] / 1e9:,.1f} bn yen" if yen
-             else f"{head['value_added_gain']:,.4g} {head['unit']}")
-        print(f"  of which value added above baseline (overproduction), netted: {g}")
+        # issue 15: with overproduction the headline is the gross loss; gains apart
+        print(f"  value-added loss (gross, sectors below baseline): "
+              f"{money(head['value_added_loss_gross' + sfx])} "
+              f"({head['gdp_loss_share_gross'] * 100:.4f} % of annual GDP {gdp})")
+        print(f"  value added above baseline (overproduction), netted below: "
+              f"{money(head['value_added_gain' + sfx])}")
+        net = head["value_added_loss" + sfx]
+        print(f"  net value-added {'gain' if net < 0 else 'loss'}: {money(abs(net))} "
+              f"({abs(head['gdp_loss_share']) * 100:.4f} % of annual GDP)"
+              + (": overproduction (alpha_max > 1) replaced the cut supply and more; "
+                 "see docs/methodology.md, Pitfalls" if net < 0 else ""))
+    else:
+        print(f"  value-added loss: {money(head['value_added_loss' + sfx])} "
+              f"({head['gdp_loss_share'] * 100:.4f} % of annual GDP {gdp})")
     print(f"  horizon: {head['horizon_days']} days"
           f"{'' if head['recovered'] else ' (output not fully back at baseline)'}")
     if head["calibrated_keys"]:

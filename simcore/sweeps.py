@@ -459,7 +459,7 @@ def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va
         r = _b.run_lowered(prep, items, opt.days)
         total[sel] = r["gdp_loss"].sum(axis=1)
         days[sel] = opt.days
-        rec[sel] = _b.recovered_at(prep, r["gdp_loss"][:, -1])
+        rec[sel] = _b.recovered_at(prep, r["gdp_loss"][:, -1], r["gap"][:, -1])
         status[sel] = r["status"]
         if va is not None:
             va[sel] = prep.c[None, :] * r["out_cum"]
@@ -493,7 +493,7 @@ def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va
                 continue
             d = int(nxt[q])
             while d <= T_run:
-                ok = bool(_b.recovered_at(prep, gl[k, d - 1]))
+                ok = bool(_b.recovered_at(prep, gl[k, d - 1], r["gap"][k, d - 1]))
                 if ok or d >= opt.max_days:
                     final[q] = d
                     days[s] = d

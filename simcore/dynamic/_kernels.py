@@ -127,7 +127,7 @@ def run_one(
     # work arrays (nnz: S, O; n: several)
     S, O, Duse, xinp, d, dprev, x, alpha, cap, fd, ex, rho_int, rho_fd, stockpile, impavail,
     # outputs
-    gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_spstock, gdp_gain, info,
+    gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_spstock, gdp_gain, rec_gap, info,
 ):
     """Run one scenario over ``gdp_loss.shape[0]`` days; return a status code.
 
@@ -135,7 +135,10 @@ def run_one(
     first dimension is 0 are not written.  ``gdp_loss[t]`` is the net loss of day ``t``;
     ``gdp_gain[t]`` (if recorded) the value added of output *above* baseline that day,
     ``sum_j c_j max(x_j - x0_j, 0)`` (overproduction, MODELS.md P10), so the value added
-    lost by sectors below baseline is ``gdp_loss + gdp_gain``.
+    lost by sectors below baseline is ``gdp_loss + gdp_gain``.  ``rec_gap[t]`` (if
+    recorded, shape ``(T, 2)``) holds the distance from baseline at the end of day ``t``:
+    ``sum_j |x_j - x0_j| / sum_j x0_j`` (output) and ``sum |S - target| / sum target``
+    (stocks of every input held by every buyer), the two tests of recovery.
     """
     n = x0.shape[0]
     T = gdp_loss.shape[0]
@@ -147,6 +150,7 @@ def run_one(
     rec_imp_on = rec_imp.shape[0] > 0
     rec_sp_on = rec_spstock.shape[0] > 0
     gain_on = gdp_gain.shape[0] > 0
+    gap_on = rec_gap.shape[0] > 0
     overprod = alpha_max > 1.0
 
     # Per-cell constants, merged with the special-row overrides once per run so that the
@@ -190,6 +194,14 @@ def run_one(
         out_cum[j] = 0.0
     for k in range(K):
         stockpile[k] = stock0[k]
+    sum_x0 = 0.0
+    for j in range(n):
+        sum_x0 += x0[j]
+    sum_tg = 0.0
+    for kk in range(nnz):
+        sum_tg += TG[kk]
+    inv_sum_x0 = 1.0 / sum_x0 if sum_x0 > 0.0 else 0.0
+    inv_sum_tg = 1.0 / sum_tg if sum_tg > 0.0 else 0.0
 
     for t in range(T):
         # --- capacity and exogenous final demand of the day
@@ -258,6 +270,7 @@ def run_one(
         # --- rationing: combined delivery ratios per product
         gl = 0.0
         gn = 0.0
+        xgap = 0.0
         for i in range(n):
             m = mu[i]
             dint = Duse[i]
@@ -275,6 +288,9 @@ def run_one(
             gl += c[i] * dx
             if dx < 0.0:
                 gn -= c[i] * dx
+                xgap -= dx
+            else:
+                xgap += dx
             out_cum[i] += dx
             if rec_fdu_on:
                 rec_fdu[t, i] = fd[i] * (1.0 - rho_fd[i]) + ex[i] * (1.0 - rd_f)
@@ -293,6 +309,7 @@ def run_one(
         #     the input (they are there for tomorrow's bound), and a restocking buyer never
         #     overshoots its target by storing deliveries that its production absorbs.
         #     For a fully binding input x_j <= S / A, so use = A x_j exactly.
+        sgap = 0.0
         for j in range(n):
             xj = x[j]
             for kk in range(colptr[j], colptr[j + 1]):
@@ -305,6 +322,10 @@ def run_one(
                 if use > lim:
                     use = lim
                 S[kk] = s_k + z - use
+                sgap += abs(S[kk] - TG[kk])
+        if gap_on:
+            rec_gap[t, 0] = xgap * inv_sum_x0
+            rec_gap[t, 1] = sgap * inv_sum_tg
 
         # --- records of special products
         if rec_imp_on or rec_sp_on:
@@ -351,7 +372,7 @@ def run_batch(
     sp_pos, sp_idx, impcap, stock0, relmax, theta_sp, tgt_sp,
     cap_idx, capfac, dem_idx, demfac, exfac,
     ration_mode, alpha_max, alpha_tau,
-    gdp_loss, out_cum, rec_x, rec_fdu, status, info,
+    gdp_loss, out_cum, rec_x, rec_fdu, status, info, rec_gap,
 ):
     """Run a batch of scenarios in parallel (``prange`` over the leading scenario axis).
 
@@ -360,7 +381,8 @@ def run_batch(
     ``capfac (s, T, C)``, ``demfac (s, T, D)``, ``exfac (s, T, D)``, ``inv_tau (s,)``, ``alpha_max (s,)``.
     Outputs: ``gdp_loss (s, T)``, ``out_cum (s, n)`` (cumulative output loss), optional ``rec_x (s, T, n)`` and
     ``rec_fdu (s, T, n)`` (leading size 0 when not recorded), ``status (s,)``,
-    ``info (s,)``.  Work arrays are allocated per scenario inside the loop (small: O(nnz)).
+    ``info (s,)`` and ``rec_gap (s, T, 2)`` (distance from baseline, see run_one; leading
+    size 0 when not recorded).  Work arrays are allocated per scenario inside the loop (small: O(nnz)).
     """
     n_scen = gdp_loss.shape[0]
     n = x0.shape[0]
@@ -368,6 +390,7 @@ def run_batch(
     K = sp_idx.shape[0]
     rx = rec_x.shape[0] > 0
     rf = rec_fdu.shape[0] > 0
+    rg = rec_gap.shape[0] > 0
     for s in prange(n_scen):
         S = np.empty(nnz)
         O = np.empty(nnz)
@@ -390,6 +413,7 @@ def run_batch(
         empty1 = np.empty(0)
         rxs = rec_x[s] if rx else empty2
         rfs = rec_fdu[s] if rf else empty2
+        rgs = rec_gap[s] if rg else np.empty((0, 2))
         status[s] = run_one(
             colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau[s],
             sp_pos, sp_idx, impcap[s], stock0[s], relmax[s], theta_sp[s], tgt_sp[s],
@@ -398,6 +422,6 @@ def run_batch(
             S, O, Duse, xinp, d, dprev, x, alpha, cap, fd, ex, rho_int, rho_fd, stockpile,
             impavail,
             gdp_loss[s], out_cum[s], rxs, rfs,
-            emptyk, emptyk, empty1, inf1,
+            emptyk, emptyk, empty1, rgs, inf1,
         )
         info[s] = inf1[0]

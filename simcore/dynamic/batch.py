@@ -119,7 +119,7 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
             raise ParameterError(f"params: expected a DynamicParams, got {type(p).__name__}")
     ns, n = len(items), prep.n
     out = BatchResult(
-        gdp_loss=np.zeros((ns, T)), out_cum=np.zeros((ns, n)),
+        gdp_loss=np.zeros((ns, T)), out_cum=np.zeros((ns, n)), gap=np.zeros((ns, T, 2)),
         status=np.zeros(ns, dtype=np.int64), info=np.full(ns, -1, dtype=np.int64))
     if record_output:
         out["output"] = np.zeros((ns, T, n))
@@ -160,6 +160,7 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
         rx = np.zeros((m, T, n)) if record_output else np.zeros((0, T, n))
         st = np.zeros(m, dtype=np.int64)
         inf = np.zeros(m, dtype=np.int64)
+        gp = np.zeros((m, T, 2))
         kn.run_batch(
             prep.colptr, prep.rowidx, prep.A, tgt, theta, sigma, prep.x0, prep.f0, prep.e0,
             prep.mu, prep.c, inv_tau,
@@ -167,24 +168,25 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
             cap_idx, capfac, dem_idx, demfac, exfac,
             kn.RATION_FIRMS_FIRST if p0.rationing == "firms_first" else kn.RATION_PROPORTIONAL,
             alpha_max, float(p0.alpha_tau),
-            gl, oc, rx, np.zeros((0, T, n)), st, inf,
+            gl, oc, rx, np.zeros((0, T, n)), st, inf, gp,
         )
         idx = np.asarray(members)
         out["gdp_loss"][idx] = gl
         out["out_cum"][idx] = oc
         out["status"][idx] = st
         out["info"][idx] = inf
+        out["gap"][idx] = gp
         if record_output:
             out["output"][idx] = rx
     out["groups"] = len(groups)
     return out
 
 
-def recovered_at(prep: _m.Prepared, gdp_loss_day: np.ndarray) -> np.ndarray:
-    """Whether a daily GDP loss counts as back at baseline (the rule of
-    :func:`simcore.simulate`'s ``attrs['recovered']``)."""
-    last = gdp_loss_day / max(prep.gdp_annual / _m.DAYS_PER_YEAR, 1e-300)
-    return np.abs(last) < _m.RECOVERED_RTOL
+def recovered_at(prep: _m.Prepared, gdp_loss_day: np.ndarray,
+                 gap_day: np.ndarray) -> np.ndarray:
+    """Whether a day counts as back at baseline (net loss, output and stocks; the rule of
+    :func:`simcore.simulate`'s ``attrs['recovered']``, :func:`~simcore.dynamic.model.recovered_rule`)."""
+    return _m.recovered_rule(prep, gdp_loss_day, gap_day)
 
 
 def simulate_batch(
@@ -268,7 +270,8 @@ def simulate_batch(
         "value_added_loss": (("scenario", "sector"), prep.c[None, :] * r["out_cum"],
                              {"units": unit}),
         "output_loss": (("scenario", "sector"), r["out_cum"], {"units": unit}),
-        "recovered": (("scenario",), recovered_at(prep, r["gdp_loss"][:, -1]), {}),
+        "recovered": (("scenario",), recovered_at(prep, r["gdp_loss"][:, -1],
+                                                  r["gap"][:, -1]), {}),
         "status": (("scenario",), r["status"], {}),
     }
     if "output" in record:
