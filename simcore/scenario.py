@@ -187,7 +187,7 @@ SCHEMA: dict[str, Any] = {
         "calibrated": (_list_of(_str()), "model keys whose value was calibrated"),
     },
     "horizon": {
-        "days": (_days_or_auto, "'auto' (until output is back at baseline) or days"),
+        "days": (_days_or_auto, "'auto' (until output and stocks are back at baseline) or days"),
         "tail_days": (_num(0), "days simulated after the last shock ends ('auto')"),
         "max_days": (_num(1, 36500), "longest horizon 'auto' may extend to"),
         "record": (_list_of(_str(("output", "final_demand_unmet", "imports", "stocks"))),
