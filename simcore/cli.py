@@ -9,6 +9,14 @@
     published against model for every reference figure; exits 1 if any fails.
 ``simcore scenarios``
     list the shipped scenarios.
+
+Exit codes: 0 success; 1 ``reproduce`` ran but a reference figure failed to reproduce;
+2 a user error (bad scenario, value, path or option; ``simcore: error: ...`` on stderr);
+70 an internal error (a bug in simcore: please report it; ``simcore: internal error: ...``).
+With ``--json`` an error is also printed on stdout as one JSON object
+``{"error": {"kind": "user"|"internal", "message": ..., "exit_code": ...}}``.
+JSON output never holds ``Infinity`` or ``NaN``: such a number is ``null`` and its key is
+listed under ``"non_finite"`` with the reason.
 ``simcore sweep SCENARIO --set KEY=V1,V2,... [--set KEY=LO..HI --samples N --seed S]
 [--method lhs|random|sobol|morris] [--engine local|dask] [--scheduler ADDRESS] [--workers N]
 --out PATH``
@@ -28,6 +36,54 @@ from typing import Any
 
 from .errors import SimcoreError
 
+#: Exit codes (documented in the module docstring and docs/getting-started.md).
+EXIT_OK = 0
+EXIT_NOT_REPRODUCED = 1
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 70  # sysexits.h EX_SOFTWARE
+
+
+def printable(text: Any) -> str:
+    """``text`` with control characters (terminal escape sequences among them) escaped, so a
+    title or a sector name from a file cannot drive the terminal (issue 15)."""
+    import unicodedata
+
+    out = []
+    for ch in str(text):
+        if ch in "\n\t" or unicodedata.category(ch)[0] != "C":
+            out.append(ch)
+        else:
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+    return "".join(out)
+
+
+def _finite_json(obj: Any, path: str = "", bad: dict[str, str] | None = None) -> Any:
+    """A copy of ``obj`` with non-finite floats replaced by ``None``; their keys and reasons
+    go to ``bad`` (valid JSON never holds Infinity or NaN)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        if bad is not None:
+            bad[path or "value"] = ("not a number (NaN)" if math.isnan(obj)
+                                    else f"{'+' if obj > 0 else '-'}infinite")
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite_json(v, f"{path}.{k}" if path else str(k), bad)
+                for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_json(v, f"{path}[{i}]", bad) for i, v in enumerate(obj)]
+    return obj
+
+
+def dumps_json(obj: Any) -> str:
+    """Strict JSON: non-finite numbers become null, listed under ``non_finite``."""
+    bad: dict[str, str] = {}
+    clean = _finite_json(obj, "", bad)
+    if bad:
+        if isinstance(clean, dict):
+            clean["non_finite"] = bad
+        else:
+            clean = {"items": clean, "non_finite": bad}
+    return json.dumps(clean, ensure_ascii=False, allow_nan=False)
+
 
 
 def _parse_value(text: str) -> Any:
@@ -35,6 +91,10 @@ def _parse_value(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError:
         return text
+    except RecursionError:
+        raise SimcoreError("--set: the value is nested too deeply (arrays or objects inside "
+                           "each other); expected a number, a string or a shallow "
+                           "list") from None
 
 
 def _overrides(items: list[str] | None) -> dict[str, Any]:
@@ -115,11 +175,26 @@ def _check_out(out: str | None, option: str = "--out",
                            f"use {', '.join(names[:-1])} or {names[-1]}")
     if path.is_dir():
         raise SimcoreError(f"{option} {out!r}: is a directory; give a file name")
-    for parent in path.parents:
+    writable_dir(path.parent if str(path.parent) else Path("."), f"{option} {out!r}")
+
+
+def writable_dir(folder: Path, what: str) -> None:
+    """Refuse, before any work, a folder that cannot be written: its first existing ancestor
+    must be a directory in which a file can be created (tried, so it holds for root and for
+    read-only file systems too)."""
+    import tempfile
+
+    for parent in (folder, *folder.parents):
         if parent.exists():
             if not parent.is_dir():
-                raise SimcoreError(f"{option} {out!r}: {str(parent)!r} is not a directory")
-            break
+                raise SimcoreError(f"{what}: {str(parent)!r} is not a directory")
+            try:
+                with tempfile.TemporaryFile(dir=parent):
+                    pass
+            except OSError as exc:
+                raise SimcoreError(f"{what}: cannot write in {str(parent)!r} "
+                                   f"({exc.strerror or exc})") from None
+            return
 
 
 def _write(res, out: str) -> Path:
@@ -175,9 +250,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise SimcoreError(f"--plot {args.plot!r}: cannot write the figure ({exc})") from exc
     if args.json:
-        print(json.dumps(head, ensure_ascii=False))
+        print(dumps_json(head))
         return 0
-    print(f"{head['title'] or head['scenario']}")
+    print(printable(head['title'] or head['scenario']))
     if head["illustrative"]:
         print("  (illustrative scenario)")
     yen = head["value_added_loss_jpy"] is not None
@@ -204,13 +279,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"  value-added loss: {money(head['value_added_loss' + sfx])} "
               f"({head['gdp_loss_share'] * 100:.4f} % of annual GDP {gdp})")
     print(f"  horizon: {head['horizon_days']} days"
-          f"{'' if head['recovered'] else ' (output not fully back at baseline)'}")
+          f"{'' if head['recovered'] else ' (output or stocks not back at baseline at the end)'}")
     if head["calibrated_keys"]:
         print(f"  calibrated parameters: {head['calibrated_keys']}")
     print(f"  most-hit sectors ({'bn yen' if yen else head['unit']}):")
     for row in head["top_sectors"]:
         v = row["value_added_loss_jpy"] / 1e9 if yen else row["value_added_loss"]
-        print(f"    {row['sector']:>6}  {v:10,.1f}  {row['name_en'][:60]}")
+        print(f"    {printable(row['sector']):>6}  {v:10,.1f}  {printable(row['name_en'][:60])}")
     if args.out:
         print(f"  full result written to {args.out}")
     if getattr(args, "plot", None):
@@ -235,7 +310,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     ok = all(r["ok"] for r in rows)
     if args.json:
         keep = ("id", "published", "model", "unit", "rel_error", "tolerance", "fitted", "ok")
-        print(json.dumps([{k: r[k] for k in keep} for r in rows]))
+        print(dumps_json([{k: r[k] for k in keep} for r in rows]))
     else:
         print(f"calibrated {cal.parameter} = {cal.value:.6g} (prior {cal.prior:g}; "
               f"ratio {cal.ratio_to_prior:.3g}) fitted to {cal.target_id} "
@@ -248,7 +323,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
                   f"{r['rel_error'] * 100:+7.2f}%  {'yes' if r['fitted'] else 'no ':>5}  "
                   f"{'PASS' if r['ok'] else 'FAIL'}")
         print("all reference figures reproduced" if ok else "SOME FIGURES FAILED")
-    return 0 if ok else 1
+    return EXIT_OK if ok else EXIT_NOT_REPRODUCED
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
@@ -259,7 +334,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
             title = load(name).data.get("title", "")
         except SimcoreError as exc:  # pragma: no cover - shipped files are tested
             title = f"INVALID: {exc}"
-        print(f"{name:32} {title}")
+        print(f"{name:32} {printable(title)}")
     return 0
 
 
@@ -304,7 +379,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 out=args.out, format=args.format, sectors=args.sectors, daily=args.daily)
     loss = res["gdp_loss_total_jpy"] if "gdp_loss_total_jpy" in res else res["gdp_loss_total"]
     vals = loss.values.ravel()
-    print(f"{res.attrs['n_scenarios']:,} scenarios of {res.attrs['scenario']} "
+    print(f"{res.attrs['n_scenarios']:,} scenarios of {printable(res.attrs['scenario'])} "
           f"({res.attrs['method']}; {res.attrs['chunks_computed']} chunks computed, "
           f"{res.attrs['chunks_resumed']} resumed) in {res.attrs['elapsed_s']:.1f} s")
     unit = "bn yen" if "gdp_loss_total_jpy" in res else res.attrs.get("unit", "")
@@ -352,14 +427,44 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         return int(args.fn(args))
-    except SimcoreError as exc:
-        print(f"simcore: error: {exc}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except SimcoreError as exc:
+        return _fail(args, "user", str(exc), EXIT_USER_ERROR)
+    except OSError as exc:  # a path the user gave: unwritable, not a folder, disk full
+        name = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
+        return _fail(args, "user", f"cannot read or write{name}: "
+                                   f"{exc.strerror or exc}", EXIT_USER_ERROR)
+    except RecursionError:
+        return _fail(args, "user", "the input is nested too deeply (arrays or tables inside "
+                                   "each other)", EXIT_USER_ERROR)
+    except OverflowError as exc:
+        return _fail(args, "user", f"a number in the input is too large ({exc})",
+                     EXIT_USER_ERROR)
+    except MemoryError:
+        return _fail(args, "user", "out of memory: the run is too large for this machine",
+                     EXIT_USER_ERROR)
+    except Exception as exc:  # a bug: say so, with the type, and a distinct exit code
+        import os
+        import traceback
+
+        if os.environ.get("SIMCORE_TRACEBACK"):
+            traceback.print_exc()
+        return _fail(args, "internal", f"{type(exc).__name__}: {exc} (a bug in simcore; "
+                                       "please report it; set SIMCORE_TRACEBACK=1 for the "
+                                       "traceback)", EXIT_INTERNAL_ERROR)
+
+
+def _fail(args: argparse.Namespace, kind: str, message: str, code: int) -> int:
+    message = printable(message)
+    label = "error" if kind == "user" else "internal error"
+    print(f"simcore: {label}: {message}", file=sys.stderr)
+    if getattr(args, "json", False):
+        print(dumps_json({"error": {"kind": kind, "message": message, "exit_code": code}}))
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

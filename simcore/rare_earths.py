@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -41,14 +40,12 @@ _PIECE_KEYS = ("output", "output_range", "imports", "imports_range", "column_sha
 
 def load_spec(path: str | Path) -> dict[str, Any]:
     """Read and check a carve-out data file."""
+    from .scenario import read_toml
+
     path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            spec = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: carve-out data file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML ({exc})") from exc
+    if not path.exists():
+        raise ScenarioError(f"{path}: carve-out data file not found")
+    spec = read_toml(path, "carve-out data file")
     prods = spec.get("products")
     if not isinstance(prods, Mapping) or not prods:
         raise ScenarioError(f"{path}: key 'products' must be a table of products")

@@ -132,11 +132,11 @@ _SHOCK = {
     "share": (_num(0, 1), "share cut, 0..1 (import_cut, capacity_loss)"),
     "change": (_num(-1), "relative change of final demand, >= -1 (demand_change)"),
     "target": (_str(("all", "domestic", "exports")), "final demand hit (demand_change)"),
-    "start": (_num(0), "first day, >= 0"),
-    "duration": (_num(0), "days, >= 0 (fractions allowed: 91.25 = 3 months)"),
+    "start": (_num(0, 1e9), "first day, >= 0"),
+    "duration": (_num(0, 1e9), "days, >= 0 (fractions allowed: 91.25 = 3 months)"),
     "profile": (_str(("step", "ramp", "linear_recovery")), "time profile"),
-    "ramp_days": (_num(0), "days to full intensity (profile 'ramp')"),
-    "recovery_days": (_num(0), "days of linear recovery after the end (profile 'linear_recovery')"),
+    "ramp_days": (_num(0, 1e9), "days to full intensity (profile 'ramp')"),
+    "recovery_days": (_num(0, 1e9), "days of linear recovery after the end (profile 'linear_recovery')"),
 }
 
 _STOCKPILE = {
@@ -188,7 +188,7 @@ SCHEMA: dict[str, Any] = {
     },
     "horizon": {
         "days": (_days_or_auto, "'auto' (until output and stocks are back at baseline) or days"),
-        "tail_days": (_num(0), "days simulated after the last shock ends ('auto')"),
+        "tail_days": (_num(0, 36500), "days simulated after the last shock ends ('auto')"),
         "max_days": (_num(1, 36500), "longest horizon 'auto' may extend to"),
         "record": (_list_of(_str(("output", "final_demand_unmet", "imports", "stocks"))),
                    "daily records to keep"),
@@ -448,6 +448,14 @@ def _cached_spec(path: str) -> dict[str, Any]:
 _ARRAY_SECTIONS = ("shocks", "reference")
 
 
+def _list_index(p: str) -> int:
+    """An item number in a dotted key: 0, 1, 2, ... (no sign: ``shocks.-1`` would silently
+    pick the last item, issue 15)."""
+    if not p.isdigit():
+        raise ValueError(p)
+    return int(p)
+
+
 def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any], file: str = "") -> dict:
     """Apply dotted-key overrides (``"model.inventory_days"``, ``"shocks.0.share"``,
     ``"model.import_origins.RE.CHN"``) to a copy of a scenario dict."""
@@ -462,10 +470,12 @@ def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any], file:
                                     f"({cur!r}), not a table; it has no key {p!r}")
             if isinstance(cur, list):
                 try:
-                    cur = cur[int(p)]
+                    cur = cur[_list_index(p)]
                 except (ValueError, IndexError):
                     raise ScenarioError(f"{file}: override {key!r}: no item {p!r} in "
-                                        f"{'.'.join(parts[:i]) or 'scenario'}") from None
+                                        f"{'.'.join(parts[:i]) or 'scenario'}; items are "
+                                        f"numbered 0..{len(cur) - 1} (no negative "
+                                        "numbers)") from None
             else:
                 if p not in cur:
                     # only the array sections of the schema ([[shocks]], [[reference]]) are
@@ -478,9 +488,10 @@ def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any], file:
                                 f"({cur!r}), not a table; it has no key {last!r}")
         if isinstance(cur, list):
             try:
-                cur[int(last)] = value
+                cur[_list_index(last)] = value
             except (ValueError, IndexError):
-                raise ScenarioError(f"{file}: override {key!r}: no item {last!r}") from None
+                raise ScenarioError(f"{file}: override {key!r}: no item {last!r}; items are "
+                                    f"numbered 0..{len(cur) - 1} (no negative numbers)") from None
         else:
             cur[last] = value
     return out
@@ -502,14 +513,33 @@ def load(name_or_path: str | Path | Mapping[str, Any]) -> Scenario:
         p = cand
     if not p.exists():
         raise ScenarioError(f"{p}: scenario file not found")
+    data = read_toml(p, "scenario file")
+    return Scenario(data, p.resolve()).validate()
+
+
+def read_toml(p: Path, what: str) -> dict[str, Any]:
+    """Read a TOML file: a UTF-8 byte-order mark is accepted; a directory, a binary file
+    or nesting too deep for Python is a :class:`ScenarioError` naming the file (issue 15)."""
+    if p.is_dir():
+        raise ScenarioError(f"{p}: cannot read (Is a directory); expected a {what} (TOML)")
     try:
-        with open(p, "rb") as fh:
-            data = tomllib.load(fh)
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(f"{p}: cannot read ({exc.strerror or exc}); expected a {what}") from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{p}: cannot read: not a text file (not UTF-8 at byte {exc.start}); expected a "
+                            f"{what} (TOML)") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{p}: not valid TOML ({exc})") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{p}: cannot read ({exc})") from exc
-    return Scenario(data, p.resolve()).validate()
+    except RecursionError:
+        raise ScenarioError(f"{p}: cannot read: arrays or tables nested too deeply; expected a "
+                            f"{what} (TOML)") from None
 
 
 def run(name_or_path: str | Path | Mapping[str, Any], **overrides: Any) -> xr.Dataset:

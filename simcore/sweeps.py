@@ -632,6 +632,21 @@ def _dask_engine(tasks, preps, lowerer, opt, on_done, *, client, scheduler, work
 # --------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------
+def _check_out_dir(root: Path) -> None:
+    """Refuse, before any work, an ``out`` that is a file, sits under a file, or lies in a
+    folder where nothing can be written (issue 15)."""
+    from .errors import SimcoreError
+    from .cli import writable_dir
+
+    if root.exists() and not root.is_dir():
+        raise DesignError(f"out={str(root)!r} is a file; a sweep writes a directory: give a "
+                          "new or empty path")
+    try:
+        writable_dir(root, f"out={str(root)!r}")
+    except SimcoreError as exc:
+        raise DesignError(str(exc)) from None
+
+
 def _fingerprint(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -736,6 +751,12 @@ def sweep(
         raise DesignError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
     if format not in ("netcdf", "zarr"):
         raise DesignError(f"format {format!r}: expected 'netcdf' or 'zarr'")
+    if engine == "local" and (scheduler is not None or client is not None):
+        raise DesignError(f"{'scheduler' if scheduler is not None else 'client'} given with "
+                          "engine='local', which does not use Dask; pass engine='dask' (CLI: "
+                          "--engine dask) or drop it")
+    if out is not None:
+        _check_out_dir(Path(out))
     base = scenario if isinstance(scenario, Scenario) else load(scenario)
     if overrides:
         for k in overrides:
