@@ -131,3 +131,153 @@ def test_pure_cut_with_overproduction_reports_gross_loss_and_gains_apart(tmp_pat
     # the first money line is the gross loss, never a negative "loss"
     assert lines[0].lstrip().startswith("value-added loss (gross")
     assert "net value-added gain" in out and "-" not in lines[0].split(":")[1].split("(")[0]
+
+
+# --------------------------------------------------------------------------------------
+# B: clear errors instead of tracebacks, strict JSON, exit codes
+# --------------------------------------------------------------------------------------
+BASE = """
+schema = 1
+name = "b15"
+title = "probe"
+
+[table]
+dataset = "japan-2015-37"
+
+[[shocks]]
+kind = "capacity_loss"
+sector = "20"
+share = 0.1
+duration = 10
+
+[horizon]
+days = 20
+record = []
+"""
+
+
+@pytest.fixture
+def base(tmp_path):
+    f = tmp_path / "base.toml"
+    f.write_text(BASE, encoding="utf-8")
+    return f
+
+
+def _run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_overflowing_days_are_refused(base, capsys):
+    auto = base.parent / "auto.toml"
+    auto.write_text(BASE.replace("days = 20", 'days = "auto"'), encoding="utf-8")
+    code, _, err = _run(capsys, "run", auto, "--set", "shocks.0.start=1e308",
+                        "--set", "shocks.0.duration=1e308")
+    assert code == 2 and "shocks[0].duration" in err and "Traceback" not in err
+    code, _, err = _run(capsys, "run", auto, "--set", "horizon.tail_days=1e308")
+    assert code == 2 and "tail_days" in err
+    with pytest.raises(sc.errors.ShockError, match=r"start = 1e\+308 is above"):
+        sc.ImportCut(product="20", origin="ROW", share=1.0, start=1e308, duration=1e308)
+
+
+def test_carve_out_that_is_binary_or_a_directory(base, capsys):
+    (base.parent / "bin.toml").write_bytes(b"\x00\x01\xff\xfe")
+    (base.parent / "dir.toml").mkdir()
+    for name in ("bin.toml", "dir.toml"):
+        f = base.parent / f"c-{name}"
+        f.write_text(BASE.replace('dataset = "japan-2015-37"',
+                                  f'dataset = "japan-2015-185"\ncarve_out = "{name}"'))
+        code, _, err = _run(capsys, "run", f)
+        assert code == 2 and f"{name}: cannot read" in err, err
+
+
+def test_deep_nesting_in_toml_and_in_set(base, capsys):
+    deep = base.parent / "deep.toml"
+    deep.write_text('schema = 1\nv = ' + "[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    code, _, err = _run(capsys, "run", deep)
+    assert code == 2 and "nested too deeply" in err
+    code, _, err = _run(capsys, "run", base, "--set", "model.x=" + "[" * 100_000 + "]" * 100_000)
+    assert code == 2 and "nested too deeply" in err
+
+
+def test_sweep_out_that_is_a_file_under_a_file_or_unwritable(base, capsys, monkeypatch):
+    from simcore import sweeps
+
+    monkeypatch.setattr(sweeps, "_compute_chunk",
+                        lambda *a, **k: pytest.fail("a sweep ran with an unusable --out"))
+    f = base.parent / "afile"
+    f.write_text("x")
+    for out, msg in [(f, "is a file"), (f / "sub", "is not a directory"),
+                     ("/proc/simcore-sweep", "cannot write in")]:
+        code, _, err = _run(capsys, "sweep", base, "--set", "model.inventory_days=1,2",
+                            "--out", out)
+        assert code == 2 and msg in err, err
+
+
+def test_run_out_unwritable_fails_before_the_run(base, capsys, monkeypatch):
+    monkeypatch.setattr(sc.scenario.Scenario, "run",
+                        lambda *a, **k: pytest.fail("ran before checking --out"))
+    code, _, err = _run(capsys, "run", base, "--out", "/proc/simcore-out.nc")
+    assert code == 2 and "cannot write in '/proc'" in err
+
+
+def test_full_disk_is_a_clear_error(base, tmp_path, capsys, monkeypatch):
+    import errno
+
+    import xarray as xr
+    from simcore import sweeps
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", full)
+    code, _, err = _run(capsys, "run", base, "--out", tmp_path / "r.nc")
+    assert code == 2 and "No space left on device" in err
+    monkeypatch.setattr(sweeps, "_write_chunk", full)
+    code, _, err = _run(capsys, "sweep", base, "--set", "model.inventory_days=1,2",
+                        "--out", tmp_path / "sw")
+    assert code == 2 and "No space left on device" in err
+
+
+def test_json_is_strict_and_errors_are_json(base, capsys):
+    from simcore.cli import dumps_json
+
+    text = dumps_json({"a": float("inf"), "b": [1.0, float("nan")]})
+    obj = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON {c}"))
+    assert obj["a"] is None and obj["b"] == [1.0, None]
+    assert obj["non_finite"] == {"a": "+infinite", "b[1]": "not a number (NaN)"}
+    code, out, _ = _run(capsys, "run", base.parent / "missing.toml", "--json")
+    assert code == 2
+    assert json.loads(out)["error"]["kind"] == "user"
+    code, out, _ = _run(capsys, "run", base, "--json")
+    assert code == 0 and json.loads(out, parse_constant=lambda c: pytest.fail(c))
+
+
+def test_internal_error_has_its_own_exit_code(base, capsys, monkeypatch):
+    from simcore import cli
+
+    monkeypatch.setattr(cli, "_headline", lambda res: 1 / 0)
+    code, out, err = _run(capsys, "run", base, "--json")
+    assert code == cli.EXIT_INTERNAL_ERROR == 70
+    assert "simcore: internal error: ZeroDivisionError" in err
+    assert json.loads(out)["error"]["kind"] == "internal"
+
+
+def test_escape_sequences_in_titles_are_printed_escaped(base, capsys):
+    f = base.parent / "esc.toml"
+    f.write_text(BASE.replace('title = "probe"', 'title = "\\u001b[2J\\u001b]0;pwned\\u0007T"'))
+    code, out, _ = _run(capsys, "run", f)
+    assert code == 0 and "\x1b" not in out and "\x07" not in out
+    assert "\\x1b[2J" in out
+
+
+def test_bom_scheduler_with_local_and_negative_item_numbers(base, capsys):
+    f = base.parent / "bom.toml"
+    f.write_bytes(b"\xef\xbb\xbf" + BASE.encode())
+    assert load(f).name == "b15"
+    code, _, err = _run(capsys, "sweep", base, "--set", "model.inventory_days=1,2",
+                        "--scheduler", "tcp://127.0.0.1:9", "--out", base.parent / "s")
+    assert code == 2 and "engine='local'" in err
+    code, _, err = _run(capsys, "run", base, "--set", "shocks.-1.share=0.2")
+    assert code == 2 and "no item '-1' in shocks" in err
