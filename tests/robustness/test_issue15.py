@@ -281,3 +281,25 @@ def test_bom_scheduler_with_local_and_negative_item_numbers(base, capsys):
     assert code == 2 and "engine='local'" in err
     code, _, err = _run(capsys, "run", base, "--set", "shocks.-1.share=0.2")
     assert code == 2 and "no item '-1' in shocks" in err
+
+
+def test_rescale_to_a_huge_target_passes_its_own_balance_check(japan37):
+    cut = sc.CapacityShock(sector="20", share=0.1, duration=5)
+    ref = float(sc.simulate(japan37, cut, days=10, record=()).gdp_loss_share)
+    for target in (6e16, 1e20):
+        big = sc.transform.rescale(japan37, target_gdp=target)
+        res = sc.simulate(big, cut, days=10, record=())
+        assert float(res.gdp_loss_share) == pytest.approx(ref, rel=1e-9)
+
+
+def test_pymrio_a_only_with_nan_or_singular_i_minus_a():
+    pymrio = pytest.importorskip("pymrio")
+    io = pymrio.load_test().calc_all()
+    A = io.A.copy()
+    A.iloc[2, 3] = np.nan
+    with pytest.raises(sc.errors.NonFiniteError, match=r"A holds NaN or inf \(first at row"):
+        sc.from_pymrio(pymrio.IOSystem(A=A, Y=io.Y.copy(), unit=io.unit))
+    A = io.A.copy() * 0.0
+    A.iloc[0, 0] = 1.0
+    with pytest.raises(sc.errors.NonProductiveError, match=r"I - A is singular"):
+        sc.from_pymrio(pymrio.IOSystem(A=A, Y=io.Y.copy(), unit=io.unit))
