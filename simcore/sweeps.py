@@ -587,6 +587,43 @@ def _local_engine(tasks, preps, lowerer, opt, on_done, threads):
         on_done(_compute_chunk(*t[:2], t[2], t[3], preps, lowerer, opt))
 
 
+#: Seconds to wait for a Dask scheduler to answer (issue 15: an address that accepts the
+#: connection but is not a Dask scheduler hung the client for over two minutes).
+DASK_CONNECT_TIMEOUT_S = 10.0
+
+
+def _probe_scheduler(address: str, timeout: float) -> None:
+    """Ask ``address`` for its identity within ``timeout`` seconds; raise TimeoutError or
+    OSError unless a Dask scheduler answers (``Client`` itself can wait for minutes on a
+    server that accepts the connection and stays silent)."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def ask() -> Any:
+        comm = await connect(address, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    async def bounded() -> Any:
+        return await asyncio.wait_for(ask(), timeout)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        # in a thread of its own, so that it also works under a running event loop (Jupyter)
+        with ThreadPoolExecutor(1) as ex:
+            reply = ex.submit(asyncio.run, bounded()).result()
+    except asyncio.TimeoutError:
+        raise TimeoutError(f"no answer within {timeout:g} s") from None
+    if not (isinstance(reply, dict) and reply.get("type") == "Scheduler"):
+        raise OSError(f"the server there is not a Dask scheduler (it answered "
+                      f"{type(reply).__name__})")
+
+
 def _dask_engine(tasks, preps, lowerer, opt, on_done, *, client, scheduler, workers, fp):
     try:
         from dask.distributed import Client, LocalCluster, as_completed
@@ -598,10 +635,15 @@ def _dask_engine(tasks, preps, lowerer, opt, on_done, *, client, scheduler, work
         if client is None:
             if scheduler is not None:
                 try:
-                    client = own_client = Client(scheduler)
-                except (OSError, TimeoutError, ValueError, TypeError) as exc:
-                    raise DesignError(f"scheduler {scheduler!r}: cannot connect to a Dask "
-                                      f"scheduler there ({type(exc).__name__}: {exc})") from None
+                    _probe_scheduler(scheduler, DASK_CONNECT_TIMEOUT_S)
+                    client = own_client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT_S)
+                except (OSError, TimeoutError, ValueError, TypeError, MemoryError) as exc:
+                    # MemoryError: a server that is not Dask answers bytes that Dask's
+                    # protocol reads as a frame length of exabytes
+                    raise DesignError(
+                        f"scheduler {scheduler!r}: no Dask scheduler answered there within "
+                        f"{DASK_CONNECT_TIMEOUT_S:g} s ({type(exc).__name__}: {exc}); check "
+                        "the address (tcp://HOST:PORT of a running dask scheduler)") from None
             else:
                 n = int(workers or os.cpu_count() or 1)
                 own_cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,

@@ -303,3 +303,43 @@ def test_pymrio_a_only_with_nan_or_singular_i_minus_a():
     A.iloc[0, 0] = 1.0
     with pytest.raises(sc.errors.NonProductiveError, match=r"I - A is singular"):
         sc.from_pymrio(pymrio.IOSystem(A=A, Y=io.Y.copy(), unit=io.unit))
+
+
+@pytest.mark.parametrize("reply", [None, b"HTTP/1.0 200 OK\r\n\r\nnot dask\n"])
+def test_dask_address_that_is_not_a_scheduler_fails_fast(base, monkeypatch, reply):
+    """A real TCP server that accepts the connection, then stays silent or answers
+    something else: a clear DesignError within the connect timeout (no mocks)."""
+    import socket
+    import threading
+    import time
+
+    pytest.importorskip("distributed")
+    from simcore import sweeps
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    conns = []
+
+    def serve():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            conns.append(c)
+            if reply:
+                c.sendall(reply)
+
+    threading.Thread(target=serve, daemon=True).start()
+    monkeypatch.setattr(sweeps, "DASK_CONNECT_TIMEOUT_S", 1.0)
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(sc.errors.DesignError, match=r"no Dask scheduler answered there"):
+            sc.sweep(str(base), grid={"model.inventory_days": [1.0, 2.0]}, engine="dask",
+                     scheduler=f"tcp://127.0.0.1:{srv.getsockname()[1]}")
+    finally:
+        srv.close()
+        for c in conns:
+            c.close()
+    assert time.perf_counter() - t0 < 30
