@@ -232,7 +232,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         # every format matplotlib can write; no suffix means PNG (simcore.plot.save)
         fmts = tuple("." + f for f in Figure().canvas.get_supported_filetypes())
         _check_out(args.plot, "--plot", fmts + ("",))
-    sc = load(args.scenario)
+    sc = load(args.scenario, allow_outside_data=args.allow_outside_data)
     res = sc.run(**_overrides(args.set))
     head = _headline(res)
     if args.out:
@@ -372,8 +372,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     from .sweeps import sweep
 
+    from .scenario import load
+
     grid, ranges, fixed = _sweep_sets(args.set)
-    res = sweep(args.scenario, grid=grid or None, ranges=ranges or None, overrides=fixed or None,
+    res = sweep(load(args.scenario, allow_outside_data=args.allow_outside_data), grid=grid or None, ranges=ranges or None, overrides=fixed or None,
                 method=args.method, samples=args.samples, seed=args.seed, engine=args.engine,
                 scheduler=args.scheduler, workers=args.workers, chunk_size=args.chunk_size,
                 out=args.out, format=args.format, sectors=args.sectors, daily=args.daily)
@@ -401,6 +403,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="write a figure: daily loss over time and loss by sector")
     r.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a scenario key, e.g. model.inventory_days=30")
+    r.add_argument("--allow-outside-data", action="store_true",
+                   help="let the scenario name data files outside its folder and the "
+                        "shipped scenarios/data (absolute paths, '..')")
     r.set_defaults(fn=cmd_run)
     q = sub.add_parser("reproduce", help="published against model for every reference figure")
     q.add_argument("--json", action="store_true", help="print a JSON list")
@@ -423,6 +428,9 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--sectors", action="store_true", help="keep value added by sector")
     w.add_argument("--daily", action="store_true", help="keep the daily GDP loss")
     w.add_argument("--out", required=True, metavar="PATH", help="sweep directory (resumable)")
+    w.add_argument("--allow-outside-data", action="store_true",
+                   help="let the scenario name data files outside its folder and the "
+                        "shipped scenarios/data (absolute paths, '..')")
     w.set_defaults(fn=cmd_sweep)
     args = p.parse_args(argv)
     try:

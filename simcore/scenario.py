@@ -274,6 +274,9 @@ class Scenario:
     data: dict[str, Any]
     path: Path | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: Opt-in for data files outside the scenario's folder and the shipped scenarios/data
+    #: (absolute paths, ``..``); see :meth:`data_file` (issue 15).
+    allow_outside_data: bool = field(default=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -287,7 +290,7 @@ class Scenario:
     def copy_with(self, overrides: Mapping[str, Any]) -> Scenario:
         """A new scenario with dotted-key overrides applied and validated."""
         data = apply_overrides(self.data, overrides, self.file)
-        sc = Scenario(data, self.path)
+        sc = Scenario(data, self.path, allow_outside_data=self.allow_outside_data)
         sc.validate()
         # the table depends only on the [table] section: share its cache when unchanged
         if data["table"] == self.data["table"]:
@@ -318,8 +321,44 @@ class Scenario:
             return None
         from .rare_earths import load_spec
 
-        base = self.path.parent if self.path else scenario_dir()
-        return _cached_spec(str((base / f).resolve()))
+        return _cached_spec(str(self.data_file(f, "table.carve_out")))
+
+    def data_file(self, name: str, key: str) -> Path:
+        """Resolve a data file named in the scenario.
+
+        A relative path resolves inside the scenario's folder, or else inside the shipped
+        ``scenarios/data`` (for a scenario given as a dict: there only), and may not climb out
+        with ``..`` or through a link.  An absolute path or one outside these folders needs
+        the explicit opt-in ``allow_outside_data`` (``load(..., allow_outside_data=True)``,
+        CLI ``--allow-outside-data``).
+        """
+        f = Path(str(name))
+        home = (self.path.parent if self.path else scenario_dir()).resolve()
+        shipped = (scenario_dir() / "data").resolve()
+        if self.allow_outside_data and (f.is_absolute() or (home / f).exists()):
+            return (home / f).resolve()
+        if self.allow_outside_data:
+            pass  # a relative name not in the scenario's folder: the shipped data below
+        elif f.is_absolute() or ".." in f.parts:
+            raise ScenarioError(
+                f"{self.file}: {key} = {str(name)!r}: data files must be named relative to the "
+                "scenario's folder, without '..' (an absolute path or one outside needs the "
+                "explicit opt-in: --allow-outside-data, or load(..., "
+                "allow_outside_data=True))")
+        cands = [home / f, scenario_dir().resolve() / f]
+        for k, cand in enumerate(cands):
+            if k == 1 and not cand.resolve().is_relative_to(shipped):
+                continue  # the shipped fallback serves scenarios/data only
+            if cand.exists() or cand.is_symlink():
+                real = cand.resolve()
+                if not self.allow_outside_data and not (real.is_relative_to(home)
+                                                        or real.is_relative_to(shipped)):
+                    raise ScenarioError(
+                        f"{self.file}: {key} = {str(name)!r} leads outside the scenario's "
+                        "folder and the shipped scenarios/data (through a link); pass "
+                        "--allow-outside-data (load(..., allow_outside_data=True)) to use it")
+                return real
+        return cands[0]
 
     def table(self) -> xr.Dataset:
         """The scenario's table: dataset, carve-outs, rescaling (cached)."""
@@ -497,10 +536,15 @@ def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any], file:
     return out
 
 
-def load(name_or_path: str | Path | Mapping[str, Any]) -> Scenario:
-    """Load and validate a scenario from a shipped name, a path, or a dict."""
+def load(name_or_path: str | Path | Mapping[str, Any], *,
+         allow_outside_data: bool = False) -> Scenario:
+    """Load and validate a scenario from a shipped name, a path, or a dict.
+
+    ``allow_outside_data=True`` lets the scenario name data files outside its folder and the
+    shipped ``scenarios/data`` (see :meth:`Scenario.data_file`)."""
     if isinstance(name_or_path, Mapping):
-        return Scenario(dict(name_or_path)).validate()
+        return Scenario(dict(name_or_path),
+                        allow_outside_data=bool(allow_outside_data)).validate()
     if not isinstance(name_or_path, (str, Path)):
         raise ScenarioError(f"scenario: expected a shipped name, a path or a dict, got "
                             f"{type(name_or_path).__name__} {name_or_path!r}")
@@ -514,7 +558,7 @@ def load(name_or_path: str | Path | Mapping[str, Any]) -> Scenario:
     if not p.exists():
         raise ScenarioError(f"{p}: scenario file not found")
     data = read_toml(p, "scenario file")
-    return Scenario(data, p.resolve()).validate()
+    return Scenario(data, p.resolve(), allow_outside_data=bool(allow_outside_data)).validate()
 
 
 def read_toml(p: Path, what: str) -> dict[str, Any]:

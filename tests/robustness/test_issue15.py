@@ -343,3 +343,35 @@ def test_dask_address_that_is_not_a_scheduler_fails_fast(base, monkeypatch, repl
         for c in conns:
             c.close()
     assert time.perf_counter() - t0 < 30
+
+
+def test_data_files_stay_inside_the_scenario_folder_or_shipped_data(tmp_path, capsys):
+    shipped = sc.scenario.scenario_dir() / "data" / "rare_earths.toml"
+    (tmp_path / "re.toml").write_bytes(shipped.read_bytes())
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "link.toml").symlink_to(tmp_path / "re.toml")
+    (sub / "own.toml").write_bytes(shipped.read_bytes())
+
+    def scen(carve):
+        f = sub / "c.toml"
+        f.write_text(BASE.replace('dataset = "japan-2015-37"',
+                                  f'dataset = "japan-2015-185"\ncarve_out = "{carve}"')
+                     .replace('sector = "20"', 'sector = "2711"'), encoding="utf-8")
+        return f
+
+    # inside the scenario's folder, and the shipped scenarios/data: fine
+    for carve in ("own.toml", "data/rare_earths.toml"):
+        assert load(scen(carve)).carve_spec() is not None
+    # climbing out, absolute, or through a link: refused unless opted in
+    for carve, msg in [("../re.toml", "without '..'"),
+                       (str(tmp_path / "re.toml"), "without '..'"),
+                       ("link.toml", "through a link")]:
+        with pytest.raises(sc.errors.ScenarioError, match=msg):
+            load(scen(carve)).carve_spec()
+        assert load(scen(carve), allow_outside_data=True).carve_spec() is not None
+        code, _, err = _run(capsys, "run", scen(carve))
+        assert code == 2 and "--allow-outside-data" in err
+    # the opt-in travels with overrides (sweeps copy the scenario)
+    s = load(scen("../re.toml"), allow_outside_data=True).copy_with({"shocks.0.share": 0.2})
+    assert s.carve_spec() is not None
