@@ -29,6 +29,7 @@ import xarray as xr
 
 from . import tables as _t
 from . import transform as _tr
+from ._checks import shown
 from .errors import ScenarioError
 
 __all__ = ["load_spec", "carve", "dependency_shares", "origin_shares", "user_table"]
@@ -55,7 +56,7 @@ def load_spec(path: str | Path) -> dict[str, Any]:
 
     def table_at(v: Any, key: str) -> Mapping[str, Any]:
         if not isinstance(v, Mapping):
-            raise ScenarioError(f"{path}: {key} = {v!r}; expected a table")
+            raise ScenarioError(f"{path}: {key} = {shown(v)}; expected a table")
         return v
 
     for code, p in prods.items():
@@ -67,7 +68,7 @@ def load_spec(path: str | Path) -> dict[str, Any]:
                 raise ScenarioError(f"{path}: products.{code}: unknown key {key!r}; allowed: "
                                     f"{', '.join(_PRODUCT_KEYS)}")
         if "order" in p and not number(p["order"]):
-            raise ScenarioError(f"{path}: products.{code}.order = {p['order']!r}; expected a "
+            raise ScenarioError(f"{path}: products.{code}.order = {shown(p['order'])}; expected a "
                                 "number")
         parents = table_at(p["parents"], f"products.{code}.parents")
         if not parents:
@@ -84,19 +85,19 @@ def load_spec(path: str | Path) -> dict[str, Any]:
                 v = piece.get(key)
                 if not number(v) or v < 0:
                     raise ScenarioError(
-                        f"{path}: {where}.{key} = {v!r}; expected a non-negative number "
+                        f"{path}: {where}.{key} = {shown(v)}; expected a non-negative number "
                         "(million yen)")
             for key in ("output_range", "imports_range"):
                 r = piece.get(key)
                 if r is not None and not (isinstance(r, list) and len(r) == 2
                                           and all(number(x) and x >= 0 for x in r)
                                           and r[0] <= r[1]):
-                    raise ScenarioError(f"{path}: {where}.{key} = {r!r}; expected [low, high] "
+                    raise ScenarioError(f"{path}: {where}.{key} = {shown(r)}; expected [low, high] "
                                         "with 0 <= low <= high")
             for col, v in table_at(piece.get("column_shares", {}),
                                    f"{where}.column_shares").items():
                 if not number(v) or not 0 <= v <= 1:
-                    raise ScenarioError(f"{path}: {where}.column_shares.{col} = {v!r}; "
+                    raise ScenarioError(f"{path}: {where}.column_shares.{col} = {shown(v)}; "
                                         "expected a number in [0, 1]")
             total = 0.0
             for user, u in table_at(piece.get("users", {}), f"{where}.users").items():
@@ -106,7 +107,7 @@ def load_spec(path: str | Path) -> dict[str, Any]:
                     v = u.get(key)
                     if not number(v) or not lo <= v <= hi:
                         raise ScenarioError(
-                            f"{path}: {where}.users.{user}.{key} = {v!r}; expected a number "
+                            f"{path}: {where}.users.{user}.{key} = {shown(v)}; expected a number "
                             f"in [{lo}, {hi}]")
                 total += u["value_share"]
             if total > 1 + 1e-9:
@@ -122,10 +123,10 @@ def load_spec(path: str | Path) -> dict[str, Any]:
             if k == "range":
                 if not (isinstance(v, list) and len(v) == 2 and all(number(x) for x in v)
                         and 0 <= v[0] <= v[1] <= 1):
-                    raise ScenarioError(f"{path}: origins.{code}.range = {v!r}; expected "
+                    raise ScenarioError(f"{path}: origins.{code}.range = {shown(v)}; expected "
                                         "[low, high] with 0 <= low <= high <= 1")
             elif not number(v) or not 0 <= v <= 1:
-                raise ScenarioError(f"{path}: origins.{code}.{k} = {v!r}; expected a share "
+                raise ScenarioError(f"{path}: origins.{code}.{k} = {shown(v)}; expected a share "
                                     "in [0, 1]")
     spec["_path"] = str(path)
     return spec

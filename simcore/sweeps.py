@@ -641,7 +641,8 @@ def _dask_engine(tasks, preps, lowerer, opt, on_done, *, client, scheduler, work
                     # MemoryError: a server that is not Dask answers bytes that Dask's
                     # protocol reads as a frame length of exabytes
                     raise DesignError(
-                        f"scheduler {scheduler!r}: no Dask scheduler answered there within "
+                        f"scheduler {scheduler!r}: cannot connect to a Dask scheduler there: "
+                        f"no Dask scheduler answered there within "
                         f"{DASK_CONNECT_TIMEOUT_S:g} s ({type(exc).__name__}: {exc}); check "
                         "the address (tcp://HOST:PORT of a running dask scheduler)") from None
             else:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import simcore as sc
+import simcore.rare_earths  # noqa: F401  (sc.rare_earths below)
 from simcore.cli import main
 from simcore.dynamic.batch import simulate_batch
 from simcore.dynamic.params import DynamicParams
@@ -375,3 +376,20 @@ def test_data_files_stay_inside_the_scenario_folder_or_shipped_data(tmp_path, ca
     # the opt-in travels with overrides (sweeps copy the scenario)
     s = load(scen("../re.toml"), allow_outside_data=True).copy_with({"shocks.0.share": 0.2})
     assert s.carve_spec() is not None
+
+
+@pytest.mark.parametrize("text", [
+    '[products]\napi_token = "s3cr3t-TOKEN-123"\n',
+    '[products.X]\nparents = "s3cr3t-TOKEN-123"\n',
+    '[products.X]\norder = "s3cr3t-TOKEN-123"\nparents = { P = 1 }\n',
+    '[products.X]\nparents = { P = { output = ["s3cr3t-TOKEN-123", 1, 2] } }\n',
+    '[origins]\nRE = { CHN = "s3cr3t-TOKEN-123" }\n[products.X.parents.P]\noutput = 1\n'
+    'imports = 1\nusers = {}\n',
+])
+def test_errors_never_echo_strings_from_a_data_file(tmp_path, text):
+    f = tmp_path / "foreign.toml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(sc.errors.ScenarioError) as exc:
+        sc.rare_earths.load_spec(f)
+    assert "s3cr3t" not in str(exc.value)
+    assert "foreign.toml" in str(exc.value)
