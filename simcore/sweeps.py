@@ -592,6 +592,19 @@ def _local_engine(tasks, preps, lowerer, opt, on_done, threads):
 DASK_CONNECT_TIMEOUT_S = 10.0
 
 
+def _connect_timeout() -> float:
+    """:data:`DASK_CONNECT_TIMEOUT_S`, or Dask's ``distributed.comm.timeouts.connect`` if
+    that is shorter."""
+    try:
+        import dask
+        from dask.utils import parse_timedelta
+
+        cfg = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), "s")
+        return min(float(DASK_CONNECT_TIMEOUT_S), float(cfg))
+    except Exception:  # noqa: BLE001 - a missing or odd setting: the default
+        return float(DASK_CONNECT_TIMEOUT_S)
+
+
 def _probe_scheduler(address: str, timeout: float) -> None:
     """Ask ``address`` for its identity within ``timeout`` seconds; raise TimeoutError or
     OSError unless a Dask scheduler answers (``Client`` itself can wait for minutes on a
@@ -635,7 +648,7 @@ def _dask_engine(tasks, preps, lowerer, opt, on_done, *, client, scheduler, work
         if client is None:
             if scheduler is not None:
                 try:
-                    _probe_scheduler(scheduler, DASK_CONNECT_TIMEOUT_S)
+                    _probe_scheduler(scheduler, _connect_timeout())
                     client = own_client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT_S)
                 except (OSError, TimeoutError, ValueError, TypeError, MemoryError) as exc:
                     # MemoryError: a server that is not Dask answers bytes that Dask's
@@ -643,7 +656,7 @@ def _dask_engine(tasks, preps, lowerer, opt, on_done, *, client, scheduler, work
                     raise DesignError(
                         f"scheduler {scheduler!r}: cannot connect to a Dask scheduler there: "
                         f"no Dask scheduler answered there within "
-                        f"{DASK_CONNECT_TIMEOUT_S:g} s ({type(exc).__name__}: {exc}); check "
+                        f"{_connect_timeout():g} s ({type(exc).__name__}: {exc}); check "
                         "the address (tcp://HOST:PORT of a running dask scheduler)") from None
             else:
                 n = int(workers or os.cpu_count() or 1)
