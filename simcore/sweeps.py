@@ -39,7 +39,8 @@ Horizon
 ``days=None`` (default) uses the scenario's ``horizon.days``.  A whole number is a fixed
 horizon for every scenario.  ``'auto'`` follows :meth:`simcore.scenario.Scenario.run`
 exactly, scenario by scenario: the horizon is ``ceil(end of the scenario's last shock +
-tail_days)`` (capped at ``max_days``), doubled until the output is back at baseline or
+tail_days)`` (capped at ``max_days``), doubled until output and stocks are back at
+baseline (the rule of ``recovered``, :func:`simcore.dynamic.model.recovered_rule`) or
 ``max_days`` is reached.  Chunks run at the design's common horizon ``ceil(max shock end
 over the design) + tail_days`` (the ``horizon_days`` attribute, also the length of the
 optional daily record); each scenario's totals are summed over its own horizon (the daily
