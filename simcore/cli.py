@@ -11,6 +11,14 @@
     first; exits 1 if any fails.
 ``simcore scenarios``
     list the shipped scenarios.
+
+Exit codes: 0 success; 1 ``reproduce`` ran but a reference figure failed to reproduce;
+2 a user error (bad scenario, value, path or option; ``simcore: error: ...`` on stderr);
+70 an internal error (a bug in simcore: please report it; ``simcore: internal error: ...``).
+With ``--json`` an error is also printed on stdout as one JSON object
+``{"error": {"kind": "user"|"internal", "message": ..., "exit_code": ...}}``.
+JSON output never holds ``Infinity`` or ``NaN``: such a number is ``null`` and its key is
+listed under ``"non_finite"`` with the reason.
 ``simcore sweep SCENARIO --set KEY=V1,V2,... [--set KEY=LO..HI --samples N --seed S]
 [--method lhs|random|sobol|morris] [--engine local|dask] [--scheduler ADDRESS] [--workers N]
 --out PATH``
@@ -30,6 +38,54 @@ from typing import Any
 
 from .errors import SimcoreError
 
+#: Exit codes (documented in the module docstring and docs/getting-started.md).
+EXIT_OK = 0
+EXIT_NOT_REPRODUCED = 1
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 70  # sysexits.h EX_SOFTWARE
+
+
+def printable(text: Any) -> str:
+    """``text`` with control characters (terminal escape sequences among them) escaped, so a
+    title or a sector name from a file cannot drive the terminal (issue 15)."""
+    import unicodedata
+
+    out = []
+    for ch in str(text):
+        if ch in "\n\t" or unicodedata.category(ch)[0] != "C":
+            out.append(ch)
+        else:
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+    return "".join(out)
+
+
+def _finite_json(obj: Any, path: str = "", bad: dict[str, str] | None = None) -> Any:
+    """A copy of ``obj`` with non-finite floats replaced by ``None``; their keys and reasons
+    go to ``bad`` (valid JSON never holds Infinity or NaN)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        if bad is not None:
+            bad[path or "value"] = ("not a number (NaN)" if math.isnan(obj)
+                                    else f"{'+' if obj > 0 else '-'}infinite")
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite_json(v, f"{path}.{k}" if path else str(k), bad)
+                for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_json(v, f"{path}[{i}]", bad) for i, v in enumerate(obj)]
+    return obj
+
+
+def dumps_json(obj: Any) -> str:
+    """Strict JSON: non-finite numbers become null, listed under ``non_finite``."""
+    bad: dict[str, str] = {}
+    clean = _finite_json(obj, "", bad)
+    if bad:
+        if isinstance(clean, dict):
+            clean["non_finite"] = bad
+        else:
+            clean = {"items": clean, "non_finite": bad}
+    return json.dumps(clean, ensure_ascii=False, allow_nan=False)
+
 
 
 def _parse_value(text: str) -> Any:
@@ -37,6 +93,10 @@ def _parse_value(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError:
         return text
+    except RecursionError:
+        raise SimcoreError("--set: the value is nested too deeply (arrays or objects inside "
+                           "each other); expected a number, a string or a shallow "
+                           "list") from None
 
 
 def _overrides(items: list[str] | None) -> dict[str, Any]:
@@ -70,6 +130,7 @@ def _headline(res, top: int = 10) -> dict[str, Any]:
     gain = float(res.gdp_gain_total) if "gdp_gain_total" in res else 0.0
     denom = float(res.attrs["gdp_denominator"])
     key = "value_added_loss_jpy" if yen is not None else "value_added_loss"
+    gross = total + gain
     return {
         "scenario": res.attrs.get("scenario", ""),
         "title": res.attrs.get("scenario_title", ""),
@@ -80,6 +141,14 @@ def _headline(res, top: int = 10) -> dict[str, Any]:
         # MODELS.md P10: value added above baseline (overproduction), netted in the loss
         "value_added_gain": gain,
         "value_added_gain_jpy": gain * yen if yen is not None else None,
+        # issue 15: the loss of the sectors below baseline, before the gains are netted;
+        # value_added_loss = value_added_loss_gross - value_added_gain
+        "value_added_loss_gross": gross,
+        "value_added_loss_gross_jpy": gross * yen if yen is not None else None,
+        "gdp_loss_share_gross": gross / denom,
+        "loss_convention": ("net: value_added_loss = value_added_loss_gross - "
+                            "value_added_gain (overproduction above baseline)"),
+        "net_gain": bool(total < 0),
         "gdp_denominator_jpy": denom * yen if yen is not None else None,
         "gdp_denominator": denom,
         "horizon_days": int(res.attrs["days"]),
@@ -108,11 +177,26 @@ def _check_out(out: str | None, option: str = "--out",
                            f"use {', '.join(names[:-1])} or {names[-1]}")
     if path.is_dir():
         raise SimcoreError(f"{option} {out!r}: is a directory; give a file name")
-    for parent in path.parents:
+    writable_dir(path.parent if str(path.parent) else Path("."), f"{option} {out!r}")
+
+
+def writable_dir(folder: Path, what: str) -> None:
+    """Refuse, before any work, a folder that cannot be written: its first existing ancestor
+    must be a directory in which a file can be created (tried, so it holds for root and for
+    read-only file systems too)."""
+    import tempfile
+
+    for parent in (folder, *folder.parents):
         if parent.exists():
             if not parent.is_dir():
-                raise SimcoreError(f"{option} {out!r}: {str(parent)!r} is not a directory")
-            break
+                raise SimcoreError(f"{what}: {str(parent)!r} is not a directory")
+            try:
+                with tempfile.TemporaryFile(dir=parent):
+                    pass
+            except OSError as exc:
+                raise SimcoreError(f"{what}: cannot write in {str(parent)!r} "
+                                   f"({exc.strerror or exc})") from None
+            return
 
 
 def _write(res, out: str) -> Path:
@@ -150,7 +234,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         # every format matplotlib can write; no suffix means PNG (simcore.plot.save)
         fmts = tuple("." + f for f in Figure().canvas.get_supported_filetypes())
         _check_out(args.plot, "--plot", fmts + ("",))
-    sc = load(args.scenario)
+    sc = load(args.scenario, allow_outside_data=args.allow_outside_data)
     res = sc.run(**_overrides(args.set))
     head = _headline(res)
     if args.out:
@@ -168,32 +252,42 @@ def cmd_run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise SimcoreError(f"--plot {args.plot!r}: cannot write the figure ({exc})") from exc
     if args.json:
-        print(json.dumps(head, ensure_ascii=False))
+        print(dumps_json(head))
         return 0
-    print(f"{head['title'] or head['scenario']}")
+    print(printable(head['title'] or head['scenario']))
     if head["illustrative"]:
         print("  (illustrative scenario)")
     yen = head["value_added_loss_jpy"] is not None
-    if yen:
-        print(f"  value-added loss: {head['value_added_loss_jpy'] / 1e9:,.1f} bn yen "
-              f"({head['gdp_loss_share'] * 100:.4f} % of annual GDP "
-              f"{head['gdp_denominator_jpy'] / 1e12:,.1f} tn yen)")
-    else:
-        print(f"  value-added loss: {head['value_added_loss']:,.4g} {head['unit']} "
-              f"({head['gdp_loss_share'] * 100:.4f} % of annual GDP "
-              f"{head['gdp_denominator']:,.4g} {head['unit']})")
+
+    def money(v: float) -> str:
+        return f"{v / 1e9:,.1f} bn yen" if yen else f"{v:,.4g} {head['unit']}"
+
+    gdp = (f"{head['gdp_denominator_jpy'] / 1e12:,.1f} tn yen" if yen
+           else f"{head['gdp_denominator']:,.4g} {head['unit']}")
+    sfx = "_jpy" if yen else ""
     if head["value_added_gain"] > 0:
-        g = (f"{head['value_added_gain_jpy'] / 1e9:,.1f} bn yen" if yen
-             else f"{head['value_added_gain']:,.4g} {head['unit']}")
-        print(f"  of which value added above baseline (overproduction), netted: {g}")
+        # issue 15: with overproduction the headline is the gross loss; gains apart
+        print(f"  value-added loss (gross, sectors below baseline): "
+              f"{money(head['value_added_loss_gross' + sfx])} "
+              f"({head['gdp_loss_share_gross'] * 100:.4f} % of annual GDP {gdp})")
+        print(f"  value added above baseline (overproduction), netted below: "
+              f"{money(head['value_added_gain' + sfx])}")
+        net = head["value_added_loss" + sfx]
+        print(f"  net value-added {'gain' if net < 0 else 'loss'}: {money(abs(net))} "
+              f"({abs(head['gdp_loss_share']) * 100:.4f} % of annual GDP)"
+              + (": overproduction (alpha_max > 1) replaced the cut supply and more; "
+                 "see docs/methodology.md, Pitfalls" if net < 0 else ""))
+    else:
+        print(f"  value-added loss: {money(head['value_added_loss' + sfx])} "
+              f"({head['gdp_loss_share'] * 100:.4f} % of annual GDP {gdp})")
     print(f"  horizon: {head['horizon_days']} days"
-          f"{'' if head['recovered'] else ' (output not fully back at baseline)'}")
+          f"{'' if head['recovered'] else ' (output or stocks not back at baseline at the end)'}")
     if head["calibrated_keys"]:
         print(f"  calibrated parameters: {head['calibrated_keys']}")
     print(f"  most-hit sectors ({'bn yen' if yen else head['unit']}):")
     for row in head["top_sectors"]:
         v = row["value_added_loss_jpy"] / 1e9 if yen else row["value_added_loss"]
-        print(f"    {row['sector']:>6}  {v:10,.1f}  {row['name_en'][:60]}")
+        print(f"    {printable(row['sector']):>6}  {v:10,.1f}  {printable(row['name_en'][:60])}")
     if args.out:
         print(f"  full result written to {args.out}")
     if getattr(args, "plot", None):
@@ -213,8 +307,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     checks = reproduce(args.paths or None, default_runner())
     ok = all(c.ok for c in checks)
     if args.json:
-        print(json.dumps([{k: c.row()[k] for k in REPRODUCE_JSON_KEYS} for c in checks]))
-        return 0 if ok else 1
+        print(dumps_json([{k: c.row()[k] for k in REPRODUCE_JSON_KEYS} for c in checks]))
+        return EXIT_OK if ok else EXIT_NOT_REPRODUCED
 
     def fmt(v: float, unit: str) -> str:
         if unit == "JPY":
@@ -242,7 +336,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     n_bad = sum(not c.ok for c in checks)
     print(f"all {len(checks)} reference figures reproduced" if ok
           else f"{n_bad} of {len(checks)} reference figures FAILED")
-    return 0 if ok else 1
+    return EXIT_OK if ok else EXIT_NOT_REPRODUCED
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
@@ -253,7 +347,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
             title = load(name).data.get("title", "")
         except SimcoreError as exc:  # pragma: no cover - shipped files are tested
             title = f"INVALID: {exc}"
-        print(f"{name:32} {title}")
+        print(f"{name:32} {printable(title)}")
     return 0
 
 
@@ -291,14 +385,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     from .sweeps import sweep
 
+    from .scenario import load
+
     grid, ranges, fixed = _sweep_sets(args.set)
-    res = sweep(args.scenario, grid=grid or None, ranges=ranges or None, overrides=fixed or None,
+    res = sweep(load(args.scenario, allow_outside_data=args.allow_outside_data), grid=grid or None, ranges=ranges or None, overrides=fixed or None,
                 method=args.method, samples=args.samples, seed=args.seed, engine=args.engine,
                 scheduler=args.scheduler, workers=args.workers, chunk_size=args.chunk_size,
                 out=args.out, format=args.format, sectors=args.sectors, daily=args.daily)
     loss = res["gdp_loss_total_jpy"] if "gdp_loss_total_jpy" in res else res["gdp_loss_total"]
     vals = loss.values.ravel()
-    print(f"{res.attrs['n_scenarios']:,} scenarios of {res.attrs['scenario']} "
+    print(f"{res.attrs['n_scenarios']:,} scenarios of {printable(res.attrs['scenario'])} "
           f"({res.attrs['method']}; {res.attrs['chunks_computed']} chunks computed, "
           f"{res.attrs['chunks_resumed']} resumed) in {res.attrs['elapsed_s']:.1f} s")
     unit = "bn yen" if "gdp_loss_total_jpy" in res else res.attrs.get("unit", "")
@@ -320,6 +416,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="write a figure: daily loss over time and loss by sector")
     r.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a scenario key, e.g. model.inventory_days=30")
+    r.add_argument("--allow-outside-data", action="store_true",
+                   help="let the scenario name data files outside its folder and the "
+                        "shipped scenarios/data (absolute paths, '..')")
     r.set_defaults(fn=cmd_run)
     q = sub.add_parser("reproduce", help="published against model for every reference figure")
     q.add_argument("paths", nargs="*", metavar="PATH",
@@ -345,18 +444,51 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--sectors", action="store_true", help="keep value added by sector")
     w.add_argument("--daily", action="store_true", help="keep the daily GDP loss")
     w.add_argument("--out", required=True, metavar="PATH", help="sweep directory (resumable)")
+    w.add_argument("--allow-outside-data", action="store_true",
+                   help="let the scenario name data files outside its folder and the "
+                        "shipped scenarios/data (absolute paths, '..')")
     w.set_defaults(fn=cmd_sweep)
     args = p.parse_args(argv)
     try:
         return int(args.fn(args))
-    except SimcoreError as exc:
-        print(f"simcore: error: {exc}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except SimcoreError as exc:
+        return _fail(args, "user", str(exc), EXIT_USER_ERROR)
+    except OSError as exc:  # a path the user gave: unwritable, not a folder, disk full
+        name = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
+        return _fail(args, "user", f"cannot read or write{name}: "
+                                   f"{exc.strerror or exc}", EXIT_USER_ERROR)
+    except RecursionError:
+        return _fail(args, "user", "the input is nested too deeply (arrays or tables inside "
+                                   "each other)", EXIT_USER_ERROR)
+    except OverflowError as exc:
+        return _fail(args, "user", f"a number in the input is too large ({exc})",
+                     EXIT_USER_ERROR)
+    except MemoryError:
+        return _fail(args, "user", "out of memory: the run is too large for this machine",
+                     EXIT_USER_ERROR)
+    except Exception as exc:  # a bug: say so, with the type, and a distinct exit code
+        import os
+        import traceback
+
+        if os.environ.get("SIMCORE_TRACEBACK"):
+            traceback.print_exc()
+        return _fail(args, "internal", f"{type(exc).__name__}: {exc} (a bug in simcore; "
+                                       "please report it; set SIMCORE_TRACEBACK=1 for the "
+                                       "traceback)", EXIT_INTERNAL_ERROR)
+
+
+def _fail(args: argparse.Namespace, kind: str, message: str, code: int) -> int:
+    message = printable(message)
+    label = "error" if kind == "user" else "internal error"
+    print(f"simcore: {label}: {message}", file=sys.stderr)
+    if getattr(args, "json", False):
+        print(dumps_json({"error": {"kind": kind, "message": message, "exit_code": code}}))
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

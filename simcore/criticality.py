@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -58,16 +57,12 @@ def load_rules(path: str | Path, kind: str) -> dict[str, Any]:
     rule file; errors name the file, the key and what was expected."""
     if kind not in ("criticality", "buffers"):
         raise ValueError(f"kind must be 'criticality' or 'buffers', got {kind!r}")
+    from .scenario import read_toml
+
     path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            spec = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: {kind} data file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: not valid TOML ({exc})") from exc
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read the {kind} data file ({exc})") from exc
+    if not path.exists():
+        raise ScenarioError(f"{path}: {kind} data file not found")
+    spec = read_toml(path, f"{kind} data file")
     for sect in ("families", "buyers"):
         tab = spec.get(sect, {})
         if not isinstance(tab, Mapping):

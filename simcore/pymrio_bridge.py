@@ -30,6 +30,7 @@ balance is ``x = Z 1 + Y 1``.
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +39,7 @@ import pandas as pd
 import xarray as xr
 
 from . import tables as _t
-from .errors import LabelError, SimcoreError, TableError
+from .errors import LabelError, NonFiniteError, NonProductiveError, SimcoreError, TableError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pymrio
@@ -203,7 +204,22 @@ def from_pymrio(
         import scipy.linalg as sla
 
         A = Adf.reindex(index=order, columns=order).to_numpy(dtype=float)
-        x = sla.solve(np.eye(len(order)) - A, Y.sum(1))
+        if not np.isfinite(A).all():
+            i, j = np.argwhere(~np.isfinite(A))[0]
+            raise NonFiniteError(f"from_pymrio: A holds NaN or inf (first at row {order[i]}, "
+                                 f"column {order[j]}); cannot compute x = (I - A)^-1 Y 1")
+        if not np.isfinite(Y).all():
+            i = int(np.argwhere(~np.isfinite(Y))[0][0])
+            raise NonFiniteError(f"from_pymrio: Y holds NaN or inf (first in row {order[i]}); "
+                                 "cannot compute x = (I - A)^-1 Y 1")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", sla.LinAlgWarning)
+                x = sla.solve(np.eye(len(order)) - A, Y.sum(1))
+        except (np.linalg.LinAlgError, sla.LinAlgWarning, ValueError) as exc:
+            raise NonProductiveError(f"from_pymrio: I - A is singular or nearly so ({exc}); "
+                                     "x = (I - A)^-1 Y 1 does not exist. Give x (io.x) or Z, "
+                                     "or check A (its column sums must stay below 1)") from None
     if Zdf is not None:
         Z = Zdf.reindex(index=order, columns=order).to_numpy(dtype=float)
     else:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import xarray as xr
 
 from . import tables as _t
 from . import transform as _tr
+from ._checks import shown
 from .errors import ScenarioError
 
 __all__ = ["load_spec", "carve", "dependency_shares", "origin_shares", "user_table"]
@@ -58,12 +58,9 @@ def load_spec(path: str | Path, raw: bytes | None = None) -> dict[str, Any]:
     path = Path(path)
     if raw is None:
         raw = read_spec_bytes(path)
-    try:
-        spec = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML (not UTF-8 text: {exc})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML ({exc})") from exc
+    from .scenario import parse_toml
+
+    spec = parse_toml(raw, path, "carve-out data file")
     prods = spec.get("products")
     if not isinstance(prods, Mapping) or not prods:
         raise ScenarioError(f"{path}: key 'products' must be a table of products")
@@ -73,7 +70,7 @@ def load_spec(path: str | Path, raw: bytes | None = None) -> dict[str, Any]:
 
     def table_at(v: Any, key: str) -> Mapping[str, Any]:
         if not isinstance(v, Mapping):
-            raise ScenarioError(f"{path}: {key} = {v!r}; expected a table")
+            raise ScenarioError(f"{path}: {key} = {shown(v)}; expected a table")
         return v
 
     for code, p in prods.items():
@@ -85,7 +82,7 @@ def load_spec(path: str | Path, raw: bytes | None = None) -> dict[str, Any]:
                 raise ScenarioError(f"{path}: products.{code}: unknown key {key!r}; allowed: "
                                     f"{', '.join(_PRODUCT_KEYS)}")
         if "order" in p and not number(p["order"]):
-            raise ScenarioError(f"{path}: products.{code}.order = {p['order']!r}; expected a "
+            raise ScenarioError(f"{path}: products.{code}.order = {shown(p['order'])}; expected a "
                                 "number")
         parents = table_at(p["parents"], f"products.{code}.parents")
         if not parents:
@@ -102,19 +99,19 @@ def load_spec(path: str | Path, raw: bytes | None = None) -> dict[str, Any]:
                 v = piece.get(key)
                 if not number(v) or v < 0:
                     raise ScenarioError(
-                        f"{path}: {where}.{key} = {v!r}; expected a non-negative number "
+                        f"{path}: {where}.{key} = {shown(v)}; expected a non-negative number "
                         "(million yen)")
             for key in ("output_range", "imports_range"):
                 r = piece.get(key)
                 if r is not None and not (isinstance(r, list) and len(r) == 2
                                           and all(number(x) and x >= 0 for x in r)
                                           and r[0] <= r[1]):
-                    raise ScenarioError(f"{path}: {where}.{key} = {r!r}; expected [low, high] "
+                    raise ScenarioError(f"{path}: {where}.{key} = {shown(r)}; expected [low, high] "
                                         "with 0 <= low <= high")
             for col, v in table_at(piece.get("column_shares", {}),
                                    f"{where}.column_shares").items():
                 if not number(v) or not 0 <= v <= 1:
-                    raise ScenarioError(f"{path}: {where}.column_shares.{col} = {v!r}; "
+                    raise ScenarioError(f"{path}: {where}.column_shares.{col} = {shown(v)}; "
                                         "expected a number in [0, 1]")
             total = 0.0
             for user, u in table_at(piece.get("users", {}), f"{where}.users").items():
@@ -124,7 +121,7 @@ def load_spec(path: str | Path, raw: bytes | None = None) -> dict[str, Any]:
                     v = u.get(key)
                     if not number(v) or not lo <= v <= hi:
                         raise ScenarioError(
-                            f"{path}: {where}.users.{user}.{key} = {v!r}; expected a number "
+                            f"{path}: {where}.users.{user}.{key} = {shown(v)}; expected a number "
                             f"in [{lo}, {hi}]")
                 total += u["value_share"]
             if total > 1 + 1e-9:
@@ -140,10 +137,10 @@ def load_spec(path: str | Path, raw: bytes | None = None) -> dict[str, Any]:
             if k == "range":
                 if not (isinstance(v, list) and len(v) == 2 and all(number(x) for x in v)
                         and 0 <= v[0] <= v[1] <= 1):
-                    raise ScenarioError(f"{path}: origins.{code}.range = {v!r}; expected "
+                    raise ScenarioError(f"{path}: origins.{code}.range = {shown(v)}; expected "
                                         "[low, high] with 0 <= low <= high <= 1")
             elif not number(v) or not 0 <= v <= 1:
-                raise ScenarioError(f"{path}: origins.{code}.{k} = {v!r}; expected a share "
+                raise ScenarioError(f"{path}: origins.{code}.{k} = {shown(v)}; expected a share "
                                     "in [0, 1]")
     spec["_path"] = str(path)
     return spec

@@ -132,11 +132,11 @@ _SHOCK = {
     "share": (_num(0, 1), "share cut, 0..1 (import_cut, capacity_loss)"),
     "change": (_num(-1), "relative change of final demand, >= -1 (demand_change)"),
     "target": (_str(("all", "domestic", "exports")), "final demand hit (demand_change)"),
-    "start": (_num(0), "first day, >= 0"),
-    "duration": (_num(0), "days, >= 0 (fractions allowed: 91.25 = 3 months)"),
+    "start": (_num(0, 1e9), "first day, >= 0"),
+    "duration": (_num(0, 1e9), "days, >= 0 (fractions allowed: 91.25 = 3 months)"),
     "profile": (_str(("step", "ramp", "linear_recovery")), "time profile"),
-    "ramp_days": (_num(0), "days to full intensity (profile 'ramp')"),
-    "recovery_days": (_num(0), "days of linear recovery after the end (profile 'linear_recovery')"),
+    "ramp_days": (_num(0, 1e9), "days to full intensity (profile 'ramp')"),
+    "recovery_days": (_num(0, 1e9), "days of linear recovery after the end (profile 'linear_recovery')"),
 }
 
 _STOCKPILE = {
@@ -194,8 +194,8 @@ SCHEMA: dict[str, Any] = {
         "origin_stocks": (_bool, "hold stocks of origin-split products per origin"),
     },
     "horizon": {
-        "days": (_days_or_auto, "'auto' (until output is back at baseline) or days"),
-        "tail_days": (_num(0), "days simulated after the last shock ends ('auto')"),
+        "days": (_days_or_auto, "'auto' (until output and stocks are back at baseline) or days"),
+        "tail_days": (_num(0, 36500), "days simulated after the last shock ends ('auto')"),
         "max_days": (_num(1, 36500), "longest horizon 'auto' may extend to"),
         "record": (_list_of(_str(("output", "final_demand_unmet", "imports", "stocks"))),
                    "daily records to keep"),
@@ -292,6 +292,9 @@ class Scenario:
     data: dict[str, Any]
     path: Path | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: Opt-in for data files outside the scenario's folder and the shipped scenarios/data
+    #: (absolute paths, ``..``); see :meth:`data_file` (issue 15).
+    allow_outside_data: bool = field(default=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -305,7 +308,7 @@ class Scenario:
     def copy_with(self, overrides: Mapping[str, Any]) -> Scenario:
         """A new scenario with dotted-key overrides applied and validated."""
         data = apply_overrides(self.data, overrides, self.file)
-        sc = Scenario(data, self.path)
+        sc = Scenario(data, self.path, allow_outside_data=self.allow_outside_data)
         sc.validate()
         # the table depends only on the [table] section: share its cache when unchanged
         if data["table"] == self.data["table"]:
@@ -360,8 +363,7 @@ class Scenario:
         f = self.data["table"].get("carve_out") if value is None else value
         if not f:
             return None
-        base = self.path.parent if self.path else scenario_dir()
-        return (base / f).resolve()
+        return self.data_file(f, "table.carve_out")
 
     def carve_spec(self) -> dict[str, Any] | None:
         """The parsed carve-out data file; read every call, so an edited file is seen."""
@@ -373,10 +375,9 @@ class Scenario:
         return _cached_spec(str(p), read_spec_bytes(p))
 
     def _data_path(self, f: str, key: str) -> Path:
-        """A data file named by ``key``, relative to the scenario file (or to the shipped
-        scenarios for a scenario given as a dict)."""
-        base = self.path.parent if self.path else scenario_dir()
-        p = (base / f).resolve()
+        """A data file named by ``key`` (resolved as :meth:`data_file` does), which must
+        exist."""
+        p = self.data_file(f, key)
         if not p.is_file():
             raise ScenarioError(f"{key} = {f!r}: data file not found at {p}")
         return p
@@ -389,6 +390,43 @@ class Scenario:
 
         return (json.dumps(self.data["table"], sort_keys=True, default=repr),
                 None if spec is None else id(spec))
+
+    def data_file(self, name: str, key: str) -> Path:
+        """Resolve a data file named in the scenario.
+
+        A relative path resolves inside the scenario's folder, or else inside the shipped
+        ``scenarios/data`` (for a scenario given as a dict: there only), and may not climb out
+        with ``..`` or through a link.  An absolute path or one outside these folders needs
+        the explicit opt-in ``allow_outside_data`` (``load(..., allow_outside_data=True)``,
+        CLI ``--allow-outside-data``).
+        """
+        f = Path(str(name))
+        home = (self.path.parent if self.path else scenario_dir()).resolve()
+        shipped = (scenario_dir() / "data").resolve()
+        if self.allow_outside_data and (f.is_absolute() or (home / f).exists()):
+            return (home / f).resolve()
+        if self.allow_outside_data:
+            pass  # a relative name not in the scenario's folder: the shipped data below
+        elif f.is_absolute() or ".." in f.parts:
+            raise ScenarioError(
+                f"{self.file}: {key} = {str(name)!r}: data files must be named relative to the "
+                "scenario's folder, without '..' (an absolute path or one outside needs the "
+                "explicit opt-in: --allow-outside-data, or load(..., "
+                "allow_outside_data=True))")
+        cands = [home / f, scenario_dir().resolve() / f]
+        for k, cand in enumerate(cands):
+            if k == 1 and not cand.resolve().is_relative_to(shipped):
+                continue  # the shipped fallback serves scenarios/data only
+            if cand.exists() or cand.is_symlink():
+                real = cand.resolve()
+                if not self.allow_outside_data and not (real.is_relative_to(home)
+                                                        or real.is_relative_to(shipped)):
+                    raise ScenarioError(
+                        f"{self.file}: {key} = {str(name)!r} leads outside the scenario's "
+                        "folder and the shipped scenarios/data (through a link); pass "
+                        "--allow-outside-data (load(..., allow_outside_data=True)) to use it")
+                return real
+        return cands[0]
 
     def table(self) -> xr.Dataset:
         """The scenario's table: dataset, carve-outs, rescaling (cached in the scenario and,
@@ -582,6 +620,14 @@ def _cached_spec(path: str, raw: bytes) -> dict[str, Any]:
 _ARRAY_SECTIONS = ("shocks", "reference")
 
 
+def _list_index(p: str) -> int:
+    """An item number in a dotted key: 0, 1, 2, ... (no sign: ``shocks.-1`` would silently
+    pick the last item, issue 15)."""
+    if not p.isdigit():
+        raise ValueError(p)
+    return int(p)
+
+
 def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any], file: str = "") -> dict:
     """Apply dotted-key overrides (``"model.inventory_days"``, ``"shocks.0.share"``,
     ``"model.import_origins.RE.CHN"``) to a copy of a scenario dict."""
@@ -596,10 +642,12 @@ def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any], file:
                                     f"({cur!r}), not a table; it has no key {p!r}")
             if isinstance(cur, list):
                 try:
-                    cur = cur[int(p)]
+                    cur = cur[_list_index(p)]
                 except (ValueError, IndexError):
                     raise ScenarioError(f"{file}: override {key!r}: no item {p!r} in "
-                                        f"{'.'.join(parts[:i]) or 'scenario'}") from None
+                                        f"{'.'.join(parts[:i]) or 'scenario'}; items are "
+                                        f"numbered 0..{len(cur) - 1} (no negative "
+                                        "numbers)") from None
             else:
                 if p not in cur:
                     # only the array sections of the schema ([[shocks]], [[reference]]) are
@@ -612,18 +660,24 @@ def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any], file:
                                 f"({cur!r}), not a table; it has no key {last!r}")
         if isinstance(cur, list):
             try:
-                cur[int(last)] = value
+                cur[_list_index(last)] = value
             except (ValueError, IndexError):
-                raise ScenarioError(f"{file}: override {key!r}: no item {last!r}") from None
+                raise ScenarioError(f"{file}: override {key!r}: no item {last!r}; items are "
+                                    f"numbered 0..{len(cur) - 1} (no negative numbers)") from None
         else:
             cur[last] = value
     return out
 
 
-def load(name_or_path: str | Path | Mapping[str, Any]) -> Scenario:
-    """Load and validate a scenario from a shipped name, a path, or a dict."""
+def load(name_or_path: str | Path | Mapping[str, Any], *,
+         allow_outside_data: bool = False) -> Scenario:
+    """Load and validate a scenario from a shipped name, a path, or a dict.
+
+    ``allow_outside_data=True`` lets the scenario name data files outside its folder and the
+    shipped ``scenarios/data`` (see :meth:`Scenario.data_file`)."""
     if isinstance(name_or_path, Mapping):
-        return Scenario(dict(name_or_path)).validate()
+        return Scenario(dict(name_or_path),
+                        allow_outside_data=bool(allow_outside_data)).validate()
     if not isinstance(name_or_path, (str, Path)):
         raise ScenarioError(f"scenario: expected a shipped name, a path or a dict, got "
                             f"{type(name_or_path).__name__} {name_or_path!r}")
@@ -636,14 +690,39 @@ def load(name_or_path: str | Path | Mapping[str, Any]) -> Scenario:
         p = cand
     if not p.exists():
         raise ScenarioError(f"{p}: scenario file not found")
+    data = read_toml(p, "scenario file")
+    return Scenario(data, p.resolve(), allow_outside_data=bool(allow_outside_data)).validate()
+
+
+def read_toml(p: Path, what: str) -> dict[str, Any]:
+    """Read a TOML file: a UTF-8 byte-order mark is accepted; a directory, a binary file
+    or nesting too deep for Python is a :class:`ScenarioError` naming the file (issue 15)."""
+    if p.is_dir():
+        raise ScenarioError(f"{p}: cannot read (Is a directory); expected a {what} (TOML)")
     try:
-        with open(p, "rb") as fh:
-            data = tomllib.load(fh)
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(f"{p}: cannot read ({exc.strerror or exc}); expected a {what}") from None
+    return parse_toml(raw, p, what)
+
+
+def parse_toml(raw: bytes, p: Path | str, what: str) -> dict[str, Any]:
+    """Parse the bytes of a TOML file ``p`` as :func:`read_toml` does (one set of rules for
+    scenario and data files)."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{p}: cannot read: not a text file (not UTF-8 at byte {exc.start}); expected a "
+                            f"{what} (TOML)") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{p}: not valid TOML ({exc})") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{p}: cannot read ({exc})") from exc
-    return Scenario(data, p.resolve()).validate()
+    except RecursionError:
+        raise ScenarioError(f"{p}: cannot read: arrays or tables nested too deeply; expected a "
+                            f"{what} (TOML)") from None
 
 
 def run(name_or_path: str | Path | Mapping[str, Any], **overrides: Any) -> xr.Dataset:

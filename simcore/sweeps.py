@@ -39,7 +39,8 @@ Horizon
 ``days=None`` (default) uses the scenario's ``horizon.days``.  A whole number is a fixed
 horizon for every scenario.  ``'auto'`` follows :meth:`simcore.scenario.Scenario.run`
 exactly, scenario by scenario: the horizon is ``ceil(end of the scenario's last shock +
-tail_days)`` (capped at ``max_days``), doubled until the output is back at baseline or
+tail_days)`` (capped at ``max_days``), doubled until output and stocks are back at
+baseline (the rule of ``recovered``, :func:`simcore.dynamic.model.recovered_rule`) or
 ``max_days`` is reached.  Chunks run at the design's common horizon ``ceil(max shock end
 over the design) + tail_days`` (the ``horizon_days`` attribute, also the length of the
 optional daily record); each scenario's totals are summed over its own horizon (the daily
@@ -394,12 +395,14 @@ class _Lowerer:
     data: dict[str, Any]
     path: Any
     specs: dict[str, Any]
+    allow_outside_data: bool = False
 
     def scenario(self, overrides: Mapping[str, Any]):
         from .scenario import Scenario, apply_overrides
 
         sc = Scenario(apply_overrides(self.data, _overrides(self.data, overrides),
-                                      str(self.path or "")), self.path)
+                                      str(self.path or "")), self.path,
+                      allow_outside_data=self.allow_outside_data)
         return _pin(sc, self.specs)
 
     def lower(self, overrides: Mapping[str, Any], index: int) -> tuple[list[Any], Any]:
@@ -464,7 +467,7 @@ def _inputs(base: Any, design: Design) -> tuple[dict[str, dict[str, str]], dict[
 
     def values(key: str) -> list[Any]:
         head, last = key.split(".")
-        vals = [base.data[head].get(last)]
+        vals = [base.data.get(head, {}).get(last)]
         vals += list(design.grid.get(key, [])) + list(design.zipped.get(key, []))
         return [v for i, v in enumerate(vals) if v and v not in vals[:i]]
 
@@ -545,7 +548,7 @@ def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va
         r = _b.run_lowered(prep, items, opt.days)
         total[sel] = r["gdp_loss"].sum(axis=1)
         days[sel] = opt.days
-        rec[sel] = _b.recovered_at(prep, r["gdp_loss"][:, -1])
+        rec[sel] = _b.recovered_at(prep, r["gdp_loss"][:, -1], r["gap"][:, -1])
         status[sel] = r["status"]
         if va is not None:
             va[sel] = prep.c[None, :] * r["out_cum"]
@@ -579,7 +582,7 @@ def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va
                 continue
             d = int(nxt[q])
             while d <= T_run:
-                ok = bool(_b.recovered_at(prep, gl[k, d - 1]))
+                ok = bool(_b.recovered_at(prep, gl[k, d - 1], r["gap"][k, d - 1]))
                 if ok or d >= opt.max_days:
                     final[q] = d
                     days[s] = d
@@ -1011,6 +1014,56 @@ def _local_engine(tasks, preps, lowerer, opt, on_done, threads):
         on_done(_compute_chunk(*t[:2], t[2], t[3], preps, lowerer, opt))
 
 
+#: Seconds to wait for a Dask scheduler to answer (issue 15: an address that accepts the
+#: connection but is not a Dask scheduler hung the client for over two minutes).
+DASK_CONNECT_TIMEOUT_S = 10.0
+
+
+def _connect_timeout() -> float:
+    """:data:`DASK_CONNECT_TIMEOUT_S`, or Dask's ``distributed.comm.timeouts.connect`` if
+    that is shorter."""
+    try:
+        import dask
+        from dask.utils import parse_timedelta
+
+        cfg = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), "s")
+        return min(float(DASK_CONNECT_TIMEOUT_S), float(cfg))
+    except Exception:  # noqa: BLE001 - a missing or odd setting: the default
+        return float(DASK_CONNECT_TIMEOUT_S)
+
+
+def _probe_scheduler(address: str, timeout: float) -> None:
+    """Ask ``address`` for its identity within ``timeout`` seconds; raise TimeoutError or
+    OSError unless a Dask scheduler answers (``Client`` itself can wait for minutes on a
+    server that accepts the connection and stays silent)."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def ask() -> Any:
+        comm = await connect(address, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    async def bounded() -> Any:
+        return await asyncio.wait_for(ask(), timeout)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        # in a thread of its own, so that it also works under a running event loop (Jupyter)
+        with ThreadPoolExecutor(1) as ex:
+            reply = ex.submit(asyncio.run, bounded()).result()
+    except asyncio.TimeoutError:
+        raise TimeoutError(f"no answer within {timeout:g} s") from None
+    if not (isinstance(reply, dict) and reply.get("type") == "Scheduler"):
+        raise OSError(f"the server there is not a Dask scheduler (it answered "
+                      f"{type(reply).__name__})")
+
+
 def _dask_engine(tasks, preps, lowerer, opt, on_done, *, client, scheduler, workers, fp):
     try:
         from dask.distributed import Client, LocalCluster, as_completed
@@ -1022,10 +1075,16 @@ def _dask_engine(tasks, preps, lowerer, opt, on_done, *, client, scheduler, work
         if client is None:
             if scheduler is not None:
                 try:
-                    client = own_client = Client(scheduler)
-                except (OSError, TimeoutError, ValueError, TypeError) as exc:
-                    raise DesignError(f"scheduler {scheduler!r}: cannot connect to a Dask "
-                                      f"scheduler there ({type(exc).__name__}: {exc})") from None
+                    _probe_scheduler(scheduler, _connect_timeout())
+                    client = own_client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT_S)
+                except (OSError, TimeoutError, ValueError, TypeError, MemoryError) as exc:
+                    # MemoryError: a server that is not Dask answers bytes that Dask's
+                    # protocol reads as a frame length of exabytes
+                    raise DesignError(
+                        f"scheduler {scheduler!r}: cannot connect to a Dask scheduler there: "
+                        f"no Dask scheduler answered there within "
+                        f"{_connect_timeout():g} s ({type(exc).__name__}: {exc}); check "
+                        "the address (tcp://HOST:PORT of a running dask scheduler)") from None
             else:
                 n = int(workers or os.cpu_count() or 1)
                 own_cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
@@ -1056,6 +1115,21 @@ def _dask_engine(tasks, preps, lowerer, opt, on_done, *, client, scheduler, work
 # --------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------
+def _check_out_dir(root: Path) -> None:
+    """Refuse, before any work, an ``out`` that is a file, sits under a file, or lies in a
+    folder where nothing can be written (issue 15)."""
+    from .errors import SimcoreError
+    from .cli import writable_dir
+
+    if root.exists() and not root.is_dir():
+        raise DesignError(f"out={str(root)!r} is a file; a sweep writes a directory: give a "
+                          "new or empty path")
+    try:
+        writable_dir(root, f"out={str(root)!r}")
+    except SimcoreError as exc:
+        raise DesignError(str(exc)) from None
+
+
 def _coord(vals: list[Any]) -> np.ndarray:
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
         return np.asarray(vals, dtype=float)
@@ -1160,6 +1234,12 @@ def sweep(
         raise DesignError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
     if format not in ("netcdf", "zarr"):
         raise DesignError(f"format {format!r}: expected 'netcdf' or 'zarr'")
+    if engine == "local" and (scheduler is not None or client is not None):
+        raise DesignError(f"{'scheduler' if scheduler is not None else 'client'} given with "
+                          "engine='local', which does not use Dask; pass engine='dask' (CLI: "
+                          "--engine dask) or drop it")
+    if out is not None:
+        _check_out_dir(Path(out))
     base = scenario if isinstance(scenario, Scenario) else load(scenario)
     if overrides:
         for k in overrides:
@@ -1217,7 +1297,7 @@ def sweep(
         else:
             pts = [{k: v for k, v in design.point(i).items() if k in skeys}
                    for i in range(n)] if skeys else [{}]
-        low0 = _Lowerer(base.data, base.path, specs)
+        low0 = _Lowerer(base.data, base.path, specs, base.allow_outside_data)
         for ov in pts:
             try:
                 ends = max(ends, max((s.end for s in low0.scenario(ov).shocks()), default=0.0))
@@ -1251,7 +1331,7 @@ def sweep(
     if n <= UPFRONT_CHECK_MAX:
         from .dynamic.model import check_lowering
 
-        check = _Lowerer(base.data, base.path, specs)
+        check = _Lowerer(base.data, base.path, specs, base.allow_outside_data)
         # codes are checked against the base table unless the design changes the table
         prep0 = base.prepared() if not any(k.startswith("table.") for k in design.keys) \
             else None
@@ -1341,7 +1421,7 @@ def _run_and_assemble(base, design, opt, store, manifest, fp, n, nchunks, chunk_
             ov = json.loads(tk)
             preps[tid] = _prepare(base, ov, specs)
             tscen[tid] = ov
-        lowerer = _Lowerer(base.data, base.path, specs)
+        lowerer = _Lowerer(base.data, base.path, specs, base.allow_outside_data)
 
         def task(cid: int):
             a = cid * chunk_size

@@ -153,6 +153,11 @@ def test_kernel_matches_reference(seed):
     assert np.max(np.abs(res.stocks.values - oracle["stocks"])) <= 1e-11 * scale
     assert np.allclose(res.gdp_gain.values, oracle["gain"], rtol=1e-12, atol=1e-12 * scale)
     assert np.max(np.abs(res.output_loss_demand.values - oracle["dem"])) <= 1e-10 * scale
+    # the distance from baseline that decides recovery (issue 15): output and stock gaps
+    assert res.attrs["final_output_gap_share"] == pytest.approx(oracle["gap"][-1, 0],
+                                                                rel=1e-9, abs=1e-12)
+    assert res.attrs["final_stock_gap_share"] == pytest.approx(oracle["gap"][-1, 1],
+                                                               rel=1e-9, abs=1e-12)
     # the shocks did something in most cases (so the comparison is not vacuous)
     assert res.gdp_loss_total.values > 0
 

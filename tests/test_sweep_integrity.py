@@ -265,7 +265,8 @@ def test_kiuchi_carve_out_axis_equals_run(tmp_path):
     text = src.read_text(encoding="utf-8")
     assert "embodied = 0.5, note" in text
     other.write_text(text.replace("embodied = 0.5, note", "embodied = 0.8, note"))
-    k = load("kiuchi-2025-3m").copy_with({"horizon.days": 120})
+    # a file outside the scenario's folder needs the explicit opt-in
+    k = load("kiuchi-2025-3m", allow_outside_data=True).copy_with({"horizon.days": 120})
     res = sc.sweep(k, grid={"table.carve_out": ["data/rare_earths.toml", str(other)]})
     for f in ("data/rare_earths.toml", str(other)):
         ref = k.copy_with({"table.carve_out": f}).run()

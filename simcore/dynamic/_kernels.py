@@ -127,7 +127,7 @@ def run_one(
     # work arrays (nnz: S, O; n: several)
     S, O, Duse, xinp, d, dprev, x, alpha, cap, fd, ex, rho_int, rho_fd, stockpile, impavail,
     # outputs
-    gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_spstock, gdp_gain, info, out_dem,
+    gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_spstock, gdp_gain, rec_gap, info, out_dem,
 ):
     """Run one scenario over ``gdp_loss.shape[0]`` days; return a status code.
 
@@ -135,7 +135,10 @@ def run_one(
     first dimension is 0 are not written.  ``gdp_loss[t]`` is the net loss of day ``t``;
     ``gdp_gain[t]`` (if recorded) the value added of output *above* baseline that day,
     ``sum_j c_j max(x_j - x0_j, 0)`` (overproduction, MODELS.md P10), so the value added
-    lost by sectors below baseline is ``gdp_loss + gdp_gain``.  ``out_dem`` (if its size
+    lost by sectors below baseline is ``gdp_loss + gdp_gain``.  ``rec_gap[t]`` (if
+    recorded, shape ``(T, 2)``) holds the distance from baseline at the end of day ``t``:
+    ``sum_j |x_j - x0_j| / sum_j x0_j`` (output) and ``sum |S - target| / sum target``
+    (stocks of every input held by every buyer), the two tests of recovery.  ``out_dem`` (if its size
     is not 0) accumulates the demand-constrained part of each sector's output loss,
     ``min(x0 - x, max(x0 - d, 0))``: the loss its customers' lower orders alone would cause;
     the rest of ``out_cum`` is supply-constrained (inputs or capacity bind).
@@ -150,6 +153,7 @@ def run_one(
     rec_imp_on = rec_imp.shape[0] > 0
     rec_sp_on = rec_spstock.shape[0] > 0
     gain_on = gdp_gain.shape[0] > 0
+    gap_on = rec_gap.shape[0] > 0
     dem_on = out_dem.shape[0] > 0
     overprod = alpha_max > 1.0
 
@@ -196,6 +200,14 @@ def run_one(
             out_dem[j] = 0.0
     for k in range(K):
         stockpile[k] = stock0[k]
+    sum_x0 = 0.0
+    for j in range(n):
+        sum_x0 += x0[j]
+    sum_tg = 0.0
+    for kk in range(nnz):
+        sum_tg += TG[kk]
+    inv_sum_x0 = 1.0 / sum_x0 if sum_x0 > 0.0 else 0.0
+    inv_sum_tg = 1.0 / sum_tg if sum_tg > 0.0 else 0.0
 
     for t in range(T):
         # --- capacity and exogenous final demand of the day
@@ -264,6 +276,7 @@ def run_one(
         # --- rationing: combined delivery ratios per product
         gl = 0.0
         gn = 0.0
+        xgap = 0.0
         for i in range(n):
             m = mu[i]
             dint = Duse[i]
@@ -281,6 +294,9 @@ def run_one(
             gl += c[i] * dx
             if dx < 0.0:
                 gn -= c[i] * dx
+                xgap -= dx
+            else:
+                xgap += dx
             out_cum[i] += dx
             if dem_on and dx > 0.0:
                 dd = x0[i] - d[i]
@@ -305,6 +321,7 @@ def run_one(
         #     the input (they are there for tomorrow's bound), and a restocking buyer never
         #     overshoots its target by storing deliveries that its production absorbs.
         #     For a fully binding input x_j <= S / A, so use = A x_j exactly.
+        sgap = 0.0
         for j in range(n):
             xj = x[j]
             for kk in range(colptr[j], colptr[j + 1]):
@@ -317,6 +334,10 @@ def run_one(
                 if use > lim:
                     use = lim
                 S[kk] = s_k + z - use
+                sgap += abs(S[kk] - TG[kk])
+        if gap_on:
+            rec_gap[t, 0] = xgap * inv_sum_x0
+            rec_gap[t, 1] = sgap * inv_sum_tg
 
         # --- records of special products
         if rec_imp_on or rec_sp_on:
@@ -363,7 +384,7 @@ def run_batch(
     sp_pos, sp_idx, impcap, stock0, relmax, theta_sp, tgt_sp,
     cap_idx, capfac, dem_idx, demfac, exfac,
     ration_mode, alpha_max, alpha_tau,
-    gdp_loss, out_cum, rec_x, rec_fdu, status, info, out_dem,
+    gdp_loss, out_cum, rec_x, rec_fdu, status, info, rec_gap, out_dem,
 ):
     """Run a batch of scenarios in parallel (``prange`` over the leading scenario axis).
 
@@ -372,8 +393,9 @@ def run_batch(
     ``capfac (s, T, C)``, ``demfac (s, T, D)``, ``exfac (s, T, D)``, ``inv_tau (s,)``, ``alpha_max (s,)``.
     Outputs: ``gdp_loss (s, T)``, ``out_cum (s, n)`` (cumulative output loss), optional ``rec_x (s, T, n)`` and
     ``rec_fdu (s, T, n)`` (leading size 0 when not recorded), ``status (s,)``,
-    ``info (s,)``, ``out_dem (s, n)`` (demand-constrained output loss; leading size 0 when
-    not kept).  Work arrays are allocated per scenario inside the loop (small: O(nnz)).
+    ``info (s,)``, ``rec_gap (s, T, 2)`` (distance from baseline, see run_one; leading
+    size 0 when not recorded) and ``out_dem (s, n)`` (demand-constrained output loss; leading
+    size 0 when not kept).  Work arrays are allocated per scenario inside the loop (small: O(nnz)).
     """
     n_scen = gdp_loss.shape[0]
     n = x0.shape[0]
@@ -381,6 +403,7 @@ def run_batch(
     K = sp_idx.shape[0]
     rx = rec_x.shape[0] > 0
     rf = rec_fdu.shape[0] > 0
+    rg = rec_gap.shape[0] > 0
     for s in prange(n_scen):
         S = np.empty(nnz)
         O = np.empty(nnz)
@@ -403,6 +426,7 @@ def run_batch(
         empty1 = np.empty(0)
         rxs = rec_x[s] if rx else empty2
         rfs = rec_fdu[s] if rf else empty2
+        rgs = rec_gap[s] if rg else np.empty((0, 2))
         ods = out_dem[s] if out_dem.shape[0] > 0 else empty1
         status[s] = run_one(
             colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau[s],
@@ -412,6 +436,6 @@ def run_batch(
             S, O, Duse, xinp, d, dprev, x, alpha, cap, fd, ex, rho_int, rho_fd, stockpile,
             impavail,
             gdp_loss[s], out_cum[s], rxs, rfs,
-            emptyk, emptyk, empty1, inf1, ods,
+            emptyk, emptyk, empty1, rgs, inf1, ods,
         )
         info[s] = inf1[0]

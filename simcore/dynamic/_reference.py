@@ -57,8 +57,10 @@ def run_reference(A, tgt, theta, sigma, x0, f0, e0, mu, c, tau, special, capfac,
     -------
     dict with ``x (T, n)``, ``gdp_loss (T,)``, ``fd_unmet (T, n)``, ``imports (T, K)``,
     ``stocks (T, K)`` (stocks of each special product held by all buyers, end of day) and
-    ``gain (T,)`` (value added of output above baseline) and ``dem (n,)`` (cumulative
-    demand-constrained output loss).
+    ``gain (T,)`` (value added of output above baseline), ``gap (T, 2)``: the distance
+    from baseline at the end of each day, ``sum |x - x0| / sum x0`` (output) and
+    ``sum |S - target| / sum target`` over the cells with a baseline flow (stocks), and
+    ``dem (n,)`` (cumulative demand-constrained output loss).
     """
     n = x0.size
     T = capfac.shape[0]
@@ -74,6 +76,8 @@ def run_reference(A, tgt, theta, sigma, x0, f0, e0, mu, c, tau, special, capfac,
     IMP = np.zeros((T, len(keys)))
     STK = np.zeros((T, len(keys)))
     GAIN = np.zeros(T)
+    GAP = np.zeros((T, 2))
+    tgt_total = float(tgt[active].sum())
     DEM = np.zeros(n)
     for t in range(T):
         cap = x0 * alpha * capfac[t]
@@ -128,5 +132,7 @@ def run_reference(A, tgt, theta, sigma, x0, f0, e0, mu, c, tau, special, capfac,
         GAIN[t] = float(c @ np.maximum(x - x0, 0.0))
         for k, i in enumerate(keys):
             STK[t, k] = S[i].sum()
+        GAP[t, 0] = np.abs(x - x0).sum() / x0.sum()
+        GAP[t, 1] = np.abs(S - tgt)[active].sum() / tgt_total if tgt_total > 0 else 0.0
     return {"x": X, "gdp_loss": GL, "fd_unmet": FDU, "imports": IMP, "stocks": STK,
-            "gain": GAIN, "dem": DEM}
+            "gain": GAIN, "gap": GAP, "dem": DEM}

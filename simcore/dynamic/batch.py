@@ -127,7 +127,7 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
             raise ParameterError(f"params: expected a DynamicParams, got {type(p).__name__}")
     ns, n = len(items), prep.n
     out = BatchResult(
-        gdp_loss=np.zeros((ns, T)), out_cum=np.zeros((ns, n)),
+        gdp_loss=np.zeros((ns, T)), out_cum=np.zeros((ns, n)), gap=np.zeros((ns, T, 2)),
         status=np.zeros(ns, dtype=np.int64), info=np.full(ns, -1, dtype=np.int64))
     if record_output:
         out["output"] = np.zeros((ns, T, n))
@@ -178,6 +178,7 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
         rx = np.zeros((m, T, n2)) if record_output else np.zeros((0, T, n2))
         st = np.zeros(m, dtype=np.int64)
         inf = np.zeros(m, dtype=np.int64)
+        gp = np.zeros((m, T, 2))
         kn.run_batch(
             p2.colptr, p2.rowidx, p2.A, low0.tgt, low0.theta, low0.sigma, p2.x0, p2.f0, p2.e0,
             p2.mu, p2.c, inv_tau,
@@ -185,24 +186,25 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
             low0.cap_idx, capfac, low0.dem_idx, demfac, exfac,
             kn.RATION_FIRMS_FIRST if p0.rationing == "firms_first" else kn.RATION_PROPORTIONAL,
             alpha_max, float(p0.alpha_tau),
-            gl, oc, rx, np.zeros((0, T, n2)), st, inf, np.zeros((0, n2)),
+            gl, oc, rx, np.zeros((0, T, n2)), st, inf, gp, np.zeros((0, n2)),
         )
         idx = np.asarray(members)
         out["gdp_loss"][idx] = gl
         out["out_cum"][idx] = oc[:, :n]
         out["status"][idx] = st
         out["info"][idx] = inf
+        out["gap"][idx] = gp
         if record_output:
             out["output"][idx] = rx[:, :, :n]
     out["groups"] = len(groups)
     return out
 
 
-def recovered_at(prep: _m.Prepared, gdp_loss_day: np.ndarray) -> np.ndarray:
-    """Whether a daily GDP loss counts as back at baseline (the rule of
-    :func:`simcore.simulate`'s ``attrs['recovered']``)."""
-    last = gdp_loss_day / max(prep.gdp_annual / _m.DAYS_PER_YEAR, 1e-300)
-    return np.abs(last) < _m.RECOVERED_RTOL
+def recovered_at(prep: _m.Prepared, gdp_loss_day: np.ndarray,
+                 gap_day: np.ndarray) -> np.ndarray:
+    """Whether a day counts as back at baseline (net loss, output and stocks; the rule of
+    :func:`simcore.simulate`'s ``attrs['recovered']``, :func:`~simcore.dynamic.model.recovered_rule`)."""
+    return _m.recovered_rule(prep, gdp_loss_day, gap_day)
 
 
 def simulate_batch(
@@ -286,7 +288,8 @@ def simulate_batch(
         "value_added_loss": (("scenario", "sector"), prep.c[None, :] * r["out_cum"],
                              {"units": unit}),
         "output_loss": (("scenario", "sector"), r["out_cum"], {"units": unit}),
-        "recovered": (("scenario",), recovered_at(prep, r["gdp_loss"][:, -1]), {}),
+        "recovered": (("scenario",), recovered_at(prep, r["gdp_loss"][:, -1],
+                                                  r["gap"][:, -1]), {}),
         "status": (("scenario",), r["status"], {}),
     }
     if "output" in record:

@@ -59,10 +59,15 @@ RECORDS = ("output", "final_demand_unmet", "imports", "stocks")
 MAX_DAYS = 36500
 #: Memory budget for recorded arrays of one call (bytes).
 MAX_RECORD_BYTES = 4 * 1024**3
-#: Output counts as back at baseline when the daily GDP loss is below this share of daily GDP
-#: (10 ppm).  Without restocking (very large inventory_tau) a depleted stock has no restoring
-#: force, so a residual of order 1e-7..1e-6 of daily GDP can persist after a long cut (the
-#: Kiuchi 1-year case: 1.3e-6); it is below this threshold and not counted.
+#: Recovery tolerance (10 ppm).  A run counts as recovered on a day when (1) the net daily
+#: GDP loss is below this share of daily GDP, (2) the summed absolute output gap
+#: ``sum_j |x_j - x0_j|`` is below this share of baseline gross output and (3) the summed
+#: absolute stock gap ``sum |S - target|`` over every input of every buyer is below this share
+#: of the summed targets: stocks still below target are a loss still pending (restocking
+#: orders can cause losses after output is back, see docs/methodology.md).  Without
+#: restocking (very large inventory_tau) a depleted stock has no restoring force: it never
+#: returns to its target, such a run never counts as recovered, and ``days = "auto"`` runs
+#: to ``max_days``.
 RECOVERED_RTOL = 1e-5
 #: A sector's loss "starts" on the first day its output is more than this share below
 #: baseline (the chain-delay table: ``result.onset_day``).
@@ -480,14 +485,21 @@ def _lower_imports(prep: Prepared, shocks: Sequence[Any], params: DynamicParams,
         prod = prep.sectors[i]
         shares = params.origin_shares(prod)
         cuts = [s for s in shocks if isinstance(s, ImportCut) and prep.sectors[i] == str(s.product)]
-        lost_frac = np.zeros(T)
+        # Overlapping cuts of one product from one origin add up and are capped at that
+        # origin's whole supply (the rule of CapacityShock); origins then add up, so an
+        # origin never loses more than its own share (docs/methodology.md, "Import cuts").
+        by_origin: dict[str, np.ndarray] = {}
         for s in cuts:
             if str(s.origin) not in shares or shares[str(s.origin)] <= 0:
                 raise ShockError(
                     f"ImportCut(product={s.product!r}, origin={s.origin!r}): origin has no share "
                     f"of the product's imports; import_origins[{prod!r}] gives "
                     f"{ {o: round(v, 6) for o, v in shares.items()} }")
-            lost_frac += shares[str(s.origin)] * s.share * intensity(s, T)
+            o = str(s.origin)
+            by_origin[o] = by_origin.get(o, np.zeros(T)) + s.share * intensity(s, T)
+        lost_frac = np.zeros(T)
+        for o, cut in by_origin.items():
+            lost_frac += shares[o] * np.minimum(cut, 1.0)
         lost_frac = np.minimum(lost_frac, 1.0)
         base = prep.m0[i]
         cap = base * (1.0 - lost_frac)
@@ -654,6 +666,7 @@ def simulate(
     rec_sp = np.zeros((T if "stocks" in record else 0, K))
     gdp_gain = np.zeros(T)
     out_dem = np.zeros(n2)
+    gap = np.zeros((T, 2))
     info = np.zeros(1, dtype=np.int64)
     status = kn.run_one(
         p2.colptr, p2.rowidx, p2.A, low.tgt, low.theta, low.sigma, p2.x0, p2.f0, p2.e0,
@@ -664,7 +677,7 @@ def simulate(
         float(params.alpha_max), float(params.alpha_tau),
         np.empty(nnz), np.empty(nnz), *[np.empty(n2) for _ in range(11)],
         np.empty(K), np.empty(K),
-        gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp, gdp_gain, info, out_dem,
+        gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp, gdp_gain, gap, info, out_dem,
     )
     from .._jit import raise_for_status
 
@@ -691,12 +704,22 @@ def simulate(
         rec_sp = rec_sp @ agg if rec_sp.shape[0] else np.zeros((0, len(special)))
     return _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
                    rec_sp, special, gdp_denominator, gdp_denominator_source, gdp_gain,
-                   out_dem)
+                   out_dem, gap=gap)
+
+
+def recovered_rule(prep: Prepared, gdp_loss_day: Any, gap_day: Any) -> np.ndarray:
+    """Whether a day counts as back at baseline: net GDP loss, output gap and stock gap
+    all within :data:`RECOVERED_RTOL` (see there).  ``gap_day`` is ``(..., 2)``: output
+    and stock gap shares as the kernel reports them."""
+    last = np.asarray(gdp_loss_day) / max(prep.gdp_annual / DAYS_PER_YEAR, 1e-300)
+    g = np.asarray(gap_day)
+    return ((np.abs(last) < RECOVERED_RTOL) & (g[..., 0] < RECOVERED_RTOL)
+            & (g[..., 1] < RECOVERED_RTOL))
 
 
 def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp,
             special, gdp_denominator, gdp_denominator_source, gdp_gain,
-            out_dem=None) -> xr.Dataset:
+            out_dem=None, gap=None) -> xr.Dataset:
     unit = prep.unit
     denom = float(gdp_denominator) if gdp_denominator is not None else prep.gdp_annual
     if not (math.isfinite(denom) and denom > 0):
@@ -773,6 +796,7 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
                           {"units": unit, "long_name": "stocks held by all buyers"})
     ds = xr.Dataset({k: xr.Variable(d, v, a) for k, (d, v, a) in data.items()}, coords=coords)
     last = gdp_loss[-1] / max(prep.gdp_annual / DAYS_PER_YEAR, 1e-300)
+    gap_last = np.asarray(gap[-1]) if gap is not None else np.zeros(2)
     ds.attrs.update({
         "unit": unit,
         "days": T,
@@ -781,8 +805,10 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
         "value_added_convention": "fixed GDP-like VA coefficients times output (no lag); "
                                   "VA rows excluded from GDP: "
                                   + ", ".join(_tables.GDP_EXCLUDED_VA_ITEMS),
-        "recovered": int(abs(last) < RECOVERED_RTOL),
+        "recovered": int(recovered_rule(prep, gdp_loss[-1], gap_last)),
         "final_loss_rate_share_of_daily_gdp": float(last),
+        "final_output_gap_share": float(gap_last[0]),
+        "final_stock_gap_share": float(gap_last[1]),
         "shocks": repr(list(shocks)),
         "params": repr(params),
         "preprocessing": prep.preprocessing,

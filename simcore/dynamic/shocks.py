@@ -33,6 +33,11 @@ __all__ = ["ImportCut", "CapacityShock", "DemandShock", "PROFILES", "intensity",
 
 Profile = Union[str, Sequence[float]]
 
+#: Largest start, duration, ramp or recovery time accepted, in days (about 2.7 million
+#: years): larger values overflow once added up (``start + duration`` to infinity) and
+#: crashed the horizon arithmetic (issue 15).
+MAX_SHOCK_DAYS = 1e9
+
 
 def _overlap(T: int, a: float, b: float) -> np.ndarray:
     """Fraction of each day [t, t+1) covered by [a, b)."""
@@ -101,11 +106,12 @@ class _Timed:
     recovery_days: float = 0.0
 
     def _validate_time(self, what: str) -> None:
-        object.__setattr__(self, "start", _num("start", self.start, what, 0.0))
-        object.__setattr__(self, "duration", _num("duration", self.duration, what, 0.0))
-        object.__setattr__(self, "ramp_days", _num("ramp_days", self.ramp_days, what, 0.0))
+        hi = MAX_SHOCK_DAYS
+        object.__setattr__(self, "start", _num("start", self.start, what, 0.0, hi))
+        object.__setattr__(self, "duration", _num("duration", self.duration, what, 0.0, hi))
+        object.__setattr__(self, "ramp_days", _num("ramp_days", self.ramp_days, what, 0.0, hi))
         object.__setattr__(self, "recovery_days",
-                           _num("recovery_days", self.recovery_days, what, 0.0))
+                           _num("recovery_days", self.recovery_days, what, 0.0, hi))
         if isinstance(self.profile, str):
             if self.profile not in PROFILES:
                 raise ShockError(f"{what}: unknown profile {self.profile!r}; expected one of "

@@ -115,9 +115,11 @@ def test_every_sector_cut_at_once(prep37, share):
 # inventory_tau scan (MODELS.md P1, test 10)
 # --------------------------------------------------------------------------------------
 TAUS = tuple(range(1, 61))
-#: Horizon of the scan: 3 years (every run is back at baseline by then; 10-year runs give
-#: the same sign-change counts, at 3x the cost).
-SCAN_DAYS = 1095
+#: Horizon of the scan: 4 years (every run is back at baseline by then; 10-year runs give
+#: the same sign-change counts, at 2.5x the cost).  Since issue 15 "back at baseline" also
+#: means stocks within 1e-5 of their targets: with 30-day stocks and tau = 59..60 days the
+#: stocks are still 1.0e-5..1.2e-5 short after 3 years, so 3 years no longer suffice.
+SCAN_DAYS = 1460
 SHOCK = sc.CapacityShock(sector="57", share=1.0, duration=30)
 
 
@@ -261,7 +263,15 @@ def test_thin_stocks_with_fast_restoration_refused(prep37, prep185):
             for prep, shock in ((prep37, SHOCK), (prep185, cut185)):
                 res = sc.simulate(prep, shock, params=p, days=3 * 365, record=("output",))
                 check_sane(res)
-                assert res.attrs["recovered"] == 1, (n, tau, alpha_max)
+                # output is back (the meaning of `recovered` before issue 15, plus the
+                # output gap); at (1.5, 1) without overproduction the stocks stay 2e-4 (37)
+                # and 5e-4 (185) of all targets short for good (no spare capacity to
+                # restock), so `recovered`, which since issue 15 also needs the stocks, is 0
+                rtol = sc.dynamic.model.RECOVERED_RTOL
+                assert abs(res.attrs["final_loss_rate_share_of_daily_gdp"]) < rtol, (n, tau)
+                assert res.attrs["final_output_gap_share"] < rtol, (n, tau, alpha_max)
+                assert res.attrs["recovered"] == int(
+                    res.attrs["final_stock_gap_share"] < rtol), (n, tau, alpha_max)
 
 
 def test_overproduction_gains_reported_apart_from_losses(prep37):
