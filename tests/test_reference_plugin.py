@@ -37,7 +37,7 @@ CAL = f'''schema = 1
 name = "fast-cal"
 [table]
 dataset = "japan-2015-185"
-carve_out = "{CARVE}"
+carve_out = "data/rare_earths.toml"  # the shipped file (relative names fall back to it)
 [[shocks]]
 kind = "import_cut"
 product = "MAG"
@@ -278,8 +278,10 @@ def test_reproduce_typo_and_empty_folder_are_errors(tmp_path, capsys):
     (tmp_path / "settings.toml").write_text(NOT_A_SCENARIO)
     assert main(["reproduce", str(tmp_path), "--json"]) == 2
     captured = capsys.readouterr()
-    assert captured.out == ""
-    assert "no [[reference]] figures found in 1 scenario file(s)" in captured.err
+    # --json mode: the error is one JSON object on stdout (and the message on stderr)
+    err = json.loads(captured.out)["error"]
+    assert err["kind"] == "user" and err["exit_code"] == 2
+    assert "no [[reference]] figures found in 1 scenario file(s)" in err["message"]
 
 
 def test_assert_reproduces_and_cached_result():
