@@ -30,14 +30,14 @@ import numpy as np
 from .errors import ParameterError, ScenarioError
 from .tables import YEN_PER_UNIT, yen_per_unit
 
-from ._bayes import (POSTERIOR_FILE, Parameter, Posterior, Problem, Surrogate, Target,
+from ._bayes import (POSTERIOR_FILE, RECOVERY_FILE, Parameter, drain_onset, recovery, Posterior, Problem, Surrogate, Target,
                      engine_values, load_posterior, onset_days, rare_earth_problem, rebuild,
                      run_bands, run_draws, sample, which_params)
 
 __all__ = ["CalibrationResult", "calibrate", "reference_figures", "Parameter", "Target",
            "Problem", "Surrogate", "Posterior", "POSTERIOR_FILE", "rare_earth_problem",
            "engine_values", "load_posterior", "onset_days", "rebuild", "run_bands",
-           "run_draws", "sample", "which_params"]
+           "run_draws", "sample", "which_params", "drain_onset", "recovery", "RECOVERY_FILE"]
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", help="posterior file to write (default: the shipped one)")
     ap.add_argument("--quick", action="store_true", help="small designs and chains (a smoke run)")
     ap.add_argument("--check", action="store_true", help="print the stored diagnostics")
+    ap.add_argument("--recovery", type=int, metavar="N",
+                    help="the full recovery check over N repeats (writes its result next to "
+                         "the posterior file, for the docs)")
     args = ap.parse_args(argv)
+    if args.recovery:
+        from ._bayes import recovery_check
+
+        print(json.dumps(recovery_check(args.recovery), indent=1))
+        return 0
     if args.rebuild:
         post = rebuild(args.out, quick=args.quick)
     elif args.check:

@@ -100,9 +100,10 @@ def test_shipped_posterior_converged_and_surrogate_validated(post):
     # where the likelihood matters, the surrogate's error is small against each target's
     # stated error (3 % of 5 % for the loss, 3 days of 5 for the onset)
     v = post.validation
-    assert v["nomura-rare-earth-3m-loss"]["max_abs_error_near"] < 0.03 * 0.05 / 0.05 * 1.0
-    assert v["first-car-line-stop"]["max_abs_error_near"] < 3.0
-    assert v["first-car-line-stop"]["n_near"] >= 10
+    for t in post.problem.targets:
+        assert v[t.id]["n_near"] >= 10, v[t.id]
+        assert v[t.id]["max_abs_error_near"] < 0.3 * t.error, v[t.id]
+        assert v[t.id]["max_loglik_error_near"] < 0.5, v[t.id]
 
 
 def test_posterior_findings_each_target_informs_its_parameters(post):
@@ -120,12 +121,18 @@ def test_posterior_findings_each_target_informs_its_parameters(post):
 
 # ------------------------------------------------------------------ recovery (small)
 def test_recovery_of_known_parameters_small():
-    """37 sectors, 2 parameters, 8 repeats x 2 parameters = 16 intervals of nominal 90 %:
-    under correct calibration the count inside is Binomial(16, 0.9); P(count <= 11) = 1.7 %,
-    so at least 12 of 16 must cover (the full check: docs/calibration.md)."""
-    res = recovery(toy_problem(), repeats=8, seed=3, walkers=16, steps=1200)
-    assert res["inside"].shape == (8, 2)
-    assert res["inside"].sum() >= 12, res
+    """37 sectors, 2 parameters, 6 repeats x 2 parameters = 12 intervals of nominal 90 %:
+    under correct calibration the count inside is Binomial(12, 0.9); P(count <= 8) = 2.6 %,
+    so at least 9 of 12 must cover (the full check: docs/calibration.md)."""
+    from simcore._bayes import binomial_floor
+
+    assert binomial_floor(12, 0.9, 0.03) == 8
+    res = recovery(toy_problem(), repeats=6, seed=3, n_train=64, walkers=10, steps=500)
+    assert res["inside"].shape == (6, 2)
+    assert res["inside"].sum() >= 9, res
+    # the intervals are informative, not the whole prior
+    width = (res["hi"] - res["lo"]).mean(axis=0)
+    assert width[0] < 0.3 * 0.8 and width[1] < 0.5 * 35.0, width
 
 
 # ------------------------------------------------------------------ bands
