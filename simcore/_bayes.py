@@ -1110,7 +1110,7 @@ def binomial_floor(n: int, p: float = 0.9, alpha: float = 0.01) -> int:
     return max(ks) if ks else -1
 
 
-def recovery_check(repeats: int = 100, *, seed: int = 11, walkers: int = 24, steps: int = 1500,
+def recovery_check(repeats: int = 100, *, seed: int = 11, walkers: int = 24, steps: int = 1200,
                    posterior: Posterior | None = None, path: Path | None = None,
                    progress: Callable[[str], None] | None = print) -> dict[str, Any]:
     """The full recovery check on the rare-earth problem, with the shipped posterior's

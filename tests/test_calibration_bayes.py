@@ -151,6 +151,13 @@ def test_run_bands_draws_match_single_engine_runs(post):
                                atol=1e-9)
     lo, med, hi = (float(ds[f"gdp_loss_total_{k}"]) for k in ("low", "median", "high"))
     assert lo <= med <= hi
+    # simcore.plot draws the band around the daily loss
+    pytest.importorskip("matplotlib")
+    from simcore import plot
+
+    fig = plot.trajectory(one, band=ds)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any("over 3 samples" in t for t in labels), labels
     with pytest.raises(ParameterError, match="n = 0"):
         calibrate.run_bands("kiuchi-2025-3m", 0, posterior=post)
 
