@@ -585,21 +585,25 @@ def render_calibration_figures(out: Path) -> list[Path]:
             if j > i:
                 ax.set_axis_off()
                 continue
+            bx = ps[j].bounds
             if i == j:
-                ax.hist(prior[:, i], bins=40, density=True, color="0.8", label="prior")
-                ax.hist(X[:, i], bins=40, density=True, histtype="step", color="C0", lw=1.5,
-                        label="posterior")
+                ax.hist(prior[:, i], bins=40, range=bx, density=True, color="0.8",
+                        label="prior")
+                ax.hist(X[:, i], bins=40, range=bx, density=True, histtype="step",
+                        color="C0", lw=1.5, label="posterior")
                 ax.set_yticks([])
             else:
-                ax.hist2d(X[:, j], X[:, i], bins=30, cmap="Blues")
+                ax.hist2d(X[:, j], X[:, i], bins=30, range=[bx, ps[i].bounds], cmap="Blues")
+                ax.set_ylim(*ps[i].bounds)
+                if j > 0:
+                    ax.set_yticklabels([])
+            ax.set_xlim(*bx)
             if i == k - 1:
                 ax.set_xlabel(ps[j].name, fontsize="small")
             else:
                 ax.set_xticklabels([])
             if j == 0 and i > 0:
                 ax.set_ylabel(ps[i].name, fontsize="small")
-            elif j > 0 or i == 0:
-                ax.set_yticklabels([]) if i != j else None
     axes[0, 0].legend(fontsize="x-small", loc="upper right")
     made = [plot.save(fig, out / "calibration-corner.png")]
     fig = plot.trajectory(run("kiuchi-2025-12m", (("model.dependency_scale", fit().value),)),
@@ -607,3 +611,17 @@ def render_calibration_figures(out: Path) -> list[Path]:
                           title="kiuchi-2025-12m: daily loss, 90 % posterior band")
     made.append(plot.save(fig, out / "kiuchi-12m-band.png"))
     return made
+
+
+def substitution_corner(which: str) -> str:
+    """Share (%) of prior or posterior draws in which other origins start delivering before
+    the stocks run out (lag < stock days), and with a headroom above 0.7 as well."""
+    post = posterior()
+    X = post.samples if which.startswith("post") else post.problem.prior_draws(200000, 2)
+    n = post.names
+    h, L, D = (X[:, n.index(k)] for k in ("substitution_headroom", "substitution_lag",
+                                            "stock_days"))
+    early = L < D
+    if which.endswith("strong"):
+        early = early & (h > 0.7)
+    return f"{100 * np.mean(early):.0f}"
