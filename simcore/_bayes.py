@@ -28,6 +28,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -328,6 +329,10 @@ def engine_values(target: Target, params: Sequence[Parameter], X: np.ndarray,
         if target.quantity == "gdp_loss_total":
             r = run_draws(sc, ovs)
             out[a:a + len(rows)] = r["gdp_loss_total"] * _yen_factor(r["prep"])
+        elif target.quantity == "gdp_loss_share":
+            r = run_draws(sc, ovs)
+            denom = float(sc.data["table"].get("gdp_denominator", r["prep"].gdp_annual))
+            out[a:a + len(rows)] = r["gdp_loss_total"] / denom
         elif target.quantity.startswith("onset:"):
             code = target.quantity.split(":", 1)[1]
             r = run_draws(sc, ovs, record_output=True, days=ONSET_HORIZON)
@@ -701,14 +706,6 @@ def _carve_ranges() -> dict[str, Any]:
             "stockpile_days": float(spec["buffers"]["national_stockpile_days"])}
 
 
-def _reference(scenario: str, rid: str) -> dict[str, Any]:
-    sc = _load(scenario)
-    for r in sc.data.get("reference", []):
-        if r["id"] == rid:
-            return r
-    raise ScenarioError(f"{sc.file}: no [[reference]] with id {rid!r}")
-
-
 #: Published first stop of a Japanese car line after China's licence requirement of
 #: 4 April 2025: Suzuki halted Swift production on 26 May 2025 (Reuters, 2025-06-05),
 #: 52 days later.
@@ -718,11 +715,11 @@ CAR_LINE_SOURCE = ("Reuters (2025-06-05), 'Suzuki halts Swift production due to 
                    "2025, 52 days after China's licence requirement of 4 April 2025")
 
 
-def rare_earth_problem() -> Problem:
-    """The rare-earth calibration: six parameters, two targets (see docs/calibration.md)."""
+def rare_earth_params() -> tuple[Parameter, ...]:
+    """The six parameters of the rare-earth calibration, with their priors."""
     rng = _carve_ranges()
     stock_med = rng["stockpile_days"]  # 60 days: magnet maker's ~2 months and the target
-    params = (
+    return (
         Parameter("dependency_scale", ("model.dependency_scale",), "uniform", (0.5, 1.5),
                   (0.5, 1.5),
                   "data/rare_earths.toml: the embodied shares of the rare-earth and magnet "
@@ -753,14 +750,33 @@ def rare_earth_problem() -> Problem:
                   "no data: 0 to 180 days before other origins start to deliver more",
                   "substitution lag, days"),
     )
-    ref = _reference("kiuchi-2025-3m", "nomura-rare-earth-3m-loss")
-    t_kiuchi = Target(
-        id=ref["id"], scenario="kiuchi-2025-3m", fixed={},
-        params=("dependency_scale", "china_mag_share"), quantity="gdp_loss_total",
-        observed=float(ref["published"]), likelihood="lognormal", error=0.05,
-        source=ref["source"],
-        note="Kiuchi's assumptions held fixed: one day of stocks of rare earths and magnets, "
-             "restocking in 2 days, no substitution; error 5 % (log scale)")
+@lru_cache(maxsize=None)
+def _file_targets() -> tuple[Target, ...]:
+    """Targets from the shipped scenario files: every ``[[reference]]`` with
+    ``calibration_error`` (a lognormal error on the figure), computed on its own scenario
+    from the parameters :func:`which_params` draws for it."""
+    from .references import scenario_files
+    from .scenario import load
+
+    out = []
+    for f in scenario_files():
+        sc = load(f)
+        for r in sc.data.get("reference", []):
+            if "calibration_error" not in r:
+                continue
+            out.append(Target(
+                id=r["id"], scenario=sc.name, fixed={}, params=tuple(which_params(sc)),
+                quantity=r["quantity"], observed=float(r["published"]),
+                likelihood="lognormal", error=float(r["calibration_error"]),
+                source=r["source"], note=r.get("calibration_note", "")))
+    return tuple(out)
+
+
+def rare_earth_problem() -> Problem:
+    """The rare-earth calibration (see docs/calibration.md): six parameters; targets: every
+    shipped ``[[reference]]`` with a ``calibration_error`` (Nomura's 3-month loss), and the
+    first car-line stop of 2025 as an upper bound on the onset under a total cut."""
+    params = rare_earth_params()
     t_onset = Target(
         id="first-car-line-stop", scenario="rare-earth-data-driven-12m",
         fixed={"shocks.0.duration": 36500.0, "shocks.1.duration": 36500.0,
@@ -773,7 +789,7 @@ def rare_earth_problem() -> Problem:
         note="onset of a passenger-car (3511) output loss above 0.5 % under a total, "
              "indefinite cut; 2025 was a licence requirement, not a total cut, so 52 days "
              "bounds the total-cut onset from above; softness 5 days")
-    return Problem(params=params, targets=(t_kiuchi, t_onset))
+    return Problem(params=params, targets=_file_targets() + (t_onset,))
 
 
 def which_params(scenario: Any) -> list[str]:
@@ -793,7 +809,7 @@ def which_params(scenario: Any) -> list[str]:
         if "MAG" not in model.get("import_origins", {}):
             out.append("china_mag_share")
         return out
-    return [p.name for p in rare_earth_problem().params]
+    return [p.name for p in rare_earth_params()]
 
 
 # --------------------------------------------------------------------------------------

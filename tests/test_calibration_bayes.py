@@ -185,3 +185,28 @@ def test_reproduce_bands_rows(post):
     for c in checks:
         med, lo, hi = b[c.ref.name]
         assert lo <= med <= hi and math.isfinite(med)
+
+
+def test_a_reference_with_calibration_error_becomes_a_target(tmp_path, monkeypatch):
+    """A figure becomes a target by a key in its scenario file (no code change); the shipped
+    posterior then refuses to load until it is rebuilt."""
+    from simcore import _bayes, references
+    from simcore.scenario import scenario_dir
+
+    text = (scenario_dir() / "kiuchi-2025-12m.toml").read_text()
+    text = text.replace('name = "kiuchi-2025-12m"', 'name = "kiuchi-extra"').replace(
+        'tolerance = 78e9        # 3 %', 'tolerance = 78e9\ncalibration_error = 0.1', 1)
+    extra = tmp_path / "kiuchi-extra.toml"
+    extra.write_text(text)
+    shipped = references.scenario_files()
+    monkeypatch.setattr(references, "scenario_files", lambda paths=None: shipped + [extra])
+    _bayes._file_targets.cache_clear()
+    try:
+        prob = calibrate.rare_earth_problem()
+        t = {t.id: t for t in prob.targets}["nomura-rare-earth-12m-loss"]
+        assert t.scenario == "kiuchi-extra" and t.error == 0.1
+        assert t.params == ("dependency_scale", "china_mag_share")
+        with pytest.raises(DataError, match="rebuild"):
+            calibrate.load_posterior()
+    finally:
+        _bayes._file_targets.cache_clear()
