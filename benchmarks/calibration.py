@@ -3,7 +3,8 @@ of the same case.
 
 Run ``python benchmarks/calibration.py`` (``--draws 200``; ``--rebuild`` also times a full
 rebuild of the posterior into a temporary file, several minutes; ``--quick`` uses 20
-draws).  Prints one JSON object.  What is measured (wall time, compilation excluded by a
+draws; ``--write`` stores the result in ``benchmarks/results/calibration.json``, which
+``docs/calibration.md`` shows).  Prints one JSON object.  What is measured (wall time, compilation excluded by a
 warm-up; ``cpu_count`` and the load average are reported: on a shared machine the
 multiples are what this machine gave):
 
@@ -42,6 +43,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--draws", type=int, default=200)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--write", action="store_true",
+                    help="also write benchmarks/results/calibration.json (read by the docs)")
     a = ap.parse_args(argv)
     if a.quick:
         a.draws = 20
@@ -99,6 +102,9 @@ def main(argv=None) -> dict:
             out["rebuild_s"] = time.perf_counter() - t0
             out["rebuild_multiple_of_3m_run"] = out["rebuild_s"] / one3
     print(json.dumps(out, indent=1))
+    if a.write:
+        f = Path(__file__).resolve().parent / "results" / "calibration.json"
+        f.write_text(json.dumps(out, indent=1) + "\n")
     return out
 
 

@@ -988,7 +988,14 @@ def run_bands(scenario: Any, n: int = 200, *, posterior: Posterior | None = None
     idx = [post.names.index(k) for k in names]
     ps = [post.problem.param(k) for k in names]
     X = post.draws(n, seed)[:, idx]
-    ovs = [overrides_for(ps, row) for row in X]
+    fixed: dict[str, Any] = {}
+    if "substitution_headroom" in names:
+        # the ramp's time constant the calibration held fixed (unless the file sets one)
+        subst = sc.data.get("model", {}).get("substitution", {})
+        for prod in ("RE", "MAG"):
+            if "tau_days" not in subst.get(prod, {}):
+                fixed[f"model.substitution.{prod}.tau_days"] = SUBSTITUTION_TAU_DAYS
+    ovs = [{**fixed, **overrides_for(ps, row)} for row in X]
     r = run_draws(sc, ovs)
     prep = r["prep"]
     t = sc.data["table"]

@@ -210,3 +210,15 @@ def test_a_reference_with_calibration_error_becomes_a_target(tmp_path, monkeypat
             calibrate.load_posterior()
     finally:
         _bayes._file_targets.cache_clear()
+
+
+def test_which_parameters_are_drawn_for_which_scenario():
+    from simcore.errors import ScenarioError
+
+    six = [p.name for p in calibrate.rare_earth_problem().params]
+    assert calibrate.which_params("rare-earth-data-driven-3m") == six
+    assert calibrate.which_params("kiuchi-2025-12m") == ["dependency_scale", "china_mag_share"]
+    toy = {"schema": 1, "name": "no-carve", "table": {"dataset": "japan-2015-37"},
+           "horizon": {"days": 10}}
+    with pytest.raises(ScenarioError, match="no carve-out"):
+        calibrate.which_params(toy)

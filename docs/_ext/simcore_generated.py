@@ -625,3 +625,31 @@ def substitution_corner(which: str) -> str:
     if which.endswith("strong"):
         early = early & (h > 0.7)
     return f"{100 * np.mean(early):.0f}"
+
+
+def calibration_cost() -> str:
+    """The last run of ``benchmarks/calibration.py --write`` (benchmarks/results/)."""
+    import json
+
+    f = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "calibration.json"
+    if not f.is_file():
+        return "*(no benchmark result: run `python benchmarks/calibration.py --write`)*\n"
+    r = json.loads(f.read_text())
+    rows = [
+        ["one engine run of `kiuchi-2025-12m`", f"{r['engine_run_12m_s']:.2f} s", "1"],
+        [f"`simcore run kiuchi-2025-12m --bands {r['draws']}` (the draws only; "
+         f"{r['kernel_calls']} kernel calls)", f"{r['bands_s']:.1f} s",
+         f"{r['bands_multiple']:.0f}"],
+        ["one engine run of `kiuchi-2025-3m`", f"{r['engine_run_3m_s']:.2f} s", "1"],
+        [f"full calibration: {r['calibration_engine_runs']} engine runs and sampling "
+         "(the shipped posterior's record)",
+         f"{r['calibration_engine_s'] + r['calibration_sampling_s']:.0f} s",
+         f"{r['calibration_multiple_of_3m_run']:.0f}"],
+    ]
+    if "rebuild_s" in r:
+        rows.append(["full calibration, rebuilt now", f"{r['rebuild_s']:.0f} s",
+                     f"{r['rebuild_multiple_of_3m_run']:.0f}"])
+    return (_table(["case", "wall time", "multiple of one engine run of the same case"], rows,
+                   "lrr")
+            + f"\nMeasured on {r['cpu_count']} cores (1-minute load average "
+              f"{r['load_1min']:.1f}: a shared machine, so the multiples are what it gave).\n")
