@@ -51,6 +51,7 @@ def main(argv=None) -> dict:
     import numpy as np
 
     from simcore import calibrate
+    from simcore._bayes import overrides_for
     from simcore.dynamic.batch import group_key
     from simcore.scenario import load
 
@@ -76,7 +77,7 @@ def main(argv=None) -> dict:
     prep = k12.prepared()
     keys = set()
     for row in ds["parameters"].values:
-        sc2 = k12.copy_with(calibrate._bayes.overrides_for(
+        sc2 = k12.copy_with(overrides_for(
             [prob.param(n) for n in names], row))
         keys.add(group_key(prep, sc2.shocks(), sc2.params()))
     ex = post.extra
