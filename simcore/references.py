@@ -381,10 +381,10 @@ def reproduce(paths: Iterable[str | Path] | None = None,
     return [runner.check(r) for r in refs]
 
 
-def bands(checks: Iterable[Check], draws: int = BAND_DRAWS, level: float = 0.9,
+def bands(checks: Iterable[Check], draws: int | None = None, level: float = 0.9,
           seed: int = 0, posterior: Any = None) -> dict[str, tuple[float, float, float] | None]:
     """Model median and central ``level`` band of each check's figure over ``draws``
-    posterior draws of the rare-earth calibration (:func:`simcore.calibrate.run_bands`:
+    (default :data:`BAND_DRAWS`) posterior draws of the rare-earth calibration (:func:`simcore.calibrate.run_bands`:
     one batched engine call per scenario file), keyed by :attr:`Reference.name`.  ``None``
     for a figure whose scenario the posterior does not apply to (no carve-out)."""
     import numpy as np
@@ -392,6 +392,7 @@ def bands(checks: Iterable[Check], draws: int = BAND_DRAWS, level: float = 0.9,
     from .calibrate import load_posterior, run_bands, which_params
     from .tables import yen_per_unit
 
+    draws = BAND_DRAWS if draws is None else draws
     out: dict[str, tuple[float, float, float] | None] = {}
     post = None
     done: dict[Any, Any] = {}

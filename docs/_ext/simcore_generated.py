@@ -387,7 +387,7 @@ def onset_pooled(code: str = "3511") -> str:
 # --------------------------------------------------------------------------------------
 #: Posterior draws behind the bands of the docs (the bands of `simcore reproduce` use
 #: simcore.references.BAND_DRAWS).
-DOC_BAND_DRAWS = 60
+DOC_BAND_DRAWS = 40
 
 
 @lru_cache(maxsize=None)
