@@ -8,6 +8,15 @@ and the GDP shares are then *predicted* by the same model and reported apart fro
 The fit solves ``log(loss(p) / target) = 0`` with :func:`scipy.optimize.least_squares`
 (trust-region reflective, inside the bounds) from a starting value; the loss is increasing in
 the scale, so the root is unique when it lies inside the bounds.
+
+Bayesian calibration (``docs/calibration.md``): a posterior over the uncertain parameters of
+the rare-earth model -- the dependency scale, the stock days of rare earths and magnets,
+the restocking time, China's share of magnet imports, the substitution headroom and lag --
+given Nomura's 3-month loss (on Kiuchi's scenario) and the first car-line stop of 2025 (an
+upper bound on the onset under a total cut), sampled with emcee on a surrogate of the engine
+that is validated on held-back engine runs.  The samples ship with the package
+(:func:`load_posterior`) and are rebuilt by ``python -m simcore.calibrate --rebuild``;
+:func:`run_bands` runs a scenario over posterior draws in one batched engine call.
 """
 
 from __future__ import annotations
@@ -21,7 +30,14 @@ import numpy as np
 from .errors import ParameterError, ScenarioError
 from .tables import YEN_PER_UNIT, yen_per_unit
 
-__all__ = ["CalibrationResult", "calibrate", "reference_figures"]
+from ._bayes import (POSTERIOR_FILE, RECOVERY_FILE, Parameter, drain_onset, recovery, Posterior, Problem, Surrogate, Target,
+                     engine_values, load_posterior, onset_days, rare_earth_problem, rebuild,
+                     run_bands, run_draws, sample, which_params)
+
+__all__ = ["CalibrationResult", "calibrate", "reference_figures", "Parameter", "Target",
+           "Problem", "Surrogate", "Posterior", "POSTERIOR_FILE", "rare_earth_problem",
+           "engine_values", "load_posterior", "onset_days", "rebuild", "run_bands",
+           "run_draws", "sample", "which_params", "drain_onset", "recovery", "RECOVERY_FILE"]
 
 
 @dataclass(frozen=True)
@@ -148,3 +164,43 @@ def reference_figures(scenario: Any, overrides: dict[str, Any] | None = None,
             "scenario": sc.name, "source": ref["source"],
         })
     return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m simcore.calibrate --rebuild [--out FILE] [--quick]``: rebuild the
+    posterior file; ``--check``: print its diagnostics and surrogate validation."""
+    import argparse
+    import json
+
+    ap = argparse.ArgumentParser(prog="python -m simcore.calibrate")
+    ap.add_argument("--rebuild", action="store_true",
+                    help="run the engine designs, sample and write the posterior file")
+    ap.add_argument("--out", help="posterior file to write (default: the shipped one)")
+    ap.add_argument("--quick", action="store_true", help="small designs and chains (a smoke run)")
+    ap.add_argument("--check", action="store_true", help="print the stored diagnostics")
+    ap.add_argument("--recovery", type=int, metavar="N",
+                    help="the full recovery check over N repeats (writes its result next to "
+                         "the posterior file, for the docs)")
+    args = ap.parse_args(argv)
+    if args.recovery:
+        from ._bayes import recovery_check
+
+        print(json.dumps(recovery_check(args.recovery), indent=1))
+        return 0
+    if args.rebuild:
+        post = rebuild(args.out, quick=args.quick)
+    elif args.check:
+        post = load_posterior(args.out)
+    else:
+        ap.print_help()
+        return 2
+    print(json.dumps({"file": str(post.path), "diagnostics": post.diagnostics,
+                      "validation": post.validation, "sampler": post.sampler,
+                      "extra": post.extra,
+                      "posterior": {n: {"median": post.median(n), "90%": post.interval(n)}
+                                    for n in post.names}}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - the rebuild command
+    raise SystemExit(main())

@@ -1,14 +1,18 @@
 """The ``simcore`` command line.
 
-``simcore run SCENARIO [--json] [--out FILE] [--plot FILE.png] [--set KEY=VALUE ...]``
+``simcore run SCENARIO [--json] [--out FILE] [--plot FILE.png] [--set KEY=VALUE ...] [--bands N]``
     run a scenario (a path or a shipped name) and print the headline: value-added loss in
     yen, share of GDP, the most-hit sectors.  ``--out`` writes the full result as NetCDF
     (``.nc``) or a tidy table as CSV (``.csv``) or Parquet (``.parquet``).  ``--plot``
     writes a two-panel figure (daily loss over time, loss by sector; needs matplotlib).
+    ``--bands N`` adds the median and 90 % band over N posterior draws (see
+    :func:`simcore.calibrate.run_bands`), and the band to the figure.
 ``simcore reproduce [PATH ...] [--json]``
     published against model for every ``[[reference]]`` figure of the scenario files and
     folders given (searched recursively; default: the shipped scenarios), calibrations
-    first; exits 1 if any fails.
+    first, with the model's median and 90 % band over posterior draws where the rare-earth
+    posterior applies, and whether the figure was a target or predicted; exits 1 if any
+    fails.
 ``simcore scenarios``
     list the shipped scenarios.
 
@@ -234,9 +238,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         # every format matplotlib can write; no suffix means PNG (simcore.plot.save)
         fmts = tuple("." + f for f in Figure().canvas.get_supported_filetypes())
         _check_out(args.plot, "--plot", fmts + ("",))
+    if getattr(args, "bands", None) is not None and args.bands < 1:
+        raise SimcoreError(f"--bands {args.bands}: expected a whole number of draws >= 1")
     sc = load(args.scenario, allow_outside_data=args.allow_outside_data)
     res = sc.run(**_overrides(args.set))
     head = _headline(res)
+    bands = None
+    if getattr(args, "bands", None):
+        from .calibrate import run_bands
+
+        bands = run_bands(sc, args.bands, overrides=_overrides(args.set))
+        head["bands"] = _bands_summary(bands, top=len(head["top_sectors"]))
     if args.out:
         try:
             _write(res, args.out)
@@ -246,7 +258,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from .plot import overview, save
 
         try:
-            save(overview(res), args.plot)
+            save(overview(res, band=bands), args.plot)
         except ImportError as exc:  # matplotlib is the optional extra "plot"
             raise SimcoreError(f"--plot: {exc}") from None
         except OSError as exc:
@@ -288,6 +300,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     for row in head["top_sectors"]:
         v = row["value_added_loss_jpy"] / 1e9 if yen else row["value_added_loss"]
         print(f"    {printable(row['sector']):>6}  {v:10,.1f}  {printable(row['name_en'][:60])}")
+    if bands is not None:
+        b = head["bands"]
+        lvl = f"{100 * b['level']:g} %"
+        f = 1e9 if yen else 1.0
+        u = "bn yen" if yen else head["unit"]
+        print(f"  over {b['draws']} posterior draws of {b['parameters']}:")
+        print(f"    value-added loss: median {b['gdp_loss_total'][0] * b['yen'] / f:,.1f} {u}, "
+              f"{lvl} band {b['gdp_loss_total'][1] * b['yen'] / f:,.1f} .. "
+              f"{b['gdp_loss_total'][2] * b['yen'] / f:,.1f}; share of GDP median "
+              f"{b['gdp_loss_share'][0] * 100:.4f} % ({b['gdp_loss_share'][1] * 100:.4f} .. "
+              f"{b['gdp_loss_share'][2] * 100:.4f} %)")
+        print(f"    value-added loss by sector ({u}: median, {lvl} band):")
+        for row in b["sectors"]:
+            print(f"    {row['sector']:>6}  {row['median'] * b['yen'] / f:10,.1f}  "
+                  f"{row['low'] * b['yen'] / f:10,.1f} .. {row['high'] * b['yen'] / f:10,.1f}")
     if args.out:
         print(f"  full result written to {args.out}")
     if getattr(args, "plot", None):
@@ -295,19 +322,55 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bands_summary(ds, top: int = 10) -> dict[str, Any]:
+    """Median and band of the totals and of every sector's value-added loss (the sectors
+    in order of median loss; the printed list shows the first ``top``)."""
+    from .tables import yen_per_unit
+
+    order = ds["value_added_loss_median"].values.argsort()[::-1]
+    sectors = [{"sector": str(ds.sector.values[i]),
+                "median": float(ds["value_added_loss_median"].values[i]),
+                "low": float(ds["value_added_loss_low"].values[i]),
+                "high": float(ds["value_added_loss_high"].values[i])} for i in order]
+    yen = yen_per_unit(ds.attrs["unit"])
+    return {
+        "draws": int(ds.attrs["draws"]), "level": float(ds.attrs["level"]),
+        "parameters": ds.attrs["parameters_drawn"], "unit": ds.attrs["unit"],
+        "yen": float(yen) if yen is not None else 1.0,
+        "gdp_loss_total": [float(ds[f"gdp_loss_total_{k}"]) for k in ("median", "low", "high")],
+        "gdp_loss_share": [float(ds[f"gdp_loss_share_{k}"]) for k in ("median", "low", "high")],
+        "sectors": sectors[:top], "value_added_loss_by_sector": sectors,
+    }
+
+
 #: Keys of a ``simcore reproduce --json`` row.
 REPRODUCE_JSON_KEYS = ("id", "published", "model", "unit", "rel_error", "tolerance", "fitted",
-                       "ok")
+                       "ok", "median", "band")
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from .references import default_runner, reproduce
+    from .references import bands, default_runner, reproduce
 
     # the process-wide cache: in a pytest session, the runs the plugin already did
     checks = reproduce(args.paths or None, default_runner())
     ok = all(c.ok for c in checks)
+    # model median and 90 % band over posterior draws (None where the posterior of the
+    # rare-earth calibration does not apply, or the shipped posterior is stale: then no band)
+    from .errors import DataError
+
+    try:
+        band = bands(checks)
+    except DataError as exc:
+        print(f"simcore: warning: no bands: {exc}", file=sys.stderr)
+        band = {}
+
+    def row(c) -> dict[str, Any]:
+        b = band.get(c.ref.name)
+        d = dict(c.row(), median=b[0] if b else None, band=[b[1], b[2]] if b else None)
+        return {k: d[k] for k in REPRODUCE_JSON_KEYS}
+
     if args.json:
-        print(dumps_json([{k: c.row()[k] for k in REPRODUCE_JSON_KEYS} for c in checks]))
+        print(dumps_json([row(c) for c in checks]))
         return EXIT_OK if ok else EXIT_NOT_REPRODUCED
 
     def fmt(v: float, unit: str) -> str:
@@ -329,10 +392,14 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             if c.calibration:
                 print(f"  calibrated {c.calibration}")
             print(f"  {'id':36} {'published':>14} {'model':>14} {'rel.err':>8} "
-                  f"{'tolerance':>12}  {'role':9}  ok")
+                  f"{'tolerance':>12}  {'median':>14} {'90 % band':>25}  {'role':9}  ok")
+        b = band.get(c.ref.name)
+        med = fmt(b[0], c.ref.unit) if b else "-"
+        bnd = f"{fmt(b[1], c.ref.unit)} .. {fmt(b[2], c.ref.unit)}" if b else "-"
         print(f"  {c.ref.id:36} {fmt(c.published, c.ref.unit):>14} "
               f"{fmt(c.model, c.ref.unit):>14} {c.rel_error * 100:+7.2f}% "
-              f"{fmt(c.tolerance, c.ref.unit):>12}  {c.role:9}  {'PASS' if c.ok else 'FAIL'}")
+              f"{fmt(c.tolerance, c.ref.unit):>12}  {med:>14} {bnd:>25}  {c.role:9}  "
+              f"{'PASS' if c.ok else 'FAIL'}")
     n_bad = sum(not c.ok for c in checks)
     print(f"all {len(checks)} reference figures reproduced" if ok
           else f"{n_bad} of {len(checks)} reference figures FAILED")
@@ -419,6 +486,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--allow-outside-data", action="store_true",
                    help="let the scenario name data files outside its folder and the "
                         "shipped scenarios/data (absolute paths, '..')")
+    r.add_argument("--bands", type=int, metavar="N",
+                   help="also run N posterior draws of the rare-earth calibration in one "
+                        "batched call: median and 90 %% band of the loss and by sector")
     r.set_defaults(fn=cmd_run)
     q = sub.add_parser("reproduce", help="published against model for every reference figure")
     q.add_argument("paths", nargs="*", metavar="PATH",

@@ -31,7 +31,10 @@ from typing import Any
 from .errors import ScenarioError
 
 __all__ = ["Reference", "Check", "Runner", "ReferenceMismatch", "scenario_files", "collect",
-           "reproduce", "default_runner", "reset"]
+           "reproduce", "default_runner", "reset", "bands", "BAND_DRAWS"]
+
+#: Posterior draws behind the bands of ``simcore reproduce``.
+BAND_DRAWS = 100
 
 #: Folders never searched for scenario files.
 SKIP_DIRS = frozenset({"__pycache__", "node_modules", "_build", "site-packages"})
@@ -376,3 +379,46 @@ def reproduce(paths: Iterable[str | Path] | None = None,
                             f"{len(files)} scenario file(s); a figure is a [[reference]] "
                             "block with id, quantity, published, unit, tolerance and source")
     return [runner.check(r) for r in refs]
+
+
+def bands(checks: Iterable[Check], draws: int | None = None, level: float = 0.9,
+          seed: int = 0, posterior: Any = None) -> dict[str, tuple[float, float, float] | None]:
+    """Model median and central ``level`` band of each check's figure over ``draws``
+    (default :data:`BAND_DRAWS`) posterior draws of the rare-earth calibration (:func:`simcore.calibrate.run_bands`:
+    one batched engine call per scenario file), keyed by :attr:`Reference.name`.  ``None``
+    for a figure whose scenario the posterior does not apply to (no carve-out)."""
+    import numpy as np
+
+    from .calibrate import load_posterior, run_bands, which_params
+    from .tables import yen_per_unit
+
+    draws = BAND_DRAWS if draws is None else draws
+    out: dict[str, tuple[float, float, float] | None] = {}
+    post = None
+    done: dict[Any, Any] = {}
+    a = (1 - level) / 2
+    for c in checks:
+        sc = c.ref.sc
+        try:
+            which_params(sc)
+        except ScenarioError:
+            out[c.ref.name] = None
+            continue
+        if post is None:
+            post = posterior or load_posterior()
+        key = (id(sc), _freeze(c.overrides))
+        if key not in done:
+            done[key] = run_bands(sc, draws, posterior=post, seed=seed, level=level,
+                                  overrides=c.overrides)
+        ds = done[key]
+        if c.ref.quantity == "gdp_loss_total":
+            v = ds["gdp_loss_total"].values.astype(float)
+            if c.ref.unit == "JPY":
+                v = v * float(yen_per_unit(ds.attrs["unit"]) or math.nan)
+        elif c.ref.quantity == "gdp_loss_share":
+            v = ds["gdp_loss_share"].values.astype(float)
+        else:  # pragma: no cover - the schema allows only these two
+            raise ScenarioError(f"{c.ref.name}: no band for quantity {c.ref.quantity!r}")
+        lo, med, hi = np.quantile(v, [a, 0.5, 1 - a])
+        out[c.ref.name] = (float(med), float(lo), float(hi))
+    return out

@@ -214,6 +214,10 @@ SCHEMA: dict[str, Any] = {
         "unit": (_str(("JPY", "fraction")), "unit of 'published' and 'tolerance'"),
         "tolerance": (_num(0), "absolute tolerance in 'unit'"),
         "source": (_str(), "citation"),
+        "calibration_error": (_num(0, lo_open=True),
+                              "error (log scale) of the figure as a target of the Bayesian "
+                              "calibration (simcore.calibrate); absent: not a target"),
+        "calibration_note": (_str(), "how the figure is used as a target (shown in the docs)"),
     }],
 }
 

@@ -365,6 +365,7 @@ def render_figures(out: Path) -> list[Path]:
                        high_label="second setting",
                        title="3-month loss: one change at a time from kiuchi-2025-3m")
     made.append(plot.save(fig, out / "vary-tornado.png"))
+    made += render_calibration_figures(out)
     return made
 
 
@@ -379,3 +380,276 @@ def onset_pooled(code: str = "3511") -> str:
                ("horizon.days", 240), ("model.origin_stocks", False)))
     d = int(res.onset_day.sel(sector=code))
     return str(d) if d >= 0 else "never (within 240 days)"
+
+
+# --------------------------------------------------------------------------------------
+# Bayesian calibration (docs/calibration.md) and bands (docs/reproduction.md)
+# --------------------------------------------------------------------------------------
+#: Posterior draws behind the bands of the docs (the bands of `simcore reproduce` use
+#: simcore.references.BAND_DRAWS).
+DOC_BAND_DRAWS = 40
+
+
+@lru_cache(maxsize=None)
+def posterior():
+    return calibrate.load_posterior()
+
+
+def _fmt_num(x: float) -> str:
+    a = abs(x)
+    if a >= 100:
+        return f"{x:,.0f}"
+    if a >= 10:
+        return f"{x:.1f}"
+    if a >= 1:
+        return f"{x:.2f}"
+    return f"{x:.3f}"
+
+
+def _prior_text(p) -> str:
+    lo, hi = p.bounds
+    if p.prior == "uniform":
+        return f"uniform({_fmt_num(lo)}, {_fmt_num(hi)})"
+    if p.prior == "loguniform":
+        return f"log-uniform({_fmt_num(lo)}, {_fmt_num(hi)})"
+    med, sig = p.args
+    return (f"log-normal(median {_fmt_num(med)}, sigma {sig:g}), truncated to "
+            f"[{_fmt_num(lo)}, {_fmt_num(hi)}]")
+
+
+def _informed_by(name: str) -> str:
+    post = posterior()
+    return ", ".join(f"`{t.id}`" for t in post.problem.targets if name in t.params)
+
+
+def calibration_priors() -> str:
+    post = posterior()
+    rows = [[f"`{p.name}`", p.label, ", ".join(f"`{k}`" for k in p.keys), _prior_text(p),
+             p.source, _informed_by(p.name)] for p in post.problem.params]
+    return _table(["parameter", "meaning", "scenario keys", "prior", "source",
+                   "targets whose model value depends on it"], rows)
+
+
+def calibration_targets() -> str:
+    post = posterior()
+    rows = []
+    for t in post.problem.targets:
+        obs = (f"{t.observed / 1e9:,.0f} bn yen" if t.quantity == "gdp_loss_total"
+               else f"{t.observed:g} days")
+        err = (f"{100 * t.error:g} % (log scale)" if t.likelihood == "lognormal"
+               else f"{t.error:g} days (softness)")
+        rows.append([f"`{t.id}`", f"`{t.scenario}`", f"`{t.quantity}`", obs,
+                     t.likelihood.replace("_", " "), err, t.note, t.source])
+    return _table(["target", "scenario", "quantity", "figure", "likelihood", "error", "how",
+                   "source"], rows)
+
+
+def _shrink(p, col) -> float:
+    lo0, hi0 = float(p.ppf(0.05)), float(p.ppf(0.95))
+    lo1, hi1 = np.quantile(col, [0.05, 0.95])
+    return float((hi1 - lo1) / (hi0 - lo0))
+
+
+def calibration_posterior() -> str:
+    post = posterior()
+    rows = []
+    for p in post.problem.params:
+        col = post.column(p.name)
+        lo, hi = np.quantile(col, [0.05, 0.95])
+        r = _shrink(p, col)
+        shift = abs(np.median(col) - float(p.ppf(0.5))) / (float(p.ppf(0.95)) - float(p.ppf(0.05)))
+        finding = ("informed" if r < 0.8 or shift > 0.1 else "stays at its prior")
+        rows.append([f"`{p.name}`", _fmt_num(float(p.ppf(0.5))),
+                     f"{_fmt_num(float(p.ppf(0.05)))} – {_fmt_num(float(p.ppf(0.95)))}",
+                     _fmt_num(float(np.median(col))), f"{_fmt_num(lo)} – {_fmt_num(hi)}",
+                     f"{r:.2f}", finding])
+    return _table(["parameter", "prior median", "prior 90 %", "posterior median",
+                   "posterior 90 %", "width ratio", "finding"], rows, "lrrrrrl")
+
+
+def posterior_value(spec: str) -> str:
+    """``NAME.median`` / ``NAME.low`` / ``NAME.high`` of the posterior."""
+    name, what = spec.split(".")
+    col = posterior().column(name)
+    q = {"median": 0.5, "low": 0.05, "high": 0.95}[what]
+    return _fmt_num(float(np.quantile(col, q)))
+
+
+def calibration_diagnostics() -> str:
+    post = posterior()
+    rows = []
+    for n in post.names:
+        d = post.diagnostics[n]
+        rows.append([f"`{n}`", f"{d['rhat']:.4f}", f"{d['rhat_between_ensembles']:.4f}",
+                     f"{d['ess_bulk']:,.0f}", f"{d['ess_tail']:,.0f}", f"{d['tau']:.1f}",
+                     f"{d['n_tau']:.0f}", f"{d['ess_tau']:,.0f}"])
+    return _table(["parameter", "R-hat (walkers)", "R-hat (ensembles)", "ESS bulk", "ESS tail",
+                   "tau (steps)", "draws / tau", "draws x walkers / tau"], rows, "lrrrrrrr")
+
+
+def sampler_value(key: str) -> str:
+    post = posterior()
+    if key in post.sampler:
+        v = post.sampler[key]
+        return f"{v:.2f}" if isinstance(v, float) else str(v)
+    v = post.extra[key]
+    return f"{v:,.0f}" if isinstance(v, (int, float)) else str(v)
+
+
+def calibration_validation() -> str:
+    post = posterior()
+    rows = []
+    for t in post.problem.targets:
+        v = post.validation[t.id]
+        unit = "relative" if v["relative"] else "days"
+        f = (lambda x: f"{100 * x:.2f} %") if v["relative"] else (lambda x: f"{x:.2f}")
+        rows.append([f"`{t.id}`", post.problem.training[t.id]["kind"],
+                     str(post.problem.training[t.id]["U"].shape[0]), str(v["n"]), unit,
+                     f(v["rms_error"]), f(v["max_abs_error"]), str(v.get("n_near", 0)),
+                     f(v.get("rms_error_near", float("nan"))),
+                     f(v.get("max_abs_error_near", float("nan"))),
+                     f"{v.get('max_loglik_error_near', float('nan')):.3f}"])
+    return _table(["target", "surrogate", "training runs", "held-back runs", "error unit",
+                   "RMS error", "max error", "held-back runs near the figure",
+                   "RMS error near", "max error near", "max log-likelihood error near"],
+                  rows, "llrrlrrrrrr")
+
+
+def calibration_recovery() -> str:
+    import json
+
+    f = calibrate.POSTERIOR_FILE.with_name("recovery-rare-earth.json")
+    if not f.is_file():
+        return "*(no recovery result: run `python -m simcore.calibrate --recovery 100`)*\n"
+    r = json.loads(f.read_text())
+    rows = [[f"`{n}`", f"{k} of {r['repeats']}",
+             "yes" if k > r["binomial_floor_1pct"] else "NO"] for n, k in r["inside"].items()]
+    return (_table(["parameter", f"true value inside the {100 * r['level']:g} % interval",
+                    f"above the 1 % binomial floor ({r['binomial_floor_1pct']})"], rows, "lrl")
+            + f"\n{r['repeats']} repeats, one emcee ensemble of {r['walkers']} walkers x "
+              f"{r['steps']} steps each, seed {r['seed']}; {r['seconds'] / 60:.0f} minutes "
+              f"(`{r['command']}`, simcore {r['simcore_version']}).\n")
+
+
+@lru_cache(maxsize=None)
+def bands(name: str):
+    over = {}
+    if name.startswith("kiuchi"):
+        over = {"model.dependency_scale": fit().value}  # replaced by the draws
+    return calibrate.run_bands(name, DOC_BAND_DRAWS, posterior=posterior(), overrides=over)
+
+
+def reproduction_bands() -> str:
+    from simcore import references
+
+    rows = []
+    for name in ("kiuchi-2025-3m", "kiuchi-2025-12m"):
+        sc = _scn(name)
+        ds = bands(name)
+        cal = sc.data.get("calibration", {})
+        for ref in sc.data.get("reference", []):
+            v = ds[ref["quantity"]].values.astype(float)
+            if ref["unit"] == "JPY":
+                v = v * YEN
+                f = lambda x: f"{x / 1e9:,.0f} bn yen"  # noqa: E731
+            else:
+                f = lambda x: f"{100 * x:.3f} %"  # noqa: E731
+            lo, med, hi = np.quantile(v, [0.05, 0.5, 0.95])
+            role = "target" if cal.get("target_id") == ref["id"] else "predicted"
+            rows.append([f"`{ref['id']}`", f(float(ref["published"])), f(med),
+                         f"{f(lo)} – {f(hi)}", role])
+    return (_table(["figure", "published", "model median", "model 90 % band", "role"], rows,
+                   "lrrrl")
+            + f"\nOver {DOC_BAND_DRAWS} posterior draws of `dependency_scale` and "
+              "`china_mag_share` (Kiuchi's other assumptions held fixed); "
+              f"`simcore reproduce` uses {references.BAND_DRAWS} draws.\n")
+
+
+def render_calibration_figures(out: Path) -> list[Path]:
+    """Corner plot, prior against posterior, and the band around the daily loss."""
+    from matplotlib.figure import Figure
+
+    from simcore import plot
+
+    out.mkdir(parents=True, exist_ok=True)
+    post = posterior()
+    ps = post.problem.params
+    k = len(ps)
+    X = post.samples
+    prior = post.problem.prior_draws(20000, 1)
+    fig = Figure(figsize=(2.1 * k, 2.1 * k), layout="constrained")
+    axes = fig.subplots(k, k)
+    for i in range(k):
+        for j in range(k):
+            ax = axes[i, j]
+            if j > i:
+                ax.set_axis_off()
+                continue
+            bx = ps[j].bounds
+            if i == j:
+                ax.hist(prior[:, i], bins=40, range=bx, density=True, color="0.8",
+                        label="prior")
+                ax.hist(X[:, i], bins=40, range=bx, density=True, histtype="step",
+                        color="C0", lw=1.5, label="posterior")
+                ax.set_yticks([])
+            else:
+                ax.hist2d(X[:, j], X[:, i], bins=30, range=[bx, ps[i].bounds], cmap="Blues")
+                ax.set_ylim(*ps[i].bounds)
+                if j > 0:
+                    ax.set_yticklabels([])
+            ax.set_xlim(*bx)
+            if i == k - 1:
+                ax.set_xlabel(ps[j].name, fontsize="small")
+            else:
+                ax.set_xticklabels([])
+            if j == 0 and i > 0:
+                ax.set_ylabel(ps[i].name, fontsize="small")
+    axes[0, 0].legend(fontsize="x-small", loc="upper right")
+    made = [plot.save(fig, out / "calibration-corner.png")]
+    fig = plot.trajectory(run("kiuchi-2025-12m", (("model.dependency_scale", fit().value),)),
+                          band=bands("kiuchi-2025-12m"),
+                          title="kiuchi-2025-12m: daily loss, 90 % posterior band")
+    made.append(plot.save(fig, out / "kiuchi-12m-band.png"))
+    return made
+
+
+def substitution_corner(which: str) -> str:
+    """Share (%) of prior or posterior draws in which other origins start delivering before
+    the stocks run out (lag < stock days), and with a headroom above 0.7 as well."""
+    post = posterior()
+    X = post.samples if which.startswith("post") else post.problem.prior_draws(200000, 2)
+    n = post.names
+    h, L, D = (X[:, n.index(k)] for k in ("substitution_headroom", "substitution_lag",
+                                            "stock_days"))
+    early = L < D
+    if which.endswith("strong"):
+        early = early & (h > 0.7)
+    return f"{100 * np.mean(early):.0f}"
+
+
+def calibration_cost() -> str:
+    """The last run of ``benchmarks/calibration.py --write`` (benchmarks/results/)."""
+    import json
+
+    f = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "calibration.json"
+    if not f.is_file():
+        return "*(no benchmark result: run `python benchmarks/calibration.py --write`)*\n"
+    r = json.loads(f.read_text())
+    rows = [
+        ["one engine run of `kiuchi-2025-12m`", f"{r['engine_run_12m_s']:.2f} s", "1"],
+        [f"`simcore run kiuchi-2025-12m --bands {r['draws']}` (the draws only; "
+         f"{r['kernel_calls']} kernel calls)", f"{r['bands_s']:.1f} s",
+         f"{r['bands_multiple']:.0f}"],
+        ["one engine run of `kiuchi-2025-3m`", f"{r['engine_run_3m_s']:.2f} s", "1"],
+        [f"full calibration: {r['calibration_engine_runs']} engine runs and sampling "
+         "(the shipped posterior's record)",
+         f"{r['calibration_engine_s'] + r['calibration_sampling_s']:.0f} s",
+         f"{r['calibration_multiple_of_3m_run']:.0f}"],
+    ]
+    if "rebuild_s" in r:
+        rows.append(["full calibration, rebuilt now", f"{r['rebuild_s']:.0f} s",
+                     f"{r['rebuild_multiple_of_3m_run']:.0f}"])
+    return (_table(["case", "wall time", "multiple of one engine run of the same case"], rows,
+                   "lrr")
+            + f"\nMeasured on {r['cpu_count']} cores (1-minute load average "
+              f"{r['load_1min']:.1f}: a shared machine, so the multiples are what it gave).\n")

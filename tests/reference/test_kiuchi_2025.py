@@ -98,16 +98,22 @@ def test_constant_rate_shape(rows):
     assert ratio == pytest.approx(2.6 / 0.66, rel=0.03)
 
 
-def test_cli_reproduce_json(capsys):
+def test_cli_reproduce_json(capsys, monkeypatch):
     import json
 
+    from simcore import references
+
+    # the columns, not the band's precision: a few draws keep the test short
+    monkeypatch.setattr(references, "BAND_DRAWS", 6)
     assert main(["reproduce", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert {r["id"] for r in out} == set(PUBLISHED)
     for r in out:
         assert set(r) == {"id", "published", "model", "unit", "rel_error", "tolerance",
-                          "fitted", "ok"}
+                          "fitted", "ok", "median", "band"}
         assert r["ok"] is True
+        lo, hi = r["band"]
+        assert lo <= r["median"] <= hi
 
 
 def test_cli_run_json_and_outputs(tmp_path, capsys):
