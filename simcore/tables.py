@@ -45,6 +45,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from . import _nodask
+
+_nodask.install()  # xarray imports dask lazily; only a Dask engine needs it
+
 from ._version import __version__
 from .errors import (
     BalanceError,
