@@ -61,6 +61,7 @@ import _cases  # noqa: E402
 RESULTS = HERE / "results"
 DOC = ROOT / "docs" / "performance.md"
 PLOT = ROOT / "docs" / "images" / "performance-scaling.png"
+PLOT_SC = ROOT / "docs" / "images" / "performance-supply-chain.png"
 YEAR = 365
 
 
@@ -773,6 +774,60 @@ def plot(res: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def plot_sc(res: dict, path: Path) -> None:
+    """The supply-chain engine: one year by table size against every baseline; batches."""
+    cases = [c for c in res["cases"] if c["name"].startswith("sc")]
+    if not cases:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+    ax = axes[0]
+    one = sorted((c for c in cases if c["name"].startswith("sc/")), key=lambda c: c["n_sectors"])
+    sim = {c["n_sectors"]: c for c in one if c["simcore_s"]}
+    ax.plot(list(sim), [c["simcore_s"] for c in sim.values()], "o-", color="C0",
+            label="simcore simulate (labelled table)")
+    ker = [(p, c.get("simcore_kernel_s")) for p, c in sim.items() if c.get("simcore_kernel_s")]
+    ax.plot([p for p, _ in ker], [k for _, k in ker], "o--", color="C0", mfc="none",
+            label="simcore kernel run_one")
+    for eng, mk, col in (("boario", "s", "C1"), ("ario", "D", "C4"), ("reference", "^", "C2"),
+                         ("probe", "v", "k")):
+        cs = [c for c in one if c["name"].endswith("/" + eng) and c["baseline_s"]]
+        ax.plot([c["n_sectors"] for c in cs], [c["baseline_s"] for c in cs], mk + ":",
+                color=col, label=SC_LABELS[eng])
+    bw = sorted(((r["n_sectors"], r.get("bandwidth_year_s")) for r in res.get("sc_bound") or []
+                 if r.get("bandwidth_year_s")))
+    if bw:
+        ax.plot([p for p, _ in bw], [t for _, t in bw], "k-", lw=0.8,
+                label="stored cells at measured bandwidth")
+    ax.set(xscale="log", yscale="log", xlabel="sectors", ylabel="one simulated year, s",
+           title="supply-chain engine, one scenario-year")
+    ax.legend(fontsize=6.5)
+    ax = axes[1]
+    bt = sorted((c for c in cases if c["name"].startswith("sc-batch/")
+                 and c["name"].endswith("/single")), key=lambda c: c["scenarios"])
+    bb = sorted((c for c in cases if c["name"].startswith("sc-batch/")
+                 and c["name"].endswith("/boario")), key=lambda c: c["scenarios"])
+    ax.plot([c["scenarios"] for c in bt], [c["simcore_s"] for c in bt], "o-", color="C0",
+            label="simcore simulate_batch")
+    ax.plot([c["scenarios"] for c in bt], [c["baseline_s"] for c in bt], "o--", color="C0",
+            mfc="none", label="simcore single runs in a row (scaled)")
+    ax.plot([c["scenarios"] for c in bb], [c["baseline_s"] for c in bb], "s--", color="C1",
+            mfc="none", label="BoARIO runs in a row (scaled)")
+    ax.set(xscale="log", yscale="log", xlabel="scenarios", ylabel="wall time, s",
+           title="Nomura case LHS on Japan-187, one year each")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    from simcore._io import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+
+
 def merge(old: dict, new: dict, only: str) -> dict:
     """``--only X --write``: the saved results with the cases of this run put in (same name
     replaced, new ones added); each merged case carries the date of its run."""
@@ -824,6 +879,7 @@ def main(argv: list[str] | None = None) -> None:
                                   json.dumps(res, indent=1, default=float))
             plot(res, PLOT)
             plot(res, RESULTS / "scaling.png")
+            plot_sc(res, PLOT_SC)
             atomic_write_text(DOC, _report.render(res, markdown_table(res)))
             log(f"wrote {RESULTS / 'latest.json'}, {PLOT}, {DOC}")
     if a.json:
