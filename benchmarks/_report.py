@@ -266,8 +266,7 @@ def supply_chain(res: dict) -> list[str]:
     sc = [c for c in res["cases"] if c["name"].startswith(("sc/", "sc-batch/"))]
     if not sc:
         return L
-    a("## The supply-chain engine
-")
+    a("## The supply-chain engine\n")
     a("![Supply-chain engine: one year against its baselines, and batches]"
       "(images/performance-supply-chain.png)\n")
     a("`simulate`, the engine of every shipped scenario, on single-region tables: Japan "

@@ -868,8 +868,6 @@ def main(argv: list[str] | None = None) -> None:
         if res.get("quick"):
             log("refusing to write docs from a --quick run")
         else:
-            import _report
-
             from simcore._io import atomic_write_text
 
             if a.only and not a.from_json:
@@ -877,6 +875,8 @@ def main(argv: list[str] | None = None) -> None:
             if not a.from_json:
                 atomic_write_text(RESULTS / "latest.json",
                                   json.dumps(res, indent=1, default=float))
+            import _report  # after the results are saved: a failure below loses nothing
+
             plot(res, PLOT)
             plot(res, RESULTS / "scaling.png")
             plot_sc(res, PLOT_SC)
