@@ -890,7 +890,7 @@ def test_no_silent_currency_default(tmp_path):
     (["--set", "shocks.0.share=0.1,7"], "is not allowed"),
     (["--set", "shocks.0.share=0.1,0.2", "--workers", "0"], "workers = 0"),
     (["--set", "shocks.0.share=0.1,0.2", "--chunk-size", "0"], "chunk_size = 0"),
-    (["--set", "model.inventory_tau=1,1.5", "--set", "model.inventory_days=1"],
+    (["--set", "model.inventory_tau=1,1.5", "--set", "model.carved_inventory_days=1"],
      r"sweep scenario 0 .*edge of stability"),
     (["--set", "shocks.0.share=0.1,0.2", "--engine", "dask", "--scheduler", "nonsense"],
      "cannot connect to a Dask scheduler"),
