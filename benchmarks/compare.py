@@ -80,8 +80,9 @@ def plan(quick: bool) -> dict[str, Any]:
             "batch_table": "japan-37", "batch": [(1, 1), (10, 2)],
             "static": [("synthetic-R5x20", ("inverse", "multipliers")),
                        ("japan-37", ("solve",))],
-            "sc": [("japan-37", {"boario": 30, "reference": 30, "probe": 30, "ario": 30})],
-            "sc_batch": [(1, 1, 1), (10, 2, 1)],
+            # kept small: 7 child processes (the CI smoke test runs --quick)
+            "sc": [("japan-37", {"boario": 30, "reference": 30, "probe": 30})],
+            "sc_batch": [(4, 2, 1)],
             "imports": True, "loads": ["japan-2015-37"], "compile": False, "machine": False,
             "repeat": 3, "budget_s": 3, "timeout_s": 120,
         }
