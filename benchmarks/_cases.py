@@ -156,8 +156,29 @@ def japan_table(n: int):
     return table
 
 
+def single_region_table(n: int, density: float = 0.4):
+    """A seeded single-region table of ``n`` sectors, ``density`` of the coefficients non-zero
+    (for the supply-chain engine, which runs single-region tables)."""
+    import simcore as sc
+
+    with np.load(synthetic_path(1, n, density=density)) as d:
+        Z, y, x = d["Z"], d["Y"], d["x"]
+    return sc.tables.from_arrays(Z, y, (x - Z.sum(0))[None, :], x=x,
+                                 sectors=[f"s{j:04d}" for j in range(n)], final_demand=["fd"],
+                                 unit="M")
+
+
 def load_table(name: str):
-    """``japan-37``, ``japan-185``, ``pymrio-test`` or ``synthetic-R{R}x{n}``."""
+    """``japan-37``, ``japan-185``, ``japan-187`` (the table of scenario ``kiuchi-2025-3m``,
+    after ``prepare_for_dynamics``), ``pymrio-test``, ``synthetic-R{R}x{n}`` or
+    ``single-{n}`` (single region, 40 % dense)."""
+    if name == "japan-187":
+        from simcore.scenario import load
+        from simcore.transform import prepare_for_dynamics
+
+        return prepare_for_dynamics(load("kiuchi-2025-3m").table())[0]
+    if name.startswith("single-"):
+        return single_region_table(int(name.split("-")[1]))
     if name.startswith("japan-"):
         return japan_table(int(name.split("-")[1]))
     if name == "pymrio-test":
@@ -568,7 +589,15 @@ def run_machine(spec: dict) -> dict:
     return out
 
 
-RUNNERS = {"simcore": run_simcore_ario, "reference": run_reference, "boario": run_boario,
+def _sc(name):
+    def go(spec):
+        import _sc_cases
+
+        return getattr(_sc_cases, name)(spec)
+    return go
+
+
+RUNNERS = {"sc": _sc("run_sc"), "sc_batch": _sc("run_sc_batch"), "simcore": run_simcore_ario, "reference": run_reference, "boario": run_boario,
            "static": run_static, "load": run_load, "import": run_import,
            "compile": run_compile, "machine": run_machine}
 

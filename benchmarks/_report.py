@@ -45,16 +45,29 @@ def _findings(res: dict) -> list[str]:
            "static/solve": "at this size the work is microseconds and the fixed costs of "
                            "building the labelled result dominate",
            "import": "timing of a fresh interpreter",
-           "ario": "see the roofline section", "batch": "batch of one"}
+           "ario": "see the roofline section", "batch": "batch of one",
+           "sc-batch": "a batch of one scenario pays the batch path's set-up (grouping, "
+                       "per-scenario lowering, the parallel kernel's thread start) for one run",
+           "/probe": "the probe is the bound (two daily passes, no shocks, imports, "
+                     "rationing or records; see the supply-chain section), not a competitor",
+           "/ario": "simcore's ARIO engine is the other engine on the same table (a different "
+                    "model: no per-cell stocks, no input bound); on small tables the "
+                    "supply-chain engine's labelled path (table validation, lowering, result "
+                    "assembly) costs more than its kernel"}
+
+    def reason(name: str) -> str | None:
+        k = next((k for k in why if not k.startswith("/") and name.startswith(k)), None)
+        if name.startswith("sc/"):
+            k = next((k for k in why if k.startswith("/") and name.endswith(k)), k)
+        return k
     if slower:
         items, told = [], set()
         for c in slower:
-            key = next((k for k in why if c["name"].startswith(k)), None)
             items.append(f"`{c['name']}` ({_n(c['simcore_s'])} s against "
                          f"{_n(c['baseline_s'])} s, ratio {_n(c['ratio'], 2)})")
         reasons = []
         for c in slower:
-            key = next((k for k in why if c["name"].startswith(k)), None)
+            key = reason(c["name"])
             if key and key not in told:
                 told.add(key)
                 reasons.append(f"`{key}`: {why[key]}")
@@ -254,4 +267,115 @@ def render(res: dict, table_md: str) -> str:
           "sweep), which alone caps the fraction at about one half on those days.  For the small tables fixed per-call costs (result assembly into an "
           "xarray Dataset) dominate, and the bound (microseconds a day) is not a "
           "meaningful target.\n")
+    L.extend(supply_chain(res))
     return "\n".join(L) + "\n"
+
+
+def supply_chain(res: dict) -> list[str]:
+    """The supply-chain engine's section (``sc/...``, ``sc-batch/...``, ``sc_bound``) and the
+    fixed costs of the command line (``benchmarks/results/startup.json`` if present)."""
+    L: list[str] = []
+    a = L.append
+    sc = [c for c in res["cases"] if c["name"].startswith(("sc/", "sc-batch/"))]
+    if not sc:
+        return L
+    a("## The supply-chain engine\n")
+    a("![Supply-chain engine: one year against its baselines, and batches]"
+      "(images/performance-supply-chain.png)\n")
+    a("`simulate`, the engine of every shipped scenario, on single-region tables: Japan "
+      "2015 at 37 sectors, the table of the shipped scenario `kiuchi-2025-3m` (Japan-185 "
+      "with rare earths and magnets carved out: 187 sectors, 2 more pool rows for the stocks "
+      "per origin), and seeded single-region tables of 1,000 and 3,000 sectors with 40 % of "
+      "the coefficients non-zero.  On the Kiuchi table simcore runs the scenario's own "
+      "import cuts and parameters; elsewhere the capacity event of the ARIO cases with "
+      "default parameters.  Baselines on the same table in the same run: BoARIO 0.6.3 and "
+      "simcore's ARIO engine (the capacity event: they model a different economy, so the "
+      "ratio compares cost, not results), the numpy oracle (`simcore.dynamic._reference`, "
+      "the same model: its production agrees with simcore's, column *note*), and the fused "
+      "probe (`benchmarks/_probe.py`: the two daily passes over the stored cells, vectorised "
+      "sums, no shocks, no records; a ratio below 1 is how far simcore is from it).  "
+      "Slow baselines are run for fewer days and scaled (column *note*).  Times in seconds, "
+      "memory in MiB above the post-import baseline.\n")
+    head = ("case", "sectors", "scen.", "simcore s", "prepared s", "kernel s", "baseline",
+            "baseline s", "ratio", "simcore MB", "baseline MB", "status / note")
+    a("| " + " | ".join(head) + " |")
+    a("|" + "---|" * len(head))
+    for c in sc:
+        note = c["status"]
+        if c.get("baseline_scaled_from_days"):
+            note += f"; baseline ran {c['baseline_scaled_from_days']} days, scaled to 365"
+        if c.get("max_rel_diff_production") is not None:
+            note += f"; max rel. diff. of production {c['max_rel_diff_production']:.1e}"
+        if c.get("probe"):
+            pr = c["probe"]
+            note += (f"; probe by buyer column {_n(pr.get('csc_s'))} s, dense by row "
+                     f"{_n(pr.get('rows_s'))} s")
+        if c.get("simcore_threads"):
+            note += f"; batch on {c['simcore_threads']} threads"
+        if c.get("note"):
+            note += f"; {c['note']}"
+        vals = (c["name"], c["n_sectors"], c["scenarios"], c["simcore_s"],
+                c.get("simcore_prepared_s"), c.get("simcore_kernel_s"), c["baseline"],
+                c["baseline_s"], c["ratio"], c["simcore_peak_mb"], c["baseline_peak_mb"], note)
+        a("| " + " | ".join(_n(v).replace("|", "/") for v in vals) + " |")
+    a("\n*simcore s* is `simulate` on the labelled table (preparing the table, lowering, "
+      "kernel, result assembly), *prepared s* on `prepare_model`'s result, *kernel s* the "
+      "bare kernel `run_one` on lowered arrays (no records).  Batches: `simulate_batch` of a "
+      "Latin hypercube of the Nomura case (cut share 0.5-1, 30-365 days), against the same "
+      "scenarios as single `simulate` runs in a row and against BoARIO runs in a row.\n")
+    b = res.get("sc_bound") or []
+    if b:
+        a("### How far from the bound\n")
+        a("| table | cells | simcore s | prepared s | kernel s | probe s | kernel / probe | "
+          "cells at bandwidth, s | level | kernel / bandwidth |\n|---|---|---|---|---|---|---|"
+          "---|---|---|")
+        for r in b:
+            k, p, bw = r.get("simcore_kernel_s"), r.get("probe_s"), r.get("bandwidth_year_s")
+            a(f"| {r['name']} | {r.get('cells') or 0:,} | {_n(r.get('simcore_s'))} | "
+              f"{_n(r.get('simcore_prepared_s'))} | {_n(k)} | {_n(p)} | "
+              f"{_n(k / p if k and p else None, 2)} | {_n(bw)} | "
+              f"{(r.get('level') or '-').upper()} | {_n(k / bw if k and bw else None, 2)} |")
+        a("\n*cells at bandwidth*: 365 days x 104 bytes per stored cell (both passes: "
+          "coefficient, target, the two bound constants, stock, order, row index) at the "
+          "single-core read bandwidth measured in the same run for the cache level the "
+          "cells fit in.  At Japan's size the cells fit in L2 and the kernel is bound by "
+          "latency and scalar code (the scatter of orders into the use vector and the "
+          "running minimum of the bound do not vectorise), not by bandwidth.\n")
+    L.extend(startup_section())
+    return L
+
+
+def startup_section() -> list[str]:
+    import json
+    from pathlib import Path
+
+    p = Path(__file__).resolve().parent / "results" / "startup.json"
+    if not p.exists():
+        return []
+    r = json.loads(p.read_text())
+    L = ["## Fixed costs of the command line\n",
+         "`python benchmarks/startup.py --write` (fresh processes, interleaved rounds, best "
+         f"of {r['rounds']}; {r['date_utc']}):\n",
+         "| command | best s | ratio to `import numpy, xarray, numba` | target | ratio to "
+         "deps + numba's first call |",
+         "|---|---|---|---|---|"]
+    what = {"deps": "python -c 'import numpy, xarray, numba'",
+            "deps+jit": "the same + first call of a trivial cached numba function",
+            "run": "simcore run kiuchi-2025-3m (warm numba cache)",
+            "reproduce": "simcore reproduce (warm cache)",
+            "reproduce-cold": "simcore reproduce (empty numba cache)"}
+    for k, t in r["best_s"].items():
+        ratio = r["ratio_to_deps"].get(k)
+        tgt = r["targets"].get(k)
+        fl = (r.get("ratio_to_deps_jit") or {}).get(k)
+        L.append(f"| `{what.get(k, k)}` | {_n(t)} | {_n(ratio, 2) if ratio else '1'} | "
+                 + (f"<= {tgt} ({'met' if r['met'][k] else 'not met'})" if tgt else "-")
+                 + f" | {_n(fl, 2) if fl else '-'} |")
+    L.append(f"\n`simcore run` imported dask: {r.get('dask_imported_by_run')}.  numba "
+             "initialises its CPU target on the first call of any compiled function, even "
+             "one loaded from its cache (type registries that import `scipy.linalg`, LLVM): "
+             "the `deps+jit` row, a floor for any run that calls a kernel.  The rest of a "
+             "warm `simcore run` is building the scenario's table (load, carve-out, "
+             "rescaling, validation), its parameters, `prepare_model`, the kernel and the "
+             "result.\n")
+    return L

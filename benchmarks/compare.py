@@ -61,6 +61,7 @@ import _cases  # noqa: E402
 RESULTS = HERE / "results"
 DOC = ROOT / "docs" / "performance.md"
 PLOT = ROOT / "docs" / "images" / "performance-scaling.png"
+PLOT_SC = ROOT / "docs" / "images" / "performance-supply-chain.png"
 YEAR = 365
 
 
@@ -79,6 +80,9 @@ def plan(quick: bool) -> dict[str, Any]:
             "batch_table": "japan-37", "batch": [(1, 1), (10, 2)],
             "static": [("synthetic-R5x20", ("inverse", "multipliers")),
                        ("japan-37", ("solve",))],
+            # kept small: 7 child processes (the CI smoke test runs --quick)
+            "sc": [("japan-37", {"boario": 30, "reference": 30, "probe": 30})],
+            "sc_batch": [(4, 2, 1)],
             "imports": True, "loads": ["japan-2015-37"], "compile": False, "machine": False,
             "repeat": 3, "budget_s": 3, "timeout_s": 120,
         }
@@ -96,6 +100,15 @@ def plan(quick: bool) -> dict[str, Any]:
         "static": [("japan-185", ("inverse", "multipliers", "solve")),
                    ("synthetic-R10x300", ("inverse", "multipliers", "solve")),
                    ("synthetic-R49x200", ("inverse", "multipliers"))],
+        # supply-chain engine: (table, {baseline: days or None}); batches (S, single runs
+        # timed, BoARIO runs timed)
+        "sc": [
+            ("japan-37", {"boario": YEAR, "reference": YEAR, "probe": YEAR, "ario": YEAR}),
+            ("japan-187", {"boario": YEAR, "reference": YEAR, "probe": YEAR, "ario": YEAR}),
+            ("single-1000", {"boario": 60, "reference": 3, "probe": YEAR, "ario": YEAR}),
+            ("single-3000", {"boario": 8, "reference": 1, "probe": YEAR, "ario": YEAR}),
+        ],
+        "sc_batch": [(1, 1, 1), (100, 20, 2), (1000, 20, 2)],
         "imports": True, "loads": ["japan-2015-37", "japan-2015-185", "miller-blair-2.3"],
         "compile": True, "machine": True,
         "repeat": 5, "budget_s": 20, "timeout_s": 3000,
@@ -103,7 +116,9 @@ def plan(quick: bool) -> dict[str, Any]:
 
 
 def n_sectors(table: str) -> int:
-    return {"japan-37": 37, "japan-185": 185, "pymrio-test": 48}.get(table) or (
+    if table.startswith("single-"):
+        return int(table.split("-")[1])
+    return {"japan-37": 37, "japan-185": 185, "japan-187": 187, "pymrio-test": 48}.get(table) or (
         math.prod(int(v) for v in table.split("-R", 1)[1].split("x")))
 
 
@@ -330,6 +345,9 @@ def run(quick: bool, only: str | None = None) -> dict:
         cases.append(c)
         log(f"{name}: simcore {c['simcore_s']} BoARIO {c['baseline_s']} ratio {c['ratio']}")
 
+    # supply-chain engine --------------------------------------------------------------
+    sc_runs = run_sc_cases(P, want, tmp, cases, env1)
+
     # static ----------------------------------------------------------------------------
     for table, ops in P["static"]:
         for op in ops:
@@ -354,7 +372,7 @@ def run(quick: bool, only: str | None = None) -> dict:
                 f"ratio {c['ratio']} [{c['status']}]")
 
     machine = describe_machine()
-    if P["machine"] and want("roofline"):
+    if P["machine"] and (want("roofline") or any(want(f"sc/{t}") for t, _ in P["sc"])):
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
                    MKL_NUM_THREADS="1")
         m = child({"runner": "machine"}, to, env=env)
@@ -365,6 +383,115 @@ def run(quick: bool, only: str | None = None) -> dict:
            "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     out["scaling"] = scaling(cases)
     out["roofline"] = roofline(cases, ario_runs, machine.get("probe"))
+    out["sc_bound"] = sc_bound(cases, sc_runs, machine.get("probe"))
+    return out
+
+
+SC_LABELS = {"boario": f"BoARIO {_cases.BOARIO_VERSION} ARIOPsiModel (capacity event)",
+             "reference": "simcore numpy oracle (dynamic._reference)",
+             "probe": "fused probe (benchmarks/_probe.py)",
+             "ario": "simcore ARIO engine (simulate_ario, capacity event)"}
+
+
+def run_sc_cases(P: dict, want, tmp: str, cases: list, env1: dict) -> dict:
+    """The supply-chain engine's cases (``sc/<table>/<baseline>``, ``sc-batch/...``)."""
+    days, R, to = P["days"], P["repeat"], P["timeout_s"]
+    runs: dict[str, dict] = {}
+    for table, baselines in P.get("sc", []):
+        name = f"sc/{table}"
+        if not want(name):
+            continue
+        p = n_sectors(table)
+        sp = os.path.join(tmp, f"sc-{table}-simcore.npy")
+        s = child({"runner": "sc", "engine": "simcore", "table": table, "days": days,
+                   "repeat": R, "budget_s": P["budget_s"], "out": sp}, to, env=env1)
+        runs[table] = s
+        log(f"{name} simcore: {s.get('best_s')} s (prepared {s.get('prepared_best_s')}, kernel "
+            f"{s.get('kernel_s')}) peak {s.get('peak_mb')} MB "
+            f"{'' if s.get('ok') else s.get('error')}")
+        for eng, bdays in baselines.items():
+            bp = os.path.join(tmp, f"sc-{table}-{eng}.npy")
+            if eng == "ario":
+                b = child({"runner": "simcore", "table": table, "days": bdays, "repeat": R,
+                           "budget_s": P["budget_s"]}, to, env=env1)
+            elif eng == "boario":
+                b = child({"runner": "boario", "table": table, "days": bdays,
+                           "repeat": R if bdays == days else 1, "budget_s": P["budget_s"]},
+                          to, env=env1)
+            else:
+                b = child({"runner": "sc", "engine": eng, "table": table, "days": bdays,
+                           "repeat": R if bdays == days else 1, "budget_s": P["budget_s"],
+                           "out": bp}, to, env=env1)
+            c = _case(f"{name}/{eng}", p, days, None, s, SC_LABELS[eng], b, b_days=bdays,
+                      scale=days / bdays,
+                      note=("the scenario's own import cuts and parameters; baselines other "
+                            "than the oracle run the capacity event" if table == "japan-187"
+                            else "capacity event, default DynamicParams"))
+            for k in ("prepared_best_s", "kernel_s", "lower_s"):
+                c["simcore_" + k.replace("_best", "")] = s.get(k)
+            if eng == "probe":
+                c["probe"] = {k: b.get(k) for k in ("csc_s", "rows_s", "layout")}
+            if eng == "reference" and bdays == days and c["status"] == "ok":
+                c["max_rel_diff_production"] = _maxrel(sp, bp)
+            cases.append(c)
+            log(f"{name} {eng}: {c['baseline_s']} s ratio {c['ratio']} "
+                f"peak {c['baseline_peak_mb']} MB [{c['status']}]")
+    for S, singles, b_runs in P.get("sc_batch", []):
+        name = f"sc-batch/japan-187/{S}"
+        if not want(name):
+            continue
+        s = child({"runner": "sc_batch", "scenarios": S, "days": days,
+                   "repeat": 3 if S < 1000 else 2, "budget_s": P["budget_s"]}, to)
+        one = child({"runner": "sc_batch", "scenarios": S, "days": days, "singles": True,
+                     "runs": singles}, to, env=env1)
+        c = _case(f"{name}/single", 187, days, S, s, "simcore simulate, S runs in a row (one "
+                  "core)", one, scale=S / singles,
+                  note=(f"single runs timed for {singles} of {S} and scaled; " if singles != S
+                        else "") + "LHS of the Nomura case (cut share 0.5-1, 30-365 days); "
+                  "the batch uses every core")
+        c["baseline_timed_scenarios"] = singles
+        c["simcore_threads"] = s.get("threads")
+        cases.append(c)
+        log(f"{name}: batch {c['simcore_s']} singles {c['baseline_s']} ratio {c['ratio']}")
+        b = child({"runner": "boario", "table": "japan-187", "days": days, "scenarios": S,
+                   "runs": b_runs}, to, env=env1)
+        c = _case(f"{name}/boario", 187, days, S, s,
+                  f"BoARIO {_cases.BOARIO_VERSION}, S runs in a row", b, scale=S / b_runs,
+                  note=f"BoARIO timed for {b_runs} of {S} runs (capacity events) and scaled")
+        c["baseline_timed_scenarios"] = b_runs
+        c["simcore_threads"] = s.get("threads")
+        cases.append(c)
+        log(f"{name}: batch {c['simcore_s']} BoARIO {c['baseline_s']} ratio {c['ratio']}")
+    return runs
+
+
+#: Bytes one day must move per stored cell in the two passes (float64 unless noted): pass
+#: 1 reads A, target, IND, THA, S and the row index (int64) and writes the order; pass 2
+#: reads A, target, S, the order and the row index and writes S.
+SC_BYTES_PER_CELL = 8 * 13
+
+
+def sc_bound(cases: list[dict], runs: dict, probe: dict | None) -> list[dict]:
+    """Per supply-chain table: the kernel, the probe, and reading the cells at the measured
+    bandwidth (single core, the cache level the working set fits in)."""
+    out = []
+    for table, r in runs.items():
+        if not r.get("ok"):
+            continue
+        pc = next((c for c in cases if c["name"] == f"sc/{table}/probe"), None)
+        nnz = r.get("nnz")
+        row = {"name": table, "n_sectors": n_sectors(table), "cells": nnz,
+               "simcore_s": r.get("best_s"), "simcore_prepared_s": r.get("prepared_best_s"),
+               "simcore_kernel_s": r.get("kernel_s"),
+               "probe_s": pc["baseline_s"] if pc else None}
+        if probe and "read_bw_dram_gbs" in probe and nnz:
+            ws = 8.0 * 7 * nnz
+            level = "l2" if ws <= 1.5 * 2**20 else ("l3" if ws <= 24 * 2**20 else "dram")
+            row["level"] = level
+            row["bandwidth_gbs"] = probe[f"read_bw_{level}_gbs"]
+            row["bandwidth_year_s"] = YEAR * SC_BYTES_PER_CELL * nnz / (
+                probe[f"read_bw_{level}_gbs"] * 1e9)
+        out.append(row)
     return out
 
 
@@ -648,6 +775,78 @@ def plot(res: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def plot_sc(res: dict, path: Path) -> None:
+    """The supply-chain engine: one year by table size against every baseline; batches."""
+    cases = [c for c in res["cases"] if c["name"].startswith("sc")]
+    if not cases:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+    ax = axes[0]
+    one = sorted((c for c in cases if c["name"].startswith("sc/")), key=lambda c: c["n_sectors"])
+    sim = {c["n_sectors"]: c for c in one if c["simcore_s"]}
+    ax.plot(list(sim), [c["simcore_s"] for c in sim.values()], "o-", color="C0",
+            label="simcore simulate (labelled table)")
+    ker = [(p, c.get("simcore_kernel_s")) for p, c in sim.items() if c.get("simcore_kernel_s")]
+    ax.plot([p for p, _ in ker], [k for _, k in ker], "o--", color="C0", mfc="none",
+            label="simcore kernel run_one")
+    for eng, mk, col in (("boario", "s", "C1"), ("ario", "D", "C4"), ("reference", "^", "C2"),
+                         ("probe", "v", "k")):
+        cs = [c for c in one if c["name"].endswith("/" + eng) and c["baseline_s"]]
+        ax.plot([c["n_sectors"] for c in cs], [c["baseline_s"] for c in cs], mk + ":",
+                color=col, label=SC_LABELS[eng])
+    bw = sorted(((r["n_sectors"], r.get("bandwidth_year_s")) for r in res.get("sc_bound") or []
+                 if r.get("bandwidth_year_s")))
+    if bw:
+        ax.plot([p for p, _ in bw], [t for _, t in bw], "k-", lw=0.8,
+                label="stored cells at measured bandwidth")
+    ax.set(xscale="log", yscale="log", xlabel="sectors", ylabel="one simulated year, s",
+           title="supply-chain engine, one scenario-year")
+    ax.legend(fontsize=6.5)
+    ax = axes[1]
+    bt = sorted((c for c in cases if c["name"].startswith("sc-batch/")
+                 and c["name"].endswith("/single")), key=lambda c: c["scenarios"])
+    bb = sorted((c for c in cases if c["name"].startswith("sc-batch/")
+                 and c["name"].endswith("/boario")), key=lambda c: c["scenarios"])
+    ax.plot([c["scenarios"] for c in bt], [c["simcore_s"] for c in bt], "o-", color="C0",
+            label="simcore simulate_batch")
+    ax.plot([c["scenarios"] for c in bt], [c["baseline_s"] for c in bt], "o--", color="C0",
+            mfc="none", label="simcore single runs in a row (scaled)")
+    ax.plot([c["scenarios"] for c in bb], [c["baseline_s"] for c in bb], "s--", color="C1",
+            mfc="none", label="BoARIO runs in a row (scaled)")
+    ax.set(xscale="log", yscale="log", xlabel="scenarios", ylabel="wall time, s",
+           title="Nomura case LHS on Japan-187, one year each")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    from simcore._io import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+
+
+def merge(old: dict, new: dict, only: str) -> dict:
+    """``--only X --write``: the saved results with the cases of this run put in (same name
+    replaced, new ones added); each merged case carries the date of its run."""
+    out = dict(old)
+    got = {c["name"]: dict(c, run_utc=new["date_utc"]) for c in new["cases"]}
+    cases = [got.pop(c["name"], c) for c in old["cases"]]
+    out["cases"] = cases + list(got.values())
+    if new.get("sc_bound"):
+        out["sc_bound"] = new["sc_bound"]
+    if (new.get("machine") or {}).get("probe"):
+        out.setdefault("machine", {})["probe_sc"] = new["machine"]["probe"]
+    out.setdefault("partial_runs", []).append(
+        {"only": only, "date_utc": new["date_utc"], "elapsed_s": new["elapsed_s"],
+         "cases": len(new["cases"])})
+    out["scaling"] = scaling(out["cases"])
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="tiny cases (smoke test)")
@@ -670,15 +869,18 @@ def main(argv: list[str] | None = None) -> None:
         if res.get("quick"):
             log("refusing to write docs from a --quick run")
         else:
-            import _report
-
             from simcore._io import atomic_write_text
 
+            if a.only and not a.from_json:
+                res = merge(json.loads((RESULTS / "latest.json").read_text()), res, a.only)
             if not a.from_json:
                 atomic_write_text(RESULTS / "latest.json",
                                   json.dumps(res, indent=1, default=float))
+            import _report  # after the results are saved: a failure below loses nothing
+
             plot(res, PLOT)
             plot(res, RESULTS / "scaling.png")
+            plot_sc(res, PLOT_SC)
             atomic_write_text(DOC, _report.render(res, markdown_table(res)))
             log(f"wrote {RESULTS / 'latest.json'}, {PLOT}, {DOC}")
     if a.json:

@@ -145,7 +145,8 @@ def _prefixes(v: Any, known: Mapping[str, list[str]], where: str) -> list[str]:
 
 
 def _match(codes: Sequence[str], prefixes: Sequence[str]) -> np.ndarray:
-    return np.array([any(c.startswith(p) for p in prefixes) for c in codes], dtype=bool)
+    pre = tuple(prefixes)  # str.startswith takes a tuple: one call per code
+    return np.array([bool(pre) and c.startswith(pre) for c in codes], dtype=bool)
 
 
 def _pairs(spec: Mapping[str, Any], codes: Sequence[str], A: np.ndarray,

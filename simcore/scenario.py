@@ -24,6 +24,10 @@ from typing import Any
 
 import xarray as xr
 
+from . import _nodask
+
+_nodask.install()  # xarray imports dask lazily; only a Dask engine needs it
+
 from .errors import LabelError, ParameterError, ScenarioError, ShockError
 
 __all__ = [

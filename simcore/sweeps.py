@@ -467,7 +467,7 @@ def _inputs(base: Any, design: Design) -> tuple[dict[str, dict[str, str]], dict[
 
     def values(key: str) -> list[Any]:
         head, last = key.split(".")
-        vals = [base.data.get(head, {}).get(last)]
+        vals = [base.data.get(head, {}).get(last)]  # a scenario may have no [model]
         vals += list(design.grid.get(key, [])) + list(design.zipped.get(key, []))
         return [v for i, v in enumerate(vals) if v and v not in vals[:i]]
 

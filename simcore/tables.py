@@ -45,6 +45,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from . import _nodask
+
+_nodask.install()  # xarray imports dask lazily; only a Dask engine needs it
+
 from ._version import __version__
 from .errors import (
     BalanceError,
@@ -718,18 +722,25 @@ def flat(table: xr.Dataset) -> dict[str, np.ndarray]:
     Returns a dict with ``Z (p, p)``, ``Y (p, k)`` (for MRIO, ``k = R x categories``,
     region-major), ``E (p, ke)``, ``M (p, km)``, ``V (q, p)`` and ``x (p,)``.
     """
+    # the bare variables (not DataArrays: building their coordinates cost ~1 ms each)
+    var = table.variables
+
+    def arr(k: str, dims: tuple[str, ...]) -> np.ndarray:
+        v = var[k]
+        return (v if v.dims == tuple(dims) else v.transpose(*dims)).values
+
     if is_multiregional(table):
         R, n = table.sizes["region"], table.sizes["sector"]
         p = R * n
         return {
-            "Z": table.Z.transpose(*_MR_VARS["Z"]).values.reshape(p, p),
-            "Y": table.Y.transpose(*_MR_VARS["Y"]).values.reshape(p, -1),
-            "E": table.E.transpose(*_MR_VARS["E"]).values.reshape(p, -1),
-            "M": table.M.transpose(*_MR_VARS["M"]).values.reshape(p, -1),
-            "V": table.V.transpose(*_MR_VARS["V"]).values.reshape(-1, p),
-            "x": table.x.transpose(*_MR_VARS["x"]).values.reshape(p),
+            "Z": arr("Z", _MR_VARS["Z"]).reshape(p, p),
+            "Y": arr("Y", _MR_VARS["Y"]).reshape(p, -1),
+            "E": arr("E", _MR_VARS["E"]).reshape(p, -1),
+            "M": arr("M", _MR_VARS["M"]).reshape(p, -1),
+            "V": arr("V", _MR_VARS["V"]).reshape(-1, p),
+            "x": arr("x", _MR_VARS["x"]).reshape(p),
         }
-    return {k: table[k].transpose(*d).values for k, d in _SR_VARS.items()}
+    return {k: arr(k, d) for k, d in _SR_VARS.items()}
 
 
 def _wrap_vector(table: xr.Dataset, v: np.ndarray, name: str, **attrs: Any) -> xr.DataArray:

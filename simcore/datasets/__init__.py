@@ -22,6 +22,10 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from .. import _nodask
+
+_nodask.install()  # xarray imports dask lazily; only a Dask engine needs it
+
 from ..errors import DataError
 
 __all__ = ["load", "available", "path", "source_dir"]

@@ -35,6 +35,10 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .. import _nodask
+
+_nodask.install()  # xarray imports dask lazily; only a Dask engine needs it
+
 from .. import tables as _tables
 from .._version import __version__
 from .._checks import positive_number

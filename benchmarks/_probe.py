@@ -1,0 +1,117 @@
+"""The bound of the supply-chain engine's benchmark: a minimal fused probe.
+
+The two daily passes of :func:`simcore.dynamic._kernels.run_one` over the stored cells of
+the same table, and nothing else: pass 1 (orders from yesterday's demand and the inventory
+gap, the use vector as their row sum, the input bound as a running minimum), production as
+``min(baseline, bound, demand)``, one proportional fill ratio per product, pass 2
+(deliveries and the stock update with the same use cap).  No shocks, no imports, no
+rationing modes, no records, no status checks; compiled with ``fastmath=True`` so that
+sums and minima may be reordered and vectorised.  It is what any implementation of the
+model's two passes must at least do, as fast as this file can make it:
+
+* :func:`probe_csc` keeps the engine's layout (cells by buyer column): the use vector is a
+  scatter, the bound a per-column reduction;
+* :func:`probe_rows` stores the coefficient matrix dense by supplier row: the use vector is
+  a row sum and the bound an elementwise minimum over buyers, both vectorise (it touches
+  every cell, zero or not, so it wins only on dense tables).
+
+The benchmark reports the faster of the two.  These are benchmark code, not part of simcore,
+and their results are not compared with the engine's (they skip most of the model); only
+their finiteness is checked.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(fastmath=True, cache=False)
+def probe_csc(colptr, rowidx, A, TG, IND, THA, x0, f0, inv_tau, days, S, O):
+    n = x0.shape[0]
+    Duse = np.empty(n)
+    xinp = np.empty(n)
+    x = np.empty(n)
+    rho = np.empty(n)
+    dprev = x0.copy()
+    for t in range(days):
+        Duse[:] = 0.0
+        for j in range(n):
+            dj = dprev[j]
+            b = np.inf
+            for kk in range(colptr[j], colptr[j + 1]):
+                s = S[kk]
+                o = max(A[kk] * dj + (TG[kk] - s) * inv_tau, 0.0)
+                O[kk] = o
+                Duse[rowidx[kk]] += o
+                b = min(b, IND[kk] + THA[kk] * s)
+            xinp[j] = b
+        for i in range(n):
+            d = Duse[i] + f0[i]
+            xi = min(x0[i], xinp[i], d)
+            x[i] = xi
+            rho[i] = 1.0 if xi >= d else xi / d
+            dprev[i] = d
+        for j in range(n):
+            xj = x[j]
+            for kk in range(colptr[j], colptr[j + 1]):
+                s = S[kk]
+                z = O[kk] * rho[rowidx[kk]]
+                S[kk] = s + z - min(A[kk] * xj, max(s, s + z - TG[kk]))
+    return x
+
+
+@njit(fastmath=True, cache=False)
+def probe_rows(A, TG, IND, THA, x0, f0, inv_tau, days, S, O):
+    """Dense (n, n) arrays by supplier row; cells with A = 0 have IND = inf, THA = 0."""
+    n = x0.shape[0]
+    Duse = np.empty(n)
+    bound = np.empty(n)
+    x = np.empty(n)
+    rho = np.empty(n)
+    dprev = x0.copy()
+    for t in range(days):
+        bound[:] = np.inf
+        for i in range(n):
+            acc = 0.0
+            for j in range(n):
+                s = S[i, j]
+                o = max(A[i, j] * dprev[j] + (TG[i, j] - s) * inv_tau, 0.0)
+                O[i, j] = o
+                acc += o
+                bound[j] = min(bound[j], IND[i, j] + THA[i, j] * s)
+            Duse[i] = acc
+        for i in range(n):
+            d = Duse[i] + f0[i]
+            xi = min(x0[i], bound[i], d)
+            x[i] = xi
+            rho[i] = 1.0 if xi >= d else xi / d
+            dprev[i] = d
+        for i in range(n):
+            r = rho[i]
+            for j in range(n):
+                s = S[i, j]
+                z = O[i, j] * r
+                S[i, j] = s + z - min(A[i, j] * x[j], max(s, s + z - TG[i, j]))
+    return x
+
+
+def csc_inputs(prep, tgt, theta):
+    """Per-cell arrays of the probe from a prepared table and its lowered targets/shares."""
+    cols = np.repeat(np.arange(prep.n), np.diff(prep.colptr))
+    xj0 = prep.x0[cols]
+    IND = np.where(theta > 0, (1.0 - theta) * xj0, np.inf)
+    THA = np.where(theta > 0, theta / prep.A, 0.0)
+    return IND, THA
+
+
+def dense_inputs(prep, tgt, theta):
+    n = prep.n
+    cols = np.repeat(np.arange(n), np.diff(prep.colptr))
+    IND, THA = csc_inputs(prep, tgt, theta)
+    out = []
+    for v, fill in ((prep.A, 0.0), (tgt, 0.0), (IND, np.inf), (THA, 0.0)):
+        m = np.full((n, n), fill)
+        m[prep.rowidx, cols] = v
+        out.append(m)
+    return out

@@ -1,0 +1,145 @@
+"""Fixed costs of the command line, as ratios against importing its dependencies.
+
+Measured in one run, interleaved (one round = every command once, in a fixed order), best
+of ``--rounds`` rounds, each command a fresh process, wall time from the parent:
+
+* ``deps``: ``python -c "import numpy, xarray, numba"`` (the floor every run pays);
+* ``deps+jit``: the same, then the first call of a trivial numba function loaded from numba's
+  on-disk cache: numba initialises its CPU target on the first call of any compiled
+  function (its type registries, which import ``scipy.linalg``, and LLVM), a cost that
+  every run calling a kernel pays whatever the kernel;
+* ``run``: ``simcore run kiuchi-2025-3m`` with numba's cache warm;
+* ``reproduce``: ``simcore reproduce`` (every reference figure) with numba's cache warm;
+* ``reproduce-cold``: ``simcore reproduce`` with an empty numba cache
+  (``NUMBA_CACHE_DIR`` set to a new empty folder each time, so every kernel it uses is
+  compiled);
+
+and, once, whether ``simcore run`` imported dask (it should not: ``simcore._nodask``).
+Targets (issue 17): run <= 1.3 x deps, reproduce <= 2 x deps, reproduce-cold <= 4 x deps.
+
+Usage::
+
+    python benchmarks/startup.py                 # text; --json for JSON
+    python benchmarks/startup.py --write         # also benchmarks/results/startup.json
+    python benchmarks/startup.py --rounds 3 --no-cold
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+TARGETS = {"run": 1.3, "reproduce": 2.0, "reproduce-cold": 4.0}
+CLI = [sys.executable, "-c", "import sys; from simcore.cli import main; sys.exit(main())"]
+
+
+JIT_DIR = Path(tempfile.gettempdir()) / "simcore-startup-jit"
+
+
+def _jit_probe() -> list[str]:
+    """A command importing the dependencies and calling one trivial cached njit function."""
+    JIT_DIR.mkdir(exist_ok=True)
+    mod = JIT_DIR / "simcore_startup_probe.py"
+    src = ("import numba\n\n\n@numba.njit(cache=True)\ndef f(x):\n    return x + 1.0\n")
+    if not mod.exists() or mod.read_text() != src:
+        mod.write_text(src)
+    return [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(JIT_DIR)!r}); "
+            "import numpy, xarray, numba; import simcore_startup_probe as p; p.f(1.0)"]
+
+
+def commands(cold: bool) -> dict[str, list[str]]:
+    out = {"deps": [sys.executable, "-c", "import numpy, xarray, numba"],
+           "deps+jit": _jit_probe(),
+           "run": CLI + ["run", "kiuchi-2025-3m"],
+           "reproduce": CLI + ["reproduce"]}
+    if cold:
+        out["reproduce-cold"] = CLI + ["reproduce"]
+    return out
+
+
+def wall(cmd: list[str], env: dict | None = None) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tempfile.gettempdir())
+    return time.perf_counter() - t0, p.returncode
+
+
+def dask_imported() -> bool | None:
+    code = ("import sys\nfrom simcore.cli import main\n"
+            "import contextlib, io\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    main(['run', 'kiuchi-2025-3m'])\n"
+            "print('dask' in sys.modules)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    lines = p.stdout.strip().splitlines()
+    return lines[-1] == "True" if lines else None
+
+
+def measure(rounds: int, cold: bool) -> dict:
+    cmds = commands(cold)
+    times: dict[str, list[float]] = {k: [] for k in cmds}
+    rcs: dict[str, set[int]] = {k: set() for k in cmds}
+    for k, c in cmds.items():  # warm numba's cache and the OS file cache first
+        if k != "reproduce-cold":
+            wall(c)
+    for _ in range(rounds):
+        for k, c in cmds.items():
+            env = None
+            tmp = None
+            if k == "reproduce-cold":
+                tmp = tempfile.mkdtemp(prefix="numba-cold-")
+                env = dict(os.environ, NUMBA_CACHE_DIR=tmp)
+            t, rc = wall(c, env)
+            if tmp:
+                shutil.rmtree(tmp, ignore_errors=True)
+            times[k].append(t)
+            rcs[k].add(rc)
+    best = {k: min(v) for k, v in times.items()}
+    ratios = {k: best[k] / best["deps"] for k in cmds if k != "deps"}
+    floor = {k: best[k] / best["deps+jit"] for k in cmds if k not in ("deps", "deps+jit")}
+    return {"best_s": best, "all_s": times, "exit_codes": {k: sorted(v) for k, v in rcs.items()},
+            "ratio_to_deps": ratios, "ratio_to_deps_jit": floor,
+            "targets": {k: TARGETS[k] for k in ratios if k in TARGETS},
+            "met": {k: ratios[k] <= TARGETS[k] for k in ratios if k in TARGETS},
+            "dask_imported_by_run": dask_imported(), "rounds": rounds,
+            "cores": os.cpu_count(), "python": platform.python_version(),
+            "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--no-cold", action="store_true", help="skip the empty-cache reproduce")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--write", action="store_true", help="write results/startup.json")
+    a = ap.parse_args(argv)
+    res = measure(a.rounds, not a.no_cold)
+    if a.write:
+        sys.path.insert(0, str(ROOT))
+        from simcore._io import atomic_write_text
+
+        atomic_write_text(HERE / "results" / "startup.json", json.dumps(res, indent=1))
+    if a.json:
+        print(json.dumps(res))
+        return
+    for k, t in res["best_s"].items():
+        r = res["ratio_to_deps"].get(k)
+        tail = "" if r is None else f"  {r:.2f} x deps"
+        if k in TARGETS:
+            tail += (f" (target <= {TARGETS[k]}: {'met' if res['met'][k] else 'not met'}); "
+                     f"{res['ratio_to_deps_jit'][k]:.2f} x deps+jit")
+        print(f"{k:16s} {t:7.3f} s{tail}")
+    print(f"dask imported by `simcore run`: {res['dask_imported_by_run']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Fixed costs of a run: nothing imports dask unless a Dask engine asks for it, and xarray
+still recognises dask arrays once dask is imported (``simcore._nodask``).  No timings here:
+they are measured in ``benchmarks/startup.py``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+
+def _run(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_load_and_simulate_do_not_import_dask():
+    p = _run("""
+        import sys
+        import simcore as sc
+        t = sc.datasets.load("japan-2015-37")
+        r = sc.simulate(t, sc.CapacityShock(sector="35", share=0.1, duration=5), days=10)
+        r.output.sum().item(), repr(r)
+        assert "dask" not in sys.modules, sorted(m for m in sys.modules if "dask" in m)[:5]
+        print("ok")
+    """)
+    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr[-2000:]
+
+
+def test_dask_arrays_still_recognised_after_a_late_import():
+    pytest.importorskip("dask.array")
+    p = _run("""
+        import simcore as sc
+        sc.datasets.load("japan-2015-37")          # installs the stand-in
+        import dask.array as da
+        import xarray as xr
+        v = xr.DataArray(da.ones((4, 3), chunks=2), dims=("a", "b"))
+        assert v.chunks == ((2, 2), (2, 1)), v.chunks
+        assert type(v.data).__module__.startswith("dask"), type(v.data)
+        assert float((v * 2).sum().compute()) == 24.0
+        ds = xr.Dataset({"x": v}).chunk({"a": 1})
+        assert ds.x.chunks[0] == (1, 1, 1, 1)
+        print("ok")
+    """)
+    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr[-2000:]
