@@ -106,8 +106,13 @@ def test_cli_reproduce_json(capsys):
     assert {r["id"] for r in out} == set(PUBLISHED)
     for r in out:
         assert set(r) == {"id", "published", "model", "unit", "rel_error", "tolerance",
-                          "fitted", "ok"}
+                          "fitted", "ok", "scenario", "fitted_parameters"}
         assert r["ok"] is True
+        # every fitted parameter with its prior (issue 19): the text output's calibration
+        (fp,) = r["fitted_parameters"]
+        assert fp["parameter"] == "dependency_scale" and fp["prior"] == 1.0
+        assert fp["target_id"] == "nomura-rare-earth-3m-loss"
+        assert fp["bounds"][0] < fp["value"] < fp["bounds"][1] and fp["value"] != fp["prior"]
 
 
 def test_cli_run_json_and_outputs(tmp_path, capsys):
