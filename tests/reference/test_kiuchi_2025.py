@@ -4,7 +4,7 @@ Source: Kiuchi, T. (2025-11-28), Nomura Research Institute, as reported by Peopl
 (Japanese ed., 2025-12-10) and TBS: a Chinese rare-earth export restriction lasting 3 months
 would cost Japan about 660 bn yen (0.11 % of GDP); lasting 1 year, about 2.6 tn yen (0.43 %).
 The denominator, 2024 nominal GDP of 607.9 tn yen, is inferred from Kiuchi's other columns
-(FACTS.md §2).
+(Kiuchi 2025; docs/reproduction.md).
 
 What is fitted and what is predicted: ``model.dependency_scale`` is calibrated to the
 3-month loss only; the 12-month loss and both GDP shares are predictions of the same model.
