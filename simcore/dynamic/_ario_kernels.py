@@ -2,9 +2,8 @@
 
 Bare arrays in, caller-allocated outputs, an integer status back (codes of
 :mod:`simcore._jit`); nothing is raised, logged, printed or allocated inside the time loop.
-The equations are those of docs/methodology.md, "The ARIO engine" (Hallegatte 2008; Guan et al.
-2020),
-checked against the source of BoARIO 0.6.3;
+The equations are those of docs/methodology.md, "The ARIO engine" (Hallegatte 2008; Guan
+et al. 2020), checked against the source of BoARIO 0.6.3;
 :mod:`simcore.dynamic._ario_reference` is a literal numpy transcription of BoARIO used as
 the test oracle.
 

@@ -2,9 +2,8 @@
 
 The adaptive regional input-output model (Hallegatte 2008, 2014) with Guan et al.'s (2020)
 ``alt`` order rule, exactly as coded in BoARIO v0.6.3 (``boario/model_base.py``,
-``extended_models.py``, ``simulation.py``; docs/methodology.md, "The ARIO engine"): daily steps
-with capacity
-``X0 (1 - Delta) alpha``, demand-limited optimum, inventory constraint with threshold
+``extended_models.py``, ``simulation.py``; docs/methodology.md, "The ARIO engine"): daily
+steps with capacity ``X0 (1 - Delta) alpha``, demand-limited optimum, inventory constraint with threshold
 ``psi``, proportional rationing of every demand, one stock per product fed by every
 supplier region, orders = use + inventory gap / tau, overproduction ``alpha`` adapting
 towards ``alpha_max`` under scarcity.  Trajectories match BoARIO's to ~1e-15 relative
@@ -30,9 +29,8 @@ Conventions and choices
   a cut of imports from one origin, first turn the table into an MRIO with the import
   origin as a region (``simcore.transform.split_imports``).  Tables without imports use
   their own ``x``.
-* **Value added** (``value_added``) is simcore's convention (docs/methodology.md, "Reporting
-losses"): fixed
-  GDP-like value-added coefficients times output, ``c = v / x0`` with ``v`` from
+* **Value added** (``value_added``) is simcore's convention (docs/methodology.md,
+  "Reporting losses"): fixed GDP-like value-added coefficients times output, ``c = v / x0`` with ``v`` from
   :func:`simcore.tables.gdp_coefficients` (on the pooled supply when imports are pooled).
   BoARIO's own record (``boario_value_added``) is different: written before production, it
   is yesterday's output minus the intermediate orders received
