@@ -178,6 +178,18 @@ def resolve_sectors(text: str, codes: list[str], names: dict[str, str]) -> list[
     return chosen
 
 
+def _selections(head: dict[str, Any], top: int, sectors: list[str] | None,
+                users: list[tuple[str, str]]) -> dict[str, list[dict[str, Any]]]:
+    """The top ``top``, the ``sectors`` asked for and the carve-out's users, as rows of
+    ``head["by_sector"]`` (sorted by loss)."""
+    rows = head["by_sector"]
+    by = {r["sector"]: r for r in rows}
+    return {"top_sectors": rows[:top],
+            "selected_sectors": [by[c] for c in sectors or [] if c in by],
+            "carve_out_users": sorted((dict(by[k], user_of=p) for k, p in users if k in by),
+                                      key=lambda r: r["rank"])}
+
+
 def _headline(res, top: int = 10, sectors: list[str] | None = None,
               users: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     unit = res.attrs.get("unit", "")
@@ -366,7 +378,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                  if "name_en" in tab.coords else {})
         chosen = resolve_sectors(args.sectors, codes, names)
     res = sc.run(**over)
-    head = _headline(res, top, chosen, carve_out_users(sc))
+    head = _headline(res)
+    head.update(_selections(head, top, chosen, carve_out_users(sc)))
     if args.out:
         try:
             _write(res, args.out)

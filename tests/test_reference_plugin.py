@@ -250,8 +250,9 @@ def test_reproduce_recurses_and_prints_rows(tmp_path, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert [r["id"] for r in rows] == ["mb-2.3-demand-drop-gdp-share"]
     assert list(rows[0]) == ["id", "published", "model", "unit", "rel_error", "tolerance",
-                             "fitted", "ok"]
+                             "fitted", "ok", "scenario", "fitted_parameters"]
     assert rows[0]["ok"] is True and rows[0]["fitted"] is False
+    assert rows[0]["fitted_parameters"] == []  # nothing is fitted in this file
     assert main(["reproduce", str(tmp_path / "a" / "b" / "deep.toml")]) == 0
     out = capsys.readouterr().out
     assert "deep.toml  (textbook-demand-drop)" in out
