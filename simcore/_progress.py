@@ -1,8 +1,11 @@
 """A minimal progress bar on stderr for long runs (sweeps).
 
-Silent unless stderr is a terminal (so logs, pipes, CI and notebooks' captured streams stay
-clean); ``enabled=True`` forces it on, ``enabled=False`` off.  Redraws at most every
-``min_interval`` seconds.  No dependency beyond the standard library.
+On by default when stderr is a terminal or the code runs in a Jupyter kernel, silent
+otherwise (so logs, pipes and CI stay clean); ``enabled=True`` forces it on,
+``enabled=False`` off.  When tqdm is installed and no ``stream`` is given, the bar is
+``tqdm.auto.tqdm`` (a widget in a notebook, a text bar in a terminal); otherwise a
+hand-written bar on ``stream`` (default stderr), redrawn at most every ``min_interval``
+seconds, with no dependency beyond the standard library.
 """
 
 from __future__ import annotations
@@ -31,8 +34,11 @@ class Progress:
         self.stream = stream if stream is not None else sys.stderr
         if enabled is None:
             isatty = getattr(self.stream, "isatty", None)
-            enabled = bool(isatty and isatty())
-        self.enabled = enabled
+            enabled = bool(isatty and isatty()) or (stream is None and in_notebook())
+        self._tqdm = None
+        if enabled and stream is None:
+            self._tqdm = _tqdm_bar(self.total, desc, unit, self.done)
+        self.enabled = enabled and self._tqdm is None
         self.min_interval = min_interval
         self._t0 = time.perf_counter()
         self._start_done = self.done
@@ -43,6 +49,8 @@ class Progress:
 
     def update(self, n: int = 1) -> None:
         self.done += int(n)
+        if self._tqdm is not None:
+            self._tqdm.update(int(n))
         self._draw()
 
     def _draw(self, force: bool = False) -> None:
@@ -69,6 +77,8 @@ class Progress:
         if self._closed:
             return
         self._closed = True
+        if self._tqdm is not None:
+            self._tqdm.close()
         if self.enabled:
             if self._drawn != self.done:
                 self._draw(force=True)
@@ -80,3 +90,24 @@ class Progress:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (where stderr is not a terminal, yet a bar is wanted)."""
+    shell = sys.modules.get("IPython")
+    if shell is None:
+        return False
+    try:
+        ip = shell.get_ipython()
+    except Exception:  # pragma: no cover - an IPython without get_ipython
+        return False
+    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
+
+
+def _tqdm_bar(total: int, desc: str, unit: str, initial: int):
+    """``tqdm.auto.tqdm`` when tqdm is installed, else None (the hand-written bar)."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=desc, unit=unit, initial=initial, dynamic_ncols=True)

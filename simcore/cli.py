@@ -1,12 +1,21 @@
 """The ``simcore`` command line.
 
-``simcore run SCENARIO [--json] [--out FILE] [--plot FILE.png] [--set KEY=VALUE ...] [--bands N]``
-    run a scenario (a path or a shipped name) and print the headline: value-added loss in
-    yen, share of GDP, the most-hit sectors.  ``--out`` writes the full result as NetCDF
-    (``.nc``) or a tidy table as CSV (``.csv``) or Parquet (``.parquet``).  ``--plot``
-    writes a two-panel figure (daily loss over time, loss by sector; needs matplotlib).
-    ``--bands N`` adds the median and 90 % band over N posterior draws (see
+``simcore run SCENARIO [--json] [--top N] [--sectors CODES] [--out FILE] [--plot FILE.png]
+[--set KEY=VALUE ...] [--bands N]``
+    run a scenario (a path or a shipped name) and print the headline: value-added loss,
+    share of GDP, the ``N`` most-hit sectors (default 10), the sectors ``--sectors`` names
+    (codes or name substrings, comma-separated) and, always, the sectors the scenario's
+    carve-out names as users of the carved products.  ``--out`` writes the full result as
+    NetCDF (``.nc``) or a tidy table as CSV (``.csv``) or Parquet (``.parquet``), sorted by
+    loss.  ``--plot`` writes a two-panel figure (daily loss over time, loss by sector; needs
+    matplotlib).  ``--bands N`` adds the median and 90 % band over N posterior draws (see
     :func:`simcore.calibrate.run_bands`), and the band to the figure.
+
+    Units: every money figure of every output (the printed table, JSON, CSV, Parquet,
+    NetCDF) is in the table's unit, ``million JPY`` for the shipped scenarios, and the unit
+    is stated beside it (the ``unit`` key or column, the NetCDF ``units`` attribute).  The
+    JSON keys ending in ``_jpy`` are the same figures in yen (null for a table whose money
+    is not yen); ``units`` in the JSON maps every money key to its unit.
 ``simcore reproduce [PATH ...] [--json]``
     published against model for every ``[[reference]]`` figure of the scenario files and
     folders given (searched recursively; default: the shipped scenarios), calibrations
@@ -92,6 +101,14 @@ def dumps_json(obj: Any) -> str:
 
 
 
+def plain(text: str) -> str:
+    """Docstring markup (reST literals and roles) as plain text, for ``--help``."""
+    import re
+
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", text)
+    return text.replace("``", "")
+
+
 def _parse_value(text: str) -> Any:
     try:
         return json.loads(text)
@@ -115,34 +132,115 @@ def _overrides(items: list[str] | None) -> dict[str, Any]:
     return out
 
 
-#: Yen per table unit, for the units whose money is yen.  Other units (e.g. Miller &
-#: Blair's "$ million") are reported in table units with ``*_jpy`` set to null.
+def money_text(v: float, unit: str) -> str:
+    """A money figure as the CLI prints it, always with its unit."""
+    return f"{v:,.1f} {unit}" if abs(v) >= 100 or v == 0 else f"{v:,.4g} {unit}"
 
 
-def _headline(res, top: int = 10) -> dict[str, Any]:
+def carve_out_users(sc) -> list[tuple[str, str]]:
+    """``(user, product)`` for every sector the scenario's carve-out file names as a user of
+    a carved product (the ``users`` tables of ``table.carve_out``), in file order; empty
+    when the scenario carves nothing out."""
+    spec = sc.carve_spec() if sc is not None else None
+    out: dict[str, str] = {}
+    for product, pspec in ((spec or {}).get("products") or {}).items():
+        for parent in (pspec.get("parents") or {}).values():
+            for user in (parent.get("users") or {}):
+                out.setdefault(str(user), str(product))
+    return list(out.items())
+
+
+def resolve_sectors(text: str, codes: list[str], names: dict[str, str]) -> list[str]:
+    """The sectors ``--sectors`` names: comma-separated codes (exact, then ignoring case)
+    or substrings of the English names (ignoring case; every match).  An error names the
+    entries that match nothing."""
+    chosen: list[str] = []
+    unknown: list[str] = []
+    lower = {c.lower(): c for c in codes}
+    for raw in text.split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        if item in codes:
+            hits = [item]
+        elif item.lower() in lower:
+            hits = [lower[item.lower()]]
+        else:
+            hits = [c for c in codes if item.lower() in str(names.get(c, "")).lower()]
+        if not hits:
+            unknown.append(item)
+        chosen += [h for h in hits if h not in chosen]
+    if unknown:
+        raise SimcoreError(
+            f"--sectors: no sector has the code or a name containing "
+            f"{', '.join(repr(u) for u in unknown)}; give codes such as "
+            f"{', '.join(codes[:3])} or parts of sector names (`simcore run SCENARIO "
+            "--json` lists every sector under by_sector)")
+    if not chosen:
+        raise SimcoreError("--sectors: give at least one sector code or name")
+    return chosen
+
+
+def _selections(head: dict[str, Any], top: int, sectors: list[str] | None,
+                users: list[tuple[str, str]]) -> dict[str, list[dict[str, Any]]]:
+    """The top ``top``, the ``sectors`` asked for and the carve-out's users, as rows of
+    ``head["by_sector"]`` (sorted by loss)."""
+    rows = head["by_sector"]
+    by = {r["sector"]: r for r in rows}
+    return {"top_sectors": rows[:top],
+            "selected_sectors": [by[c] for c in sectors or [] if c in by],
+            "carve_out_users": sorted((dict(by[k], user_of=p) for k, p in users if k in by),
+                                      key=lambda r: r["rank"])}
+
+
+def _headline(res, top: int = 10, sectors: list[str] | None = None,
+              users: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     unit = res.attrs.get("unit", "")
     from .tables import yen_per_unit
 
     yen = yen_per_unit(unit)
     va = res.value_added_loss.to_series()
-    by_sector_units = {str(k): float(v) for k, v in va.items()}
-    by_sector = ({k: v * yen for k, v in by_sector_units.items()} if yen is not None
-                 else by_sector_units)
-    order = sorted(by_sector, key=lambda k: -by_sector[k])
+    by_code = {str(k): float(v) for k, v in va.items()}
+    split = {part: {str(k): float(v) for k, v in res[f"value_added_loss_{part}"].to_series()
+                    .items()} for part in ("supply", "demand")
+             if f"value_added_loss_{part}" in res}
+    order = sorted(by_code, key=lambda k: (-by_code[k], k))
+    rank = {k: i + 1 for i, k in enumerate(order)}
     names = res["name_en"].to_series().to_dict() if "name_en" in res.coords else {}
     total = float(res.gdp_loss_total)
     gain = float(res.gdp_gain_total) if "gdp_gain_total" in res else 0.0
     denom = float(res.attrs["gdp_denominator"])
-    key = "value_added_loss_jpy" if yen is not None else "value_added_loss"
     gross = total + gain
+
+    def row(code: str, **extra: Any) -> dict[str, Any]:
+        r: dict[str, Any] = {"rank": rank[code], "sector": code,
+                             "name_en": str(names.get(code, "")), **extra,
+                             "value_added_loss": by_code[code]}
+        for part, vals in split.items():
+            r[f"value_added_loss_{part}"] = vals[code]
+        r["share_of_loss"] = by_code[code] / total if total else None
+        r["unit"] = unit
+        return r
+
+    money = ("value_added_loss", "value_added_gain", "value_added_loss_gross",
+             "gdp_denominator")
+    units = {k: unit for k in money}
+    units.update({k + "_jpy": "JPY" for k in money})
+    units.update({"gdp_loss_share": "fraction of annual GDP",
+                  "gdp_loss_share_gross": "fraction of annual GDP",
+                  "top_sectors": unit, "selected_sectors": unit, "carve_out_users": unit,
+                  "by_sector": unit, "share_of_loss": "fraction of value_added_loss",
+                  "horizon_days": "days"})
     return {
         "scenario": res.attrs.get("scenario", ""),
         "title": res.attrs.get("scenario_title", ""),
         "unit": unit,
+        "units": units,
         "value_added_loss": total,
         "value_added_loss_jpy": total * yen if yen is not None else None,
         "gdp_loss_share": float(res.gdp_loss_share),
-        # MODELS.md P10: value added above baseline (overproduction), netted in the loss
+        # value added above baseline (overproduction, alpha_max > 1), netted in the loss;
+        # docs/methodology.md, Pitfalls
         "value_added_gain": gain,
         "value_added_gain_jpy": gain * yen if yen is not None else None,
         # issue 15: the loss of the sectors below baseline, before the gains are netted;
@@ -159,9 +257,11 @@ def _headline(res, top: int = 10) -> dict[str, Any]:
         "recovered": bool(res.attrs.get("recovered", 0)),
         "calibrated_keys": res.attrs.get("calibrated_keys", ""),
         "illustrative": bool(res.attrs.get("illustrative", 0)),
-        "top_sectors": [{"sector": k, "name_en": str(names.get(k, "")), key: by_sector[k]}
-                        for k in order[:top]],
-        "by_sector": by_sector,
+        "top_sectors": [row(k) for k in order[:top]],
+        "selected_sectors": [row(k) for k in sectors or []],
+        "carve_out_users": sorted((row(k, user_of=p) for k, p in users or [] if k in by_code),
+                                  key=lambda r: r["rank"]),
+        "by_sector": [row(k) for k in order],
     }
 
 
@@ -211,12 +311,10 @@ def _write(res, out: str) -> Path:
     with atomic_path(path) as tmp:
         if suffix == ".nc":
             res.attrs = {k: (v if not isinstance(v, bool) else int(v)) for k, v in res.attrs.items()}
+            _state_units(res)
             res.to_netcdf(tmp)
         elif suffix in (".csv", ".parquet"):
-            df = res.value_added_loss.to_dataframe().reset_index()
-            df = df[[c for c in df.columns if c in ("sector", "name_en", "value_added_loss")]]
-            df["output_loss"] = res.output_loss.values
-            df["unit"] = res.attrs.get("unit", "")
+            df = _sector_table(res)
             if suffix == ".csv":
                 df.to_csv(tmp, index=False)
             else:
@@ -224,6 +322,38 @@ def _write(res, out: str) -> Path:
         else:
             raise SimcoreError(f"--out {out!r}: unknown suffix {suffix!r}; use .nc, .csv or .parquet")
     return path
+
+
+#: Money variables of a result, in the table's unit (``res.attrs["unit"]``).
+MONEY_VARIABLES = ("value_added_loss", "value_added_loss_supply", "value_added_loss_demand",
+                   "output_loss", "output_loss_supply", "output_loss_demand",
+                   "gdp_loss_total", "gdp_gain_total", "gdp_loss", "output", "output_baseline",
+                   "value_added", "value_added_baseline")
+
+
+def _state_units(res) -> None:
+    """Give every money variable of ``res`` a ``units`` attribute (the table's unit)."""
+    unit = res.attrs.get("unit", "")
+    for v in MONEY_VARIABLES:
+        if v in res.variables and unit and not res[v].attrs.get("units"):
+            res[v].attrs["units"] = unit
+
+
+def _sector_table(res):
+    """One row per sector, sorted by value-added loss (largest first; ties by code): the
+    table ``--out FILE.csv`` and ``.parquet`` write."""
+    df = res.value_added_loss.to_dataframe().reset_index()
+    df = df[[c for c in df.columns if c in ("sector", "name_en", "value_added_loss")]]
+    for part in ("supply", "demand"):
+        if f"value_added_loss_{part}" in res:
+            df[f"value_added_loss_{part}"] = res[f"value_added_loss_{part}"].values
+    df["output_loss"] = res.output_loss.values
+    df["unit"] = res.attrs.get("unit", "")
+    df["sector"] = df["sector"].astype(str)
+    df = df.sort_values(["value_added_loss", "sector"], ascending=[False, True],
+                        kind="mergesort").reset_index(drop=True)
+    df.insert(2 if "name_en" in df.columns else 1, "rank", range(1, len(df) + 1))
+    return df
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -240,9 +370,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         _check_out(args.plot, "--plot", fmts + ("",))
     if getattr(args, "bands", None) is not None and args.bands < 1:
         raise SimcoreError(f"--bands {args.bands}: expected a whole number of draws >= 1")
+    top = getattr(args, "top", 10)
+    if top is None or top < 0:
+        raise SimcoreError(f"--top {top}: give a number of sectors, 0 or more")
     sc = load(args.scenario, allow_outside_data=args.allow_outside_data)
-    res = sc.run(**_overrides(args.set))
+    over = _overrides(args.set)
+    chosen = None
+    if getattr(args, "sectors", None) is not None:
+        tab = sc.copy_with(over).table() if over else sc.table()
+        codes = [str(c) for c in tab.sector.values]
+        names = ({str(k): str(v) for k, v in tab["name_en"].to_series().items()}
+                 if "name_en" in tab.coords else {})
+        chosen = resolve_sectors(args.sectors, codes, names)
+    res = sc.run(**over)
     head = _headline(res)
+    head.update(_selections(head, top, chosen, carve_out_users(sc)))
     bands = None
     if getattr(args, "bands", None):
         from .calibrate import run_bands
@@ -269,52 +411,52 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(printable(head['title'] or head['scenario']))
     if head["illustrative"]:
         print("  (illustrative scenario)")
-    yen = head["value_added_loss_jpy"] is not None
+    unit = head["unit"]
 
     def money(v: float) -> str:
-        return f"{v / 1e9:,.1f} bn yen" if yen else f"{v:,.4g} {head['unit']}"
+        return money_text(v, unit)
 
-    gdp = (f"{head['gdp_denominator_jpy'] / 1e12:,.1f} tn yen" if yen
-           else f"{head['gdp_denominator']:,.4g} {head['unit']}")
-    sfx = "_jpy" if yen else ""
+    gdp = money(head["gdp_denominator"])
     if head["value_added_gain"] > 0:
         # issue 15: with overproduction the headline is the gross loss; gains apart
         print(f"  value-added loss (gross, sectors below baseline): "
-              f"{money(head['value_added_loss_gross' + sfx])} "
+              f"{money(head['value_added_loss_gross'])} "
               f"({head['gdp_loss_share_gross'] * 100:.4f} % of annual GDP {gdp})")
         print(f"  value added above baseline (overproduction), netted below: "
-              f"{money(head['value_added_gain' + sfx])}")
-        net = head["value_added_loss" + sfx]
+              f"{money(head['value_added_gain'])}")
+        net = head["value_added_loss"]
         print(f"  net value-added {'gain' if net < 0 else 'loss'}: {money(abs(net))} "
               f"({abs(head['gdp_loss_share']) * 100:.4f} % of annual GDP)"
               + (": overproduction (alpha_max > 1) replaced the cut supply and more; "
                  "see docs/methodology.md, Pitfalls" if net < 0 else ""))
     else:
-        print(f"  value-added loss: {money(head['value_added_loss' + sfx])} "
+        print(f"  value-added loss: {money(head['value_added_loss'])} "
               f"({head['gdp_loss_share'] * 100:.4f} % of annual GDP {gdp})")
     print(f"  horizon: {head['horizon_days']} days"
           f"{'' if head['recovered'] else ' (output or stocks not back at baseline at the end)'}")
     if head["calibrated_keys"]:
         print(f"  calibrated parameters: {head['calibrated_keys']}")
-    print(f"  most-hit sectors ({'bn yen' if yen else head['unit']}):")
-    for row in head["top_sectors"]:
-        v = row["value_added_loss_jpy"] / 1e9 if yen else row["value_added_loss"]
-        print(f"    {printable(row['sector']):>6}  {v:10,.1f}  {printable(row['name_en'][:60])}")
+    n = len(head["by_sector"])
+    _sector_block(f"most-hit sectors (top {len(head['top_sectors'])} of {n})",
+                  head["top_sectors"], unit)
+    if head["selected_sectors"]:
+        _sector_block("sectors asked for (--sectors)", head["selected_sectors"], unit)
+    if head["carve_out_users"]:
+        prods = ", ".join(dict.fromkeys(r["user_of"] for r in head["carve_out_users"]))
+        _sector_block(f"users of the carved-out products ({prods}) named by the scenario's "
+                      "carve-out", head["carve_out_users"], unit)
     if bands is not None:
         b = head["bands"]
         lvl = f"{100 * b['level']:g} %"
-        f = 1e9 if yen else 1.0
-        u = "bn yen" if yen else head["unit"]
+        tot, sh = b["gdp_loss_total"], b["gdp_loss_share"]
         print(f"  over {b['draws']} posterior draws of {b['parameters']}:")
-        print(f"    value-added loss: median {b['gdp_loss_total'][0] * b['yen'] / f:,.1f} {u}, "
-              f"{lvl} band {b['gdp_loss_total'][1] * b['yen'] / f:,.1f} .. "
-              f"{b['gdp_loss_total'][2] * b['yen'] / f:,.1f}; share of GDP median "
-              f"{b['gdp_loss_share'][0] * 100:.4f} % ({b['gdp_loss_share'][1] * 100:.4f} .. "
-              f"{b['gdp_loss_share'][2] * 100:.4f} %)")
-        print(f"    value-added loss by sector ({u}: median, {lvl} band):")
+        print(f"    value-added loss: median {money(tot[0])}, {lvl} band {money(tot[1])} .. "
+              f"{money(tot[2])}; share of GDP median {sh[0] * 100:.4f} % "
+              f"({sh[1] * 100:.4f} .. {sh[2] * 100:.4f} %)")
+        print(f"    value-added loss by sector (median, {lvl} band):")
         for row in b["sectors"]:
-            print(f"    {row['sector']:>6}  {row['median'] * b['yen'] / f:10,.1f}  "
-                  f"{row['low'] * b['yen'] / f:10,.1f} .. {row['high'] * b['yen'] / f:10,.1f}")
+            print(f"    {printable(row['sector']):>6}  {money(row['median']):>22}  "
+                  f"{money(row['low'])} .. {money(row['high'])}")
     if args.out:
         print(f"  full result written to {args.out}")
     if getattr(args, "plot", None):
@@ -343,9 +485,31 @@ def _bands_summary(ds, top: int = 10) -> dict[str, Any]:
     }
 
 
+def _sector_block(title: str, rows: list[dict[str, Any]], unit: str) -> None:
+    """Print sector rows: rank among all sectors, code, loss with its unit, share of the
+    total loss, supply- and demand-constrained parts, name."""
+    print(f"  {title}:")
+    split = bool(rows) and "value_added_loss_supply" in rows[0]
+    w = max([len(unit) + 17] + [len(money_text(r["value_added_loss"], unit)) for r in rows])
+    print(f"    {'rank':>4}  {'code':>6}  {'value-added loss':>{w}}  {'% of loss':>9}"
+          + ("  supply/demand %" if split else "") + "  sector")
+    for r in rows:
+        share = r["share_of_loss"]
+        sd = ""
+        if split:
+            v = r["value_added_loss"]
+            sd = (f"{100 * r['value_added_loss_supply'] / v:7.0f} /{100 * r['value_added_loss_demand'] / v:4.0f}"
+                  if v > 0 else f"{'-':>12}")
+            sd = f"  {sd:>15}"
+        pct = "" if share is None else f"{100 * share:.2f} %"
+        print(f"    {r['rank']:>4}  {printable(r['sector']):>6}  "
+              f"{money_text(r['value_added_loss'], unit):>{w}}  {pct:>9}{sd}  "
+              f"{printable(r['name_en'][:60])}")
+
+
 #: Keys of a ``simcore reproduce --json`` row.
 REPRODUCE_JSON_KEYS = ("id", "published", "model", "unit", "rel_error", "tolerance", "fitted",
-                       "ok", "median", "band")
+                       "ok", "median", "band", "scenario", "fitted_parameters")
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
@@ -459,26 +623,75 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 method=args.method, samples=args.samples, seed=args.seed, engine=args.engine,
                 scheduler=args.scheduler, workers=args.workers, chunk_size=args.chunk_size,
                 out=args.out, format=args.format, sectors=args.sectors, daily=args.daily)
-    loss = res["gdp_loss_total_jpy"] if "gdp_loss_total_jpy" in res else res["gdp_loss_total"]
+    loss = res["gdp_loss_total"]
+    unit = res.attrs.get("unit", "") or res["gdp_loss_total"].attrs.get("units", "")
     vals = loss.values.ravel()
     print(f"{res.attrs['n_scenarios']:,} scenarios of {printable(res.attrs['scenario'])} "
           f"({res.attrs['method']}; {res.attrs['chunks_computed']} chunks computed, "
           f"{res.attrs['chunks_resumed']} resumed) in {res.attrs['elapsed_s']:.1f} s")
-    unit = "bn yen" if "gdp_loss_total_jpy" in res else res.attrs.get("unit", "")
-    scale = 1e9 if "gdp_loss_total_jpy" in res else 1.0
-    print(f"  value-added loss ({unit}): min {vals.min() / scale:,.1f}  median "
-          f"{float(np.median(vals)) / scale:,.1f}  max {vals.max() / scale:,.1f}")
-    print(f"  result written to {args.out}")
+    print(f"  value-added loss: min {money_text(vals.min(), unit)}, median "
+          f"{money_text(float(np.median(vals)), unit)}, max {money_text(vals.max(), unit)}")
+    _sweep_points(res, unit, show=getattr(args, "show", 5))
+    where = Path(args.out) / ("result.zarr" if args.format == "zarr" else "result.nc")
+    opener = ("xarray.open_zarr" if args.format == "zarr" else "xarray.open_dataset")
+    print(f"  full result (every point, {unit} and share of GDP) in "
+          f"{where if where.exists() else args.out}; open it with {opener}")
     return 0
 
 
+def _sweep_points(res, unit: str, show: int = 5) -> None:
+    """Print the first and last ``show`` points of a sweep: the varied values, the loss in
+    the table's unit and the share of GDP."""
+    import pandas as pd
+
+    cols = ["gdp_loss_total"] + [v for v in ("gdp_loss_share", "status") if v in res]
+    df = res[cols].to_dataframe().reset_index()
+    df = df[[c for c in df.columns if c not in ("point", "sample") or len(df.columns) < 3]]
+    keys = [c for c in df.columns if c not in cols]
+    n = len(df)
+    parts = [df] if n <= 2 * show else [df.head(show), df.tail(show)]
+    print(f"  points ({'all ' + str(n) if n <= 2 * show else f'first and last {show} of {n:,}'}"
+          f"; value-added loss in {unit}, share in % of annual GDP):")
+    head = [*keys, f"loss, {unit}", "% of GDP"] + (["status"] if "status" in cols else [])
+    rows = []
+    for i, part in enumerate(parts):
+        if i:
+            rows.append(["..."] * len(head))
+        for _, r in part.iterrows():
+            cells = [printable(f"{r[k]:.6g}" if isinstance(r[k], float) else r[k])
+                     for k in keys]
+            cells += [money_text(float(r["gdp_loss_total"]), "").strip(),
+                      f"{100 * float(r['gdp_loss_share']):.4f}" if "gdp_loss_share" in cols
+                      else ""]
+            if "status" in cols:
+                cells.append(str(int(r["status"])) if pd.notna(r["status"]) else "")
+            rows.append(cells)
+    w = [max(len(str(h)), *(len(c[j]) for c in rows)) for j, h in enumerate(head)]
+    print("    " + "  ".join(f"{h:>{w[j]}}" for j, h in enumerate(head)))
+    for c in rows:
+        print("    " + "  ".join(f"{x:>{w[j]}}" for j, x in enumerate(c)))
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="simcore", description=__doc__.split("\n")[0])
+    from ._version import __version__
+
+    p = argparse.ArgumentParser(
+        prog="simcore", description=plain(__doc__.split("\n")[0]),
+        epilog="Money is in the table's unit (million JPY for the shipped scenarios) in "
+               "every output. Exit codes: 0 success, 1 a reference figure failed to "
+               "reproduce, 2 a user error, 70 an internal error.")
+    p.add_argument("--version", action="version", version=f"simcore {__version__}")
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="run a scenario and print the headline")
     r.add_argument("scenario", help="path to a scenario .toml or a shipped name")
     r.add_argument("--json", action="store_true", help="print one JSON object")
-    r.add_argument("--out", help="write the result (.nc, .csv or .parquet)")
+    r.add_argument("--top", type=int, default=10, metavar="N",
+                   help="show the N most-hit sectors (default 10)")
+    r.add_argument("--sectors", metavar="CODES",
+                   help="also show these sectors: comma-separated codes or parts of their "
+                        "names, e.g. 3511,3531,3017 or 'passenger,parts'")
+    r.add_argument("--out", help="write the result (.nc, .csv or .parquet; the tables "
+                                 "sorted by loss)")
     r.add_argument("--plot", metavar="FILE.png",
                    help="write a figure: daily loss over time and loss by sector")
     r.add_argument("--set", action="append", metavar="KEY=VALUE",
@@ -514,6 +727,8 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--sectors", action="store_true", help="keep value added by sector")
     w.add_argument("--daily", action="store_true", help="keep the daily GDP loss")
     w.add_argument("--out", required=True, metavar="PATH", help="sweep directory (resumable)")
+    w.add_argument("--show", type=int, default=5, metavar="N",
+                   help="print the first and last N points (default 5)")
     w.add_argument("--allow-outside-data", action="store_true",
                    help="let the scenario name data files outside its folder and the "
                         "shipped scenarios/data (absolute paths, '..')")

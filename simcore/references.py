@@ -79,6 +79,10 @@ class Check:
     fitted: bool
     overrides: dict[str, Any] = field(default_factory=dict)
     calibration: str = ""
+    #: Every parameter fitted for this figure's scenario: ``parameter``, ``value``,
+    #: ``prior``, ``bounds``, ``target_id`` and ``fitted_in`` (the file whose calibration
+    #: ran); empty when nothing is fitted.
+    fitted_parameters: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def published(self) -> float:
@@ -102,7 +106,7 @@ class Check:
         return "target" if self.fitted else "predicted"
 
     def row(self) -> dict[str, Any]:
-        """The row of ``simcore reproduce``; ``--json`` prints the first eight keys."""
+        """The row of ``simcore reproduce``; ``--json`` prints the keys in ``simcore.cli.REPRODUCE_JSON_KEYS``."""
         return {
             "id": self.ref.id, "published": self.ref.published, "model": self.model,
             "unit": self.ref.unit, "rel_error": self.rel_error, "tolerance": self.tolerance,
@@ -110,6 +114,7 @@ class Check:
             "file": str(self.ref.file) if self.ref.file else None,
             "scenario": self.ref.scenario, "source": self.ref.source,
             "error": self.error, "overrides": dict(self.overrides),
+            "fitted_parameters": [dict(f) for f in self.fitted_parameters],
         }
 
     def report(self) -> str:
@@ -238,6 +243,7 @@ class Runner:
     def __init__(self) -> None:
         self._scenarios: dict[Any, Any] = {}
         self._calibrations: dict[Any, Any] = {}
+        self._fitted: dict[Any, list[dict[str, Any]]] = {}
         self._results: dict[Any, Any] = {}
         self.runs = 0  # scenario runs done (calibrations not counted), for tests
 
@@ -298,6 +304,7 @@ class Runner:
                                     f"but {other.file} fits {param!r}")
             value = over[f"model.{param}"]
             out = (dict(over), "", f"{param} = {value:.6g}, fitted to {target} in {other.file}")
+            self._fitted[key] = list(self._fitted.get(self._key(other), []))
         else:
             from .calibrate import calibrate
 
@@ -305,8 +312,20 @@ class Runner:
             out = ({f"model.{fit.parameter}": fit.value}, fit.target_id,
                    f"{fit.parameter} = {fit.value:.6g} (prior {fit.prior:g}) fitted to "
                    f"{fit.target_id} in {fit.evaluations} model runs")
+            self._fitted[key] = [{"parameter": fit.parameter, "value": fit.value,
+                                  "prior": fit.prior, "bounds": list(fit.bounds),
+                                  "target_id": fit.target_id, "fitted_in": str(sc.file)}]
         self._calibrations[key] = out
         return out
+
+    def fitted_parameters(self, scenario: Any) -> list[dict[str, Any]]:
+        """The parameters the scenario's ``[calibration]`` fitted, each with its prior
+        (after :meth:`calibration` has run; empty without a calibration)."""
+        sc = self.scenario(scenario)
+        if not sc.data.get("calibration"):
+            return []
+        self.calibration(sc)
+        return [dict(f) for f in self._fitted.get(self._key(sc), [])]
 
     def result(self, scenario: Any, overrides: Mapping[str, Any] | None = None,
                calibrated: bool = True) -> Any:
@@ -342,7 +361,8 @@ class Runner:
                     raise ScenarioError(f"{n} = {v!r}: expected a number >= 0")
             tol = float(atol or 0.0) + float(rtol or 0.0) * abs(ref.published)
         return Check(ref=ref, model=float(model), tolerance=tol, fitted=ref.id == target,
-                     overrides=dict(over), calibration=desc)
+                     overrides=dict(over), calibration=desc,
+                     fitted_parameters=self.fitted_parameters(sc))
 
 
 _DEFAULT: Runner | None = None

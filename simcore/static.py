@@ -20,12 +20,13 @@ Shocks and ratios are given per industry as
 An unknown label raises :class:`~simcore.errors.LabelError` naming it; a wrong length, a
 non-finite value or a ratio outside [0, 1] raises :class:`~simcore.errors.ShockError`.
 
-Notation follows Miller & Blair (2009) and MODELS.md section 1: ``A = Z x^-1``,
+Notation follows Miller & Blair (2009) and docs/methodology.md, "Static models": ``A = Z x^-1``,
 ``B = x^-1 Z``, ``L = (I - A)^-1``, ``G = (I - B)^-1``, ``c`` the GDP-like value added per
 unit of output (:func:`simcore.tables.gdp_coefficients`) and ``mu`` the import share of
 domestic use (:func:`simcore.tables.import_shares`).  Functions with ``domestic=True`` use
 the domestic coefficients ``A^d = (I - mu^) A`` of a competitive-import table split by import
-proportionality (MODELS.md section 4.1); the import coefficients are ``A^m = mu^ A``.  For a
+proportionality (docs/methodology.md, "Conventions"); the import coefficients are ``A^m = mu^ A``. 
+For a
 table without imports the two coincide.
 """
 
@@ -230,7 +231,8 @@ def _units(table: xr.Dataset) -> str:
 # --------------------------------------------------------------------------------------
 # Coefficients and factorisations on the flat axis
 # --------------------------------------------------------------------------------------
-#: ``Z x^-1`` column-normalised, with 0 for zero-output buyers (MODELS.md P3): the same
+#: ``Z x^-1`` column-normalised, with 0 for zero-output buyers (docs/methodology.md, "Conventions":
+#: 0/0 := 0): the same
 #: helper as the table module's, so both compute coefficients identically.
 _coefficients = _tables_A
 
@@ -385,7 +387,7 @@ def leontief_price(
     of output ``dc`` gives ``dp' = dc' L``.  With ``domestic=True`` the imported share of
     every input is priced separately, ``p' = p' A^d + pi' A^m + c'``, and a relative change
     in import prices ``dpi`` passes through as ``dp' = (dc' + dpi' A^m) (I - A^d)^-1``
-    (MODELS.md section 1.1).
+    (docs/methodology.md, "Leontief price model"; Miller & Blair 2009, ch. 2).
 
     Parameters
     ----------
@@ -398,7 +400,7 @@ def leontief_price(
         Needs ``domestic=True``: in the competitive model imports are priced like domestic
         goods and cannot have a price of their own.
     domestic : bool, default False
-        Use the domestic/imported split of MODELS.md section 4.1.
+        Use the domestic/imported split of docs/methodology.md, "Conventions".
 
     Returns
     -------
@@ -492,7 +494,7 @@ def _import_coefficient_matrix(table: xr.Dataset) -> np.ndarray:
 def import_multipliers(table: xr.Dataset, *, domestic: bool = False) -> xr.DataArray:
     """Total (direct and indirect) intermediate imports per unit of final demand, ``a^m' L``.
 
-    Under import proportionality (MODELS.md section 4.1) buyer ``j`` imports
+    Under import proportionality (docs/methodology.md, "Conventions") buyer ``j`` imports
     ``a^m_j = sum_i mu_i A_ij`` per unit of its output, where ``mu_i`` is the import share of
     domestic use of product ``i`` (:func:`simcore.tables.import_shares`).  The multiplier
     is ``a^m' L`` (``a^m' L^d`` with ``domestic=True``).  Imports delivered directly to final
@@ -525,7 +527,8 @@ def import_exposure(table: xr.Dataset, *, domestic: bool = False) -> xr.DataArra
 
     Entry ``(p, j)`` is the total (direct and indirect) import of product ``p`` needed to
     deliver one unit of ``j`` to final demand: "how much imported rare earth is embodied in
-    a car" (MODELS.md section 1.6).  A linear *exposure* screen, not a bottleneck model.
+    a car" (docs/methodology.md, "Hypothetical extraction"; Miller & Lahr 2001).  A linear
+    *exposure* screen, not a bottleneck model.
     Column sums are :func:`import_multipliers`.
 
     Returns
@@ -595,7 +598,8 @@ def hypothetical_extraction(
     sector: Any,
     kind: Literal["full", "backward", "forward"] = "full",
 ) -> xr.Dataset:
-    """Output lost when an industry is hypothetically extracted (MODELS.md section 1.6).
+    """Output lost when an industry is hypothetically extracted (docs/methodology.md, "Hypothetical
+    extraction"; Miller & Lahr 2001).
 
     * ``"full"``: zero row and column ``k`` of ``A`` and final demand ``f_k``, then
       ``x_bar = (I - A_bar)^-1 f_bar`` (Dietzenbacher, van der Linden & Steenge 1993).
@@ -678,7 +682,8 @@ def hypothetical_extraction(
 def iim_interdependency(table: xr.Dataset) -> xr.DataArray:
     """The IIM interdependency matrix ``A* = x^-1 A x``.
 
-    It equals the Ghosh allocation matrix ``B = x^-1 Z`` (MODELS.md section 1.5), so the
+    It equals the Ghosh allocation matrix ``B = x^-1 Z`` (docs/methodology.md, "Ghosh model and its
+    price reading"; Dietzenbacher 1997), so the
     demand-side IIM is a rescaled Leontief model.
 
     Examples
@@ -755,7 +760,8 @@ def iim_supply(table: xr.Dataset, delta: Any, *, relative: bool = False) -> xr.D
 
     Leung, Haimes & Santos (2007), *J. Infrastructure Systems* 13(4):299-310.  Built on
     Ghosh: a primary-input perturbation ``delta = x^-1 (v0 - v)`` gives ``q' = delta' L``
-    (because ``x (I - B)^-1 x^-1 = L``; MODELS.md section 1.5).  It inherits Ghosh's
+    (because ``x (I - B)^-1 x^-1 = L``; docs/methodology.md, "Ghosh model and its price reading";
+    Dietzenbacher 1997).  It inherits Ghosh's
     perfect-substitution reading: see the warning in :func:`ghosh`.
 
     Parameters
@@ -805,7 +811,8 @@ def _mixed(A: np.ndarray, f0: np.ndarray, fixed: np.ndarray,
 
 @_checks_table(balance=False, productive=False)
 def mixed_model(table: xr.Dataset, fixed_output: Any, *, domestic: bool = False) -> xr.Dataset:
-    """The mixed exogenous/endogenous model (Miller & Blair 2009, ch. 13; MODELS.md 1.3).
+    """The mixed exogenous/endogenous model (Miller & Blair 2009, ch. 13; docs/methodology.md,
+    "Mixed exogenous/endogenous model").
 
     Industries in ``E`` have their output fixed at ``x_bar_E``; the others (``N``) keep their
     baseline final demand ``f_N``.  Then
@@ -870,7 +877,7 @@ def mixed_model(table: xr.Dataset, fixed_output: Any, *, domestic: bool = False)
 
 
 # --------------------------------------------------------------------------------------
-# Supply-constrained solutions for an import cut (MODELS.md section 1.4)
+# Supply-constrained solutions for an import cut (docs/methodology.md, "S1: the weakest link")
 # --------------------------------------------------------------------------------------
 def _critical(table: xr.Dataset, critical: Any, Z: np.ndarray) -> np.ndarray:
     """Boolean (supplier, buyer) criticality on the flat axis, restricted to positive flows."""
@@ -975,7 +982,8 @@ def weakest_link(
     import_ratio: Any = None,
     critical: Any = None,
 ) -> xr.Dataset:
-    """S1: the weakest-link solution with baseline orders (MODELS.md section 1.4).
+    """S1: the weakest-link solution with baseline orders (docs/methodology.md, "S1: the weakest
+    link").
 
     Every customer of a supplier receives the same fraction of its baseline deliveries,
     and each industry produces at the smallest ratio among its own capacity, its critical
@@ -1045,7 +1053,8 @@ def weakest_link_mixed(
     critical: Any = None,
     domestic: bool = True,
 ) -> xr.Dataset:
-    """S1 + mixed model, the two-stage static solution (MODELS.md section 1.4).
+    """S1 + mixed model, the two-stage static solution (docs/methodology.md, "S1: the weakest
+    link").
 
     1. :func:`weakest_link` gives the constrained set ``E = {j : rho_j < 1}`` and
        ``x_bar_E = rho_E x0_E``.
@@ -1054,7 +1063,7 @@ def weakest_link_mixed(
        left for ``E``.
 
     In a pure supply chain this is the long-run state of the dynamic models whatever their
-    inventory parameters (MODELS.md test 4).  Where a constrained supplier sells to a more
+    inventory parameters.  Where a constrained supplier sells to a more
     constrained customer, ``f_E`` exceeds its baseline (output nobody can use); where the cut
     is deep it can turn negative.  Both show in ``df``.
 
@@ -1109,7 +1118,8 @@ def lp_best_case(
 ) -> xr.Dataset:
     """S2: the best feasible allocation under Leontief technology, a linear programme.
 
-    MODELS.md section 1.4 (the concept of Pichler & Farmer 2022): choose outputs ``x`` and
+    docs/methodology.md, "S1: the weakest link" (the concept of Pichler & Farmer 2022): choose
+    outputs ``x`` and
     final deliveries of domestic (``y_del``) and imported (``y_m_del``) goods to
 
     ``max c'x``  s.t.  ``x = A^d x + y_del``,  ``A^m x + y_m_del <= M_max``,
@@ -1233,7 +1243,8 @@ def _linprog(obj: np.ndarray, A_ub: np.ndarray, b_ub: np.ndarray,
 # --------------------------------------------------------------------------------------
 @_checks_table(balance=False, productive=False)
 def value_added_loss(table: xr.Dataset, dx: Any, *, by_component: bool = False) -> xr.DataArray:
-    """Loss of GDP-like value added implied by an output change, ``-c * dx`` (MODELS.md 0.2).
+    """Loss of GDP-like value added implied by an output change, ``-c * dx`` (docs/methodology.md,
+    "Reporting losses").
 
     Value added moves with output at fixed coefficients ``c = v_0 / x_0``; only items that
     count in GDP are used (:data:`simcore.tables.GDP_EXCLUDED_VA_ITEMS`).  A fall in output

@@ -1045,7 +1045,8 @@ def gdp_coefficients(table: xr.Dataset) -> np.ndarray:
 def import_shares(table: xr.Dataset) -> xr.DataArray:
     """Import share of domestic use per product, ``mu_i = m_i / (sum_j z_ij + f^d_i)``.
 
-    The import-proportionality assumption (MODELS.md section 4.1): every user of product ``i``
+    The import-proportionality assumption (docs/methodology.md, "Conventions"): every user of
+    product ``i``
     imports the same share ``mu_i`` of its purchases.  Re-exports are assumed zero.  The
     share is clipped to [0, 1]; products with no domestic use get 0.
     """

@@ -652,7 +652,8 @@ def carve_out(
 
     Rare earths are not a product of Japan's IO table: the metals hide in non-ferrous metal
     smelting (2711), the compounds in other inorganic chemicals (2029) and the magnets in
-    other electrical machinery (3399) (MODELS.md §4.2, FACTS.md §5).  This function adds a
+    other electrical machinery (3399) (docs/data.md, "Rare-earth source data").  This function adds
+    a
     row and column ``new`` right after ``parent`` and takes them out of the parent so that
     every total of the table is unchanged.
 
@@ -873,7 +874,7 @@ def rescale(
     --------
     Japan's 2015 GDP-like value added (533,183,214 million yen, PROVENANCE §1.6) scaled to
     the 2024 nominal GDP of 607.9 trillion yen that Kiuchi (NRI, 2025) divides by
-    (FACTS.md §2):
+    (Kiuchi 2025; docs/reproduction.md):
 
     >>> import simcore as sc
     >>> t = sc.transform.rescale(sc.datasets.load("japan-2015-37"), target_gdp=607.9e6)
@@ -946,7 +947,7 @@ class PrepareReport:
         Change in total imports (after minus before).
     zero_output_sectors : tuple of str
         Sectors with zero gross output (left as they are; dynamic models must exclude them,
-        MODELS.md P3).
+        docs/methodology.md, "Conventions": 0/0 := 0).
     """
 
     account: str
@@ -982,7 +983,8 @@ def prepare_for_dynamics(
 ) -> tuple[xr.Dataset, PrepareReport]:
     """Remove negative intermediate and final-demand cells so dynamic models can run.
 
-    MIC's tables hold legitimate negative cells (MODELS.md P4; PROVENANCE §1.4): the
+    MIC's tables hold legitimate negative cells (docs/data.md, "Negative cells, and why they are
+    legitimate"): the
     185-sector table has 92 negative intermediate cells totalling −363,050 million yen
     (scrap and by-products under the Stone "minus-input" method), the 37-sector table one
     (26 -> 21, −6), and some final-demand cells are negative (decreases in stocks, and 8
@@ -1116,7 +1118,8 @@ def split_imports(
 ) -> xr.Dataset:
     """Split a competitive-import table into a two-region non-competitive table.
 
-    Import proportionality (MODELS.md §4.1): every user of product ``i`` imports the same
+    Import proportionality (docs/methodology.md, "Conventions"): every user of product ``i``
+    imports the same
     share ``mu_i = m_i / (sum_j z_ij + f^d_i)`` of its purchases
     (:func:`simcore.tables.import_shares`), so ``z^d = (1 - mu) z``, ``z^m = mu z`` and
     ``f^m = mu f^d``.  The result has regions ``[domestic, foreign]``:

@@ -1,5 +1,6 @@
 """Tests of simcore's ARIO engine (simcore.dynamic.ario) against its numpy reference and the
-analytic properties of MODELS.md §7 (tests 1, 5, 6, 7, 10)."""
+analytic properties of the ARIO model (Hallegatte 2008; Guan et al. 2020): steady state
+without a shock, inventory buffers, overproduction, per-step accounting, restoration time."""
 
 from __future__ import annotations
 
@@ -144,7 +145,7 @@ def test_reference_and_kernel_agree_on_failure():
 
 
 # --------------------------------------------------------------------------------------
-# MODELS.md test 1: no shock -> steady state
+# No shock -> steady state
 # --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("compat", [True, False])
 @pytest.mark.parametrize("order_type", ["alt", "noalt"])
@@ -181,7 +182,7 @@ def test_steady_state_japan(japan185):
 
 
 # --------------------------------------------------------------------------------------
-# MODELS.md test 5: inventory buffer analytics
+# Inventory buffers: analytics
 # --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("psi, s, exact", [(0.75, 90, True), (0.8, 90, False),
                                            (0.5, 41, True)])
@@ -206,7 +207,7 @@ def test_inventory_buffer_onset_and_decay(psi, s, exact):
 
 
 # --------------------------------------------------------------------------------------
-# MODELS.md test 6: overproduction analytics
+# Overproduction: analytics
 # --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("compat", [True, False])
 def test_overproduction_rule(compat):
@@ -239,7 +240,7 @@ def test_overproduction_rule(compat):
 
 
 # --------------------------------------------------------------------------------------
-# MODELS.md test 7: per-step accounting invariants
+# Per-step accounting invariants
 # --------------------------------------------------------------------------------------
 def test_accounting_invariants():
     table = random_mrio(5)
@@ -274,7 +275,7 @@ def test_accounting_invariants():
 
 
 # --------------------------------------------------------------------------------------
-# MODELS.md test 10: inventory restoration time, robustness and oscillation diagnostic
+# Inventory restoration time, robustness and oscillation diagnostic
 # --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("tau", [1, 5, 10, 60])
 def test_restoration_tau_robustness(tau, record_property):

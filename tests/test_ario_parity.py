@@ -1,4 +1,5 @@
-"""Parity of simcore's ARIO engine with BoARIO 0.6.3 itself (MODELS.md §7, test 2).
+"""Parity of simcore's ARIO engine with BoARIO 0.6.3 itself (the check that the reimplementation is
+exact).
 
 Table: ``pymrio.load_test()`` aggregated exactly as in BoARIO's own test suite
 (``tests/test_simulation.py``, fixture ``test_mrio``: regions to reg1-reg3, sectors to food,
@@ -6,7 +7,7 @@ mining, manufactoring, other, construction), then ``calc_all()``.  Model:
 ``ARIOPsiModel`` with its defaults.  Event: arbitrary 50 % capacity loss on
 (reg2, mining), occurrence 5, duration 60, linear recovery over 30 days.  Horizon 300 days.
 
-Tolerance 1e-10 relative (MODELS.md; an independent re-implementation reached 6e-16).  The
+Tolerance 1e-10 relative (an independent re-implementation reached 6e-16).  The
 simcore table keeps pymrio's (unsorted) industry order while BoARIO sorts industries
 lexicographically, so agreement also shows that results do not depend on the order; only
 floating-point summation orders differ, hence the ~1e-15 residuals.

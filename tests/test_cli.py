@@ -28,7 +28,8 @@ def test_non_yen_table_is_not_labelled_yen(tmp_path, capsys):
     assert head["unit"] == "$ million"
     assert head["value_added_loss_jpy"] is None and head["gdp_denominator_jpy"] is None
     assert head["value_added_loss"] > 0
-    assert abs(sum(head["by_sector"].values()) - head["value_added_loss"]) < 1e-9
+    assert abs(sum(r["value_added_loss"] for r in head["by_sector"])
+               - head["value_added_loss"]) < 1e-9
     assert main(["run", str(f)]) == 0
     text = capsys.readouterr().out
     assert "$ million" in text and "yen" not in text
@@ -42,7 +43,7 @@ def test_yen_table_converts_million_yen(capsys):
 
 
 def test_overproduction_gains_reported(tmp_path, capsys):
-    """MODELS.md P10: value added above baseline is reported apart from the net loss."""
+    """Value added above baseline (overproduction) is reported apart from the net loss."""
     f = tmp_path / "mb.toml"
     f.write_text(MB.replace("[horizon]", "[model]\nalpha_max = 1.25\nalpha_tau = 30\n"
                             "[horizon]"))

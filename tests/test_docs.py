@@ -206,3 +206,61 @@ def test_generated_figures_are_the_code_s(html_dir: Path) -> None:
     assert f"{float(dd.gdp_loss_total) / 1e3:,.1f}" in text
     for png in ("kiuchi-3m.png", "data-driven-12m.png", "vary-curves.png", "vary-tornado.png"):
         assert any(p.name == png for p in html_dir.rglob("*.png")), png
+
+
+# --------------------------------------------------------------------------------------
+# Equations render offline (issue 19)
+# --------------------------------------------------------------------------------------
+def _browser():
+    sys.path.insert(0, str(DOCS / "_ext"))
+    try:
+        import browser
+    finally:
+        sys.path.remove(str(DOCS / "_ext"))
+    return browser
+
+
+def _need(what: str, how: str) -> None:
+    """Skip for want of ``what``, unless ``SIMCORE_REQUIRE_BROWSER`` is set (CI sets it after
+    installing Chromium and MathJax): then it is a failure."""
+    msg = f"{what} is not installed ({how}); see docs/_ext/browser.py"
+    if os.environ.get("SIMCORE_REQUIRE_BROWSER"):
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
+def test_raw_tex_is_detected() -> None:
+    """The checker itself fails a page whose equations were not typeset."""
+    b = _browser()
+    src = '<p><span class="math notranslate nohighlight">\\(x=Lf\\)</span></p>'
+    assert b.problems(src, src)  # MathJax never ran
+    ok = ('<p><span class="math notranslate nohighlight"><mjx-container jax="SVG">'
+          "<svg></svg></mjx-container></span></p>")
+    assert b.problems(ok, src) == []
+    err = ok.replace("<svg>", '<svg data-mjx-error="Undefined control sequence \\foo">')
+    assert b.problems(err, src)
+
+
+def test_mathjax_is_served_with_the_pages(html_dir: Path) -> None:
+    """With a local MathJax the pages load it from the build, never from a network."""
+    if not (html_dir / "_static" / "mathjax" / "tex-svg-full.js").is_file():
+        _need("a local MathJax", "npm install --prefix docs/_vendor mathjax@3")
+    for page in ("index", "methodology", "notation", "reproduction"):
+        scripts = re.findall(r'<script[^>]*src="([^"]*)"', (html_dir / f"{page}.html").read_text())
+        assert any("_static/mathjax/tex-svg-full.js" in s for s in scripts), page
+        assert not [s for s in scripts if _is_external(s)], (page, scripts)
+
+
+def test_equations_render_offline_in_chromium(html_dir: Path) -> None:
+    """Every page with an equation, loaded in headless Chromium with every network request
+    refused: each equation is typeset by MathJax, no raw TeX is left and MathJax reports no
+    TeX error."""
+    b = _browser()
+    if b.chromium() is None:
+        _need("Chromium", "apt-get install chromium")
+    if not (html_dir / "_static" / "mathjax" / "tex-svg-full.js").is_file():
+        _need("a local MathJax", "npm install --prefix docs/_vendor mathjax@3")
+    results = b.check(html_dir)
+    assert {"index", "methodology", "notation", "reproduction"} <= set(results)
+    bad = {page: pr for page, pr in results.items() if pr}
+    assert not bad, bad

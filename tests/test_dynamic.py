@@ -1,7 +1,8 @@
 """Tests of simcore's supply-chain engine (simcore.dynamic.model / _kernels).
 
 The numba kernel is checked against the plain-numpy reference (simcore.dynamic._reference)
-on random tables, and both against closed forms derived in MODELS.md: the no-shock steady
+on random tables, and both against closed forms (docs/methodology.md, "The supply-chain engine"):
+the no-shock steady
 state (test 1), the inventory-buffer timing of Pichler et al. (2022) (test 5, §3.5), the
 pure-chain static limit (test 4), accounting invariants (test 7), the CES ratios of §5
 (test 8), import-split invariances (test 9) and monotonicity and stability (test 10).
@@ -55,7 +56,7 @@ def random_table(seed: int, n: int = 6, imports: bool = True) -> "xr.Dataset":  
 
 def chain_table(parts_fd: float = 0.0):
     """import RE -> parts (sole user) -> cars (sole user of parts) -> final demand; 'oth' is
-    linked by demand only (MODELS.md test 4)."""
+    linked by demand only."""
     # sectors: RE (no domestic output), parts, cars, oth
     x = np.array([0.0, 100.0, 200.0, 300.0])
     Z = np.zeros((4, 4))
@@ -171,7 +172,7 @@ def test_ces_kernel_matches_reference(sigma, q):
 
 @pytest.mark.parametrize(
     "sigma,loss",
-    # MODELS.md §5 table: s = 0.001, delta = 0.5, exact CES loss
+    # The CES loss (Pichler et al. 2022): s = 0.001, delta = 0.5, exact CES loss
     [(1.0, 0.00069), (0.5, 0.00100), (0.2, 0.0037), (0.1, 0.045), (0.05, 0.281), (0.01, 0.464)],
 )
 def test_ces_published_table(sigma, loss):
@@ -179,7 +180,8 @@ def test_ces_published_table(sigma, loss):
 
 
 def test_ces_limits():
-    # sigma = 1: loss 1 - (1 - delta)^s; sigma -> 0: loss delta (MODELS.md test 8)
+    # sigma = 1: loss 1 - (1 - delta)^s; sigma -> 0: loss delta (docs/methodology.md, "One day, in
+    # the kernel's order")
     s, delta = 0.3, 0.4
     assert kn.ces_ratio(s, 1.0, 1 - delta) == pytest.approx((1 - delta) ** s, rel=1e-12)
     assert kn.ces_ratio(s, 1e-6, 1 - delta) == pytest.approx(1 - delta, rel=1e-5)
@@ -213,7 +215,7 @@ def test_steady_state_ten_years_japan185(japan185):
 @pytest.mark.parametrize("n_days", [1, 5, 10, 30])
 @pytest.mark.parametrize("theta,level", [(1.0, 0.0), (0.5, 0.5)])
 def test_inventory_buffer_timing(n_days, theta, level):
-    """MODELS.md §3.5: a critical input cut to zero keeps output at baseline for exactly n
+    """A critical input cut to zero keeps output at baseline for exactly n
     days, then 0 (critical) or 1/2 (important)."""
     x = np.array([100.0, 200.0])
     Z = np.array([[0.0, 50.0], [0.0, 0.0]])
@@ -230,11 +232,11 @@ def test_inventory_buffer_timing(n_days, theta, level):
 
 @pytest.mark.parametrize("n_days,tau", [(1, 2), (1.5, 1), (10, 10), (30, 10), (5, 20)])
 def test_pure_chain_long_run_equals_static(n_days, tau):
-    """MODELS.md test 4: a permanent 50 % cut of an import in a pure chain gives parts and cars
+    """A permanent 50 % cut of an import in a pure chain gives parts and cars
     at exactly 0.5 in the long run, whatever (n, tau); the other sector follows the mixed
     model (its final demand fixed, its sales to parts and cars at their new levels)."""
     t = chain_table()
-    # (n, tau) = (1, 1), MODELS.md's toy, is refused: stocks under 1.5 days with tau < 2
+    # (n, tau) = (1, 1), the smallest pure chain, is refused: stocks under 1.5 days with tau < 2
     # (docs/robustness.md, "Stable ranges"); the corner's edges are tried instead
     p = DynamicParams(inventory_days=n_days, inventory_tau=tau,
                       import_origins={"RE": {"CHN": 1.0}})
@@ -281,7 +283,7 @@ def test_accounting_identities():
 
 
 def test_non_critical_cut_has_no_output_loss():
-    """MODELS.md test 9(d): cutting an input declared non-critical has zero effect.
+    """Cutting an input declared non-critical has zero effect.
 
     (With domestic producers of the cut product, Pichler-type orders based on demand can
     still move output through the bullwhip channel; the pure case is a fully imported
@@ -298,7 +300,7 @@ def test_non_critical_cut_has_no_output_loss():
 
 
 def test_zero_cut_equals_no_special_product():
-    """MODELS.md test 9(a): kappa = 0 on an origin-split product changes nothing."""
+    """kappa = 0 on an origin-split product changes nothing."""
     t = random_table(8, n=6)
     prods = [str(s) for s in t.sector.values]
     base = sc.simulate(t, CapacityShock(sector=prods[0], share=0.3, duration=20), days=90,
@@ -328,7 +330,8 @@ def test_losses_rise_with_share_and_duration():
 
 
 def test_losses_fall_with_inventory_days_in_pure_chain():
-    """Proven for pure chains without overproduction (MODELS.md §3.6)."""
+    """Proven for pure chains without overproduction (docs/methodology.md, "One day, in the
+    kernel's order")."""
     t = chain_table()
     losses = []
     for n in (1, 5, 15, 30, 60):
@@ -342,7 +345,7 @@ def test_losses_fall_with_inventory_days_in_pure_chain():
 
 @pytest.mark.parametrize("tau", [1, 5, 10, 60])
 def test_short_restoration_times_are_stable(tau):
-    """MODELS.md test 10: tau_inv in {1, 5, 10, 60} runs without crash or negative stocks; the
+    """tau_inv in {1, 5, 10, 60} runs without crash or negative stocks; the
     number of sign changes of aggregate output after the shock is a diagnostic."""
     t = random_table(4, n=8)
     prods = [str(s) for s in t.sector.values]
@@ -430,7 +433,8 @@ def test_multiregional_table_rejected_with_pointer():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_long_run_gdp_at_most_lp_optimum(seed):
-    """MODELS.md test 10 / §1.4: with all inputs critical and no overproduction, long-run GDP
+    """The weakest-link bound (docs/methodology.md, "S1: the weakest link"): with all inputs
+    critical and no overproduction, long-run GDP
     under a permanent import cut is at most the linear-programme best case (S2)."""
     t = random_table(100 + seed, n=6)
     prods = [str(s) for s in t.sector.values]

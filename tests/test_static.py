@@ -1,7 +1,8 @@
 """Tests of simcore.static: textbook references, model identities, the supply-constrained
 solutions, the Japan tables and input validation.
 
-Reference values cite their source; identities are MODELS.md section 7, test 3.  Tolerances:
+Reference values cite their source; identities are the textbook identities of Miller & Blair (2009,
+ch. 2, 6 and 12).  Tolerances:
 textbook values are printed to 2 or 3 decimals, so they are compared to half a unit in the
 last printed digit; identities are exact in exact arithmetic and are compared at 1e-10
 relative (1e-6 on the Japan tables, whose flows are ~1e8 and whose L has condition number
@@ -48,7 +49,7 @@ def chain():
     """Import -> parts (sole user) -> cars (sole user of parts) -> final demand.
 
     ``ree`` is wholly imported (no domestic output); services sell to parts, cars, itself
-    and households and buy nothing from the chain.  A hand-built version of MODELS.md
+    and households and buy nothing from the chain.  A hand-built version of the
     section 7, test 4.
     """
     #            ree    parts  cars   serv
@@ -159,7 +160,8 @@ def test_miller_blair_linkages(mb23):
 
 
 def test_miller_blair_extraction(mb23):
-    """Hypothetical extraction of sector 1 by hand on Table 2.3 (MODELS.md section 1.6)."""
+    """Hypothetical extraction of sector 1 by hand on Table 2.3 (docs/methodology.md, "Hypothetical
+    extraction"; Miller & Lahr 2001)."""
     x0 = mb23.x.values
     A = np.array([[0.15, 0.25], [0.2, 0.05]])
     f = np.array([350.0, 1700.0])
@@ -190,7 +192,7 @@ def test_miller_blair_extraction(mb23):
 
 
 # --------------------------------------------------------------------------------------
-# Identities (MODELS.md section 7, test 3)
+# Identities (the textbook identities of Miller & Blair (2009, ch. 2, 6 and 12))
 # --------------------------------------------------------------------------------------
 @pytest.fixture(params=["mb23", "japan37"])
 def table(request):
@@ -251,7 +253,8 @@ def test_price_model_baseline_is_one(table):
 
 @pytest.mark.parametrize("domestic", [False, True])
 def test_mixed_model_baseline(table, domestic):
-    """Mixed model with x_bar_E = x_E0 reproduces the baseline (MODELS.md section 1.3)."""
+    """Mixed model with x_bar_E = x_E0 reproduces the baseline (docs/methodology.md, "Mixed
+    exogenous/endogenous model")."""
     x = table.x.values
     E = {str(s): float(v) for s, v in zip(table.sector.values[::2], x[::2], strict=True)}
     r = static.mixed_model(table, E, domestic=domestic)
@@ -294,7 +297,8 @@ def test_value_added_multipliers_textbook(mb23):
 
 
 def test_import_price_pass_through(japan37):
-    """dp' = (dpi' A^m) (I - A^d)^-1 (MODELS.md section 1.1), against explicit inverses."""
+    """dp' = (dpi' A^m) (I - A^d)^-1 (docs/methodology.md, "Leontief price model"; Miller & Blair
+    2009, sec. 2.6), against explicit inverses."""
     t = japan37
     A = sc.tables.technical_coefficients(t).values
     mu = sc.tables.import_shares(t).values
@@ -308,11 +312,11 @@ def test_import_price_pass_through(japan37):
 
 
 # --------------------------------------------------------------------------------------
-# Supply-constrained solutions (MODELS.md section 1.4)
+# Supply-constrained solutions (docs/methodology.md, "S1: the weakest link")
 # --------------------------------------------------------------------------------------
 def test_weakest_link_strongly_connected(ring):
     """All inputs critical, strongly connected graph: every sector ends at the import
-    ratio (MODELS.md 1.4, "every sector ends at 0.5")."""
+    ratio (docs/methodology.md, "S1: the weakest link": every sector ends at 0.5)."""
     r = static.weakest_link(ring, import_ratio={"s0": 0.5})
     np.testing.assert_allclose(r.rho.values, 0.5)
     assert r.constraint.values.tolist() == ["import:s0"] * 3
@@ -340,7 +344,7 @@ def test_weakest_link_criticality(ring):
 
 
 def test_pure_chain(chain):
-    """MODELS.md section 7, test 4 (static side): a 50 % cut of the import sends parts and
+    """The pure-chain import cut (static side): a 50 % cut of the import sends parts and
     cars to 0.5; S1 + mixed model gives services (800 + 0.25*100 + 0.1*500) / 0.95; the
     LP best case coincides, since nothing can be reallocated in a chain."""
     s1 = static.weakest_link(chain, import_ratio={"ree": 0.5})

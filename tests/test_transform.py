@@ -1,7 +1,7 @@
 """Tests of :mod:`simcore.transform`.
 
 Reference figures come from the MIC 2015 table's own totals (``simcore/datasets/_source/
-japan-io-2015/PROVENANCE.md`` §1.4 and §1.6) and FACTS.md §2 (Kiuchi's 607.9 trillion yen
+japan-io-2015/PROVENANCE.md`` §1.4 and §1.6) and Kiuchi (2025) (Kiuchi's 607.9 trillion yen
 denominator).  Tolerances: the Japan tables are integers in million yen, so aggregation of
 them is exact (max |diff| = 0); carve-out and netting multiply by shares, so they are checked
 to 1e-6 million yen (about 1e-14 relative to the largest cells).

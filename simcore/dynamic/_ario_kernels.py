@@ -2,7 +2,8 @@
 
 Bare arrays in, caller-allocated outputs, an integer status back (codes of
 :mod:`simcore._jit`); nothing is raised, logged, printed or allocated inside the time loop.
-The equations are those of MODELS.md §2.4 (checked against BoARIO's source);
+The equations are those of docs/methodology.md, "The ARIO engine" (Hallegatte 2008; Guan
+et al. 2020), checked against the source of BoARIO 0.6.3;
 :mod:`simcore.dynamic._ario_reference` is a literal numpy transcription of BoARIO used as
 the test oracle.
 
@@ -20,8 +21,8 @@ Restructuring (same arithmetic as BoARIO up to round-off)
 * **Orders are never stored as a p x p matrix.**  BoARIO's orders are
   ``O[(r,k), f] = T[k, f] * w[(r,k), f]`` with ``T`` the total order of product ``k`` by
   ``f`` and ``w`` the supplier weights: ``Z_distrib`` for ``noalt``; for ``alt`` (Guan et
-  al. 2020) ``Z phi / sum_r Z phi`` with ``phi = capacity / X0`` per supplier (MODELS.md
-  Q7).  The kernel keeps ``O = Zf * phi * U`` with ``U = T / den`` (``n x p``):
+  al. 2020) ``Z phi / sum_r Z phi`` with ``phi = capacity / X0`` per supplier (BoARIO's
+  ``alt`` weights).  The kernel keeps ``O = Zf * phi * U`` with ``U = T / den`` (``n x p``):
   ``den[k, f] = sum_r Zf[(r,k), f] phi[(r,k)]`` for ``alt``, ``ZC[k, f]`` (and
   ``phi = 1``) for ``noalt``, and rebuilds every use of ``O`` from ``Zf`` on the fly:
   deliveries into stock ``sum_r O[(r,k),f] x[(r,k)]/D[(r,k)]`` become

@@ -11,7 +11,7 @@ Inputs are on the flat, region-major industry axis ``i = r * n + k`` (``n`` sect
 products, ``R`` regions, ``p = R n``) and **annual**; they are converted to daily flows
 here by multiplying by ``1/365`` as BoARIO does.  ``delta[t]`` is the total share of
 capacity lost on day ``t`` as the model sees it, i.e. already lowered from events
-(including BoARIO's one-step lag, quirk Q1 of MODELS.md §2.5, when parity is wanted).
+(including BoARIO's one-step lag, quirk Q1 of simcore.dynamic.ario, when parity is wanted).
 """
 
 from __future__ import annotations

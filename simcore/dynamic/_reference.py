@@ -14,7 +14,8 @@ COVER_RTOL = 1e-12
 
 
 def ces_ratio(s: float, sigma: float, q: float) -> float:
-    """Exact CES output ratio (MODELS.md §5), computed directly (not in log space)."""
+    """Exact CES output ratio (docs/methodology.md, "One day, in the kernel's order"), computed
+    directly (not in log space)."""
     if q >= 1.0:
         return 1.0
     if sigma == 0.0:

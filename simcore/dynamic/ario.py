@@ -2,8 +2,8 @@
 
 The adaptive regional input-output model (Hallegatte 2008, 2014) with Guan et al.'s (2020)
 ``alt`` order rule, exactly as coded in BoARIO v0.6.3 (``boario/model_base.py``,
-``extended_models.py``, ``simulation.py``; MODELS.md §2): daily steps with capacity
-``X0 (1 - Delta) alpha``, demand-limited optimum, inventory constraint with threshold
+``extended_models.py``, ``simulation.py``; docs/methodology.md, "The ARIO engine"): daily
+steps with capacity ``X0 (1 - Delta) alpha``, demand-limited optimum, inventory constraint with threshold
 ``psi``, proportional rationing of every demand, one stock per product fed by every
 supplier region, orders = use + inventory gap / tau, overproduction ``alpha`` adapting
 towards ``alpha_max`` under scarcity.  Trajectories match BoARIO's to ~1e-15 relative
@@ -29,8 +29,8 @@ Conventions and choices
   a cut of imports from one origin, first turn the table into an MRIO with the import
   origin as a region (``simcore.transform.split_imports``).  Tables without imports use
   their own ``x``.
-* **Value added** (``value_added``) is simcore's convention (MODELS.md §0.2): fixed
-  GDP-like value-added coefficients times output, ``c = v / x0`` with ``v`` from
+* **Value added** (``value_added``) is simcore's convention (docs/methodology.md,
+  "Reporting losses"): fixed GDP-like value-added coefficients times output, ``c = v / x0`` with ``v`` from
   :func:`simcore.tables.gdp_coefficients` (on the pooled supply when imports are pooled).
   BoARIO's own record (``boario_value_added``) is different: written before production, it
   is yesterday's output minus the intermediate orders received
@@ -39,7 +39,7 @@ Conventions and choices
 * **Days** are steps; tables are annual and divided by 365 (multiplied by ``1/365``, as
   BoARIO does).  ``monetary_factor`` is carried as metadata (no currency damages here).
 
-Quirks reproduced when ``boario_compat=True`` (MODELS.md §2.5)
+Quirks reproduced when ``boario_compat=True`` (listed below)
 ------------------------------------------------------------------
 Q1 arbitrary capacity losses act one day late and their recovery two days late (see
 :class:`ArbitraryCapacityLoss`); Q2 the overproduction update adds both
@@ -128,7 +128,8 @@ RECORDS: dict[str, str] = {
 }
 _CODES = {name: code for code, name in enumerate(RECORDS)}
 _BOARIO_VA_DOC = ("BoARIO's 'value added' record: yesterday's output minus intermediate orders "
-                  "received (x(t-1) - sum_f O(t-1)); not value added (MODELS.md 0.2)")
+                  "received (x(t-1) - sum_f O(t-1)); not value added (docs/methodology.md, "
+                  "Reporting losses)")
 #: Records computed in Python from kernel records.
 _DERIVED = {"boario_value_added": ("production", "orders_received"), "stocks": ()}
 
@@ -180,7 +181,8 @@ class ARIOParams:
     inventory_restoration_tau : float, mapping or sequence, default 60
         Inventory restoration time, days, for every product, or per product (mapping from
         sector code covering every sector, as BoARIO requires, or a sequence in table
-        order); >= 1.  Values below 10 can make the dynamics oscillate (MODELS.md §2.6).
+        order); >= 1.  Values below 10 can make the dynamics oscillate (docs/robustness.md, "Stable
+        ranges of the time constants").
     monetary_factor : float, default 1e6
         Monetary unit of the table (BoARIO ``monetary_factor``); metadata only here.
     input_threshold : float, optional
@@ -385,7 +387,7 @@ class ArbitraryCapacityLoss:
     * ``boario_compat=False``: ``Delta(t) = Delta0`` for ``t0 <= t < t0 + d``, then
       ``max(f(t - t0 - d), 0)``.
 
-    Several events are combined by the maximum per industry, as BoARIO does (MODELS.md P12).
+    Several events are combined by the maximum per industry, as BoARIO does.
     BoARIO flags this event type's recovery as unreliable (issue #95); what is reproduced
     here is what its code does.
     """

@@ -622,7 +622,7 @@ def simulate(
         (component, sector)``; ``output_loss (sector)`` cumulative; ``gdp_loss_total`` and
         ``gdp_loss_share`` scalars (net: value added above baseline, from overproduction,
         counts against the loss); ``gdp_gain (time)``, ``gdp_gain_total`` and
-        ``gdp_loss_gross_total``, which keep those gains apart (MODELS.md P10: gross loss =
+        ``gdp_loss_gross_total``, which keep those gains apart (gross loss =
         net loss + gains); and the requested daily records.  Money is in the table's unit
         (``attrs['unit']``).
 
@@ -750,7 +750,7 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
         "gdp_loss_total": ((), float(gdp_loss.sum()), {"units": unit}),
         "gdp_loss_share": ((), float(gdp_loss.sum()) / denom,
                            {"units": "1", "long_name": "loss as a share of annual GDP"}),
-        # MODELS.md P10: overproduction can lift some sectors above baseline; the net loss
+        # overproduction can lift some sectors above baseline; the net loss
         # above nets those gains against the losses, these keep them apart
         "gdp_gain": (("time",), gdp_gain,
                      {"units": f"{unit} per day",

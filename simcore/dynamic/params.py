@@ -47,7 +47,8 @@ class Stockpile:
     ----------
     days : float
         Size of the stock in days of the product's baseline imports (all origins).  Japan's
-        national rare-metal stockpile target is 60 days of consumption (JOGMEC; FACTS.md §5);
+        national rare-metal stockpile target is 60 days of consumption (JOGMEC; docs/data.md,
+        "Rare-earth source data");
         what is actually held for rare earths is undisclosed.
     release_rate : float, default 1.0
         Largest release per day as a share of baseline daily imports.
@@ -64,12 +65,14 @@ class Stockpile:
 
 @dataclass(frozen=True, kw_only=True)
 class Substitution:
-    """Ramp-up of supply from origins that are not cut (MODELS.md section 4.3).
+    """Ramp-up of supply from origins that are not cut (docs/methodology.md, "Shocks and their
+    daily profiles").
 
     Extra imports on day ``t`` are ``headroom * lost(t) * (1 - exp(-(t - t0 - lag) / tau))``
     for ``t >= t0 + lag``, where ``lost(t)`` is the import volume cut that day and ``t0`` the
     start of the first cut of the product.  No verifiable source gives default values for
-    rare earths (MODELS.md §4.3): they are scenario inputs to sweep.
+    rare earths (docs/methodology.md, "Shocks and their daily profiles"): they are scenario inputs
+    to sweep.
 
     Parameters
     ----------
@@ -155,13 +158,15 @@ class DynamicParams:
         Target inventory of every input, in days of the buyer's baseline use (Pichler et al.
         2022, Eq. 4, target ``n Z0``).  **Assumption**: 30 days sits between Pichler et al.'s
         ONS-based sector values and BoARIO's generic 90 days.  Must be >= 1: a stock below one
-        day of use cannot sustain baseline output (MODELS.md §3.2).  One day means no buffer
+        day of use cannot sustain baseline output (docs/methodology.md, "Input criticality and
+        buffers").  One day means no buffer
         beyond the day's delivery.
     inventory_days_by_product : mapping, optional
         Overrides by input product code, e.g. ``{"RE": 1}``; a nested mapping
         ``{product: {sector: days}}`` sets buyer-specific targets (key ``"*"`` for the row).
     inventory_tau : float, default 10
-        Inventory adjustment time, days.  MODELS.md P1 recommends >= 10 days (1 day is the
+        Inventory adjustment time, days.  10 days or more is safe (docs/methodology.md,
+        "Pitfalls"; 1 day is the
         classic source of oscillation; MacroStat uses 5).  Must be >= 1.  Values under 2
         days are refused together with stocks (``inventory_days`` or any per-product
         override) under 1.5 days: that corner is at the edge of the order rule's stability
@@ -177,7 +182,7 @@ class DynamicParams:
     elasticity_by_product : mapping, optional
         Elasticity of substitution ``sigma`` of an input within the dependent share of its
         users (0 = Leontief, the default).  The dependent share's output follows the exact CES
-        ratio of MODELS.md §5.
+        ratio of docs/methodology.md, "One day, in the kernel's order".
     rationing : {"proportional", "firms_first"}
         Rationing of a short supplier: proportional to all demand (Pichler et al. Eqs. 15–17;
         the default) or intermediate users first, final demand and exports last.

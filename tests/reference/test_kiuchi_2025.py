@@ -4,7 +4,7 @@ Source: Kiuchi, T. (2025-11-28), Nomura Research Institute, as reported by Peopl
 (Japanese ed., 2025-12-10) and TBS: a Chinese rare-earth export restriction lasting 3 months
 would cost Japan about 660 bn yen (0.11 % of GDP); lasting 1 year, about 2.6 tn yen (0.43 %).
 The denominator, 2024 nominal GDP of 607.9 tn yen, is inferred from Kiuchi's other columns
-(FACTS.md §2).
+(Kiuchi 2025; docs/reproduction.md).
 
 What is fitted and what is predicted: ``model.dependency_scale`` is calibrated to the
 3-month loss only; the 12-month loss and both GDP shares are predictions of the same model.
@@ -110,8 +110,14 @@ def test_cli_reproduce_json(capsys, monkeypatch):
     assert {r["id"] for r in out} == set(PUBLISHED)
     for r in out:
         assert set(r) == {"id", "published", "model", "unit", "rel_error", "tolerance",
-                          "fitted", "ok", "median", "band"}
+                          "fitted", "ok", "median", "band", "scenario",
+                          "fitted_parameters"}
         assert r["ok"] is True
+        # every fitted parameter with its prior (issue 19): the text output's calibration
+        (fp,) = r["fitted_parameters"]
+        assert fp["parameter"] == "dependency_scale" and fp["prior"] == 1.0
+        assert fp["target_id"] == "nomura-rare-earth-3m-loss"
+        assert fp["bounds"][0] < fp["value"] < fp["bounds"][1] and fp["value"] != fp["prior"]
         lo, hi = r["band"]
         assert lo <= r["median"] <= hi
 

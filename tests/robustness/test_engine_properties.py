@@ -123,7 +123,7 @@ def test_pure_cuts_lose_at_least_zero(data, table):
 @given(data=st.data(), table=productive_tables(max_n=5))
 def test_loss_rises_with_cut_share(data, table):
     p = data.draw(params(table), label="params")
-    # firms_first: import cuts only (MODELS.md test 10's kappa); a capacity cut of a sector
+    # firms_first: import cuts only (the import-cut share kappa); a capacity cut of a sector
     # that buys its own product is not monotone under that rule, see
     # test_firms_first_capacity_cut_hoarding
     kinds = ("import",) if p.rationing == "firms_first" else ("capacity", "import")
@@ -269,7 +269,7 @@ def test_firms_first_capacity_cut_hoarding():
     which lowers its own demand twice over (1 / (1 - A) = 2): another half day of output.
     The half cut costs 1.00025 days of value added (the excess over the full cut is the
     restocking transient), the full cut 1 day (nothing to hoard), and under proportional
-    rationing the half cut costs exactly half a day.  Import cuts (MODELS.md test 10's
+    rationing the half cut costs exactly half a day.  Import cuts (the import-cut share
     kappa) are monotone under both rules (test_loss_rises_with_cut_share)."""
     t = sc.tables.from_arrays([[1.0]], [[0.0]], [[0.5], [0.5]], x=[2.0], E=[1.0], M=[0.0],
                               sectors=["s0"], va_items=["compensation", "operating_surplus"])

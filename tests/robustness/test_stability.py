@@ -4,7 +4,7 @@
 * A 100 % cut of a product every sector of Japan-37 uses (transport ``57`` and commerce
   ``51`` by capacity, chemicals ``20`` and textiles ``15`` by imports), for up to a year, then
   10 years: no NaN, no negative output or stock, back at baseline.
-* ``inventory_tau`` scan 1..60 days (MODELS.md P1 and test 10), with and without
+* ``inventory_tau`` scan 1..60 days (docs/methodology.md, "Pitfalls"), with and without
   overproduction: the number of sign changes of aggregate output minus baseline after the
   shock ends is reported (``-s`` prints the table; ``docs/robustness.md`` has it) and the
   documented stable ranges are asserted.
@@ -112,7 +112,7 @@ def test_every_sector_cut_at_once(prep37, share):
 
 
 # --------------------------------------------------------------------------------------
-# inventory_tau scan (MODELS.md P1, test 10)
+# inventory_tau scan (docs/methodology.md, "Pitfalls")
 # --------------------------------------------------------------------------------------
 TAUS = tuple(range(1, 61))
 #: Horizon of the scan: 4 years (every run is back at baseline by then; 10-year runs give
@@ -230,7 +230,8 @@ def _late_loss(prep, shock, n, tau, alpha_max, years=10):
 
 def test_thin_stocks_with_fast_restoration_refused(prep37, prep185):
     """Stocks of about one day's use refilled in about one day sit at the edge of the order
-    rule's stability (MODELS.md P1, P6): nothing is left to absorb a deviation and nothing
+    rule's stability (docs/methodology.md, "Pitfalls"): nothing is left to absorb a deviation and
+    nothing
     damps it.  Measured 10 years after a 30-day cut, as the mean daily loss of the last year
     (days of GDP): Japan-185 without overproduction, (n, tau) = (1, 1) and (1, 1.01): 4e-2,
     still 4e-2 after 30 years; with overproduction (alpha_max 1.25, alpha_tau 30 d) the
@@ -275,7 +276,7 @@ def test_thin_stocks_with_fast_restoration_refused(prep37, prep185):
 
 
 def test_overproduction_gains_reported_apart_from_losses(prep37):
-    """MODELS.md P10: with overproduction, restocking after a cut lifts sectors above
+    """With overproduction, restocking after a cut lifts sectors above
     baseline.  A 1-year cut of all chemical imports (20) with 30-day stocks and alpha_max =
     1.25 is absorbed by domestic chemicals: the net loss is a *gain* of about 0.5 % of GDP,
     the gross loss is nil.  ``gdp_gain`` equals the sum over sectors of c max(x - x0, 0)
