@@ -10,7 +10,7 @@ The coefficient matrix is stored by buyer column in compressed sparse column (CS
 ``colptr`` (n+1), ``rowidx`` (nnz) and per-cell arrays ``A``, ``tgt`` (inventory target,
 money), ``theta`` (dependency share: the share of the buyer's output that stops without
 the input).  Only cells with a positive baseline flow are stored: an input with no baseline
-flow can never bind (MODELS.md P3).
+flow can never bind (docs/methodology.md, "Lowering the table").
 
 *Special* products (index set ``sp_idx``, size K) are the products whose imports are split
 by origin and can be cut; their import capacity per day is an exogenous schedule
@@ -38,7 +38,8 @@ from .._jit import (
 )
 
 #: Relative tolerance under which an import or a supplier is considered to cover demand
-#: exactly (protects the no-shock steady state from round-off; MODELS.md P7).
+#: exactly (protects the no-shock steady state from round-off: without it a run with no
+#: shock can drift from baseline by rounding).
 COVER_RTOL = 1e-12
 
 RATION_PROPORTIONAL = 0
@@ -50,7 +51,7 @@ def ces_ratio(s: float, sigma: float, q: float) -> float:
     """Output ratio of a CES aggregate when an input with cost share ``s`` is cut to ``q``.
 
     ``Y/Y0 = [(1-s) + s q^((sigma-1)/sigma)]^(sigma/(sigma-1))``, evaluated in log space
-    (MODELS.md section 5); ``sigma == 0`` is Leontief (``min(1, q)``), ``sigma == 1``
+    (docs/methodology.md, the CES ratio); ``sigma == 0`` is Leontief (``min(1, q)``), ``sigma == 1``
     Cobb-Douglas (``q^s``).
     """
     if q >= 1.0:
@@ -134,7 +135,7 @@ def run_one(
     All state is in the caller-allocated work arrays, initialised here.  Records whose
     first dimension is 0 are not written.  ``gdp_loss[t]`` is the net loss of day ``t``;
     ``gdp_gain[t]`` (if recorded) the value added of output *above* baseline that day,
-    ``sum_j c_j max(x_j - x0_j, 0)`` (overproduction, MODELS.md P10), so the value added
+    ``sum_j c_j max(x_j - x0_j, 0)`` (overproduction, docs/methodology.md "Reporting losses"), so the value added
     lost by sectors below baseline is ``gdp_loss + gdp_gain``.  ``rec_gap[t]`` (if
     recorded, shape ``(T, 2)``) holds the distance from baseline at the end of day ``t``:
     ``sum_j |x_j - x0_j| / sum_j x0_j`` (output) and ``sum |S - target| / sum target``
