@@ -138,18 +138,9 @@ def test_version_and_plain_help(capsys):
         assert "usage: simcore" in out and "``" not in out and ":func:" not in out, argv
 
 
-MB = """schema = 1
-name = "mb-sweep"
-[table]
-dataset = "miller-blair-2.3"
-[[shocks]]
-kind = "capacity_loss"
-sector = "1"
-share = 0.5
-duration = 30
-[horizon]
-days = 120
-"""
+from test_cli import MB as _MB_RUN
+
+MB = _MB_RUN.replace('name = "mb-test"', 'name = "mb-sweep"').replace("days = 200", "days = 120")
 
 
 def test_sweep_prints_points_and_where_the_result_is(tmp_path, capsys):
