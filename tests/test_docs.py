@@ -21,6 +21,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,6 +207,61 @@ def test_generated_figures_are_the_code_s(html_dir: Path) -> None:
     assert f"{float(dd.gdp_loss_total) / 1e3:,.1f}" in text
     for png in ("kiuchi-3m.png", "data-driven-12m.png", "vary-curves.png", "vary-tornado.png"):
         assert any(p.name == png for p in html_dir.rglob("*.png")), png
+
+
+def _page_text(html_dir: Path, page: str) -> str:
+    import html as _html
+
+    text = _html.unescape(re.sub(r"<[^>]+>", " ", (html_dir / f"{page}.html").read_text()))
+    return re.sub(r"\s+", " ", text)
+
+
+def test_methodology_examples_are_the_code_s(html_dir: Path) -> None:
+    """The two worked examples of the methodology page (a 30-day total cut of product 20 on
+    japan-2015-37), generated at build time, equal a fresh run here: with fast
+    overproduction the gross loss and the gains (also quoted on the robustness page); with
+    60-day stocks the first day of loss and the ten-year loss."""
+    import simcore as sc
+    from simcore.dynamic.params import DynamicParams
+
+    t = sc.datasets.load("japan-2015-37")
+    cut = sc.ImportCut(product="20", origin="ROW", share=1.0, duration=30)
+    over = sc.simulate(t, cut, params=DynamicParams(alpha_max=1.25, alpha_tau=1.0), days=400,
+                       record=())
+    gross = f"{float(over.gdp_loss_gross_total):,.0f}"
+    gains = f"{float(over.gdp_gain_total) / 1e3:,.1f}"
+    assert float(over.gdp_gain_total) > float(over.gdp_loss_gross_total)  # "a net gain"
+    meth, rob = _page_text(html_dir, "methodology"), _page_text(html_dir, "robustness")
+    assert f"gross loss of about {gross} million yen and gains of {gains} bn yen, a net gain" \
+        in meth
+    assert f"gross loss {gross} million yen, gains {gains} bn yen" in rob
+    late = sc.simulate(t, cut, params=DynamicParams(inventory_days=60.0), days=3650, record=())
+    g = late.gdp_loss.values
+    first = int(np.flatnonzero(g > 1e-6 * g.max())[0])
+    assert first > 30 and (g[:first] <= 1e-6 * g.max()).all()
+    assert (f"no loss until day {first}, then costs {float(late.gdp_loss_total) / 1e3:,.0f} "
+            "bn yen over ten years") in meth
+
+
+def test_sweep_timings_on_the_page_are_the_record_s(html_dir: Path) -> None:
+    """docs/sweeps.md's throughput table is rendered at build time from the committed record
+    benchmarks/results/sweeps-latest.json, with its machine, date and commands (never
+    rerun): every figure on the built page is the record's."""
+    import json
+
+    r = json.loads((ROOT / "benchmarks" / "results" / "sweeps-latest.json").read_text())
+    text = _page_text(html_dir, "sweeps")
+    assert f"Machine: {r['machine']}. Date: " in text
+    assert r["command_1"] in text and r["command_2"] in text
+    for want in (f"365 days {r['local_1']:.0f} scenario-years/s",
+                 f"2 threads {r['local_2']:.0f} scenario-years/s (efficiency "
+                 f"{r['local_efficiency']:.2f})",
+                 f"chunks {r['dask_1']:.0f} / {r['dask_2']:.0f} scenario-years/s",
+                 f"{100 * r['dask_overhead_1']:.1f} % / {100 * r['dask_overhead_2']:.1f} %",
+                 f"{r['nomura_scenarios']:,}-scenario Latin hypercube of kiuchi-2025-3m "
+                 f"({r['nomura_mean_days']:.0f}-day horizons) {r['nomura_s']:.0f} s",
+                 f"took about {1e3 / r['local_1']:.0f} ms on one core"):
+        assert want in text, want
 
 
 # --------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,31 +51,40 @@ def _sweep_record() -> dict:
     return json.loads((RECORDS / "sweeps-latest.json").read_text())
 
 
-def test_sweep_timings_are_the_record_s():
-    """docs/sweeps.md and the README quote the committed sweep benchmark record."""
+def test_readme_sweep_timings_are_the_record_s():
+    """The README quotes the committed sweep benchmark record (docs/sweeps.md renders the
+    same record at build time, checked in tests/test_docs.py)."""
     r = _sweep_record()
     assert r["machine"] and r["command_1"] and r["command_2"]
-    table = {c[0].strip(): c[1].strip() for c in
-             (ln.strip().strip("|").split("|") for ln in
-              (DOCS / "sweeps.md").read_text(encoding="utf-8").splitlines()
-              if ln.startswith("|")) if len(c) == 2}
     readme = _flat((ROOT / "README.md").read_text(encoding="utf-8"))
-    rows = {
-        "local engine, 1 thread": f"{r['local_1']:.0f} scenario-years/s",
-        "local engine, 2 threads": f"{r['local_2']:.0f} scenario-years/s (efficiency "
-                                   f"{r['local_efficiency']:.2f})",
-        "1 worker / 2 workers, 1,000-scenario chunks": f"{r['dask_1']:.0f} / {r['dask_2']:.0f} "
-                                                       "scenario-years/s",
-        "Dask overhead against local, 1 / 2 workers": f"{100 * r['dask_overhead_1']:.1f} % / "
-                                                      f"{100 * r['dask_overhead_2']:.1f} %",
-        f"{r['nomura_scenarios']:,}-scenario Latin hypercube": f"{r['nomura_s']:.0f} s",
-    }
-    for label, value in rows.items():
-        (got,) = [v for k, v in table.items() if label in k]
-        assert got == value, (label, got, value)
     assert f"({r['local_2']:.0f} scenario-years/s on 2 idle cores" in readme
     assert f"{r['nomura_scenarios']:,}-scenario Latin hypercube of the Nomura case in " \
            f"{r['nomura_s']:.0f} s" in readme
+
+
+def test_performance_page_is_the_record_rendered():
+    """docs/performance.md is exactly what ``benchmarks/compare.py --from-json
+    benchmarks/results/latest.json --write`` renders from the committed records
+    (latest.json, and startup.json for the command-line section): every timing, ratio and
+    memory figure on it is the record's, with the record's date and machine."""
+    import importlib
+
+    bench = str(ROOT / "benchmarks")
+    sys.path.insert(0, bench)
+    try:
+        compare = importlib.import_module("compare")
+        report = importlib.import_module("_report")
+    finally:
+        sys.path.remove(bench)
+    rec = json.loads((RECORDS / "latest.json").read_text())
+    startup = json.loads((RECORDS / "startup.json").read_text())
+    page = (DOCS / "performance.md").read_text(encoding="utf-8")
+    assert page == report.render(rec, compare.markdown_table(rec)), (
+        "docs/performance.md is not the rendering of benchmarks/results/latest.json: run "
+        "python benchmarks/compare.py --from-json benchmarks/results/latest.json --write")
+    assert f"Run: {rec['date_utc']}" in page and startup["date_utc"] in page
+    m = rec["machine"]
+    assert f"{m['cores']} cores" in page and str(m["Model name"]).split()[0] in page
 
 
 def test_engine_speed_ratios_are_the_record_s():

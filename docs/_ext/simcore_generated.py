@@ -653,3 +653,108 @@ def calibration_cost() -> str:
                    "lrr")
             + f"\nMeasured on {r['cpu_count']} cores (1-minute load average "
               f"{r['load_1min']:.1f}: a shared machine, so the multiples are what it gave).\n")
+
+
+# --------------------------------------------------------------------------------------
+# worked examples of the methodology page (a 30-day total cut of product 20 on japan-2015-37)
+# --------------------------------------------------------------------------------------
+def _cut20_run(days: int, **params):
+    from simcore.dynamic.params import DynamicParams
+
+    return sc.simulate(sc.datasets.load("japan-2015-37"),
+                       sc.ImportCut(product="20", origin="ROW", share=1.0, duration=30),
+                       params=DynamicParams(**params), days=days, record=())
+
+
+@lru_cache(maxsize=None)
+def _overproduction():
+    """Fast overproduction (alpha_max = 1.25, alpha_tau = 1 day), 400 days."""
+    r = _cut20_run(400, alpha_max=1.25, alpha_tau=1.0)
+    gross, gain = float(r.gdp_loss_gross_total), float(r.gdp_gain_total)
+    if not gain > gross:  # the page calls it a net gain
+        raise RuntimeError(f"the overproduction example is no longer a net gain: gross loss "
+                           f"{gross} million yen, gains {gain} million yen; edit "
+                           "docs/methodology.md and docs/robustness.md")
+    return gross, gain
+
+
+def overproduction_example(what: str) -> str:
+    """``gross`` (million yen, no decimals) or ``gains`` (bn yen, one decimal)."""
+    gross, gain = _overproduction()
+    return {"gross": f"{gross:,.0f}", "gains": bn(gain)}[what]
+
+
+@lru_cache(maxsize=None)
+def _late_restocking():
+    """60-day stocks, ten years (3,650 days): the first day with a loss and the loss."""
+    r = _cut20_run(3650, inventory_days=60.0)
+    g = r.gdp_loss.values
+    first = int(r.time.values[int(np.argmax(g > 1e-6 * g.max()))])
+    if not first > 30:  # the page says the loss comes after the cut is over
+        raise RuntimeError(f"the restocking example now has a loss on day {first}, during "
+                           "the cut; edit docs/methodology.md")
+    return first, float(r.gdp_loss_total)
+
+
+def late_restocking_example(what: str) -> str:
+    """``onset`` (first day whose loss exceeds 1e-6 of the peak daily loss) or ``loss``
+    (bn yen, no decimals)."""
+    first, loss = _late_restocking()
+    return {"onset": str(first), "loss": f"{loss / 1e3:,.0f}"}[what]
+
+
+# --------------------------------------------------------------------------------------
+# timing figures: from the committed benchmark records (benchmarks/results/), never rerun
+# --------------------------------------------------------------------------------------
+RECORDS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+
+
+def record_date(path: Path, rec: dict) -> str:
+    """The record's own ``date_utc``; a record without one is dated by the last commit
+    that changed it (``git log``), or said to be undated outside a git checkout."""
+    import subprocess
+
+    if rec.get("date_utc"):
+        return str(rec["date_utc"])
+    try:
+        out = subprocess.run(["git", "log", "-1", "--format=%cd", "--date=format:%Y-%m-%d",
+                              "--", path.name], cwd=path.parent, capture_output=True,
+                             text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        out = None
+    if out is not None and out.returncode == 0 and out.stdout.strip():
+        return f"committed {out.stdout.strip()} (the record carries no date)"
+    return "undated (the record carries no date)"
+
+
+def _sweep_record() -> dict:
+    import json
+
+    return json.loads((RECORDS / "sweeps-latest.json").read_text())
+
+
+def sweep_ms_per_year() -> str:
+    """Milliseconds per scenario-year on one core (the record's local engine, 1 thread)."""
+    return f"{1e3 / _sweep_record()['local_1']:.0f}"
+
+
+def sweep_throughput() -> str:
+    """The throughput table of docs/sweeps.md, from benchmarks/results/sweeps-latest.json."""
+    r = _sweep_record()
+    f = RECORDS / "sweeps-latest.json"
+    rows = [
+        ["local engine, 1 thread, Japan-187 (185 + RE + MAG), 365 days",
+         f"{r['local_1']:.0f} scenario-years/s"],
+        ["local engine, 2 threads",
+         f"{r['local_2']:.0f} scenario-years/s (efficiency {r['local_efficiency']:.2f})"],
+        ["Dask `LocalCluster`, 1 worker / 2 workers, 1,000-scenario chunks",
+         f"{r['dask_1']:.0f} / {r['dask_2']:.0f} scenario-years/s"],
+        ["Dask overhead against local, 1 / 2 workers",
+         f"{100 * r['dask_overhead_1']:.1f} % / {100 * r['dask_overhead_2']:.1f} %"],
+        [f"{r['nomura_scenarios']:,}-scenario Latin hypercube of `kiuchi-2025-3m` "
+         f"({r['nomura_mean_days']:.0f}-day horizons)", f"{r['nomura_s']:.0f} s"],
+    ]
+    return (f"Machine: {r['machine']}.  Date: {record_date(f, r)}.  Commands: "
+            f"`{r['command_1']}`, then `{r['command_2']}` (the record: "
+            "`benchmarks/results/sweeps-latest.json`, rendered here when the docs are "
+            "built).\n\n" + _table(["measurement", "result"], rows, "lr"))
