@@ -21,7 +21,9 @@
     folders given (searched recursively; default: the shipped scenarios), calibrations
     first, with the model's median and 90 % band over posterior draws where the rare-earth
     posterior applies, and whether the figure was a target or predicted; exits 1 if any
-    fails.
+    fails.  Units: money is printed in the scenario table's unit (published figures in yen
+    converted to it; ``million JPY`` for the shipped scenarios), shares in %, each with its
+    unit; ``--json`` gives every figure in its reference's own unit (the row's ``unit``).
 ``simcore scenarios``
     list the shipped scenarios.
 
@@ -537,10 +539,28 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         print(dumps_json([row(c) for c in checks]))
         return EXIT_OK if ok else EXIT_NOT_REPRODUCED
 
-    def fmt(v: float, unit: str) -> str:
-        if unit == "JPY":
-            return f"{v / 1e9:,.1f} bn"
-        return f"{v * 100:.4f} %"
+    from .tables import yen_per_unit
+
+    def money_unit(c) -> str | None:
+        """The unit a yen figure is printed in: the scenario table's (``million JPY`` for
+        the shipped scenarios) when it is a yen unit, else None (then plain JPY)."""
+        if c.ref.unit != "JPY" or c.ref.sc is None:
+            return None
+        try:
+            u = c.ref.sc.table().attrs.get("unit")
+        except SimcoreError:
+            return None
+        return u if yen_per_unit(u) else None
+
+    def fmt(v: float, c) -> str:
+        """A figure of ``c`` (in its reference's unit, as ``--json`` gives it) with its
+        unit: yen in the table's unit, fractions in %."""
+        if c.ref.unit == "JPY":
+            u = money_unit(c)
+            return money_text(v / yen_per_unit(u), u) if u else money_text(v, "JPY")
+        if c.ref.unit == "fraction":
+            return f"{v * 100:.4f} %"
+        return f"{v:,.6g} {c.ref.unit}"
 
     def rel(path: Path | None) -> str:
         try:
@@ -548,22 +568,35 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         except ValueError:
             return str(path)
 
-    last = None
+    def span(lo: str, hi: str) -> str:
+        """``lo .. hi unit``: the unit once, after the pair, when both share it."""
+        a, _, u = lo.partition(" ")
+        return f"{a} .. {hi}" if u and hi.endswith(" " + u) else f"{lo} .. {hi}"
+
+    # one block per file: a header, then one row per figure, every cell with its unit
+    blocks: dict[Any, list] = {}
     for c in checks:
-        if c.ref.file != last:
-            last = c.ref.file
-            print(f"{rel(c.ref.file)}  ({c.ref.scenario})")
-            if c.calibration:
-                print(f"  calibrated {c.calibration}")
-            print(f"  {'id':36} {'published':>14} {'model':>14} {'rel.err':>8} "
-                  f"{'tolerance':>12}  {'median':>14} {'90 % band':>25}  {'role':9}  ok")
-        b = band.get(c.ref.name)
-        med = fmt(b[0], c.ref.unit) if b else "-"
-        bnd = f"{fmt(b[1], c.ref.unit)} .. {fmt(b[2], c.ref.unit)}" if b else "-"
-        print(f"  {c.ref.id:36} {fmt(c.published, c.ref.unit):>14} "
-              f"{fmt(c.model, c.ref.unit):>14} {c.rel_error * 100:+7.2f}% "
-              f"{fmt(c.tolerance, c.ref.unit):>12}  {med:>14} {bnd:>25}  {c.role:9}  "
-              f"{'PASS' if c.ok else 'FAIL'}")
+        blocks.setdefault(c.ref.file, []).append(c)
+    head = ("id", "published", "model", "rel.err", "tolerance", "median", "90 % band", "role")
+    for file, cs in blocks.items():
+        rows = []
+        for c in cs:
+            b = band.get(c.ref.name)
+            rows.append((c.ref.id, fmt(c.published, c), fmt(c.model, c),
+                         f"{c.rel_error * 100:+.2f} %", f"+/- {fmt(c.tolerance, c)}",
+                         fmt(b[0], c) if b else "-",
+                         span(fmt(b[1], c), fmt(b[2], c)) if b else "-", c.role))
+        w = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
+        print(f"{rel(file)}  ({cs[0].ref.scenario})")
+        calib = next((c.calibration for c in cs if c.calibration), "")
+        if calib:
+            print(f"  calibrated {calib}")
+        print(f"  {head[0]:{w[0]}}  " + "  ".join(f"{h:>{n}}" for h, n in
+                                                  zip(head[1:7], w[1:7]))
+              + f"  {head[7]:{w[7]}}  ok")
+        for c, r in zip(cs, rows):
+            print(f"  {r[0]:{w[0]}}  " + "  ".join(f"{v:>{n}}" for v, n in zip(r[1:7], w[1:7]))
+                  + f"  {r[7]:{w[7]}}  {'PASS' if c.ok else 'FAIL'}")
     n_bad = sum(not c.ok for c in checks)
     print(f"all {len(checks)} reference figures reproduced" if ok
           else f"{n_bad} of {len(checks)} reference figures FAILED")
