@@ -190,27 +190,44 @@ def criticality_variants() -> str:
                   rows, "llrrrrr")
 
 
-def restocking_variants() -> str:
+@lru_cache(maxsize=None)
+def _restocking(tau: float) -> dict:
+    """Kiuchi's pair with ``inventory_tau`` = tau, the scale refitted to the 3-month loss."""
     f0 = fit()
+    over = (("model.inventory_tau", tau),)
+    ft = f0 if tau == 2.0 else fit(over)
+    o = over + (("model.dependency_scale", ft.value),)
+    r3, r12 = run("kiuchi-2025-3m", o), run("kiuchi-2025-12m", o)
+    l3, l12 = float(r3.gdp_loss_total), float(r12.gdp_loss_total)
+    return {"scale": ft.value, "l3": l3, "after": float(r3.gdp_loss.values[92:].sum()) / l3,
+            "l12": l12, "share12": float(r12.gdp_loss_share),
+            "manuf": composition(r3)[GROUPS[0][0]]}
+
+
+def restocking_variants() -> str:
     rows = []
     for tau in (2.0, 10.0, 1e6):
-        over = (("model.inventory_tau", tau),)
-        ft = f0 if tau == 2.0 else fit(over)
-        o = over + (("model.dependency_scale", ft.value),)
-        r3, r12 = run("kiuchi-2025-3m", o), run("kiuchi-2025-12m", o)
-        l3, l12 = float(r3.gdp_loss_total), float(r12.gdp_loss_total)
-        after = float(r3.gdp_loss.values[92:].sum())
-        rows.append([f"{tau:g}", f"{ft.value:.4f}", bn(l3), pct(after / l3, 1), bn(l12),
-                     pct(float(r12.gdp_loss_share), 3), f"{l12 / l3:.2f}",
-                     pct(composition(r3)[GROUPS[0][0]], 1)])
+        r = _restocking(tau)
+        rows.append([f"{tau:g}", f"{r['scale']:.4f}", bn(r["l3"]), pct(r["after"], 1),
+                     bn(r["l12"]), pct(r["share12"], 3), f"{r['l12'] / r['l3']:.2f}",
+                     pct(r["manuf"], 1)])
     return _table(["inventory_tau, days", "fitted scale", "3-month loss, bn yen",
                    "of which after the cut, %", "12-month loss, bn yen", "12-month % of GDP",
                    "12 / 3 months", "manufacturing share, %"], rows, "rrrrrrrr")
 
 
-def backward_linkage(name: str = "kiuchi-2025-12m", n: int = 10) -> str:
-    """Suppliers' demand-constrained losses against the static Leontief backward linkage
-    of the supply-constrained output losses."""
+def restocking_value(spec: str) -> str:
+    """``TAU.after`` (% of the 3-month loss after the cut) or ``TAU.share12`` (12-month %
+    of GDP) of :func:`restocking_variants`."""
+    tau, what = spec.rsplit(".", 1)
+    r = _restocking(float(tau))
+    return pct(r[what], 1) if what == "after" else pct(r[what], 3)
+
+
+@lru_cache(maxsize=None)
+def _linkage(name: str = "kiuchi-2025-12m"):
+    """(codes, names, demand-constrained output losses, static backward linkage of the
+    supply-constrained output losses)."""
     res = run(name)
     t = _scn(name).table()
     f = sc.tables.flat(t)
@@ -223,7 +240,13 @@ def backward_linkage(name: str = "kiuchi-2025-12m", n: int = 10) -> str:
     static = L @ sup - sup  # output the suppliers no longer need to deliver
     dem = res.output_loss_demand.values
     codes = [str(s) for s in res.sector.values]
-    names = res.name_en.to_series()
+    return codes, res.name_en.to_series(), dem, static
+
+
+def backward_linkage(name: str = "kiuchi-2025-12m", n: int = 10) -> str:
+    """Suppliers' demand-constrained losses against the static Leontief backward linkage
+    of the supply-constrained output losses."""
+    codes, names, dem, static = _linkage(name)
     order = np.argsort(-dem)[:n]
     rows = [[f"`{codes[i]}`", str(names[codes[i]]), bn(dem[i]), bn(static[i]),
              f"{dem[i] / static[i]:.2f}" if static[i] > 0 else "-"] for i in order]
@@ -232,6 +255,16 @@ def backward_linkage(name: str = "kiuchi-2025-12m", n: int = 10) -> str:
     return _table(["code", "sector", "model: demand-constrained output loss, bn yen",
                    "static Leontief backward linkage, bn yen", "model / static"], rows,
                   "llrrr")
+
+
+def linkage_ratio(which: str) -> str:
+    """``low`` / ``high``: the smallest and largest model / static ratio of the ten largest
+    demand-constrained losers of the 12-month case; ``total``: over all sectors."""
+    codes, names, dem, static = _linkage("kiuchi-2025-12m")
+    if which == "total":
+        return f"{dem.sum() / static.sum():.2f}"
+    top = [dem[i] / static[i] for i in np.argsort(-dem)[:10] if static[i] > 0]
+    return f"{(min if which == 'low' else max)(top):.2f}"
 
 
 def variants() -> str:
@@ -274,18 +307,31 @@ def resolution() -> str:
                   "lrrr")
 
 
-def class_shares() -> str:
+@lru_cache(maxsize=None)
+def _class_shares() -> dict:
+    """class -> (share of all pairs, share of intermediate flows) on the Kiuchi table."""
     t = _scn("kiuchi-2025-3m").table()
     spec = criticality.load_rules(scenario.scenario_dir() / "data" / "criticality.toml",
                                   "criticality")
     cls = criticality.class_matrix(t, spec, {"MAG": "3399", "RE": "2711"}).values
     Z = sc.tables.flat(t)["Z"]
-    rows = []
-    for c in criticality.CLASSES:
-        m = cls == c
-        rows.append([c.replace("_", "-"), pct(m.mean(), 1), pct(Z[m].sum() / Z.sum(), 1)])
+    return {c: (float((cls == c).mean()), float(Z[cls == c].sum() / Z.sum()))
+            for c in criticality.CLASSES}
+
+
+def class_shares() -> str:
+    rows = [[c.replace("_", "-"), pct(a, 1), pct(b, 1)] for c, (a, b) in _class_shares().items()]
     return _table(["class", "share of all pairs, %", "share of intermediate flows, %"], rows,
                   "lrr")
+
+
+def class_flow_share(c: str) -> str:
+    """Share (%, no decimals) of intermediate flows in class ``c``; the page's claim that
+    most pairs are non-critical is checked."""
+    sh = _class_shares()
+    if not sh["non_critical"][0] > 0.5:
+        raise RuntimeError("most pairs are no longer non-critical; edit docs/methodology.md")
+    return f"{100 * sh[c][1]:.0f}"
 
 
 def _rules(kind: str) -> str:
@@ -758,3 +804,272 @@ def sweep_throughput() -> str:
             f"`{r['command_1']}`, then `{r['command_2']}` (the record: "
             "`benchmarks/results/sweeps-latest.json`, rendered here when the docs are "
             "built).\n\n" + _table(["measurement", "result"], rows, "lr"))
+
+
+# --------------------------------------------------------------------------------------
+# figures of the robustness page: each the setup of the test it names, run afresh
+# --------------------------------------------------------------------------------------
+def _three_industries(a_to_c: float, k: float = 1.0):
+    """tests/robustness/test_ario_engine.py's table (money times ``k``)."""
+    Z = np.array([[0.0, 30.0, a_to_c], [5.0, 0.0, 0.0], [0.0, 0.0, 0.0]]) * k
+    Y = np.array([[70.0], [95.0], [50.0]]) * k
+    x = Z.sum(1) + Y.sum(1)
+    return sc.tables.from_arrays(Z, Y, (x - Z.sum(0))[None, :], x=x, sectors=["A", "B", "C"],
+                                 unit="M")
+
+
+@lru_cache(maxsize=None)
+def _ario_unit_trap() -> tuple[float, float]:
+    """test_boario_compat_unit_trap_is_flagged: days of GDP lost (the loss over one day's
+    value added) in the table's unit and in millionths of it (BoARIO-parity mode)."""
+    import warnings
+
+    from simcore.dynamic.ario import ArbitraryCapacityLoss, simulate_ario
+
+    ev = [ArbitraryCapacityLoss("A", 0.6, 5, 40, recovery_tau=20)]
+    rec = ("production", "value_added")
+    out = []
+    for k in (1.0, 1e-6):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = simulate_ario(_three_industries(0.0, k), ev, days=300, record=rec)
+        va0 = r.baseline_value_added.values
+        out.append(float((va0[None, :] - r.value_added.values).sum() / va0.sum()))
+    return out[0], out[1]
+
+
+@lru_cache(maxsize=None)
+def _ario_partial_loss() -> dict:
+    """test_partial_loss_costs_more_than_a_total_one: days of (r0, s0)'s output lost after a
+    one-day capacity loss, BoARIO-parity mode, and the documented model at 75 %."""
+    from simcore.dynamic.ario import ARIOParams, ArbitraryCapacityLoss, simulate_ario
+
+    Z = np.zeros((4, 4))
+    Z[0, 0] = Z[2, 2] = 1e5
+    Y = np.array([[1.0, 0], [1.0, 0], [0, 1.0], [0, 1.0]]) * 1e5
+    x = Z.sum(1) + Y.sum(1)
+    t = sc.tables.from_arrays(Z, Y, (x - Z.sum(0))[None, :], x=x, regions=["r0", "r1"],
+                              sectors=["s0", "s1"], final_demand=["hh"], unit="M")
+    T = 300
+    out = {}
+    for key, share, compat in (("50", 0.5, True), ("75", 0.75, True), ("100", 1.0, True),
+                               ("75-documented", 0.75, False)):
+        ev = [ArbitraryCapacityLoss(("r0", "s0"), share, 5, 1, recovery_tau=10.0)]
+        p = ARIOParams(main_inv_dur=5.0, inventory_restoration_tau=10.0, boario_compat=compat)
+        prod = simulate_ario(t, ev, params=p, days=T,
+                             record=("production",)).production.values.reshape(T, -1)
+        out[key] = float((prod[0, 0] - prod[:, 0]).sum() / prod[0, 0])
+    return out
+
+
+@lru_cache(maxsize=None)
+def _firms_first() -> dict:
+    """test_firms_first_capacity_cut_hoarding: days of value added lost by a one-day cut."""
+    from simcore.dynamic.params import DynamicParams
+
+    t = sc.tables.from_arrays([[1.0]], [[0.0]], [[0.5], [0.5]], x=[2.0], E=[1.0], M=[0.0],
+                              sectors=["s0"], va_items=["compensation", "operating_surplus"])
+    out = {}
+    for key, share, rationing, theta in (("half-0", 0.5, "firms_first", 0.0),
+                                         ("half-1", 0.5, "firms_first", 1.0),
+                                         ("full-1", 1.0, "firms_first", 1.0),
+                                         ("prop-1", 0.5, "proportional", 1.0)):
+        p = DynamicParams(inventory_days=1.0, inventory_tau=5.0, dependency=theta,
+                          rationing=rationing)
+        r = sc.simulate(t, sc.CapacityShock(sector="s0", share=share, duration=1.0), params=p,
+                        days=200, record=())
+        out[key] = float(r.gdp_loss_share) * 365
+    return out
+
+
+@lru_cache(maxsize=None)
+def _chemicals_gain() -> float:
+    """test_overproduction_gains_reported_apart_from_losses: the net gain, share of GDP."""
+    from simcore.dynamic.params import DynamicParams
+
+    r = sc.simulate(sc.datasets.load("japan-2015-37"),
+                    sc.ImportCut(product="20", origin="ROW", share=1.0, duration=365),
+                    params=DynamicParams(inventory_days=30.0, alpha_max=1.25, alpha_tau=30.0),
+                    days=3650, record=())
+    return float(r.gdp_gain_total) / float(r.attrs["gdp_denominator"]), \
+        float(r.gdp_loss_gross_total) / float(r.attrs["gdp_denominator"]), \
+        float(r.gdp_loss_total)
+
+
+@lru_cache(maxsize=None)
+def _every_sector_cut() -> float:
+    """test_every_sector_cut_at_once: loss of a 30-day total capacity loss of every sector
+    of japan-2015-37, in days of GDP."""
+    t = sc.datasets.load("japan-2015-37")
+    shocks = [sc.CapacityShock(sector=str(s), share=1.0, duration=30) for s in t.sector.values]
+    return 365 * float(sc.simulate(t, shocks, days=3650, record=()).gdp_loss_share)
+
+
+@lru_cache(maxsize=None)
+def _aftermath_chain() -> dict:
+    """test_duration_monotone_needs_the_aftermath_in_the_horizon: the three-sector chain."""
+    from simcore.dynamic.params import DynamicParams
+
+    Zm = np.zeros((5, 5))
+    Zm[0, 1], Zm[1, 2] = 6.375, 23.5
+    x = np.array([7.375, 12.75, 47.0, 1.0, 1.0])
+    va = x - Zm.sum(0)
+    t = sc.tables.from_arrays(Zm, [[0.0], [0.0], [46.0], [0.0], [0.0]], [va / 2, va / 2],
+                              x=x, E=np.ones(5), M=[0.0, 11.75, 0.0, 0.0, 0.0],
+                              sectors=[f"s{i}" for i in range(5)],
+                              va_items=["compensation", "operating_surplus"])
+    p = DynamicParams(inventory_days=30.0, inventory_tau=5.0, dependency=0.0)
+    out = {}
+    for d in (1.0, 57.0):
+        r = sc.simulate(t, sc.ImportCut(product="s1", origin="ROW", share=1.0, duration=d),
+                        params=p, days=3000, record=("output",))
+        out[d] = r
+    return out
+
+
+@lru_cache(maxsize=None)
+def _overlapping_cuts() -> dict:
+    """test_overlapping_cuts_of_one_origin_are_capped_at_its_share: million yen."""
+    from simcore.dynamic.params import DynamicParams
+
+    t = sc.datasets.load("japan-2015-37")
+    p = DynamicParams(import_origins={"27": {"CHN": 0.5}})
+    cut = dict(product="27", origin="CHN", duration=60)
+
+    def loss(shocks):
+        return float(sc.simulate(t, shocks, params=p, days=200, record=()).gdp_loss_total)
+
+    two = loss([sc.ImportCut(share=0.6, **cut)] * 2)
+    full = loss(sc.ImportCut(share=1.0, **cut))
+    both = loss([sc.ImportCut(share=1.0, **cut),
+                 sc.ImportCut(product="27", origin="ROW", share=1.0, duration=60)])
+    if abs(two - full) > 1e-9 * full:  # the page says the two cuts are one full CHN cut
+        raise RuntimeError(f"two 60 % CHN cuts ({two}) no longer equal one full cut ({full})")
+    return {"two": two, "both": both}
+
+
+@lru_cache(maxsize=None)
+def _false_recovery():
+    """test_auto_horizon_does_not_stop_while_a_loss_is_pending: the issue's scenario."""
+    import tempfile
+
+    text = """schema = 1
+name = "issue15-false-recovery"
+[table]
+dataset = "japan-2015-37"
+[[shocks]]
+kind = "import_cut"
+product = "20"
+origin = "ROW"
+share = 1.0
+duration = 30
+[model]
+inventory_days = 60.0
+[horizon]
+days = "auto"
+tail_days = 0
+max_days = 3650
+record = []
+"""
+    with tempfile.TemporaryDirectory() as d:
+        f = Path(d) / "s.toml"
+        f.write_text(text)
+        r = scenario.load(f).run()
+    if not r.attrs["recovered"]:
+        raise RuntimeError("the issue-15 example no longer recovers; edit docs/robustness.md")
+    return int(r.attrs["days"]), float(r.gdp_loss_total)
+
+
+@lru_cache(maxsize=None)
+def _carve_out_axis() -> tuple[float, float]:
+    """test_kiuchi_carve_out_axis_equals_run: kiuchi-2025-3m over 120 days with the shipped
+    carve-out file and with its users' embodied shares of 0.5 raised to 0.8 (million yen)."""
+    import tempfile
+
+    src = scenario.scenario_dir() / "data" / "rare_earths.toml"
+    text = src.read_text(encoding="utf-8")
+    if "embodied = 0.5, note" not in text:
+        raise RuntimeError(f"{src} has no 'embodied = 0.5' user any more; edit "
+                           "docs/robustness.md (the carve-out sweep example)")
+    k = scenario.load("kiuchi-2025-3m", allow_outside_data=True).copy_with(
+        {"horizon.days": 120})
+    with tempfile.TemporaryDirectory() as d:
+        other = Path(d) / "rare_earths_hi.toml"
+        other.write_text(text.replace("embodied = 0.5, note", "embodied = 0.8, note"))
+        hi = float(k.copy_with({"table.carve_out": str(other)}).run().gdp_loss_total)
+    lo = float(k.run().gdp_loss_total)
+    return lo, hi
+
+
+def _sci(x: float, d: int = 1) -> str:
+    """``8.5e-3`` (no zero-padded exponent)."""
+    m, e = f"{x:.{d}e}".split("e")
+    return f"{m}e{int(e)}"
+
+
+def robustness_value(key: str) -> str:
+    """One figure of docs/robustness.md, from a fresh run of the named test's setup."""
+    if key.startswith("unit-trap-"):
+        own, small = _ario_unit_trap()
+        if not abs(small / own - 1) > 0.03:
+            raise RuntimeError("the ARIO unit trap is gone; edit docs/robustness.md")
+        return f"{own if key.endswith('own') else small:.2f}"  # days of GDP
+    if key.startswith("partial-"):
+        v = _ario_partial_loss()[key[len("partial-"):]]
+        return f"{v:.0f}" if v >= 100 else f"{v:.1f}"
+    if key.startswith("firms-"):
+        f = _firms_first()
+        if abs(f["full-1"] - 1) > 1e-9 or abs(f["prop-1"] - 0.5) > 1e-9 \
+                or not f["half-0"] > 1 or not f["half-1"] > f["half-0"]:
+            raise RuntimeError(f"the firms_first example changed: {f}; edit docs/robustness.md")
+        return {"firms-half-0": f"{f['half-0']:.5f}", "firms-half-1": f"{f['half-1']:.4f}"}[key]
+    if key == "chemicals-gain":
+        gain, gross, net = _chemicals_gain()
+        if not (net < 0 and gross < 1e-9):
+            raise RuntimeError("the chemicals example is no longer a net gain with a nil gross "
+                               "loss; edit docs/robustness.md")
+        return f"{100 * gain:.2f}"
+    if key == "every-sector-restart":
+        d = _every_sector_cut()
+        if not d >= 30 * (1 - 1e-9):
+            raise RuntimeError(f"cutting every sector for 30 days costs {d} < 30 days of GDP")
+        return f"{100 * (d / 30 - 1):.0f}"
+    if key.startswith("chain-"):
+        r = _aftermath_chain()
+        gdp = float(r[1.0].attrs["gdp_denominator"])
+        long, short = r[57.0], r[1.0]
+        if not long.gdp_loss.values[:250].sum() < short.gdp_loss.values[:250].sum():
+            raise RuntimeError("over 250 days the 1-day cut no longer loses more; edit "
+                               "docs/robustness.md")
+        x, x0 = long.output.values[:, 0], float(long.output_baseline.values[0])
+        if key == "chain-s0-day":
+            return str(int(long.time.values[int(np.argmax(x < x0 * (1 - 1e-6)))]))
+        if key == "chain-plateau-57":
+            return _sci(float(long.gdp_loss_total) / gdp)
+        if key == "chain-plateau-1":
+            return _sci(float(short.gdp_loss_total) / gdp)
+        if key == "chain-plateau-day":  # the day 99.5 % of the 3,000-day loss is reached
+            c = np.cumsum(long.gdp_loss.values)
+            return f"{int(round(float(np.argmax(c >= 0.995 * c[-1])), -2)):,}"
+    if key.startswith("overlap-"):
+        return bn(_overlapping_cuts()[key[len("overlap-"):]])
+    if key == "recovery-days":
+        return str(_false_recovery()[0])
+    if key == "recovery-loss":
+        return bn(_false_recovery()[1])
+    if key.startswith("carve-axis-"):
+        lo, hi = _carve_out_axis()
+        return f"{(lo if key.endswith('shipped') else hi) / 1e3:,.0f}"
+    raise KeyError(key)
+
+
+def ario_parity_record() -> str:
+    """The largest relative difference of production between simcore's ARIO engine and
+    BoARIO over the cases of the committed benchmark record, with its date."""
+    import json
+
+    r = json.loads((RECORDS / "latest.json").read_text())
+    d = [c["max_rel_diff_production"] for c in r["cases"]
+         if c["name"].startswith("ario/") and c["name"].endswith("/boario")
+         and c.get("max_rel_diff_production") is not None]
+    return f"at most {_sci(max(d))} over {len(d)} tables (record of {r['date_utc']})"
