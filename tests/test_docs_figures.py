@@ -115,8 +115,9 @@ def test_engine_speed_ratios_are_the_record_s():
 #   compared line by line with what the command prints (above);
 # - hand-typed prose, which this scanner finds: every money figure (yen, JPY, bn, tn),
 #   every ``day N`` onset, every "N days / % / e-N of GDP, output, value added ...", every
-#   "Nx" / "N times" ratio and every share with three or more decimals, outside code and
-#   outside the generated roles.  Each must be listed below, either as checked (by a named
+#   "Nx" / "N times" ratio, every share with three or more decimals, every time in s or ms
+#   and every "N of baseline / of all targets", outside code and outside the generated
+#   roles.  Each must be listed below, either as checked (by a named
 #   test that compares it with a fresh run or a committed record) or as not a model output
 #   of the current code, with the reason.  A new hand-typed figure fails
 #   ``test_every_quoted_figure_is_generated_checked_or_not_a_model_output`` until it is
@@ -135,6 +136,8 @@ FIGURE = re.compile(
     rf"|{_N}\s*(?:x|times)\b(?!\s*\d)"
     rf"|{_N}e-\d+\s+of\s+(?:daily\s+)?(?:GDP|output)"
     rf"|\d+\.\d{{3,}}\s*%"
+    rf"|{_N}\s*(?:ms|s)\b(?![-\w])"
+    rf"|{_N}\s+(?:\([^)]*\)\s+)?of\s+(?:baseline|all\s+targets)"
     rf"|(?:on|until|by|from|before|after)\s+day\s+\d+)")
 
 PUBLISHED = "a published figure, quoted (Kiuchi 2025; Miller & Blair 2009; Pichler et al.)"
@@ -179,6 +182,10 @@ NOT_MODEL: dict[tuple[str, str], str] = {
     ("robustness.md", "1e-12 of output"): DEFINITION,  # a test tolerance
     ("robustness.md", "30 days of GDP"): DEFINITION,  # 30 days of no output, by construction
     ("robustness.md", "99.5 % of the loss"): DEFINITION,  # what "plateau" means there
+    ("robustness.md", "500 ms"): DEFINITION,  # when the kill test kills a write
+    ("robustness.md", "1.5 s"): DEFINITION,  # when the kill test kills a run
+    ("robustness.md", "10 s"): DEFINITION,  # DASK_CONNECT_TIMEOUT_S
+    ("robustness.md", "30 s"): HISTORY,  # the old code's connection timeout
     ("robustness.md", "1.2e-4 of output"): HISTORY,  # a dropped property's counterexample
     ("robustness.md", "from day 71"): HISTORY,
     ("robustness.md", "90 % of output"): HISTORY,  # the rule before the first pass
@@ -213,6 +220,7 @@ CHECKED: dict[tuple[str, str], str] = {
                                      "test_readme_figures_match_a_fresh_run",
     ("README.md", "31x"): "tests/test_docs_figures.py::test_engine_speed_ratios_are_the_record_s",
     ("README.md", "42x"): "tests/test_docs_figures.py::test_engine_speed_ratios_are_the_record_s",
+    ("README.md", "88 s"): "tests/test_docs_figures.py::test_readme_sweep_timings_are_the_record_s",
     ("getting-started.md", "15,055,500 million yen"):
         "tests/test_docs_figures.py::test_table_figures_in_prose_are_the_data_s",
     ("getting-started.md", "0.73 yen"):
