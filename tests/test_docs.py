@@ -320,3 +320,35 @@ def test_equations_render_offline_in_chromium(html_dir: Path) -> None:
     assert {"index", "methodology", "notation", "reproduction"} <= set(results)
     bad = {page: pr for page, pr in results.items() if pr}
     assert not bad, bad
+
+
+def test_committed_screenshots_show_the_pages_as_built(html_dir: Path) -> None:
+    """The screenshots committed in docs/images/screenshots/ still show the pages: the text
+    recorded when they were taken (visible.json) is still what the top of each built page
+    shows, body and sidebar.  When a page's top changes, rerun
+    ``python docs/_ext/browser.py HTML_DIR --screenshots docs/images/screenshots``."""
+    b = _browser()
+    shots = DOCS / "images" / "screenshots"
+    for name, _ in b.SCREENSHOTS:
+        assert (shots / f"{name}.png").is_file(), name
+    if b.chromium() is None:
+        _need("Chromium", "apt-get install chromium")
+    if not (html_dir / "_static" / "mathjax" / "tex-svg-full.js").is_file():
+        _need("a local MathJax", "npm install --prefix docs/_vendor mathjax@3")
+    stale = b.stale_screenshots(html_dir, shots)
+    assert not stale, (
+        "the committed screenshots no longer show the pages; rerun python "
+        f"docs/_ext/browser.py HTML_DIR --screenshots docs/images/screenshots: {stale}")
+
+
+def test_stale_screenshot_is_detected(html_dir: Path, tmp_path: Path) -> None:
+    """The screenshot check itself fails when the recorded text is not the page's."""
+    import json
+
+    b = _browser()
+    if b.chromium() is None:
+        _need("Chromium", "apt-get install chromium")
+    rec = json.loads((DOCS / "images" / "screenshots" / "visible.json").read_text())
+    rec["index"]["body"].insert(3, "a paragraph the page no longer has")
+    (tmp_path / "visible.json").write_text(json.dumps(rec))
+    assert set(b.stale_screenshots(html_dir, tmp_path)) == {"index"}

@@ -10,7 +10,12 @@ the file system with every network request refused, lets MathJax run, and the re
 DOM is read back: a page fails when an equation is left as raw TeX (``\\(``, ``\\[``,
 ``$$``, an unrendered ``math`` element) or MathJax reports a TeX error.  With
 ``--screenshots DIR`` the index, reproduction and methodology pages are also saved as
-PNG.  ``tests/test_docs.py`` runs the same check.
+PNG, and ``DIR/visible.json`` records the text each screenshot shows (the text nodes in
+view, in document order, for the page body and the sidebar, equations left out).
+``tests/test_docs.py`` runs the same check, and checks that the committed screenshots still
+show the pages as built: the text recorded for each must still be what the top of the
+page shows (a prefix of what a taller window shows, so a different font or line wrapping
+on another machine does not matter); otherwise rerun the ``--screenshots`` command.
 """
 
 from __future__ import annotations
@@ -58,6 +63,75 @@ def _run(args: list[str], timeout: float = 120) -> str:
     if proc.returncode != 0:
         raise RuntimeError(f"chromium failed ({proc.returncode}): {proc.stderr[-2000:]}")
     return proc.stdout
+
+
+#: Collects the text in view once MathJax has finished, into <pre id="simcore-visible">.
+_VISIBLE_JS = """<script>
+(function () {
+  function collect() {
+    var out = {body: [], sidebar: []}, H = window.innerHeight, n;
+    var w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    while ((n = w.nextNode())) {
+      var t = n.nodeValue.replace(/\\s+/g, ' ').trim(), el = n.parentElement;
+      if (!t || el.closest('script,style,mjx-container,.math,#simcore-visible')) continue;
+      var cs = getComputedStyle(el);
+      if (cs.visibility === 'hidden' || cs.display === 'none') continue;
+      var r = document.createRange(); r.selectNodeContents(n);
+      var b = r.getBoundingClientRect();
+      if (b.width === 0 || b.height === 0 || b.top >= H) continue;
+      (el.closest('.sphinxsidebar') ? out.sidebar : out.body).push(t);
+    }
+    var pre = document.createElement('pre'); pre.id = 'simcore-visible';
+    pre.textContent = JSON.stringify(out); document.body.appendChild(pre);
+  }
+  function go() {
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise)
+      MathJax.startup.promise.then(collect); else collect();
+  }
+  if (document.readyState === 'complete') go(); else window.addEventListener('load', go);
+})();
+</script>"""
+
+
+def visible_text(page: Path, size: str = "1280,1800") -> dict[str, list[str]]:
+    """``{"body": [...], "sidebar": [...]}``: the text nodes a window of ``size`` shows at
+    the top of the page after MathJax ran, in document order (equations left out)."""
+    import html
+    import json
+
+    src = page.read_text(encoding="utf-8")
+    tmp = page.with_name(f".simcore-visible-{os.getpid()}-{page.name}")
+    tmp.write_text(src.replace("</body>", _VISIBLE_JS + "</body>"), encoding="utf-8")
+    try:
+        dom = _run([f"--window-size={size}", "--dump-dom", tmp.resolve().as_uri()])
+    finally:
+        tmp.unlink()
+    m = re.search(r'<pre id="simcore-visible">(.*?)</pre>', dom, re.S)
+    if not m:
+        raise RuntimeError(f"{page.name}: the visible-text script did not run")
+    return json.loads(html.unescape(m[1]))
+
+
+def stale_screenshots(html_dir: Path, shots: Path) -> dict[str, str]:
+    """``page -> why`` for each committed screenshot whose recorded text (``visible.json``)
+    is no longer what the top of the built page shows (checked in a taller window, so only a
+    change of the page's top counts, not the font or the line wrapping of this machine)."""
+    import json
+
+    rec = json.loads((Path(shots) / "visible.json").read_text(encoding="utf-8"))
+    out = {}
+    for name, _ in SCREENSHOTS:
+        now = visible_text(Path(html_dir) / f"{name}.html", size="1280,2600")
+        for part in ("body", "sidebar"):
+            was = rec[name][part]
+            if now[part][:len(was)] != was:
+                k = next((i for i, (a, b) in enumerate(zip(was, now[part])) if a != b),
+                         min(len(was), len(now[part])))
+                got = now[part][k] if k < len(now[part]) else None
+                out[name] = (f"{part} text {k}: screenshot shows {was[k]!r}, the page now "
+                             f"{got!r}")
+                break
+    return out
 
 
 def rendered_dom(page: Path) -> str:
@@ -124,9 +198,16 @@ def main(argv: list[str] | None = None) -> int:
     for page, pr in bad.items():
         print(f"{page}: " + "; ".join(pr))
     if args.screenshots:
+        import json
+
+        seen = {}
         for name, frag in SCREENSHOTS:
             print(screenshot(args.html_dir / f"{name}.html", args.screenshots / f"{name}.png",
                              frag))
+            seen[name] = visible_text(args.html_dir / f"{name}.html")
+        (args.screenshots / "visible.json").write_text(
+            json.dumps(seen, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(args.screenshots / "visible.json")
     print("every equation rendered offline" if not bad else f"{len(bad)} pages failed")
     return 1 if bad else 0
 
