@@ -336,8 +336,8 @@ def test_table_figures_in_prose_are_the_data_s():
     neg37 = t37.Z.values[t37.Z.values < 0]
     z = t185.Z.values
     assert len(neg37) == 1 and int(t37.Z.sel(sector="26", sector_to="21")) == int(neg37[0])
-    assert f"(21), −{-neg37[0]:,.0f} million yen. The 185-sector table has **{(z < 0).sum()}**, " \
-           f"totalling −{-z[z < 0].sum():,.0f} million yen" in data
+    assert (f"(21), −{-neg37[0]:,.0f} million yen. The 185-sector table has "
+            f"**{(z < 0).sum()}**, totalling −{-z[z < 0].sum():,.0f} million yen") in data
     A37 = sc.tables.technical_coefficients(t37).values
     rho = float(max(abs(np.linalg.eigvals(A37))))
     assert f"The spectral radius of $A$ for the 37-sector table is {rho:.3f}" in data
