@@ -698,7 +698,8 @@ def calibration_cost() -> str:
     return (_table(["case", "wall time", "multiple of one engine run of the same case"], rows,
                    "lrr")
             + f"\nMeasured on {r['cpu_count']} cores (1-minute load average "
-              f"{r['load_1min']:.1f}: a shared machine, so the multiples are what it gave).\n")
+              f"{r['load_1min']:.1f}: a shared machine, so the multiples are what it gave); "
+              f"record `benchmarks/results/calibration.json`, {record_date(f, r)}.\n")
 
 
 # --------------------------------------------------------------------------------------
