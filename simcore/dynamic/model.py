@@ -568,12 +568,18 @@ def _check_days(days: Any) -> int:
 def _check_shocks(shocks: Any) -> list[Any]:
     if isinstance(shocks, (ImportCut, CapacityShock, DemandShock)):
         return [shocks]
+    if type(shocks).__name__ == "ExportCut":
+        shocks = [shocks]
     if shocks is None or isinstance(shocks, (str, bytes, Mapping)) or not hasattr(
             shocks, "__iter__"):
         raise ShockError(f"shocks = {shocks!r}: expected a shock or a sequence of shocks "
                          "(ImportCut, CapacityShock, DemandShock); pass [] for no shock")
     out = list(shocks)
     for s in out:
+        if type(s).__name__ == "ExportCut":
+            raise ShockError(f"{s!r}: an export cut needs a multi-regional table (with a "
+                             "'region' dimension); on a single-region table cut imports "
+                             "with ImportCut(product=..., origin=...)")
         if not isinstance(s, (ImportCut, CapacityShock, DemandShock)):
             raise ShockError(f"expected ImportCut, CapacityShock or DemandShock, got {s!r}")
     return out
@@ -635,6 +641,14 @@ def simulate(
     >>> bool(res.gdp_loss_total > 0)
     True
     """
+    if not isinstance(table, Prepared) and (
+            type(table).__name__ == "PreparedMRIO"
+            or isinstance(table, xr.Dataset) and _tables.is_multiregional(table)):
+        from .mrio import simulate_mrio  # multi-regional tables: docs/mrio.md
+
+        return simulate_mrio(table, shocks, params=params, days=days, record=record,
+                             gdp_denominator=gdp_denominator,
+                             gdp_denominator_source=gdp_denominator_source)
     params = params if params is not None else DynamicParams()
     if not isinstance(params, DynamicParams):
         raise ParameterError(f"params: expected a DynamicParams, got {type(params).__name__}")
