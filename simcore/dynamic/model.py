@@ -131,8 +131,9 @@ def prepare_model(table: xr.Dataset, *, preprocess: bool = True, check: bool = T
                              "simcore.dynamic.prepare_model(table, check=False)")
     if _tables.is_multiregional(table):
         raise TableError(
-            "simulate: the supply-chain engine runs single-region tables with origin-split "
-            "imports; run multi-regional tables with simcore.dynamic.ario.simulate_ario"
+            "prepare_model: lowers single-region tables with origin-split imports; "
+            "simcore.simulate runs multi-regional tables itself (simcore.dynamic.mrio."
+            "prepare_mrio lowers them), or use simcore.dynamic.ario.simulate_ario"
         )
     note = "none"
     f = _tables.flat(table)
