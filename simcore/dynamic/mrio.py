@@ -19,8 +19,9 @@ stock rule for trade between regions (docs/mrio.md):
 * **Export cuts** (:class:`~simcore.dynamic.shocks.ExportCut`): the deliveries of product
   ``i`` from region ``r`` to all buyers (firms and final demand) of a destination region
   are capped at ``(1 - cut) x`` their baseline flow, rationed over the link's buyers by
-  the engine's rule; the origin's producer loses the demand it may not serve.  As for
-  import cuts, a cut link stays capped at its baseline flow outside the cut window.
+  the engine's rule; the origin's producer loses the demand it may not serve.  Outside
+  the cut's days the link is not capped (restocking orders above baseline are served, as
+  from any other supplier).
 * Capacity and demand shocks name a node, ``"REGION/SECTOR"``.
 
 Criticality classes and buffers apply by product and buyer *sector* in every region
@@ -323,7 +324,8 @@ def _lower_links(prep: PreparedMRIO, shocks: Sequence[Any], T: int):
     base = (prep.ZR0[node, dest] + fd0) if L else np.zeros(0)
     cap = np.zeros((T, L))
     for q, k in enumerate(keys):
-        cap[:, q] = base[q] * (1.0 - np.minimum(lost[k], 1.0))
+        lf = np.minimum(lost[k], 1.0)
+        cap[:, q] = np.where(lf > 0.0, base[q] * (1.0 - lf), np.inf)
     llink = np.full(prep.lsup.size, -1, dtype=np.int64)
     if L:
         where = {k: q for q, k in enumerate(keys)}
@@ -582,6 +584,50 @@ def _result(prep, low, params, shocks, T, out, gdp_denominator, gdp_denominator_
     return ds
 
 
+def _closed_channel(prep: PreparedMRIO, shocks: Sequence[Any], region: str) -> list[Any]:
+    """The shocks with the third-country channel to ``region`` closed (see
+    :func:`third_country_split`)."""
+    closed = []
+    for s in shocks:
+        if isinstance(s, ExportCut):
+            prep.region_index(s.origin, f"ExportCut(origin={s.origin!r})")
+            dests = s.destinations if s.destinations is not None else tuple(
+                g for g in prep.regions if g != s.origin)
+            if region in dests:
+                closed.append(dataclasses.replace(s, destinations=(region,)))
+        else:
+            closed.append(s)
+    return closed
+
+
+def add_third_country_split(res: xr.Dataset, prep: PreparedMRIO, shocks: Sequence[Any],
+                            region: str, *, days: int, **kwargs: Any) -> xr.Dataset:
+    """Add the split of :func:`third_country_split` to a result ``res`` of ``shocks`` (the
+    run with every channel open): ``direct_loss_by_region (region)`` from the rerun with
+    the third-country channel to ``region`` closed, and the scalars
+    ``region_loss_direct`` and ``region_loss_third_country`` (``region``'s loss)."""
+    r = prep.region_index(region, "third_country_region")
+    region = prep.regions[r]
+    kwargs = {k: v for k, v in kwargs.items() if k != "record"}
+    dire = simulate_mrio(prep, _closed_channel(prep, _check_shocks(shocks), region),
+                         days=days, record=(), **kwargs)
+    t = float(res.gdp_loss_by_region.values[r])
+    d = float(dire.gdp_loss_by_region.values[r])
+    unit = prep.unit
+    res = res.copy()
+    res["direct_loss_by_region"] = xr.Variable(
+        ("region",), dire.gdp_loss_by_region.values,
+        {"units": unit, "long_name": f"loss by region with the third-country channel to "
+                                     f"{region} closed"})
+    res["region_loss_direct"] = xr.Variable((), d, {"units": unit})
+    res["region_loss_third_country"] = xr.Variable((), t - d, {"units": unit})
+    res.attrs.update({"third_country_region": region,
+                      "third_country_method": "direct = rerun with every export cut reaching "
+                      f"{region} restricted to destinations = [{region}]; third country = "
+                      "total - direct (docs/mrio.md)"})
+    return res
+
+
 def third_country_split(table: xr.Dataset | PreparedMRIO, shocks: Any, region: str, *,
                         params: DynamicParams | None = None, days: int = 365,
                         **kwargs: Any) -> xr.Dataset:
@@ -607,15 +653,7 @@ def third_country_split(table: xr.Dataset | PreparedMRIO, shocks: Any, region: s
     r = prep.region_index(region, "third_country_split")
     region = prep.regions[r]
     shocks = _check_shocks(shocks)
-    closed = []
-    for s in shocks:
-        if isinstance(s, ExportCut):
-            dests = s.destinations if s.destinations is not None else tuple(
-                g for g in prep.regions if g != s.origin)
-            if region in dests:
-                closed.append(dataclasses.replace(s, destinations=(region,)))
-        else:
-            closed.append(s)
+    closed = _closed_channel(prep, shocks, region)
     kw = dict(params=params, days=days, record=(), **kwargs)
     tot = simulate_mrio(prep, shocks, **kw)
     dire = simulate_mrio(prep, closed, **kw)
@@ -634,3 +672,93 @@ def third_country_split(table: xr.Dataset | PreparedMRIO, shocks: Any, region: s
                                "restricted to destinations = [region]; third_country = "
                                "total - direct"})
     return ds
+
+
+# --------------------------------------------------------------------------------------
+# Parameters from a finer single-region classification
+# --------------------------------------------------------------------------------------
+def aggregate_params(fine_table: xr.Dataset, params: DynamicParams, groups: Mapping[str, str],
+                     order: Sequence[str]):
+    """Dependency shares and inventory days of every (input, buyer) pair of a single-region
+    ``fine_table`` under ``params`` (criticality classes, buffers, the carve-out's
+    ``*_by_product`` shares and stocks), aggregated flow-weighted to a coarser
+    classification (:func:`simcore.criticality.aggregate_cells`; ``groups``: fine code ->
+    coarse code, ``order``: the coarse codes).  Returns two
+    :class:`~simcore.dynamic.params.CellMatrix` (dependency, inventory days) for an MRIO
+    in the coarse classification (docs/mrio.md, "Classes and buffers on another
+    classification")."""
+    from ..criticality import _digest, aggregate_cells
+    from .model import _cell_arrays, _cols, _dense_base, prepare_model
+    from .params import CellMatrix
+
+    prep = prepare_model(fine_table)
+    tgt, theta, *_ = _cell_arrays(prep, params, [])
+    n = prep.n
+    th = _dense_base(prep, params.dependency_cells, params.dependency)
+    dd = _dense_base(prep, params.inventory_cells, params.inventory_days)
+    th = np.full((n, n), float(params.dependency)) if th is None else th
+    dd = np.full((n, n), float(params.inventory_days)) if dd is None else dd
+    rows, cols = prep.rowidx, _cols(prep)
+    th[rows, cols] = theta
+    dd[rows, cols] = tgt / prep.Z0
+    codes = tuple(prep.sectors)
+    out = []
+    for what, v in (("dependency", th), ("inventory days", dd)):
+        cm = CellMatrix(products=codes, buyers=codes, values=v,
+                        digest=_digest("mrio-fine", what, codes, v),
+                        source=f"{what} of {fine_table.attrs.get('dataset', 'the fine table')}")
+        out.append(aggregate_cells(cm, fine_table, groups, order))
+    return out[0], out[1]
+
+
+#: Fine single-region dataset of each embedded multi-regional dataset.
+FINE_DATASET = {"jcr-2015-39": "japan-2015-185"}
+
+
+def scenario_params(scn: Any) -> DynamicParams:
+    """Parameters of a scenario on an embedded multi-regional dataset.
+
+    The scenario's ``[model]`` section is read as for the fine single-region table the
+    MRIO was built from (``japan-2015-185`` with the scenario's carve-out): criticality
+    classes, buffers, the carve-out's dependency shares and stocks, ``*_by_product``
+    overrides in the fine codes.  Every pair's dependency share and stock is then
+    aggregated flow-weighted to the MRIO's sectors (:func:`aggregate_params`) and applies
+    in every region.  ``import_origins``, ``stockpiles``, ``substitution`` and
+    ``elasticity_by_product`` are taken as given, in the MRIO's codes.
+    """
+    import copy
+
+    from ..errors import ScenarioError
+    from ..scenario import Scenario
+    from ..transform import japan_185_to_37
+
+    data = copy.deepcopy(scn.data)
+    t = data["table"]
+    fine_name = FINE_DATASET[t["dataset"]]
+    data["table"] = {"dataset": fine_name, **({"carve_out": t["carve_out"]}
+                                               if "carve_out" in t else {})}
+    data.pop("mrio", None)
+    data["shocks"] = []
+    data.pop("calibration", None)
+    data.pop("reference", None)
+    m = data.setdefault("model", {})
+    keep = {k: m.pop(k) for k in ("import_origins", "stockpiles", "substitution",
+                                  "elasticity_by_product") if k in m}
+    if m.pop("origin_stocks", False):
+        raise ScenarioError(f"{scn.file}: model.origin_stocks: stocks per origin are not "
+                            "available on a multi-regional table (docs/mrio.md)")
+    fine = Scenario(data, scn.path, allow_outside_data=scn.allow_outside_data).validate()
+    fp = fine.params()
+    ft = fine.table()
+    coarse = [str(s) for s in scn.table().sector.values]
+    groups = dict(japan_185_to_37().sectors)
+    for c in map(str, ft.sector.values):
+        if c not in groups:
+            groups[c] = c  # carved products keep their code
+    dep, inv = aggregate_params(ft, fp, groups, coarse)
+    try:
+        return DynamicParams(inventory_tau=fp.inventory_tau, rationing=fp.rationing,
+                             alpha_max=fp.alpha_max, alpha_tau=fp.alpha_tau,
+                             dependency_cells=dep, inventory_cells=inv, **keep)
+    except ParameterError as exc:
+        raise ScenarioError(f"{scn.file}: model: {exc}") from exc
