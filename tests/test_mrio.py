@@ -371,3 +371,77 @@ def test_stock_rule_one_stock_per_product_over_origins():
     b = np.repeat(np.arange(prep.n), np.diff(prep.cptr))
     want = np.array([f["Z"][prep.cprod[k]::3, b[k]].sum() for k in range(b.size)]) / 365.0
     np.testing.assert_allclose(prep.cZ0, want, rtol=1e-12)
+
+
+# --------------------------------------------------------------------------------------
+# the shipped MRIO, its scenario, and pymrio
+# --------------------------------------------------------------------------------------
+def test_shipped_mrio_follows_its_assumptions():
+    import tomllib
+
+    from simcore.datasets import _build_mrio
+
+    a = tomllib.loads(_build_mrio.ASSUMPTIONS.read_text(encoding="utf-8"))
+    t = sc.datasets.load("jcr-2015-39")
+    assert tb.is_multiregional(t) and list(t.region.values) == ["JPN", "CHN", "ROW"]
+    assert t.sizes["sector"] == 39 and {"RE", "MAG"} <= set(map(str, t.sector.values))
+    va = tb.value_added_gdp(t).sum("sector").values
+    jp, _, _ = _build_mrio.japan_39()
+    assert va[0] == pytest.approx(tb.gdp(jp), rel=1e-9)
+    assert va[1] / va[0] == pytest.approx(a["gdp"]["CHN"], rel=1e-9)
+    assert va[2] / va[0] == pytest.approx(a["gdp"]["ROW"], rel=1e-9)
+    # the rest of the world's magnet use: the assumed share from China
+    Z = t.Z.sel(sector="MAG").sum("sector_to")
+    use = Z.sel(region_to="ROW") + t.Y.sel(sector="MAG", region_to="ROW").sum("final_demand")
+    assert float(use.sel(region="CHN") / use.sum()) == pytest.approx(
+        a["origins"]["ROW_from_CHN_override"]["MAG"], rel=1e-9)
+
+
+def test_shipped_mrio_scenario_reports_regions_and_the_third_country_split():
+    from simcore import scenario
+
+    s = scenario.load("china-rare-earth-stop-mrio-3m")
+    res = s.run(**{"horizon.days": 200})
+    assert list(res.region.values) == ["JPN", "CHN", "ROW"]
+    by = res.gdp_loss_by_region
+    assert (by.values > 0).all()
+    assert float(by.sum()) == pytest.approx(float(res.gdp_loss_total), rel=1e-12)
+    assert set(res.link.values) == {"CHN/RE->JPN", "CHN/RE->ROW", "CHN/MAG->JPN",
+                                    "CHN/MAG->ROW"}
+    # the split equals a fresh rerun with the stop limited to Japan
+    closed = [ExportCut(product=p, origin="CHN", share=1.0, duration=91.25,
+                        destinations=["JPN"]) for p in ("RE", "MAG")]
+    d = sc.simulate(s.prepared(), closed, params=s.params(), days=200, record=())
+    assert float(res.region_loss_direct) == pytest.approx(
+        float(d.gdp_loss_by_region.sel(region="JPN")), rel=1e-12)
+    assert float(res.region_loss_third_country) == pytest.approx(
+        float(by.sel(region="JPN")) - float(res.region_loss_direct), rel=1e-9)
+    # the classes of the carved products reach the MRIO's sectors
+    p = s.params()
+    dep = p.dependency_cells
+    assert dep.values[dep.products.index("RE"), dep.buyers.index("MAG")] > 0.5
+    assert dep.values[dep.products.index("MAG"), dep.buyers.index("35")] > 0
+
+
+def test_scenario_export_cut_errors_name_the_file():
+    from simcore import scenario
+    from simcore.errors import ScenarioError
+
+    s = scenario.load("china-rare-earth-stop-mrio-3m")
+    with pytest.raises(ScenarioError, match="unknown region 'XX'"):
+        s.run(**{"shocks.0.origin": "XX", "horizon.days": 5})
+    with pytest.raises(ScenarioError, match="destinations"):
+        s.copy_with({"shocks.0.destinations": "JPN"})
+    with pytest.raises(ScenarioError, match="origin_stocks"):
+        s.copy_with({"model.origin_stocks": True}).params()
+
+
+def test_pymrio_test_system_runs():
+    pymrio = pytest.importorskip("pymrio")
+    t = sc.from_pymrio(pymrio.load_test().calc_all())
+    cut = ExportCut(product="mining", origin="reg2", share=1.0, duration=30)
+    res = sc.simulate(t, cut, days=120, record=())
+    assert (res.gdp_loss_by_region.values > 0).all()
+    assert float(res.gdp_loss_by_region.sel(region="reg2")) > 0
+    sp = mr.third_country_split(t, cut, "reg1", days=120)
+    assert float(sp.direct) > 0
