@@ -737,7 +737,12 @@ def mrio_value(key: str) -> str:
     r = run(MRIO_SCENARIO)
     jp = list(r.region.values).index("JPN")
     g = float(r.region_gdp[jp])
+    m = _scn(MRIO_SCENARIO).data["model"]
     vals = {
+        "duration": f"{_scn(MRIO_SCENARIO).data['shocks'][0]['duration']:g}",
+        "stock_days": f"{m['carved_inventory_days']:g}",
+        "spare_pct": f"{100 * (m['alpha_max'] - 1):g}",
+        "alpha_max": f"{m['alpha_max']:g}",
         "days": str(r.attrs["days"]),
         "japan_total": bn(float(r.gdp_loss_by_region[jp])),
         "japan_total_pct": pct(float(r.gdp_loss_by_region[jp]) / g),

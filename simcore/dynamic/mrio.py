@@ -158,37 +158,31 @@ def prepare_mrio(table: xr.Dataset, *, check: bool = True) -> PreparedMRIO:
     nodes = [f"{r}/{s}" for r in regions for s in products]
     x = f["x"]
     x0 = x / DAYS_PER_YEAR
-    Zd = f["Z"] / DAYS_PER_YEAR
-    prod = np.tile(np.arange(n), R)
+    Z = f["Z"]  # annual, (p, p); not copied
     nreg = np.repeat(np.arange(R), n).astype(np.int64)
     pos = x0 > 0
     # stock cells (product i, buyer b): flows summed over supplying regions
-    Zc = np.zeros((n, p))
-    np.add.at(Zc, prod, Zd)
+    Zc = Z.reshape(R, n, p).sum(0)  # (n, p), annual
     Zc[:, ~pos] = 0.0
     cmask = Zc > 0  # (n, p)
     cptr = np.zeros(p + 1, dtype=np.int64)
     cptr[1:] = np.cumsum(cmask.sum(axis=0))
     cb, ci = np.nonzero(cmask.T)  # buyer-major, products ascending
-    cZ0 = Zc[ci, cb]
+    cZ0 = Zc[ci, cb] / DAYS_PER_YEAR
     cA = cZ0 / x0[cb]
-    # legs: supplier nodes (r, i) with a positive flow into the cell
+    # legs: supplier nodes (r, i) with a positive flow into the cell, ordered by cell
+    # (buyer, product) and then region; weight = the leg's share of the cell's flow
+    Zb = Z.T.reshape(p, R, n).transpose(0, 2, 1)  # (buyer, product, region), a view
+    lb, li, lr = np.nonzero((Zb > 0) & pos[:, None, None])
+    lsup = (lr * n + li).astype(np.int64)
+    lw = Zb[lb, li, lr] / Zc[li, lb]
+    lcell = np.searchsorted(cb * n + ci, lb * n + li)  # cells are sorted by (b, i)
     lptr = np.zeros(cA.size + 1, dtype=np.int64)
-    lsup_l, lw_l = [], []
-    Zt = Zd.T  # buyer x supplier
-    for k in range(cA.size):
-        b, i = cb[k], ci[k]
-        sup = i + n * np.arange(R)
-        fl = Zt[b, sup]
-        ok = fl > 0
-        lsup_l.append(sup[ok])
-        lw_l.append(fl[ok] / cZ0[k])
-        lptr[k + 1] = lptr[k] + int(ok.sum())
-    lsup = np.concatenate(lsup_l).astype(np.int64) if lsup_l else np.zeros(0, np.int64)
-    lw = np.concatenate(lw_l) if lw_l else np.zeros(0)
+    lptr[1:] = np.cumsum(np.bincount(lcell, minlength=cA.size))
+    del Zb, lb, li, lr, lcell
     k_cat = f["Y"].shape[1] // R
     F0 = f["Y"].reshape(p, R, k_cat).sum(2) / DAYS_PER_YEAR
-    ZR0 = Zd.reshape(p, R, n).sum(2)
+    ZR0 = Z.reshape(p, R, n).sum(2) / DAYS_PER_YEAR
     e0 = f["E"].sum(1) / DAYS_PER_YEAR
     m0 = f["M"].sum(1) / DAYS_PER_YEAR
     mu = _tables.import_shares(table).values.reshape(-1)
@@ -328,12 +322,12 @@ def _lower_links(prep: PreparedMRIO, shocks: Sequence[Any], T: int):
         cap[:, q] = np.where(lf > 0.0, base[q] * (1.0 - lf), np.inf)
     llink = np.full(prep.lsup.size, -1, dtype=np.int64)
     if L:
-        where = {k: q for q, k in enumerate(keys)}
+        lkey = np.array([u * prep.R + d for u, d in keys], dtype=np.int64)  # sorted
         lbuyer = np.repeat(_cell_buyers(prep), np.diff(prep.lptr))
-        for ll in range(prep.lsup.size):
-            q = where.get((int(prep.lsup[ll]), int(prep.nreg[lbuyer[ll]])))
-            if q is not None:
-                llink[ll] = q
+        key = prep.lsup * prep.R + prep.nreg[lbuyer]
+        q = np.minimum(np.searchsorted(lkey, key), L - 1)
+        hit = lkey[q] == key
+        llink[hit] = q[hit]
     return llink, node, dest, base, fd0, cap
 
 
