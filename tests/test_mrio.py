@@ -445,3 +445,21 @@ def test_pymrio_test_system_runs():
     assert float(res.gdp_loss_by_region.sel(region="reg2")) > 0
     sp = mr.third_country_split(t, cut, "reg1", days=120)
     assert float(sp.direct) > 0
+
+
+def test_batch_equals_single_runs():
+    t = random_mrio(11, R=3, n=4, trade=0.5)
+    prep = mr.prepare_mrio(t)
+    scen = [([ExportCut(product="s1", origin="R0", share=s, duration=30)],
+             DynamicParams(inventory_days=d)) for s, d in ((0.5, 10.0), (1.0, 5.0), (0.0, 3.0))]
+    scen.append(([CapacityShock(sector="R2/s0", share=0.4, duration=20)], None))
+    b = mr.simulate_mrio_batch(prep, scen, days=90, workers=2)
+    for k, (sh, p) in enumerate(scen):
+        r = sc.simulate(prep, sh, params=p, days=90, record=())
+        np.testing.assert_array_equal(b.gdp_loss.values[k], r.gdp_loss.values)
+        np.testing.assert_array_equal(b.gdp_loss_by_region.values[k],
+                                      r.gdp_loss_by_region.values)
+        np.testing.assert_array_equal(b.value_added_loss.values[k], r.value_added_loss.values)
+    assert float(b.gdp_loss_total[0]) < float(b.gdp_loss_total[1])
+    with pytest.raises(ParameterError, match="scenarios\\[0\\]"):
+        mr.simulate_mrio_batch(prep, [42], days=5)

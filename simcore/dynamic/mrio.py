@@ -48,8 +48,8 @@ from ..errors import LabelError, ParameterError, ShockError, TableError
 from .params import DynamicParams
 from .shocks import CapacityShock, DemandShock, ExportCut, ImportCut, intensity
 
-__all__ = ["PreparedMRIO", "prepare_mrio", "simulate_mrio", "third_country_split",
-           "lower_mrio", "MRIO_RECORDS"]
+__all__ = ["PreparedMRIO", "prepare_mrio", "simulate_mrio", "simulate_mrio_batch",
+           "third_country_split", "lower_mrio", "aggregate_params", "MRIO_RECORDS"]
 
 DAYS_PER_YEAR = 365.0
 #: Daily records :func:`simulate_mrio` can keep.
@@ -756,3 +756,79 @@ def scenario_params(scn: Any) -> DynamicParams:
                              dependency_cells=dep, inventory_cells=inv, **keep)
     except ParameterError as exc:
         raise ScenarioError(f"{scn.file}: model: {exc}") from exc
+
+
+# --------------------------------------------------------------------------------------
+# Batches
+# --------------------------------------------------------------------------------------
+def simulate_mrio_batch(table: xr.Dataset | PreparedMRIO, scenarios: Sequence[Any], *,
+                        days: int = 365, workers: int | None = None,
+                        names: Sequence[str] | None = None) -> xr.Dataset:
+    """Many scenarios on one multi-regional table, on several threads.
+
+    ``scenarios`` is a sequence of ``(shocks, params)`` pairs (``params`` may be ``None``
+    for the defaults).  The table is lowered once; each scenario is lowered and run by the
+    MRIO kernel, which releases the GIL, so ``workers`` threads (default: numba's thread
+    count) run scenarios at the same time.  Each scenario's numbers equal
+    :func:`simulate_mrio` with the same arguments (the same kernel runs).
+
+    Returns
+    -------
+    xarray.Dataset
+        Over ``scenario`` (``names`` or 0, 1, ...): ``gdp_loss_total``,
+        ``gdp_loss_by_region (scenario, region)``, ``value_added_loss (scenario, region,
+        sector)``, ``gdp_loss (scenario, time)`` and ``recovered``.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .model import _check_days, recovered_rule
+
+    prep = table if isinstance(table, PreparedMRIO) else prepare_mrio(table)
+    T = _check_days(days)
+    items = []
+    for k, sc_ in enumerate(scenarios):
+        try:
+            shocks, params = sc_
+        except (TypeError, ValueError):
+            raise ParameterError(f"scenarios[{k}]: expected a pair (shocks, params), got "
+                                 f"{sc_!r}") from None
+        params = params if params is not None else DynamicParams()
+        if not isinstance(params, DynamicParams):
+            raise ParameterError(f"scenarios[{k}]: params: expected a DynamicParams, got "
+                                 f"{type(params).__name__}")
+        shocks = _check_shocks(shocks)
+        items.append((shocks, params, lower_mrio(prep, shocks, params, T)))
+    S = len(items)
+    if names is not None and len(names) != S:
+        raise ParameterError(f"names: {len(names)} names for {S} scenarios")
+    if workers is None:
+        import numba
+
+        workers = numba.get_num_threads()
+
+    def one(item):
+        shocks, params, low = item
+        return run_lowered(prep, low, params, T, ())
+
+    with ThreadPoolExecutor(max_workers=max(1, int(workers))) as ex:
+        outs = list(ex.map(one, items))
+    R, n = prep.R, prep.n_products
+    gl = np.stack([o["gdp_loss"] for o in outs]) if S else np.zeros((0, T))
+    rec = np.array([int(recovered_rule(prep, o["gdp_loss"][-1], o["gap"][-1])) for o in outs],
+                   dtype=np.int64)
+    unit = prep.unit
+    ds = xr.Dataset(
+        {"gdp_loss_total": (("scenario",), gl.sum(1), {"units": unit}),
+         "gdp_loss_by_region": (("scenario", "region"),
+                                np.stack([o["gdp_loss_reg"].sum(0) for o in outs])
+                                if S else np.zeros((0, R)), {"units": unit}),
+         "value_added_loss": (("scenario", "region", "sector"),
+                              np.stack([(prep.c * o["out_cum"]).reshape(R, n) for o in outs])
+                              if S else np.zeros((0, R, n)), {"units": unit}),
+         "gdp_loss": (("scenario", "time"), gl, {"units": f"{unit} per day"}),
+         "recovered": (("scenario",), rec)},
+        coords={"scenario": list(names) if names is not None else np.arange(S),
+                "region": prep.regions, "sector": prep.products, "time": np.arange(T)})
+    ds.attrs.update({"unit": unit, "days": T, "engine": "simcore supply-chain engine "
+                     "(multi-regional, batch)", "simcore_version": __version__})
+    return ds
