@@ -22,7 +22,8 @@ table, gives the single-region engine's results (tests/test_mrio.py).
 
 Layout: stock cells by buyer in CSC form (``cptr`` (p+1), ``cprod`` (nc) product sector
 index, per-cell ``A``, ``tgt``, ``theta``); legs by cell (``lptr`` (nc+1), ``lsup`` supplier
-node, ``lw`` weight, ``llink`` cut-link index or -1).  Imports from outside the table (the
+node (int32: the legs are the largest arrays, and the day loop is bound by reading
+them), ``lw`` weight, ``llink`` cut-link index or -1, read only when there are cut links).  Imports from outside the table (the
 table's ``M``) are a share ``mu_u`` of row ``u``'s deliveries, as in the single-region
 engine, and can be cut (special rows ``sp_idx``, schedule ``impcap``).
 """
@@ -171,12 +172,16 @@ def run_mrio(
                 if o < 0.0:
                     o = 0.0
                 O[kk] = o
-                for ll in range(lptr[kk], lptr[kk + 1]):
-                    ol = lw[ll] * o
-                    Duse[lsup[ll]] += ol
-                    lk = llink[ll]
-                    if lk >= 0:
-                        lint[lk] += ol
+                if L == 0:
+                    for ll in range(lptr[kk], lptr[kk + 1]):
+                        Duse[lsup[ll]] += lw[ll] * o
+                else:
+                    for ll in range(lptr[kk], lptr[kk + 1]):
+                        ol = lw[ll] * o
+                        Duse[lsup[ll]] += ol
+                        lk = llink[ll]
+                        if lk >= 0:
+                            lint[lk] += ol
                 bnd = IND[kk] + THA[kk] * s_k
                 if bnd < bound_b:
                     bound_b = bnd
@@ -274,12 +279,16 @@ def run_mrio(
                 s_k = S[kk]
                 o = O[kk]
                 z = 0.0
-                for ll in range(lptr[kk], lptr[kk + 1]):
-                    lk = llink[ll]
-                    zl = lw[ll] * o * rho_int[lsup[ll]]
-                    if lk >= 0:
-                        zl *= g_int[lk]
-                    z += zl
+                if L == 0:
+                    for ll in range(lptr[kk], lptr[kk + 1]):
+                        z += lw[ll] * o * rho_int[lsup[ll]]
+                else:
+                    for ll in range(lptr[kk], lptr[kk + 1]):
+                        lk = llink[ll]
+                        zl = lw[ll] * o * rho_int[lsup[ll]]
+                        if lk >= 0:
+                            zl *= g_int[lk]
+                        z += zl
                 use = A[kk] * xb
                 lim = s_k + z - TG[kk]
                 if lim < s_k:

@@ -174,7 +174,7 @@ def prepare_mrio(table: xr.Dataset, *, check: bool = True) -> PreparedMRIO:
     # (buyer, product) and then region; weight = the leg's share of the cell's flow
     Zb = Z.T.reshape(p, R, n).transpose(0, 2, 1)  # (buyer, product, region), a view
     lb, li, lr = np.nonzero((Zb > 0) & pos[:, None, None])
-    lsup = (lr * n + li).astype(np.int64)
+    lsup = (lr * n + li).astype(np.int32 if p < 2**31 else np.int64)
     lw = Zb[lb, li, lr] / Zc[li, lb]
     lcell = np.searchsorted(cb * n + ci, lb * n + li)  # cells are sorted by (b, i)
     lptr = np.zeros(cA.size + 1, dtype=np.int64)
@@ -320,11 +320,11 @@ def _lower_links(prep: PreparedMRIO, shocks: Sequence[Any], T: int):
     for q, k in enumerate(keys):
         lf = np.minimum(lost[k], 1.0)
         cap[:, q] = np.where(lf > 0.0, base[q] * (1.0 - lf), np.inf)
-    llink = np.full(prep.lsup.size, -1, dtype=np.int64)
+    llink = np.full(prep.lsup.size if cuts else 0, -1, dtype=np.int32)
     if L:
         lkey = np.array([u * prep.R + d for u, d in keys], dtype=np.int64)  # sorted
         lbuyer = np.repeat(_cell_buyers(prep), np.diff(prep.lptr))
-        key = prep.lsup * prep.R + prep.nreg[lbuyer]
+        key = prep.lsup.astype(np.int64) * prep.R + prep.nreg[lbuyer]
         q = np.minimum(np.searchsorted(lkey, key), L - 1)
         hit = lkey[q] == key
         llink[hit] = q[hit]
