@@ -106,6 +106,14 @@ def run_mrio(
     lfd = np.empty(L)
     g_int = np.empty(L)
     g_fd = np.empty(L)
+    nprod = sigma.shape[0]
+    full = np.empty(nprod, dtype=np.bool_)  # every supplier of the product delivers in full
+    wsum = np.empty(nc)
+    for kk in range(nc):
+        acc = 0.0
+        for ll in range(lptr[kk], lptr[kk + 1]):
+            acc += lw[ll]
+        wsum[kk] = acc
 
     ces_on = False
     for i in range(sigma.shape[0]):
@@ -236,6 +244,10 @@ def run_mrio(
         xgap = 0.0
         for r in range(R):
             gdp_loss_reg[t, r] = 0.0
+        for i in range(nprod):
+            full[i] = True
+        for l in range(L):
+            full[link_node[l] % nprod] = False
         for u in range(p):
             m = mu[u]
             dint = Duse[u]
@@ -248,6 +260,8 @@ def run_mrio(
                 rm_f = 1.0
             rho_int[u] = 1.0 - (1.0 - m) * (1.0 - rd_i) - m * (1.0 - rm_i)
             rho_fd[u] = 1.0 - (1.0 - m) * (1.0 - rd_f) - m * (1.0 - rm_f)
+            if rho_int[u] != 1.0:
+                full[u % nprod] = False
             dx = x0[u] - x[u]
             gl += c[u] * dx
             gdp_loss_reg[t, nreg[u]] += c[u] * dx
@@ -279,7 +293,11 @@ def run_mrio(
                 s_k = S[kk]
                 o = O[kk]
                 z = 0.0
-                if L == 0:
+                if full[cprod[kk]]:
+                    # no leg is short: the sum over legs is the order times the weights
+                    # (to round-off; one leg: exactly the single-region step)
+                    z = o * wsum[kk]
+                elif L == 0:
                     for ll in range(lptr[kk], lptr[kk + 1]):
                         z += lw[ll] * o * rho_int[lsup[ll]]
                 else:
