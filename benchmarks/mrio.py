@@ -115,6 +115,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{table}: BoARIO, {a.boario_days} days ...", file=sys.stderr, flush=True)
             b = child({"runner": "boario", "table": table, "days": a.boario_days,
                        "repeat": 1}, 7200)
+            b["days"] = a.boario_days
             case["boario"] = b
             if b.get("ok") and s.get("ok"):
                 scaled = b["setup_s"] + b["loop_s"] * a.days / a.boario_days

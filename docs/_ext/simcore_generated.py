@@ -765,3 +765,29 @@ def mrio_aggregated_classes() -> str:
         i, j = dep.products.index(a), dep.buyers.index(b)
         rows.append([f"`{a}`", f"`{b}`", f"{dep.values[i, j]:.3f}", f"{inv.values[i, j]:.1f}"])
     return _table(["input", "buyer", "dependency share", "stock, days"], rows, "llrr")
+
+
+def mrio_benchmark() -> str:
+    """The last run of ``benchmarks/mrio.py --write`` (benchmarks/results/mrio-latest.json)."""
+    import json
+
+    f = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "mrio-latest.json"
+    if not f.is_file():
+        return "*(no benchmark result: run `python benchmarks/mrio.py --write`)*\n"
+    rows = []
+    for c in json.loads(f.read_text())["cases"]:
+        s, b = c["simcore"], c.get("boario", {})
+        if not s.get("ok"):
+            rows.append([c["table"], "failed", "", "", "", "", ""])
+            continue
+        rows.append([
+            f"`{c['table']}` ({s['p']:,} industries, {s['legs']:,} legs)",
+            f"{s['best_s']:.1f}", f"{s['peak_mb'] / 1024:.2f}",
+            f"{c['boario_scaled_s']:.0f}" if "boario_scaled_s" in c else "-",
+            f"{b['peak_mb'] / 1024:.2f}" if b.get("ok") else "-",
+            f"{c['speedup']:.1f}" if "speedup" in c else "-",
+            str(b.get("days", "")) if b.get("ok") else "",
+        ])
+    return _table(["table", "simcore, one year, s", "simcore peak, GiB", "BoARIO, one year "
+                   "(scaled), s", "BoARIO peak, GiB", "speed-up", "BoARIO days run"], rows,
+                  "lrrrrrr")

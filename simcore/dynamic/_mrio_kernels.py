@@ -23,9 +23,12 @@ table, gives the single-region engine's results (tests/test_mrio.py).
 Layout: stock cells by buyer in CSC form (``cptr`` (p+1), ``cprod`` (nc) product sector
 index, per-cell ``A``, ``tgt``, ``theta``); legs by cell (``lptr`` (nc+1), ``lsup`` supplier
 node (int32: the legs are the largest arrays, and the day loop is bound by reading
-them), ``lw`` weight, ``llink`` cut-link index or -1, read only when there are cut links).  Imports from outside the table (the
-table's ``M``) are a share ``mu_u`` of row ``u``'s deliveries, as in the single-region
-engine, and can be cut (special rows ``sp_idx``, schedule ``impcap``).
+them), ``lw`` weight, ``llink`` cut-link index or -1, read only when there are cut
+links).  Imports from outside the table (the table's ``M``) are a share ``mu_u`` of row
+``u``'s deliveries, as in the single-region engine, and can be cut (special rows
+``sp_idx``, schedule ``impcap``).  A product that no supplier rations on a day (and that
+no cut link carries) is delivered as ``order x sum of the legs' weights`` without a pass
+over its legs (equal to the sum over legs to round-off).
 """
 
 from __future__ import annotations

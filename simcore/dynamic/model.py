@@ -601,6 +601,11 @@ def simulate(
 ) -> xr.Dataset:
     """Simulate the daily propagation of shocks through a single-region IO table.
 
+    A multi-regional table (with a ``region`` dimension) or the result of
+    :func:`simcore.dynamic.mrio.prepare_mrio` runs on the multi-regional engine,
+    :func:`simcore.dynamic.mrio.simulate_mrio` (same arguments; shocks may also be
+    :class:`~simcore.dynamic.shocks.ExportCut`; docs/mrio.md).
+
     Parameters
     ----------
     table : xarray.Dataset or Prepared
