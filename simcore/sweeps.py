@@ -1250,6 +1250,13 @@ def sweep(
             raise DesignError(f"overrides: {exc}") from None
     design = make_design(base, grid, zipped, ranges, method=method, samples=samples, seed=seed,
                          levels=levels)
+    from .scenario import _MRIO_DATASETS
+
+    if base.data["table"]["dataset"] in _MRIO_DATASETS:
+        raise DesignError(
+            f"{base.file}: sweeps do not run scenarios on a multi-regional table "
+            f"({base.data['table']['dataset']!r}) yet; run them with "
+            "simcore.dynamic.mrio.simulate_mrio_batch (docs/mrio.md)")
     # every data file is read and hashed once, here; the sweep computes from those bytes
     inputs, specs = _inputs(base, design)
     base = _pin(Scenario(base.data, base.path, base._cache), specs)  # cache shared

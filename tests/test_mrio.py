@@ -463,3 +463,10 @@ def test_batch_equals_single_runs():
     assert float(b.gdp_loss_total[0]) < float(b.gdp_loss_total[1])
     with pytest.raises(ParameterError, match="scenarios\\[0\\]"):
         mr.simulate_mrio_batch(prep, [42], days=5)
+
+
+def test_sweep_of_an_mrio_scenario_is_refused_with_a_pointer():
+    from simcore.errors import DesignError
+
+    with pytest.raises(DesignError, match="simulate_mrio_batch"):
+        sc.sweep("china-rare-earth-stop-mrio-3m", grid={"shocks.0.share": [0.5, 1.0]})
