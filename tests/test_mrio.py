@@ -470,3 +470,28 @@ def test_sweep_of_an_mrio_scenario_is_refused_with_a_pointer():
 
     with pytest.raises(DesignError, match="simulate_mrio_batch"):
         sc.sweep("china-rare-earth-stop-mrio-3m", grid={"shocks.0.share": [0.5, 1.0]})
+
+
+def test_aggregate_params_flow_weighted():
+    """Classes and stocks of a fine single-region table, mapped onto a coarser
+    classification flow-weighted (the mapping of docs/mrio.md for another MRIO)."""
+    t = random_table(21, n=4, imports=False)
+    p = DynamicParams(dependency=0.5, inventory_days=10.0,
+                      dependency_by_product={"s0": {"*": 1.0, "s2": 0.0}},
+                      inventory_days_by_product={"s1": 30.0})
+    groups = {"s0": "A", "s1": "A", "s2": "B", "s3": "B"}
+    dep, inv = mr.aggregate_params(t, p, groups, ["A", "B"])
+    Z = tb.flat(t)["Z"]
+    th = np.full((4, 4), 0.5)
+    th[0, :] = 1.0
+    th[0, 2] = 0.0
+    dd = np.full((4, 4), 10.0)
+    dd[1, :] = 30.0
+    g = np.array([0, 0, 1, 1])
+    for I in range(2):
+        for J in range(2):
+            m = (g[:, None] == I) & (g[None, :] == J) & (Z > 0)
+            if not m.any():
+                continue
+            assert dep.values[I, J] == pytest.approx((Z * th)[m].sum() / Z[m].sum(), rel=1e-12)
+            assert inv.values[I, J] == pytest.approx((Z * dd)[m].sum() / Z[m].sum(), rel=1e-12)
