@@ -495,3 +495,20 @@ def test_aggregate_params_flow_weighted():
                 continue
             assert dep.values[I, J] == pytest.approx((Z * th)[m].sum() / Z[m].sum(), rel=1e-12)
             assert inv.values[I, J] == pytest.approx((Z * dd)[m].sum() / Z[m].sum(), rel=1e-12)
+
+
+def test_stock_record_by_product_and_region():
+    t = random_mrio(12, R=3, n=4, trade=0.5)
+    prep = mr.prepare_mrio(t)
+    p = DynamicParams(inventory_days=7.0)
+    cut = ExportCut(product="s2", origin="R1", share=1.0, start=2, duration=20)
+    res = sc.simulate(prep, cut, params=p, days=60, record=("stocks",))
+    assert list(res.stock_product.values) == ["s2"]
+    b = np.repeat(np.arange(prep.n), np.diff(prep.cptr))
+    on = prep.cprod == 2
+    target = np.bincount(prep.nreg[b[on]], weights=7.0 * prep.cZ0[on], minlength=3)
+    np.testing.assert_allclose(res.stocks.values[0, 0], target, rtol=1e-9)
+    # the destinations' stocks are drawn down during the cut, and refill after it
+    low = res.stocks.values[:, 0, :].min(0)
+    assert (low[[0, 2]] < 0.99 * target[[0, 2]]).all()
+    assert (res.stocks.values[-1, 0, [0, 2]] > 1.01 * low[[0, 2]]).all()
