@@ -531,7 +531,10 @@ def _compute_chunk(cid: int, start: int, overrides: list[dict[str, Any]], tids: 
     for tid in sorted(set(tids)):
         prep = preps[tid]
         sel = [q for q in range(m) if tids[q] == tid]
-        _run_group(_b, prep, [items[q] for q in sel], np.asarray(sel), opt, total, days, rec,
+        eng = _b
+        if type(prep).__name__ == "PreparedMRIO":  # a multi-regional table (docs/mrio.md)
+            from .dynamic.mrio import SweepBackend as eng
+        _run_group(eng, prep, [items[q] for q in sel], np.asarray(sel), opt, total, days, rec,
                    status, va, daily)
     out = {"cid": cid, "start": start, "gdp_loss_total": total, "days": days,
            "recovered": rec, "status": status}
@@ -1250,13 +1253,6 @@ def sweep(
             raise DesignError(f"overrides: {exc}") from None
     design = make_design(base, grid, zipped, ranges, method=method, samples=samples, seed=seed,
                          levels=levels)
-    from .scenario import _MRIO_DATASETS
-
-    if base.data["table"]["dataset"] in _MRIO_DATASETS:
-        raise DesignError(
-            f"{base.file}: sweeps do not run scenarios on a multi-regional table "
-            f"({base.data['table']['dataset']!r}) yet; run them with "
-            "simcore.dynamic.mrio.simulate_mrio_batch (docs/mrio.md)")
     # every data file is read and hashed once, here; the sweep computes from those bytes
     inputs, specs = _inputs(base, design)
     base = _pin(Scenario(base.data, base.path, base._cache), specs)  # cache shared
@@ -1529,7 +1525,14 @@ def _assemble(base, design: Design, results, nchunks, attrs, opt: _Options) -> x
     data["status"] = (dims, cat["status"].reshape(shape), {"long_name": "kernel status, 0 = ok"})
     coords: dict[str, Any] = {}
     prep = base.prepared()
-    if "value_added_loss" in cat:
+    if "value_added_loss" in cat and type(prep).__name__ == "PreparedMRIO":
+        # a multi-regional table: by region and sector (docs/mrio.md)
+        data["value_added_loss"] = (dims + ("region", "sector"),
+                                    cat["value_added_loss"].reshape(
+                                        shape + (prep.R, prep.n_products)),
+                                    {"units": unit, "long_name": "cumulative value-added loss"})
+        coords.update(prep.coords)
+    elif "value_added_loss" in cat:
         data["value_added_loss"] = (dims + ("sector",),
                                     cat["value_added_loss"].reshape(shape + (prep.n,)),
                                     {"units": unit, "long_name": "cumulative value-added loss"})

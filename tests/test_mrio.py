@@ -465,11 +465,18 @@ def test_batch_equals_single_runs():
         mr.simulate_mrio_batch(prep, [42], days=5)
 
 
-def test_sweep_of_an_mrio_scenario_is_refused_with_a_pointer():
-    from simcore.errors import DesignError
+def test_sweep_of_an_mrio_scenario_equals_its_runs():
+    from simcore import scenario
 
-    with pytest.raises(DesignError, match="simulate_mrio_batch"):
-        sc.sweep("china-rare-earth-stop-mrio-3m", grid={"shocks.0.share": [0.5, 1.0]})
+    base = scenario.load("china-rare-earth-stop-mrio-3m")
+    res = sc.sweep(base, grid={"shocks.0.share": [0.5, 1.0]}, days=120, sectors=True)
+    for k, share in enumerate((0.5, 1.0)):
+        r = base.run(**{"shocks.0.share": share, "horizon.days": 120})
+        assert float(res.gdp_loss_total.isel({"shocks.0.share": k})) == pytest.approx(
+            float(r.gdp_loss_total), rel=1e-12)
+    assert float(res.gdp_loss_total[0]) < float(res.gdp_loss_total[1])
+    with pytest.raises(Exception, match="unknown region 'XX'"):
+        sc.sweep(base, grid={"shocks.0.origin": ["CHN", "XX"]}, days=10)
 
 
 def test_aggregate_params_flow_weighted():

@@ -466,7 +466,13 @@ def lower(prep: Prepared, shocks: Sequence[Any], params: DynamicParams, T: int) 
 def check_lowering(prep: Prepared, shocks: Sequence[Any], params: DynamicParams) -> None:
     """Lower ``shocks`` and ``params`` against ``prep`` over one day, so that unknown sector,
     product or origin codes and per-product maps raise here (sweeps check every design
-    point this way before they start)."""
+    point this way before they start).  A multi-regional table's prepared arrays are
+    lowered by :func:`simcore.dynamic.mrio.lower_mrio`."""
+    if type(prep).__name__ == "PreparedMRIO":
+        from .mrio import lower_mrio
+
+        lower_mrio(prep, shocks, params, 1)
+        return
     lower(prep, shocks, params, 1)
 
 

@@ -379,8 +379,9 @@ def _check_shocks(shocks: Any) -> list[Any]:
 # Run
 # --------------------------------------------------------------------------------------
 def run_lowered(prep: PreparedMRIO, low: LoweredMRIO, params: DynamicParams, T: int,
-                record: Sequence[str]) -> dict[str, np.ndarray]:
-    """Run the kernel on a lowering; return its raw outputs."""
+                record: Sequence[str], *, check: bool = True) -> dict[str, np.ndarray]:
+    """Run the kernel on a lowering; return its raw outputs (``status`` among them; a
+    failed run raises a :class:`~simcore.errors.KernelError` unless ``check=False``)."""
     from . import _kernels as kn
     from ._mrio_kernels import run_mrio
     from .._jit import raise_for_status
@@ -413,7 +414,9 @@ def run_lowered(prep: PreparedMRIO, low: LoweredMRIO, params: DynamicParams, T: 
         out["rec_imp"], out["rec_link"], out["gdp_gain"], out["gap"], out["info"],
         out["out_dem"], stk_pos, out["rec_stk"],
     )
-    raise_for_status(int(status), where="simulate", day=int(out["info"][0]))
+    out["status"] = int(status)
+    if check:
+        raise_for_status(int(status), where="simulate", day=int(out["info"][0]))
     return out
 
 
@@ -832,3 +835,45 @@ def simulate_mrio_batch(table: xr.Dataset | PreparedMRIO, scenarios: Sequence[An
     ds.attrs.update({"unit": unit, "days": T, "engine": "simcore supply-chain engine "
                      "(multi-regional, batch)", "simcore_version": __version__})
     return ds
+
+
+class SweepBackend:
+    """What :mod:`simcore.sweeps` needs of an engine, for multi-regional scenarios: the
+    contract of :func:`simcore.dynamic.batch.run_lowered` and
+    :func:`~simcore.dynamic.batch.recovered_at` (bare arrays in scenario order, failed runs
+    flagged by a non-zero ``status``, not raised)."""
+
+    @staticmethod
+    def run_lowered(prep: PreparedMRIO, scenarios: Sequence[tuple[Any, Any]], days: int,
+                    *, workers: int | None = None) -> dict[str, np.ndarray]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .model import _check_days
+
+        T = _check_days(days)
+        items = []
+        for sh, p in scenarios:
+            p = p if p is not None else DynamicParams()
+            sh = _check_shocks(sh)
+            items.append((p, lower_mrio(prep, sh, p, T)))
+        if workers is None:
+            import numba
+
+            workers = numba.get_num_threads()
+        with ThreadPoolExecutor(max_workers=max(1, int(workers))) as ex:
+            outs = list(ex.map(lambda it: run_lowered(prep, it[1], it[0], T, (), check=False),
+                               items))
+        ns = len(outs)
+        return {
+            "gdp_loss": np.stack([o["gdp_loss"] for o in outs]) if ns else np.zeros((0, T)),
+            "out_cum": np.stack([o["out_cum"] for o in outs]) if ns else np.zeros((0, prep.n)),
+            "gap": np.stack([o["gap"] for o in outs]) if ns else np.zeros((0, T, 2)),
+            "status": np.array([o["status"] for o in outs], dtype=np.int64),
+            "info": np.array([int(o["info"][0]) for o in outs], dtype=np.int64),
+        }
+
+    @staticmethod
+    def recovered_at(prep: PreparedMRIO, gdp_loss_day: Any, gap_day: Any) -> np.ndarray:
+        from .model import recovered_rule
+
+        return recovered_rule(prep, gdp_loss_day, gap_day)
