@@ -128,10 +128,13 @@ def build_jcr() -> tuple[dict[str, np.ndarray], dict]:
     # round to whole million yen would unbalance; keep float, balanced to round-off
     Z = AM * xm[None, :]
     V = np.tile(v, (1, R)) * xm[None, :]
-    names = {str(k): {"en": str(e), "ja": str(j)} for k, e, j in zip(
-        jp.va_item.values, jp["va_item_name_en"].values, jp["va_item_name_ja"].values)} \
-        if "va_item_name_en" in jp.coords else {str(k): {"en": str(k), "ja": str(k)}
-                                                 for k in jp.va_item.values}
+    from ._build import _japan
+
+    names37 = _japan(37)[1]["item_names"]  # MIC's names of the 37-sector table's items
+    names = {}
+    for k, e, j in zip(jp.va_item.values, jp["va_item_name_en"].values,
+                       jp["va_item_name_ja"].values):
+        names[str(k)] = names37.get(str(k), {"en": str(e), "ja": str(j)})
     names["fd"] = {"en": "Final demand (all categories)", "ja": "最終需要計"}
     meta = {
         "sectors": codes,
