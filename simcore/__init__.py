@@ -33,6 +33,7 @@ __all__ = [
     "pymrio_bridge",
     "simulate",
     "ImportCut",
+    "ExportCut",
     "CapacityShock",
     "DemandShock",
     "DynamicParams",
@@ -49,6 +50,7 @@ _SUBMODULES = {
 _ATTRS = {
     "simulate": ("simcore.dynamic", "simulate"),
     "ImportCut": ("simcore.dynamic", "ImportCut"),
+    "ExportCut": ("simcore.dynamic", "ExportCut"),
     "CapacityShock": ("simcore.dynamic", "CapacityShock"),
     "DemandShock": ("simcore.dynamic", "DemandShock"),
     "DynamicParams": ("simcore.dynamic", "DynamicParams"),

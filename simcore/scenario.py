@@ -25,6 +25,7 @@ from typing import Any
 import xarray as xr
 
 from . import _nodask
+from . import tables as _tables
 
 _nodask.install()  # xarray imports dask lazily; only a Dask engine needs it
 
@@ -128,10 +129,12 @@ def _num_or_map(lo, hi):
 
 
 _SHOCK = {
-    "kind": (_str(("import_cut", "capacity_loss", "demand_change")),
-             "import_cut (product from origin), capacity_loss (sector) or demand_change"),
+    "kind": (_str(("import_cut", "export_cut", "capacity_loss", "demand_change")),
+             "import_cut (product from origin), export_cut (product from an origin region "
+             "of a multi-regional table), capacity_loss (sector) or demand_change"),
     "product": (_str(), "product code cut (import_cut)"),
-    "origin": (_str(), "origin of the imports cut, e.g. 'CHN' (import_cut)"),
+    "origin": (_str(), "origin of the imports cut, e.g. 'CHN' (import_cut, export_cut)"),
+    "destinations": (_list_of(_str(), 1), "destination regions of an export_cut (omit: all)"),
     "sector": (_str(), "sector hit (capacity_loss, demand_change)"),
     "share": (_num(0, 1), "share cut, 0..1 (import_cut, capacity_loss)"),
     "change": (_num(-1), "relative change of final demand, >= -1 (demand_change)"),
@@ -160,8 +163,8 @@ SCHEMA: dict[str, Any] = {
     "description": (_str(), "what the scenario represents"),
     "illustrative": (_bool, "true if the scenario is illustrative, not a forecast"),
     "table": {
-        "dataset": (_str(("japan-2015-37", "japan-2015-185", "miller-blair-2.3")),
-                    "embedded dataset"),
+        "dataset": (_str(("japan-2015-37", "japan-2015-185", "miller-blair-2.3",
+                          "jcr-2015-39")), "embedded dataset"),
         "carve_out": (_str(), "carve-out data file, relative to the scenario file"),
         "rescale_gdp": (_num(0, lo_open=True),
                         "rescale the table so GDP-like value added equals this (table units)"),
@@ -203,6 +206,10 @@ SCHEMA: dict[str, Any] = {
         "max_days": (_num(1, 36500), "longest horizon 'auto' may extend to"),
         "record": (_list_of(_str(("output", "final_demand_unmet", "imports", "stocks"))),
                    "daily records to keep"),
+    },
+    "mrio": {
+        "third_country_region": (_str(), "region whose loss is split into a direct part and "
+                                         "a part through third countries (docs/mrio.md)"),
     },
     "calibration": {
         "parameter": (_str(("dependency_scale",)), "the one parameter fitted"),
@@ -328,6 +335,7 @@ class Scenario:
         _validate(self.data, SCHEMA, "", self.file)
         for i, s in enumerate(self.data.get("shocks", [])):
             need = {"import_cut": ("product", "origin", "share"),
+                    "export_cut": ("product", "origin", "share"),
                     "capacity_loss": ("sector", "share"),
                     "demand_change": ("sector", "change")}[s["kind"]]
             for k in need:
@@ -457,7 +465,9 @@ class Scenario:
 
             t = self.data["table"]
             tab = datasets.load(t["dataset"])
-            if spec is not None:
+            if spec is not None and not _tables.is_multiregional(tab):
+                # (a multi-regional dataset is carved already; its carve-out file gives
+                # the classes of the carved products: simcore.dynamic.mrio.scenario_params)
                 try:
                     tab = carve(tab, spec, t.get("carve_out_overrides"))
                 except (ScenarioError, LabelError, ShockError) as exc:
@@ -474,11 +484,13 @@ class Scenario:
         table = self.table()  # drops a stale cache
         if "prepared" not in self._cache or self._cache.get("prepared_from", table) is not table:
             from .dynamic.model import prepare_model
+            from .dynamic.mrio import prepare_mrio
 
             key = self._table_key(self._cache.get("table_spec"))
             hit = _PREPARED.get(key)
             if hit is None or hit[0] is not table:
-                hit = (table, prepare_model(table))
+                hit = (table, prepare_mrio(table) if _tables.is_multiregional(table)
+                       else prepare_model(table))
                 _remember(_PREPARED, key, hit)
             self._cache["prepared"] = hit[1]
             self._cache["prepared_from"] = table
@@ -486,14 +498,18 @@ class Scenario:
 
     # ---------------------------------------------------------------- model
     def shocks(self) -> list[Any]:
-        from .dynamic.shocks import CapacityShock, DemandShock, ImportCut
+        from .dynamic.shocks import CapacityShock, DemandShock, ExportCut, ImportCut
 
         out = []
         for i, s in enumerate(self.data.get("shocks", [])):
             kw = {k: v for k, v in s.items() if k != "kind"}
             try:
                 if s["kind"] == "import_cut":
-                    out.append(ImportCut(**kw))
+                    out.append(ImportCut(**{k: v for k, v in kw.items()
+                                            if k != "destinations"}))
+                elif s["kind"] == "export_cut":
+                    out.append(ExportCut(**{k: v for k, v in kw.items()
+                                            if k not in ("sector", "change", "target")}))
                 elif s["kind"] == "capacity_loss":
                     out.append(CapacityShock(**{k: v for k, v in kw.items()
                                                 if k not in ("product", "origin", "change",
@@ -509,6 +525,10 @@ class Scenario:
         from .dynamic.params import DynamicParams
         from .rare_earths import dependency_shares, origin_shares
 
+        if self.data["table"]["dataset"] in _MRIO_DATASETS:
+            from .dynamic.mrio import scenario_params
+
+            return scenario_params(self)
         m = dict(self.data.get("model", {}))
         m.pop("calibrated", None)
         scale = float(m.pop("dependency_scale", 1.0))
@@ -594,6 +614,15 @@ class Scenario:
                     days = min(days * 2, max_days)
         except (LabelError, ShockError, ParameterError) as exc:
             raise ScenarioError(f"{self.file}: {exc}") from exc
+        region = self.data.get("mrio", {}).get("third_country_region")
+        if region is not None:
+            from .dynamic.mrio import add_third_country_split
+
+            try:
+                res = add_third_country_split(res, prep, shocks, region,
+                                              days=int(res.attrs["days"]), **kw)
+            except (LabelError, ShockError, ParameterError) as exc:
+                raise ScenarioError(f"{self.file}: mrio.third_country_region: {exc}") from exc
         res.attrs.update({
             "scenario": self.name,
             "scenario_file": self.file,
@@ -603,6 +632,10 @@ class Scenario:
         })
         return res
 
+
+#: Embedded multi-regional datasets (their scenarios take parameters from the fine
+#: single-region table, aggregated: simcore.dynamic.mrio.scenario_params).
+_MRIO_DATASETS = ("jcr-2015-39",)
 
 #: Built tables and prepared models by what they depend on (see Scenario._table_key); a few
 #: are kept, the oldest dropped first.

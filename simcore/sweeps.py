@@ -531,7 +531,10 @@ def _compute_chunk(cid: int, start: int, overrides: list[dict[str, Any]], tids: 
     for tid in sorted(set(tids)):
         prep = preps[tid]
         sel = [q for q in range(m) if tids[q] == tid]
-        _run_group(_b, prep, [items[q] for q in sel], np.asarray(sel), opt, total, days, rec,
+        eng = _b
+        if type(prep).__name__ == "PreparedMRIO":  # a multi-regional table (docs/mrio.md)
+            from .dynamic.mrio import SweepBackend as eng
+        _run_group(eng, prep, [items[q] for q in sel], np.asarray(sel), opt, total, days, rec,
                    status, va, daily)
     out = {"cid": cid, "start": start, "gdp_loss_total": total, "days": days,
            "recovered": rec, "status": status}
@@ -1522,7 +1525,14 @@ def _assemble(base, design: Design, results, nchunks, attrs, opt: _Options) -> x
     data["status"] = (dims, cat["status"].reshape(shape), {"long_name": "kernel status, 0 = ok"})
     coords: dict[str, Any] = {}
     prep = base.prepared()
-    if "value_added_loss" in cat:
+    if "value_added_loss" in cat and type(prep).__name__ == "PreparedMRIO":
+        # a multi-regional table: by region and sector (docs/mrio.md)
+        data["value_added_loss"] = (dims + ("region", "sector"),
+                                    cat["value_added_loss"].reshape(
+                                        shape + (prep.R, prep.n_products)),
+                                    {"units": unit, "long_name": "cumulative value-added loss"})
+        coords.update(prep.coords)
+    elif "value_added_loss" in cat:
         data["value_added_loss"] = (dims + ("sector",),
                                     cat["value_added_loss"].reshape(shape + (prep.n,)),
                                     {"units": unit, "long_name": "cumulative value-added loss"})

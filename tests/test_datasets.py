@@ -194,7 +194,8 @@ def test_labels_names_and_provenance(japan):
 
 
 def test_available_and_load_returns_copies():
-    assert ds.available() == ["japan-2015-37", "japan-2015-185", "miller-blair-2.3"]
+    assert ds.available() == ["japan-2015-37", "japan-2015-185", "miller-blair-2.3",
+                              "jcr-2015-39"]
     a, b = ds.load("japan-2015-37"), ds.load("japan-2015-37")
     a.attrs["title"] = "changed"
     assert b.attrs["title"] != "changed"
@@ -211,6 +212,9 @@ def test_build_reproduces_committed_data(tmp_path):
         old_arrays, old_meta = ds.read_npz(ds.path(name))
         assert new_meta == old_meta, name
         for k, v in old_arrays.items():
+            if name == "jcr-2015-39":  # a linear solve: equal to the yen, not bit for bit
+                assert np.allclose(new_arrays[k], v, rtol=1e-12, atol=2e-6), (name, k)
+                continue
             assert new_arrays[k].dtype == v.dtype and np.array_equal(new_arrays[k], v), (name, k)
 
 

@@ -264,6 +264,23 @@ def test_sweep_timings_on_the_page_are_the_record_s(html_dir: Path) -> None:
         assert want in text, want
 
 
+def test_mrio_page_figures_are_the_code_s(html_dir: Path) -> None:
+    """The MRIO page's losses by region and Japan's split equal a fresh run of the shipped
+    MRIO scenario."""
+    import html as _html
+
+    from simcore import scenario
+
+    text = _html.unescape(re.sub(r"<[^>]+>", " ", (html_dir / "mrio.html").read_text()))
+    text = re.sub(r"\s+", " ", text)
+    r = scenario.run("china-rare-earth-stop-mrio-3m")
+    jp = float(r.gdp_loss_by_region.sel(region="JPN")) / 1e3
+    assert f"Japan loses {jp:,.1f} bn yen" in text
+    assert f"{float(r.region_loss_direct) / 1e3:,.1f} bn yen directly" in text
+    assert f"{float(r.region_loss_third_country) / 1e3:,.1f} bn yen" in text
+    assert f"It runs {r.attrs['days']} days" in text
+
+
 # --------------------------------------------------------------------------------------
 # Equations render offline (issue 19)
 # --------------------------------------------------------------------------------------

@@ -423,12 +423,17 @@ def test_kernel_status_becomes_exception(monkeypatch, mb23):
         sc.simulate(mb23, [], days=5)
 
 
-def test_multiregional_table_rejected_with_pointer():
+def test_multiregional_table_runs_on_the_mrio_path():
+    """prepare_model lowers single-region tables only; simulate runs a multi-regional table
+    on the MRIO path (tests/test_mrio.py)."""
     Z = np.array([[1.0, 1.0], [1.0, 1.0]])
     t = tb.from_arrays(Z, [[5.0, 0.0], [0.0, 5.0]], [[5.0, 5.0]], sectors=["a"],
                        regions=["r1", "r2"])
     with pytest.raises(TableError, match="simulate_ario"):
-        sc.simulate(t, [], days=5)
+        md.prepare_model(t)
+    res = sc.simulate(t, [], days=5)
+    assert res.attrs["engine"] == "simcore supply-chain engine (multi-regional)"
+    assert abs(float(res.gdp_loss_total)) < 1e-12
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

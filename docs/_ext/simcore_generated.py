@@ -1106,3 +1106,141 @@ def stock_gap_value(key: str) -> str:
         gaps = [_stock_gap("japan-2015-37", "57", 30.0, tau, 3 * 365)[0] for tau in (59.0, 60.0)]
         return f"{_sci(min(gaps))} to {_sci(max(gaps))}"
     raise KeyError(key)
+
+
+# --------------------------------------------------------------------------------------
+# the multi-regional engine (docs/mrio.md)
+# --------------------------------------------------------------------------------------
+MRIO_SCENARIO = "china-rare-earth-stop-mrio-3m"
+
+
+@lru_cache(maxsize=None)
+def _jcr():
+    return sc.datasets.load("jcr-2015-39")
+
+
+def mrio_assumptions() -> str:
+    """The assumptions of the shipped MRIO, read from its data file."""
+    import tomllib
+
+    from simcore.datasets import _build_mrio
+
+    a = tomllib.loads(_build_mrio.ASSUMPTIONS.read_text(encoding="utf-8"))
+    o, m = a["origins"], a["import_shares"]
+
+    def ov(d: dict) -> str:
+        return ", ".join(f"{k} {100 * float(v):g} %" for k, v in d.items())
+
+    rows = [
+        ["technology of every region", f"that of {a['technology']['same_as']}"],
+        ["GDP relative to Japan", f"CHN {a['gdp']['CHN']:g}, ROW {a['gdp']['ROW']:g}"],
+        ["Japan's import share of each product", "Japan's table (MIC competitive imports)"],
+        ["China's import share", f"{m['CHN_factor']:g} x Japan's; {ov(m['CHN_override'])}"],
+        ["China's share of Japan's imports", f"{100 * o['JPN_from_CHN']:g} % (RE and MAG: "
+                                             "rare_earths.toml [origins])"],
+        ["Japan's share of China's imports", f"{100 * o['CHN_from_JPN']:g} %"],
+        ["rest of the world's use bought from Japan",
+         f"{100 * o['ROW_from_JPN']:g} %; {ov(o['ROW_from_JPN_override'])}"],
+        ["rest of the world's use bought from China",
+         f"{100 * o['ROW_from_CHN']:g} %; {ov(o['ROW_from_CHN_override'])}"],
+        ["final demand", "Japan's domestic final demand by product, scaled per region"],
+    ]
+    return _table(["assumption", "value"], rows)
+
+
+def mrio_table_summary() -> str:
+    """Size and trade of the regions of the shipped MRIO."""
+    t = _jcr()
+    f = sc.tables.flat(t)
+    R, n = t.sizes["region"], t.sizes["sector"]
+    regs = [str(r) for r in t.region.values]
+    va = sc.tables.value_added_gdp(t).sum("sector").values
+    Z = f["Z"].reshape(R, n, R, n)
+    Y = f["Y"].reshape(R, n, R, -1).sum(-1)
+    codes = [str(s) for s in t.sector.values]
+    rows = []
+    for r, reg in enumerate(regs):
+        use = Z[:, :, r, :].sum(-1) + Y[:, :, r]  # origin region x product
+        imp = (use.sum() - use[r].sum()) / use.sum()
+        cn = [use[regs.index("CHN"), codes.index(p)] / use[:, codes.index(p)].sum()
+              for p in ("RE", "MAG")]
+        rows.append([reg, bn(va[r]), pct(va[r] / va.sum(), 1), pct(imp, 1),
+                     pct(cn[0], 1), pct(cn[1], 1)])
+    return _table(["region", "GDP-like value added, bn yen", "% of the table",
+                   "% of use from other regions", "China's % of RE use", "China's % of MAG use"],
+                  rows, "lrrrrr")
+
+
+def mrio_regions() -> str:
+    """Loss by region in the shipped MRIO scenario, and with the channel to Japan closed."""
+    r = run(MRIO_SCENARIO)
+    rows = []
+    for k, reg in enumerate(r.region.values):
+        rows.append([str(reg), bn(float(r.gdp_loss_by_region[k])),
+                     pct(float(r.gdp_loss_share_by_region[k])),
+                     bn(float(r.direct_loss_by_region[k]))])
+    rows.append(["**all**", bn(float(r.gdp_loss_total)), pct(float(r.gdp_loss_share)),
+                 bn(float(r.direct_loss_by_region.sum()))])
+    return _table(["region", "loss, bn yen", "% of the region's GDP",
+                   "loss with the stop limited to Japan, bn yen"], rows, "lrrr")
+
+
+def mrio_value(key: str) -> str:
+    """Inline figures of the shipped MRIO scenario."""
+    r = run(MRIO_SCENARIO)
+    jp = list(r.region.values).index("JPN")
+    g = float(r.region_gdp[jp])
+    m = _scn(MRIO_SCENARIO).data["model"]
+    vals = {
+        "duration": f"{_scn(MRIO_SCENARIO).data['shocks'][0]['duration']:g}",
+        "stock_days": f"{m['carved_inventory_days']:g}",
+        "spare_pct": f"{100 * (m['alpha_max'] - 1):g}",
+        "alpha_max": f"{m['alpha_max']:g}",
+        "days": str(r.attrs["days"]),
+        "japan_total": bn(float(r.gdp_loss_by_region[jp])),
+        "japan_total_pct": pct(float(r.gdp_loss_by_region[jp]) / g),
+        "japan_direct": bn(float(r.region_loss_direct)),
+        "japan_third": bn(float(r.region_loss_third_country)),
+        "japan_third_share": f"{100 * float(r.region_loss_third_country) / float(r.gdp_loss_by_region[jp]):.0f}",
+    }
+    return vals[key]
+
+
+def mrio_aggregated_classes() -> str:
+    """Dependency shares and stocks of a few pairs of the MRIO's 39 sectors, aggregated
+    flow-weighted from the 185-sector classes, buffers and carve-out of the scenario."""
+    p = _scn(MRIO_SCENARIO).params()
+    dep, inv = p.dependency_cells, p.inventory_cells
+    pairs = [("MAG", "35"), ("MAG", "33"), ("RE", "MAG"), ("RE", "35"), ("46", "35"),
+             ("27", "35")]
+    rows = []
+    for a, b in pairs:
+        i, j = dep.products.index(a), dep.buyers.index(b)
+        rows.append([f"`{a}`", f"`{b}`", f"{dep.values[i, j]:.3f}", f"{inv.values[i, j]:.1f}"])
+    return _table(["input", "buyer", "dependency share", "stock, days"], rows, "llrr")
+
+
+def mrio_benchmark() -> str:
+    """The last run of ``benchmarks/mrio.py --write`` (benchmarks/results/mrio-latest.json)."""
+    import json
+
+    f = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "mrio-latest.json"
+    if not f.is_file():
+        return "*(no benchmark result: run `python benchmarks/mrio.py --write`)*\n"
+    rows = []
+    for c in json.loads(f.read_text())["cases"]:
+        s, b = c["simcore"], c.get("boario", {})
+        if not s.get("ok"):
+            rows.append([c["table"], "failed", "", "", "", "", ""])
+            continue
+        rows.append([
+            f"`{c['table']}` ({s['p']:,} industries, {s['legs']:,} legs)",
+            f"{s['best_s']:.1f}", f"{s['peak_mb'] / 1024:.2f}",
+            f"{c['boario_scaled_s']:.0f}" if "boario_scaled_s" in c else "-",
+            f"{b['peak_mb'] / 1024:.2f}" if b.get("ok") else "-",
+            f"{c['speedup']:.1f}" if "speedup" in c else "-",
+            str(b.get("days", "")) if b.get("ok") else "",
+        ])
+    return _table(["table", "simcore, one year, s", "simcore peak, GiB", "BoARIO, one year "
+                   "(scaled), s", "BoARIO peak, GiB", "speed-up", "BoARIO days run"], rows,
+                  "lrrrrrr")

@@ -6,6 +6,10 @@ name                content
 japan-2015-37       MIC 2015 IO table for Japan, 37 sectors, million yen
 japan-2015-185      MIC 2015 IO table for Japan, 185 sectors, million yen
 miller-blair-2.3    Miller & Blair (2009) Table 2.3, the two-sector textbook example
+jcr-2015-39         SYNTHETIC Japan-China-rest-of-world table (3 regions x 39 sectors,
+                    37 + rare earths + magnets) built from Japan's 2015 table and the
+                    stated assumptions of ``_source/jcr-mrio/assumptions.toml``
+                    (docs/mrio.md); a test table for the multi-regional engine, not data
 ==================  ===============================================================
 
 The files in ``data/`` are built from the source CSVs in ``_source/`` by
@@ -32,7 +36,7 @@ __all__ = ["load", "available", "path", "source_dir"]
 
 _DATA = Path(__file__).resolve().parent / "data"
 _SOURCE = Path(__file__).resolve().parent / "_source"
-_NAMES = ("japan-2015-37", "japan-2015-185", "miller-blair-2.3")
+_NAMES = ("japan-2015-37", "japan-2015-185", "miller-blair-2.3", "jcr-2015-39")
 
 
 def available() -> list[str]:
@@ -73,6 +77,7 @@ def _load_cached(name: str) -> xr.Dataset:
         sectors=meta["sectors"], final_demand=meta["final_demand"],
         va_items=meta["va_items"], export_items=meta["export_items"],
         import_items=meta["import_items"], name_en=meta["name_en"], name_ja=meta["name_ja"],
+        regions=meta.get("regions"),
         unit=meta["attrs"]["unit"], year=meta["attrs"]["year"], source=meta["attrs"]["source"],
         title=meta["attrs"]["title"], provenance=meta["attrs"]["provenance"],
         atol=0.5, rtol=0.0,
@@ -95,7 +100,7 @@ def load(name: str) -> xr.Dataset:
     ----------
     name : str
         One of :func:`available`: ``"japan-2015-37"``, ``"japan-2015-185"``,
-        ``"miller-blair-2.3"``.
+        ``"miller-blair-2.3"``, ``"jcr-2015-39"`` (synthetic, multi-regional).
 
     Returns
     -------

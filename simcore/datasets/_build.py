@@ -11,6 +11,8 @@ Sources (see ``_source/japan-io-2015/PROVENANCE.md``):
   (統合小分類) sectors, million yen; converted from the xlsx files in
   ShiroTakeda/Japanese_SAM_for_CGE at commit f1c4129a.
 - Miller & Blair (2009), Table 2.3.
+- ``jcr-2015-39``: synthetic, from the Japan table and ``_source/jcr-mrio/assumptions.toml``
+  (``_build_mrio.py``).
 
 Each output is a compressed ``.npz`` with the six arrays of a table (``Z, Y, E, M, V, x``)
 and a JSON ``meta`` entry (labels, names and attrs).  Values are stored exactly (the MIC
@@ -148,7 +150,17 @@ BUILDERS = {
     "japan-2015-37": lambda: _japan(37),
     "japan-2015-185": lambda: _japan(185),
     "miller-blair-2.3": _miller_blair,
+    "jcr-2015-39": lambda: _jcr(),
 }
+
+
+def _jcr() -> tuple[dict[str, np.ndarray], dict]:
+    """The synthetic Japan-China-rest-of-world table (see ``_build_mrio``), stored to the
+    yen (1e-6 million yen) so that the rebuild compares equal across machines' BLAS."""
+    from ._build_mrio import build_jcr
+
+    arrays, meta = build_jcr()
+    return {k: np.round(v, 6) for k, v in arrays.items()}, meta
 
 
 def build(outdir: Path | str = DATA) -> list[Path]:

@@ -17,6 +17,7 @@ __all__ = [
     "simulate",
     "simulate_batch",
     "ImportCut",
+    "ExportCut",
     "CapacityShock",
     "DemandShock",
     "DynamicParams",
@@ -32,6 +33,10 @@ _ATTRS = {
     "simulate_batch": "simcore.dynamic.model",
     "prepare_model": "simcore.dynamic.model",
     "ImportCut": "simcore.dynamic.shocks",
+    "ExportCut": "simcore.dynamic.shocks",
+    "simulate_mrio": "simcore.dynamic.mrio",
+    "prepare_mrio": "simcore.dynamic.mrio",
+    "third_country_split": "simcore.dynamic.mrio",
     "CapacityShock": "simcore.dynamic.shocks",
     "DemandShock": "simcore.dynamic.shocks",
     "DynamicParams": "simcore.dynamic.params",
@@ -45,7 +50,7 @@ _ATTRS = {
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("ario", "model", "shocks", "params", "batch"):
+    if name in ("ario", "model", "shocks", "params", "batch", "mrio"):
         return importlib.import_module(f"simcore.dynamic.{name}")
     if name in _ATTRS:
         return getattr(importlib.import_module(_ATTRS[name]), name)

@@ -131,8 +131,9 @@ def prepare_model(table: xr.Dataset, *, preprocess: bool = True, check: bool = T
                              "simcore.dynamic.prepare_model(table, check=False)")
     if _tables.is_multiregional(table):
         raise TableError(
-            "simulate: the supply-chain engine runs single-region tables with origin-split "
-            "imports; run multi-regional tables with simcore.dynamic.ario.simulate_ario"
+            "prepare_model: lowers single-region tables with origin-split imports; "
+            "simcore.simulate runs multi-regional tables itself (simcore.dynamic.mrio."
+            "prepare_mrio lowers them), or use simcore.dynamic.ario.simulate_ario"
         )
     note = "none"
     f = _tables.flat(table)
@@ -465,7 +466,13 @@ def lower(prep: Prepared, shocks: Sequence[Any], params: DynamicParams, T: int) 
 def check_lowering(prep: Prepared, shocks: Sequence[Any], params: DynamicParams) -> None:
     """Lower ``shocks`` and ``params`` against ``prep`` over one day, so that unknown sector,
     product or origin codes and per-product maps raise here (sweeps check every design
-    point this way before they start)."""
+    point this way before they start).  A multi-regional table's prepared arrays are
+    lowered by :func:`simcore.dynamic.mrio.lower_mrio`."""
+    if type(prep).__name__ == "PreparedMRIO":
+        from .mrio import lower_mrio
+
+        lower_mrio(prep, shocks, params, 1)
+        return
     lower(prep, shocks, params, 1)
 
 
@@ -568,12 +575,18 @@ def _check_days(days: Any) -> int:
 def _check_shocks(shocks: Any) -> list[Any]:
     if isinstance(shocks, (ImportCut, CapacityShock, DemandShock)):
         return [shocks]
+    if type(shocks).__name__ == "ExportCut":
+        shocks = [shocks]
     if shocks is None or isinstance(shocks, (str, bytes, Mapping)) or not hasattr(
             shocks, "__iter__"):
         raise ShockError(f"shocks = {shocks!r}: expected a shock or a sequence of shocks "
                          "(ImportCut, CapacityShock, DemandShock); pass [] for no shock")
     out = list(shocks)
     for s in out:
+        if type(s).__name__ == "ExportCut":
+            raise ShockError(f"{s!r}: an export cut needs a multi-regional table (with a "
+                             "'region' dimension); on a single-region table cut imports "
+                             "with ImportCut(product=..., origin=...)")
         if not isinstance(s, (ImportCut, CapacityShock, DemandShock)):
             raise ShockError(f"expected ImportCut, CapacityShock or DemandShock, got {s!r}")
     return out
@@ -593,6 +606,11 @@ def simulate(
     gdp_denominator_source: str | None = None,
 ) -> xr.Dataset:
     """Simulate the daily propagation of shocks through a single-region IO table.
+
+    A multi-regional table (with a ``region`` dimension) or the result of
+    :func:`simcore.dynamic.mrio.prepare_mrio` runs on the multi-regional engine,
+    :func:`simcore.dynamic.mrio.simulate_mrio` (same arguments; shocks may also be
+    :class:`~simcore.dynamic.shocks.ExportCut`; docs/mrio.md).
 
     Parameters
     ----------
@@ -635,6 +653,14 @@ def simulate(
     >>> bool(res.gdp_loss_total > 0)
     True
     """
+    if not isinstance(table, Prepared) and (
+            type(table).__name__ == "PreparedMRIO"
+            or isinstance(table, xr.Dataset) and _tables.is_multiregional(table)):
+        from .mrio import simulate_mrio  # multi-regional tables: docs/mrio.md
+
+        return simulate_mrio(table, shocks, params=params, days=days, record=record,
+                             gdp_denominator=gdp_denominator,
+                             gdp_denominator_source=gdp_denominator_source)
     params = params if params is not None else DynamicParams()
     if not isinstance(params, DynamicParams):
         raise ParameterError(f"params: expected a DynamicParams, got {type(params).__name__}")

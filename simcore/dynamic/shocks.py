@@ -29,7 +29,8 @@ import numpy as np
 
 from ..errors import ShockError
 
-__all__ = ["ImportCut", "CapacityShock", "DemandShock", "PROFILES", "intensity", "Shock"]
+__all__ = ["ImportCut", "ExportCut", "CapacityShock", "DemandShock", "PROFILES", "intensity",
+           "Shock"]
 
 Profile = Union[str, Sequence[float]]
 
@@ -214,4 +215,45 @@ class DemandShock(_Timed):
         self._validate_time(what)
 
 
-Shock = Union[ImportCut, CapacityShock, DemandShock]
+@dataclass(frozen=True, kw_only=True)
+class ExportCut(_Timed):
+    """A cut by ``share`` (0..1) of the deliveries of ``product`` from region ``origin`` to
+    every buyer (firms and final demand) in ``destinations`` (a multi-regional table only).
+
+    ``destinations = None`` (the default) means every other region of the table.  Each
+    destination's deliveries are capped at ``1 - share x intensity`` of their baseline
+    flow (docs/mrio.md, "Shocks").
+
+    Examples
+    --------
+    >>> from simcore import ExportCut
+    >>> ExportCut(product="MAG", origin="CHN", share=1.0, duration=91.25).destinations is None
+    True
+    """
+
+    product: str
+    origin: str
+    share: float
+    destinations: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        what = f"ExportCut(product={self.product!r}, origin={self.origin!r})"
+        object.__setattr__(self, "product", _code("product", self.product, what))
+        object.__setattr__(self, "origin", _code("origin", self.origin, what))
+        object.__setattr__(self, "share", _num("share", self.share, what, 0.0, 1.0))
+        dest = self.destinations
+        if dest is not None:
+            if isinstance(dest, (str, bytes)) or not hasattr(dest, "__iter__"):
+                raise ShockError(f"{what}: destinations must be a list of region codes "
+                                 f"(or omitted for all), got {dest!r}")
+            dest = tuple(_code("destination", d, what) for d in dest)
+            if not dest:
+                raise ShockError(f"{what}: destinations is empty; omit it for all regions")
+            if self.origin in dest:
+                raise ShockError(f"{what}: the origin {self.origin!r} cannot be a destination "
+                                 "of its own exports")
+            object.__setattr__(self, "destinations", dest)
+        self._validate_time(what)
+
+
+Shock = Union[ImportCut, ExportCut, CapacityShock, DemandShock]

@@ -613,10 +613,15 @@ class TestEngineAPI:
             sc.simulate(mb23, [], days=10, record=("foo",))
         with pytest.raises(ParameterError, match=r"gdp_denominator = 0: expected a positive"):
             sc.simulate(mb23, [], days=10, gdp_denominator=0)
+        # a multi-regional table runs on the MRIO path (docs/mrio.md); the single-region
+        # lowering still refuses it, and an export cut needs one
+        mr = sc.tables.from_arrays(np.zeros((4, 4)), np.ones((4, 2)), np.full((1, 4), 2.0),
+                                   regions=["r", "s"])
         with pytest.raises(TableError, match=r"multi-regional"):
-            sc.simulate(sc.tables.from_arrays(np.zeros((4, 4)), np.ones((4, 2)),
-                                              np.full((1, 4), 2.0), regions=["r", "s"]),
-                        [], days=5)
+            sc.dynamic.prepare_model(mr)
+        assert float(sc.simulate(mr, [], days=5).gdp_loss_total) == 0.0
+        with pytest.raises(ShockError, match=r"multi-regional table"):
+            sc.simulate(mb23, sc.ExportCut(product="1", origin="r", share=1.0), days=5)
 
     def test_simulate_shocks_none(self, mb23):
         with pytest.raises(ShockError):
