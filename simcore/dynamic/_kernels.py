@@ -385,7 +385,7 @@ def run_batch(
     sp_pos, sp_idx, impcap, stock0, relmax, theta_sp, tgt_sp,
     cap_idx, capfac, dem_idx, demfac, exfac,
     ration_mode, alpha_max, alpha_tau,
-    gdp_loss, out_cum, rec_x, rec_fdu, status, info, rec_gap, out_dem,
+    gdp_loss, out_cum, rec_x, rec_fdu, status, info, rec_gap, out_dem, gdp_gain,
 ):
     """Run a batch of scenarios in parallel (``prange`` over the leading scenario axis).
 
@@ -396,7 +396,8 @@ def run_batch(
     ``rec_fdu (s, T, n)`` (leading size 0 when not recorded), ``status (s,)``,
     ``info (s,)``, ``rec_gap (s, T, 2)`` (distance from baseline, see run_one; leading
     size 0 when not recorded) and ``out_dem (s, n)`` (demand-constrained output loss; leading
-    size 0 when not kept).  Work arrays are allocated per scenario inside the loop (small: O(nnz)).
+    size 0 when not kept) and ``gdp_gain (s, T)`` (value added above baseline, see run_one;
+    leading size 0 when not recorded).  Work arrays are allocated per scenario inside the loop (small: O(nnz)).
     """
     n_scen = gdp_loss.shape[0]
     n = x0.shape[0]
@@ -429,6 +430,7 @@ def run_batch(
         rfs = rec_fdu[s] if rf else empty2
         rgs = rec_gap[s] if rg else np.empty((0, 2))
         ods = out_dem[s] if out_dem.shape[0] > 0 else empty1
+        ggs = gdp_gain[s] if gdp_gain.shape[0] > 0 else empty1
         status[s] = run_one(
             colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau[s],
             sp_pos, sp_idx, impcap[s], stock0[s], relmax[s], theta_sp[s], tgt_sp[s],
@@ -437,6 +439,6 @@ def run_batch(
             S, O, Duse, xinp, d, dprev, x, alpha, cap, fd, ex, rho_int, rho_fd, stockpile,
             impavail,
             gdp_loss[s], out_cum[s], rxs, rfs,
-            emptyk, emptyk, empty1, rgs, inf1, ods,
+            emptyk, emptyk, ggs, rgs, inf1, ods,
         )
         info[s] = inf1[0]

@@ -106,8 +106,9 @@ def _special_rows(prep: _m.Prepared, params: DynamicParams, special: Sequence[in
 
 
 class BatchResult(dict):
-    """Bare arrays of a batch: ``gdp_loss (s, T)``, ``out_cum (s, n)``, ``status (s,)``,
-    ``info (s,)`` and, if recorded, ``output (s, T, n)``."""
+    """Bare arrays of a batch: ``gdp_loss (s, T)`` (net), ``gdp_gain (s, T)`` (value added
+    above baseline, kept apart: gross loss = net + gains), ``out_cum (s, n)``, ``gap (s, T, 2)``,
+    ``status (s,)``, ``info (s,)`` and, if recorded, ``output (s, T, n)``."""
 
 
 def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]], days: int,
@@ -127,7 +128,8 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
             raise ParameterError(f"params: expected a DynamicParams, got {type(p).__name__}")
     ns, n = len(items), prep.n
     out = BatchResult(
-        gdp_loss=np.zeros((ns, T)), out_cum=np.zeros((ns, n)), gap=np.zeros((ns, T, 2)),
+        gdp_loss=np.zeros((ns, T)), gdp_gain=np.zeros((ns, T)), out_cum=np.zeros((ns, n)),
+        gap=np.zeros((ns, T, 2)),
         status=np.zeros(ns, dtype=np.int64), info=np.full(ns, -1, dtype=np.int64))
     if record_output:
         out["output"] = np.zeros((ns, T, n))
@@ -179,6 +181,7 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
         st = np.zeros(m, dtype=np.int64)
         inf = np.zeros(m, dtype=np.int64)
         gp = np.zeros((m, T, 2))
+        gg = np.zeros((m, T))
         kn.run_batch(
             p2.colptr, p2.rowidx, p2.A, low0.tgt, low0.theta, low0.sigma, p2.x0, p2.f0, p2.e0,
             p2.mu, p2.c, inv_tau,
@@ -186,10 +189,11 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
             low0.cap_idx, capfac, low0.dem_idx, demfac, exfac,
             kn.RATION_FIRMS_FIRST if p0.rationing == "firms_first" else kn.RATION_PROPORTIONAL,
             alpha_max, float(p0.alpha_tau),
-            gl, oc, rx, np.zeros((0, T, n2)), st, inf, gp, np.zeros((0, n2)),
+            gl, oc, rx, np.zeros((0, T, n2)), st, inf, gp, np.zeros((0, n2)), gg,
         )
         idx = np.asarray(members)
         out["gdp_loss"][idx] = gl
+        out["gdp_gain"][idx] = gg
         out["out_cum"][idx] = oc[:, :n]
         out["status"][idx] = st
         out["info"][idx] = inf
@@ -236,7 +240,10 @@ def simulate_batch(
     -------
     xarray.Dataset
         Over dims ``scenario`` (and ``time``, ``sector``): ``gdp_loss`` daily,
-        ``gdp_loss_total``, ``gdp_loss_share``, ``value_added_loss`` and ``output_loss``
+        ``gdp_loss_total``, ``gdp_loss_share`` (net: value added above baseline from
+        overproduction counts against the loss), ``gdp_gain`` daily, ``gdp_gain_total`` and
+        ``gdp_loss_gross_total`` (gains kept apart: gross = net + gains, as
+        :func:`simcore.simulate`), ``value_added_loss`` and ``output_loss``
         by sector, ``recovered`` and ``status`` (0 = ok).  Equal, scenario by scenario, to
         :func:`simcore.simulate` with the same arguments.
 
@@ -278,6 +285,7 @@ def simulate_batch(
         raise ParameterError(f"gdp_denominator = {gdp_denominator!r}: expected a positive number")
     unit = prep.unit
     tot = r["gdp_loss"].sum(axis=1)
+    gain = r["gdp_gain"].sum(axis=1)
     coords = dict(prep.coords)
     coords["scenario"] = np.arange(len(scen))
     coords["time"] = np.arange(T)
@@ -285,6 +293,16 @@ def simulate_batch(
         "gdp_loss": (("scenario", "time"), r["gdp_loss"], {"units": f"{unit} per day"}),
         "gdp_loss_total": (("scenario",), tot, {"units": unit}),
         "gdp_loss_share": (("scenario",), tot / denom, {"units": "1"}),
+        # overproduction (alpha_max > 1) can lift sectors above baseline: the net loss
+        # above nets those gains against the losses, these keep them apart
+        "gdp_gain": (("scenario", "time"), r["gdp_gain"],
+                     {"units": f"{unit} per day",
+                      "long_name": "value added above baseline, summed over sectors"}),
+        "gdp_gain_total": (("scenario",), gain,
+                           {"units": unit, "long_name": "value-added gains (overproduction)"}),
+        "gdp_loss_gross_total": (("scenario",), tot + gain,
+                                 {"units": unit,
+                                  "long_name": "value-added losses before netting gains"}),
         "value_added_loss": (("scenario", "sector"), prep.c[None, :] * r["out_cum"],
                              {"units": unit}),
         "output_loss": (("scenario", "sector"), r["out_cum"], {"units": unit}),
