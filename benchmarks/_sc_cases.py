@@ -69,8 +69,8 @@ def kernel_args(low, params, T: int):
             np.empty(nnz), np.empty(nnz), *[np.empty(n2) for _ in range(11)],
             np.empty(K), np.empty(K),
             np.zeros(T), np.zeros(n2), np.zeros((0, n2)), np.zeros((0, n2)),
-            np.zeros((0, K)), np.zeros((0, K)), np.zeros(0), np.zeros(1, dtype=np.int64),
-            np.zeros(0))
+            np.zeros((0, K)), np.zeros((0, K)), np.zeros(0), np.zeros((0, 2)),
+            np.zeros(1, dtype=np.int64), np.zeros(0))
 
 
 def dense(low, T: int) -> dict:
@@ -142,7 +142,7 @@ def run_sc(spec: dict) -> dict:
         def kern():
             a = kernel_args(low, params, days)
             st = kn.run_one(*a)
-            return st, a[-7]
+            return st, a[-10]  # gdp_loss
 
         _, best_k, _, (st, gl) = timed(kern, max(R, 9), B)
         res.update(first_s=first, best_s=best, n=n, prepared_best_s=best_prep,

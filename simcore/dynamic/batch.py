@@ -1,21 +1,25 @@
-"""Many scenarios on one prepared table in one call: the labelled layer over
-:func:`simcore.dynamic._kernels.run_batch`.
+"""Many scenarios on one prepared table in one call: the labelled layer over the lane
+kernel :func:`simcore.dynamic._lanes.run_lanes`.
 
 Each scenario is a pair ``(shocks, params)``.  It is lowered with the helpers of
 :mod:`simcore.dynamic.model` (special products, import schedules, domestic shocks, the
 dependency and inventory rows of the special products), so a scenario run here gives the
-same numbers as :func:`simcore.simulate` with the same arguments (to round-off: the same
-kernel, :func:`~simcore.dynamic._kernels.run_one`, runs either way).
+same numbers as :func:`simcore.simulate` with the same arguments: each lane of the batch
+kernel repeats :func:`~simcore.dynamic._kernels.run_one`'s operations in the same order,
+and the tests hold every scenario to its single run within 1e-12 relative (in practice the
+numbers are bit-identical).
 
-The batch kernel varies per scenario only the arrays with a leading scenario axis: import
-schedules, stockpiles, the dependency shares and inventory targets of the *special*
-(origin-split) products, capacity and demand shock schedules, ``inventory_tau`` and
-``alpha_max``.  Everything else is shared by one kernel call: which products are special,
-which sectors are shocked, the default ``inventory_days`` and ``dependency``, the rows of
-other products, elasticities, the rationing rule and ``alpha_tau``.  Scenarios are therefore
-grouped by these shared settings (the *group key*) and each group runs as one parallel
-kernel call; a batch whose scenarios differ only in per-scenario quantities is one call.
-"""
+Scenarios run as *lanes*: blocks of :data:`LANES` scenarios with the scenario as the
+innermost, vectorised axis (structure of arrays), blocks in parallel.  The lanes of one
+call share the *structure* (:func:`lane_key`: sparsity pattern, elasticities, which
+products are special, which sectors are shocked, the rationing rule); every value is per
+lane (the table's coefficients and targets, dependency shares, inventory days, import
+shares and origin pools, shock sizes and dates, ``inventory_tau``, ``alpha_max``,
+``alpha_tau``).  Lowering is shared by scenarios of equal :func:`group_key` (what a
+lowering depends on); groups whose lowered structure is equal run in the same lanes.
+
+:func:`simcore.dynamic._kernels.run_batch` (one scenario per thread, ``run_one`` each)
+stays available for callers of the bare kernel."""
 
 from __future__ import annotations
 
@@ -32,9 +36,10 @@ from ..errors import ParameterError
 from . import model as _m
 from .params import DynamicParams
 from . import _kernels as kn
+from . import _lanes as _ln
 from .shocks import CapacityShock, DemandShock
 
-__all__ = ["simulate_batch", "run_lowered", "BatchResult", "group_key"]
+__all__ = ["simulate_batch", "run_lowered", "BatchResult", "group_key", "lane_key", "LANES"]
 
 
 def _canon(v: Any) -> Any:
@@ -111,13 +116,142 @@ class BatchResult(dict):
     ``status (s,)``, ``info (s,)`` and, if recorded, ``output (s, T, n)``."""
 
 
+#: Scenarios per block of the lane kernel (:mod:`simcore.dynamic._lanes`): the innermost,
+#: vectorised axis: four AVX2 vectors of doubles (two AVX-512 ones); measured against 1, 2, 4
+#: and 8 lanes with benchmarks/compare.py (docs/performance.md).
+LANES = 16
+#: Bytes of per-lane inputs and outputs one kernel call may hold (a batch larger than this
+#: runs as several calls of whole blocks).
+LANE_CALL_BYTES = 64 * 1024**2
+
+
+def lane_key(low: _m.Lowered, params: DynamicParams) -> tuple:
+    """The structure the lanes of one kernel call share (see :mod:`simcore.dynamic._lanes`):
+    sparsity pattern, elasticities, special products, shocked sectors and rationing rule.
+    Scenarios whose lowered tables differ only in values share lanes."""
+    p2 = low.prep
+    return (p2.n, p2.colptr.tobytes(), p2.rowidx.tobytes(), low.sigma.tobytes(),
+            low.sp_idx.tobytes(), low.cap_idx.tobytes(), low.dem_idx.tobytes(),
+            params.rationing)
+
+
+class _LaneSet:
+    """Scenarios of one structure: shared arrays and each member's per-lane inputs."""
+
+    def __init__(self, low: _m.Lowered, params: DynamicParams, n_orig: int):
+        p2 = low.prep
+        self.n_orig = n_orig
+        self.n2 = p2.n
+        self.nnz = p2.A.shape[0]
+        self.K = low.sp_idx.shape[0]
+        self.C = low.cap_idx.shape[0]
+        self.D = low.dem_idx.shape[0]
+        self.st = _ln.Structure(
+            colptr=p2.colptr, rowidx=p2.rowidx, sigma=low.sigma, sp_pos=low.sp_pos,
+            sp_idx=low.sp_idx, cap_idx=low.cap_idx, dem_idx=low.dem_idx,
+            ration=np.array([kn.RATION_FIRMS_FIRST if params.rationing == "firms_first"
+                             else kn.RATION_PROPORTIONAL], dtype=np.int64))
+        # cells of special rows and where their overrides sit in the dense (K, n) rows
+        cols = np.repeat(np.arange(p2.n), np.diff(p2.colptr))
+        pos = low.sp_pos[p2.rowidx]
+        self.msp = np.nonzero(pos >= 0)[0]
+        self.kpos = pos[self.msp]
+        self.kcol = cols[self.msp]
+        self.members: list[tuple[int, dict[str, Any]]] = []
+
+    def add(self, s: int, **kw: Any) -> None:
+        self.members.append((s, kw))
+
+    def lane_bytes(self, T: int, record_output: bool) -> int:
+        per = 8 * (3 * self.nnz + 5 * self.n2 + T * (self.K + self.C + 2 * self.D + 4)
+                   + self.n2 + (T * self.n2 if record_output else 0))
+        # plus the kernel's work arrays (6 per cell, 11 per sector)
+        return per + 8 * (6 * self.nnz + 11 * self.n2)
+
+    def run(self, out: "BatchResult", T: int, record_output: bool) -> int:
+        """Run every member in blocks of :data:`LANES`; write results into ``out``; return
+        the number of kernel calls."""
+        L = LANES
+        m = len(self.members)
+        nb_all = -(-m // L)
+        per_block = max(1, LANE_CALL_BYTES // max(1, L * self.lane_bytes(T, record_output)))
+        calls = 0
+        for b0 in range(0, nb_all, per_block):
+            b1 = min(nb_all, b0 + per_block)
+            lanes = [min(q, m - 1) for q in range(b0 * L, b1 * L)]  # pad with the last
+            self._call(lanes, b1 - b0, out, T, record_output, m)
+            calls += 1
+        return calls
+
+    def _call(self, lanes: list[int], nb: int, out: "BatchResult", T: int,
+              record_output: bool, m: int) -> None:
+        L = LANES
+        nnz, n2, K, C, D = self.nnz, self.n2, self.K, self.C, self.D
+        f = np.empty
+        A, tgt, theta = f((nb, nnz, L)), f((nb, nnz, L)), f((nb, nnz, L))
+        x0, f0, e0, mu, c = (f((nb, n2, L)) for _ in range(5))
+        inv_tau, alpha_max, alpha_tau = f((nb, L)), f((nb, L)), f((nb, L))
+        impcap, stock0, relmax = f((nb, T, K, L)), f((nb, K, L)), f((nb, K, L))
+        capfac, demfac, exfac = f((nb, T, C, L)), f((nb, T, D, L)), f((nb, T, D, L))
+        for z, q in enumerate(lanes):
+            b, l = divmod(z, L)
+            w = self.members[q][1]
+            A[b, :, l] = w["A"]
+            tg = tgt[b, :, l]
+            tg[:] = w["tgt"]
+            tg[self.msp] = w["tgt_sp"][self.kpos, self.kcol]
+            th = theta[b, :, l]
+            th[:] = w["theta"]
+            th[self.msp] = w["theta_sp"][self.kpos, self.kcol]
+            for arr, key in ((x0, "x0"), (f0, "f0"), (e0, "e0"), (mu, "mu"), (c, "c")):
+                arr[b, :, l] = w[key]
+            inv_tau[b, l], alpha_max[b, l], alpha_tau[b, l] = (
+                w["inv_tau"], w["alpha_max"], w["alpha_tau"])
+            impcap[b, :, :, l] = w["impcap"]
+            stock0[b, :, l] = w["stock0"]
+            relmax[b, :, l] = w["relmax"]
+            capfac[b, :, :, l] = w["capfac"]
+            demfac[b, :, :, l] = w["demfac"]
+            exfac[b, :, :, l] = w["exfac"]
+        res = _ln.LaneOutput(
+            gdp_loss=np.zeros((nb, T, L)), gdp_gain=np.zeros((nb, T, L)),
+            out_cum=np.zeros((nb, n2, L)), out_dem=np.zeros((nb, 0, L)),
+            rec_x=np.zeros((nb, T if record_output else 0, n2, L)),
+            rec_gap=np.zeros((nb, T, 2, L)), status=np.zeros((nb, L), dtype=np.int64),
+            info=np.full((nb, L), -1, dtype=np.int64))
+        _ln.run_lanes(self.st, _ln.LaneTable(A, tgt, theta, x0, f0, e0, mu, c),
+                      _ln.LaneScenario(inv_tau, alpha_max, alpha_tau, impcap, stock0, relmax,
+                                       capfac, demfac, exfac), res)
+        n = self.n_orig
+        seen: set[int] = set()
+        for z, q in enumerate(lanes):
+            if q in seen:  # padding of a partial last block
+                continue
+            seen.add(q)
+            b, l = divmod(z, L)
+            s = self.members[q][0]
+            out["gdp_loss"][s] = res.gdp_loss[b, :, l]
+            out["gdp_gain"][s] = res.gdp_gain[b, :, l]
+            out["out_cum"][s] = res.out_cum[b, :n, l]
+            out["gap"][s] = res.rec_gap[b, :, :, l]
+            out["status"][s] = res.status[b, l]
+            out["info"][s] = res.info[b, l]
+            if record_output:
+                out["output"][s] = res.rec_x[b, :, :n, l]
+
+
 def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]], days: int,
                 *, record_output: bool = False) -> BatchResult:
     """Run ``scenarios`` over ``days`` days; bare arrays in scenario order (no labels).
 
-    Scenarios are grouped by :func:`group_key`; each group is one call of the parallel
-    batch kernel.  Failed scenarios have a non-zero ``status`` (see :mod:`simcore._jit`);
-    nothing is raised for them here.
+    Scenarios are lowered in groups of equal :func:`group_key` (shared lowering), then
+    gathered by :func:`lane_key` (shared structure) and run as lanes of the vectorised
+    batch kernel :func:`simcore.dynamic._lanes.run_lanes`, :data:`LANES` scenarios a block,
+    blocks in parallel.  Scenarios that differ only in values (inventory days, dependency
+    shares, origin shares under stocks per origin, shock sizes and dates, ``alpha_max``,
+    ...) share one call.  Failed scenarios have a non-zero ``status`` (see
+    :mod:`simcore._jit`); nothing is raised for them here.  ``out['groups']`` counts the
+    structures, ``out['kernel_calls']`` the kernel calls.
     """
 
     T = _m._check_days(days)
@@ -136,71 +270,45 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
     groups: dict[tuple, list[int]] = {}
     for s, (sh, p) in enumerate(items):
         groups.setdefault(group_key(prep, sh, p), []).append(s)
+    sets: dict[tuple, _LaneSet] = {}
     for key, members in groups.items():
         sh0, p0 = items[members[0]]
         low0 = _m.lower(prep, sh0, p0, T)
-        p2 = low0.prep
-        n2 = p2.n
-        K = low0.sp_idx.shape[0]
         split_mode = low0.split is not None
         if not split_mode:
             special = list(low0.sp_idx)
             zfull = _zfull(prep, special)
             base_th = _m._dense_base(prep, p0.dependency_cells, p0.dependency)
             base_d = _m._dense_base(prep, p0.inventory_cells, p0.inventory_days)
-        m = len(members)
-        C, D = low0.cap_idx.shape[0], low0.dem_idx.shape[0]
-        impcap = np.empty((m, T, K))
-        stock0 = np.empty((m, K))
-        relmax = np.empty((m, K))
-        theta_sp = np.empty((m, K, n2))
-        tgt_sp = np.empty((m, K, n2))
-        capfac = np.empty((m, T, C))
-        demfac = np.empty((m, T, D))
-        exfac = np.empty((m, T, D))
-        inv_tau = np.empty(m)
-        alpha_max = np.empty(m)
+        lk = lane_key(low0, p0)
+        ls = sets.get(lk)
+        if ls is None:
+            ls = sets[lk] = _LaneSet(low0, p0, n)
         for q, s in enumerate(members):
             sh, p = items[s]
             if split_mode:
                 # stocks per origin: the pool rows' arrays come from a full lowering
                 lw = low0 if q == 0 else _m.lower(prep, sh, p, T)
-                impcap[q], stock0[q], relmax[q] = lw.impcap, lw.stock0, lw.relmax
-                theta_sp[q], tgt_sp[q] = lw.theta_sp, lw.tgt_sp
-                capfac[q], demfac[q], exfac[q] = lw.capfac, lw.demfac, lw.exfac
+                p2 = lw.prep
+                imp, st0, rel = lw.impcap, lw.stock0, lw.relmax
+                th_sp, tg_sp = lw.theta_sp, lw.tgt_sp
+                cf, dfac, efac = lw.capfac, lw.demfac, lw.exfac
+                tgt, theta = lw.tgt, lw.theta
             else:
-                impcap[q], stock0[q], relmax[q] = _m._lower_imports(prep, sh, p, special, T)
-                theta_sp[q], tgt_sp[q] = _special_rows(prep, p, special, zfull, base_th,
-                                                       base_d)
-                _, capfac[q], _, demfac[q], exfac[q] = _m._lower_domestic(prep, sh, T)
-            inv_tau[q] = 1.0 / p.inventory_tau
-            alpha_max[q] = float(p.alpha_max)
-        gl = np.zeros((m, T))
-        oc = np.zeros((m, n2))
-        rx = np.zeros((m, T, n2)) if record_output else np.zeros((0, T, n2))
-        st = np.zeros(m, dtype=np.int64)
-        inf = np.zeros(m, dtype=np.int64)
-        gp = np.zeros((m, T, 2))
-        gg = np.zeros((m, T))
-        kn.run_batch(
-            p2.colptr, p2.rowidx, p2.A, low0.tgt, low0.theta, low0.sigma, p2.x0, p2.f0, p2.e0,
-            p2.mu, p2.c, inv_tau,
-            low0.sp_pos, low0.sp_idx, impcap, stock0, relmax, theta_sp, tgt_sp,
-            low0.cap_idx, capfac, low0.dem_idx, demfac, exfac,
-            kn.RATION_FIRMS_FIRST if p0.rationing == "firms_first" else kn.RATION_PROPORTIONAL,
-            alpha_max, float(p0.alpha_tau),
-            gl, oc, rx, np.zeros((0, T, n2)), st, inf, gp, np.zeros((0, n2)), gg,
-        )
-        idx = np.asarray(members)
-        out["gdp_loss"][idx] = gl
-        out["gdp_gain"][idx] = gg
-        out["out_cum"][idx] = oc[:, :n]
-        out["status"][idx] = st
-        out["info"][idx] = inf
-        out["gap"][idx] = gp
-        if record_output:
-            out["output"][idx] = rx[:, :, :n]
-    out["groups"] = len(groups)
+                p2 = low0.prep
+                imp, st0, rel = _m._lower_imports(prep, sh, p, special, T)
+                th_sp, tg_sp = _special_rows(prep, p, special, zfull, base_th, base_d)
+                _, cf, _, dfac, efac = _m._lower_domestic(prep, sh, T)
+                tgt, theta = low0.tgt, low0.theta
+            ls.add(s, A=p2.A, tgt=tgt, theta=theta, tgt_sp=tg_sp, theta_sp=th_sp, x0=p2.x0,
+                   f0=p2.f0, e0=p2.e0, mu=p2.mu, c=p2.c, inv_tau=1.0 / p.inventory_tau,
+                   alpha_max=float(p.alpha_max), alpha_tau=float(p.alpha_tau), impcap=imp,
+                   stock0=st0, relmax=rel, capfac=cf, demfac=dfac, exfac=efac)
+    calls = 0
+    for ls in sets.values():
+        calls += ls.run(out, T, record_output)
+    out["groups"] = len(sets)
+    out["kernel_calls"] = calls
     return out
 
 
@@ -315,6 +423,7 @@ def simulate_batch(
                           {"units": f"{unit} per day"})
     ds = xr.Dataset({k: xr.Variable(d, v, a) for k, (d, v, a) in data.items()}, coords=coords)
     ds.attrs.update({"unit": unit, "days": T, "gdp_denominator": denom,
-                     "kernel_calls": int(r["groups"]), "simcore_version": __version__,
+                     "kernel_calls": int(r["kernel_calls"]),
+                     "lane_groups": int(r["groups"]), "lanes": LANES, "simcore_version": __version__,
                      "engine": "simcore supply-chain engine (batch)"})
     return ds
