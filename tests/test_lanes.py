@@ -173,3 +173,25 @@ def test_lane_key_ignores_values_not_structure(prep37):
     k3 = b.lane_key(m.lower(prep37, sh, dataclasses.replace(p, rationing="firms_first"), 5),
                     dataclasses.replace(p, rationing="firms_first"))
     assert k3 != k1
+
+
+def test_shared_parameters_under_stocks_per_origin_lower_once(prep37, monkeypatch):
+    """Scenarios with one parameter set under stocks per origin (the Nomura sweep's case)
+    reuse the group's lowered table: only their shocks are lowered, with the same numbers
+    as a full lowering each."""
+    p = DynamicParams(import_origins={"27": {"CHN": 0.5, "USA": 0.2}}, origin_stocks=True,
+                      inventory_days=12.0)
+    scen = [([sc.ImportCut(product="27", origin="CHN", share=0.4 + 0.1 * q,
+                           duration=20.0 + 9 * q),
+              sc.ImportCut(product="27", origin="USA" if q % 2 else "ROW", share=0.5,
+                           start=float(q), duration=15.0)], p) for q in range(6)]
+    calls = []
+    real = m.lower
+    monkeypatch.setattr(m, "lower", lambda *a, **k: calls.append(1) or real(*a, **k))
+    r = b.run_lowered(prep37, scen, 120)
+    assert len(calls) == 1  # one lowering for the group
+    monkeypatch.setattr(m, "lower", real)
+    for s, (sh, pp) in enumerate(scen):
+        one = sc.simulate(prep37, sh, params=pp, days=120, record=())
+        _close(r["gdp_loss"][s], one.gdp_loss)
+        _close(r["out_cum"][s], one.output_loss)

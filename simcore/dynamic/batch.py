@@ -240,6 +240,17 @@ class _LaneSet:
                 out["output"][s] = res.rec_x[b, :, :n, l]
 
 
+def _same_params(p: DynamicParams, p0: DynamicParams) -> bool:
+    """Whether two parameter sets are equal (identity, or dataclass equality where it can
+    be decided)."""
+    if p is p0:
+        return True
+    try:
+        return bool(p == p0)
+    except Exception:  # noqa: BLE001 - fields whose == is not a bool (arrays): not equal
+        return False
+
+
 def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]], days: int,
                 *, record_output: bool = False) -> BatchResult:
     """Run ``scenarios`` over ``days`` days; bare arrays in scenario order (no labels).
@@ -275,7 +286,14 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
         sh0, p0 = items[members[0]]
         low0 = _m.lower(prep, sh0, p0, T)
         split_mode = low0.split is not None
-        if not split_mode:
+        if split_mode:
+            # the group's table after the split, for members with the same parameters
+            pools = _m._origin_pools(prep, p0)
+            special0 = _m._special_products(prep, sh0, p0)
+            tg0, th0 = _m._cell_arrays(prep, p0, special0)[:2]
+            pa2 = _m.split_origins(prep, sh0, p0, tg0, th0)[2]
+            sp2 = list(low0.sp_idx)
+        else:
             special = list(low0.sp_idx)
             zfull = _zfull(prep, special)
             base_th = _m._dense_base(prep, p0.dependency_cells, p0.dependency)
@@ -286,7 +304,17 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
             ls = sets[lk] = _LaneSet(low0, p0, n)
         for q, s in enumerate(members):
             sh, p = items[s]
-            if split_mode:
+            sh2 = (_m.pool_shocks(pools, sh) if split_mode and q > 0 and _same_params(p, p0)
+                   else None)
+            if sh2 is not None and _m._special_products(low0.prep, sh2, pa2) == sp2:
+                # stocks per origin, the group's parameters: the group's table, this
+                # scenario's shocks moved to the pool rows (as split_origins moves them)
+                p2 = low0.prep
+                imp, st0, rel = _m._lower_imports(p2, sh2, pa2, sp2, T)
+                _, cf, _, dfac, efac = _m._lower_domestic(p2, sh2, T)
+                th_sp, tg_sp = low0.theta_sp, low0.tgt_sp
+                tgt, theta = low0.tgt, low0.theta
+            elif split_mode:
                 # stocks per origin: the pool rows' arrays come from a full lowering
                 lw = low0 if q == 0 else _m.lower(prep, sh, p, T)
                 p2 = lw.prep

@@ -303,6 +303,31 @@ class OriginSplit:
     codes: list[str]  # pool codes "PRODUCT@ORIGIN"
 
 
+def _origin_pools(prep: Prepared, params: DynamicParams) -> list[tuple[int, str, str, float]]:
+    """The pool rows of :func:`split_origins`: ``(row, product, origin, share)`` each."""
+    pools: list[tuple[int, str, str, float]] = []
+    for prod, shares in params.import_origins.items():
+        i = prep.idx(prod, f"import_origins[{prod!r}]")
+        if prep.mu[i] <= 0:
+            continue
+        for o, so in shares.items():
+            if str(o) != "ROW" and float(so) > 0:
+                pools.append((i, str(prod), str(o), float(so)))
+    return pools
+
+
+def pool_shocks(pools: Sequence[tuple[int, str, str, float]], shocks: Sequence[Any]) -> list[Any]:
+    """Shocks with import cuts of a pooled (product, origin) moved to its pool row
+    ``PRODUCT@ORIGIN`` (:func:`split_origins`; the batch reuses it for scenarios that share
+    a lowered table and differ only in shocks)."""
+    import dataclasses
+
+    key = {(prod, o): f"{prod}@{o}" for _, prod, o, _ in pools}
+    return [dataclasses.replace(s, product=key[(str(s.product), str(s.origin))])
+            if isinstance(s, ImportCut) and (str(s.product), str(s.origin)) in key else s
+            for s in shocks]
+
+
 def split_origins(prep: Prepared, shocks: Sequence[Any], params: DynamicParams,
                   tgt: np.ndarray, theta: np.ndarray):
     """Stocks per origin (``params.origin_stocks``): lower every named origin of an
@@ -324,14 +349,7 @@ def split_origins(prep: Prepared, shocks: Sequence[Any], params: DynamicParams,
     """
     import dataclasses
 
-    pools: list[tuple[int, str, str, float]] = []
-    for prod, shares in params.import_origins.items():
-        i = prep.idx(prod, f"import_origins[{prod!r}]")
-        if prep.mu[i] <= 0:
-            continue
-        for o, so in shares.items():
-            if str(o) != "ROW" and float(so) > 0:
-                pools.append((i, str(prod), str(o), float(so)))
+    pools = _origin_pools(prep, params)
     if not pools:
         return prep, list(shocks), params, tgt, theta, None
     n = prep.n
@@ -385,10 +403,7 @@ def split_origins(prep: Prepared, shocks: Sequence[Any], params: DynamicParams,
         m0=ext(m0, prep.m0[parent] * so_arr), c=ext(prep.c, np.zeros(P)),
         comp_coef=np.concatenate([prep.comp_coef, np.zeros((prep.comp_coef.shape[0], P))], 1),
     )
-    key = {(prod, o): code for (_, prod, o, _), code in zip(pools, codes)}
-    shocks2 = [dataclasses.replace(s, product=key[(str(s.product), str(s.origin))])
-               if isinstance(s, ImportCut) and (str(s.product), str(s.origin)) in key else s
-               for s in shocks]
+    shocks2 = pool_shocks(pools, shocks)
     split_prods = {prod for _, prod, _, _ in pools}
     origins = {k: v for k, v in params.import_origins.items() if k not in split_prods}
     origins.update({k: {} for k in split_prods})
