@@ -48,6 +48,8 @@ def _findings(res: dict) -> list[str]:
            "ario": "see the roofline section", "batch": "batch of one",
            "sc-batch": "a batch of one scenario pays the batch path's set-up (grouping, "
                        "per-scenario lowering, the parallel kernel's thread start) for one run",
+           "sc-lanes": "a block of few lanes pays the lane kernel's per-cell loop overhead "
+                       "for few scenarios; batches use blocks of 16 (padded when partial)",
            "/probe": "the probe is the bound (two daily passes, no shocks, imports, "
                      "rationing or records; see the supply-chain section), not a competitor",
            "/ario": "simcore's ARIO engine is the other engine on the same table (a different "
@@ -276,7 +278,7 @@ def supply_chain(res: dict) -> list[str]:
     fixed costs of the command line (``benchmarks/results/startup.json`` if present)."""
     L: list[str] = []
     a = L.append
-    sc = [c for c in res["cases"] if c["name"].startswith(("sc/", "sc-batch/"))]
+    sc = [c for c in res["cases"] if c["name"].startswith(("sc/", "sc-batch/", "sc-lanes/"))]
     if not sc:
         return L
     a("## The supply-chain engine\n")
@@ -322,7 +324,15 @@ def supply_chain(res: dict) -> list[str]:
       "kernel, result assembly), *prepared s* on `prepare_model`'s result, *kernel s* the "
       "bare kernel `run_one` on lowered arrays (no records).  Batches: `simulate_batch` of a "
       "Latin hypercube of the Nomura case (cut share 0.5-1, 30-365 days), against the same "
-      "scenarios as single `simulate` runs in a row and against BoARIO runs in a row.\n")
+      "scenarios as single `simulate` runs in a row and against BoARIO runs in a row.  "
+      "`simulate_batch` runs the scenarios as lanes (`simcore.dynamic._lanes`): blocks of "
+      "16 scenarios with the scenario as the innermost, vectorised axis, blocks in parallel; "
+      "each lane repeats `run_one`'s operations in its order, so every scenario's numbers "
+      "equal its single run's (`tests/test_lanes.py`).  `sc-lanes/japan-187/L`: one block "
+      "of L lanes (`run_block`, one core) against `run_one` on the first of its scenarios, "
+      "in the same process; *simcore s* is the block's time per scenario-year, and the ratio "
+      "`run_one` / lane time (a ratio of 2.2 is a scenario-year at 45 % of a single run's "
+      "kernel).\n")
     b = res.get("sc_bound") or []
     if b:
         a("### How far from the bound\n")
@@ -338,9 +348,10 @@ def supply_chain(res: dict) -> list[str]:
         a("\n*cells at bandwidth*: 365 days x 104 bytes per stored cell (both passes: "
           "coefficient, target, the two bound constants, stock, order, row index) at the "
           "single-core read bandwidth measured in the same run for the cache level the "
-          "cells fit in.  At Japan's size the cells fit in L2 and the kernel is bound by "
-          "latency and scalar code (the scatter of orders into the use vector and the "
-          "running minimum of the bound do not vectorise), not by bandwidth.\n")
+          "cells fit in.  At Japan's size the single-run kernel is bound by latency and scalar "
+          "code (the scatter of orders into the use vector and the running minimum of the "
+          "bound do not vectorise for one scenario), not by bandwidth; the lanes of a batch "
+          "(`sc-lanes` above) vectorise both across scenarios.\n")
     L.extend(startup_section())
     return L
 

@@ -51,7 +51,7 @@ def _mixed(n_scen: int):
 
 
 def test_lanes_equal_single_runs_with_a_partial_last_block(prep37):
-    scen = _mixed(b.LANES + 3)  # a full block and a partial one (padded)
+    scen = _mixed(b.LANES + b.MIN_LANES + 1)  # a full block and a partial one (padded)
     r = b.run_lowered(prep37, scen, DAYS, record_output=True)
     assert r["groups"] == 1 and r["kernel_calls"] == 1
     ends = []
@@ -71,10 +71,24 @@ def test_lanes_equal_single_runs_with_a_partial_last_block(prep37):
     assert (r["gdp_gain"].sum(axis=1) > 0).sum() >= 2
 
 
+def test_few_leftover_scenarios_run_alone_with_the_same_numbers(prep37):
+    """A partial last block under MIN_LANES scenarios runs them with run_one: a batch of
+    one scenario costs one single run, not a block of padding."""
+    scen = _mixed(b.LANES + 3)
+    r = b.run_lowered(prep37, scen, 80)
+    assert r["groups"] == 1 and r["kernel_calls"] == 1 + 3
+    one = b.run_lowered(prep37, scen[-1:], 80)
+    assert one["kernel_calls"] == 1
+    np.testing.assert_array_equal(one["gdp_loss"][0], r["gdp_loss"][-1])
+    for s in (0, b.LANES, b.LANES + 2):
+        sh, p = scen[s]
+        _close(r["gdp_loss"][s], sc.simulate(prep37, sh, params=p, days=80).gdp_loss)
+
+
 def test_a_failing_lane_stops_as_run_one_and_the_others_run_on(prep37):
     """A lane whose loss turns non-finite on day 7 stops recording there, as ``run_one``
     returns; its neighbours in the block are unaffected."""
-    scen = _mixed(5)
+    scen = _mixed(b.MIN_LANES + 1)
     grab = {}
     real = ln.run_lanes
 
@@ -100,14 +114,11 @@ def test_a_failing_lane_stops_as_run_one_and_the_others_run_on(prep37):
     p2 = low.prep
     nnz, n2, K = p2.A.shape[0], p2.n, low.sp_idx.shape[0]
     gl, oc, gg, info = np.zeros(DAYS), np.zeros(n2), np.zeros(DAYS), np.zeros(1, np.int64)
-    status = kn.run_one(
-        p2.colptr, p2.rowidx, p2.A, low.tgt, low.theta, low.sigma, p2.x0, p2.f0, p2.e0,
-        p2.mu, p2.c, 1.0 / p.inventory_tau, low.sp_pos, low.sp_idx, low.impcap, low.stock0,
-        low.relmax, low.theta_sp, low.tgt_sp, low.cap_idx, low.capfac, low.dem_idx,
-        low.demfac, low.exfac, kn.RATION_PROPORTIONAL, float(p.alpha_max), float(p.alpha_tau),
-        np.empty(nnz), np.empty(nnz), *[np.empty(n2) for _ in range(11)], np.empty(K),
-        np.empty(K), gl, oc, np.zeros((0, n2)), np.zeros((0, n2)), np.zeros((0, K)),
-        np.zeros((0, K)), gg, np.zeros((0, 2)), info, np.zeros(0))
+    status = kn.run_single(
+        m.kernel_table(low, p), m.kernel_special(low), m.kernel_shocks(low),
+        m.kernel_options(p), kn.work_arrays(nnz, n2, K),
+        kn.Records(gl, oc, np.zeros((0, n2)), np.zeros((0, n2)), np.zeros((0, K)),
+                   np.zeros((0, K)), gg, np.zeros((0, 2)), info, np.zeros(0)))
     assert status == STATUS_NON_FINITE and info[0] == 7
     assert res.status[0, bad] == STATUS_NON_FINITE and res.info[0, bad] == 7
     got = res.gdp_loss[0, :, bad]
@@ -125,12 +136,12 @@ def test_origin_shares_that_differ_share_lanes(prep37):
     """Stocks per origin with different China shares: different lowered tables (the pool
     rows' coefficients), one structure, so one kernel call instead of one per share."""
     scen = []
-    for q in range(6):
-        p = DynamicParams(import_origins={"27": {"CHN": 0.3 + 0.1 * q}}, origin_stocks=True,
+    for q in range(b.MIN_LANES + 2):
+        p = DynamicParams(import_origins={"27": {"CHN": 0.3 + 0.06 * q}}, origin_stocks=True,
                           inventory_days=10.0 + q)
         scen.append(([sc.ImportCut(product="27", origin="CHN", share=1.0, duration=40)], p))
     keys = {b.group_key(prep37, sh, p) for sh, p in scen}
-    assert len(keys) == 6  # six lowerings ...
+    assert len(keys) == len(scen)  # as many lowerings ...
     r = b.run_lowered(prep37, scen, DAYS)
     assert r["groups"] == 1 and r["kernel_calls"] == 1  # ... one call
     for s, (sh, p) in enumerate(scen):
@@ -195,3 +206,16 @@ def test_shared_parameters_under_stocks_per_origin_lower_once(prep37, monkeypatc
         one = sc.simulate(prep37, sh, params=pp, days=120, record=())
         _close(r["gdp_loss"][s], one.gdp_loss)
         _close(r["out_cum"][s], one.output_loss)
+
+
+def test_bundles_match_run_one():
+    """The namedtuple bundles name run_one's parameters in its order (run_single unpacks
+    them positionally)."""
+    import inspect
+
+    names = list(inspect.signature(kn.run_one.py_func).parameters)
+    fields = [f for nt in (kn.Table, kn.Special, kn.Shocks, kn.Options, kn.Work, kn.Records)
+              for f in nt._fields]
+    assert fields == names
+    lanes = [f for nt in (ln.LaneTable, ln.LaneScenario, ln.LaneOutput) for f in nt._fields]
+    assert len(set(lanes)) == len(lanes)

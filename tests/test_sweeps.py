@@ -78,7 +78,7 @@ def test_simulate_batch_equals_simulate(small):
     res = simulate_batch(prep, items, days=50, record=("output",))
     # one lane group per structure: rationing and the shocked sector are structure, the
     # rest (inventory days, shares, alpha_max, inventory_tau) are values that share lanes
-    assert res.attrs["lane_groups"] == 3 and res.attrs["kernel_calls"] == 3
+    assert res.attrs["lane_groups"] == 3
     for k, (sh, p) in enumerate(items):
         ref = sc.simulate(prep, sh, params=p, days=50, record=("output",))
         _close(res.gdp_loss_total[k], ref.gdp_loss_total)

@@ -16,7 +16,9 @@ products are special, which sectors are shocked, the rationing rule); every valu
 lane (the table's coefficients and targets, dependency shares, inventory days, import
 shares and origin pools, shock sizes and dates, ``inventory_tau``, ``alpha_max``,
 ``alpha_tau``).  Lowering is shared by scenarios of equal :func:`group_key` (what a
-lowering depends on); groups whose lowered structure is equal run in the same lanes.
+lowering depends on); groups whose lowered structure is equal run in the same lanes.  A
+partial last block of fewer than :data:`MIN_LANES` scenarios runs them one by one with
+``run_one`` (a lane block of mostly padding would cost more).
 
 :func:`simcore.dynamic._kernels.run_batch` (one scenario per thread, ``run_one`` each)
 stays available for callers of the bare kernel."""
@@ -117,9 +119,14 @@ class BatchResult(dict):
 
 
 #: Scenarios per block of the lane kernel (:mod:`simcore.dynamic._lanes`): the innermost,
-#: vectorised axis: four AVX2 vectors of doubles (two AVX-512 ones); measured against 1, 2, 4
-#: and 8 lanes with benchmarks/compare.py (docs/performance.md).
+#: vectorised axis: four AVX2 vectors of doubles (two AVX-512 ones); the fastest per
+#: scenario of 1, 2, 4, 8 and 16 lanes measured (``sc-lanes`` cases of benchmarks/compare.py,
+#: docs/performance.md).
 LANES = 16
+#: A partial last block with fewer scenarios than this runs them one by one (``run_one``):
+#: one lane costs about twice a single run, a full block of 16 about half a single run each
+#: (``sc-lanes`` in docs/performance.md), so a block is worth it from about half full.
+MIN_LANES = LANES // 2
 #: Bytes of per-lane inputs and outputs one kernel call may hold (a batch larger than this
 #: runs as several calls of whole blocks).
 LANE_CALL_BYTES = 64 * 1024**2
@@ -169,19 +176,54 @@ class _LaneSet:
         return per + 8 * (6 * self.nnz + 11 * self.n2)
 
     def run(self, out: "BatchResult", T: int, record_output: bool) -> int:
-        """Run every member in blocks of :data:`LANES`; write results into ``out``; return
-        the number of kernel calls."""
+        """Run every member in blocks of :data:`LANES` (a partial last block of at least
+        :data:`MIN_LANES` members padded, fewer members run one by one with
+        :func:`~simcore.dynamic._kernels.run_one`); write results into ``out``; return the
+        number of kernel calls."""
         L = LANES
         m = len(self.members)
-        nb_all = -(-m // L)
+        full, rest = divmod(m, L)
+        in_lanes = m if rest >= MIN_LANES else full * L
+        nb_all = -(-in_lanes // L)
         per_block = max(1, LANE_CALL_BYTES // max(1, L * self.lane_bytes(T, record_output)))
         calls = 0
         for b0 in range(0, nb_all, per_block):
             b1 = min(nb_all, b0 + per_block)
-            lanes = [min(q, m - 1) for q in range(b0 * L, b1 * L)]  # pad with the last
+            lanes = [min(q, in_lanes - 1) for q in range(b0 * L, b1 * L)]  # pad: the last
             self._call(lanes, b1 - b0, out, T, record_output, m)
             calls += 1
+        for q in range(in_lanes, m):
+            self._single(q, out, T, record_output)
+            calls += 1
         return calls
+
+    def _single(self, q: int, out: "BatchResult", T: int, record_output: bool) -> None:
+        """Member ``q`` alone, with :func:`~simcore.dynamic._kernels.run_one` (the same
+        numbers as a lane; cheaper than a block of mostly padding)."""
+        s, w = self.members[q]
+        st = self.st
+        n2, K, n = self.n2, self.K, self.n_orig
+        gl, gg, oc = np.zeros(T), np.zeros(T), np.zeros(n2)
+        rx = np.zeros((T if record_output else 0, n2))
+        gap, info = np.zeros((T, 2)), np.zeros(1, dtype=np.int64)
+        status = kn.run_single(
+            kn.Table(st.colptr, st.rowidx, w["A"], w["tgt"], w["theta"], st.sigma, w["x0"],
+                     w["f0"], w["e0"], w["mu"], w["c"], w["inv_tau"]),
+            kn.Special(st.sp_pos, st.sp_idx, w["impcap"], w["stock0"], w["relmax"],
+                       w["theta_sp"], w["tgt_sp"]),
+            kn.Shocks(st.cap_idx, w["capfac"], st.dem_idx, w["demfac"], w["exfac"]),
+            kn.Options(int(st.ration[0]), w["alpha_max"], w["alpha_tau"]),
+            kn.work_arrays(self.nnz, n2, K),
+            kn.Records(gl, oc, rx, np.zeros((0, n2)), np.zeros((0, K)), np.zeros((0, K)), gg,
+                       gap, info, np.zeros(0)))
+        out["gdp_loss"][s] = gl
+        out["gdp_gain"][s] = gg
+        out["out_cum"][s] = oc[:n]
+        out["gap"][s] = gap
+        out["status"][s] = status
+        out["info"][s] = info[0]
+        if record_output:
+            out["output"][s] = rx[:, :n]
 
     def _call(self, lanes: list[int], nb: int, out: "BatchResult", T: int,
               record_output: bool, m: int) -> None:

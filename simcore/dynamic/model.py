@@ -477,6 +477,39 @@ def lower(prep: Prepared, shocks: Sequence[Any], params: DynamicParams, T: int) 
                    demfac=demfac, exfac=exfac)
 
 
+def kernel_table(low: Lowered, params: DynamicParams):
+    """The :class:`~simcore.dynamic._kernels.Table` bundle of a lowered run."""
+    from . import _kernels as kn
+
+    p2 = low.prep
+    return kn.Table(p2.colptr, p2.rowidx, p2.A, low.tgt, low.theta, low.sigma, p2.x0, p2.f0,
+                    p2.e0, p2.mu, p2.c, 1.0 / params.inventory_tau)
+
+
+def kernel_special(low: Lowered):
+    """The :class:`~simcore.dynamic._kernels.Special` bundle of a lowered run."""
+    from . import _kernels as kn
+
+    return kn.Special(low.sp_pos, low.sp_idx, low.impcap, low.stock0, low.relmax,
+                      low.theta_sp, low.tgt_sp)
+
+
+def kernel_shocks(low: Lowered):
+    """The :class:`~simcore.dynamic._kernels.Shocks` bundle of a lowered run."""
+    from . import _kernels as kn
+
+    return kn.Shocks(low.cap_idx, low.capfac, low.dem_idx, low.demfac, low.exfac)
+
+
+def kernel_options(params: DynamicParams):
+    """The :class:`~simcore.dynamic._kernels.Options` bundle of a parameter set."""
+    from . import _kernels as kn
+
+    return kn.Options(kn.RATION_FIRMS_FIRST if params.rationing == "firms_first"
+                      else kn.RATION_PROPORTIONAL, float(params.alpha_max),
+                      float(params.alpha_tau))
+
+
 def check_lowering(prep: Prepared, shocks: Sequence[Any], params: DynamicParams) -> None:
     """Lower ``shocks`` and ``params`` against ``prep`` over one day, so that unknown sector,
     product or origin codes and per-product maps raise here (sweeps check every design
@@ -687,16 +720,11 @@ def simulate(
     out_dem = np.zeros(n2)
     gap = np.zeros((T, 2))
     info = np.zeros(1, dtype=np.int64)
-    status = kn.run_one(
-        p2.colptr, p2.rowidx, p2.A, low.tgt, low.theta, low.sigma, p2.x0, p2.f0, p2.e0,
-        p2.mu, p2.c, 1.0 / params.inventory_tau,
-        low.sp_pos, low.sp_idx, low.impcap, low.stock0, low.relmax, low.theta_sp, low.tgt_sp,
-        low.cap_idx, low.capfac, low.dem_idx, low.demfac, low.exfac,
-        kn.RATION_FIRMS_FIRST if params.rationing == "firms_first" else kn.RATION_PROPORTIONAL,
-        float(params.alpha_max), float(params.alpha_tau),
-        np.empty(nnz), np.empty(nnz), *[np.empty(n2) for _ in range(11)],
-        np.empty(K), np.empty(K),
-        gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp, gdp_gain, gap, info, out_dem,
+    status = kn.run_single(
+        kernel_table(low, params), kernel_special(low), kernel_shocks(low),
+        kernel_options(params), kn.work_arrays(nnz, n2, K),
+        kn.Records(gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp, gdp_gain, gap, info,
+                   out_dem),
     )
     from .._jit import raise_for_status
 
