@@ -337,14 +337,22 @@ def supply_chain(res: dict) -> list[str]:
     if b:
         a("### How far from the bound\n")
         a("| table | cells | simcore s | prepared s | kernel s | probe s | kernel / probe | "
+          "dense-row kernel s | dense-row / probe | "
           "cells at bandwidth, s | level | kernel / bandwidth |\n|---|---|---|---|---|---|---|"
-          "---|---|---|")
+          "---|---|---|---|---|")
         for r in b:
             k, p, bw = r.get("simcore_kernel_s"), r.get("probe_s"), r.get("bandwidth_year_s")
+            rk = r.get("simcore_rows_kernel_s")
             a(f"| {r['name']} | {r.get('cells') or 0:,} | {_n(r.get('simcore_s'))} | "
               f"{_n(r.get('simcore_prepared_s'))} | {_n(k)} | {_n(p)} | "
-              f"{_n(k / p if k and p else None, 2)} | {_n(bw)} | "
+              f"{_n(k / p if k and p else None, 2)} | {_n(rk)} | "
+              f"{_n(rk / p if rk and p else None, 2)} | {_n(bw)} | "
               f"{(r.get('level') or '-').upper()} | {_n(k / bw if k and bw else None, 2)} |")
+        a("\n*dense-row kernel*: `simcore.dynamic._rows.run_rows`, the single-run layout "
+          "that vectorises (cells by product row, zeros where there is no flow: the use "
+          "vector as fixed-order row sums, the bound as an elementwise minimum), on the same "
+          "run; within 1e-12 of `run_one` and the oracle (`tests/test_rows.py`), not run "
+          "above 1,500 sectors (dense storage).  `simulate` still runs `run_one`.\n")
         a("\n*cells at bandwidth*: 365 days x 104 bytes per stored cell (both passes: "
           "coefficient, target, the two bound constants, stock, order, row index) at the "
           "single-core read bandwidth measured in the same run for the cache level the "

@@ -429,7 +429,8 @@ def run_sc_cases(P: dict, want, tmp: str, cases: list, env1: dict) -> dict:
                       note=("the scenario's own import cuts and parameters; baselines other "
                             "than the oracle run the capacity event" if table == "japan-187"
                             else "capacity event, default DynamicParams"))
-            for k in ("prepared_best_s", "kernel_s", "lower_s"):
+            for k in ("prepared_best_s", "kernel_s", "lower_s", "rows_kernel_s",
+                      "rows_max_rel_diff_gdp_loss"):
                 c["simcore_" + k.replace("_best", "")] = s.get(k)
             if eng == "probe":
                 c["probe"] = {k: b.get(k) for k in ("csc_s", "rows_s", "layout")}
@@ -501,6 +502,7 @@ def sc_bound(cases: list[dict], runs: dict, probe: dict | None) -> list[dict]:
         row = {"name": table, "n_sectors": n_sectors(table), "cells": nnz,
                "simcore_s": r.get("best_s"), "simcore_prepared_s": r.get("prepared_best_s"),
                "simcore_kernel_s": r.get("kernel_s"),
+               "simcore_rows_kernel_s": r.get("rows_kernel_s"),
                "probe_s": pc["baseline_s"] if pc else None}
         if probe and "read_bw_dram_gbs" in probe and nnz:
             ws = 8.0 * 7 * nnz
@@ -855,7 +857,10 @@ def merge(old: dict, new: dict, only: str) -> dict:
     cases = [got.pop(c["name"], c) for c in old["cases"]]
     out["cases"] = cases + list(got.values())
     if new.get("sc_bound"):
-        out["sc_bound"] = new["sc_bound"]
+        # rows of the tables run now replace theirs; the others stay
+        got_b = {r["name"]: r for r in new["sc_bound"]}
+        out["sc_bound"] = [got_b.pop(r["name"], r) for r in old.get("sc_bound") or []] + \
+            list(got_b.values())
     if (new.get("machine") or {}).get("probe"):
         out.setdefault("machine", {})["probe_sc"] = new["machine"]["probe"]
     out.setdefault("partial_runs", []).append(
