@@ -360,7 +360,56 @@ def supply_chain(res: dict) -> list[str]:
           "code (the scatter of orders into the use vector and the running minimum of the "
           "bound do not vectorise for one scenario), not by bandwidth; the lanes of a batch "
           "(`sc-lanes` above) vectorise both across scenarios.\n")
+    L.extend(targets_section(res))
     L.extend(startup_section())
+    return L
+
+
+def targets_section(res: dict) -> list[str]:
+    """Issue 17's targets for the supply-chain engine against this record (ratios measured
+    in one run each; the machine's load is in the record's header)."""
+    case = {c["name"]: c for c in res.get("cases", [])}
+    bound = {r["name"]: r for r in res.get("sc_bound") or []}
+    rows = []
+
+    def ratio(num, den):
+        return num / den if num and den else None
+
+    b = bound.get("japan-187") or {}
+    rows.append(("one Japan-187 year, kernel `run_one` / probe", "<= 1.25",
+                 ratio(b.get("simcore_kernel_s"), b.get("probe_s")), False))
+    rows.append(("one Japan-187 year, dense-row kernel / probe", "<= 1.25",
+                 ratio(b.get("simcore_rows_kernel_s"), b.get("probe_s")), False))
+    c = case.get("sc/japan-187/boario") or {}
+    rows.append(("BoARIO's Japan-185 year / simcore `simulate` Japan-187 year", ">= 60",
+                 c.get("ratio"), True))
+    rows.append(("BoARIO's Japan-185 year / dense-row kernel year", ">= 60",
+                 ratio(c.get("baseline_s"), b.get("simcore_rows_kernel_s")), True))
+    c = case.get("sc-batch/japan-187/1000/single") or {}
+    rows.append(("batch scenario-year / single run (1,000 scenarios; batch on every core, "
+                 "single runs on one)", "<= 0.45", ratio(c.get("simcore_s"), c.get("baseline_s")),
+                 False))
+    c = case.get("sc-lanes/japan-187/16") or {}
+    rows.append(("lane scenario-year / `run_one` (one block of 16, one core)", "<= 0.45",
+                 ratio(c.get("simcore_s"), c.get("baseline_s")), False))
+    c = case.get("sc/single-3000/ario") or {}
+    rows.append(("3,000-sector year / ARIO engine's year", "<= 0.45",
+                 ratio(c.get("simcore_s"), c.get("baseline_s")), False))
+    rows = [r for r in rows if r[2] is not None]
+    if not rows:
+        return []
+    L = ["### Targets of issue 17\n",
+         "Each figure is a ratio of two times measured in the same run (each case's date is "
+         "its `run_utc` in the JSON; the machine is shared, so the times are noisy: see "
+         "*Machine*).  What bounds them: the probe is the two daily passes alone; the lane "
+         "and dense-row kernels close part of the gap to it, and `simulate` adds lowering "
+         "and result assembly to its kernel.\n",
+         "| figure | target | this record | met |", "|---|---|---|---|"]
+    for what, tgt, v, higher in rows:
+        lim = float(tgt.split()[-1])
+        met = v >= lim if higher else v <= lim
+        L.append(f"| {what} | {tgt} | {_n(v, 2)} | {'yes' if met else 'no'} |")
+    L.append("")
     return L
 
 
