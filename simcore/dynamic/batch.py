@@ -170,10 +170,10 @@ class _LaneSet:
         self.members.append((s, kw))
 
     def lane_bytes(self, T: int, record_output: bool) -> int:
-        per = 8 * (3 * self.nnz + 5 * self.n2 + T * (self.K + self.C + 2 * self.D + 4)
-                   + self.n2 + (T * self.n2 if record_output else 0))
-        # plus the kernel's work arrays (6 per cell, 11 per sector)
-        return per + 8 * (6 * self.nnz + 11 * self.n2)
+        """Inputs and outputs of one lane (the kernel's work arrays, 6 per cell and 11 per
+        sector, exist only for the blocks running at a time, one per thread)."""
+        return 8 * (3 * self.nnz + 5 * self.n2 + T * (self.K + self.C + 2 * self.D + 4)
+                    + self.n2 + (T * self.n2 if record_output else 0))
 
     def run(self, out: "BatchResult", T: int, record_output: bool) -> int:
         """Run every member in blocks of :data:`LANES` (a partial last block of at least
@@ -185,7 +185,12 @@ class _LaneSet:
         full, rest = divmod(m, L)
         in_lanes = m if rest >= MIN_LANES else full * L
         nb_all = -(-in_lanes // L)
-        per_block = max(1, LANE_CALL_BYTES // max(1, L * self.lane_bytes(T, record_output)))
+        fit = LANE_CALL_BYTES // max(1, L * self.lane_bytes(T, record_output))
+        # whole rounds of the threads, so no thread idles at the end of a call
+        import numba
+
+        nthr = max(1, numba.get_num_threads())
+        per_block = max(1, fit - fit % nthr if fit >= nthr else fit)
         calls = 0
         for b0 in range(0, nb_all, per_block):
             b1 = min(nb_all, b0 + per_block)
