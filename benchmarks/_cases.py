@@ -597,7 +597,8 @@ def _sc(name):
     return go
 
 
-RUNNERS = {"sc": _sc("run_sc"), "sc_batch": _sc("run_sc_batch"), "simcore": run_simcore_ario, "reference": run_reference, "boario": run_boario,
+RUNNERS = {"sc": _sc("run_sc"), "sc_batch": _sc("run_sc_batch"),
+           "sc_lanes": _sc("run_sc_lanes"), "simcore": run_simcore_ario, "reference": run_reference, "boario": run_boario,
            "static": run_static, "load": run_load, "import": run_import,
            "compile": run_compile, "machine": run_machine}
 

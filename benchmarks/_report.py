@@ -48,6 +48,8 @@ def _findings(res: dict) -> list[str]:
            "ario": "see the roofline section", "batch": "batch of one",
            "sc-batch": "a batch of one scenario pays the batch path's set-up (grouping, "
                        "per-scenario lowering, the parallel kernel's thread start) for one run",
+           "sc-lanes": "a block of few lanes pays the lane kernel's per-cell loop overhead "
+                       "for few scenarios; batches use blocks of 16 (padded when partial)",
            "/probe": "the probe is the bound (two daily passes, no shocks, imports, "
                      "rationing or records; see the supply-chain section), not a competitor",
            "/ario": "simcore's ARIO engine is the other engine on the same table (a different "
@@ -276,7 +278,7 @@ def supply_chain(res: dict) -> list[str]:
     fixed costs of the command line (``benchmarks/results/startup.json`` if present)."""
     L: list[str] = []
     a = L.append
-    sc = [c for c in res["cases"] if c["name"].startswith(("sc/", "sc-batch/"))]
+    sc = [c for c in res["cases"] if c["name"].startswith(("sc/", "sc-batch/", "sc-lanes/"))]
     if not sc:
         return L
     a("## The supply-chain engine\n")
@@ -322,26 +324,92 @@ def supply_chain(res: dict) -> list[str]:
       "kernel, result assembly), *prepared s* on `prepare_model`'s result, *kernel s* the "
       "bare kernel `run_one` on lowered arrays (no records).  Batches: `simulate_batch` of a "
       "Latin hypercube of the Nomura case (cut share 0.5-1, 30-365 days), against the same "
-      "scenarios as single `simulate` runs in a row and against BoARIO runs in a row.\n")
+      "scenarios as single `simulate` runs in a row and against BoARIO runs in a row.  "
+      "`simulate_batch` runs the scenarios as lanes (`simcore.dynamic._lanes`): blocks of "
+      "16 scenarios with the scenario as the innermost, vectorised axis, blocks in parallel; "
+      "each lane repeats `run_one`'s operations in its order, so every scenario's numbers "
+      "equal its single run's (`tests/test_lanes.py`).  `sc-lanes/japan-187/L`: one block "
+      "of L lanes (`run_block`, one core) against `run_one` on the first of its scenarios, "
+      "in the same process; *simcore s* is the block's time per scenario-year, and the ratio "
+      "`run_one` / lane time (a ratio of 2.2 is a scenario-year at 45 % of a single run's "
+      "kernel).\n")
     b = res.get("sc_bound") or []
     if b:
         a("### How far from the bound\n")
         a("| table | cells | simcore s | prepared s | kernel s | probe s | kernel / probe | "
+          "dense-row kernel s | dense-row / probe | "
           "cells at bandwidth, s | level | kernel / bandwidth |\n|---|---|---|---|---|---|---|"
-          "---|---|---|")
+          "---|---|---|---|---|")
         for r in b:
             k, p, bw = r.get("simcore_kernel_s"), r.get("probe_s"), r.get("bandwidth_year_s")
+            rk = r.get("simcore_rows_kernel_s")
             a(f"| {r['name']} | {r.get('cells') or 0:,} | {_n(r.get('simcore_s'))} | "
               f"{_n(r.get('simcore_prepared_s'))} | {_n(k)} | {_n(p)} | "
-              f"{_n(k / p if k and p else None, 2)} | {_n(bw)} | "
+              f"{_n(k / p if k and p else None, 2)} | {_n(rk)} | "
+              f"{_n(rk / p if rk and p else None, 2)} | {_n(bw)} | "
               f"{(r.get('level') or '-').upper()} | {_n(k / bw if k and bw else None, 2)} |")
+        a("\n*dense-row kernel*: `simcore.dynamic._rows.run_rows`, the single-run layout "
+          "that vectorises (cells by product row, zeros where there is no flow: the use "
+          "vector as fixed-order row sums, the bound as an elementwise minimum), on the same "
+          "run; within 1e-12 of `run_one` and the oracle (`tests/test_rows.py`), not run "
+          "above 1,500 sectors (dense storage).  `simulate` still runs `run_one`.\n")
         a("\n*cells at bandwidth*: 365 days x 104 bytes per stored cell (both passes: "
           "coefficient, target, the two bound constants, stock, order, row index) at the "
           "single-core read bandwidth measured in the same run for the cache level the "
-          "cells fit in.  At Japan's size the cells fit in L2 and the kernel is bound by "
-          "latency and scalar code (the scatter of orders into the use vector and the "
-          "running minimum of the bound do not vectorise), not by bandwidth.\n")
+          "cells fit in.  At Japan's size the single-run kernel is bound by latency and scalar "
+          "code (the scatter of orders into the use vector and the running minimum of the "
+          "bound do not vectorise for one scenario), not by bandwidth; the lanes of a batch "
+          "(`sc-lanes` above) vectorise both across scenarios.\n")
+    L.extend(targets_section(res))
     L.extend(startup_section())
+    return L
+
+
+def targets_section(res: dict) -> list[str]:
+    """Issue 17's targets for the supply-chain engine against this record (ratios measured
+    in one run each; the machine's load is in the record's header)."""
+    case = {c["name"]: c for c in res.get("cases", [])}
+    bound = {r["name"]: r for r in res.get("sc_bound") or []}
+    rows = []
+
+    def ratio(num, den):
+        return num / den if num and den else None
+
+    b = bound.get("japan-187") or {}
+    rows.append(("one Japan-187 year, kernel `run_one` / probe", "<= 1.25",
+                 ratio(b.get("simcore_kernel_s"), b.get("probe_s")), False))
+    rows.append(("one Japan-187 year, dense-row kernel / probe", "<= 1.25",
+                 ratio(b.get("simcore_rows_kernel_s"), b.get("probe_s")), False))
+    c = case.get("sc/japan-187/boario") or {}
+    rows.append(("BoARIO's Japan-185 year / simcore `simulate` Japan-187 year", ">= 60",
+                 c.get("ratio"), True))
+    rows.append(("BoARIO's Japan-185 year / dense-row kernel year", ">= 60",
+                 ratio(c.get("baseline_s"), b.get("simcore_rows_kernel_s")), True))
+    c = case.get("sc-batch/japan-187/1000/single") or {}
+    rows.append(("batch scenario-year / single run (1,000 scenarios; batch on every core, "
+                 "single runs on one)", "<= 0.45", ratio(c.get("simcore_s"), c.get("baseline_s")),
+                 False))
+    c = case.get("sc-lanes/japan-187/16") or {}
+    rows.append(("lane scenario-year / `run_one` (one block of 16, one core)", "<= 0.45",
+                 ratio(c.get("simcore_s"), c.get("baseline_s")), False))
+    c = case.get("sc/single-3000/ario") or {}
+    rows.append(("3,000-sector year / ARIO engine's year", "<= 0.45",
+                 ratio(c.get("simcore_s"), c.get("baseline_s")), False))
+    rows = [r for r in rows if r[2] is not None]
+    if not rows:
+        return []
+    L = ["### Targets of issue 17\n",
+         "Each figure is a ratio of two times measured in the same run (each case's date is "
+         "its `run_utc` in the JSON; the machine is shared, so the times are noisy: see "
+         "*Machine*).  What bounds them: the probe is the two daily passes alone; the lane "
+         "and dense-row kernels close part of the gap to it, and `simulate` adds lowering "
+         "and result assembly to its kernel.\n",
+         "| figure | target | this record | met |", "|---|---|---|---|"]
+    for what, tgt, v, higher in rows:
+        lim = float(tgt.split()[-1])
+        met = v >= lim if higher else v <= lim
+        L.append(f"| {what} | {tgt} | {_n(v, 2)} | {'yes' if met else 'no'} |")
+    L.append("")
     return L
 
 

@@ -55,22 +55,18 @@ def _warm():
 
 
 def kernel_args(low, params, T: int):
-    """``run_one``'s arguments for a lowered run (work arrays and outputs allocated here)."""
+    """``run_one``'s arguments for a lowered run (work arrays and outputs allocated here),
+    from the bundles ``simcore.dynamic._kernels.run_single`` takes."""
     from simcore.dynamic import _kernels as kn
+    from simcore.dynamic import model as m
 
     p2 = low.prep
     n2, nnz, K = p2.n, p2.A.shape[0], low.sp_idx.shape[0]
-    return (p2.colptr, p2.rowidx, p2.A, low.tgt, low.theta, low.sigma, p2.x0, p2.f0, p2.e0,
-            p2.mu, p2.c, 1.0 / params.inventory_tau,
-            low.sp_pos, low.sp_idx, low.impcap, low.stock0, low.relmax, low.theta_sp,
-            low.tgt_sp, low.cap_idx, low.capfac, low.dem_idx, low.demfac, low.exfac,
-            kn.RATION_FIRMS_FIRST if params.rationing == "firms_first"
-            else kn.RATION_PROPORTIONAL, float(params.alpha_max), float(params.alpha_tau),
-            np.empty(nnz), np.empty(nnz), *[np.empty(n2) for _ in range(11)],
-            np.empty(K), np.empty(K),
-            np.zeros(T), np.zeros(n2), np.zeros((0, n2)), np.zeros((0, n2)),
-            np.zeros((0, K)), np.zeros((0, K)), np.zeros(0), np.zeros(1, dtype=np.int64),
-            np.zeros(0))
+    rec = kn.Records(np.zeros(T), np.zeros(n2), np.zeros((0, n2)), np.zeros((0, n2)),
+                     np.zeros((0, K)), np.zeros((0, K)), np.zeros(0), np.zeros((0, 2)),
+                     np.zeros(1, dtype=np.int64), np.zeros(0))
+    return (*m.kernel_table(low, params), *m.kernel_special(low), *m.kernel_shocks(low),
+            *m.kernel_options(params), *kn.work_arrays(nnz, n2, K), *rec)
 
 
 def dense(low, T: int) -> dict:
@@ -142,12 +138,22 @@ def run_sc(spec: dict) -> dict:
         def kern():
             a = kernel_args(low, params, days)
             st = kn.run_one(*a)
-            return st, a[-7]
+            return st, a[-10]  # gdp_loss
 
         _, best_k, _, (st, gl) = timed(kern, max(R, 9), B)
         res.update(first_s=first, best_s=best, n=n, prepared_best_s=best_prep,
                    lower_s=best_low, kernel_s=best_k, status_code=int(st),
                    finite=bool(np.isfinite(x).all()) and int(st) == 0)
+        if low.prep.n <= 1500 and not np.any(low.sigma > 0):
+            # the dense-row single-run kernel (simcore.dynamic._rows) on the same run
+            from simcore.dynamic import _rows as rw
+
+            rw.run_lowered_rows(low, params, 2)  # compile / load the cache
+            _, best_r, _, rr = timed(lambda: rw.run_lowered_rows(low, params, days),
+                                     max(R, 9), B)
+            res["rows_kernel_s"] = best_r
+            res["rows_max_rel_diff_gdp_loss"] = float(
+                np.max(np.abs(rr["gdp_loss"] - gl)) / max(np.max(np.abs(gl)), 1e-300))
     elif eng == "reference":
         from simcore.dynamic._reference import run_reference
 
@@ -247,4 +253,61 @@ def run_sc_batch(spec: dict) -> dict:
                                     spec.get("repeat", 3), spec.get("budget_s", 30))
         res.update(first_s=first, best_s=best, n=n, threads=numba.get_num_threads(),
                    finite=bool(np.isfinite(out.gdp_loss.values).all()))
+    return _finish(res, base, have)
+
+
+def run_sc_lanes(spec: dict) -> dict:
+    """One core: the bare kernel ``run_one`` on the first Nomura variant against one block
+    of the lane kernel (``simcore.dynamic._lanes.run_block``) of ``L`` variants, for each
+    ``L`` in ``spec['lanes']``; interleaved rounds, best of ``repeat``.  Per scenario-year:
+    a block's time over ``L``."""
+    from simcore.dynamic import _kernels as kn
+    from simcore.dynamic import _lanes as ln
+    from simcore.dynamic import batch as bt
+    from simcore.dynamic.model import lower
+
+    s = kiuchi()
+    prep, params = s.prepared(), s.params()
+    days = spec["days"]
+    Ls = [int(v) for v in spec["lanes"]]
+    scen = lhs_scenarios(max(Ls), params)
+    low = lower(prep, scen[0][0], params, days)
+    ka = kernel_args(low, params, days)
+    blocks = {}
+    real = ln.run_lanes
+    for L in Ls:
+        grab = {}
+        bt.LANES = L
+        bt._ln.run_lanes = lambda *a: grab.setdefault("a", a)  # noqa: B023 - capture only
+        try:
+            bt.run_lowered(prep, scen[:L], days)
+        finally:
+            bt._ln.run_lanes = real
+        st, tab, scn, out = grab["a"]
+        blocks[L] = (st.colptr, st.rowidx, st.sigma, st.sp_pos, st.sp_idx, st.cap_idx,
+                     st.dem_idx, int(st.ration[0]), *[x[0] for x in tab],
+                     *[x[0] for x in scn], *[x[0] for x in out])
+    t0 = time.perf_counter()
+    kn.run_one(*ka)
+    for L in Ls:
+        ln.run_block(*blocks[L])
+    compile_s = time.perf_counter() - t0
+    have = reset_peak()
+    base = rss_mb()[0]
+    best_one, best = float("inf"), {L: float("inf") for L in Ls}
+    R = spec.get("repeat", 5)
+    for _ in range(R):
+        t0 = time.perf_counter()
+        st1 = kn.run_one(*ka)
+        best_one = min(best_one, time.perf_counter() - t0)
+        for L in Ls:
+            t0 = time.perf_counter()
+            ln.run_block(*blocks[L])
+            best[L] = min(best[L], (time.perf_counter() - t0) / L)
+    fin = int(st1) == 0 and all(bool(np.isfinite(blocks[L][-8]).all()) for L in Ls)
+    # the lanes reproduce run_one bit for bit (lane 0 is the same scenario)
+    same = bool(np.array_equal(blocks[Ls[0]][-8][:, 0], ka[-10]))
+    res = {"compile_s": compile_s, "p": prep.n, "run_one_s": best_one,
+           "lane_s": {str(L): best[L] for L in Ls}, "rounds": R, "finite": fin,
+           "lane0_equals_run_one": same, "first_s": best_one, "best_s": best_one, "n": R}
     return _finish(res, base, have)

@@ -82,7 +82,7 @@ def plan(quick: bool) -> dict[str, Any]:
                        ("japan-37", ("solve",))],
             # kept small: 7 child processes (the CI smoke test runs --quick)
             "sc": [("japan-37", {"boario": 30, "reference": 30, "probe": 30})],
-            "sc_batch": [(4, 2, 1)],
+            "sc_batch": [(4, 2, 1)], "sc_lanes": [1, 4],
             "imports": True, "loads": ["japan-2015-37"], "compile": False, "machine": False,
             "repeat": 3, "budget_s": 3, "timeout_s": 120,
         }
@@ -109,6 +109,8 @@ def plan(quick: bool) -> dict[str, Any]:
             ("single-3000", {"boario": 8, "reference": 1, "probe": YEAR, "ario": YEAR}),
         ],
         "sc_batch": [(1, 1, 1), (100, 20, 2), (1000, 20, 2)],
+        # lane kernel: one block of L scenarios against run_one, one core
+        "sc_lanes": [1, 2, 4, 8, 16],
         "imports": True, "loads": ["japan-2015-37", "japan-2015-185", "miller-blair-2.3"],
         "compile": True, "machine": True,
         "repeat": 5, "budget_s": 20, "timeout_s": 3000,
@@ -427,7 +429,8 @@ def run_sc_cases(P: dict, want, tmp: str, cases: list, env1: dict) -> dict:
                       note=("the scenario's own import cuts and parameters; baselines other "
                             "than the oracle run the capacity event" if table == "japan-187"
                             else "capacity event, default DynamicParams"))
-            for k in ("prepared_best_s", "kernel_s", "lower_s"):
+            for k in ("prepared_best_s", "kernel_s", "lower_s", "rows_kernel_s",
+                      "rows_max_rel_diff_gdp_loss"):
                 c["simcore_" + k.replace("_best", "")] = s.get(k)
             if eng == "probe":
                 c["probe"] = {k: b.get(k) for k in ("csc_s", "rows_s", "layout")}
@@ -462,6 +465,22 @@ def run_sc_cases(P: dict, want, tmp: str, cases: list, env1: dict) -> dict:
         c["simcore_threads"] = s.get("threads")
         cases.append(c)
         log(f"{name}: batch {c['simcore_s']} BoARIO {c['baseline_s']} ratio {c['ratio']}")
+    Ls = P.get("sc_lanes") or []
+    if Ls and want("sc-lanes/japan-187"):
+        r = child({"runner": "sc_lanes", "days": days, "lanes": Ls,
+                   "repeat": R if days < YEAR else 5}, to, env=env1)
+        for L in Ls:
+            name = f"sc-lanes/japan-187/{L}"
+            per = (r.get("lane_s") or {}).get(str(L))
+            s = dict(r, best_s=per) if per is not None else r
+            b = dict(r, best_s=r.get("run_one_s"))
+            c = _case(name, 187, days, L, s, "bare kernel run_one, one scenario (one core)",
+                      b, note=f"one block of {L} lanes (simcore.dynamic._lanes.run_block), "
+                      "time per scenario-year, one core; interleaved rounds in one process; "
+                      "lane 0 equals run_one bit for bit: "
+                      f"{r.get('lane0_equals_run_one')}")
+            cases.append(c)
+            log(f"{name}: lanes {c['simcore_s']} run_one {c['baseline_s']} ratio {c['ratio']}")
     return runs
 
 
@@ -483,6 +502,7 @@ def sc_bound(cases: list[dict], runs: dict, probe: dict | None) -> list[dict]:
         row = {"name": table, "n_sectors": n_sectors(table), "cells": nnz,
                "simcore_s": r.get("best_s"), "simcore_prepared_s": r.get("prepared_best_s"),
                "simcore_kernel_s": r.get("kernel_s"),
+               "simcore_rows_kernel_s": r.get("rows_kernel_s"),
                "probe_s": pc["baseline_s"] if pc else None}
         if probe and "read_bw_dram_gbs" in probe and nnz:
             ws = 8.0 * 7 * nnz
@@ -837,7 +857,10 @@ def merge(old: dict, new: dict, only: str) -> dict:
     cases = [got.pop(c["name"], c) for c in old["cases"]]
     out["cases"] = cases + list(got.values())
     if new.get("sc_bound"):
-        out["sc_bound"] = new["sc_bound"]
+        # rows of the tables run now replace theirs; the others stay
+        got_b = {r["name"]: r for r in new["sc_bound"]}
+        out["sc_bound"] = [got_b.pop(r["name"], r) for r in old.get("sc_bound") or []] + \
+            list(got_b.values())
     if (new.get("machine") or {}).get("probe"):
         out.setdefault("machine", {})["probe_sc"] = new["machine"]["probe"]
     out.setdefault("partial_runs", []).append(

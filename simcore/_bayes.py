@@ -246,8 +246,8 @@ def _auto_days(sc: Any) -> tuple[int, int]:
 def run_draws(scenario: Any, overrides: Sequence[Mapping[str, Any]], *,
               record_output: bool = False, days: int | None = None) -> dict[str, Any]:
     """Run a scenario once per overrides mapping, all in one
-    :func:`~simcore.dynamic.batch.run_lowered` call (scenarios that share the kernel's group
-    key run in one parallel kernel call; see :func:`simcore.dynamic.batch.group_key`).
+    :func:`~simcore.dynamic.batch.run_lowered` call (draws whose lowered tables share a
+    structure run as lanes of one kernel call; see :func:`simcore.dynamic.batch.lane_key`).
 
     The horizon follows :meth:`simcore.scenario.Scenario.run`: ``horizon.days``, or for
     ``'auto'`` the end of the last shock plus ``tail_days``, doubled (for the draws not yet

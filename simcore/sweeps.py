@@ -60,6 +60,8 @@ files), the fingerprint of all these, and the checksums and sizes of finished ch
 Calling :func:`sweep` again with the same arguments and ``PATH`` (or ``simcore sweep``
 again) skips every valid chunk and recomputes only missing, partial, corrupt or foreign
 ones (unreadable; checksum not its own, not the manifest's, or of another sweep or chunk).
+A chunk written before chunks carried the gains (``gdp_gain_total``) is recomputed with a
+warning (``attrs['chunks_old_format']`` counts them), never assembled without them.
 Another fingerprint (other arguments, an edited input file, another version or engine) is
 refused with a :class:`~simcore.errors.DesignError` saying what differs; a manifest that is
 empty, truncated, edited or lacks the fingerprint with a
@@ -523,6 +525,7 @@ def _compute_chunk(cid: int, start: int, overrides: list[dict[str, Any]], tids: 
     items = [lowerer.lower(ov, start + q) for q, ov in enumerate(overrides)]
     nsec = next(iter(preps.values())).n
     total = np.full(m, np.nan)
+    gain = np.full(m, np.nan)
     days = np.zeros(m, dtype=np.int64)
     rec = np.zeros(m, dtype=np.int8)
     status = np.zeros(m, dtype=np.int64)
@@ -535,8 +538,9 @@ def _compute_chunk(cid: int, start: int, overrides: list[dict[str, Any]], tids: 
         if type(prep).__name__ == "PreparedMRIO":  # a multi-regional table (docs/mrio.md)
             from .dynamic.mrio import SweepBackend as eng
         _run_group(eng, prep, [items[q] for q in sel], np.asarray(sel), opt, total, days, rec,
-                   status, va, daily)
-    out = {"cid": cid, "start": start, "gdp_loss_total": total, "days": days,
+                   status, va, daily, gain)
+    out = {"cid": cid, "start": start, "gdp_loss_total": total, "gdp_gain_total": gain,
+           "days": days,
            "recovered": rec, "status": status}
     if va is not None:
         out["value_added_loss"] = va
@@ -545,11 +549,12 @@ def _compute_chunk(cid: int, start: int, overrides: list[dict[str, Any]], tids: 
     return out
 
 
-def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va, daily):
+def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va, daily, gain):
     m = len(items)
     if opt.days is not None:
         r = _b.run_lowered(prep, items, opt.days)
         total[sel] = r["gdp_loss"].sum(axis=1)
+        gain[sel] = r["gdp_gain"].sum(axis=1)
         days[sel] = opt.days
         rec[sel] = _b.recovered_at(prep, r["gdp_loss"][:, -1], r["gap"][:, -1])
         status[sel] = r["status"]
@@ -559,6 +564,7 @@ def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va
             daily[sel] = r["gdp_loss"]
         bad = sel[r["status"] != 0]
         total[bad] = np.nan
+        gain[bad] = np.nan
         return
     # 'auto': Scenario.run's rule, scenario by scenario (see the module docstring)
     nxt = np.empty(m, dtype=np.int64)
@@ -591,6 +597,7 @@ def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va
                     days[s] = d
                     rec[s] = ok
                     total[s] = gl[k, :d].sum()
+                    gain[s] = r["gdp_gain"][k, :d].sum()
                     if d == T_run:
                         exact_va[q] = True
                         if va is not None:
@@ -617,7 +624,13 @@ def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va
 # --------------------------------------------------------------------------------------
 # Chunk files
 # --------------------------------------------------------------------------------------
-_CHUNK_KEYS = ("gdp_loss_total", "days", "recovered", "status", "value_added_loss", "gdp_loss")
+_CHUNK_KEYS = ("gdp_loss_total", "gdp_gain_total", "days", "recovered", "status",
+               "value_added_loss", "gdp_loss")
+#: Keys every chunk holds.  ``gdp_gain_total`` (value added above baseline, kept apart from
+#: the net loss) arrived after format 2's first chunks: a chunk without it is one written by
+#: an older simcore and is recomputed on resume (counted in ``attrs['chunks_old_format']``),
+#: never assembled with its gains missing.
+_CHUNK_REQUIRED = ("gdp_loss_total", "gdp_gain_total", "days", "recovered", "status")
 
 
 def _digest(arrays: Mapping[str, np.ndarray], meta: bytes = b"") -> str:
@@ -660,12 +673,15 @@ def _write_chunk(root: Path, cid: int, arrays: Mapping[str, np.ndarray], fp: str
 
 
 def _read_chunk(root: Path, cid: int, start: int, m: int, fp: str,
-                expect: str | None = None) -> dict[str, np.ndarray] | None:
+                expect: str | None = None,
+                old: list[int] | None = None) -> dict[str, np.ndarray] | None:
     """The chunk's arrays, or ``None`` (recompute) unless the file is readable, its checksum
     matches its content, it belongs to this sweep (fingerprint ``fp``) as chunk ``cid`` of
     ``m`` scenarios from ``start``, and, when the manifest records a checksum for it
     (``expect``), that checksum is its own.  A chunk the manifest does not record yet (one
-    finished after the manifest's last save) is accepted on its own checksum and identity."""
+    finished after the manifest's last save) is accepted on its own checksum and identity.
+    A chunk that is valid but lacks a key every chunk now holds (``gdp_gain_total``: written
+    by an older simcore) is recomputed too; its index is appended to ``old``."""
     p = _chunk_path(root, cid)
     if not p.is_file():
         return None
@@ -680,10 +696,13 @@ def _read_chunk(root: Path, cid: int, start: int, m: int, fp: str,
         return None
     if meta != _chunk_meta(fp, cid, start, m):
         return None
-    if set(arrs) - set(_CHUNK_KEYS) or not {"gdp_loss_total", "days", "recovered",
-                                             "status"} <= set(arrs):
+    if set(arrs) - set(_CHUNK_KEYS):
         return None
     if any(a.ndim < 1 or a.shape[0] != m for a in arrs.values()):
+        return None
+    if not set(_CHUNK_REQUIRED) <= set(arrs):
+        if old is not None and set(_CHUNK_REQUIRED) - set(arrs) == {"gdp_gain_total"}:
+            old.append(cid)
         return None
     return arrs
 
@@ -1214,7 +1233,10 @@ def sweep(
     xarray.Dataset
         One dimension per grid key (plus ``point``) or a ``sample`` dimension, with
         ``gdp_loss_total`` (table units), ``gdp_loss_total_jpy`` (when the table's unit is
-        yen-based), ``gdp_loss_share``, ``days``, ``recovered``, ``status`` (0 = ok), and
+        yen-based), ``gdp_loss_share`` (net: value added above baseline from
+        overproduction counts against the loss), ``gdp_gain_total`` and
+        ``gdp_loss_gross_total`` (the gains kept apart: gross = net + gains, as
+        :func:`simcore.simulate`), ``days``, ``recovered``, ``status`` (0 = ok), and
         optionally ``value_added_loss`` (``sector``) and ``gdp_loss`` (``time``); Sobol and
         Morris indices over ``parameter``.  ``attrs`` record the scenario, the design, the
         seed, the engine and the simcore version.  The numbers do not depend on the engine.
@@ -1398,13 +1420,14 @@ def _run_and_assemble(base, design, opt, store, manifest, fp, n, nchunks, chunk_
     # chunks already done
     results: dict[int, dict[str, np.ndarray]] = {}
     todo: list[int] = []
+    old: list[int] = []
     for cid in range(nchunks):
         a = cid * chunk_size
         m = min(chunk_size, n - a)
         arrs = None
         if root is not None:
             expect = manifest["chunks"].get(str(cid), {}).get("sha256")
-            arrs = _read_chunk(root, cid, a, m, fp, expect)
+            arrs = _read_chunk(root, cid, a, m, fp, expect, old)
         if arrs is None:
             todo.append(cid)
             if root is not None:
@@ -1417,6 +1440,13 @@ def _run_and_assemble(base, design, opt, store, manifest, fp, n, nchunks, chunk_
             if not streamed:
                 results[cid] = arrs
 
+    if old:
+        import warnings
+
+        warnings.warn(
+            f"{root}: {len(old)} chunk(s) (first: {_chunk_path(root, old[0]).name}) were "
+            "written by an older simcore without the overproduction gains (gdp_gain_total); "
+            "they are recomputed, not assembled with the gains missing", stacklevel=3)
     recomputed: list[int] = []
     if todo:
         # prepared tables for the table groups with work to do (built here, once)
@@ -1484,6 +1514,7 @@ def _run_and_assemble(base, design, opt, store, manifest, fp, n, nchunks, chunk_
         "chunk_size": chunk_size,
         "chunks_computed": len(recomputed),
         "chunks_resumed": nchunks - len(recomputed),
+        "chunks_old_format": len(old),
         "elapsed_s": time.perf_counter() - t_start,
         "simcore_version": __version__,
         "gdp_denominator": float(base.data["table"].get("gdp_denominator",
@@ -1499,13 +1530,22 @@ def _run_and_assemble(base, design, opt, store, manifest, fp, n, nchunks, chunk_
     return ds
 
 
-def _loss_vars(base, attrs, gdp_total, ds_dims):
+def _loss_vars(base, attrs, gdp_total, ds_dims, gain):
     unit = base.prepared().unit
     denom = attrs["gdp_denominator"]
     out = {"gdp_loss_total": (ds_dims, gdp_total, {"units": unit,
-                                                   "long_name": "GDP-like value-added loss"}),
+                                                   "long_name": "GDP-like value-added loss "
+                                                                "(net of gains)"}),
            "gdp_loss_share": (ds_dims, gdp_total / denom,
-                              {"units": "1", "long_name": "loss as a share of annual GDP"})}
+                              {"units": "1", "long_name": "loss as a share of annual GDP"}),
+           # overproduction (alpha_max > 1) can lift sectors above baseline: the net loss
+           # nets those gains against the losses, these keep them apart
+           "gdp_gain_total": (ds_dims, gain,
+                              {"units": unit,
+                               "long_name": "value-added gains (overproduction)"}),
+           "gdp_loss_gross_total": (ds_dims, gdp_total + gain,
+                                    {"units": unit, "long_name": "value-added losses before "
+                                                                 "netting gains"})}
     yen = yen_per_unit(unit)
     if yen is not None:
         out["gdp_loss_total_jpy"] = (ds_dims, gdp_total * yen,
@@ -1518,7 +1558,8 @@ def _assemble(base, design: Design, results, nchunks, attrs, opt: _Options) -> x
            for k in results[0] if k in _CHUNK_KEYS}
     shape = design.shape
     dims = design.dims
-    data, unit = _loss_vars(base, attrs, cat["gdp_loss_total"].reshape(shape), dims)
+    data, unit = _loss_vars(base, attrs, cat["gdp_loss_total"].reshape(shape), dims,
+                            cat["gdp_gain_total"].reshape(shape))
     data["days"] = (dims, cat["days"].reshape(shape), {"long_name": "horizon, days"})
     data["recovered"] = (dims, cat["recovered"].reshape(shape),
                          {"long_name": "output back at baseline at the end (1) or not (0)"})
@@ -1648,7 +1689,8 @@ def _assemble_streamed(root: Path, base, design: Design, nchunks, chunk_size, n,
             raise DataError(f"{_chunk_path(root, cid)}: chunk {cid} changed while the sweep "
                             "was assembled (missing, corrupt or not the recorded one); run "
                             "the same sweep again to recompute it")
-        data, unit = _loss_vars(base, attrs, arrs["gdp_loss_total"], ("scenario",))
+        data, unit = _loss_vars(base, attrs, arrs["gdp_loss_total"], ("scenario",),
+                                arrs["gdp_gain_total"])
         for k in ("days", "recovered", "status"):
             data[k] = (("scenario",), arrs[k], {})
         if "value_added_loss" in arrs:

@@ -385,7 +385,7 @@ def run_batch(
     sp_pos, sp_idx, impcap, stock0, relmax, theta_sp, tgt_sp,
     cap_idx, capfac, dem_idx, demfac, exfac,
     ration_mode, alpha_max, alpha_tau,
-    gdp_loss, out_cum, rec_x, rec_fdu, status, info, rec_gap, out_dem,
+    gdp_loss, out_cum, rec_x, rec_fdu, status, info, rec_gap, out_dem, gdp_gain,
 ):
     """Run a batch of scenarios in parallel (``prange`` over the leading scenario axis).
 
@@ -396,7 +396,8 @@ def run_batch(
     ``rec_fdu (s, T, n)`` (leading size 0 when not recorded), ``status (s,)``,
     ``info (s,)``, ``rec_gap (s, T, 2)`` (distance from baseline, see run_one; leading
     size 0 when not recorded) and ``out_dem (s, n)`` (demand-constrained output loss; leading
-    size 0 when not kept).  Work arrays are allocated per scenario inside the loop (small: O(nnz)).
+    size 0 when not kept) and ``gdp_gain (s, T)`` (value added above baseline, see run_one;
+    leading size 0 when not recorded).  Work arrays are allocated per scenario inside the loop (small: O(nnz)).
     """
     n_scen = gdp_loss.shape[0]
     n = x0.shape[0]
@@ -429,6 +430,7 @@ def run_batch(
         rfs = rec_fdu[s] if rf else empty2
         rgs = rec_gap[s] if rg else np.empty((0, 2))
         ods = out_dem[s] if out_dem.shape[0] > 0 else empty1
+        ggs = gdp_gain[s] if gdp_gain.shape[0] > 0 else empty1
         status[s] = run_one(
             colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau[s],
             sp_pos, sp_idx, impcap[s], stock0[s], relmax[s], theta_sp[s], tgt_sp[s],
@@ -437,6 +439,53 @@ def run_batch(
             S, O, Duse, xinp, d, dprev, x, alpha, cap, fd, ex, rho_int, rho_fd, stockpile,
             impavail,
             gdp_loss[s], out_cum[s], rxs, rfs,
-            emptyk, emptyk, empty1, rgs, inf1, ods,
+            emptyk, emptyk, ggs, rgs, inf1, ods,
         )
         info[s] = inf1[0]
+
+
+# --------------------------------------------------------------------------------------
+# Bundled arguments of run_one
+# --------------------------------------------------------------------------------------
+# run_one takes its ~50 arguments positionally (a numba signature); callers build them as
+# these bundles, each a namedtuple of arrays whose fields are run_one's parameters in
+# order, and call run_single, the one place that knows the order
+# (tests/test_lanes.py::test_bundles_match_run_one checks the fields against the
+# signature).  The lane kernel (simcore.dynamic._lanes) takes bundles directly.
+from collections import namedtuple  # noqa: E402
+
+#: The table: CSC pattern, per-cell coefficients, targets and dependency shares, per-sector
+#: elasticities, baseline output, final demand, exports, import shares, value-added
+#: coefficients, and the restocking rate ``inv_tau = 1 / inventory_tau``.
+Table = namedtuple("Table", ["colptr", "rowidx", "A", "tgt", "theta", "sigma", "x0", "f0",
+                             "e0", "mu", "c", "inv_tau"])
+#: Special (origin-split) products: position of each product (-1: none), their rows,
+#: import capacity per day ``(T, K)``, stockpiles, release rates, and the dense
+#: dependency and target rows ``(K, n)``.
+Special = namedtuple("Special", ["sp_pos", "sp_idx", "impcap", "stock0", "relmax",
+                                 "theta_sp", "tgt_sp"])
+#: Domestic shocks: capacity factors ``(T, C)`` of sectors ``cap_idx``, final-demand and
+#: export factors ``(T, D)`` of sectors ``dem_idx``.
+Shocks = namedtuple("Shocks", ["cap_idx", "capfac", "dem_idx", "demfac", "exfac"])
+#: Options: rationing rule and overproduction.
+Options = namedtuple("Options", ["ration_mode", "alpha_max", "alpha_tau"])
+#: Work arrays (initialised by the kernel): ``S``, ``O`` per cell; the rest per sector,
+#: ``stockpile`` and ``impavail`` per special product.
+Work = namedtuple("Work", ["S", "O", "Duse", "xinp", "d", "dprev", "x", "alpha", "cap", "fd",
+                           "ex", "rho_int", "rho_fd", "stockpile", "impavail"])
+#: Outputs (caller-allocated; records with a leading size of 0 are not written).
+Records = namedtuple("Records", ["gdp_loss", "out_cum", "rec_x", "rec_fdu", "rec_imp",
+                                 "rec_spstock", "gdp_gain", "rec_gap", "info", "out_dem"])
+
+
+def work_arrays(nnz: int, n: int, K: int) -> Work:
+    """Uninitialised work arrays for a table of ``nnz`` cells, ``n`` sectors, ``K``
+    special products."""
+    return Work(np.empty(nnz), np.empty(nnz), *[np.empty(n) for _ in range(11)],
+                np.empty(K), np.empty(K))
+
+
+def run_single(table: Table, special: Special, shocks: Shocks, options: Options,
+               work: Work, records: Records) -> int:
+    """:func:`run_one` on bundled arguments; returns its status code."""
+    return run_one(*table, *special, *shocks, *options, *work, *records)

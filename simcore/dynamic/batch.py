@@ -1,21 +1,27 @@
-"""Many scenarios on one prepared table in one call: the labelled layer over
-:func:`simcore.dynamic._kernels.run_batch`.
+"""Many scenarios on one prepared table in one call: the labelled layer over the lane
+kernel :func:`simcore.dynamic._lanes.run_lanes`.
 
 Each scenario is a pair ``(shocks, params)``.  It is lowered with the helpers of
 :mod:`simcore.dynamic.model` (special products, import schedules, domestic shocks, the
 dependency and inventory rows of the special products), so a scenario run here gives the
-same numbers as :func:`simcore.simulate` with the same arguments (to round-off: the same
-kernel, :func:`~simcore.dynamic._kernels.run_one`, runs either way).
+same numbers as :func:`simcore.simulate` with the same arguments: each lane of the batch
+kernel repeats :func:`~simcore.dynamic._kernels.run_one`'s operations in the same order,
+and the tests hold every scenario to its single run within 1e-12 relative (in practice the
+numbers are bit-identical).
 
-The batch kernel varies per scenario only the arrays with a leading scenario axis: import
-schedules, stockpiles, the dependency shares and inventory targets of the *special*
-(origin-split) products, capacity and demand shock schedules, ``inventory_tau`` and
-``alpha_max``.  Everything else is shared by one kernel call: which products are special,
-which sectors are shocked, the default ``inventory_days`` and ``dependency``, the rows of
-other products, elasticities, the rationing rule and ``alpha_tau``.  Scenarios are therefore
-grouped by these shared settings (the *group key*) and each group runs as one parallel
-kernel call; a batch whose scenarios differ only in per-scenario quantities is one call.
-"""
+Scenarios run as *lanes*: blocks of :data:`LANES` scenarios with the scenario as the
+innermost, vectorised axis (structure of arrays), blocks in parallel.  The lanes of one
+call share the *structure* (:func:`lane_key`: sparsity pattern, elasticities, which
+products are special, which sectors are shocked, the rationing rule); every value is per
+lane (the table's coefficients and targets, dependency shares, inventory days, import
+shares and origin pools, shock sizes and dates, ``inventory_tau``, ``alpha_max``,
+``alpha_tau``).  Lowering is shared by scenarios of equal :func:`group_key` (what a
+lowering depends on); groups whose lowered structure is equal run in the same lanes.  A
+partial last block of fewer than :data:`MIN_LANES` scenarios runs them one by one with
+``run_one`` (a lane block of mostly padding would cost more).
+
+:func:`simcore.dynamic._kernels.run_batch` (one scenario per thread, ``run_one`` each)
+stays available for callers of the bare kernel."""
 
 from __future__ import annotations
 
@@ -32,9 +38,10 @@ from ..errors import ParameterError
 from . import model as _m
 from .params import DynamicParams
 from . import _kernels as kn
+from . import _lanes as _ln
 from .shocks import CapacityShock, DemandShock
 
-__all__ = ["simulate_batch", "run_lowered", "BatchResult", "group_key"]
+__all__ = ["simulate_batch", "run_lowered", "BatchResult", "group_key", "lane_key", "LANES"]
 
 
 def _canon(v: Any) -> Any:
@@ -106,17 +113,203 @@ def _special_rows(prep: _m.Prepared, params: DynamicParams, special: Sequence[in
 
 
 class BatchResult(dict):
-    """Bare arrays of a batch: ``gdp_loss (s, T)``, ``out_cum (s, n)``, ``status (s,)``,
-    ``info (s,)`` and, if recorded, ``output (s, T, n)``."""
+    """Bare arrays of a batch: ``gdp_loss (s, T)`` (net), ``gdp_gain (s, T)`` (value added
+    above baseline, kept apart: gross loss = net + gains), ``out_cum (s, n)``, ``gap (s, T, 2)``,
+    ``status (s,)``, ``info (s,)`` and, if recorded, ``output (s, T, n)``."""
+
+
+#: Scenarios per block of the lane kernel (:mod:`simcore.dynamic._lanes`): the innermost,
+#: vectorised axis: four AVX2 vectors of doubles (two AVX-512 ones); the fastest per
+#: scenario of 1, 2, 4, 8 and 16 lanes measured (``sc-lanes`` cases of benchmarks/compare.py,
+#: docs/performance.md).
+LANES = 16
+#: A partial last block with fewer scenarios than this runs them one by one (``run_one``):
+#: one lane costs about twice a single run, a full block of 16 about half a single run each
+#: (``sc-lanes`` in docs/performance.md), so a block is worth it from about half full.
+MIN_LANES = LANES // 2
+#: Bytes of per-lane inputs and outputs one kernel call may hold (a batch larger than this
+#: runs as several calls of whole blocks).
+LANE_CALL_BYTES = 64 * 1024**2
+
+
+def lane_key(low: _m.Lowered, params: DynamicParams) -> tuple:
+    """The structure the lanes of one kernel call share (see :mod:`simcore.dynamic._lanes`):
+    sparsity pattern, elasticities, special products, shocked sectors and rationing rule.
+    Scenarios whose lowered tables differ only in values share lanes."""
+    p2 = low.prep
+    return (p2.n, p2.colptr.tobytes(), p2.rowidx.tobytes(), low.sigma.tobytes(),
+            low.sp_idx.tobytes(), low.cap_idx.tobytes(), low.dem_idx.tobytes(),
+            params.rationing)
+
+
+class _LaneSet:
+    """Scenarios of one structure: shared arrays and each member's per-lane inputs."""
+
+    def __init__(self, low: _m.Lowered, params: DynamicParams, n_orig: int):
+        p2 = low.prep
+        self.n_orig = n_orig
+        self.n2 = p2.n
+        self.nnz = p2.A.shape[0]
+        self.K = low.sp_idx.shape[0]
+        self.C = low.cap_idx.shape[0]
+        self.D = low.dem_idx.shape[0]
+        self.st = _ln.Structure(
+            colptr=p2.colptr, rowidx=p2.rowidx, sigma=low.sigma, sp_pos=low.sp_pos,
+            sp_idx=low.sp_idx, cap_idx=low.cap_idx, dem_idx=low.dem_idx,
+            ration=np.array([kn.RATION_FIRMS_FIRST if params.rationing == "firms_first"
+                             else kn.RATION_PROPORTIONAL], dtype=np.int64))
+        # cells of special rows and where their overrides sit in the dense (K, n) rows
+        cols = np.repeat(np.arange(p2.n), np.diff(p2.colptr))
+        pos = low.sp_pos[p2.rowidx]
+        self.msp = np.nonzero(pos >= 0)[0]
+        self.kpos = pos[self.msp]
+        self.kcol = cols[self.msp]
+        self.members: list[tuple[int, dict[str, Any]]] = []
+
+    def add(self, s: int, **kw: Any) -> None:
+        self.members.append((s, kw))
+
+    def lane_bytes(self, T: int, record_output: bool) -> int:
+        """Inputs and outputs of one lane (the kernel's work arrays, 6 per cell and 11 per
+        sector, exist only for the blocks running at a time, one per thread)."""
+        return 8 * (3 * self.nnz + 5 * self.n2 + T * (self.K + self.C + 2 * self.D + 4)
+                    + self.n2 + (T * self.n2 if record_output else 0))
+
+    def run(self, out: "BatchResult", T: int, record_output: bool) -> int:
+        """Run every member in blocks of :data:`LANES` (a partial last block of at least
+        :data:`MIN_LANES` members padded, fewer members run one by one with
+        :func:`~simcore.dynamic._kernels.run_one`); write results into ``out``; return the
+        number of kernel calls."""
+        L = LANES
+        m = len(self.members)
+        full, rest = divmod(m, L)
+        in_lanes = m if rest >= MIN_LANES else full * L
+        nb_all = -(-in_lanes // L)
+        fit = LANE_CALL_BYTES // max(1, L * self.lane_bytes(T, record_output))
+        # whole rounds of the threads, so no thread idles at the end of a call
+        import numba
+
+        nthr = max(1, numba.get_num_threads())
+        per_block = max(1, fit - fit % nthr if fit >= nthr else fit)
+        calls = 0
+        for b0 in range(0, nb_all, per_block):
+            b1 = min(nb_all, b0 + per_block)
+            lanes = [min(q, in_lanes - 1) for q in range(b0 * L, b1 * L)]  # pad: the last
+            self._call(lanes, b1 - b0, out, T, record_output, m)
+            calls += 1
+        for q in range(in_lanes, m):
+            self._single(q, out, T, record_output)
+            calls += 1
+        return calls
+
+    def _single(self, q: int, out: "BatchResult", T: int, record_output: bool) -> None:
+        """Member ``q`` alone, with :func:`~simcore.dynamic._kernels.run_one` (the same
+        numbers as a lane; cheaper than a block of mostly padding)."""
+        s, w = self.members[q]
+        st = self.st
+        n2, K, n = self.n2, self.K, self.n_orig
+        gl, gg, oc = np.zeros(T), np.zeros(T), np.zeros(n2)
+        rx = np.zeros((T if record_output else 0, n2))
+        gap, info = np.zeros((T, 2)), np.zeros(1, dtype=np.int64)
+        status = kn.run_single(
+            kn.Table(st.colptr, st.rowidx, w["A"], w["tgt"], w["theta"], st.sigma, w["x0"],
+                     w["f0"], w["e0"], w["mu"], w["c"], w["inv_tau"]),
+            kn.Special(st.sp_pos, st.sp_idx, w["impcap"], w["stock0"], w["relmax"],
+                       w["theta_sp"], w["tgt_sp"]),
+            kn.Shocks(st.cap_idx, w["capfac"], st.dem_idx, w["demfac"], w["exfac"]),
+            kn.Options(int(st.ration[0]), w["alpha_max"], w["alpha_tau"]),
+            kn.work_arrays(self.nnz, n2, K),
+            kn.Records(gl, oc, rx, np.zeros((0, n2)), np.zeros((0, K)), np.zeros((0, K)), gg,
+                       gap, info, np.zeros(0)))
+        out["gdp_loss"][s] = gl
+        out["gdp_gain"][s] = gg
+        out["out_cum"][s] = oc[:n]
+        out["gap"][s] = gap
+        out["status"][s] = status
+        out["info"][s] = info[0]
+        if record_output:
+            out["output"][s] = rx[:, :n]
+
+    def _call(self, lanes: list[int], nb: int, out: "BatchResult", T: int,
+              record_output: bool, m: int) -> None:
+        L = LANES
+        nnz, n2, K, C, D = self.nnz, self.n2, self.K, self.C, self.D
+        f = np.empty
+        A, tgt, theta = f((nb, nnz, L)), f((nb, nnz, L)), f((nb, nnz, L))
+        x0, f0, e0, mu, c = (f((nb, n2, L)) for _ in range(5))
+        inv_tau, alpha_max, alpha_tau = f((nb, L)), f((nb, L)), f((nb, L))
+        impcap, stock0, relmax = f((nb, T, K, L)), f((nb, K, L)), f((nb, K, L))
+        capfac, demfac, exfac = f((nb, T, C, L)), f((nb, T, D, L)), f((nb, T, D, L))
+        for z, q in enumerate(lanes):
+            b, l = divmod(z, L)
+            w = self.members[q][1]
+            A[b, :, l] = w["A"]
+            tg = tgt[b, :, l]
+            tg[:] = w["tgt"]
+            tg[self.msp] = w["tgt_sp"][self.kpos, self.kcol]
+            th = theta[b, :, l]
+            th[:] = w["theta"]
+            th[self.msp] = w["theta_sp"][self.kpos, self.kcol]
+            for arr, key in ((x0, "x0"), (f0, "f0"), (e0, "e0"), (mu, "mu"), (c, "c")):
+                arr[b, :, l] = w[key]
+            inv_tau[b, l], alpha_max[b, l], alpha_tau[b, l] = (
+                w["inv_tau"], w["alpha_max"], w["alpha_tau"])
+            impcap[b, :, :, l] = w["impcap"]
+            stock0[b, :, l] = w["stock0"]
+            relmax[b, :, l] = w["relmax"]
+            capfac[b, :, :, l] = w["capfac"]
+            demfac[b, :, :, l] = w["demfac"]
+            exfac[b, :, :, l] = w["exfac"]
+        res = _ln.LaneOutput(
+            gdp_loss=np.zeros((nb, T, L)), gdp_gain=np.zeros((nb, T, L)),
+            out_cum=np.zeros((nb, n2, L)), out_dem=np.zeros((nb, 0, L)),
+            rec_x=np.zeros((nb, T if record_output else 0, n2, L)),
+            rec_gap=np.zeros((nb, T, 2, L)), status=np.zeros((nb, L), dtype=np.int64),
+            info=np.full((nb, L), -1, dtype=np.int64))
+        _ln.run_lanes(self.st, _ln.LaneTable(A, tgt, theta, x0, f0, e0, mu, c),
+                      _ln.LaneScenario(inv_tau, alpha_max, alpha_tau, impcap, stock0, relmax,
+                                       capfac, demfac, exfac), res)
+        n = self.n_orig
+        seen: set[int] = set()
+        for z, q in enumerate(lanes):
+            if q in seen:  # padding of a partial last block
+                continue
+            seen.add(q)
+            b, l = divmod(z, L)
+            s = self.members[q][0]
+            out["gdp_loss"][s] = res.gdp_loss[b, :, l]
+            out["gdp_gain"][s] = res.gdp_gain[b, :, l]
+            out["out_cum"][s] = res.out_cum[b, :n, l]
+            out["gap"][s] = res.rec_gap[b, :, :, l]
+            out["status"][s] = res.status[b, l]
+            out["info"][s] = res.info[b, l]
+            if record_output:
+                out["output"][s] = res.rec_x[b, :, :n, l]
+
+
+def _same_params(p: DynamicParams, p0: DynamicParams) -> bool:
+    """Whether two parameter sets are equal (identity, or dataclass equality where it can
+    be decided)."""
+    if p is p0:
+        return True
+    try:
+        return bool(p == p0)
+    except Exception:  # noqa: BLE001 - fields whose == is not a bool (arrays): not equal
+        return False
 
 
 def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]], days: int,
                 *, record_output: bool = False) -> BatchResult:
     """Run ``scenarios`` over ``days`` days; bare arrays in scenario order (no labels).
 
-    Scenarios are grouped by :func:`group_key`; each group is one call of the parallel
-    batch kernel.  Failed scenarios have a non-zero ``status`` (see :mod:`simcore._jit`);
-    nothing is raised for them here.
+    Scenarios are lowered in groups of equal :func:`group_key` (shared lowering), then
+    gathered by :func:`lane_key` (shared structure) and run as lanes of the vectorised
+    batch kernel :func:`simcore.dynamic._lanes.run_lanes`, :data:`LANES` scenarios a block,
+    blocks in parallel.  Scenarios that differ only in values (inventory days, dependency
+    shares, origin shares under stocks per origin, shock sizes and dates, ``alpha_max``,
+    ...) share one call.  Failed scenarios have a non-zero ``status`` (see
+    :mod:`simcore._jit`); nothing is raised for them here.  ``out['groups']`` counts the
+    structures, ``out['kernel_calls']`` the kernel calls.
     """
 
     T = _m._check_days(days)
@@ -127,76 +320,70 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
             raise ParameterError(f"params: expected a DynamicParams, got {type(p).__name__}")
     ns, n = len(items), prep.n
     out = BatchResult(
-        gdp_loss=np.zeros((ns, T)), out_cum=np.zeros((ns, n)), gap=np.zeros((ns, T, 2)),
+        gdp_loss=np.zeros((ns, T)), gdp_gain=np.zeros((ns, T)), out_cum=np.zeros((ns, n)),
+        gap=np.zeros((ns, T, 2)),
         status=np.zeros(ns, dtype=np.int64), info=np.full(ns, -1, dtype=np.int64))
     if record_output:
         out["output"] = np.zeros((ns, T, n))
     groups: dict[tuple, list[int]] = {}
     for s, (sh, p) in enumerate(items):
         groups.setdefault(group_key(prep, sh, p), []).append(s)
+    sets: dict[tuple, _LaneSet] = {}
     for key, members in groups.items():
         sh0, p0 = items[members[0]]
         low0 = _m.lower(prep, sh0, p0, T)
-        p2 = low0.prep
-        n2 = p2.n
-        K = low0.sp_idx.shape[0]
         split_mode = low0.split is not None
-        if not split_mode:
+        if split_mode:
+            # the group's table after the split, for members with the same parameters
+            pools = _m._origin_pools(prep, p0)
+            special0 = _m._special_products(prep, sh0, p0)
+            tg0, th0 = _m._cell_arrays(prep, p0, special0)[:2]
+            pa2 = _m.split_origins(prep, sh0, p0, tg0, th0)[2]
+            sp2 = list(low0.sp_idx)
+        else:
             special = list(low0.sp_idx)
             zfull = _zfull(prep, special)
             base_th = _m._dense_base(prep, p0.dependency_cells, p0.dependency)
             base_d = _m._dense_base(prep, p0.inventory_cells, p0.inventory_days)
-        m = len(members)
-        C, D = low0.cap_idx.shape[0], low0.dem_idx.shape[0]
-        impcap = np.empty((m, T, K))
-        stock0 = np.empty((m, K))
-        relmax = np.empty((m, K))
-        theta_sp = np.empty((m, K, n2))
-        tgt_sp = np.empty((m, K, n2))
-        capfac = np.empty((m, T, C))
-        demfac = np.empty((m, T, D))
-        exfac = np.empty((m, T, D))
-        inv_tau = np.empty(m)
-        alpha_max = np.empty(m)
+        lk = lane_key(low0, p0)
+        ls = sets.get(lk)
+        if ls is None:
+            ls = sets[lk] = _LaneSet(low0, p0, n)
         for q, s in enumerate(members):
             sh, p = items[s]
-            if split_mode:
+            sh2 = (_m.pool_shocks(pools, sh) if split_mode and q > 0 and _same_params(p, p0)
+                   else None)
+            if sh2 is not None and _m._special_products(low0.prep, sh2, pa2) == sp2:
+                # stocks per origin, the group's parameters: the group's table, this
+                # scenario's shocks moved to the pool rows (as split_origins moves them)
+                p2 = low0.prep
+                imp, st0, rel = _m._lower_imports(p2, sh2, pa2, sp2, T)
+                _, cf, _, dfac, efac = _m._lower_domestic(p2, sh2, T)
+                th_sp, tg_sp = low0.theta_sp, low0.tgt_sp
+                tgt, theta = low0.tgt, low0.theta
+            elif split_mode:
                 # stocks per origin: the pool rows' arrays come from a full lowering
                 lw = low0 if q == 0 else _m.lower(prep, sh, p, T)
-                impcap[q], stock0[q], relmax[q] = lw.impcap, lw.stock0, lw.relmax
-                theta_sp[q], tgt_sp[q] = lw.theta_sp, lw.tgt_sp
-                capfac[q], demfac[q], exfac[q] = lw.capfac, lw.demfac, lw.exfac
+                p2 = lw.prep
+                imp, st0, rel = lw.impcap, lw.stock0, lw.relmax
+                th_sp, tg_sp = lw.theta_sp, lw.tgt_sp
+                cf, dfac, efac = lw.capfac, lw.demfac, lw.exfac
+                tgt, theta = lw.tgt, lw.theta
             else:
-                impcap[q], stock0[q], relmax[q] = _m._lower_imports(prep, sh, p, special, T)
-                theta_sp[q], tgt_sp[q] = _special_rows(prep, p, special, zfull, base_th,
-                                                       base_d)
-                _, capfac[q], _, demfac[q], exfac[q] = _m._lower_domestic(prep, sh, T)
-            inv_tau[q] = 1.0 / p.inventory_tau
-            alpha_max[q] = float(p.alpha_max)
-        gl = np.zeros((m, T))
-        oc = np.zeros((m, n2))
-        rx = np.zeros((m, T, n2)) if record_output else np.zeros((0, T, n2))
-        st = np.zeros(m, dtype=np.int64)
-        inf = np.zeros(m, dtype=np.int64)
-        gp = np.zeros((m, T, 2))
-        kn.run_batch(
-            p2.colptr, p2.rowidx, p2.A, low0.tgt, low0.theta, low0.sigma, p2.x0, p2.f0, p2.e0,
-            p2.mu, p2.c, inv_tau,
-            low0.sp_pos, low0.sp_idx, impcap, stock0, relmax, theta_sp, tgt_sp,
-            low0.cap_idx, capfac, low0.dem_idx, demfac, exfac,
-            kn.RATION_FIRMS_FIRST if p0.rationing == "firms_first" else kn.RATION_PROPORTIONAL,
-            alpha_max, float(p0.alpha_tau),
-            gl, oc, rx, np.zeros((0, T, n2)), st, inf, gp, np.zeros((0, n2)),
-        )
-        idx = np.asarray(members)
-        out["gdp_loss"][idx] = gl
-        out["out_cum"][idx] = oc[:, :n]
-        out["status"][idx] = st
-        out["info"][idx] = inf
-        out["gap"][idx] = gp
-        if record_output:
-            out["output"][idx] = rx[:, :, :n]
-    out["groups"] = len(groups)
+                p2 = low0.prep
+                imp, st0, rel = _m._lower_imports(prep, sh, p, special, T)
+                th_sp, tg_sp = _special_rows(prep, p, special, zfull, base_th, base_d)
+                _, cf, _, dfac, efac = _m._lower_domestic(prep, sh, T)
+                tgt, theta = low0.tgt, low0.theta
+            ls.add(s, A=p2.A, tgt=tgt, theta=theta, tgt_sp=tg_sp, theta_sp=th_sp, x0=p2.x0,
+                   f0=p2.f0, e0=p2.e0, mu=p2.mu, c=p2.c, inv_tau=1.0 / p.inventory_tau,
+                   alpha_max=float(p.alpha_max), alpha_tau=float(p.alpha_tau), impcap=imp,
+                   stock0=st0, relmax=rel, capfac=cf, demfac=dfac, exfac=efac)
+    calls = 0
+    for ls in sets.values():
+        calls += ls.run(out, T, record_output)
+    out["groups"] = len(sets)
+    out["kernel_calls"] = calls
     return out
 
 
@@ -236,7 +423,10 @@ def simulate_batch(
     -------
     xarray.Dataset
         Over dims ``scenario`` (and ``time``, ``sector``): ``gdp_loss`` daily,
-        ``gdp_loss_total``, ``gdp_loss_share``, ``value_added_loss`` and ``output_loss``
+        ``gdp_loss_total``, ``gdp_loss_share`` (net: value added above baseline from
+        overproduction counts against the loss), ``gdp_gain`` daily, ``gdp_gain_total`` and
+        ``gdp_loss_gross_total`` (gains kept apart: gross = net + gains, as
+        :func:`simcore.simulate`), ``value_added_loss`` and ``output_loss``
         by sector, ``recovered`` and ``status`` (0 = ok).  Equal, scenario by scenario, to
         :func:`simcore.simulate` with the same arguments.
 
@@ -278,6 +468,7 @@ def simulate_batch(
         raise ParameterError(f"gdp_denominator = {gdp_denominator!r}: expected a positive number")
     unit = prep.unit
     tot = r["gdp_loss"].sum(axis=1)
+    gain = r["gdp_gain"].sum(axis=1)
     coords = dict(prep.coords)
     coords["scenario"] = np.arange(len(scen))
     coords["time"] = np.arange(T)
@@ -285,6 +476,16 @@ def simulate_batch(
         "gdp_loss": (("scenario", "time"), r["gdp_loss"], {"units": f"{unit} per day"}),
         "gdp_loss_total": (("scenario",), tot, {"units": unit}),
         "gdp_loss_share": (("scenario",), tot / denom, {"units": "1"}),
+        # overproduction (alpha_max > 1) can lift sectors above baseline: the net loss
+        # above nets those gains against the losses, these keep them apart
+        "gdp_gain": (("scenario", "time"), r["gdp_gain"],
+                     {"units": f"{unit} per day",
+                      "long_name": "value added above baseline, summed over sectors"}),
+        "gdp_gain_total": (("scenario",), gain,
+                           {"units": unit, "long_name": "value-added gains (overproduction)"}),
+        "gdp_loss_gross_total": (("scenario",), tot + gain,
+                                 {"units": unit,
+                                  "long_name": "value-added losses before netting gains"}),
         "value_added_loss": (("scenario", "sector"), prep.c[None, :] * r["out_cum"],
                              {"units": unit}),
         "output_loss": (("scenario", "sector"), r["out_cum"], {"units": unit}),
@@ -297,6 +498,7 @@ def simulate_batch(
                           {"units": f"{unit} per day"})
     ds = xr.Dataset({k: xr.Variable(d, v, a) for k, (d, v, a) in data.items()}, coords=coords)
     ds.attrs.update({"unit": unit, "days": T, "gdp_denominator": denom,
-                     "kernel_calls": int(r["groups"]), "simcore_version": __version__,
+                     "kernel_calls": int(r["kernel_calls"]),
+                     "lane_groups": int(r["groups"]), "lanes": LANES, "simcore_version": __version__,
                      "engine": "simcore supply-chain engine (batch)"})
     return ds

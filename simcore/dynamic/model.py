@@ -304,6 +304,31 @@ class OriginSplit:
     codes: list[str]  # pool codes "PRODUCT@ORIGIN"
 
 
+def _origin_pools(prep: Prepared, params: DynamicParams) -> list[tuple[int, str, str, float]]:
+    """The pool rows of :func:`split_origins`: ``(row, product, origin, share)`` each."""
+    pools: list[tuple[int, str, str, float]] = []
+    for prod, shares in params.import_origins.items():
+        i = prep.idx(prod, f"import_origins[{prod!r}]")
+        if prep.mu[i] <= 0:
+            continue
+        for o, so in shares.items():
+            if str(o) != "ROW" and float(so) > 0:
+                pools.append((i, str(prod), str(o), float(so)))
+    return pools
+
+
+def pool_shocks(pools: Sequence[tuple[int, str, str, float]], shocks: Sequence[Any]) -> list[Any]:
+    """Shocks with import cuts of a pooled (product, origin) moved to its pool row
+    ``PRODUCT@ORIGIN`` (:func:`split_origins`; the batch reuses it for scenarios that share
+    a lowered table and differ only in shocks)."""
+    import dataclasses
+
+    key = {(prod, o): f"{prod}@{o}" for _, prod, o, _ in pools}
+    return [dataclasses.replace(s, product=key[(str(s.product), str(s.origin))])
+            if isinstance(s, ImportCut) and (str(s.product), str(s.origin)) in key else s
+            for s in shocks]
+
+
 def split_origins(prep: Prepared, shocks: Sequence[Any], params: DynamicParams,
                   tgt: np.ndarray, theta: np.ndarray):
     """Stocks per origin (``params.origin_stocks``): lower every named origin of an
@@ -325,14 +350,7 @@ def split_origins(prep: Prepared, shocks: Sequence[Any], params: DynamicParams,
     """
     import dataclasses
 
-    pools: list[tuple[int, str, str, float]] = []
-    for prod, shares in params.import_origins.items():
-        i = prep.idx(prod, f"import_origins[{prod!r}]")
-        if prep.mu[i] <= 0:
-            continue
-        for o, so in shares.items():
-            if str(o) != "ROW" and float(so) > 0:
-                pools.append((i, str(prod), str(o), float(so)))
+    pools = _origin_pools(prep, params)
     if not pools:
         return prep, list(shocks), params, tgt, theta, None
     n = prep.n
@@ -386,10 +404,7 @@ def split_origins(prep: Prepared, shocks: Sequence[Any], params: DynamicParams,
         m0=ext(m0, prep.m0[parent] * so_arr), c=ext(prep.c, np.zeros(P)),
         comp_coef=np.concatenate([prep.comp_coef, np.zeros((prep.comp_coef.shape[0], P))], 1),
     )
-    key = {(prod, o): code for (_, prod, o, _), code in zip(pools, codes)}
-    shocks2 = [dataclasses.replace(s, product=key[(str(s.product), str(s.origin))])
-               if isinstance(s, ImportCut) and (str(s.product), str(s.origin)) in key else s
-               for s in shocks]
+    shocks2 = pool_shocks(pools, shocks)
     split_prods = {prod for _, prod, _, _ in pools}
     origins = {k: v for k, v in params.import_origins.items() if k not in split_prods}
     origins.update({k: {} for k in split_prods})
@@ -461,6 +476,39 @@ def lower(prep: Prepared, shocks: Sequence[Any], params: DynamicParams, T: int) 
                    theta_sp=theta_sp, tgt_sp=tgt_sp, impcap=impcap, stock0=stock0,
                    relmax=relmax, cap_idx=cap_idx, capfac=capfac, dem_idx=dem_idx,
                    demfac=demfac, exfac=exfac)
+
+
+def kernel_table(low: Lowered, params: DynamicParams):
+    """The :class:`~simcore.dynamic._kernels.Table` bundle of a lowered run."""
+    from . import _kernels as kn
+
+    p2 = low.prep
+    return kn.Table(p2.colptr, p2.rowidx, p2.A, low.tgt, low.theta, low.sigma, p2.x0, p2.f0,
+                    p2.e0, p2.mu, p2.c, 1.0 / params.inventory_tau)
+
+
+def kernel_special(low: Lowered):
+    """The :class:`~simcore.dynamic._kernels.Special` bundle of a lowered run."""
+    from . import _kernels as kn
+
+    return kn.Special(low.sp_pos, low.sp_idx, low.impcap, low.stock0, low.relmax,
+                      low.theta_sp, low.tgt_sp)
+
+
+def kernel_shocks(low: Lowered):
+    """The :class:`~simcore.dynamic._kernels.Shocks` bundle of a lowered run."""
+    from . import _kernels as kn
+
+    return kn.Shocks(low.cap_idx, low.capfac, low.dem_idx, low.demfac, low.exfac)
+
+
+def kernel_options(params: DynamicParams):
+    """The :class:`~simcore.dynamic._kernels.Options` bundle of a parameter set."""
+    from . import _kernels as kn
+
+    return kn.Options(kn.RATION_FIRMS_FIRST if params.rationing == "firms_first"
+                      else kn.RATION_PROPORTIONAL, float(params.alpha_max),
+                      float(params.alpha_tau))
 
 
 def check_lowering(prep: Prepared, shocks: Sequence[Any], params: DynamicParams) -> None:
@@ -698,16 +746,11 @@ def simulate(
     out_dem = np.zeros(n2)
     gap = np.zeros((T, 2))
     info = np.zeros(1, dtype=np.int64)
-    status = kn.run_one(
-        p2.colptr, p2.rowidx, p2.A, low.tgt, low.theta, low.sigma, p2.x0, p2.f0, p2.e0,
-        p2.mu, p2.c, 1.0 / params.inventory_tau,
-        low.sp_pos, low.sp_idx, low.impcap, low.stock0, low.relmax, low.theta_sp, low.tgt_sp,
-        low.cap_idx, low.capfac, low.dem_idx, low.demfac, low.exfac,
-        kn.RATION_FIRMS_FIRST if params.rationing == "firms_first" else kn.RATION_PROPORTIONAL,
-        float(params.alpha_max), float(params.alpha_tau),
-        np.empty(nnz), np.empty(nnz), *[np.empty(n2) for _ in range(11)],
-        np.empty(K), np.empty(K),
-        gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp, gdp_gain, gap, info, out_dem,
+    status = kn.run_single(
+        kernel_table(low, params), kernel_special(low), kernel_shocks(low),
+        kernel_options(params), kn.work_arrays(nnz, n2, K),
+        kn.Records(gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp, gdp_gain, gap, info,
+                   out_dem),
     )
     from .._jit import raise_for_status
 

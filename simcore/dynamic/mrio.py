@@ -866,6 +866,7 @@ class SweepBackend:
         ns = len(outs)
         return {
             "gdp_loss": np.stack([o["gdp_loss"] for o in outs]) if ns else np.zeros((0, T)),
+            "gdp_gain": np.stack([o["gdp_gain"] for o in outs]) if ns else np.zeros((0, T)),
             "out_cum": np.stack([o["out_cum"] for o in outs]) if ns else np.zeros((0, prep.n)),
             "gap": np.stack([o["gap"] for o in outs]) if ns else np.zeros((0, T, 2)),
             "status": np.array([o["status"] for o in outs], dtype=np.int64),

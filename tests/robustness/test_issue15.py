@@ -134,6 +134,63 @@ def test_pure_cut_with_overproduction_reports_gross_loss_and_gains_apart(tmp_pat
     assert "net value-added gain" in out and "-" not in lines[0].split(":")[1].split("(")[0]
 
 
+
+def test_batches_and_sweeps_keep_overproduction_gains_apart(tmp_path, prep37):
+    """Batches and sweeps reported only the net loss: with alpha_max = 1.25 and
+    alpha_tau = 1 a pure import cut showed a net gain as a negative loss, gains not kept
+    apart.  Now ``run_lowered``, ``simulate_batch`` and the sweep chunks carry the gains,
+    equal to the single runs'; a chunk written before (without them) is recomputed."""
+    import warnings
+
+    from simcore import sweeps as sw_mod
+    from simcore.dynamic.batch import run_lowered
+
+    over = DynamicParams(alpha_max=1.25, alpha_tau=1.0)
+    scen = [(sc.ImportCut(**CUT20), over),
+            (sc.ImportCut(**{**CUT20, "share": 0.5}), over),
+            (sc.ImportCut(**CUT20), DynamicParams())]
+    singles = [sc.simulate(prep37, sh, params=p, days=400, record=()) for sh, p in scen]
+    b = simulate_batch(prep37, scen, days=400)
+    low = run_lowered(prep37, scen, 400)
+    for s, one in enumerate(singles):
+        g1 = float(one.gdp_gain_total)
+        assert float(b.gdp_gain_total[s]) == pytest.approx(g1, rel=1e-12, abs=0)
+        assert low["gdp_gain"][s].sum() == pytest.approx(g1, rel=1e-12, abs=0)
+        np.testing.assert_allclose(b.gdp_gain[s].values, one.gdp_gain.values, rtol=1e-12)
+        assert float(b.gdp_loss_gross_total[s]) == pytest.approx(
+            float(one.gdp_loss_gross_total), rel=1e-12)
+    # the issue's case: a net gain (negative net loss) whose gains are now visible
+    assert float(b.gdp_loss_total[0]) < 0 < float(b.gdp_gain_total[0])
+    assert float(b.gdp_loss_gross_total[0]) >= 0
+    assert float(b.gdp_gain_total[2]) == 0.0  # no overproduction, no gains
+
+    f = tmp_path / "gain.toml"
+    f.write_text(GAINS)
+    out = tmp_path / "sw"
+    grid = {"model.alpha_max": [1.25, 1.0]}
+    res = sc.sweep(str(f), grid=grid, out=out, chunk_size=1)
+    gains = res.gdp_gain_total.values
+    assert gains[0] == pytest.approx(float(singles[0].gdp_gain_total), rel=1e-12)
+    assert gains[1] == 0.0
+    np.testing.assert_allclose(res.gdp_loss_gross_total.values,
+                               res.gdp_loss_total.values + gains, rtol=1e-15)
+    # a chunk of the same sweep written without the gains (an older simcore): recomputed,
+    # with a warning, never assembled with the gains missing
+    man_path = out / "manifest.json"
+    man = json.loads(man_path.read_text())
+    arrs = sw_mod._read_chunk(out, 0, 0, 1, man["fingerprint"])
+    assert arrs is not None and "gdp_gain_total" in arrs
+    arrs.pop("gdp_gain_total")
+    man["chunks"]["0"] = sw_mod._write_chunk(out, 0, arrs, man["fingerprint"], 0)
+    man_path.write_text(json.dumps(man))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again = sc.sweep(str(f), grid=grid, out=out, chunk_size=1)
+    assert any("gdp_gain_total" in str(w.message) for w in caught)
+    assert again.attrs["chunks_old_format"] == 1 and again.attrs["chunks_computed"] == 1
+    np.testing.assert_array_equal(again.gdp_gain_total.values, gains)
+
+
 # --------------------------------------------------------------------------------------
 # B: clear errors instead of tracebacks, strict JSON, exit codes
 # --------------------------------------------------------------------------------------

@@ -1,0 +1,408 @@
+"""Batches of the supply-chain engine with the scenario as the innermost axis (lanes).
+
+:func:`simcore.dynamic._kernels.run_one` runs one scenario: every per-cell loop carries a
+single dependency chain (the running minimum of the input bound, the scatter into the use
+vector), so the day is latency bound.  Here a *block* of ``L`` scenarios (lanes) runs
+together in structure-of-arrays layout: every per-cell and per-sector state array is
+``(cells or sectors, L)`` with the lane last, so the innermost loop of each daily pass runs
+over ``L`` independent lanes with unit stride (vectorisable, and ``L`` independent chains
+where one lane has one).  Each lane does exactly the operations of ``run_one``, in the same
+order (``fastmath`` is off: no reassociation; see :mod:`simcore._jit`), so every lane's
+result equals its single run: the tests require 1e-12 relative (``tests/test_lanes.py``), and
+in the cases measured the numbers are identical bit for bit.
+
+What the lanes of one call share is the *structure*: the sparsity pattern (``colptr``,
+``rowidx``), the elasticities, which products are special (origin-split, cut) and which
+sectors carry capacity or demand shocks.  Every *value* is per lane: coefficients,
+inventory targets, dependency shares, baseline output, final demand, exports, import
+shares, value-added coefficients, import schedules, stockpiles, shock schedules,
+``inventory_tau``, ``alpha_max`` and ``alpha_tau``.  So scenarios whose lowered tables
+differ only in values (for example different China shares of magnet imports under stocks
+per origin, which change the pool rows' coefficients) share lanes.
+
+Arguments are bundled as namedtuples of arrays (:class:`Structure`, :class:`LaneTable`,
+:class:`LaneScenario`, :class:`LaneOutput`), each field an array with a leading *block*
+axis and the lane axis last, so a batch is ``n_blocks x L`` scenarios; the parallel kernel
+:func:`run_lanes` runs the blocks on numba's threads (``prange``).  A partial last block is
+padded by the caller (:mod:`simcore.dynamic.batch`) with copies of a real scenario whose
+results are dropped.
+
+A lane that fails (a non-finite daily loss) stops being recorded on that day as
+``run_one`` stops: its outputs are those ``run_one`` leaves (records of later days 0,
+cumulative losses as of that day); the other lanes run on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+from numba import prange
+
+from .._jit import (
+    STATUS_NEGATIVE_OUTPUT,
+    STATUS_NON_FINITE,
+    STATUS_OK,
+    njit,
+    njit_parallel,
+)
+from ._kernels import _ratios, ces_ratio
+
+#: Shared by every lane of a call: CSC pattern ``colptr (n+1)``, ``rowidx (nnz)``,
+#: elasticities ``sigma (n)``, special products ``sp_pos (n)`` (position or -1) and
+#: ``sp_idx (K)``, shocked sectors ``cap_idx (C)`` and ``dem_idx (D)``; ``ration (1,)`` the
+#: rationing rule (:data:`~simcore.dynamic._kernels.RATION_PROPORTIONAL` or ``..._FIRMS_FIRST``).
+Structure = namedtuple("Structure", ["colptr", "rowidx", "sigma", "sp_pos", "sp_idx",
+                                     "cap_idx", "dem_idx", "ration"])
+
+#: Per-lane table, leading block axis, lane axis last: per cell ``A``, ``tgt`` (inventory
+#: target, money, special rows' overrides merged in) and ``theta`` (dependency share),
+#: ``(B, nnz, L)``; per sector ``x0``, ``f0``, ``e0``, ``mu``, ``c``, ``(B, n, L)``.
+LaneTable = namedtuple("LaneTable", ["A", "tgt", "theta", "x0", "f0", "e0", "mu", "c"])
+
+#: Per-lane scenario: ``inv_tau``, ``alpha_max``, ``alpha_tau`` ``(B, L)``; ``impcap
+#: (B, T, K, L)``, ``stock0``, ``relmax`` ``(B, K, L)``; ``capfac (B, T, C, L)``,
+#: ``demfac``, ``exfac`` ``(B, T, D, L)``.
+LaneScenario = namedtuple("LaneScenario", ["inv_tau", "alpha_max", "alpha_tau", "impcap",
+                                           "stock0", "relmax", "capfac", "demfac", "exfac"])
+
+#: Outputs (caller-allocated): ``gdp_loss``, ``gdp_gain`` ``(B, T, L)`` (net loss and value
+#: added above baseline, as ``run_one``); ``out_cum (B, n, L)``; ``out_dem (B, n, L)`` or
+#: ``(B, 0, L)`` when not kept; ``rec_x (B, T, n, L)`` or ``(B, 0, n, L)``; ``rec_gap
+#: (B, T, 2, L)`` or ``(B, 0, 2, L)``; ``status``, ``info`` ``(B, L)`` int64.
+LaneOutput = namedtuple("LaneOutput", ["gdp_loss", "gdp_gain", "out_cum", "out_dem", "rec_x",
+                                       "rec_gap", "status", "info"])
+
+
+@njit
+def _bound_with_ces_lane(k0, k1, rowidx, S, A, IND, THA, TH, sigma, xj0, l):
+    """:func:`~simcore.dynamic._kernels._bound_with_ces` for lane ``l``."""
+    bound = np.inf
+    for kk in range(k0, k1):
+        i = rowidx[kk]
+        th = TH[kk, l]
+        b = IND[kk, l] + THA[kk, l] * S[kk, l]
+        if sigma[i] > 0.0 and th > 0.0:
+            a = A[kk, l]
+            qa = S[kk, l] / (a * xj0)
+            if qa < 1.0:
+                share = a / th
+                if share > 0.999:
+                    share = 0.999
+                b = xj0 * ((1.0 - th) + th * ces_ratio(share, sigma[i], qa))
+        if b < bound:
+            bound = b
+    return bound
+
+
+@njit
+def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mode,
+              A, tgt, theta, x0, f0, e0, mu, c,
+              inv_tau, alpha_max, alpha_tau, impcap, stock0, relmax, capfac, demfac, exfac,
+              gdp_loss, gdp_gain, out_cum, out_dem, rec_x, rec_gap, status, info):
+    """Run one block of ``L = A.shape[1]`` lanes over ``gdp_loss.shape[0]`` days.
+
+    The arrays are one block's slices of :class:`LaneTable`, :class:`LaneScenario` and
+    :class:`LaneOutput` (no block axis).  Each lane repeats
+    :func:`~simcore.dynamic._kernels.run_one`'s operations in its order.
+    """
+    nnz = A.shape[0]
+    L = A.shape[1]
+    n = x0.shape[0]
+    T = gdp_loss.shape[0]
+    K = sp_idx.shape[0]
+    C = cap_idx.shape[0]
+    D = dem_idx.shape[0]
+    rec_x_on = rec_x.shape[0] > 0
+    gap_on = rec_gap.shape[0] > 0
+    dem_on = out_dem.shape[0] > 0
+
+    S = np.empty((nnz, L))
+    O = np.empty((nnz, L))
+    TG = np.empty((nnz, L))
+    IND = np.empty((nnz, L))
+    THA = np.empty((nnz, L))
+    TH = np.empty((nnz, L))
+    Duse = np.empty((n, L))
+    xinp = np.empty((n, L))
+    d = np.empty((n, L))
+    dprev = np.empty((n, L))
+    x = np.empty((n, L))
+    alpha = np.empty((n, L))
+    cap = np.empty((n, L))
+    fd = np.empty((n, L))
+    ex = np.empty((n, L))
+    rho_int = np.empty((n, L))
+    stockpile = np.empty((K, L))
+    impavail = np.empty((K, L))
+    bound = np.empty(L)
+    gl = np.empty(L)
+    gn = np.empty(L)
+    xgap = np.empty(L)
+    sgap = np.empty(L)
+    live = np.ones(L, dtype=np.bool_)
+    oc_saved = np.zeros((n, L))
+    od_saved = np.zeros((out_dem.shape[0], L))
+
+    ces_on = False
+    for i in range(n):
+        if sigma[i] > 0.0:
+            ces_on = True
+    for j in range(n):
+        for kk in range(colptr[j], colptr[j + 1]):
+            for l in range(L):
+                tg = tgt[kk, l]
+                th = theta[kk, l]
+                TG[kk, l] = tg
+                TH[kk, l] = th
+                S[kk, l] = tg
+                if th > 0.0:
+                    IND[kk, l] = (1.0 - th) * x0[j, l]
+                    THA[kk, l] = th / A[kk, l]
+                else:
+                    IND[kk, l] = np.inf
+                    THA[kk, l] = 0.0
+        for l in range(L):
+            dprev[j, l] = x0[j, l]
+            alpha[j, l] = 1.0
+            out_cum[j, l] = 0.0
+            if dem_on:
+                out_dem[j, l] = 0.0
+    for k in range(K):
+        for l in range(L):
+            stockpile[k, l] = stock0[k, l]
+    inv_sum_x0 = np.zeros(L)
+    inv_sum_tg = np.zeros(L)
+    for l in range(L):
+        sx = 0.0
+        for j in range(n):
+            sx += x0[j, l]
+        st = 0.0
+        for kk in range(nnz):
+            st += TG[kk, l]
+        inv_sum_x0[l] = 1.0 / sx if sx > 0.0 else 0.0
+        inv_sum_tg[l] = 1.0 / st if st > 0.0 else 0.0
+    for l in range(L):
+        status[l] = STATUS_OK
+        info[l] = -1
+
+    for t in range(T):
+        # --- capacity and exogenous final demand of the day
+        for j in range(n):
+            for l in range(L):
+                cap[j, l] = x0[j, l] * alpha[j, l]
+                fd[j, l] = f0[j, l]
+                ex[j, l] = e0[j, l]
+                Duse[j, l] = 0.0
+        for q in range(C):
+            i = cap_idx[q]
+            for l in range(L):
+                cap[i, l] *= capfac[t, q, l]
+        for q in range(D):
+            i = dem_idx[q]
+            for l in range(L):
+                fd[i, l] *= demfac[t, q, l]
+                ex[i, l] *= exfac[t, q, l]
+
+        # --- pass 1: orders and the input-limited bound (run_one's pass 1, lane by lane)
+        for j in range(n):
+            k0 = colptr[j]
+            k1 = colptr[j + 1]
+            for l in range(L):
+                bound[l] = np.inf
+            dp = dprev[j]
+            for kk in range(k0, k1):
+                # three short loops over the lanes (few arrays each, so they vectorise)
+                Sk = S[kk]
+                Ok = O[kk]
+                Ak = A[kk]
+                TGk = TG[kk]
+                for l in range(L):
+                    o = Ak[l] * dp[l] + (TGk[l] - Sk[l]) * inv_tau[l]
+                    Ok[l] = 0.0 if o < 0.0 else o
+                Du = Duse[rowidx[kk]]
+                for l in range(L):
+                    Du[l] += Ok[l]
+                INDk = IND[kk]
+                THAk = THA[kk]
+                for l in range(L):
+                    b = INDk[l] + THAk[l] * Sk[l]
+                    bound[l] = b if b < bound[l] else bound[l]
+            if ces_on:
+                for l in range(L):
+                    bound[l] = _bound_with_ces_lane(k0, k1, rowidx, S, A, IND, THA, TH, sigma,
+                                                    x0[j, l], l)
+            for l in range(L):
+                xinp[j, l] = bound[l]
+
+        # --- demand addressed to domestic producers; production
+        for i in range(n):
+            for l in range(L):
+                use = Duse[i, l] + fd[i, l]
+                di = (1.0 - mu[i, l]) * use + ex[i, l]
+                d[i, l] = di
+                xi = cap[i, l]
+                if xinp[i, l] < xi:
+                    xi = xinp[i, l]
+                if di < xi:
+                    xi = di
+                if xi < 0.0:
+                    xi = 0.0
+                x[i, l] = xi
+
+        # --- import supply of special products: schedule plus stockpile release
+        for k in range(K):
+            i = sp_idx[k]
+            for l in range(L):
+                dm = mu[i, l] * (Duse[i, l] + fd[i, l])
+                avail = impcap[t, k, l]
+                short = dm - avail
+                if short > 0.0 and stockpile[k, l] > 0.0:
+                    rel = short
+                    if rel > relmax[k, l]:
+                        rel = relmax[k, l]
+                    if rel > stockpile[k, l]:
+                        rel = stockpile[k, l]
+                    avail += rel
+                    stockpile[k, l] -= rel
+                impavail[k, l] = avail
+
+        # --- rationing, losses and gains
+        for l in range(L):
+            gl[l] = 0.0
+            gn[l] = 0.0
+            xgap[l] = 0.0
+        for i in range(n):
+            p = sp_pos[i]
+            for l in range(L):
+                m = mu[i, l]
+                dint = Duse[i, l]
+                rd_i, rd_f = _ratios(x[i, l], (1.0 - m) * dint, (1.0 - m) * fd[i, l] + ex[i, l],
+                                     ration_mode)
+                if p >= 0:
+                    rm_i, rm_f = _ratios(impavail[p, l], m * dint, m * fd[i, l], ration_mode)
+                else:
+                    rm_i = 1.0
+                rho_int[i, l] = 1.0 - (1.0 - m) * (1.0 - rd_i) - m * (1.0 - rm_i)
+                dx = x0[i, l] - x[i, l]
+                gl[l] += c[i, l] * dx
+                if dx < 0.0:
+                    gn[l] -= c[i, l] * dx
+                    xgap[l] -= dx
+                else:
+                    xgap[l] += dx
+                out_cum[i, l] += dx
+                if dem_on and dx > 0.0:
+                    dd = x0[i, l] - d[i, l]
+                    if dd > dx:
+                        dd = dx
+                    if dd > 0.0:
+                        out_dem[i, l] += dd
+                if rec_x_on:
+                    rec_x[t, i, l] = x[i, l]
+        for l in range(L):
+            gdp_loss[t, l] = gl[l]
+            gdp_gain[t, l] = gn[l]
+
+        # --- pass 2: deliveries and inventory update (run_one's pass 2, lane by lane)
+        for l in range(L):
+            sgap[l] = 0.0
+        for j in range(n):
+            xj = x[j]
+            for kk in range(colptr[j], colptr[j + 1]):
+                Sk = S[kk]
+                Ok = O[kk]
+                Ak = A[kk]
+                TGk = TG[kk]
+                rh = rho_int[rowidx[kk]]
+                for l in range(L):
+                    s_k = Sk[l]
+                    z = Ok[l] * rh[l]
+                    use = Ak[l] * xj[l]
+                    lim = s_k + z - TGk[l]
+                    lim = s_k if lim < s_k else lim
+                    use = lim if use > lim else use
+                    Sk[l] = s_k + z - use
+                for l in range(L):
+                    sgap[l] += abs(Sk[l] - TGk[l])
+        if gap_on:
+            for l in range(L):
+                rec_gap[t, 0, l] = xgap[l] * inv_sum_x0[l]
+                rec_gap[t, 1, l] = sgap[l] * inv_sum_tg[l]
+
+        # --- overproduction (optional, ARIO-style) and demand memory
+        for j in range(n):
+            for l in range(L):
+                if alpha_max[l] > 1.0:
+                    dj = d[j, l]
+                    zeta = (dj - x[j, l]) / dj if dj > 0.0 else 0.0
+                    if zeta > 0.0:
+                        alpha[j, l] += (alpha_max[l] - alpha[j, l]) * zeta / alpha_tau[l]
+                    else:
+                        alpha[j, l] += (1.0 - alpha[j, l]) / alpha_tau[l]
+                    if alpha[j, l] < 1.0:
+                        alpha[j, l] = 1.0
+                dprev[j, l] = d[j, l]
+
+        # --- a lane whose loss is not finite stops here, as run_one returns
+        alive = 0
+        for l in range(L):
+            if live[l]:
+                if not math.isfinite(gl[l]):
+                    live[l] = False
+                    status[l] = STATUS_NON_FINITE
+                    info[l] = t
+                    for j in range(n):
+                        oc_saved[j, l] = out_cum[j, l]
+                    for j in range(od_saved.shape[0]):
+                        od_saved[j, l] = out_dem[j, l]
+                else:
+                    alive += 1
+        if alive == 0:
+            break
+
+    for l in range(L):
+        if live[l]:
+            for j in range(n):
+                if x[j, l] < 0.0:
+                    status[l] = STATUS_NEGATIVE_OUTPUT
+                    break
+        else:
+            # what run_one leaves: nothing recorded after the failing day
+            t0 = info[l] + 1
+            for j in range(n):
+                out_cum[j, l] = oc_saved[j, l]
+            for j in range(od_saved.shape[0]):
+                out_dem[j, l] = od_saved[j, l]
+            for t in range(t0, T):
+                gdp_loss[t, l] = 0.0
+                gdp_gain[t, l] = 0.0
+                if gap_on:
+                    rec_gap[t, 0, l] = 0.0
+                    rec_gap[t, 1, l] = 0.0
+                if rec_x_on:
+                    for j in range(n):
+                        rec_x[t, j, l] = 0.0
+
+
+@njit_parallel
+def run_lanes(st, tab, scn, out):
+    """Run every block of a lane batch (``prange`` over the leading block axis).
+
+    ``st`` a :class:`Structure`, ``tab`` a :class:`LaneTable`, ``scn`` a
+    :class:`LaneScenario`, ``out`` a :class:`LaneOutput` (see there for shapes).  Results
+    are in ``out``; per-lane failures in ``out.status`` (codes of :mod:`simcore._jit`) and
+    the failing day in ``out.info`` (-1: none).
+    """
+    nb = tab.A.shape[0]
+    ration_mode = st.ration[0]
+    for b in prange(nb):
+        run_block(st.colptr, st.rowidx, st.sigma, st.sp_pos, st.sp_idx, st.cap_idx,
+                  st.dem_idx, ration_mode,
+                  tab.A[b], tab.tgt[b], tab.theta[b], tab.x0[b], tab.f0[b], tab.e0[b],
+                  tab.mu[b], tab.c[b],
+                  scn.inv_tau[b], scn.alpha_max[b], scn.alpha_tau[b], scn.impcap[b],
+                  scn.stock0[b], scn.relmax[b], scn.capfac[b], scn.demfac[b], scn.exfac[b],
+                  out.gdp_loss[b], out.gdp_gain[b], out.out_cum[b], out.out_dem[b],
+                  out.rec_x[b], out.rec_gap[b], out.status[b], out.info[b])

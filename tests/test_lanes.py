@@ -1,0 +1,221 @@
+"""The lane kernel (:mod:`simcore.dynamic._lanes`): batches with the scenario as the
+innermost axis give each scenario its single run's numbers (issue 17), and scenarios whose
+lowered tables differ only in values share lanes (issue 16's bands)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import simcore as sc
+from simcore._jit import STATUS_NON_FINITE, STATUS_OK
+from simcore.dynamic import _kernels as kn
+from simcore.dynamic import _lanes as ln
+from simcore.dynamic import batch as b
+from simcore.dynamic import model as m
+from simcore.dynamic.params import DynamicParams
+
+RTOL = 1e-12
+DAYS = 300
+
+
+@pytest.fixture(scope="module")
+def prep37(japan37):
+    return m.prepare_model(japan37)
+
+
+def _close(a, ref):
+    a, ref = np.asarray(a, dtype=float), np.asarray(ref, dtype=float)
+    scale = max(float(np.max(np.abs(ref))), 1e-300)
+    assert float(np.max(np.abs(a - ref))) <= RTOL * scale
+
+
+def _mixed(n_scen: int):
+    """Capacity and import-cut scenarios of one structure, differing in values: shares,
+    start and length (so lanes stop and recover on different days), inventory days,
+    restocking time, overproduction (gains), an elasticity held by all."""
+    base = dict(elasticity_by_product={"20": 0.5})
+    out = []
+    for q in range(n_scen):
+        p = DynamicParams(inventory_days=5.0 + 3.0 * (q % 5), inventory_tau=2.0 + q % 7,
+                          alpha_max=1.0 + 0.05 * (q % 4), alpha_tau=1.0 + 30.0 * (q % 3),
+                          **base)
+        sh = [sc.CapacityShock(sector="35", share=0.05 + 0.04 * (q % 20), start=float(q % 6),
+                               duration=5.0 + 3.0 * q),
+              sc.ImportCut(product="20", origin="ROW", share=0.3 + 0.03 * (q % 20),
+                           start=float(q % 3), duration=10.0 + 5.0 * (q % 9))]
+        out.append((sh, p))
+    return out
+
+
+def test_lanes_equal_single_runs_with_a_partial_last_block(prep37):
+    scen = _mixed(b.LANES + b.MIN_LANES + 1)  # a full block and a partial one (padded)
+    r = b.run_lowered(prep37, scen, DAYS, record_output=True)
+    assert r["groups"] == 1 and r["kernel_calls"] == 1
+    ends = []
+    for s, (sh, p) in enumerate(scen):
+        one = sc.simulate(prep37, sh, params=p, days=DAYS, record=("output",))
+        _close(r["gdp_loss"][s], one.gdp_loss)
+        _close(r["gdp_gain"][s], one.gdp_gain)
+        _close(r["out_cum"][s], one.output_loss)
+        _close(r["output"][s], one.output)
+        assert r["status"][s] == STATUS_OK
+        assert bool(b.recovered_at(prep37, r["gdp_loss"][s, -1], r["gap"][s, -1])) == bool(
+            one.attrs["recovered"])
+        rec = b.recovered_at(prep37, r["gdp_loss"][s], r["gap"][s])
+        ends.append(int(np.nonzero(~rec)[0].max()) + 1 if not rec.all() else 0)
+    # the lanes really recover on different days (or not within the horizon)
+    assert len({e for e in ends if e < DAYS}) > 5
+    assert (r["gdp_gain"].sum(axis=1) > 0).sum() >= 2
+
+
+def test_few_leftover_scenarios_run_alone_with_the_same_numbers(prep37):
+    """A partial last block under MIN_LANES scenarios runs them with run_one: a batch of
+    one scenario costs one single run, not a block of padding."""
+    scen = _mixed(b.LANES + 3)
+    r = b.run_lowered(prep37, scen, 80)
+    assert r["groups"] == 1 and r["kernel_calls"] == 1 + 3
+    one = b.run_lowered(prep37, scen[-1:], 80)
+    assert one["kernel_calls"] == 1
+    np.testing.assert_array_equal(one["gdp_loss"][0], r["gdp_loss"][-1])
+    for s in (0, b.LANES, b.LANES + 2):
+        sh, p = scen[s]
+        _close(r["gdp_loss"][s], sc.simulate(prep37, sh, params=p, days=80).gdp_loss)
+
+
+def test_a_failing_lane_stops_as_run_one_and_the_others_run_on(prep37):
+    """A lane whose loss turns non-finite on day 7 stops recording there, as ``run_one``
+    returns; its neighbours in the block are unaffected."""
+    scen = _mixed(b.MIN_LANES + 1)
+    grab = {}
+    real = ln.run_lanes
+
+    def capture(*a):
+        grab["a"] = a
+        real(*a)
+
+    try:
+        b._ln.run_lanes = capture
+        r = b.run_lowered(prep37, scen, DAYS)
+    finally:
+        b._ln.run_lanes = real
+    st, tab, scn, out = grab["a"]
+    bad = 2
+    scn.capfac[0, 7, :, bad] = np.nan
+    res = ln.LaneOutput(*[np.zeros_like(a) for a in out[:6]],
+                        np.zeros_like(out.status), np.full_like(out.info, -1))
+    ln.run_lanes(st, tab, scn, res)
+    # the failing scenario's single run with the same input
+    sh, p = scen[bad]
+    low = m.lower(prep37, sh, p, DAYS)
+    low.capfac[7, :] = np.nan
+    p2 = low.prep
+    nnz, n2, K = p2.A.shape[0], p2.n, low.sp_idx.shape[0]
+    gl, oc, gg, info = np.zeros(DAYS), np.zeros(n2), np.zeros(DAYS), np.zeros(1, np.int64)
+    status = kn.run_single(
+        m.kernel_table(low, p), m.kernel_special(low), m.kernel_shocks(low),
+        m.kernel_options(p), kn.work_arrays(nnz, n2, K),
+        kn.Records(gl, oc, np.zeros((0, n2)), np.zeros((0, n2)), np.zeros((0, K)),
+                   np.zeros((0, K)), gg, np.zeros((0, 2)), info, np.zeros(0)))
+    assert status == STATUS_NON_FINITE and info[0] == 7
+    assert res.status[0, bad] == STATUS_NON_FINITE and res.info[0, bad] == 7
+    got = res.gdp_loss[0, :, bad]
+    assert np.all(got[8:] == 0) and not np.isfinite(got[7])
+    np.testing.assert_array_equal(got[:7], gl[:7])
+    np.testing.assert_array_equal(res.out_cum[0, :, bad][np.isfinite(oc)],
+                                  oc[np.isfinite(oc)])
+    for s in range(len(scen)):
+        if s != bad:
+            assert res.status[0, s] == STATUS_OK
+            np.testing.assert_array_equal(res.gdp_loss[0, :, s], r["gdp_loss"][s])
+
+
+def test_origin_shares_that_differ_share_lanes(prep37):
+    """Stocks per origin with different China shares: different lowered tables (the pool
+    rows' coefficients), one structure, so one kernel call instead of one per share."""
+    scen = []
+    for q in range(b.MIN_LANES + 2):
+        p = DynamicParams(import_origins={"27": {"CHN": 0.3 + 0.06 * q}}, origin_stocks=True,
+                          inventory_days=10.0 + q)
+        scen.append(([sc.ImportCut(product="27", origin="CHN", share=1.0, duration=40)], p))
+    keys = {b.group_key(prep37, sh, p) for sh, p in scen}
+    assert len(keys) == len(scen)  # as many lowerings ...
+    r = b.run_lowered(prep37, scen, DAYS)
+    assert r["groups"] == 1 and r["kernel_calls"] == 1  # ... one call
+    for s, (sh, p) in enumerate(scen):
+        one = sc.simulate(prep37, sh, params=p, days=DAYS, record=())
+        _close(r["gdp_loss"][s], one.gdp_loss)
+        _close(r["out_cum"][s], one.output_loss)
+    tot = r["gdp_loss"].sum(axis=1)
+    assert np.all(np.diff(tot) > 0)  # a larger China share loses more
+
+
+def test_structures_that_differ_run_apart(prep37):
+    a = ([sc.CapacityShock(sector="35", share=0.2, duration=10)], DynamicParams())
+    c = ([sc.CapacityShock(sector="11", share=0.2, duration=10)], DynamicParams())
+    d = ([sc.CapacityShock(sector="35", share=0.2, duration=10)],
+         DynamicParams(rationing="firms_first"))
+    r = b.run_lowered(prep37, [a, c, d, a], 30)
+    assert r["groups"] == 3
+    np.testing.assert_array_equal(r["gdp_loss"][0], r["gdp_loss"][3])
+    for s, (sh, p) in enumerate((a, c, d)):
+        _close(r["gdp_loss"][s], sc.simulate(prep37, sh, params=p, days=30).gdp_loss)
+
+
+def test_large_batches_split_into_calls_of_whole_blocks(prep37, monkeypatch):
+    scen = _mixed(2 * b.LANES + 1)
+    ref = b.run_lowered(prep37, scen, 40)
+    monkeypatch.setattr(b, "LANE_CALL_BYTES", 1)  # one block a call
+    r = b.run_lowered(prep37, scen, 40)
+    assert r["kernel_calls"] == 3
+    np.testing.assert_array_equal(r["gdp_loss"], ref["gdp_loss"])
+    np.testing.assert_array_equal(r["out_cum"], ref["out_cum"])
+
+
+def test_lane_key_ignores_values_not_structure(prep37):
+    p = DynamicParams()
+    sh = [sc.CapacityShock(sector="35", share=0.2, duration=10)]
+    k1 = b.lane_key(m.lower(prep37, sh, p, 5), p)
+    p2 = dataclasses.replace(p, inventory_days=40.0, alpha_max=1.3)
+    k2 = b.lane_key(m.lower(prep37, [dataclasses.replace(sh[0], share=0.9)], p2, 5), p2)
+    assert k1 == k2
+    k3 = b.lane_key(m.lower(prep37, sh, dataclasses.replace(p, rationing="firms_first"), 5),
+                    dataclasses.replace(p, rationing="firms_first"))
+    assert k3 != k1
+
+
+def test_shared_parameters_under_stocks_per_origin_lower_once(prep37, monkeypatch):
+    """Scenarios with one parameter set under stocks per origin (the Nomura sweep's case)
+    reuse the group's lowered table: only their shocks are lowered, with the same numbers
+    as a full lowering each."""
+    p = DynamicParams(import_origins={"27": {"CHN": 0.5, "USA": 0.2}}, origin_stocks=True,
+                      inventory_days=12.0)
+    scen = [([sc.ImportCut(product="27", origin="CHN", share=0.4 + 0.1 * q,
+                           duration=20.0 + 9 * q),
+              sc.ImportCut(product="27", origin="USA" if q % 2 else "ROW", share=0.5,
+                           start=float(q), duration=15.0)], p) for q in range(6)]
+    calls = []
+    real = m.lower
+    monkeypatch.setattr(m, "lower", lambda *a, **k: calls.append(1) or real(*a, **k))
+    r = b.run_lowered(prep37, scen, 120)
+    assert len(calls) == 1  # one lowering for the group
+    monkeypatch.setattr(m, "lower", real)
+    for s, (sh, pp) in enumerate(scen):
+        one = sc.simulate(prep37, sh, params=pp, days=120, record=())
+        _close(r["gdp_loss"][s], one.gdp_loss)
+        _close(r["out_cum"][s], one.output_loss)
+
+
+def test_bundles_match_run_one():
+    """The namedtuple bundles name run_one's parameters in its order (run_single unpacks
+    them positionally)."""
+    import inspect
+
+    names = list(inspect.signature(kn.run_one.py_func).parameters)
+    fields = [f for nt in (kn.Table, kn.Special, kn.Shocks, kn.Options, kn.Work, kn.Records)
+              for f in nt._fields]
+    assert fields == names
+    lanes = [f for nt in (ln.LaneTable, ln.LaneScenario, ln.LaneOutput) for f in nt._fields]
+    assert len(set(lanes)) == len(lanes)
