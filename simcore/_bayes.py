@@ -36,6 +36,14 @@ import numpy as np
 
 from ._version import __version__
 from .errors import DataError, ParameterError, ScenarioError
+from . import scenario as _scenario
+from ._jit import raise_for_status
+from .dynamic.batch import run_lowered
+from .dynamic.common import ONSET_SHARE
+from .dynamic.model import recovered_rule
+from .errors import KernelError
+from .scenario import Scenario, load, scenario_dir
+from .tables import yen_per_unit
 
 #: The shipped posterior of the rare-earth problem (rebuilt by
 #: ``python -m simcore.calibrate --rebuild``).
@@ -146,7 +154,7 @@ class Target:
 
     ``quantity``: ``"gdp_loss_total"`` (JPY: the table's unit times its yen factor) or
     ``"onset:SECTOR"`` (the first day, interpolated between days, on which the sector's
-    output is more than :data:`simcore.dynamic.model.ONSET_SHARE` below baseline).
+    output is more than :data:`simcore.dynamic.common.ONSET_SHARE` below baseline).
     ``likelihood``: ``"lognormal"`` (``log model ~ N(log observed, error)``), ``"normal"``
     (``model ~ N(observed, error)``) or
     ``"upper_bound"`` (``log Phi((observed - model) / error)``: the model value should not
@@ -195,8 +203,6 @@ class Target:
 
 
 def _load(scenario: Any):
-    from .scenario import Scenario, load
-
     return scenario if isinstance(scenario, Scenario) else load(scenario)
 
 
@@ -214,8 +220,6 @@ def onset_days(output: np.ndarray, x0: float, share: float | None = None,
     """First day output ``(m, T)`` is more than ``share`` below ``x0``, interpolated
     linearly between days (day ``t - 1 + fraction``); ``cap`` (default ``T``) where it
     never is."""
-    from .dynamic.model import ONSET_SHARE
-
     share = ONSET_SHARE if share is None else share
     out = np.asarray(output, dtype=float)
     m, T = out.shape
@@ -256,10 +260,6 @@ def run_draws(scenario: Any, overrides: Sequence[Mapping[str, Any]], *,
     ``gdp_loss (m, T)`` (zero-padded to the longest horizon), ``days (m,)``, and with
     ``record_output`` the daily ``output (m, T, n)`` over the first horizon.
     """
-    from .dynamic.batch import recovered_at, run_lowered
-    from .errors import KernelError
-    from ._jit import raise_for_status
-
     sc = _load(scenario)
     prep = sc.prepared()
     items = []
@@ -283,12 +283,12 @@ def run_draws(scenario: Any, overrides: Sequence[Mapping[str, Any]], *,
     oc = r["out_cum"].copy()
     ndays = np.full(m, T0)
     if auto:
-        pending = np.flatnonzero(~recovered_at(prep, r["gdp_loss"][:, -1], r["gap"][:, -1]))
+        pending = np.flatnonzero(~recovered_rule(prep, r["gdp_loss"][:, -1], r["gap"][:, -1]))
         T = T0
         while pending.size and T < max_days:
             T = min(2 * T, max_days)
             r2 = run_lowered(prep, [items[q] for q in pending], T)
-            rec = recovered_at(prep, r2["gdp_loss"][:, -1], r2["gap"][:, -1])
+            rec = recovered_rule(prep, r2["gdp_loss"][:, -1], r2["gap"][:, -1])
             for k, q in enumerate(pending):
                 gl[q] = r2["gdp_loss"][k]
                 oc[q] = r2["out_cum"][k]
@@ -307,8 +307,6 @@ def run_draws(scenario: Any, overrides: Sequence[Mapping[str, Any]], *,
 
 
 def _yen_factor(prep: Any) -> float:
-    from .tables import yen_per_unit
-
     y = yen_per_unit(prep.unit)
     if y is None:
         raise ParameterError(f"unit {prep.unit!r}: cannot convert to yen")
@@ -697,7 +695,6 @@ def interval(x: np.ndarray, level: float = 0.9) -> tuple[float, float]:
 # --------------------------------------------------------------------------------------
 def _carve_ranges() -> dict[str, Any]:
     """Ranges of the carve-out data file that the priors use."""
-    from .scenario import scenario_dir
     import tomllib
 
     with open(scenario_dir() / "data" / "rare_earths.toml", "rb") as fh:
@@ -755,11 +752,8 @@ def _file_targets() -> tuple[Target, ...]:
     """Targets from the shipped scenario files: every ``[[reference]]`` with
     ``calibration_error`` (a lognormal error on the figure), computed on its own scenario
     from the parameters :func:`which_params` draws for it."""
-    from .references import scenario_files
-    from .scenario import load
-
     out = []
-    for f in scenario_files():
+    for f in _scenario.scenario_files():
         sc = load(f)
         for r in sc.data.get("reference", []):
             if "calibration_error" not in r:

@@ -49,7 +49,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import SimcoreError
+from ._io import atomic_path, writable_dir  # noqa: F401  (writable_dir: public here too)
+from ._version import __version__
+from .calibrate import run_bands
+from .errors import DataError, SimcoreError
+from .plot import overview, save
+from .references import bands, default_runner, reproduce
+from .scenario import available, load
+from .sweeps import sweep
+from .tables import yen_per_unit
 
 #: Exit codes (documented in the module docstring and docs/getting-started.md).
 EXIT_OK = 0
@@ -196,8 +204,6 @@ def _selections(head: dict[str, Any], top: int, sectors: list[str] | None,
 def _headline(res, top: int = 10, sectors: list[str] | None = None,
               users: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     unit = res.attrs.get("unit", "")
-    from .tables import yen_per_unit
-
     yen = yen_per_unit(unit)
     va = res.value_added_loss.to_series()
     by_code = {str(k): float(v) for k, v in va.items()}
@@ -284,28 +290,7 @@ def _check_out(out: str | None, option: str = "--out",
     writable_dir(path.parent if str(path.parent) else Path("."), f"{option} {out!r}")
 
 
-def writable_dir(folder: Path, what: str) -> None:
-    """Refuse, before any work, a folder that cannot be written: its first existing ancestor
-    must be a directory in which a file can be created (tried, so it holds for root and for
-    read-only file systems too)."""
-    import tempfile
-
-    for parent in (folder, *folder.parents):
-        if parent.exists():
-            if not parent.is_dir():
-                raise SimcoreError(f"{what}: {str(parent)!r} is not a directory")
-            try:
-                with tempfile.TemporaryFile(dir=parent):
-                    pass
-            except OSError as exc:
-                raise SimcoreError(f"{what}: cannot write in {str(parent)!r} "
-                                   f"({exc.strerror or exc})") from None
-            return
-
-
 def _write(res, out: str) -> Path:
-    from ._io import atomic_path
-
     path = Path(out)
     suffix = path.suffix.lower()
     with atomic_path(path) as tmp:
@@ -357,8 +342,6 @@ def _sector_table(res):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .scenario import load
-
     _check_out(args.out)
     if getattr(args, "plot", None):
         try:
@@ -387,8 +370,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     head.update(_selections(head, top, chosen, carve_out_users(sc)))
     bands = None
     if getattr(args, "bands", None):
-        from .calibrate import run_bands
-
         bands = run_bands(sc, args.bands, overrides=_overrides(args.set))
         head["bands"] = _bands_summary(bands, top=len(head["top_sectors"]))
     if args.out:
@@ -397,8 +378,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise SimcoreError(f"--out {args.out!r}: cannot write the result ({exc})") from exc
     if getattr(args, "plot", None):
-        from .plot import overview, save
-
         try:
             save(overview(res, band=bands), args.plot)
         except ImportError as exc:  # matplotlib is the optional extra "plot"
@@ -467,8 +446,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _bands_summary(ds, top: int = 10) -> dict[str, Any]:
     """Median and band of the totals and of every sector's value-added loss (the sectors
     in order of median loss; the printed list shows the first ``top``)."""
-    from .tables import yen_per_unit
-
     order = ds["value_added_loss_median"].values.argsort()[::-1]
     sectors = [{"sector": str(ds.sector.values[i]),
                 "median": float(ds["value_added_loss_median"].values[i]),
@@ -513,15 +490,11 @@ REPRODUCE_JSON_KEYS = ("id", "published", "model", "unit", "rel_error", "toleran
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from .references import bands, default_runner, reproduce
-
     # the process-wide cache: in a pytest session, the runs the plugin already did
     checks = reproduce(args.paths or None, default_runner())
     ok = all(c.ok for c in checks)
     # model median and 90 % band over posterior draws (None where the posterior of the
     # rare-earth calibration does not apply, or the shipped posterior is stale: then no band)
-    from .errors import DataError
-
     try:
         band = bands(checks)
     except DataError as exc:
@@ -571,8 +544,6 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
-    from .scenario import available, load
-
     for name in available():
         try:
             title = load(name).data.get("title", "")
@@ -613,10 +584,6 @@ def _sweep_sets(items: list[str] | None) -> tuple[dict, dict, dict]:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     import numpy as np
-
-    from .sweeps import sweep
-
-    from .scenario import load
 
     grid, ranges, fixed = _sweep_sets(args.set)
     res = sweep(load(args.scenario, allow_outside_data=args.allow_outside_data), grid=grid or None, ranges=ranges or None, overrides=fixed or None,
@@ -673,8 +640,6 @@ def _sweep_points(res, unit: str, show: int = 5) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ._version import __version__
-
     p = argparse.ArgumentParser(
         prog="simcore", description=plain(__doc__.split("\n")[0]),
         epilog="Money is in the table's unit (million JPY for the shipped scenarios) in "

@@ -36,6 +36,7 @@ import numpy as np
 import xarray as xr
 
 from . import tables as _t
+from ._toml import read_toml
 from .dynamic.params import CellMatrix
 from .errors import ScenarioError
 
@@ -57,8 +58,6 @@ def load_rules(path: str | Path, kind: str) -> dict[str, Any]:
     rule file; errors name the file, the key and what was expected."""
     if kind not in ("criticality", "buffers"):
         raise ValueError(f"kind must be 'criticality' or 'buffers', got {kind!r}")
-    from .scenario import read_toml
-
     path = Path(path)
     if not path.exists():
         raise ScenarioError(f"{path}: {kind} data file not found")

@@ -52,6 +52,7 @@ import numpy as np
 import xarray as xr
 
 from .errors import ParameterError
+from ._io import atomic_path
 from .tables import yen_per_unit
 
 __all__ = [
@@ -756,8 +757,6 @@ def save(fig, path: str | Path, *, dpi: int = 150, **kwargs: Any) -> Path:
     The figure is written to a temporary file next to ``path`` and moved over it
     (:func:`simcore._io.atomic_path`): a crash never leaves a truncated image.
     """
-    from ._io import atomic_path
-
     _mpl()
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower() or "png"

@@ -30,6 +30,7 @@ import xarray as xr
 from . import tables as _t
 from . import transform as _tr
 from ._checks import shown
+from ._toml import parse_toml
 from .errors import ScenarioError
 
 __all__ = ["load_spec", "carve", "dependency_shares", "origin_shares", "user_table"]
@@ -58,8 +59,6 @@ def load_spec(path: str | Path, raw: bytes | None = None) -> dict[str, Any]:
     path = Path(path)
     if raw is None:
         raw = read_spec_bytes(path)
-    from .scenario import parse_toml
-
     spec = parse_toml(raw, path, "carve-out data file")
     prods = spec.get("products")
     if not isinstance(prods, Mapping) or not prods:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import math
 import tomllib
+from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -28,7 +29,15 @@ from . import _nodask
 
 _nodask.install()  # xarray imports dask lazily; only a Dask engine needs it
 
+from ._toml import parse_toml, read_toml  # noqa: F401  (public here too)
+from . import criticality as _cr
+from . import datasets, transform
+from .dynamic.model import prepare_model, simulate
+from .dynamic.params import DynamicParams
+from .dynamic.shocks import CapacityShock, DemandShock, ImportCut
 from .errors import LabelError, ParameterError, ScenarioError, ShockError
+from .rare_earths import (carve, dependency_shares, load_spec, origin_shares,
+                          read_spec_bytes)
 
 __all__ = [
     "Scenario",
@@ -38,6 +47,8 @@ __all__ = [
     "run",
     "SCHEMA",
     "apply_overrides",
+    "scenario_files",
+    "looks_like_scenario",
 ]
 
 _HERE = Path(__file__).resolve().parent
@@ -54,6 +65,63 @@ def scenario_dir() -> Path:
 def available() -> list[str]:
     """Names of the shipped scenarios."""
     return sorted(p.stem for p in scenario_dir().glob("*.toml"))
+
+
+#: Folders never searched for scenario files.
+SKIP_DIRS = frozenset({"__pycache__", "node_modules", "_build", "site-packages"})
+#: Top-level keys of which a TOML file found in a folder needs one to count as a scenario
+#: (so ``pyproject.toml`` or a carve-out data file next to the scenarios is skipped).
+SCENARIO_KEYS = ("reference", "shocks", "table", "horizon")
+
+
+def looks_like_scenario(path: Path) -> bool:
+    """Whether a ``.toml`` file found in a folder is a scenario file (has one of the
+    top-level keys ``reference``, ``shocks``, ``table``, ``horizon``, or both ``schema``
+    and ``name``).  A file that is not valid TOML
+    raises :class:`~simcore.errors.ScenarioError` naming it."""
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML ({exc})") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read ({exc})") from exc
+    # data files (carve-out, criticality, buffers) have a schema but none of these keys
+    return any(k in data for k in SCENARIO_KEYS) or ("schema" in data and "name" in data)
+
+
+def _walk(folder: Path) -> Iterable[Path]:
+    for p in sorted(folder.iterdir()):
+        if p.is_dir():
+            if not p.name.startswith(".") and p.name not in SKIP_DIRS:
+                yield from _walk(p)
+        elif p.suffix == ".toml" and looks_like_scenario(p):
+            yield p
+
+
+def scenario_files(paths: Iterable[str | Path] | None = None) -> list[Path]:
+    """Scenario files named by ``paths``: files as given, folders searched recursively for
+    ``.toml`` files that look like scenarios (see :func:`looks_like_scenario`); hidden
+    folders are skipped.  No paths: the shipped scenarios.  Each file appears once, in the
+    order given (a folder's files sorted by path)."""
+    paths = list(paths) if paths is not None else []
+    if not paths:
+        paths = [scenario_dir()]
+    out: list[Path] = []
+    seen: set[Path] = set()
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = list(_walk(p))
+        elif p.is_file():
+            found = [p]
+        else:
+            raise ScenarioError(f"{p}: no such scenario file or folder")
+        for f in found:
+            key = f.resolve()
+            if key not in seen:
+                seen.add(key)
+                out.append(f)
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -378,8 +446,6 @@ class Scenario:
         p = self.carve_path()
         if p is None:
             return None
-        from .rare_earths import read_spec_bytes
-
         return _cached_spec(str(p), read_spec_bytes(p))
 
     def _data_path(self, f: str, key: str) -> Path:
@@ -452,9 +518,6 @@ class Scenario:
                 self._cache["table"] = hit[1]
                 self._cache["table_spec"] = spec
                 return hit[1]
-            from . import datasets, transform
-            from .rare_earths import carve
-
             t = self.data["table"]
             tab = datasets.load(t["dataset"])
             if spec is not None:
@@ -473,8 +536,6 @@ class Scenario:
     def prepared(self):
         table = self.table()  # drops a stale cache
         if "prepared" not in self._cache or self._cache.get("prepared_from", table) is not table:
-            from .dynamic.model import prepare_model
-
             key = self._table_key(self._cache.get("table_spec"))
             hit = _PREPARED.get(key)
             if hit is None or hit[0] is not table:
@@ -486,8 +547,6 @@ class Scenario:
 
     # ---------------------------------------------------------------- model
     def shocks(self) -> list[Any]:
-        from .dynamic.shocks import CapacityShock, DemandShock, ImportCut
-
         out = []
         for i, s in enumerate(self.data.get("shocks", [])):
             kw = {k: v for k, v in s.items() if k != "kind"}
@@ -506,9 +565,6 @@ class Scenario:
         return out
 
     def params(self):
-        from .dynamic.params import DynamicParams
-        from .rare_earths import dependency_shares, origin_shares
-
         m = dict(self.data.get("model", {}))
         m.pop("calibrated", None)
         scale = float(m.pop("dependency_scale", 1.0))
@@ -530,8 +586,6 @@ class Scenario:
             raise ScenarioError(f"{self.file}: model.criticality_important needs "
                                 "model.criticality (a criticality data file)")
         if crit is not None or buf is not None:
-            from . import criticality as _cr
-
             aliases = {} if spec is None else {
                 str(code): str(next(iter(p["parents"]))) for code, p in spec["products"].items()}
             try:
@@ -568,8 +622,6 @@ class Scenario:
         return sc._run()
 
     def _run(self) -> xr.Dataset:
-        from .dynamic.model import simulate
-
         h = self.data["horizon"]
         record = tuple(h.get("record", ("output", "final_demand_unmet", "imports")))
         shocks = self.shocks()
@@ -620,8 +672,6 @@ def _remember(cache: dict[tuple, Any], key: tuple, value: Any) -> None:
 @lru_cache(maxsize=16)
 def _cached_spec(path: str, raw: bytes) -> dict[str, Any]:
     """Parsed carve-out files, keyed by path and content (an edited file is parsed again)."""
-    from .rare_earths import load_spec
-
     return load_spec(path, raw)
 
 
@@ -700,37 +750,6 @@ def load(name_or_path: str | Path | Mapping[str, Any], *,
         raise ScenarioError(f"{p}: scenario file not found")
     data = read_toml(p, "scenario file")
     return Scenario(data, p.resolve(), allow_outside_data=bool(allow_outside_data)).validate()
-
-
-def read_toml(p: Path, what: str) -> dict[str, Any]:
-    """Read a TOML file: a UTF-8 byte-order mark is accepted; a directory, a binary file
-    or nesting too deep for Python is a :class:`ScenarioError` naming the file (issue 15)."""
-    if p.is_dir():
-        raise ScenarioError(f"{p}: cannot read (Is a directory); expected a {what} (TOML)")
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise ScenarioError(f"{p}: cannot read ({exc.strerror or exc}); expected a {what}") from None
-    return parse_toml(raw, p, what)
-
-
-def parse_toml(raw: bytes, p: Path | str, what: str) -> dict[str, Any]:
-    """Parse the bytes of a TOML file ``p`` as :func:`read_toml` does (one set of rules for
-    scenario and data files)."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{p}: cannot read: not a text file (not UTF-8 at byte {exc.start}); expected a "
-                            f"{what} (TOML)") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{p}: not valid TOML ({exc})") from exc
-    except RecursionError:
-        raise ScenarioError(f"{p}: cannot read: arrays or tables nested too deeply; expected a "
-                            f"{what} (TOML)") from None
 
 
 def run(name_or_path: str | Path | Mapping[str, Any], **overrides: Any) -> xr.Dataset:

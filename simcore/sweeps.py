@@ -93,7 +93,14 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from . import _io, datasets
+from ._progress import Progress
 from ._version import __version__
+from .dynamic import batch as _b
+from .dynamic.common import check_days
+from .dynamic.model import check_lowering, recovered_rule
+from .rare_earths import read_spec_bytes
+from .scenario import Scenario, _cached_spec, apply_overrides, load
 from .errors import (
     DataError,
     DesignError,
@@ -101,10 +108,11 @@ from .errors import (
     ParameterError,
     ScenarioError,
     ShockError,
+    SimcoreError,
 )
 from .tables import yen_per_unit
 
-__all__ = ["sweep", "simulate_batch", "Design", "METHODS", "ENGINES"]
+__all__ = ["sweep", "Design", "METHODS", "ENGINES"]
 
 #: Sampling methods for ``ranges``.
 METHODS = ("random", "lhs", "sobol", "morris")
@@ -114,13 +122,6 @@ ENGINES = ("local", "dask")
 MAX_MEMORY = 2 * 1024**3
 _MANIFEST_VERSION = 2
 _SWEEPABLE_ROOTS = ("table", "shocks", "model")
-
-
-def simulate_batch(*args: Any, **kwargs: Any) -> xr.Dataset:
-    """See :func:`simcore.dynamic.batch.simulate_batch`."""
-    from .dynamic.batch import simulate_batch as _sb
-
-    return _sb(*args, **kwargs)
 
 
 # --------------------------------------------------------------------------------------
@@ -398,8 +399,6 @@ class _Lowerer:
     allow_outside_data: bool = False
 
     def scenario(self, overrides: Mapping[str, Any]):
-        from .scenario import Scenario, apply_overrides
-
         sc = Scenario(apply_overrides(self.data, _overrides(self.data, overrides),
                                       str(self.path or "")), self.path,
                       allow_outside_data=self.allow_outside_data)
@@ -461,10 +460,6 @@ def _inputs(base: Any, design: Design) -> tuple[dict[str, dict[str, str]], dict[
     The files are the embedded dataset (``table.dataset``), the carve-out data file
     (``table.carve_out``) and the criticality and buffers files (``model.criticality``,
     ``model.buffers``) of the base scenario and of every value the design gives them."""
-    from . import datasets
-    from .rare_earths import read_spec_bytes
-    from .scenario import _cached_spec
-
     def values(key: str) -> list[Any]:
         head, last = key.split(".")
         vals = [base.data.get(head, {}).get(last)]  # a scenario may have no [model]
@@ -517,8 +512,6 @@ def _compute_chunk(cid: int, start: int, overrides: list[dict[str, Any]], tids: 
                                   _replace(opt, threads=None))
         finally:
             numba.set_num_threads(before)
-    from .dynamic import batch as _b
-
     m = len(overrides)
     items = [lowerer.lower(ov, start + q) for q, ov in enumerate(overrides)]
     nsec = next(iter(preps.values())).n
@@ -548,7 +541,7 @@ def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va
         r = _b.run_lowered(prep, items, opt.days)
         total[sel] = r["gdp_loss"].sum(axis=1)
         days[sel] = opt.days
-        rec[sel] = _b.recovered_at(prep, r["gdp_loss"][:, -1], r["gap"][:, -1])
+        rec[sel] = recovered_rule(prep, r["gdp_loss"][:, -1], r["gap"][:, -1])
         status[sel] = r["status"]
         if va is not None:
             va[sel] = prep.c[None, :] * r["out_cum"]
@@ -582,7 +575,7 @@ def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va
                 continue
             d = int(nxt[q])
             while d <= T_run:
-                ok = bool(_b.recovered_at(prep, gl[k, d - 1], r["gap"][k, d - 1]))
+                ok = bool(recovered_rule(prep, gl[k, d - 1], r["gap"][k, d - 1]))
                 if ok or d >= opt.max_days:
                     final[q] = d
                     days[s] = d
@@ -643,8 +636,6 @@ def _write_chunk(root: Path, cid: int, arrays: Mapping[str, np.ndarray], fp: str
     """Write chunk ``cid`` atomically.  Its checksum covers the arrays and the chunk's
     identity (the sweep's fingerprint, its index, first scenario and size), so a chunk of
     another sweep, or another chunk's file copied over it, never passes for it."""
-    from ._io import atomic_write_bytes
-
     arrs = {k: np.asarray(v) for k, v in arrays.items() if k in _CHUNK_KEYS}
     meta = _chunk_meta(fp, cid, start, len(arrs["gdp_loss_total"]))
     sha = _digest(arrs, meta)
@@ -652,7 +643,7 @@ def _write_chunk(root: Path, cid: int, arrays: Mapping[str, np.ndarray], fp: str
     np.savez(buf, **arrs, __meta__=np.frombuffer(meta, dtype=np.uint8),
              __sha256__=np.frombuffer(sha.encode(), dtype=np.uint8))
     data = buf.getvalue()
-    atomic_write_bytes(_chunk_path(root, cid), data)
+    _io.atomic_write_bytes(_chunk_path(root, cid), data)
     return {"sha256": sha, "bytes": len(data)}
 
 
@@ -973,9 +964,7 @@ class _Store:
         self.save()
 
     def save(self) -> None:
-        from ._io import atomic_write_text
-
-        atomic_write_text(self.mpath, json.dumps(self.manifest, indent=1, sort_keys=True))
+        _io.atomic_write_text(self.mpath, json.dumps(self.manifest, indent=1, sort_keys=True))
 
     def close(self) -> None:
         if self.lock is not None:
@@ -1118,14 +1107,11 @@ def _dask_engine(tasks, preps, lowerer, opt, on_done, *, client, scheduler, work
 def _check_out_dir(root: Path) -> None:
     """Refuse, before any work, an ``out`` that is a file, sits under a file, or lies in a
     folder where nothing can be written (issue 15)."""
-    from .errors import SimcoreError
-    from .cli import writable_dir
-
     if root.exists() and not root.is_dir():
         raise DesignError(f"out={str(root)!r} is a file; a sweep writes a directory: give a "
                           "new or empty path")
     try:
-        writable_dir(root, f"out={str(root)!r}")
+        _io.writable_dir(root, f"out={str(root)!r}")
     except SimcoreError as exc:
         raise DesignError(str(exc)) from None
 
@@ -1227,8 +1213,6 @@ def sweep(
         ``out`` holds a manifest that is unreadable, empty, truncated, edited or lacks
         the fingerprint.
     """
-    from .scenario import Scenario, load
-
     t_start = time.perf_counter()
     if engine not in ENGINES:
         raise DesignError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
@@ -1257,10 +1241,8 @@ def sweep(
     h = base.data["horizon"]
     hdays = h["days"] if days is None else days
     if hdays != "auto":
-        from .dynamic.model import _check_days
-
         try:
-            hdays = _check_days(hdays)
+            hdays = check_days(hdays)
         except ParameterError as exc:
             raise DesignError(f"days: {exc}") from None
     tail = float(h.get("tail_days", 365))
@@ -1329,8 +1311,6 @@ def sweep(
     # (about 0.16 ms a scenario), so a bad point is refused up front, not mid-sweep; designs
     # beyond UPFRONT_CHECK_MAX scenarios (streamed ones) are checked chunk by chunk as they run
     if n <= UPFRONT_CHECK_MAX:
-        from .dynamic.model import check_lowering
-
         check = _Lowerer(base.data, base.path, specs, base.allow_outside_data)
         # codes are checked against the base table unless the design changes the table
         prep0 = base.prepared() if not any(k.startswith("table.") for k in design.keys) \
@@ -1429,8 +1409,6 @@ def _run_and_assemble(base, design, opt, store, manifest, fp, n, nchunks, chunk_
             ovs = design.values(a, b)
             tids = [tindex[_table_key(ov)] for ov in ovs]
             return cid, a, ovs, tids
-
-        from ._progress import Progress
 
         todo_n = sum(min(chunk_size, n - c * chunk_size) for c in todo)
         bar = Progress(n, "sweep", unit="scenarios", initial=n - todo_n, enabled=progress)
@@ -1592,8 +1570,6 @@ def _swap_dir(tmp: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 def _write_result(root: Path, ds: xr.Dataset, format: str) -> Path:
-    from ._io import atomic_path
-
     clean = ds.copy()
     clean.attrs = {k: (int(v) if isinstance(v, bool) else v) for k, v in ds.attrs.items()}
     for v in clean.variables.values():
@@ -1603,7 +1579,7 @@ def _write_result(root: Path, ds: xr.Dataset, format: str) -> Path:
         clean = _str_as_object(clean)
     if format == "netcdf":
         target = root / "result.nc"
-        with atomic_path(target) as tmp:
+        with _io.atomic_path(target) as tmp:
             clean.to_netcdf(tmp)
         return target
     target = root / "result.zarr"

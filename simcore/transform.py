@@ -35,6 +35,7 @@ import xarray as xr
 
 from . import tables as _t
 from ._checks import positive_number
+from .datasets import source_dir
 from .errors import LabelError, ParameterError, ShockError, TableError
 
 __all__ = [
@@ -461,8 +462,6 @@ def japan_185_to_37() -> Concordance:
     >>> t.sizes["sector"], t.va_item.values.tolist()
     (37, ['ohcr', 'epin', 'opse', 'depr', 'idtx', 'subs'])
     """
-    from .datasets import source_dir
-
     d = source_dir() / "japan-io-2015"
     src = d / "io2015_concordance_basic_185_37.csv"
     df = _t._read_csv(src, dtype=str)

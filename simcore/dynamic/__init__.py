@@ -29,7 +29,7 @@ __all__ = [
 
 _ATTRS = {
     "simulate": "simcore.dynamic.model",
-    "simulate_batch": "simcore.dynamic.model",
+    "simulate_batch": "simcore.dynamic.batch",
     "prepare_model": "simcore.dynamic.model",
     "ImportCut": "simcore.dynamic.shocks",
     "CapacityShock": "simcore.dynamic.shocks",
@@ -45,7 +45,7 @@ _ATTRS = {
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("ario", "model", "shocks", "params", "batch"):
+    if name in ("ario", "model", "shocks", "params", "batch", "common"):
         return importlib.import_module(f"simcore.dynamic.{name}")
     if name in _ATTRS:
         return getattr(importlib.import_module(_ATTRS[name]), name)

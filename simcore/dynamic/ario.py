@@ -74,6 +74,8 @@ import xarray as xr
 from .. import tables as _tables
 from .._jit import raise_for_status
 from ..errors import LabelError, ParameterError, ShockError, SimcoreWarning, TableError
+from . import _ario_kernels
+from .common import check_days, check_record_bytes
 
 __all__ = [
     "ARIOParams",
@@ -667,8 +669,6 @@ def _prepare(table: xr.Dataset, input_threshold: float | None, *,
 
 def _check_record_bytes(nbytes: int, where: str) -> None:
     """Refuse daily records that would not fit (simcore's record budget), before allocating."""
-    from .model import check_record_bytes
-
     check_record_bytes(nbytes, f"{where}: the daily records",
                        "record fewer series (cumulative= or aggregate= instead of record=), "
                        "fewer days or fewer scenarios per batch")
@@ -676,10 +676,8 @@ def _check_record_bytes(nbytes: int, where: str) -> None:
 
 def _check_days(days: Any) -> int:
     """The horizon rule of :func:`simcore.simulate` (1..36500 whole days)."""
-    from .model import _check_days as check
-
     try:
-        return check(days)
+        return check_days(days)
     except ParameterError as exc:
         raise ParameterError(f"simulate_ario: {exc}") from None
 
@@ -790,8 +788,7 @@ def _to_dataset(prep: ARIOTable, params_list: list[ARIOParams], days: int, batch
 # Entry points
 # --------------------------------------------------------------------------------------
 def _kernels():
-    from . import _ario_kernels as K
-    return K
+    return _ario_kernels
 
 
 def simulate_ario(

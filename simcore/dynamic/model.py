@@ -40,16 +40,20 @@ from .. import _nodask
 _nodask.install()  # xarray imports dask lazily; only a Dask engine needs it
 
 from .. import tables as _tables
+from .._jit import raise_for_status
 from .._version import __version__
 from .._checks import positive_number
 from ..errors import LabelError, ParameterError, ShockError, TableError
+from ..transform import prepare_for_dynamics
+from . import _kernels as kn
+from .common import (MAX_DAYS, MAX_RECORD_BYTES, ONSET_SHARE, RECOVERED_RTOL,  # noqa: F401
+                     check_days, check_record_bytes, is_recovered, onset_day)
 from .params import DynamicParams
 from .shocks import CapacityShock, DemandShock, ImportCut, intensity
-from .. import _accessor  # noqa: F401  (registers result.simcore)
+from .. import _accessor  # noqa: F401  (registers result.simcore; see simcore._accessor)
 
 __all__ = [
     "simulate",
-    "simulate_batch",
     "prepare_model",
     "Prepared",
     "RECORDS",
@@ -59,23 +63,6 @@ __all__ = [
 DAYS_PER_YEAR = 365.0
 #: Records that can be requested from :func:`simulate`.
 RECORDS = ("output", "final_demand_unmet", "imports", "stocks")
-#: Largest horizon accepted (100 years).
-MAX_DAYS = 36500
-#: Memory budget for recorded arrays of one call (bytes).
-MAX_RECORD_BYTES = 4 * 1024**3
-#: Recovery tolerance (10 ppm).  A run counts as recovered on a day when (1) the net daily
-#: GDP loss is below this share of daily GDP, (2) the summed absolute output gap
-#: ``sum_j |x_j - x0_j|`` is below this share of baseline gross output and (3) the summed
-#: absolute stock gap ``sum |S - target|`` over every input of every buyer is below this share
-#: of the summed targets: stocks still below target are a loss still pending (restocking
-#: orders can cause losses after output is back, see docs/methodology.md).  Without
-#: restocking (very large inventory_tau) a depleted stock has no restoring force: it never
-#: returns to its target, such a run never counts as recovered, and ``days = "auto"`` runs
-#: to ``max_days``.
-RECOVERED_RTOL = 1e-5
-#: A sector's loss "starts" on the first day its output is more than this share below
-#: baseline (the chain-delay table: ``result.onset_day``).
-ONSET_SHARE = 0.005
 
 
 @dataclass(frozen=True)
@@ -143,8 +130,6 @@ def prepare_model(table: xr.Dataset, *, preprocess: bool = True, check: bool = T
             raise TableError(
                 f"simulate: the table has negative cells (first at row {i}, column {j}); "
                 "apply simcore.transform.prepare_for_dynamics or pass preprocess=True")
-        from ..transform import prepare_for_dynamics
-
         table, report = prepare_for_dynamics(table)
         note = f"prepare_for_dynamics: {report}"
         f = _tables.flat(table)
@@ -545,26 +530,6 @@ def _lower_domestic(prep: Prepared, shocks: Sequence[Any], T: int):
             np.maximum(demfac, 0.0), np.maximum(exfac, 0.0))
 
 
-def check_record_bytes(nbytes: int, what: str, advice: str) -> None:
-    """Refuse daily records above :data:`MAX_RECORD_BYTES` before anything is allocated
-    (both engines)."""
-    if nbytes > MAX_RECORD_BYTES:
-        raise ParameterError(f"{what} need {nbytes / 1e9:.1f} GB (limit "
-                             f"{MAX_RECORD_BYTES / 1e9:.1f} GB); {advice}")
-
-
-def _check_days(days: Any) -> int:
-    if isinstance(days, bool) or not isinstance(days, (int, np.integer)):
-        if isinstance(days, float) and days.is_integer():
-            days = int(days)
-        else:
-            raise ParameterError(f"parameter 'days' = {days!r}: expected a whole number of days")
-    if days < 1 or days > MAX_DAYS:
-        raise ParameterError(
-            f"parameter 'days' = {days!r} is out of range; allowed: 1..{MAX_DAYS} (100 years)")
-    return int(days)
-
-
 def _check_shocks(shocks: Any) -> list[Any]:
     if isinstance(shocks, (ImportCut, CapacityShock, DemandShock)):
         return [shocks]
@@ -638,7 +603,7 @@ def simulate(
     params = params if params is not None else DynamicParams()
     if not isinstance(params, DynamicParams):
         raise ParameterError(f"params: expected a DynamicParams, got {type(params).__name__}")
-    T = _check_days(days)
+    T = check_days(days)
     shocks = _check_shocks(shocks)
     for r in record:
         if r not in RECORDS:
@@ -658,8 +623,6 @@ def simulate(
     p2 = low.prep
     n2 = p2.n
     K = low.sp_idx.shape[0]
-
-    from . import _kernels as kn
 
     nnz = p2.A.shape[0]
     gdp_loss = np.zeros(T)
@@ -683,8 +646,6 @@ def simulate(
         np.empty(K), np.empty(K),
         gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp, gdp_gain, gap, info, out_dem,
     )
-    from .._jit import raise_for_status
-
     raise_for_status(int(status), where="simulate", day=int(info[0]))
     special = low.special_orig
     if low.split is not None:
@@ -712,13 +673,12 @@ def simulate(
 
 
 def recovered_rule(prep: Prepared, gdp_loss_day: Any, gap_day: Any) -> np.ndarray:
-    """Whether a day counts as back at baseline: net GDP loss, output gap and stock gap
-    all within :data:`RECOVERED_RTOL` (see there).  ``gap_day`` is ``(..., 2)``: output
-    and stock gap shares as the kernel reports them."""
+    """Whether a day counts as back at baseline (:func:`simcore.dynamic.common.is_recovered`)
+    from the day's net GDP loss in table units and ``gap_day`` ``(..., 2)``: output and
+    stock gap shares as the kernel reports them."""
     last = np.asarray(gdp_loss_day) / max(prep.gdp_annual / DAYS_PER_YEAR, 1e-300)
     g = np.asarray(gap_day)
-    return ((np.abs(last) < RECOVERED_RTOL) & (g[..., 0] < RECOVERED_RTOL)
-            & (g[..., 1] < RECOVERED_RTOL))
+    return is_recovered(last, g[..., 0], g[..., 1])
 
 
 def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp,
@@ -781,9 +741,8 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
                                             "supply-constrained part"})
     if rec_x.shape[0]:
         data["output"] = (("time", "sector"), rec_x, {"units": f"{unit} per day"})
-        below = rec_x < (1.0 - ONSET_SHARE) * prep.x0[None, :]
         data["onset_day"] = (
-            ("sector",), np.where(below.any(axis=0), below.argmax(axis=0), -1),
+            ("sector",), onset_day(rec_x, prep.x0),
             {"units": "day", "long_name": f"first day output is more than "
                                           f"{100 * ONSET_SHARE:g} % below baseline (-1: never)"})
         data["value_added_loss_daily"] = (("time", "sector"),
@@ -820,10 +779,3 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
         "simcore_version": __version__,
     })
     return ds
-
-
-def simulate_batch(*args: Any, **kwargs: Any) -> Any:  # pragma: no cover - defined in sweeps
-    """Batched scenarios: see :func:`simcore.sweep`."""
-    from ..sweeps import simulate_batch as _sb
-
-    return _sb(*args, **kwargs)

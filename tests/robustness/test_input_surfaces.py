@@ -514,7 +514,7 @@ class TestEngineAPI:
 
     def test_record_memory_refused(self, japan185):
         # 4 daily records x 185 sectors x 36500 days is ~0.2 GB: fine; the guard is on bytes
-        from simcore.dynamic import model as md
+        from simcore.dynamic import common as md  # the record budget of both engines
         prep = sc.dynamic.prepare_model(japan185)
         old = md.MAX_RECORD_BYTES
         md.MAX_RECORD_BYTES = 10**6
