@@ -42,6 +42,7 @@ from .dynamic.batch import run_lowered
 from .dynamic.common import ONSET_SHARE
 from .dynamic.model import recovered_rule
 from .errors import KernelError
+from .run import Horizon
 from .scenario import Scenario, load, scenario_dir
 from .tables import yen_per_unit
 
@@ -238,29 +239,24 @@ def onset_days(output: np.ndarray, x0: float, share: float | None = None,
     return res
 
 
-def _auto_days(sc: Any) -> tuple[int, int]:
-    h = sc.data["horizon"]
-    if h["days"] != "auto":
-        return int(h["days"]), int(h["days"])
-    end = max((s.end for s in sc.shocks()), default=0.0)
-    max_days = int(h.get("max_days", 3650))
-    return min(int(math.ceil(end + float(h.get("tail_days", 365)))), max_days), max_days
-
-
 def run_draws(scenario: Any, overrides: Sequence[Mapping[str, Any]], *,
               record_output: bool = False, days: int | None = None) -> dict[str, Any]:
     """Run a scenario once per overrides mapping, all in one
     :func:`~simcore.dynamic.batch.run_lowered` call (scenarios that share the kernel's group
     key run in one parallel kernel call; see :func:`simcore.dynamic.batch.group_key`).
 
-    The horizon follows :meth:`simcore.scenario.Scenario.run`: ``horizon.days``, or for
-    ``'auto'`` the end of the last shock plus ``tail_days``, doubled (for the draws not yet
+    The horizon is the run layer's (:class:`simcore.run.Horizon`, as in
+    :meth:`simcore.scenario.Scenario.run`): ``horizon.days``, or for ``'auto'`` the end of the
+    last shock plus ``tail_days``, doubled (for the draws not yet
     back at baseline, up to ``max_days``) until output is back at baseline.  Returns bare
     arrays: ``gdp_loss_total (m,)`` in table units, ``value_added_loss (m, n)``,
     ``gdp_loss (m, T)`` (zero-padded to the longest horizon), ``days (m,)``, and with
     ``record_output`` the daily ``output (m, T, n)`` over the first horizon.
     """
     sc = _load(scenario)
+    if sc.engine != "supply-chain":
+        raise ScenarioError(f"{sc.file}: draws and calibration run the supply-chain engine; "
+                            f"model.engine is {sc.engine!r}")
     prep = sc.prepared()
     items = []
     for ov in overrides:
@@ -269,8 +265,8 @@ def run_draws(scenario: Any, overrides: Sequence[Mapping[str, Any]], *,
     m = len(items)
     if m == 0:
         raise ParameterError("run_draws: no draws to run")
-    T0, max_days = _auto_days(sc) if days is None else (int(days), int(days))
-    auto = days is None and sc.data["horizon"]["days"] == "auto"
+    horizon = Horizon.of(sc.data["horizon"], days)
+    T0 = horizon.first(sc.shocks())
     r = run_lowered(prep, items, T0, record_output=record_output)
     if np.any(r["status"]):
         s = int(np.flatnonzero(r["status"])[0])
@@ -282,11 +278,11 @@ def run_draws(scenario: Any, overrides: Sequence[Mapping[str, Any]], *,
     gl = [r["gdp_loss"][q] for q in range(m)]
     oc = r["out_cum"].copy()
     ndays = np.full(m, T0)
-    if auto:
+    if horizon.auto:
         pending = np.flatnonzero(~recovered_rule(prep, r["gdp_loss"][:, -1], r["gap"][:, -1]))
         T = T0
-        while pending.size and T < max_days:
-            T = min(2 * T, max_days)
+        while pending.size and horizon.extend(T) is not None:
+            T = horizon.extend(T)
             r2 = run_lowered(prep, [items[q] for q in pending], T)
             rec = recovered_rule(prep, r2["gdp_loss"][:, -1], r2["gap"][:, -1])
             for k, q in enumerate(pending):

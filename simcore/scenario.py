@@ -35,7 +35,9 @@ from . import datasets, transform
 from .dynamic.model import prepare_model, simulate
 from .dynamic.params import DynamicParams
 from .dynamic.shocks import CapacityShock, DemandShock, ImportCut
-from .errors import LabelError, ParameterError, ScenarioError, ShockError
+from .dynamic.ario import ARIOParams
+from .errors import LabelError, ParameterError, ScenarioError, ShockError, TableError
+from .run import ENGINES, Horizon, prepare_ario_table, run_ario, run_until_recovered
 from .rare_earths import (carve, dependency_shares, load_spec, origin_shares,
                           read_spec_bytes)
 
@@ -221,6 +223,24 @@ _SUBST = {
     "tau_days": (_num(0, lo_open=True), "time constant of the ramp, days"),
 }
 
+#: ``[model.ario]``: parameters of the ARIO engine (:class:`simcore.dynamic.ario.ARIOParams`,
+#: BoARIO's defaults), used with ``[model] engine = "ario"``.
+_ARIO = {
+    "order_type": (_str(("alt", "noalt")), "supplier weights of orders"),
+    "alpha_base": (_num(1), "base overproduction factor, >= 1"),
+    "alpha_max": (_num(1), "largest overproduction factor, >= alpha_base"),
+    "alpha_tau": (_num(0, lo_open=True), "overproduction time constant, days"),
+    "main_inv_dur": (_num(1, lo_open=True), "inventory target of every product, days (> 1)"),
+    "inventory_duration": (_map_of(_num(1, lo_open=True)), "product -> inventory target, days"),
+    "infinite_inventories_sect": (_list_of(_str()), "products that never constrain production"),
+    "psi": (_num(0, 1, lo_open=True), "inventory threshold, 0 < psi <= 1"),
+    "inventory_restoration_tau": (_num(1), "inventory restoration time, days (>= 1)"),
+    "input_threshold": (_num(0), "input-relevance threshold on coefficients (default: "
+                                 "BoARIO's rule)"),
+    "boario_compat": (_bool, "reproduce BoARIO's code where it departs from its documented "
+                             "model"),
+}
+
 SCHEMA: dict[str, Any] = {
     "schema": (_num(1, 1), "schema version (1)"),
     "name": (_str(), "scenario name"),
@@ -264,6 +284,9 @@ SCHEMA: dict[str, Any] = {
         "buffers": (_str(), "input-buffer data file (days by input family), relative to the "
                             "scenario file"),
         "origin_stocks": (_bool, "hold stocks of origin-split products per origin"),
+        "engine": (_str(ENGINES), "the engine that runs the scenario: 'supply-chain' "
+                                  "(default) or 'ario'"),
+        "ario": _ARIO,
     },
     "horizon": {
         "days": (_days_or_auto, "'auto' (until output and stocks are back at baseline) or days"),
@@ -564,9 +587,33 @@ class Scenario:
                 raise ScenarioError(f"{self.file}: shocks[{i}]: {exc}") from exc
         return out
 
+    @property
+    def engine(self) -> str:
+        """The engine that runs the scenario (``[model] engine``, default
+        ``"supply-chain"``)."""
+        return str(self.data.get("model", {}).get("engine", ENGINES[0]))
+
     def params(self):
+        """The engine's parameters: a :class:`~simcore.dynamic.params.DynamicParams` for the
+        supply-chain engine, an :class:`~simcore.dynamic.ario.ARIOParams` (from
+        ``[model.ario]``) for the ARIO engine."""
         m = dict(self.data.get("model", {}))
         m.pop("calibrated", None)
+        engine = m.pop("engine", ENGINES[0])
+        ario = m.pop("ario", None)
+        if engine == "ario":
+            if m:
+                k = sorted(m)[0]
+                raise ScenarioError(f"{self.file}: model.{k} is a parameter of the supply-chain "
+                                    "engine and would have no effect with model.engine = "
+                                    "'ario'; give the ARIO engine's parameters in [model.ario]")
+            try:
+                return ARIOParams(**(ario or {}))
+            except (ParameterError, LabelError) as exc:
+                raise ScenarioError(f"{self.file}: model.ario: {exc}") from exc
+        if ario is not None:
+            raise ScenarioError(f"{self.file}: [model.ario] would have no effect: "
+                                f"model.engine is {engine!r}; set model.engine = 'ario'")
         scale = float(m.pop("dependency_scale", 1.0))
         carved_days = m.pop("carved_inventory_days", None)
         spec = self.carve_spec()
@@ -623,28 +670,24 @@ class Scenario:
 
     def _run(self) -> xr.Dataset:
         h = self.data["horizon"]
-        record = tuple(h.get("record", ("output", "final_demand_unmet", "imports")))
+        t = self.data["table"]
         shocks = self.shocks()
         params = self.params()
-        t = self.data["table"]
-        kw = dict(params=params, record=record,
-                  gdp_denominator=t.get("gdp_denominator"),
+        horizon = Horizon.of(h)
+        kw = dict(gdp_denominator=t.get("gdp_denominator"),
                   gdp_denominator_source=t.get("gdp_denominator_source"))
-        prep = self.prepared()
         try:
-            if h["days"] != "auto":
-                res = simulate(prep, shocks, days=int(h["days"]), **kw)
+            if self.engine == "ario":
+                res = self._run_ario(shocks, params, horizon, kw)
             else:
-                end = max((s.end for s in shocks), default=0.0)
-                tail = float(h.get("tail_days", 365))
-                max_days = int(h.get("max_days", 3650))
-                days = min(int(math.ceil(end + tail)), max_days)
-                while True:
-                    res = simulate(prep, shocks, days=max(days, 1), **kw)
-                    if res.attrs["recovered"] or days >= max_days:
-                        break
-                    days = min(days * 2, max_days)
-        except (LabelError, ShockError, ParameterError) as exc:
+                record = tuple(h.get("record", ("output", "final_demand_unmet", "imports")))
+                prep = self.prepared()
+                res = run_until_recovered(
+                    horizon, shocks,
+                    lambda days: simulate(prep, shocks, days=days, params=params,
+                                          record=record, **kw),
+                    lambda r: bool(r.attrs["recovered"]))
+        except (LabelError, ShockError, ParameterError, TableError) as exc:
             raise ScenarioError(f"{self.file}: {exc}") from exc
         res.attrs.update({
             "scenario": self.name,
@@ -654,6 +697,29 @@ class Scenario:
             "calibrated_keys": ", ".join(self.data.get("model", {}).get("calibrated", [])),
         })
         return res
+
+    def _run_ario(self, shocks: list[Any], params: Any, horizon: Horizon,
+                  kw: dict[str, Any]) -> xr.Dataset:
+        h = self.data["horizon"]
+        if horizon.auto:
+            raise ScenarioError(
+                f"{self.file}: horizon.days = 'auto' needs the stock gap, which the ARIO "
+                "engine does not report; give horizon.days as a whole number of days")
+        record = tuple(h.get("record", ("output", "final_demand_unmet")))
+        bad = [r for r in record if r not in ("output", "final_demand_unmet")]
+        if bad:
+            raise ScenarioError(f"{self.file}: horizon.record: {bad[0]!r} is a record of the "
+                                "supply-chain engine; with [model] engine = 'ario' record "
+                                "'output' and 'final_demand_unmet'")
+        table = self.table()
+        key = ("ario", params.input_threshold)
+        if self._cache.get("ario_from") is not table or self._cache.get("ario_key") != key:
+            self._cache["ario_prepared"] = prepare_ario_table(table, params.input_threshold)
+            self._cache["ario_from"] = table
+            self._cache["ario_key"] = key
+        where = [f"shocks[{i}]" for i in range(len(shocks))]
+        return run_ario(self._cache["ario_prepared"], shocks, params, horizon.days,
+                        record=record, where=where, **kw)
 
 
 #: Built tables and prepared models by what they depend on (see Scenario._table_key); a few

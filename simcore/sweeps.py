@@ -97,9 +97,9 @@ from . import _io, datasets
 from ._progress import Progress
 from ._version import __version__
 from .dynamic import batch as _b
-from .dynamic.common import check_days
 from .dynamic.model import check_lowering, recovered_rule
 from .rare_earths import read_spec_bytes
+from .run import Horizon, ario_inputs, prepare_ario_table
 from .scenario import Scenario, _cached_spec, apply_overrides, load
 from .errors import (
     DataError,
@@ -423,6 +423,11 @@ class _Options:
     daily: bool
     threads: int | None = None
 
+    @property
+    def horizon(self) -> Horizon:
+        """The run layer's horizon rule (:class:`simcore.run.Horizon`) with these options."""
+        return Horizon(days=self.days, tail_days=self.tail, max_days=self.max_days)
+
 
 def _pin(sc: Any, specs: Mapping[str, Any]) -> Any:
     """``sc`` with its carve-out data taken from ``specs`` (read once, hashed) instead of
@@ -515,6 +520,8 @@ def _compute_chunk(cid: int, start: int, overrides: list[dict[str, Any]], tids: 
     m = len(overrides)
     items = [lowerer.lower(ov, start + q) for q, ov in enumerate(overrides)]
     nsec = next(iter(preps.values())).n
+    if lowerer.data.get("model", {}).get("engine") == "ario":
+        return _compute_ario_chunk(cid, start, overrides, lowerer, opt, nsec)
     total = np.full(m, np.nan)
     days = np.zeros(m, dtype=np.int64)
     rec = np.zeros(m, dtype=np.int8)
@@ -535,6 +542,37 @@ def _compute_chunk(cid: int, start: int, overrides: list[dict[str, Any]], tids: 
     return out
 
 
+def _compute_ario_chunk(cid: int, start: int, overrides: list[dict[str, Any]],
+                        lowerer: _Lowerer, opt: _Options, nsec: int) -> dict[str, Any]:
+    """A chunk on the ARIO engine (``[model] engine = "ario"``): each scenario run as
+    :meth:`simcore.scenario.Scenario.run` runs it (fixed horizon), same chunk arrays."""
+    m = len(overrides)
+    out: dict[str, Any] = {"cid": cid, "start": start, "gdp_loss_total": np.full(m, np.nan),
+                           "days": np.zeros(m, dtype=np.int64),
+                           "recovered": np.zeros(m, dtype=np.int8),
+                           "status": np.zeros(m, dtype=np.int64)}
+    if opt.sectors:
+        out["value_added_loss"] = np.full((m, nsec), np.nan)
+    if opt.daily:
+        out["gdp_loss"] = np.full((m, opt.T0), np.nan)
+    for q, ov in enumerate(overrides):
+        sc = lowerer.scenario(ov)
+        if opt.days is not None:  # the sweep's days= replaces the scenario's horizon
+            sc.data["horizon"]["days"] = opt.days
+        try:
+            res = sc.run()
+        except ScenarioError as exc:
+            raise DesignError(f"sweep scenario {start + q} ({_plain(dict(ov))}): {exc}") from None
+        out["gdp_loss_total"][q] = float(res["gdp_loss_total"])
+        out["days"][q] = int(res.attrs["days"])
+        out["recovered"][q] = int(res.attrs["recovered"])
+        if opt.sectors:
+            out["value_added_loss"][q] = res["value_added_loss"].values
+        if opt.daily:
+            out["gdp_loss"][q] = res["gdp_loss"].values[:opt.T0]
+    return out
+
+
 def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va, daily):
     m = len(items)
     if opt.days is not None:
@@ -550,11 +588,12 @@ def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va
         bad = sel[r["status"] != 0]
         total[bad] = np.nan
         return
-    # 'auto': Scenario.run's rule, scenario by scenario (see the module docstring)
+    # 'auto': the run layer's rule (simcore.run.Horizon), scenario by scenario (see the
+    # module docstring)
+    horizon = opt.horizon
     nxt = np.empty(m, dtype=np.int64)
     for q, (sh, _) in enumerate(items):
-        end = max((s.end for s in sh), default=0.0)
-        nxt[q] = max(min(int(math.ceil(end + opt.tail)), opt.max_days), 1)
+        nxt[q] = horizon.first(sh)
     final = np.full(m, -1, dtype=np.int64)
     exact_va = np.zeros(m, dtype=bool)
     pending = np.arange(m)
@@ -576,7 +615,8 @@ def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va
             d = int(nxt[q])
             while d <= T_run:
                 ok = bool(recovered_rule(prep, gl[k, d - 1], r["gap"][k, d - 1]))
-                if ok or d >= opt.max_days:
+                d_next = horizon.extend(d)
+                if ok or d_next is None:
                     final[q] = d
                     days[s] = d
                     rec[s] = ok
@@ -586,7 +626,7 @@ def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va
                         if va is not None:
                             va[s] = prep.c * r["out_cum"][k]
                     break
-                d = min(2 * d, opt.max_days)
+                d = d_next
             else:
                 nxt[q] = d
                 still.append(q)
@@ -1239,14 +1279,17 @@ def sweep(
     base = _pin(Scenario(base.data, base.path, base._cache), specs)  # cache shared
     n = design.size
     h = base.data["horizon"]
-    hdays = h["days"] if days is None else days
-    if hdays != "auto":
-        try:
-            hdays = check_days(hdays)
-        except ParameterError as exc:
-            raise DesignError(f"days: {exc}") from None
-    tail = float(h.get("tail_days", 365))
-    max_days = int(h.get("max_days", 3650))
+    try:
+        horizon = Horizon.of(h, days)
+    except ParameterError as exc:
+        raise DesignError(f"days: {exc}") from None
+    hdays = "auto" if horizon.auto else horizon.days
+    tail = horizon.tail_days
+    max_days = horizon.max_days
+    if horizon.auto and base.engine == "ario":
+        raise DesignError(f"{base.file}: horizon.days = 'auto' needs the stock gap, which the "
+                          "ARIO engine does not report; pass days= (CLI: --days) or give "
+                          "horizon.days as a whole number of days")
 
     # tables: one prepared table per distinct value of the table keys
     tkeys = [k for k in design.keys if k.startswith("table.")]
@@ -1285,7 +1328,7 @@ def sweep(
                 ends = max(ends, max((s.end for s in low0.scenario(ov).shocks()), default=0.0))
             except ScenarioError as exc:
                 raise DesignError(f"sweep scenario with {ov}: {exc}") from None
-        T0 = max(min(int(math.ceil(ends + tail)), max_days), 1)
+        T0 = Horizon(None, tail, max_days).first_for_end(ends)
         opt = _Options(days=None, T0=T0, tail=tail, max_days=max_days, sectors=sectors,
                        daily=daily)
     else:
@@ -1315,12 +1358,17 @@ def sweep(
         # codes are checked against the base table unless the design changes the table
         prep0 = base.prepared() if not any(k.startswith("table.") for k in design.keys) \
             else None
+        ario = base.engine == "ario"
         for i in range(n):
             point = design.point(i)
             shocks, params = check.lower(point, i)
             if prep0 is not None:
                 try:
-                    check_lowering(prep0, shocks, params)
+                    if ario:
+                        ario_inputs(prepare_ario_table(base.table(), params.input_threshold),
+                                    shocks, 1)
+                    else:
+                        check_lowering(prep0, shocks, params)
                 except (LabelError, ShockError, ParameterError) as exc:
                     raise DesignError(
                         f"sweep scenario {i} ({_plain(dict(point))}): {exc}") from None

@@ -570,6 +570,8 @@ class ARIOTable:
     unit: str
     #: median positive daily purchase (table units), for the unit warning of the parity mode
     median_daily_flow: float = math.nan
+    #: what was done to the table before lowering (see :func:`simcore.run.prepare_ario_table`)
+    preprocessing: str = "none"
     arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
@@ -775,6 +777,7 @@ def _to_dataset(prep: ARIOTable, params_list: list[ARIOParams], days: int, batch
                                             units=unit)
     ds["time"].attrs.update(units="day", long_name="simulation day (step)")
     ds.attrs.update(
+        engine="ario",
         model="ARIO (BoARIO 0.6.3 ARIOPsiModel semantics), simcore.dynamic.ario",
         unit=prep.unit,
         pooled_imports=int(prep.pooled_imports),

@@ -291,5 +291,5 @@ def simulate_batch(
     ds = xr.Dataset({k: xr.Variable(d, v, a) for k, (d, v, a) in data.items()}, coords=coords)
     ds.attrs.update({"unit": unit, "days": T, "gdp_denominator": denom,
                      "kernel_calls": int(r["groups"]), "simcore_version": __version__,
-                     "engine": "simcore supply-chain engine (batch)"})
+                     "engine": "supply-chain"})
     return ds

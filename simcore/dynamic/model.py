@@ -775,7 +775,7 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
         "shocks": repr(list(shocks)),
         "params": repr(params),
         "preprocessing": prep.preprocessing,
-        "engine": "simcore supply-chain engine",
+        "engine": "supply-chain",
         "simcore_version": __version__,
     })
     return ds
