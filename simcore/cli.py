@@ -228,34 +228,35 @@ def _headline(res, top: int = 10, sectors: list[str] | None = None,
         r["unit"] = unit
         return r
 
-    money = ("value_added_loss", "value_added_gain", "value_added_loss_gross",
-             "gdp_denominator")
+    money = ("gdp_loss_total", "gdp_gain_total", "gdp_loss_gross_total", "gdp_denominator")
     units = {k: unit for k in money}
     units.update({k + "_jpy": "JPY" for k in money})
     units.update({"gdp_loss_share": "fraction of annual GDP",
                   "gdp_loss_share_gross": "fraction of annual GDP",
                   "top_sectors": unit, "selected_sectors": unit, "carve_out_users": unit,
-                  "by_sector": unit, "share_of_loss": "fraction of value_added_loss",
+                  "by_sector": unit, "share_of_loss": "fraction of gdp_loss_total",
                   "horizon_days": "days"})
     return {
         "scenario": res.attrs.get("scenario", ""),
         "title": res.attrs.get("scenario_title", ""),
         "unit": unit,
         "units": units,
-        "value_added_loss": total,
-        "value_added_loss_jpy": total * yen if yen is not None else None,
+        # the result's names (issue 14): gdp_loss_total is the total, value_added_loss the
+        # loss of one sector (the rows below)
+        "gdp_loss_total": total,
+        "gdp_loss_total_jpy": total * yen if yen is not None else None,
         "gdp_loss_share": float(res.gdp_loss_share),
         # value added above baseline (overproduction, alpha_max > 1), netted in the loss;
         # docs/methodology.md, Pitfalls
-        "value_added_gain": gain,
-        "value_added_gain_jpy": gain * yen if yen is not None else None,
+        "gdp_gain_total": gain,
+        "gdp_gain_total_jpy": gain * yen if yen is not None else None,
         # issue 15: the loss of the sectors below baseline, before the gains are netted;
-        # value_added_loss = value_added_loss_gross - value_added_gain
-        "value_added_loss_gross": gross,
-        "value_added_loss_gross_jpy": gross * yen if yen is not None else None,
+        # gdp_loss_total = gdp_loss_gross_total - gdp_gain_total
+        "gdp_loss_gross_total": gross,
+        "gdp_loss_gross_total_jpy": gross * yen if yen is not None else None,
         "gdp_loss_share_gross": gross / denom,
-        "loss_convention": ("net: value_added_loss = value_added_loss_gross - "
-                            "value_added_gain (overproduction above baseline)"),
+        "loss_convention": ("net: gdp_loss_total = gdp_loss_gross_total - "
+                            "gdp_gain_total (overproduction above baseline)"),
         "net_gain": bool(total < 0),
         "gdp_denominator_jpy": denom * yen if yen is not None else None,
         "gdp_denominator": denom,
@@ -396,20 +397,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         return money_text(v, unit)
 
     gdp = money(head["gdp_denominator"])
-    if head["value_added_gain"] > 0:
+    if head["gdp_gain_total"] > 0:
         # issue 15: with overproduction the headline is the gross loss; gains apart
         print(f"  value-added loss (gross, sectors below baseline): "
-              f"{money(head['value_added_loss_gross'])} "
+              f"{money(head['gdp_loss_gross_total'])} "
               f"({head['gdp_loss_share_gross'] * 100:.4f} % of annual GDP {gdp})")
         print(f"  value added above baseline (overproduction), netted below: "
-              f"{money(head['value_added_gain'])}")
-        net = head["value_added_loss"]
+              f"{money(head['gdp_gain_total'])}")
+        net = head["gdp_loss_total"]
         print(f"  net value-added {'gain' if net < 0 else 'loss'}: {money(abs(net))} "
               f"({abs(head['gdp_loss_share']) * 100:.4f} % of annual GDP)"
               + (": overproduction (alpha_max > 1) replaced the cut supply and more; "
                  "see docs/methodology.md, Pitfalls" if net < 0 else ""))
     else:
-        print(f"  value-added loss: {money(head['value_added_loss'])} "
+        print(f"  value-added loss: {money(head['gdp_loss_total'])} "
               f"({head['gdp_loss_share'] * 100:.4f} % of annual GDP {gdp})")
     print(f"  horizon: {head['horizon_days']} days"
           f"{'' if head['recovered'] else ' (output or stocks not back at baseline at the end)'}")

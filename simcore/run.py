@@ -12,7 +12,6 @@ CLI, which all run through it:
 * :func:`ario_inputs` and :func:`run_ario` -- scenario shocks on the ARIO engine (capacity
   losses and final-demand changes; an import cut by origin is refused, naming the shock)
   and its result in the supply-chain engine's vocabulary (:data:`RESULT_VARIABLES`);
-* :func:`provenance` -- what produced a result, as JSON in ``attrs["provenance"]``.
 
 The rules both engines share at the lowest level (horizon range, record budget, the
 recovered rule, onset days) are in :mod:`simcore.dynamic.common`.
@@ -20,7 +19,6 @@ recovered rule, onset days) are in :mod:`simcore.dynamic.common`.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +29,7 @@ import xarray as xr
 
 from ._version import __version__
 from .dynamic import ario as _ario
-from .dynamic.common import check_days, is_recovered, onset_day
+from .dynamic.common import check_days, is_recovered, onset_day, shocks_json
 from .dynamic.shocks import CapacityShock, DemandShock, ImportCut, intensity
 from .errors import ParameterError, ShockError
 from .tables import flat
@@ -45,7 +43,6 @@ __all__ = [
     "ario_inputs",
     "run_ario",
     "prepare_ario_table",
-    "provenance",
     "RESULT_VARIABLES",
     "DEFAULT_TAIL_DAYS",
     "DEFAULT_MAX_DAYS",
@@ -288,28 +285,8 @@ def run_ario(table: Any, shocks: Sequence[Any], params: _ario.ARIOParams, days: 
         "engine": "ario",
         "model": raw.attrs.get("model", ""),
         "params": raw.attrs.get("params", "{}"),
+        "shocks": shocks_json(shocks),
         "preprocessing": getattr(prep, "preprocessing", "none"),
         "simcore_version": __version__,
     })
     return ds
-
-
-# --------------------------------------------------------------------------------------
-# Provenance
-# --------------------------------------------------------------------------------------
-def provenance(**fields: Any) -> str:
-    """``fields`` as a JSON string (sorted keys) for ``attrs["provenance"]``; values that
-    are not JSON (numpy scalars, paths) are written as numbers or strings."""
-    def plain(v: Any) -> Any:
-        if isinstance(v, Mapping):
-            return {str(k): plain(x) for k, x in v.items()}
-        if isinstance(v, (list, tuple)):
-            return [plain(x) for x in v]
-        if isinstance(v, (np.integer,)):
-            return int(v)
-        if isinstance(v, (np.floating,)):
-            return float(v)
-        if v is None or isinstance(v, (bool, int, float, str)):
-            return v
-        return str(v)
-    return json.dumps(plain(fields), sort_keys=True)

@@ -129,7 +129,7 @@ def test_ario_runs_from_the_cli(tmp_path, capsys):
     assert main(["run", path, "--json"]) == 0
     head = json.loads(capsys.readouterr().out)
     res = scenario.load(path).run()
-    assert head["value_added_loss"] == pytest.approx(float(res.gdp_loss_total), rel=RTOL)
+    assert head["gdp_loss_total"] == pytest.approx(float(res.gdp_loss_total), rel=RTOL)
     assert head["horizon_days"] == ARIO_DAYS
 
 

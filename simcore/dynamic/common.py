@@ -9,6 +9,9 @@ knows an engine's arrays.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,6 +27,9 @@ __all__ = [
     "check_record_bytes",
     "is_recovered",
     "onset_day",
+    "plain",
+    "shocks_json",
+    "params_json",
 ]
 
 #: Largest horizon accepted (100 years).
@@ -82,3 +88,38 @@ def onset_day(output: np.ndarray, baseline: np.ndarray) -> np.ndarray:
     below ``baseline``; -1 where it never is."""
     below = np.asarray(output) < (1.0 - ONSET_SHARE) * np.asarray(baseline)[None, :]
     return np.where(below.any(axis=0), below.argmax(axis=0), -1)
+
+
+def plain(v: Any) -> Any:
+    """``v`` as JSON-able Python: mappings, sequences, numpy scalars and arrays, dataclasses
+    (by field); a labelled cell matrix (anything with a ``digest``) by its digest and
+    source, not its values."""
+    if hasattr(v, "digest") and dataclasses.is_dataclass(v):
+        return {"digest": str(v.digest), "source": str(getattr(v, "source", ""))}
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return {f.name: plain(getattr(v, f.name)) for f in dataclasses.fields(v)}
+    if isinstance(v, Mapping):
+        return {str(k): plain(x) for k, x in v.items()}
+    if isinstance(v, np.ndarray):
+        return plain(v.tolist())
+    if isinstance(v, (list, tuple)):
+        return [plain(x) for x in v]
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    return str(v)
+
+
+def shocks_json(shocks: Sequence[Any]) -> str:
+    """The shocks of a run as JSON (``attrs["shocks"]``): per shock its ``kind`` (class
+    name), its fields and its ``end`` (day the shock is over, recovery included)."""
+    return json.dumps([{"kind": type(s).__name__, **plain(s), "end": float(s.end)}
+                       for s in shocks])
+
+
+def params_json(params: Any) -> str:
+    """An engine's parameters as JSON (``attrs["params"]``)."""
+    return json.dumps(plain(params), sort_keys=True)

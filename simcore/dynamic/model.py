@@ -47,7 +47,8 @@ from ..errors import LabelError, ParameterError, ShockError, TableError
 from ..transform import prepare_for_dynamics
 from . import _kernels as kn
 from .common import (MAX_DAYS, MAX_RECORD_BYTES, ONSET_SHARE, RECOVERED_RTOL,  # noqa: F401
-                     check_days, check_record_bytes, is_recovered, onset_day)
+                     check_days, check_record_bytes, is_recovered, onset_day,
+                     params_json, shocks_json)
 from .params import DynamicParams
 from .shocks import CapacityShock, DemandShock, ImportCut, intensity
 from .. import _accessor  # noqa: F401  (registers result.simcore; see simcore._accessor)
@@ -772,8 +773,8 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
         "final_loss_rate_share_of_daily_gdp": float(last),
         "final_output_gap_share": float(gap_last[0]),
         "final_stock_gap_share": float(gap_last[1]),
-        "shocks": repr(list(shocks)),
-        "params": repr(params),
+        "shocks": shocks_json(shocks),
+        "params": params_json(params),
         "preprocessing": prep.preprocessing,
         "engine": "supply-chain",
         "simcore_version": __version__,
