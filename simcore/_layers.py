@@ -17,10 +17,11 @@ __all__ = ["LAYERS", "LAZY", "UPWARD", "layer_of"]
 #: Layer name -> (what it holds, module patterns).  A pattern ending in ``.*`` covers a
 #: package's submodules.  Lowest layer first.
 LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "base": ("errors, version, atomic writes, TOML reading, the JIT policy, shared checks",
+    "base": ("errors, version, atomic writes, TOML reading, the JIT policy, shared checks, "
+             "value rules",
              ("simcore._version", "simcore.errors", "simcore._checks", "simcore._io",
               "simcore._jit", "simcore._nodask", "simcore._progress", "simcore._toml",
-              "simcore._layers")),
+              "simcore._layers", "simcore._schema")),
     "data": ("the IO table data model and the embedded datasets",
              ("simcore.tables", "simcore.datasets", "simcore.datasets.*")),
     "transforms": ("operations from tables to tables: aggregation, carve-outs, rescaling, "

@@ -14,6 +14,7 @@ the package (``simcore/_scenarios`` in the wheel), so ``simcore run NAME`` works
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import tomllib
 from collections.abc import Iterable
@@ -29,6 +30,7 @@ from . import _nodask
 
 _nodask.install()  # xarray imports dask lazily; only a Dask engine needs it
 
+from ._schema import Bool, DaysOrAuto, ListOf, MapOf, Num, NumOrMap, Str, Table
 from ._toml import parse_toml, read_toml  # noqa: F401  (public here too)
 from . import criticality as _cr
 from . import datasets, transform
@@ -36,6 +38,7 @@ from .dynamic.model import prepare_model, simulate
 from .dynamic.params import DynamicParams
 from .dynamic.shocks import CapacityShock, DemandShock, ImportCut
 from .dynamic.ario import ARIOParams
+from .dynamic.common import MAX_DAYS
 from .errors import LabelError, ParameterError, ScenarioError, ShockError, TableError
 from .run import ENGINES, Horizon, prepare_ario_table, run_ario, run_until_recovered
 from .rare_earths import (carve, dependency_shares, load_spec, origin_shares,
@@ -51,6 +54,7 @@ __all__ = [
     "apply_overrides",
     "scenario_files",
     "looks_like_scenario",
+    "key_reference",
 ]
 
 _HERE = Path(__file__).resolve().parent
@@ -129,72 +133,25 @@ def scenario_files(paths: Iterable[str | Path] | None = None) -> list[Path]:
 # --------------------------------------------------------------------------------------
 # Schema: key -> (type(s), check, description).  Nested tables are dicts of the same form.
 # --------------------------------------------------------------------------------------
-def _num(lo=None, hi=None, lo_open=False):
-    def check(v):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            return "a finite number"
-        if lo is not None and (v <= lo if lo_open else v < lo):
-            return f"a number {'>' if lo_open else '>='} {lo}" + (f" and <= {hi}" if hi is not None else "")
-        if hi is not None and v > hi:
-            return f"a number <= {hi}" + (f" and >= {lo}" if lo is not None else "")
-        return None
-    return check
-
-
-def _str(choices=None):
-    def check(v):
-        if not isinstance(v, str):
-            return "a string"
-        if choices is not None and v not in choices:
-            return "one of " + ", ".join(repr(c) for c in choices)
-        return None
-    return check
-
-
-def _bool(v):
-    return None if isinstance(v, bool) else "true or false"
-
-
-def _list_of(check_item, min_len=0):
-    def check(v):
-        if not isinstance(v, list) or len(v) < min_len:
-            return f"a list of at least {min_len} item(s)"
-        for item in v:
-            err = check_item(item)
-            if err:
-                return f"a list whose items are {err}"
-        return None
-    return check
-
-
-def _days_or_auto(v):
-    if v == "auto":
-        return None
-    if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 36500:
-        return "'auto' or a whole number of days in 1..36500"
-    return None
-
-
-def _map_of(check_value, what="a table"):
-    def check(v):
-        if not isinstance(v, Mapping):
-            return what
-        for k, item in v.items():
-            err = check_value(item)
-            if err:
-                return f"{what} whose values are {err} (bad entry {k!r})"
-        return None
-    return check
+# the value rules (simcore._schema): each checks a value and describes itself for the key
+# reference in docs/scenarios.md (key_reference)
+_num = Num
+_str = Str
+_bool = Bool()
+_list_of = ListOf
+_map_of = MapOf
+_days_or_auto = DaysOrAuto(MAX_DAYS)
 
 
 def _num_or_map(lo, hi):
-    num = _num(lo, hi)
+    return NumOrMap(Num(lo, hi))
 
-    def check(v):
-        if isinstance(v, Mapping):
-            return _map_of(num)(v)
-        return num(v)
-    return check
+
+def _from_fields(cls: type) -> dict[str, Any]:
+    """Schema entries of a parameter class's fields that declare a rule (simcore._schema.param):
+    the rule is stated once, where the parameter is defined."""
+    return {f.name: (f.metadata["rule"], f.metadata["doc"]) for f in dataclasses.fields(cls)
+            if "rule" in f.metadata}
 
 
 _SHOCK = {
@@ -260,22 +217,20 @@ SCHEMA: dict[str, Any] = {
     },
     "shocks": [_SHOCK],
     "model": {
-        "inventory_days": (_num(1), "target stock of every input, days of use (>= 1)"),
+        **{k: v for k, v in _from_fields(DynamicParams).items()
+           if k in ("inventory_days", "inventory_tau", "dependency")},
         "inventory_days_by_product": (_map_of(_num_or_map(1, None)),
                                       "product -> days (or {sector: days})"),
         "carved_inventory_days": (_num(1), "target stock of the carve-out's products, days"),
-        "inventory_tau": (_num(1), "inventory adjustment time, days (>= 1)"),
-        "dependency": (_num(0, 1), "default dependency share of every input, 0..1"),
         "dependency_by_product": (_map_of(_num_or_map(0, 1)),
                                   "product -> theta (or {sector: theta})"),
         "dependency_scale": (_num(0), "scale on the carve-out's data-driven dependency shares"),
         "elasticity_by_product": (_map_of(_num(0)), "product -> elasticity of substitution"),
-        "rationing": (_str(("proportional", "firms_first")), "rationing rule"),
-        "alpha_max": (_num(1), "overproduction ceiling (1 = off)"),
-        "alpha_tau": (_num(1), "overproduction time constant, days"),
+        **{k: v for k, v in _from_fields(DynamicParams).items()
+           if k in ("rationing", "alpha_max", "alpha_tau")},
         "import_origins": (_map_of(_map_of(_num(0, 1))), "product -> {origin: share}"),
-        "stockpiles": (_map_of(lambda v: _table_err(v, _STOCKPILE)), "product -> stockpile"),
-        "substitution": (_map_of(lambda v: _table_err(v, _SUBST)), "product -> ramp"),
+        "stockpiles": (_map_of(Table(_STOCKPILE)), "product -> stockpile"),
+        "substitution": (_map_of(Table(_SUBST)), "product -> ramp"),
         "calibrated": (_list_of(_str()), "model keys whose value was calibrated"),
         "criticality": (_str(), "criticality-class data file (input x buyer), relative to "
                                 "the scenario file"),
@@ -283,7 +238,7 @@ SCHEMA: dict[str, Any] = {
                                               "(sensitivity knob; default from the file)"),
         "buffers": (_str(), "input-buffer data file (days by input family), relative to the "
                             "scenario file"),
-        "origin_stocks": (_bool, "hold stocks of origin-split products per origin"),
+        "origin_stocks": _from_fields(DynamicParams)["origin_stocks"],
         "engine": (_str(ENGINES), "the engine that runs the scenario: 'supply-chain' "
                                   "(default) or 'ario'"),
         "ario": _ARIO,
@@ -322,16 +277,64 @@ _REQUIRED = {"": ("schema", "name", "table", "horizon"), "table": ("dataset",),
                                                            "unit", "tolerance", "source")}
 
 
-def _table_err(v: Any, schema: Mapping[str, Any]) -> str | None:
-    if not isinstance(v, Mapping):
-        return "a table"
-    for k, item in v.items():
-        if k not in schema:
-            return f"a table with keys {', '.join(schema)} (unknown key {k!r})"
-        err = schema[k][0](item)
-        if err:
-            return f"a table where {k} is {err}"
-    return None
+# --------------------------------------------------------------------------------------
+# The key reference of docs/scenarios.md, generated from SCHEMA
+# --------------------------------------------------------------------------------------
+#: Sections of the key reference: (heading, key prefix, schema).
+def _sections() -> list[tuple[str, str, Mapping[str, Any]]]:
+    m = SCHEMA["model"]
+    return [
+        ("Top level", "", SCHEMA),
+        ("`[table]`", "table.", SCHEMA["table"]),
+        ("`[model]`", "model.", m),
+        ("`[model.ario]` (with `model.engine = \"ario\"`)", "model.ario.", m["ario"]),
+        ("`[horizon]`", "horizon.", SCHEMA["horizon"]),
+        ("`[calibration]`", "calibration.", SCHEMA["calibration"]),
+        ("`[[shocks]]`", "shocks[].", SCHEMA["shocks"][0]),
+        ("`[[reference]]`", "reference[].", SCHEMA["reference"][0]),
+        ("`[model.stockpiles.PRODUCT]`", "model.stockpiles.PRODUCT.", _STOCKPILE),
+        ("`[model.substitution.PRODUCT]`", "model.substitution.PRODUCT.", _SUBST),
+    ]
+
+
+def _doc_allowed(rule: Any) -> str:
+    if isinstance(rule, ListOf):
+        return _doc_allowed(rule.item) + (f"; at least {rule.min_len} items"
+                                          if rule.min_len else "")
+    if isinstance(rule, MapOf):
+        return "see below" if isinstance(rule.value, Table) else _doc_allowed(rule.value)
+    if isinstance(rule, Str) and rule.choices:
+        return ", ".join(f'`"{c}"`' for c in rule.choices)
+    if isinstance(rule, Bool):
+        return "`true`, `false`"
+    if isinstance(rule, DaysOrAuto):
+        return f'`"auto"` or 1..{rule.max_days}'
+    return rule.allowed
+
+
+def key_reference() -> str:
+    """The key reference of ``docs/scenarios.md`` (Markdown): every key of
+    :data:`SCHEMA` with its type, allowed values, whether it is required and its meaning,
+    all taken from the schema (and through it from the parameter definitions)."""
+    out: list[str] = []
+    for head, prefix, schema in _sections():
+        where = prefix.rstrip(".").replace("[]", "")
+        req = _REQUIRED.get(where if prefix else "", ())
+        out += [f"### {head}", "", "| Key | Type | Allowed | Required | Meaning |",
+                "|---|---|---|---|---|"]
+        for k, entry in schema.items():
+            if isinstance(entry, dict):
+                typ, allowed, meaning = "table", "", "section, see below"
+            elif isinstance(entry, list):
+                typ, allowed, meaning = f"array of tables (`[[{k}]]`)", "", "see below"
+            else:
+                rule, meaning = entry
+                typ = rule.type
+                allowed = _doc_allowed(rule)
+            cells = [f"`{prefix}{k}`", typ, allowed, "yes" if k in req else "no", meaning]
+            out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        out.append("")
+    return "\n".join(out)
 
 
 def _validate(d: Mapping[str, Any], schema: Mapping[str, Any], where: str, file: str) -> None:
