@@ -152,14 +152,15 @@ def _ordered(spec: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
 def _row_shares(table: xr.Dataset, parent: str, piece: Mapping[str, Any], what: str,
                 rename: Mapping[str, str] | None = None) -> dict[str, float]:
     supply = float(piece["output"]) + float(piece["imports"])
-    Z = table.Z
-    sectors = {str(s) for s in table.sector.values}
+    Z = _t.flat(table)["Z"]  # rows: sellers (sector), columns: buyers (sector_to)
+    index = {str(s): i for i, s in enumerate(table.variables["sector"].values)}
+    sectors = set(index)
     out: dict[str, float] = {}
     for user, u in piece.get("users", {}).items():
         col = (rename or {}).get(str(user), str(user))
         if col not in sectors:
             raise ScenarioError(f"{what}: user {user!r} is not a sector of the table")
-        base = float(Z.sel(sector=parent, sector_to=col))
+        base = float(Z[index[parent], index[col]])
         need = float(u["value_share"]) * supply
         if need > base * (1 + 1e-12):
             raise ScenarioError(
@@ -188,11 +189,13 @@ def carve(table: xr.Dataset, spec: Mapping[str, Any],
                 if ok in overrides:
                     piece[key] = float(overrides.pop(ok))
             what = f"{spec.get('_path', 'carve-out')}: products.{code}.parents.{parent}"
-            if str(parent) not in set(map(str, out.sector.values)):
+            index = {str(s): i for i, s in enumerate(out.variables["sector"].values)}
+            if str(parent) not in index:
                 raise ScenarioError(f"{what}: parent {str(parent)!r} is not a sector of the "
                                     "table")
-            x_p = float(out.x.sel(sector=str(parent)))
-            m_p = float(out.M.sel(sector=str(parent)).sum())
+            f = _t.flat(out)
+            x_p = float(f["x"][index[str(parent)]])
+            m_p = float(f["M"][index[str(parent)]].sum())
             if piece["output"] > x_p or piece["imports"] > m_p:
                 raise ScenarioError(f"{what}: output {piece['output']} or imports "
                                     f"{piece['imports']} exceed the parent's ({x_p:.0f}, "

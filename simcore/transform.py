@@ -62,14 +62,19 @@ _ITEM_DIMS = ("final_demand", "export_item", "import_item", "va_item")
 # --------------------------------------------------------------------------------------
 # Shared helpers: lowering and rebuilding
 # --------------------------------------------------------------------------------------
+def _values(table: xr.Dataset, name: str) -> list[str]:
+    # the bare variable, not a DataArray (building its coordinates costs ~1 ms a call)
+    return [str(v) for v in table.variables[name].values]
+
+
 def _labels(table: xr.Dataset, dim: str) -> list[str]:
-    return [str(v) for v in table[dim].values]
+    return _values(table, dim)
 
 
 def _sector_names(table: xr.Dataset) -> dict[str, tuple[str, str]]:
     sec = _labels(table, "sector")
-    en = [str(v) for v in table["name_en"].values] if "name_en" in table.coords else sec
-    ja = [str(v) for v in table["name_ja"].values] if "name_ja" in table.coords else sec
+    en = _values(table, "name_en") if "name_en" in table.coords else sec
+    ja = _values(table, "name_ja") if "name_ja" in table.coords else sec
     return {s: (e, j) for s, e, j in zip(sec, en, ja)}
 
 
@@ -78,13 +83,14 @@ def _item_names(table: xr.Dataset, dim: str) -> dict[str, tuple[str, str]] | Non
     if ken not in table.coords:
         return None
     lab = _labels(table, dim)
-    en = [str(v) for v in table[ken].values]
-    ja = [str(v) for v in table[kja].values] if kja in table.coords else en
+    en = _values(table, ken)
+    ja = _values(table, kja) if kja in table.coords else en
     return {s: (e, j) for s, e, j in zip(lab, en, ja)}
 
 
 def _in_gdp(table: xr.Dataset) -> dict[str, bool]:
-    return {str(k): bool(v) for k, v in zip(table.va_item.values, table.in_gdp.values)}
+    return {str(k): bool(v) for k, v in zip(table.variables["va_item"].values,
+                                            table.variables["in_gdp"].values)}
 
 
 def _tolerance(table: xr.Dataset) -> float:
@@ -134,6 +140,7 @@ def _build(
     labels = {"final_demand": final_demand, "export_item": export_items,
               "import_item": import_items, "va_item": va_items}
     item_names = item_names or {}
+    coords: dict[str, Any] = {}  # assigned in one call (each call merges every coordinate)
     for dim in _ITEM_DIMS:
         old = _item_names(template, dim)
         given = item_names.get(dim)
@@ -141,11 +148,12 @@ def _build(
             continue
         names = {**(old or {}), **(given or {})}
         pairs = [names.get(v, (v, v)) for v in labels[dim]]
-        ds = ds.assign_coords({f"{dim}_name_en": (dim, [p[0] for p in pairs]),
-                               f"{dim}_name_ja": (dim, [p[1] for p in pairs])})
+        coords[f"{dim}_name_en"] = (dim, [p[0] for p in pairs])
+        coords[f"{dim}_name_ja"] = (dim, [p[1] for p in pairs])
     flags = {**_in_gdp(template), **dict(in_gdp or {})}
     gdp_flags = [flags.get(v, v not in _t.GDP_EXCLUDED_VA_ITEMS) for v in va_items]
-    ds = ds.assign_coords(in_gdp=("va_item", gdp_flags))
+    coords["in_gdp"] = ("va_item", gdp_flags)
+    ds = ds.assign_coords(coords)
     attrs = dict(template.attrs)
     attrs["simcore_version"] = ds.attrs["simcore_version"]
     ds.attrs = attrs
