@@ -12,7 +12,7 @@ pymrio, ...); an intra-package import inside a function is allowed only where
 
 from __future__ import annotations
 
-__all__ = ["LAYERS", "LAZY", "UPWARD", "layer_of"]
+__all__ = ["LAYERS", "LAZY", "UPWARD", "layer_of", "markdown"]
 
 #: Layer name -> (what it holds, module patterns).  A pattern ending in ``.*`` covers a
 #: package's submodules.  Lowest layer first.
@@ -30,8 +30,9 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "engines": ("the models: static models, the supply-chain engine, the ARIO engine, the "
                 "numba kernels and their numpy references, shocks and parameters",
                 ("simcore.static", "simcore.dynamic", "simcore.dynamic.*")),
-    "run": ("the engine-neutral run layer: horizon and its auto-extension, engine choice, "
-            "result vocabulary and provenance",
+    "run": ("the engine-neutral run layer: the horizon and its auto-extension, the engines "
+            "a scenario can choose, scenario shocks on the ARIO engine and its result in the "
+            "common vocabulary",
             ("simcore.run",)),
     "front": ("what users call: scenario files, sweeps, calibration, reference figures, "
               "the CLI, plots, the pytest plugin, the package facade",
@@ -70,3 +71,18 @@ def layer_of(module: str) -> str:
             if module == pat or (pat.endswith(".*") and module.startswith(pat[:-1])):
                 return name
     raise KeyError(f"module {module!r} is in no layer of simcore._layers.LAYERS")
+
+
+def markdown() -> str:
+    """The layer table of ``docs/architecture.md`` (a test keeps the page equal to it)."""
+    rows = ["| Layer | Holds | Modules | May import |", "|---|---|---|---|"]
+    names = list(LAYERS)
+    for i, (name, (what, mods)) in enumerate(LAYERS.items()):
+        below = ", ".join(names[:i + 1])
+        rows.append(f"| {name} | {what} | {', '.join(f'`{m}`' for m in mods)} | {below} |")
+    rows += ["", "Declared exceptions:", ""]
+    for (a, b), why in {**UPWARD}.items():
+        rows.append(f"- upward: `{a}` imports `{b}`: {why}.")
+    for (a, b), why in LAZY.items():
+        rows.append(f"- inside a function: `{a}` imports `{b}`: {why}.")
+    return "\n".join(rows)

@@ -178,6 +178,11 @@ def carve(table: xr.Dataset, spec: Mapping[str, Any],
     ``"RE.2711.imports"`` (used by sweeps over the unknown 2015-basis values).
     """
     overrides = dict(overrides or {})
+    # the input is checked once here; each step's output is validated when it is built, so
+    # the steps skip the check of their input (the transforms' undecorated bodies)
+    _t.check_table(table, "carve", balance=False, productive=False)
+    carve_out = _tr.carve_out.__wrapped__
+    carve_out_merged = _tr.carve_out_merged.__wrapped__
     out = table
     for code, prod in _ordered(spec):
         parents = prod["parents"]
@@ -208,10 +213,10 @@ def carve(table: xr.Dataset, spec: Mapping[str, Any],
             }
         if len(specs) == 1:
             (parent, s), = specs.items()
-            out = _tr.carve_out(out, parent, code, name_en=prod.get("name_en"),
+            out = carve_out(out, parent, code, name_en=prod.get("name_en"),
                                 name_ja=prod.get("name_ja"), **s)
         else:
-            out = _tr.carve_out_merged(out, specs, code, name_en=prod.get("name_en"),
+            out = carve_out_merged(out, specs, code, name_en=prod.get("name_en"),
                                        name_ja=prod.get("name_ja"))
     if overrides:
         raise ScenarioError(f"carve-out overrides: unknown key {next(iter(overrides))!r}; "

@@ -280,8 +280,8 @@ _REQUIRED = {"": ("schema", "name", "table", "horizon"), "table": ("dataset",),
 # --------------------------------------------------------------------------------------
 # The key reference of docs/scenarios.md, generated from SCHEMA
 # --------------------------------------------------------------------------------------
-#: Sections of the key reference: (heading, key prefix, schema).
 def _sections() -> list[tuple[str, str, Mapping[str, Any]]]:
+    """Sections of the key reference: (heading, key prefix, schema)."""
     m = SCHEMA["model"]
     return [
         ("Top level", "", SCHEMA),
@@ -552,8 +552,9 @@ class Scenario:
                 except (ScenarioError, LabelError, ShockError) as exc:
                     raise ScenarioError(f"{self.file}: table.carve_out: {exc}") from exc
             if "rescale_gdp" in t:
-                tab = transform.rescale(tab, target_gdp=float(t["rescale_gdp"]),
-                                        target_year=t.get("rescale_year"))
+                # tab was validated when it was built (loaded or carved): no second check
+                tab = transform.rescale.__wrapped__(tab, target_gdp=float(t["rescale_gdp"]),
+                                                    target_year=t.get("rescale_year"))
             _remember(_TABLES, key, (spec, tab))
             self._cache["table"] = tab
             self._cache["table_spec"] = spec

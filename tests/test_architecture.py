@@ -153,3 +153,12 @@ def test_the_check_sees_imports_inside_functions(tmp_path):
                                   "simcore.dynamic.ario", "simcore.run"])
 def test_engines_and_run_layer_do_not_know_sweeps(name):
     assert "simcore.sweeps" not in {t for t, _, _ in EDGES[name]}
+
+
+def test_docs_architecture_shows_the_declared_layers():
+    text = (PKG.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    begin = text.index("<!-- layers:")
+    begin = text.index("-->", begin) + 3
+    end = text.index("<!-- end of the layers -->")
+    assert text[begin:end].strip() == _layers.markdown().strip(), (
+        "docs/architecture.md's layer table differs from simcore._layers.markdown()")
