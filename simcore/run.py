@@ -57,9 +57,11 @@ DEFAULT_MAX_DAYS = 3650
 
 #: Variables every engine's result has under the run layer (the supply-chain engine's
 #: names): daily net GDP-like value-added loss, its cumulative sum and total, the loss as a
-#: share of annual GDP, value-added and gross-output losses by sector, baseline daily output.
+#: share of annual GDP, value-added and gross-output losses by sector, baseline daily output,
+#: value added above baseline (daily and total) and the loss before netting it.
 RESULT_VARIABLES = ("gdp_loss", "cumulative_gdp_loss", "gdp_loss_total", "gdp_loss_share",
-                    "value_added_loss", "output_loss", "output_baseline")
+                    "value_added_loss", "output_loss", "output_baseline", "gdp_gain",
+                    "gdp_gain_total", "gdp_loss_gross_total")
 
 R = TypeVar("R")
 
@@ -242,6 +244,7 @@ def run_ario(table: Any, shocks: Sequence[Any], params: _ario.ARIOParams, days: 
     if not (math.isfinite(denom) and denom > 0):
         raise ParameterError(f"gdp_denominator = {gdp_denominator!r}: expected a positive number")
     loss_t = (va0[None, :] - va).sum(axis=1)
+    gain_t = np.maximum(va - va0[None, :], 0.0).sum(axis=1)
     out_gap = np.abs(x - x0[None, :]).sum(axis=1) / max(float(x0.sum()), 1e-300)
     data: dict[str, Any] = {
         "gdp_loss": (("time",), loss_t, {"units": f"{unit} per day",
@@ -257,6 +260,16 @@ def run_ario(table: Any, shocks: Sequence[Any], params: _ario.ARIOParams, days: 
         "gdp_loss_total": ((), float(loss_t.sum()), {"units": unit}),
         "gdp_loss_share": ((), float(loss_t.sum()) / denom,
                            {"units": "1", "long_name": "loss as a share of annual GDP"}),
+        # overproduction (alpha) can lift sectors above baseline: the net loss above nets
+        # those gains, these keep them apart (as the supply-chain engine does)
+        "gdp_gain": (("time",), gain_t,
+                     {"units": f"{unit} per day",
+                      "long_name": "value added above baseline, summed over sectors"}),
+        "gdp_gain_total": ((), float(gain_t.sum()),
+                           {"units": unit, "long_name": "value-added gains (overproduction)"}),
+        "gdp_loss_gross_total": ((), float(loss_t.sum() + gain_t.sum()),
+                                 {"units": unit,
+                                  "long_name": "value-added losses before netting gains"}),
     }
     if "output" in record:
         data["output"] = (("time", "sector"), x, {"units": f"{unit} per day"})

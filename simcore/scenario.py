@@ -716,14 +716,14 @@ class Scenario:
                                 "supply-chain engine; with [model] engine = 'ario' record "
                                 "'output' and 'final_demand_unmet'")
         table = self.table()
-        key = ("ario", params.input_threshold)
-        if self._cache.get("ario_from") is not table or self._cache.get("ario_key") != key:
-            self._cache["ario_prepared"] = prepare_ario_table(table, params.input_threshold)
-            self._cache["ario_from"] = table
-            self._cache["ario_key"] = key
+        # lowered once per process for every scenario on this table (a sweep's points)
+        key = self._table_key(self._cache.get("table_spec")) + ("ario", params.input_threshold)
+        hit = _PREPARED.get(key)
+        if hit is None or hit[0] is not table:
+            hit = (table, prepare_ario_table(table, params.input_threshold))
+            _remember(_PREPARED, key, hit)
         where = [f"shocks[{i}]" for i in range(len(shocks))]
-        return run_ario(self._cache["ario_prepared"], shocks, params, horizon.days,
-                        record=record, where=where, **kw)
+        return run_ario(hit[1], shocks, params, horizon.days, record=record, where=where, **kw)
 
 
 #: Built tables and prepared models by what they depend on (see Scenario._table_key); a few

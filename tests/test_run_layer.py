@@ -52,6 +52,7 @@ def test_scenario_auto_horizon_uses_the_run_layer_rule():
     while days < res.attrs["days"]:
         days = h.extend(days)
     assert days == res.attrs["days"] and res.attrs["engine"] == "supply-chain"
+    assert set(rl.RESULT_VARIABLES) <= set(res.variables)  # one vocabulary, both engines
 
 
 # ------------------------------------------------------------------------------ ARIO
@@ -118,6 +119,10 @@ def test_ario_from_a_scenario_file_equals_simulate_ario(tmp_path, japan37):
     _close(res.value_added_loss.values, va_loss.sum(axis=0))
     _close(res.gdp_loss.values, va_loss.sum(axis=1))
     _close(float(res.gdp_loss_total), va_loss.sum())
+    gain = np.maximum(-va_loss, 0.0).sum(axis=1)  # value added above baseline (alpha > 1)
+    np.testing.assert_allclose(res.gdp_gain.values, gain, rtol=RTOL, atol=RTOL * va_loss.max())
+    assert float(res.gdp_loss_gross_total) == pytest.approx(va_loss.sum() + gain.sum(), rel=RTOL)
+    assert set(rl.RESULT_VARIABLES) <= set(res.variables)
     assert float(res.gdp_loss_total) > 0
     assert res.attrs["engine"] == "ario" and res.attrs["days"] == ARIO_DAYS
     assert json.loads(res.attrs["params"])["psi"] == 0.9
