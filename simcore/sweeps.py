@@ -1497,7 +1497,10 @@ def _run_and_assemble(base, design, opt, store, manifest, fp, n, nchunks, chunk_
         "design": json.dumps(design.to_json(), sort_keys=True),
         "method": design.method,
         "seed": -1 if design.seed is None else int(design.seed),
-        "engine": engine,
+        # the model that ran (as in every result: "supply-chain" or "ario") and what ran
+        # the chunks (engine= of sweep(): "local" or "dask")
+        "engine": base.engine,
+        "executor": engine,
         "horizon": "auto" if opt.days is None else "fixed",
         "horizon_days": opt.T0,
         "horizon_rule": ("per scenario as Scenario.run: ceil(last shock end + tail_days), "

@@ -176,6 +176,7 @@ def test_ario_scenario_errors(change, msg):
 def test_ario_sweep_equals_scenario_runs(tmp_path):
     base = scenario.load(_ario_scenario())
     res = sc.sweep(base, grid={"shocks.0.share": [0.1, 0.3]}, sectors=True, daily=True)
+    assert res.attrs["engine"] == "ario" and res.attrs["executor"] == "local"
     for k, share in enumerate([0.1, 0.3]):
         one = base.run(**{"shocks.0.share": share})
         pt = res.isel({res.gdp_loss_total.dims[0]: k})
