@@ -219,7 +219,8 @@ def run_ario(table: Any, shocks: Sequence[Any], params: _ario.ARIOParams, days: 
              record: Sequence[str] = ("output", "final_demand_unmet"),
              gdp_denominator: float | None = None,
              gdp_denominator_source: str | None = None,
-             where: Sequence[str] | None = None) -> xr.Dataset:
+             where: Sequence[str] | None = None,
+             names: Mapping[str, Sequence[str]] | None = None) -> xr.Dataset:
     """Run scenario ``shocks`` on the ARIO engine over ``days`` days; the result in the run
     layer's vocabulary (:data:`RESULT_VARIABLES`, ``onset_day`` with ``output``), with the
     engine's own records kept under their names (``production``, ``value_added``).
@@ -227,8 +228,12 @@ def run_ario(table: Any, shocks: Sequence[Any], params: _ario.ARIOParams, days: 
     ``table`` is a simcore table or an :class:`~simcore.dynamic.ario.ARIOTable`
     (:func:`~simcore.dynamic.ario.prepare_ario`, to lower it once).  ``attrs['recovered']``
     is the recovered rule on the last day with the net loss and the output gap (the ARIO
-    engine reports no stock gap: ``attrs['recovered_rule']`` says so)."""
+    engine reports no stock gap: ``attrs['recovered_rule']`` says so).  ``names`` (coordinate
+    name -> one value per sector, e.g. ``name_en``) label the sectors; a table's own
+    ``name_en`` and ``name_ja`` are used when ``table`` is a table."""
     T = check_days(days)
+    if names is None and isinstance(table, xr.Dataset):
+        names = {k: table[k].values for k in ("name_en", "name_ja") if k in table.coords}
     prep = table if isinstance(table, _ario.ARIOTable) else prepare_ario_table(
         table, params.input_threshold)
     delta, fd_mult = ario_inputs(prep, shocks, T, where)
@@ -282,7 +287,9 @@ def run_ario(table: Any, shocks: Sequence[Any], params: _ario.ARIOParams, days: 
         data["final_demand_unmet"] = (("time", "sector"), raw["final_demand_unmet"].values,
                                       {"units": f"{unit} per day", "long_name":
                                        "final demand and exports not delivered"})
-    coords = {"sector": raw["sector"].values, "time": np.arange(T)}
+    coords: dict[str, Any] = {"sector": raw["sector"].values, "time": np.arange(T)}
+    for k, v in (names or {}).items():  # sector names, as the supply-chain engine keeps them
+        coords[k] = ("sector", np.asarray(v))
     ds = xr.Dataset({k: xr.Variable(d, v, a) for k, (d, v, a) in data.items()}, coords=coords)
     last = loss_t[-1] / max(gdp_daily, 1e-300)
     ds.attrs.update({

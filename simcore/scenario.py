@@ -723,7 +723,9 @@ class Scenario:
             hit = (table, prepare_ario_table(table, params.input_threshold))
             _remember(_PREPARED, key, hit)
         where = [f"shocks[{i}]" for i in range(len(shocks))]
-        return run_ario(hit[1], shocks, params, horizon.days, record=record, where=where, **kw)
+        names = {k: table[k].values for k in ("name_en", "name_ja") if k in table.coords}
+        return run_ario(hit[1], shocks, params, horizon.days, record=record, where=where,
+                        names=names, **kw)
 
 
 #: Built tables and prepared models by what they depend on (see Scenario._table_key); a few

@@ -127,6 +127,7 @@ def test_ario_from_a_scenario_file_equals_simulate_ario(tmp_path, japan37):
     assert res.attrs["engine"] == "ario" and res.attrs["days"] == ARIO_DAYS
     assert json.loads(res.attrs["params"])["psi"] == 0.9
     assert res.attrs["scenario"] == "ario-test"
+    assert list(res.name_en.values) == list(japan37.name_en.values)  # sectors named
 
 
 def test_ario_runs_from_the_cli(tmp_path, capsys):
