@@ -305,6 +305,30 @@ def _merged_names(members: dict[str, list[str]], names: Mapping[str, tuple[str, 
     return out
 
 
+def _owner(S: np.ndarray) -> np.ndarray | None:
+    """For a 0/1 old-to-new matrix in which every old label has exactly one new one: the
+    new index of each old label; otherwise None."""
+    if S.shape[0] == 0:
+        return np.zeros(0, dtype=np.intp)
+    if ((S != 0) & (S != 1)).any() or (S.sum(axis=1) != 1).any():
+        return None
+    return S.argmax(axis=1)
+
+
+def _regroup(A: np.ndarray, Sr: np.ndarray, Sc: np.ndarray) -> np.ndarray:
+    """``Sr' A Sc``: rows and columns of ``A`` summed into their groups.  For 0/1 groupings
+    the sums are taken by index (``np.add.at``, in label order), the same sums as the
+    matrix products without their dense O(n^3) cost."""
+    ir, ic = _owner(Sr), _owner(Sc)
+    if ir is None or ic is None:
+        return Sr.T @ A @ Sc
+    rows = np.zeros((Sr.shape[1], A.shape[1]))
+    np.add.at(rows, ir, A)
+    out = np.zeros((Sr.shape[1], Sc.shape[1]))
+    np.add.at(out.T, ic, rows.T)
+    return out
+
+
 def _aggregate(table: xr.Dataset, sectors: Mapping[str, str], *,
                va_items=None, final_demand=None, export_items=None, import_items=None,
                sector_names=None, item_names=None, order=None,
@@ -328,12 +352,12 @@ def _aggregate(table: xr.Dataset, sectors: Mapping[str, str], *,
         va_flags[new] = st.pop()
     Sf = np.kron(np.eye(R), S)
     Sfd = np.kron(np.eye(R), groups["final_demand"][1])
-    Z = Sf.T @ f["Z"] @ Sf
-    Y = Sf.T @ f["Y"] @ Sfd
-    E = Sf.T @ f["E"] @ groups["export_item"][1]
-    M = Sf.T @ f["M"] @ groups["import_item"][1]
-    V = groups["va_item"][1].T @ f["V"] @ Sf
-    x = Sf.T @ f["x"]
+    Z = _regroup(f["Z"], Sf, Sf)
+    Y = _regroup(f["Y"], Sf, Sfd)
+    E = _regroup(f["E"], Sf, groups["export_item"][1])
+    M = _regroup(f["M"], Sf, groups["import_item"][1])
+    V = _regroup(f["V"], groups["va_item"][1], Sf)
+    x = _regroup(f["x"][:, None], Sf, np.ones((1, 1)))[:, 0]
     inames: dict[str, dict[str, tuple[str, str]]] = {}
     for dim in _ITEM_DIMS:
         old_names = _item_names(table, dim)
