@@ -588,12 +588,46 @@ def _split_shares(
     return out, rho
 
 
-def _carve(table: xr.Dataset, parent: str, new: str, *, output_share: float,
-           row_shares=None, import_share=None, column_shares=None, name_en=None,
-           name_ja=None, what: str = "carve_out", check: bool = True,
-           ) -> tuple[xr.Dataset, dict]:
+@dataclass
+class _Flat:
+    """A single-region table as flat arrays, labels and sector names: what a chain of
+    carve-outs works on between two labelled tables (built once, at the end)."""
+
+    f: dict[str, np.ndarray]
+    sec: list[str]
+    fd: list[str]
+    ex: list[str]
+    im: list[str]
+    va: list[str]
+    names: dict[str, tuple[str, str]]
+
+    @classmethod
+    def of(cls, table: xr.Dataset) -> _Flat:
+        return cls(f=_t.flat(table), sec=_labels(table, "sector"),
+                   fd=_labels(table, "final_demand"), ex=_labels(table, "export_item"),
+                   im=_labels(table, "import_item"), va=_labels(table, "va_item"),
+                   names=_sector_names(table))
+
+    def build(self, template: xr.Dataset, *, check: bool = True,
+              atol: float | None = None) -> xr.Dataset:
+        f = self.f
+        return _build(template, Z=f["Z"], Y=f["Y"], E=f["E"], M=f["M"], V=f["V"], x=f["x"],
+                      sectors=self.sec, final_demand=self.fd, export_items=self.ex,
+                      import_items=self.im, va_items=self.va, sector_names=self.names,
+                      check=check, atol=atol)
+
+
+def _carve(table: xr.Dataset, parent: str, new: str, *, what: str = "carve_out",
+           check: bool = True, **kw: Any) -> tuple[xr.Dataset, dict]:
     _single_region(table, what)
-    sec = _labels(table, "sector")
+    flat, changed = _carve_flat(_Flat.of(table), parent, new, what=what, **kw)
+    return flat.build(table, check=check), changed
+
+
+def _carve_flat(st: _Flat, parent: str, new: str, *, output_share: float,
+                row_shares=None, import_share=None, column_shares=None, name_en=None,
+                name_ja=None, what: str = "carve_out") -> tuple[_Flat, dict]:
+    sec = st.sec
     parent, new = str(parent), str(new)
     if parent not in sec:
         raise LabelError(f"{what}: parent sector {parent!r} not in the table")
@@ -601,7 +635,7 @@ def _carve(table: xr.Dataset, parent: str, new: str, *, output_share: float,
         raise LabelError(f"{what}: new sector {new!r} already exists in the table")
     s = _share(output_share, "output_share", what)
     mu = s if import_share is None else _share(import_share, "import_share", what)
-    f = _t.flat(table)
+    f = st.f
     n, ip = len(sec), sec.index(parent)
     Z, Y, E, M, V, x = (f[k] for k in ("Z", "Y", "E", "M", "V", "x"))
     xn = s * x[ip]
@@ -610,8 +644,8 @@ def _carve(table: xr.Dataset, parent: str, new: str, *, output_share: float,
         raise ShockError(f"{what}: carving {new!r} out of {parent!r} with output_share="
                          f"{s!r} and no imported supply (import_share={mu!r}) would create an "
                          "empty sector; use a positive share")
-    fd, ex = _labels(table, "final_demand"), _labels(table, "export_item")
-    va = _labels(table, "va_item")
+    fd, ex = st.fd, st.ex
+    va = st.va
     # column: inputs (rows of Z) and value added of the parent, target x_new
     ckeys = sec + va
     camt = np.concatenate([Z[:, ip], V[:, ip]])
@@ -649,15 +683,14 @@ def _carve(table: xr.Dataset, parent: str, new: str, *, output_share: float,
     V2[:, ip] = (1.0 - cV) * V[:, ip]
     x2 = np.append(x, xn)
     x2[ip] = x[ip] - xn
-    pn = _sector_names(table)[parent]
-    names = {new: (name_en if name_en is not None else f"{new} (carved out of {pn[0]})",
-                   name_ja if name_ja is not None else f"{new}（{pn[1]}から分離）")}
-    out = _build(
-        table, Z=Z2[np.ix_(order, order)], Y=Y2[order], E=E2[order], M=M2[order],
-        V=V2[:, order], x=x2[order], sectors=[(sec + [new])[i] for i in order],
-        final_demand=fd, export_items=ex, import_items=_labels(table, "import_item"),
-        va_items=va, sector_names=names, check=check,
-    )
+    pn = st.names[parent]
+    names = dict(st.names)
+    names[new] = (name_en if name_en is not None else f"{new} (carved out of {pn[0]})",
+                  name_ja if name_ja is not None else f"{new}（{pn[1]}から分離）")
+    out = _Flat(f={"Z": Z2[np.ix_(order, order)], "Y": Y2[order], "E": E2[order],
+                   "M": M2[order], "V": V2[:, order], "x": x2[order]},
+                sec=[(sec + [new])[i] for i in order], fd=fd, ex=ex, im=st.im, va=va,
+                names=names)
     changed = {
         "new_sector": new, "parent": parent, "output": float(xn), "imports": float(mn),
         "parent_output_before": float(x[ip]), "parent_output_after": float(x[ip] - xn),
@@ -819,8 +852,9 @@ def carve_out_merged(
     if not parents:
         raise ShockError("carve_out_merged: no parents given")
     new = str(new)
+    _single_region(table, "carve_out_merged")
     pieces: list[str] = []
-    cur = table
+    cur = _Flat.of(table)  # the pieces are carved on flat arrays; one table is built
     details = []
     sec0 = _labels(table, "sector")
     for parent, spec in parents.items():
@@ -845,21 +879,30 @@ def carve_out_merged(
                     m.update({p: v for p in pieces})
                 kw[key] = m
         piece = f"{new}@{parent}"
-        if piece in _labels(cur, "sector"):
+        if piece in cur.sec:
             raise LabelError(f"carve_out_merged: parent {parent!r} listed twice")
         # the pieces are checked once, after merging
-        cur, ch = _carve(cur, parent, piece, what="carve_out_merged", check=False, **kw)
+        cur, ch = _carve_flat(cur, parent, piece, what="carve_out_merged", **kw)
         pieces.append(piece)
         details.append(ch)
-    if new in _labels(cur, "sector"):
+    if new in cur.sec:
         raise LabelError(f"carve_out_merged: new sector {new!r} already exists in the table")
     names = {new: (name_en if name_en is not None else new,
                    name_ja if name_ja is not None else new)}
-    mapping = {s: (new if s in pieces else s) for s in _labels(cur, "sector")}
-    order = [(new if s == pieces[0] else s) for s in _labels(cur, "sector")
-             if s not in pieces[1:]]
-    out, _ = _aggregate(cur, mapping, sector_names=names, order=order,
-                        atol=_tolerance(table))
+    mapping = {s: (new if s in pieces else s) for s in cur.sec}
+    order = [(new if s == pieces[0] else s) for s in cur.sec if s not in pieces[1:]]
+    # merge the pieces (the sector aggregation of _aggregate; items are unchanged)
+    sec, S, smem = _grouping(cur.sec, mapping, "sectors", complete=True, order=order)
+    f = cur.f
+    one = {k: np.eye(f[k].shape[1]) for k in ("Y", "E", "M")}
+    merged = _Flat(
+        f={"Z": _regroup(f["Z"], S, S), "Y": _regroup(f["Y"], S, one["Y"]),
+           "E": _regroup(f["E"], S, one["E"]), "M": _regroup(f["M"], S, one["M"]),
+           "V": _regroup(f["V"], np.eye(f["V"].shape[0]), S),
+           "x": _regroup(f["x"][:, None], S, np.ones((1, 1)))[:, 0]},
+        sec=sec, fd=cur.fd, ex=cur.ex, im=cur.im, va=cur.va,
+        names=_merged_names(smem, cur.names, names))
+    out = merged.build(table, atol=_tolerance(table))
     params = {"parents": dict(parents), "new": new, "name_en": name_en, "name_ja": name_ja}
     changed = {"new_sector": new, "output": float(out.x.sel(sector=new)), "pieces": details}
     return _record(out, "carve_out_merged", params, changed)
