@@ -64,7 +64,7 @@ _ITEM_DIMS = ("final_demand", "export_item", "import_item", "va_item")
 # --------------------------------------------------------------------------------------
 def _values(table: xr.Dataset, name: str) -> list[str]:
     # the bare variable, not a DataArray (building its coordinates costs ~1 ms a call)
-    return [str(v) for v in table.variables[name].values]
+    return list(map(str, table.variables[name].values.tolist()))
 
 
 def _labels(table: xr.Dataset, dim: str) -> list[str]:
@@ -970,9 +970,8 @@ def rescale(
                                     "finite number")
     out = table.copy()
     for var in ("Z", "Y", "E", "M", "V", "x"):
-        da = table[var] * k
-        da.attrs = dict(table[var].attrs)
-        out[var] = da
+        v = table.variables[var]  # the bare variable: no DataArray built per operation
+        out[var] = xr.Variable(v.dims, v.values * k, dict(v.attrs))
     out.attrs = dict(table.attrs)
     out.attrs["rescale_factor"] = float(table.attrs.get("rescale_factor", 1.0)) * k
     out.attrs["rescale_target_gdp"] = float(target_gdp) if target_gdp is not None else _t.gdp(out)
