@@ -608,6 +608,13 @@ class _Flat:
                    im=_labels(table, "import_item"), va=_labels(table, "va_item"),
                    names=_sector_names(table))
 
+    def tolerance(self) -> float:
+        """:func:`_tolerance` of the table these arrays describe."""
+        f = self.f
+        row = f["Z"].sum(1) + f["Y"].sum(1) + f["E"].sum(1) - f["M"].sum(1) - f["x"]
+        col = f["Z"].sum(0) + f["V"].sum(0) - f["x"]
+        return max(_t.DEFAULT_ATOL, 2.0 * float(np.abs(row).sum() + np.abs(col).sum()))
+
     def build(self, template: xr.Dataset, *, check: bool = True,
               atol: float | None = None) -> xr.Dataset:
         f = self.f
@@ -797,13 +804,29 @@ def carve_out(
     >>> bool(abs(back.Z - t.Z).max() < 1e-9)
     True
     """
-    out, changed = _carve(table, parent, new, output_share=output_share,
-                          row_shares=row_shares, import_share=import_share,
-                          column_shares=column_shares, name_en=name_en, name_ja=name_ja)
+    _single_region(table, "carve_out")
+    st, params, changed = _carve_out_flat(
+        _Flat.of(table), parent, new, output_share=output_share, row_shares=row_shares,
+        import_share=import_share, column_shares=column_shares, name_en=name_en,
+        name_ja=name_ja)
+    return _record(st.build(table), "carve_out", params, changed)
+
+
+def _carve_out_flat(st: _Flat, parent: str, new: str, *, output_share: float,
+                    row_shares: Mapping[str, float] | None = None,
+                    import_share: float | None = None,
+                    column_shares: Mapping[str, float] | None = None,
+                    name_en: str | None = None, name_ja: str | None = None
+                    ) -> tuple[_Flat, dict, dict]:
+    """:func:`carve_out` on flat arrays: the new arrays, the history parameters and what
+    changed."""
+    out, changed = _carve_flat(st, parent, new, output_share=output_share,
+                               row_shares=row_shares, import_share=import_share,
+                               column_shares=column_shares, name_en=name_en, name_ja=name_ja)
     params = {"parent": parent, "new": new, "output_share": output_share,
               "row_shares": row_shares, "import_share": import_share,
               "column_shares": column_shares, "name_en": name_en, "name_ja": name_ja}
-    return _record(out, "carve_out", params, changed)
+    return out, params, changed
 
 
 _SPEC_KEYS = ("output_share", "row_shares", "import_share", "column_shares")
@@ -851,12 +874,24 @@ def carve_out_merged(
     """
     if not parents:
         raise ShockError("carve_out_merged: no parents given")
-    new = str(new)
     _single_region(table, "carve_out_merged")
+    merged, params, changed = _carve_out_merged_flat(_Flat.of(table), parents, new,
+                                                     name_en=name_en, name_ja=name_ja)
+    out = merged.build(table, atol=_tolerance(table))
+    return _record(out, "carve_out_merged", params, changed)
+
+
+def _carve_out_merged_flat(cur: _Flat, parents: Mapping[str, Mapping[str, Any]], new: str, *,
+                           name_en: str | None = None, name_ja: str | None = None
+                           ) -> tuple[_Flat, dict, dict]:
+    """:func:`carve_out_merged` on flat arrays: the merged arrays, the history parameters
+    and what changed (the pieces are checked once, when a table is built from them)."""
+    if not parents:
+        raise ShockError("carve_out_merged: no parents given")
+    new = str(new)
     pieces: list[str] = []
-    cur = _Flat.of(table)  # the pieces are carved on flat arrays; one table is built
     details = []
-    sec0 = _labels(table, "sector")
+    sec0 = list(cur.sec)
     for parent, spec in parents.items():
         parent = str(parent)
         if not isinstance(spec, Mapping):
@@ -902,10 +937,10 @@ def carve_out_merged(
            "x": _regroup(f["x"][:, None], S, np.ones((1, 1)))[:, 0]},
         sec=sec, fd=cur.fd, ex=cur.ex, im=cur.im, va=cur.va,
         names=_merged_names(smem, cur.names, names))
-    out = merged.build(table, atol=_tolerance(table))
     params = {"parents": dict(parents), "new": new, "name_en": name_en, "name_ja": name_ja}
-    changed = {"new_sector": new, "output": float(out.x.sel(sector=new)), "pieces": details}
-    return _record(out, "carve_out_merged", params, changed)
+    changed = {"new_sector": new, "output": float(merged.f["x"][merged.sec.index(new)]),
+               "pieces": details}
+    return merged, params, changed
 
 
 # --------------------------------------------------------------------------------------
