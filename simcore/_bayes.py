@@ -36,6 +36,15 @@ import numpy as np
 
 from ._version import __version__
 from .errors import DataError, ParameterError, ScenarioError
+from . import scenario as _scenario
+from ._jit import raise_for_status
+from .dynamic.batch import run_lowered
+from .dynamic.common import ONSET_SHARE
+from .dynamic.model import recovered_rule
+from .errors import KernelError
+from .run import Horizon
+from .scenario import Scenario, load, scenario_dir
+from .tables import yen_per_unit
 
 #: The shipped posterior of the rare-earth problem (rebuilt by
 #: ``python -m simcore.calibrate --rebuild``).
@@ -146,7 +155,7 @@ class Target:
 
     ``quantity``: ``"gdp_loss_total"`` (JPY: the table's unit times its yen factor) or
     ``"onset:SECTOR"`` (the first day, interpolated between days, on which the sector's
-    output is more than :data:`simcore.dynamic.model.ONSET_SHARE` below baseline).
+    output is more than :data:`simcore.dynamic.common.ONSET_SHARE` below baseline).
     ``likelihood``: ``"lognormal"`` (``log model ~ N(log observed, error)``), ``"normal"``
     (``model ~ N(observed, error)``) or
     ``"upper_bound"`` (``log Phi((observed - model) / error)``: the model value should not
@@ -195,8 +204,6 @@ class Target:
 
 
 def _load(scenario: Any):
-    from .scenario import Scenario, load
-
     return scenario if isinstance(scenario, Scenario) else load(scenario)
 
 
@@ -214,8 +221,6 @@ def onset_days(output: np.ndarray, x0: float, share: float | None = None,
     """First day output ``(m, T)`` is more than ``share`` below ``x0``, interpolated
     linearly between days (day ``t - 1 + fraction``); ``cap`` (default ``T``) where it
     never is."""
-    from .dynamic.model import ONSET_SHARE
-
     share = ONSET_SHARE if share is None else share
     out = np.asarray(output, dtype=float)
     m, T = out.shape
@@ -234,33 +239,24 @@ def onset_days(output: np.ndarray, x0: float, share: float | None = None,
     return res
 
 
-def _auto_days(sc: Any) -> tuple[int, int]:
-    h = sc.data["horizon"]
-    if h["days"] != "auto":
-        return int(h["days"]), int(h["days"])
-    end = max((s.end for s in sc.shocks()), default=0.0)
-    max_days = int(h.get("max_days", 3650))
-    return min(int(math.ceil(end + float(h.get("tail_days", 365)))), max_days), max_days
-
-
 def run_draws(scenario: Any, overrides: Sequence[Mapping[str, Any]], *,
               record_output: bool = False, days: int | None = None) -> dict[str, Any]:
     """Run a scenario once per overrides mapping, all in one
     :func:`~simcore.dynamic.batch.run_lowered` call (draws whose lowered tables share a
     structure run as lanes of one kernel call; see :func:`simcore.dynamic.batch.lane_key`).
 
-    The horizon follows :meth:`simcore.scenario.Scenario.run`: ``horizon.days``, or for
-    ``'auto'`` the end of the last shock plus ``tail_days``, doubled (for the draws not yet
+    The horizon is the run layer's (:class:`simcore.run.Horizon`, as in
+    :meth:`simcore.scenario.Scenario.run`): ``horizon.days``, or for ``'auto'`` the end of the
+    last shock plus ``tail_days``, doubled (for the draws not yet
     back at baseline, up to ``max_days``) until output is back at baseline.  Returns bare
     arrays: ``gdp_loss_total (m,)`` in table units, ``value_added_loss (m, n)``,
     ``gdp_loss (m, T)`` (zero-padded to the longest horizon), ``days (m,)``, and with
     ``record_output`` the daily ``output (m, T, n)`` over the first horizon.
     """
-    from .dynamic.batch import recovered_at, run_lowered
-    from .errors import KernelError
-    from ._jit import raise_for_status
-
     sc = _load(scenario)
+    if sc.engine != "supply-chain":
+        raise ScenarioError(f"{sc.file}: draws and calibration run the supply-chain engine; "
+                            f"model.engine is {sc.engine!r}")
     prep = sc.prepared()
     items = []
     for ov in overrides:
@@ -269,8 +265,8 @@ def run_draws(scenario: Any, overrides: Sequence[Mapping[str, Any]], *,
     m = len(items)
     if m == 0:
         raise ParameterError("run_draws: no draws to run")
-    T0, max_days = _auto_days(sc) if days is None else (int(days), int(days))
-    auto = days is None and sc.data["horizon"]["days"] == "auto"
+    horizon = Horizon.of(sc.data["horizon"], days)
+    T0 = horizon.first(sc.shocks())
     r = run_lowered(prep, items, T0, record_output=record_output)
     if np.any(r["status"]):
         s = int(np.flatnonzero(r["status"])[0])
@@ -282,13 +278,13 @@ def run_draws(scenario: Any, overrides: Sequence[Mapping[str, Any]], *,
     gl = [r["gdp_loss"][q] for q in range(m)]
     oc = r["out_cum"].copy()
     ndays = np.full(m, T0)
-    if auto:
-        pending = np.flatnonzero(~recovered_at(prep, r["gdp_loss"][:, -1], r["gap"][:, -1]))
+    if horizon.auto:
+        pending = np.flatnonzero(~recovered_rule(prep, r["gdp_loss"][:, -1], r["gap"][:, -1]))
         T = T0
-        while pending.size and T < max_days:
-            T = min(2 * T, max_days)
+        while pending.size and horizon.extend(T) is not None:
+            T = horizon.extend(T)
             r2 = run_lowered(prep, [items[q] for q in pending], T)
-            rec = recovered_at(prep, r2["gdp_loss"][:, -1], r2["gap"][:, -1])
+            rec = recovered_rule(prep, r2["gdp_loss"][:, -1], r2["gap"][:, -1])
             for k, q in enumerate(pending):
                 gl[q] = r2["gdp_loss"][k]
                 oc[q] = r2["out_cum"][k]
@@ -307,8 +303,6 @@ def run_draws(scenario: Any, overrides: Sequence[Mapping[str, Any]], *,
 
 
 def _yen_factor(prep: Any) -> float:
-    from .tables import yen_per_unit
-
     y = yen_per_unit(prep.unit)
     if y is None:
         raise ParameterError(f"unit {prep.unit!r}: cannot convert to yen")
@@ -697,7 +691,6 @@ def interval(x: np.ndarray, level: float = 0.9) -> tuple[float, float]:
 # --------------------------------------------------------------------------------------
 def _carve_ranges() -> dict[str, Any]:
     """Ranges of the carve-out data file that the priors use."""
-    from .scenario import scenario_dir
     import tomllib
 
     with open(scenario_dir() / "data" / "rare_earths.toml", "rb") as fh:
@@ -755,11 +748,8 @@ def _file_targets() -> tuple[Target, ...]:
     """Targets from the shipped scenario files: every ``[[reference]]`` with
     ``calibration_error`` (a lognormal error on the figure), computed on its own scenario
     from the parameters :func:`which_params` draws for it."""
-    from .references import scenario_files
-    from .scenario import load
-
     out = []
-    for f in scenario_files():
+    for f in _scenario.scenario_files():
         sc = load(f)
         for r in sc.data.get("reference", []):
             if "calibration_error" not in r:

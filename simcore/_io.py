@@ -15,7 +15,10 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["atomic_write", "atomic_write_text", "atomic_write_bytes", "atomic_path"]
+from .errors import SimcoreError
+
+__all__ = ["atomic_write", "atomic_write_text", "atomic_write_bytes", "atomic_path",
+           "writable_dir"]
 
 
 @contextlib.contextmanager
@@ -60,3 +63,20 @@ def atomic_write_bytes(target: str | Path, data: bytes) -> Path:
 def atomic_write_text(target: str | Path, text: str, encoding: str = "utf-8") -> Path:
     """Atomically write ``text`` to ``target``."""
     return atomic_write(target, lambda p: p.write_text(text, encoding=encoding))
+
+
+def writable_dir(folder: Path, what: str) -> None:
+    """Refuse, before any work, a folder that cannot be written: its first existing ancestor
+    must be a directory in which a file can be created (tried, so it holds for root and for
+    read-only file systems too)."""
+    for parent in (folder, *folder.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise SimcoreError(f"{what}: {str(parent)!r} is not a directory")
+            try:
+                with tempfile.TemporaryFile(dir=parent):
+                    pass
+            except OSError as exc:
+                raise SimcoreError(f"{what}: cannot write in {str(parent)!r} "
+                                   f"({exc.strerror or exc})") from None
+            return

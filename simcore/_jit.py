@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .errors import KernelError
+
 JIT_OPTIONS: dict[str, Any] = {
     "cache": True,
     "error_model": "numpy",
@@ -62,8 +64,6 @@ def raise_for_status(status: int, *, where: str = "kernel", day: int = -1, detai
     """Raise :class:`~simcore.errors.KernelError` for a non-zero kernel status."""
     if status == STATUS_OK:
         return
-    from .errors import KernelError
-
     msg = STATUS_MESSAGES.get(int(status), f"unknown status {int(status)}")
     at = f" on day {day}" if day >= 0 else ""
     raise KernelError(f"{where}: {msg}{at}{'; ' + detail if detail else ''}")

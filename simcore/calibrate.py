@@ -28,9 +28,10 @@ from typing import Any
 import numpy as np
 
 from .errors import ParameterError, ScenarioError
+from .scenario import load
 from .tables import YEN_PER_UNIT, yen_per_unit
 
-from ._bayes import (POSTERIOR_FILE, RECOVERY_FILE, Parameter, drain_onset, recovery, Posterior, Problem, Surrogate, Target,
+from ._bayes import (POSTERIOR_FILE, RECOVERY_FILE, Parameter, drain_onset, recovery, recovery_check, Posterior, Problem, Surrogate, Target,
                      engine_values, load_posterior, onset_days, rare_earth_problem, rebuild,
                      run_bands, run_draws, sample, which_params)
 
@@ -101,8 +102,6 @@ def calibrate(scenario: Any, *, start: float | None = None, xtol: float = 1e-10)
     -------
     CalibrationResult
     """
-    from .scenario import load
-
     sc = scenario if hasattr(scenario, "data") else load(scenario)
     cal = sc.data.get("calibration")
     if not cal:
@@ -148,8 +147,6 @@ def calibrate(scenario: Any, *, start: float | None = None, xtol: float = 1e-10)
 def reference_figures(scenario: Any, overrides: dict[str, Any] | None = None,
                       fitted_ids: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Published against model for every ``[[reference]]`` of a scenario."""
-    from .scenario import load
-
     sc = scenario if hasattr(scenario, "data") else load(scenario)
     res = sc.run(**(overrides or {}))
     rows = []
@@ -183,8 +180,6 @@ def main(argv: list[str] | None = None) -> int:
                          "the posterior file, for the docs)")
     args = ap.parse_args(argv)
     if args.recovery:
-        from ._bayes import recovery_check
-
         print(json.dumps(recovery_check(args.recovery), indent=1))
         return 0
     if args.rebuild:

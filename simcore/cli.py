@@ -51,7 +51,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import SimcoreError
+from ._io import atomic_path, writable_dir  # noqa: F401  (writable_dir: public here too)
+from ._version import __version__
+from .calibrate import run_bands
+from .errors import DataError, SimcoreError
+from .plot import overview, save
+from .references import bands, default_runner, reproduce
+from .scenario import available, load
+from .sweeps import sweep
+from .tables import yen_per_unit
 
 #: Exit codes (documented in the module docstring and docs/getting-started.md).
 EXIT_OK = 0
@@ -198,8 +206,6 @@ def _selections(head: dict[str, Any], top: int, sectors: list[str] | None,
 def _headline(res, top: int = 10, sectors: list[str] | None = None,
               users: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     unit = res.attrs.get("unit", "")
-    from .tables import yen_per_unit
-
     yen = yen_per_unit(unit)
     va = res.value_added_loss.to_series()
     by_code = {str(k): float(v) for k, v in va.items()}
@@ -224,34 +230,35 @@ def _headline(res, top: int = 10, sectors: list[str] | None = None,
         r["unit"] = unit
         return r
 
-    money = ("value_added_loss", "value_added_gain", "value_added_loss_gross",
-             "gdp_denominator")
+    money = ("gdp_loss_total", "gdp_gain_total", "gdp_loss_gross_total", "gdp_denominator")
     units = {k: unit for k in money}
     units.update({k + "_jpy": "JPY" for k in money})
     units.update({"gdp_loss_share": "fraction of annual GDP",
                   "gdp_loss_share_gross": "fraction of annual GDP",
                   "top_sectors": unit, "selected_sectors": unit, "carve_out_users": unit,
-                  "by_sector": unit, "share_of_loss": "fraction of value_added_loss",
+                  "by_sector": unit, "share_of_loss": "fraction of gdp_loss_total",
                   "horizon_days": "days"})
     return {
         "scenario": res.attrs.get("scenario", ""),
         "title": res.attrs.get("scenario_title", ""),
         "unit": unit,
         "units": units,
-        "value_added_loss": total,
-        "value_added_loss_jpy": total * yen if yen is not None else None,
+        # the result's names (issue 14): gdp_loss_total is the total, value_added_loss the
+        # loss of one sector (the rows below)
+        "gdp_loss_total": total,
+        "gdp_loss_total_jpy": total * yen if yen is not None else None,
         "gdp_loss_share": float(res.gdp_loss_share),
         # value added above baseline (overproduction, alpha_max > 1), netted in the loss;
         # docs/methodology.md, Pitfalls
-        "value_added_gain": gain,
-        "value_added_gain_jpy": gain * yen if yen is not None else None,
+        "gdp_gain_total": gain,
+        "gdp_gain_total_jpy": gain * yen if yen is not None else None,
         # issue 15: the loss of the sectors below baseline, before the gains are netted;
-        # value_added_loss = value_added_loss_gross - value_added_gain
-        "value_added_loss_gross": gross,
-        "value_added_loss_gross_jpy": gross * yen if yen is not None else None,
+        # gdp_loss_total = gdp_loss_gross_total - gdp_gain_total
+        "gdp_loss_gross_total": gross,
+        "gdp_loss_gross_total_jpy": gross * yen if yen is not None else None,
         "gdp_loss_share_gross": gross / denom,
-        "loss_convention": ("net: value_added_loss = value_added_loss_gross - "
-                            "value_added_gain (overproduction above baseline)"),
+        "loss_convention": ("net: gdp_loss_total = gdp_loss_gross_total - "
+                            "gdp_gain_total (overproduction above baseline)"),
         "net_gain": bool(total < 0),
         "gdp_denominator_jpy": denom * yen if yen is not None else None,
         "gdp_denominator": denom,
@@ -286,28 +293,7 @@ def _check_out(out: str | None, option: str = "--out",
     writable_dir(path.parent if str(path.parent) else Path("."), f"{option} {out!r}")
 
 
-def writable_dir(folder: Path, what: str) -> None:
-    """Refuse, before any work, a folder that cannot be written: its first existing ancestor
-    must be a directory in which a file can be created (tried, so it holds for root and for
-    read-only file systems too)."""
-    import tempfile
-
-    for parent in (folder, *folder.parents):
-        if parent.exists():
-            if not parent.is_dir():
-                raise SimcoreError(f"{what}: {str(parent)!r} is not a directory")
-            try:
-                with tempfile.TemporaryFile(dir=parent):
-                    pass
-            except OSError as exc:
-                raise SimcoreError(f"{what}: cannot write in {str(parent)!r} "
-                                   f"({exc.strerror or exc})") from None
-            return
-
-
 def _write(res, out: str) -> Path:
-    from ._io import atomic_path
-
     path = Path(out)
     suffix = path.suffix.lower()
     with atomic_path(path) as tmp:
@@ -359,8 +345,6 @@ def _sector_table(res):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .scenario import load
-
     _check_out(args.out)
     if getattr(args, "plot", None):
         try:
@@ -389,8 +373,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     head.update(_selections(head, top, chosen, carve_out_users(sc)))
     bands = None
     if getattr(args, "bands", None):
-        from .calibrate import run_bands
-
         bands = run_bands(sc, args.bands, overrides=_overrides(args.set))
         head["bands"] = _bands_summary(bands, top=len(head["top_sectors"]))
     if args.out:
@@ -399,8 +381,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise SimcoreError(f"--out {args.out!r}: cannot write the result ({exc})") from exc
     if getattr(args, "plot", None):
-        from .plot import overview, save
-
         try:
             save(overview(res, band=bands), args.plot)
         except ImportError as exc:  # matplotlib is the optional extra "plot"
@@ -419,20 +399,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         return money_text(v, unit)
 
     gdp = money(head["gdp_denominator"])
-    if head["value_added_gain"] > 0:
+    if head["gdp_gain_total"] > 0:
         # issue 15: with overproduction the headline is the gross loss; gains apart
         print(f"  value-added loss (gross, sectors below baseline): "
-              f"{money(head['value_added_loss_gross'])} "
+              f"{money(head['gdp_loss_gross_total'])} "
               f"({head['gdp_loss_share_gross'] * 100:.4f} % of annual GDP {gdp})")
         print(f"  value added above baseline (overproduction), netted below: "
-              f"{money(head['value_added_gain'])}")
-        net = head["value_added_loss"]
+              f"{money(head['gdp_gain_total'])}")
+        net = head["gdp_loss_total"]
         print(f"  net value-added {'gain' if net < 0 else 'loss'}: {money(abs(net))} "
               f"({abs(head['gdp_loss_share']) * 100:.4f} % of annual GDP)"
               + (": overproduction (alpha_max > 1) replaced the cut supply and more; "
                  "see docs/methodology.md, Pitfalls" if net < 0 else ""))
     else:
-        print(f"  value-added loss: {money(head['value_added_loss'])} "
+        print(f"  value-added loss: {money(head['gdp_loss_total'])} "
               f"({head['gdp_loss_share'] * 100:.4f} % of annual GDP {gdp})")
     print(f"  horizon: {head['horizon_days']} days"
           f"{'' if head['recovered'] else ' (output or stocks not back at baseline at the end)'}")
@@ -469,8 +449,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _bands_summary(ds, top: int = 10) -> dict[str, Any]:
     """Median and band of the totals and of every sector's value-added loss (the sectors
     in order of median loss; the printed list shows the first ``top``)."""
-    from .tables import yen_per_unit
-
     order = ds["value_added_loss_median"].values.argsort()[::-1]
     sectors = [{"sector": str(ds.sector.values[i]),
                 "median": float(ds["value_added_loss_median"].values[i]),
@@ -515,15 +493,11 @@ REPRODUCE_JSON_KEYS = ("id", "published", "model", "unit", "rel_error", "toleran
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from .references import bands, default_runner, reproduce
-
     # the process-wide cache: in a pytest session, the runs the plugin already did
     checks = reproduce(args.paths or None, default_runner())
     ok = all(c.ok for c in checks)
     # model median and 90 % band over posterior draws (None where the posterior of the
     # rare-earth calibration does not apply, or the shipped posterior is stale: then no band)
-    from .errors import DataError
-
     try:
         band = bands(checks)
     except DataError as exc:
@@ -604,8 +578,6 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
-    from .scenario import available, load
-
     for name in available():
         try:
             title = load(name).data.get("title", "")
@@ -646,10 +618,6 @@ def _sweep_sets(items: list[str] | None) -> tuple[dict, dict, dict]:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     import numpy as np
-
-    from .sweeps import sweep
-
-    from .scenario import load
 
     grid, ranges, fixed = _sweep_sets(args.set)
     res = sweep(load(args.scenario, allow_outside_data=args.allow_outside_data), grid=grid or None, ranges=ranges or None, overrides=fixed or None,
@@ -706,8 +674,6 @@ def _sweep_points(res, unit: str, show: int = 5) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ._version import __version__
-
     p = argparse.ArgumentParser(
         prog="simcore", description=plain(__doc__.split("\n")[0]),
         epilog="Money is in the table's unit (million JPY for the shipped scenarios) in "

@@ -36,11 +36,13 @@ import numpy as np
 import xarray as xr
 
 from . import tables as _t
-from .dynamic.params import CellMatrix
+from ._toml import read_toml
+from .dynamic.model import _cell_arrays, _cols, _dense_base, prepare_model
+from .dynamic.params import CellMatrix, DynamicParams
 from .errors import ScenarioError
 
 __all__ = ["CLASSES", "load_rules", "class_matrix", "dependency_cells", "inventory_cells",
-           "aggregate_cells", "rule_table"]
+           "aggregate_cells", "aggregate_params", "rule_table"]
 
 #: The three classes of Pichler et al. (2022), in the order of their dependency shares.
 CLASSES = ("critical", "important", "non_critical")
@@ -57,8 +59,6 @@ def load_rules(path: str | Path, kind: str) -> dict[str, Any]:
     rule file; errors name the file, the key and what was expected."""
     if kind not in ("criticality", "buffers"):
         raise ValueError(f"kind must be 'criticality' or 'buffers', got {kind!r}")
-    from .scenario import read_toml
-
     path = Path(path)
     if not path.exists():
         raise ScenarioError(f"{path}: {kind} data file not found")
@@ -350,3 +350,36 @@ def rule_table(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
             row["inputs"] = "own output"
         rows.append(row)
     return rows
+
+
+# --------------------------------------------------------------------------------------
+# Parameters from a finer single-region classification
+# --------------------------------------------------------------------------------------
+def aggregate_params(fine_table: xr.Dataset, params: DynamicParams, groups: Mapping[str, str],
+                     order: Sequence[str]):
+    """Dependency shares and inventory days of every (input, buyer) pair of a single-region
+    ``fine_table`` under ``params`` (criticality classes, buffers, the carve-out's
+    ``*_by_product`` shares and stocks), aggregated flow-weighted to a coarser
+    classification (:func:`aggregate_cells`; ``groups``: fine code ->
+    coarse code, ``order``: the coarse codes).  Returns two
+    :class:`~simcore.dynamic.params.CellMatrix` (dependency, inventory days) for an MRIO
+    in the coarse classification (docs/mrio.md, "Classes and buffers on another
+    classification")."""
+    prep = prepare_model(fine_table)
+    tgt, theta, *_ = _cell_arrays(prep, params, [])
+    n = prep.n
+    th = _dense_base(prep, params.dependency_cells, params.dependency)
+    dd = _dense_base(prep, params.inventory_cells, params.inventory_days)
+    th = np.full((n, n), float(params.dependency)) if th is None else th
+    dd = np.full((n, n), float(params.inventory_days)) if dd is None else dd
+    rows, cols = prep.rowidx, _cols(prep)
+    th[rows, cols] = theta
+    dd[rows, cols] = tgt / prep.Z0
+    codes = tuple(prep.sectors)
+    out = []
+    for what, v in (("dependency", th), ("inventory days", dd)):
+        cm = CellMatrix(products=codes, buyers=codes, values=v,
+                        digest=_digest("mrio-fine", what, codes, v),
+                        source=f"{what} of {fine_table.attrs.get('dataset', 'the fine table')}")
+        out.append(aggregate_cells(cm, fine_table, groups, order))
+    return out[0], out[1]

@@ -40,9 +40,9 @@ Examples
 
 from __future__ import annotations
 
+import json
 import math
 import os
-import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -52,6 +52,7 @@ import numpy as np
 import xarray as xr
 
 from .errors import ParameterError
+from ._io import atomic_path
 from .tables import yen_per_unit
 
 __all__ = [
@@ -193,14 +194,6 @@ def _shorten(text: str, n: int = 42) -> str:
 # --------------------------------------------------------------------------------------
 # Shock periods
 # --------------------------------------------------------------------------------------
-_SHOCK_RE = re.compile(r"(ImportCut|CapacityShock|DemandShock)\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
-
-
-def _field(body: str, name: str) -> str | None:
-    m = re.search(rf"\b{name}=('[^']*'|\"[^\"]*\"|\([^)]*\)|[^,)]+)", body)
-    return m.group(1).strip() if m else None
-
-
 def shock_periods(res: Any) -> list[tuple[float, float, str]]:
     """``(start, end, label)`` of each shock recorded in a result's ``attrs['shocks']``.
 
@@ -221,20 +214,18 @@ def shock_periods(res: Any) -> list[tuple[float, float, str]]:
             what = getattr(s, "product", None) or getattr(s, "sector", "")
             out.append((float(s.start), float(end), f"{type(s).__name__} {what}".strip()))
         return out
-    for m in _SHOCK_RE.finditer(str(shocks)):
-        kind, body = m.group(1), m.group(2)
-        try:
-            start = float(_field(body, "start") or 0.0)
-            dur = float(_field(body, "duration") or 0.0)
-            rec = float(_field(body, "recovery_days") or 0.0)
-        except ValueError:
+    # a result's attrs['shocks']: JSON, one object per shock with its kind, fields and end
+    # (simcore.dynamic.common.shocks_json); anything else (a result file of simcore before
+    # issue 14) gives no periods
+    try:
+        items = json.loads(str(shocks)) if shocks else []
+    except ValueError:
+        return out
+    for d in items if isinstance(items, list) else []:
+        if not isinstance(d, dict) or "start" not in d or "end" not in d:
             continue
-        prof = (_field(body, "profile") or "'step'").strip("'\"")
-        end = start + dur + (rec if prof == "linear_recovery" else 0.0)
-        if prof.startswith("("):  # custom daily profile
-            end = start + len([v for v in prof.strip("()").split(",") if v.strip()])
-        what = (_field(body, "product") or _field(body, "sector") or "").strip("'\"")
-        out.append((start, end, f"{kind} {what}".strip()))
+        what = d.get("product") or d.get("sector") or ""
+        out.append((float(d["start"]), float(d["end"]), f"{d.get('kind', 'shock')} {what}".strip()))
     return out
 
 
@@ -756,8 +747,6 @@ def save(fig, path: str | Path, *, dpi: int = 150, **kwargs: Any) -> Path:
     The figure is written to a temporary file next to ``path`` and moved over it
     (:func:`simcore._io.atomic_path`): a crash never leaves a truncated image.
     """
-    from ._io import atomic_path
-
     _mpl()
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower() or "png"

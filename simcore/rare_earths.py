@@ -30,6 +30,7 @@ import xarray as xr
 from . import tables as _t
 from . import transform as _tr
 from ._checks import shown
+from ._toml import parse_toml
 from .errors import ScenarioError
 
 __all__ = ["load_spec", "carve", "dependency_shares", "origin_shares", "user_table"]
@@ -58,8 +59,6 @@ def load_spec(path: str | Path, raw: bytes | None = None) -> dict[str, Any]:
     path = Path(path)
     if raw is None:
         raw = read_spec_bytes(path)
-    from .scenario import parse_toml
-
     spec = parse_toml(raw, path, "carve-out data file")
     prods = spec.get("products")
     if not isinstance(prods, Mapping) or not prods:
@@ -150,17 +149,19 @@ def _ordered(spec: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
     return sorted(spec["products"].items(), key=lambda kv: kv[1].get("order", 0))
 
 
-def _row_shares(table: xr.Dataset, parent: str, piece: Mapping[str, Any], what: str,
+def _row_shares(st: Any, parent: str, piece: Mapping[str, Any], what: str,
                 rename: Mapping[str, str] | None = None) -> dict[str, float]:
+    """The share of each listed user's purchases from ``parent`` that is the new product
+    (``st``: the table as flat arrays, :class:`simcore.transform._Flat`)."""
     supply = float(piece["output"]) + float(piece["imports"])
-    Z = table.Z
-    sectors = {str(s) for s in table.sector.values}
+    Z = st.f["Z"]  # rows: sellers (sector), columns: buyers (sector_to)
+    index = {s: i for i, s in enumerate(st.sec)}
     out: dict[str, float] = {}
     for user, u in piece.get("users", {}).items():
         col = (rename or {}).get(str(user), str(user))
-        if col not in sectors:
+        if col not in index:
             raise ScenarioError(f"{what}: user {user!r} is not a sector of the table")
-        base = float(Z.sel(sector=parent, sector_to=col))
+        base = float(Z[index[parent], index[col]])
         need = float(u["value_share"]) * supply
         if need > base * (1 + 1e-12):
             raise ScenarioError(
@@ -178,10 +179,18 @@ def carve(table: xr.Dataset, spec: Mapping[str, Any],
     ``"RE.2711.imports"`` (used by sweeps over the unknown 2015-basis values).
     """
     overrides = dict(overrides or {})
-    out = table
+    # the input is checked once here; the products are carved on flat arrays
+    # (simcore.transform's carve_out and carve_out_merged, without a table per step) and one
+    # table is built and validated at the end, with the history of every step
+    _t.check_table(table, "carve", balance=False, productive=False)
+    _tr._single_region(table, "carve")
+    st = _tr._Flat.of(table)
+    atol = _tr._tolerance(table)
+    steps: list[tuple[str, dict, dict]] = []
     for code, prod in _ordered(spec):
         parents = prod["parents"]
         specs: dict[str, dict[str, Any]] = {}
+        index = {s: i for i, s in enumerate(st.sec)}
         for parent, piece in parents.items():
             piece = dict(piece)
             for key in ("output", "imports"):
@@ -189,11 +198,11 @@ def carve(table: xr.Dataset, spec: Mapping[str, Any],
                 if ok in overrides:
                     piece[key] = float(overrides.pop(ok))
             what = f"{spec.get('_path', 'carve-out')}: products.{code}.parents.{parent}"
-            if str(parent) not in set(map(str, out.sector.values)):
+            if str(parent) not in index:
                 raise ScenarioError(f"{what}: parent {str(parent)!r} is not a sector of the "
                                     "table")
-            x_p = float(out.x.sel(sector=str(parent)))
-            m_p = float(out.M.sel(sector=str(parent)).sum())
+            x_p = float(st.f["x"][index[str(parent)]])
+            m_p = float(st.f["M"][index[str(parent)]].sum())
             if piece["output"] > x_p or piece["imports"] > m_p:
                 raise ScenarioError(f"{what}: output {piece['output']} or imports "
                                     f"{piece['imports']} exceed the parent's ({x_p:.0f}, "
@@ -201,19 +210,29 @@ def carve(table: xr.Dataset, spec: Mapping[str, Any],
             specs[str(parent)] = {
                 "output_share": piece["output"] / x_p,
                 "import_share": piece["imports"] / m_p if m_p > 0 else 0.0,
-                "row_shares": _row_shares(out, str(parent), piece, what),
+                "row_shares": _row_shares(st, str(parent), piece, what),
                 "column_shares": dict(piece.get("column_shares", {})) or None,
             }
+        if steps:
+            atol = max(atol, st.tolerance())
         if len(specs) == 1:
             (parent, s), = specs.items()
-            out = _tr.carve_out(out, parent, code, name_en=prod.get("name_en"),
-                                name_ja=prod.get("name_ja"), **s)
+            st, params, changed = _tr._carve_out_flat(
+                st, parent, code, name_en=prod.get("name_en"), name_ja=prod.get("name_ja"),
+                **s)
+            steps.append(("carve_out", params, changed))
         else:
-            out = _tr.carve_out_merged(out, specs, code, name_en=prod.get("name_en"),
-                                       name_ja=prod.get("name_ja"))
+            st, params, changed = _tr._carve_out_merged_flat(
+                st, specs, code, name_en=prod.get("name_en"), name_ja=prod.get("name_ja"))
+            steps.append(("carve_out_merged", params, changed))
     if overrides:
         raise ScenarioError(f"carve-out overrides: unknown key {next(iter(overrides))!r}; "
                             "expected PRODUCT.PARENT.output or PRODUCT.PARENT.imports")
+    if not steps:
+        return table
+    out = st.build(table, atol=atol)
+    for name, params, changed in steps:
+        out = _tr._record(out, name, params, changed)
     return out
 
 

@@ -22,13 +22,18 @@ every figure is predicted from the file as written.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import ScenarioError
+from . import calibrate as _cal
+from .calibrate import load_posterior, model_value, run_bands, which_params
+from .scenario import Scenario, load
+from .tables import yen_per_unit
+from .scenario import (  # noqa: F401  (finding scenario files: simcore.scenario)
+    SCENARIO_KEYS, SKIP_DIRS, looks_like_scenario, scenario_files)
 
 __all__ = ["Reference", "Check", "Runner", "ReferenceMismatch", "scenario_files", "collect",
            "reproduce", "default_runner", "reset", "bands", "BAND_DRAWS"]
@@ -36,11 +41,6 @@ __all__ = ["Reference", "Check", "Runner", "ReferenceMismatch", "scenario_files"
 #: Posterior draws behind the bands of ``simcore reproduce``.
 BAND_DRAWS = 100
 
-#: Folders never searched for scenario files.
-SKIP_DIRS = frozenset({"__pycache__", "node_modules", "_build", "site-packages"})
-#: Top-level keys of which a TOML file found in a folder needs one to count as a scenario
-#: (so ``pyproject.toml`` or a carve-out data file next to the scenarios is skipped).
-SCENARIO_KEYS = ("reference", "shocks", "table", "horizon")
 
 
 class ReferenceMismatch(AssertionError):
@@ -152,58 +152,6 @@ def _fmt(v: float, unit: str, sign: bool = False, diff: bool = False) -> str:
 # --------------------------------------------------------------------------------------
 # Finding scenario files and their references
 # --------------------------------------------------------------------------------------
-def looks_like_scenario(path: Path) -> bool:
-    """Whether a ``.toml`` file found in a folder is a scenario file (has one of the
-    top-level keys ``reference``, ``shocks``, ``table``, ``horizon``, or both ``schema``
-    and ``name``).  A file that is not valid TOML
-    raises :class:`~simcore.errors.ScenarioError` naming it."""
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML ({exc})") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read ({exc})") from exc
-    # data files (carve-out, criticality, buffers) have a schema but none of these keys
-    return any(k in data for k in SCENARIO_KEYS) or ("schema" in data and "name" in data)
-
-
-def _walk(folder: Path) -> Iterable[Path]:
-    for p in sorted(folder.iterdir()):
-        if p.is_dir():
-            if not p.name.startswith(".") and p.name not in SKIP_DIRS:
-                yield from _walk(p)
-        elif p.suffix == ".toml" and looks_like_scenario(p):
-            yield p
-
-
-def scenario_files(paths: Iterable[str | Path] | None = None) -> list[Path]:
-    """Scenario files named by ``paths``: files as given, folders searched recursively for
-    ``.toml`` files that look like scenarios (see :func:`looks_like_scenario`); hidden
-    folders are skipped.  No paths: the shipped scenarios.  Each file appears once, in the
-    order given (a folder's files sorted by path)."""
-    from .scenario import scenario_dir
-
-    paths = list(paths) if paths is not None else []
-    if not paths:
-        paths = [scenario_dir()]
-    out: list[Path] = []
-    seen: set[Path] = set()
-    for p in map(Path, paths):
-        if p.is_dir():
-            found = list(_walk(p))
-        elif p.is_file():
-            found = [p]
-        else:
-            raise ScenarioError(f"{p}: no such scenario file or folder")
-        for f in found:
-            key = f.resolve()
-            if key not in seen:
-                seen.add(key)
-                out.append(f)
-    return out
-
-
 def references_of(sc: Any) -> list[Reference]:
     """The ``[[reference]]`` blocks of a loaded scenario, in file order."""
     return [Reference(file=sc.path, scenario=sc.name, index=i, id=r["id"],
@@ -250,8 +198,6 @@ class Runner:
     # ------------------------------------------------------------ scenarios
     def scenario(self, scenario: Any) -> Any:
         """A loaded scenario (cached by resolved path: one table build per file)."""
-        from .scenario import Scenario, load
-
         if isinstance(scenario, Scenario):
             key = ("path", scenario.path.resolve()) if scenario.path else ("obj", id(scenario))
             return self._scenarios.setdefault(key, scenario)
@@ -306,9 +252,7 @@ class Runner:
             out = (dict(over), "", f"{param} = {value:.6g}, fitted to {target} in {other.file}")
             self._fitted[key] = list(self._fitted.get(self._key(other), []))
         else:
-            from .calibrate import calibrate
-
-            fit = calibrate(sc)
+            fit = _cal.calibrate(sc)
             out = ({f"model.{fit.parameter}": fit.value}, fit.target_id,
                    f"{fit.parameter} = {fit.value:.6g} (prior {fit.prior:g}) fitted to "
                    f"{fit.target_id} in {fit.evaluations} model runs")
@@ -348,8 +292,6 @@ class Runner:
               atol: float | None = None) -> Check:
         """Published against model for one reference.  ``rtol``/``atol`` replace the file's
         tolerance by ``atol + rtol * |published|`` (either missing counts as 0)."""
-        from .calibrate import model_value
-
         sc = self.scenario(ref.sc if ref.sc is not None else ref.file)
         over, target, desc = self.calibration(sc)
         res = self.result(sc, calibrated=True)
@@ -408,9 +350,6 @@ def bands(checks: Iterable[Check], draws: int | None = None, level: float = 0.9,
     one batched engine call per scenario file), keyed by :attr:`Reference.name`.  ``None``
     for a figure whose scenario the posterior does not apply to (no carve-out)."""
     import numpy as np
-
-    from .calibrate import load_posterior, run_bands, which_params
-    from .tables import yen_per_unit
 
     draws = BAND_DRAWS if draws is None else draws
     out: dict[str, tuple[float, float, float] | None] = {}

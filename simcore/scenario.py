@@ -14,8 +14,10 @@ the package (``simcore/_scenarios`` in the wheel), so ``simcore run NAME`` works
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import tomllib
+from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,7 +31,20 @@ from . import tables as _tables
 
 _nodask.install()  # xarray imports dask lazily; only a Dask engine needs it
 
-from .errors import LabelError, ParameterError, ScenarioError, ShockError
+from ._schema import Bool, DaysOrAuto, ListOf, MapOf, Num, NumOrMap, Str, Table
+from ._toml import parse_toml, read_toml  # noqa: F401  (public here too)
+from . import criticality as _cr
+from . import datasets, transform
+from .dynamic.model import prepare_model
+from .dynamic.params import DynamicParams
+from .dynamic.shocks import CapacityShock, DemandShock, ExportCut, ImportCut
+from .dynamic.mrio import FINE_DATASET, add_third_country_split, prepare_mrio, simulate
+from .dynamic.ario import ARIOParams
+from .dynamic.common import MAX_DAYS
+from .errors import LabelError, ParameterError, ScenarioError, ShockError, TableError
+from .run import ENGINES, Horizon, prepare_ario_table, run_ario, run_until_recovered
+from .rare_earths import (carve, dependency_shares, load_spec, origin_shares,
+                          read_spec_bytes)
 
 __all__ = [
     "Scenario",
@@ -39,6 +54,9 @@ __all__ = [
     "run",
     "SCHEMA",
     "apply_overrides",
+    "scenario_files",
+    "looks_like_scenario",
+    "key_reference",
 ]
 
 _HERE = Path(__file__).resolve().parent
@@ -57,75 +75,85 @@ def available() -> list[str]:
     return sorted(p.stem for p in scenario_dir().glob("*.toml"))
 
 
+#: Folders never searched for scenario files.
+SKIP_DIRS = frozenset({"__pycache__", "node_modules", "_build", "site-packages"})
+#: Top-level keys of which a TOML file found in a folder needs one to count as a scenario
+#: (so ``pyproject.toml`` or a carve-out data file next to the scenarios is skipped).
+SCENARIO_KEYS = ("reference", "shocks", "table", "horizon")
+
+
+def looks_like_scenario(path: Path) -> bool:
+    """Whether a ``.toml`` file found in a folder is a scenario file (has one of the
+    top-level keys ``reference``, ``shocks``, ``table``, ``horizon``, or both ``schema``
+    and ``name``).  A file that is not valid TOML
+    raises :class:`~simcore.errors.ScenarioError` naming it."""
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML ({exc})") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read ({exc})") from exc
+    # data files (carve-out, criticality, buffers) have a schema but none of these keys
+    return any(k in data for k in SCENARIO_KEYS) or ("schema" in data and "name" in data)
+
+
+def _walk(folder: Path) -> Iterable[Path]:
+    for p in sorted(folder.iterdir()):
+        if p.is_dir():
+            if not p.name.startswith(".") and p.name not in SKIP_DIRS:
+                yield from _walk(p)
+        elif p.suffix == ".toml" and looks_like_scenario(p):
+            yield p
+
+
+def scenario_files(paths: Iterable[str | Path] | None = None) -> list[Path]:
+    """Scenario files named by ``paths``: files as given, folders searched recursively for
+    ``.toml`` files that look like scenarios (see :func:`looks_like_scenario`); hidden
+    folders are skipped.  No paths: the shipped scenarios.  Each file appears once, in the
+    order given (a folder's files sorted by path)."""
+    paths = list(paths) if paths is not None else []
+    if not paths:
+        paths = [scenario_dir()]
+    out: list[Path] = []
+    seen: set[Path] = set()
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = list(_walk(p))
+        elif p.is_file():
+            found = [p]
+        else:
+            raise ScenarioError(f"{p}: no such scenario file or folder")
+        for f in found:
+            key = f.resolve()
+            if key not in seen:
+                seen.add(key)
+                out.append(f)
+    return out
+
+
 # --------------------------------------------------------------------------------------
 # Schema: key -> (type(s), check, description).  Nested tables are dicts of the same form.
 # --------------------------------------------------------------------------------------
-def _num(lo=None, hi=None, lo_open=False):
-    def check(v):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            return "a finite number"
-        if lo is not None and (v <= lo if lo_open else v < lo):
-            return f"a number {'>' if lo_open else '>='} {lo}" + (f" and <= {hi}" if hi is not None else "")
-        if hi is not None and v > hi:
-            return f"a number <= {hi}" + (f" and >= {lo}" if lo is not None else "")
-        return None
-    return check
-
-
-def _str(choices=None):
-    def check(v):
-        if not isinstance(v, str):
-            return "a string"
-        if choices is not None and v not in choices:
-            return "one of " + ", ".join(repr(c) for c in choices)
-        return None
-    return check
-
-
-def _bool(v):
-    return None if isinstance(v, bool) else "true or false"
-
-
-def _list_of(check_item, min_len=0):
-    def check(v):
-        if not isinstance(v, list) or len(v) < min_len:
-            return f"a list of at least {min_len} item(s)"
-        for item in v:
-            err = check_item(item)
-            if err:
-                return f"a list whose items are {err}"
-        return None
-    return check
-
-
-def _days_or_auto(v):
-    if v == "auto":
-        return None
-    if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 36500:
-        return "'auto' or a whole number of days in 1..36500"
-    return None
-
-
-def _map_of(check_value, what="a table"):
-    def check(v):
-        if not isinstance(v, Mapping):
-            return what
-        for k, item in v.items():
-            err = check_value(item)
-            if err:
-                return f"{what} whose values are {err} (bad entry {k!r})"
-        return None
-    return check
+# the value rules (simcore._schema): each checks a value and describes itself for the key
+# reference in docs/scenarios.md (key_reference)
+_num = Num
+_str = Str
+_bool = Bool()
+_list_of = ListOf
+_map_of = MapOf
+_days_or_auto = DaysOrAuto(MAX_DAYS)
 
 
 def _num_or_map(lo, hi):
-    num = _num(lo, hi)
+    return NumOrMap(Num(lo, hi))
 
-    def check(v):
-        if isinstance(v, Mapping):
-            return _map_of(num)(v)
-        return num(v)
-    return check
+
+def _from_fields(cls: type) -> dict[str, Any]:
+    """Schema entries of a parameter class's fields that declare a rule (simcore._schema.param):
+    the rule is stated once, where the parameter is defined."""
+    return {f.name: (f.metadata["rule"], f.metadata["doc"]) for f in dataclasses.fields(cls)
+            if "rule" in f.metadata}
 
 
 _SHOCK = {
@@ -156,6 +184,24 @@ _SUBST = {
     "tau_days": (_num(0, lo_open=True), "time constant of the ramp, days"),
 }
 
+#: ``[model.ario]``: parameters of the ARIO engine (:class:`simcore.dynamic.ario.ARIOParams`,
+#: BoARIO's defaults), used with ``[model] engine = "ario"``.
+_ARIO = {
+    "order_type": (_str(("alt", "noalt")), "supplier weights of orders"),
+    "alpha_base": (_num(1), "base overproduction factor, >= 1"),
+    "alpha_max": (_num(1), "largest overproduction factor, >= alpha_base"),
+    "alpha_tau": (_num(0, lo_open=True), "overproduction time constant, days"),
+    "main_inv_dur": (_num(1, lo_open=True), "inventory target of every product, days (> 1)"),
+    "inventory_duration": (_map_of(_num(1, lo_open=True)), "product -> inventory target, days"),
+    "infinite_inventories_sect": (_list_of(_str()), "products that never constrain production"),
+    "psi": (_num(0, 1, lo_open=True), "inventory threshold, 0 < psi <= 1"),
+    "inventory_restoration_tau": (_num(1), "inventory restoration time, days (>= 1)"),
+    "input_threshold": (_num(0), "input-relevance threshold on coefficients (default: "
+                                 "BoARIO's rule)"),
+    "boario_compat": (_bool, "reproduce BoARIO's code where it departs from its documented "
+                             "model"),
+}
+
 SCHEMA: dict[str, Any] = {
     "schema": (_num(1, 1), "schema version (1)"),
     "name": (_str(), "scenario name"),
@@ -164,7 +210,9 @@ SCHEMA: dict[str, Any] = {
     "illustrative": (_bool, "true if the scenario is illustrative, not a forecast"),
     "table": {
         "dataset": (_str(("japan-2015-37", "japan-2015-185", "miller-blair-2.3",
-                          "jcr-2015-39")), "embedded dataset"),
+                          "jcr-2015-39")),
+                    "embedded dataset (`jcr-2015-39` is the synthetic multi-regional table of "
+                    "{doc}`mrio`)"),
         "carve_out": (_str(), "carve-out data file, relative to the scenario file"),
         "rescale_gdp": (_num(0, lo_open=True),
                         "rescale the table so GDP-like value added equals this (table units)"),
@@ -175,22 +223,20 @@ SCHEMA: dict[str, Any] = {
     },
     "shocks": [_SHOCK],
     "model": {
-        "inventory_days": (_num(1), "target stock of every input, days of use (>= 1)"),
+        **{k: v for k, v in _from_fields(DynamicParams).items()
+           if k in ("inventory_days", "inventory_tau", "dependency")},
         "inventory_days_by_product": (_map_of(_num_or_map(1, None)),
                                       "product -> days (or {sector: days})"),
         "carved_inventory_days": (_num(1), "target stock of the carve-out's products, days"),
-        "inventory_tau": (_num(1), "inventory adjustment time, days (>= 1)"),
-        "dependency": (_num(0, 1), "default dependency share of every input, 0..1"),
         "dependency_by_product": (_map_of(_num_or_map(0, 1)),
                                   "product -> theta (or {sector: theta})"),
         "dependency_scale": (_num(0), "scale on the carve-out's data-driven dependency shares"),
         "elasticity_by_product": (_map_of(_num(0)), "product -> elasticity of substitution"),
-        "rationing": (_str(("proportional", "firms_first")), "rationing rule"),
-        "alpha_max": (_num(1), "overproduction ceiling (1 = off)"),
-        "alpha_tau": (_num(1), "overproduction time constant, days"),
+        **{k: v for k, v in _from_fields(DynamicParams).items()
+           if k in ("rationing", "alpha_max", "alpha_tau")},
         "import_origins": (_map_of(_map_of(_num(0, 1))), "product -> {origin: share}"),
-        "stockpiles": (_map_of(lambda v: _table_err(v, _STOCKPILE)), "product -> stockpile"),
-        "substitution": (_map_of(lambda v: _table_err(v, _SUBST)), "product -> ramp"),
+        "stockpiles": (_map_of(Table(_STOCKPILE)), "product -> stockpile"),
+        "substitution": (_map_of(Table(_SUBST)), "product -> ramp"),
         "calibrated": (_list_of(_str()), "model keys whose value was calibrated"),
         "criticality": (_str(), "criticality-class data file (input x buyer), relative to "
                                 "the scenario file"),
@@ -198,7 +244,10 @@ SCHEMA: dict[str, Any] = {
                                               "(sensitivity knob; default from the file)"),
         "buffers": (_str(), "input-buffer data file (days by input family), relative to the "
                             "scenario file"),
-        "origin_stocks": (_bool, "hold stocks of origin-split products per origin"),
+        "origin_stocks": _from_fields(DynamicParams)["origin_stocks"],
+        "engine": (_str(ENGINES), "the engine that runs the scenario: 'supply-chain' "
+                                  "(default) or 'ario'"),
+        "ario": _ARIO,
     },
     "horizon": {
         "days": (_days_or_auto, "'auto' (until output and stocks are back at baseline) or days"),
@@ -238,16 +287,65 @@ _REQUIRED = {"": ("schema", "name", "table", "horizon"), "table": ("dataset",),
                                                            "unit", "tolerance", "source")}
 
 
-def _table_err(v: Any, schema: Mapping[str, Any]) -> str | None:
-    if not isinstance(v, Mapping):
-        return "a table"
-    for k, item in v.items():
-        if k not in schema:
-            return f"a table with keys {', '.join(schema)} (unknown key {k!r})"
-        err = schema[k][0](item)
-        if err:
-            return f"a table where {k} is {err}"
-    return None
+# --------------------------------------------------------------------------------------
+# The key reference of docs/scenarios.md, generated from SCHEMA
+# --------------------------------------------------------------------------------------
+def _sections() -> list[tuple[str, str, Mapping[str, Any]]]:
+    """Sections of the key reference: (heading, key prefix, schema)."""
+    m = SCHEMA["model"]
+    return [
+        ("Top level", "", SCHEMA),
+        ("`[table]`", "table.", SCHEMA["table"]),
+        ("`[model]`", "model.", m),
+        ("`[model.ario]` (with `model.engine = \"ario\"`)", "model.ario.", m["ario"]),
+        ("`[horizon]`", "horizon.", SCHEMA["horizon"]),
+        ("`[mrio]` (multi-regional tables, {doc}`mrio`)", "mrio.", SCHEMA["mrio"]),
+        ("`[calibration]`", "calibration.", SCHEMA["calibration"]),
+        ("`[[shocks]]`", "shocks[].", SCHEMA["shocks"][0]),
+        ("`[[reference]]`", "reference[].", SCHEMA["reference"][0]),
+        ("`[model.stockpiles.PRODUCT]`", "model.stockpiles.PRODUCT.", _STOCKPILE),
+        ("`[model.substitution.PRODUCT]`", "model.substitution.PRODUCT.", _SUBST),
+    ]
+
+
+def _doc_allowed(rule: Any) -> str:
+    if isinstance(rule, ListOf):
+        return _doc_allowed(rule.item) + (f"; at least {rule.min_len} items"
+                                          if rule.min_len else "")
+    if isinstance(rule, MapOf):
+        return "see below" if isinstance(rule.value, Table) else _doc_allowed(rule.value)
+    if isinstance(rule, Str) and rule.choices:
+        return ", ".join(f'`"{c}"`' for c in rule.choices)
+    if isinstance(rule, Bool):
+        return "`true`, `false`"
+    if isinstance(rule, DaysOrAuto):
+        return f'`"auto"` or 1..{rule.max_days}'
+    return rule.allowed
+
+
+def key_reference() -> str:
+    """The key reference of ``docs/scenarios.md`` (Markdown): every key of
+    :data:`SCHEMA` with its type, allowed values, whether it is required and its meaning,
+    all taken from the schema (and through it from the parameter definitions)."""
+    out: list[str] = []
+    for head, prefix, schema in _sections():
+        where = prefix.rstrip(".").replace("[]", "")
+        req = _REQUIRED.get(where if prefix else "", ())
+        out += [f"### {head}", "", "| Key | Type | Allowed | Required | Meaning |",
+                "|---|---|---|---|---|"]
+        for k, entry in schema.items():
+            if isinstance(entry, dict):
+                typ, allowed, meaning = "table", "", "section, see below"
+            elif isinstance(entry, list):
+                typ, allowed, meaning = f"array of tables (`[[{k}]]`)", "", "see below"
+            else:
+                rule, meaning = entry
+                typ = rule.type
+                allowed = _doc_allowed(rule)
+            cells = [f"`{prefix}{k}`", typ, allowed, "yes" if k in req else "no", meaning]
+            out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        out.append("")
+    return "\n".join(out)
 
 
 def _validate(d: Mapping[str, Any], schema: Mapping[str, Any], where: str, file: str) -> None:
@@ -386,8 +484,6 @@ class Scenario:
         p = self.carve_path()
         if p is None:
             return None
-        from .rare_earths import read_spec_bytes
-
         return _cached_spec(str(p), read_spec_bytes(p))
 
     def _data_path(self, f: str, key: str) -> Path:
@@ -460,21 +556,19 @@ class Scenario:
                 self._cache["table"] = hit[1]
                 self._cache["table_spec"] = spec
                 return hit[1]
-            from . import datasets, transform
-            from .rare_earths import carve
-
             t = self.data["table"]
             tab = datasets.load(t["dataset"])
             if spec is not None and not _tables.is_multiregional(tab):
                 # (a multi-regional dataset is carved already; its carve-out file gives
-                # the classes of the carved products: simcore.dynamic.mrio.scenario_params)
+                # the classes of the carved products: simcore.scenario._mrio_params)
                 try:
                     tab = carve(tab, spec, t.get("carve_out_overrides"))
                 except (ScenarioError, LabelError, ShockError) as exc:
                     raise ScenarioError(f"{self.file}: table.carve_out: {exc}") from exc
             if "rescale_gdp" in t:
-                tab = transform.rescale(tab, target_gdp=float(t["rescale_gdp"]),
-                                        target_year=t.get("rescale_year"))
+                # tab was validated when it was built (loaded or carved): no second check
+                tab = transform.rescale.__wrapped__(tab, target_gdp=float(t["rescale_gdp"]),
+                                                    target_year=t.get("rescale_year"))
             _remember(_TABLES, key, (spec, tab))
             self._cache["table"] = tab
             self._cache["table_spec"] = spec
@@ -483,9 +577,6 @@ class Scenario:
     def prepared(self):
         table = self.table()  # drops a stale cache
         if "prepared" not in self._cache or self._cache.get("prepared_from", table) is not table:
-            from .dynamic.model import prepare_model
-            from .dynamic.mrio import prepare_mrio
-
             key = self._table_key(self._cache.get("table_spec"))
             hit = _PREPARED.get(key)
             if hit is None or hit[0] is not table:
@@ -498,8 +589,6 @@ class Scenario:
 
     # ---------------------------------------------------------------- model
     def shocks(self) -> list[Any]:
-        from .dynamic.shocks import CapacityShock, DemandShock, ExportCut, ImportCut
-
         out = []
         for i, s in enumerate(self.data.get("shocks", [])):
             kw = {k: v for k, v in s.items() if k != "kind"}
@@ -521,16 +610,35 @@ class Scenario:
                 raise ScenarioError(f"{self.file}: shocks[{i}]: {exc}") from exc
         return out
 
+    @property
+    def engine(self) -> str:
+        """The engine that runs the scenario (``[model] engine``, default
+        ``"supply-chain"``)."""
+        return str(self.data.get("model", {}).get("engine", ENGINES[0]))
+
     def params(self):
-        from .dynamic.params import DynamicParams
-        from .rare_earths import dependency_shares, origin_shares
-
+        """The engine's parameters: a :class:`~simcore.dynamic.params.DynamicParams` for the
+        supply-chain engine, an :class:`~simcore.dynamic.ario.ARIOParams` (from
+        ``[model.ario]``) for the ARIO engine."""
         if self.data["table"]["dataset"] in _MRIO_DATASETS:
-            from .dynamic.mrio import scenario_params
-
-            return scenario_params(self)
+            return _mrio_params(self)
         m = dict(self.data.get("model", {}))
         m.pop("calibrated", None)
+        engine = m.pop("engine", ENGINES[0])
+        ario = m.pop("ario", None)
+        if engine == "ario":
+            if m:
+                k = sorted(m)[0]
+                raise ScenarioError(f"{self.file}: model.{k} is a parameter of the supply-chain "
+                                    "engine and would have no effect with model.engine = "
+                                    "'ario'; give the ARIO engine's parameters in [model.ario]")
+            try:
+                return ARIOParams(**(ario or {}))
+            except (ParameterError, LabelError) as exc:
+                raise ScenarioError(f"{self.file}: model.ario: {exc}") from exc
+        if ario is not None:
+            raise ScenarioError(f"{self.file}: [model.ario] would have no effect: "
+                                f"model.engine is {engine!r}; set model.engine = 'ario'")
         scale = float(m.pop("dependency_scale", 1.0))
         carved_days = m.pop("carved_inventory_days", None)
         spec = self.carve_spec()
@@ -550,8 +658,6 @@ class Scenario:
             raise ScenarioError(f"{self.file}: model.criticality_important needs "
                                 "model.criticality (a criticality data file)")
         if crit is not None or buf is not None:
-            from . import criticality as _cr
-
             aliases = {} if spec is None else {
                 str(code): str(next(iter(p["parents"]))) for code, p in spec["products"].items()}
             try:
@@ -588,36 +694,28 @@ class Scenario:
         return sc._run()
 
     def _run(self) -> xr.Dataset:
-        from .dynamic.model import simulate
-
         h = self.data["horizon"]
-        record = tuple(h.get("record", ("output", "final_demand_unmet", "imports")))
+        t = self.data["table"]
         shocks = self.shocks()
         params = self.params()
-        t = self.data["table"]
-        kw = dict(params=params, record=record,
-                  gdp_denominator=t.get("gdp_denominator"),
+        horizon = Horizon.of(h)
+        kw = dict(gdp_denominator=t.get("gdp_denominator"),
                   gdp_denominator_source=t.get("gdp_denominator_source"))
-        prep = self.prepared()
         try:
-            if h["days"] != "auto":
-                res = simulate(prep, shocks, days=int(h["days"]), **kw)
+            if self.engine == "ario":
+                res = self._run_ario(shocks, params, horizon, kw)
             else:
-                end = max((s.end for s in shocks), default=0.0)
-                tail = float(h.get("tail_days", 365))
-                max_days = int(h.get("max_days", 3650))
-                days = min(int(math.ceil(end + tail)), max_days)
-                while True:
-                    res = simulate(prep, shocks, days=max(days, 1), **kw)
-                    if res.attrs["recovered"] or days >= max_days:
-                        break
-                    days = min(days * 2, max_days)
-        except (LabelError, ShockError, ParameterError) as exc:
+                record = tuple(h.get("record", ("output", "final_demand_unmet", "imports")))
+                prep = self.prepared()
+                res = run_until_recovered(
+                    horizon, shocks,
+                    lambda days: simulate(prep, shocks, days=days, params=params,
+                                          record=record, **kw),
+                    lambda r: bool(r.attrs["recovered"]))
+        except (LabelError, ShockError, ParameterError, TableError) as exc:
             raise ScenarioError(f"{self.file}: {exc}") from exc
         region = self.data.get("mrio", {}).get("third_country_region")
         if region is not None:
-            from .dynamic.mrio import add_third_country_split
-
             try:
                 res = add_third_country_split(res, prep, shocks, region,
                                               days=int(res.attrs["days"]), **kw)
@@ -632,10 +730,79 @@ class Scenario:
         })
         return res
 
+    def _run_ario(self, shocks: list[Any], params: Any, horizon: Horizon,
+                  kw: dict[str, Any]) -> xr.Dataset:
+        h = self.data["horizon"]
+        if horizon.auto:
+            raise ScenarioError(
+                f"{self.file}: horizon.days = 'auto' needs the stock gap, which the ARIO "
+                "engine does not report; give horizon.days as a whole number of days")
+        record = tuple(h.get("record", ("output", "final_demand_unmet")))
+        bad = [r for r in record if r not in ("output", "final_demand_unmet")]
+        if bad:
+            raise ScenarioError(f"{self.file}: horizon.record: {bad[0]!r} is a record of the "
+                                "supply-chain engine; with [model] engine = 'ario' record "
+                                "'output' and 'final_demand_unmet'")
+        table = self.table()
+        # lowered once per process for every scenario on this table (a sweep's points)
+        key = self._table_key(self._cache.get("table_spec")) + ("ario", params.input_threshold)
+        hit = _PREPARED.get(key)
+        if hit is None or hit[0] is not table:
+            hit = (table, prepare_ario_table(table, params.input_threshold))
+            _remember(_PREPARED, key, hit)
+        where = [f"shocks[{i}]" for i in range(len(shocks))]
+        names = {k: table[k].values for k in ("name_en", "name_ja") if k in table.coords}
+        return run_ario(hit[1], shocks, params, horizon.days, record=record, where=where,
+                        names=names, **kw)
+
 
 #: Embedded multi-regional datasets (their scenarios take parameters from the fine
-#: single-region table, aggregated: simcore.dynamic.mrio.scenario_params).
-_MRIO_DATASETS = ("jcr-2015-39",)
+#: single-region table, aggregated: :func:`_mrio_params`).
+_MRIO_DATASETS = tuple(FINE_DATASET)
+
+
+def _mrio_params(scn: "Scenario") -> DynamicParams:
+    """Parameters of a scenario on an embedded multi-regional dataset.
+
+    The scenario's ``[model]`` section is read as for the fine single-region table the
+    MRIO was built from (``japan-2015-185`` with the scenario's carve-out): criticality
+    classes, buffers, the carve-out's dependency shares and stocks, ``*_by_product``
+    overrides in the fine codes.  Every pair's dependency share and stock is then
+    aggregated flow-weighted to the MRIO's sectors (:func:`simcore.criticality.aggregate_params`) and
+    applies
+    in every region.  ``import_origins``, ``stockpiles``, ``substitution`` and
+    ``elasticity_by_product`` are taken as given, in the MRIO's codes.
+    """
+    data = copy.deepcopy(scn.data)
+    t = data["table"]
+    fine_name = FINE_DATASET[t["dataset"]]
+    data["table"] = {"dataset": fine_name, **({"carve_out": t["carve_out"]}
+                                               if "carve_out" in t else {})}
+    data.pop("mrio", None)
+    data["shocks"] = []
+    data.pop("calibration", None)
+    data.pop("reference", None)
+    m = data.setdefault("model", {})
+    keep = {k: m.pop(k) for k in ("import_origins", "stockpiles", "substitution",
+                                  "elasticity_by_product") if k in m}
+    if m.pop("origin_stocks", False):
+        raise ScenarioError(f"{scn.file}: model.origin_stocks: stocks per origin are not "
+                            "available on a multi-regional table (docs/mrio.md)")
+    fine = Scenario(data, scn.path, allow_outside_data=scn.allow_outside_data).validate()
+    fp = fine.params()
+    ft = fine.table()
+    coarse = [str(s) for s in scn.table().sector.values]
+    groups = dict(transform.japan_185_to_37().sectors)
+    for c in map(str, ft.sector.values):
+        if c not in groups:
+            groups[c] = c  # carved products keep their code
+    dep, inv = _cr.aggregate_params(ft, fp, groups, coarse)
+    try:
+        return DynamicParams(inventory_tau=fp.inventory_tau, rationing=fp.rationing,
+                             alpha_max=fp.alpha_max, alpha_tau=fp.alpha_tau,
+                             dependency_cells=dep, inventory_cells=inv, **keep)
+    except ParameterError as exc:
+        raise ScenarioError(f"{scn.file}: model: {exc}") from exc
 
 #: Built tables and prepared models by what they depend on (see Scenario._table_key); a few
 #: are kept, the oldest dropped first.
@@ -653,8 +820,6 @@ def _remember(cache: dict[tuple, Any], key: tuple, value: Any) -> None:
 @lru_cache(maxsize=16)
 def _cached_spec(path: str, raw: bytes) -> dict[str, Any]:
     """Parsed carve-out files, keyed by path and content (an edited file is parsed again)."""
-    from .rare_earths import load_spec
-
     return load_spec(path, raw)
 
 
@@ -733,37 +898,6 @@ def load(name_or_path: str | Path | Mapping[str, Any], *,
         raise ScenarioError(f"{p}: scenario file not found")
     data = read_toml(p, "scenario file")
     return Scenario(data, p.resolve(), allow_outside_data=bool(allow_outside_data)).validate()
-
-
-def read_toml(p: Path, what: str) -> dict[str, Any]:
-    """Read a TOML file: a UTF-8 byte-order mark is accepted; a directory, a binary file
-    or nesting too deep for Python is a :class:`ScenarioError` naming the file (issue 15)."""
-    if p.is_dir():
-        raise ScenarioError(f"{p}: cannot read (Is a directory); expected a {what} (TOML)")
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise ScenarioError(f"{p}: cannot read ({exc.strerror or exc}); expected a {what}") from None
-    return parse_toml(raw, p, what)
-
-
-def parse_toml(raw: bytes, p: Path | str, what: str) -> dict[str, Any]:
-    """Parse the bytes of a TOML file ``p`` as :func:`read_toml` does (one set of rules for
-    scenario and data files)."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{p}: cannot read: not a text file (not UTF-8 at byte {exc.start}); expected a "
-                            f"{what} (TOML)") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{p}: not valid TOML ({exc})") from exc
-    except RecursionError:
-        raise ScenarioError(f"{p}: cannot read: arrays or tables nested too deeply; expected a "
-                            f"{what} (TOML)") from None
 
 
 def run(name_or_path: str | Path | Mapping[str, Any], **overrides: Any) -> xr.Dataset:

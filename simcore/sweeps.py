@@ -95,7 +95,15 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from . import _io, datasets
+from ._progress import Progress
 from ._version import __version__
+from .dynamic import batch as _b
+from .dynamic import mrio as _mrio
+from .dynamic.model import check_lowering, recovered_rule
+from .rare_earths import read_spec_bytes
+from .run import Horizon, ario_inputs, prepare_ario_table
+from .scenario import Scenario, _cached_spec, apply_overrides, load
 from .errors import (
     DataError,
     DesignError,
@@ -103,10 +111,11 @@ from .errors import (
     ParameterError,
     ScenarioError,
     ShockError,
+    SimcoreError,
 )
 from .tables import yen_per_unit
 
-__all__ = ["sweep", "simulate_batch", "Design", "METHODS", "ENGINES"]
+__all__ = ["sweep", "Design", "METHODS", "ENGINES"]
 
 #: Sampling methods for ``ranges``.
 METHODS = ("random", "lhs", "sobol", "morris")
@@ -116,13 +125,6 @@ ENGINES = ("local", "dask")
 MAX_MEMORY = 2 * 1024**3
 _MANIFEST_VERSION = 2
 _SWEEPABLE_ROOTS = ("table", "shocks", "model")
-
-
-def simulate_batch(*args: Any, **kwargs: Any) -> xr.Dataset:
-    """See :func:`simcore.dynamic.batch.simulate_batch`."""
-    from .dynamic.batch import simulate_batch as _sb
-
-    return _sb(*args, **kwargs)
 
 
 # --------------------------------------------------------------------------------------
@@ -400,8 +402,6 @@ class _Lowerer:
     allow_outside_data: bool = False
 
     def scenario(self, overrides: Mapping[str, Any]):
-        from .scenario import Scenario, apply_overrides
-
         sc = Scenario(apply_overrides(self.data, _overrides(self.data, overrides),
                                       str(self.path or "")), self.path,
                       allow_outside_data=self.allow_outside_data)
@@ -425,6 +425,11 @@ class _Options:
     sectors: bool
     daily: bool
     threads: int | None = None
+
+    @property
+    def horizon(self) -> Horizon:
+        """The run layer's horizon rule (:class:`simcore.run.Horizon`) with these options."""
+        return Horizon(days=self.days, tail_days=self.tail, max_days=self.max_days)
 
 
 def _pin(sc: Any, specs: Mapping[str, Any]) -> Any:
@@ -463,10 +468,6 @@ def _inputs(base: Any, design: Design) -> tuple[dict[str, dict[str, str]], dict[
     The files are the embedded dataset (``table.dataset``), the carve-out data file
     (``table.carve_out``) and the criticality and buffers files (``model.criticality``,
     ``model.buffers``) of the base scenario and of every value the design gives them."""
-    from . import datasets
-    from .rare_earths import read_spec_bytes
-    from .scenario import _cached_spec
-
     def values(key: str) -> list[Any]:
         head, last = key.split(".")
         vals = [base.data.get(head, {}).get(last)]  # a scenario may have no [model]
@@ -519,11 +520,11 @@ def _compute_chunk(cid: int, start: int, overrides: list[dict[str, Any]], tids: 
                                   _replace(opt, threads=None))
         finally:
             numba.set_num_threads(before)
-    from .dynamic import batch as _b
-
     m = len(overrides)
     items = [lowerer.lower(ov, start + q) for q, ov in enumerate(overrides)]
     nsec = next(iter(preps.values())).n
+    if lowerer.data.get("model", {}).get("engine") == "ario":
+        return _compute_ario_chunk(cid, start, overrides, lowerer, opt, nsec)
     total = np.full(m, np.nan)
     gain = np.full(m, np.nan)
     days = np.zeros(m, dtype=np.int64)
@@ -535,8 +536,8 @@ def _compute_chunk(cid: int, start: int, overrides: list[dict[str, Any]], tids: 
         prep = preps[tid]
         sel = [q for q in range(m) if tids[q] == tid]
         eng = _b
-        if type(prep).__name__ == "PreparedMRIO":  # a multi-regional table (docs/mrio.md)
-            from .dynamic.mrio import SweepBackend as eng
+        if isinstance(prep, _mrio.PreparedMRIO):  # a multi-regional table (docs/mrio.md)
+            eng = _mrio.SweepBackend
         _run_group(eng, prep, [items[q] for q in sel], np.asarray(sel), opt, total, days, rec,
                    status, va, daily, gain)
     out = {"cid": cid, "start": start, "gdp_loss_total": total, "gdp_gain_total": gain,
@@ -549,6 +550,39 @@ def _compute_chunk(cid: int, start: int, overrides: list[dict[str, Any]], tids: 
     return out
 
 
+def _compute_ario_chunk(cid: int, start: int, overrides: list[dict[str, Any]],
+                        lowerer: _Lowerer, opt: _Options, nsec: int) -> dict[str, Any]:
+    """A chunk on the ARIO engine (``[model] engine = "ario"``): each scenario run as
+    :meth:`simcore.scenario.Scenario.run` runs it (fixed horizon), same chunk arrays."""
+    m = len(overrides)
+    out: dict[str, Any] = {"cid": cid, "start": start, "gdp_loss_total": np.full(m, np.nan),
+                           "gdp_gain_total": np.full(m, np.nan),
+                           "days": np.zeros(m, dtype=np.int64),
+                           "recovered": np.zeros(m, dtype=np.int8),
+                           "status": np.zeros(m, dtype=np.int64)}
+    if opt.sectors:
+        out["value_added_loss"] = np.full((m, nsec), np.nan)
+    if opt.daily:
+        out["gdp_loss"] = np.full((m, opt.T0), np.nan)
+    for q, ov in enumerate(overrides):
+        sc = lowerer.scenario(ov)
+        if opt.days is not None:  # the sweep's days= replaces the scenario's horizon
+            sc.data["horizon"]["days"] = opt.days
+        try:
+            res = sc.run()
+        except ScenarioError as exc:
+            raise DesignError(f"sweep scenario {start + q} ({_plain(dict(ov))}): {exc}") from None
+        out["gdp_loss_total"][q] = float(res["gdp_loss_total"])
+        out["gdp_gain_total"][q] = float(res["gdp_gain_total"])
+        out["days"][q] = int(res.attrs["days"])
+        out["recovered"][q] = int(res.attrs["recovered"])
+        if opt.sectors:
+            out["value_added_loss"][q] = res["value_added_loss"].values
+        if opt.daily:
+            out["gdp_loss"][q] = res["gdp_loss"].values[:opt.T0]
+    return out
+
+
 def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va, daily, gain):
     m = len(items)
     if opt.days is not None:
@@ -556,7 +590,7 @@ def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va
         total[sel] = r["gdp_loss"].sum(axis=1)
         gain[sel] = r["gdp_gain"].sum(axis=1)
         days[sel] = opt.days
-        rec[sel] = _b.recovered_at(prep, r["gdp_loss"][:, -1], r["gap"][:, -1])
+        rec[sel] = recovered_rule(prep, r["gdp_loss"][:, -1], r["gap"][:, -1])
         status[sel] = r["status"]
         if va is not None:
             va[sel] = prep.c[None, :] * r["out_cum"]
@@ -566,11 +600,12 @@ def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va
         total[bad] = np.nan
         gain[bad] = np.nan
         return
-    # 'auto': Scenario.run's rule, scenario by scenario (see the module docstring)
+    # 'auto': the run layer's rule (simcore.run.Horizon), scenario by scenario (see the
+    # module docstring)
+    horizon = opt.horizon
     nxt = np.empty(m, dtype=np.int64)
     for q, (sh, _) in enumerate(items):
-        end = max((s.end for s in sh), default=0.0)
-        nxt[q] = max(min(int(math.ceil(end + opt.tail)), opt.max_days), 1)
+        nxt[q] = horizon.first(sh)
     final = np.full(m, -1, dtype=np.int64)
     exact_va = np.zeros(m, dtype=bool)
     pending = np.arange(m)
@@ -591,8 +626,9 @@ def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va
                 continue
             d = int(nxt[q])
             while d <= T_run:
-                ok = bool(_b.recovered_at(prep, gl[k, d - 1], r["gap"][k, d - 1]))
-                if ok or d >= opt.max_days:
+                ok = bool(recovered_rule(prep, gl[k, d - 1], r["gap"][k, d - 1]))
+                d_next = horizon.extend(d)
+                if ok or d_next is None:
                     final[q] = d
                     days[s] = d
                     rec[s] = ok
@@ -603,7 +639,7 @@ def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va
                         if va is not None:
                             va[s] = prep.c * r["out_cum"][k]
                     break
-                d = min(2 * d, opt.max_days)
+                d = d_next
             else:
                 nxt[q] = d
                 still.append(q)
@@ -659,8 +695,6 @@ def _write_chunk(root: Path, cid: int, arrays: Mapping[str, np.ndarray], fp: str
     """Write chunk ``cid`` atomically.  Its checksum covers the arrays and the chunk's
     identity (the sweep's fingerprint, its index, first scenario and size), so a chunk of
     another sweep, or another chunk's file copied over it, never passes for it."""
-    from ._io import atomic_write_bytes
-
     arrs = {k: np.asarray(v) for k, v in arrays.items() if k in _CHUNK_KEYS}
     meta = _chunk_meta(fp, cid, start, len(arrs["gdp_loss_total"]))
     sha = _digest(arrs, meta)
@@ -668,7 +702,7 @@ def _write_chunk(root: Path, cid: int, arrays: Mapping[str, np.ndarray], fp: str
     np.savez(buf, **arrs, __meta__=np.frombuffer(meta, dtype=np.uint8),
              __sha256__=np.frombuffer(sha.encode(), dtype=np.uint8))
     data = buf.getvalue()
-    atomic_write_bytes(_chunk_path(root, cid), data)
+    _io.atomic_write_bytes(_chunk_path(root, cid), data)
     return {"sha256": sha, "bytes": len(data)}
 
 
@@ -995,9 +1029,7 @@ class _Store:
         self.save()
 
     def save(self) -> None:
-        from ._io import atomic_write_text
-
-        atomic_write_text(self.mpath, json.dumps(self.manifest, indent=1, sort_keys=True))
+        _io.atomic_write_text(self.mpath, json.dumps(self.manifest, indent=1, sort_keys=True))
 
     def close(self) -> None:
         if self.lock is not None:
@@ -1140,14 +1172,11 @@ def _dask_engine(tasks, preps, lowerer, opt, on_done, *, client, scheduler, work
 def _check_out_dir(root: Path) -> None:
     """Refuse, before any work, an ``out`` that is a file, sits under a file, or lies in a
     folder where nothing can be written (issue 15)."""
-    from .errors import SimcoreError
-    from .cli import writable_dir
-
     if root.exists() and not root.is_dir():
         raise DesignError(f"out={str(root)!r} is a file; a sweep writes a directory: give a "
                           "new or empty path")
     try:
-        writable_dir(root, f"out={str(root)!r}")
+        _io.writable_dir(root, f"out={str(root)!r}")
     except SimcoreError as exc:
         raise DesignError(str(exc)) from None
 
@@ -1252,8 +1281,6 @@ def sweep(
         ``out`` holds a manifest that is unreadable, empty, truncated, edited or lacks
         the fingerprint.
     """
-    from .scenario import Scenario, load
-
     t_start = time.perf_counter()
     if engine not in ENGINES:
         raise DesignError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
@@ -1280,16 +1307,17 @@ def sweep(
     base = _pin(Scenario(base.data, base.path, base._cache), specs)  # cache shared
     n = design.size
     h = base.data["horizon"]
-    hdays = h["days"] if days is None else days
-    if hdays != "auto":
-        from .dynamic.model import _check_days
-
-        try:
-            hdays = _check_days(hdays)
-        except ParameterError as exc:
-            raise DesignError(f"days: {exc}") from None
-    tail = float(h.get("tail_days", 365))
-    max_days = int(h.get("max_days", 3650))
+    try:
+        horizon = Horizon.of(h, days)
+    except ParameterError as exc:
+        raise DesignError(f"days: {exc}") from None
+    hdays = "auto" if horizon.auto else horizon.days
+    tail = horizon.tail_days
+    max_days = horizon.max_days
+    if horizon.auto and base.engine == "ario":
+        raise DesignError(f"{base.file}: horizon.days = 'auto' needs the stock gap, which the "
+                          "ARIO engine does not report; pass days= (CLI: --days) or give "
+                          "horizon.days as a whole number of days")
 
     # tables: one prepared table per distinct value of the table keys
     tkeys = [k for k in design.keys if k.startswith("table.")]
@@ -1328,7 +1356,7 @@ def sweep(
                 ends = max(ends, max((s.end for s in low0.scenario(ov).shocks()), default=0.0))
             except ScenarioError as exc:
                 raise DesignError(f"sweep scenario with {ov}: {exc}") from None
-        T0 = max(min(int(math.ceil(ends + tail)), max_days), 1)
+        T0 = Horizon(None, tail, max_days).first_for_end(ends)
         opt = _Options(days=None, T0=T0, tail=tail, max_days=max_days, sectors=sectors,
                        daily=daily)
     else:
@@ -1354,18 +1382,22 @@ def sweep(
     # (about 0.16 ms a scenario), so a bad point is refused up front, not mid-sweep; designs
     # beyond UPFRONT_CHECK_MAX scenarios (streamed ones) are checked chunk by chunk as they run
     if n <= UPFRONT_CHECK_MAX:
-        from .dynamic.model import check_lowering
-
         check = _Lowerer(base.data, base.path, specs, base.allow_outside_data)
         # codes are checked against the base table unless the design changes the table
         prep0 = base.prepared() if not any(k.startswith("table.") for k in design.keys) \
             else None
+        ario = base.engine == "ario"
         for i in range(n):
             point = design.point(i)
             shocks, params = check.lower(point, i)
             if prep0 is not None:
                 try:
-                    check_lowering(prep0, shocks, params)
+                    if ario:
+                        ario_inputs(prepare_ario_table(base.table(), params.input_threshold),
+                                    shocks, 1)
+                    else:
+                        (_mrio.check_lowering_mrio if isinstance(prep0, _mrio.PreparedMRIO)
+                         else check_lowering)(prep0, shocks, params)
                 except (LabelError, ShockError, ParameterError) as exc:
                     raise DesignError(
                         f"sweep scenario {i} ({_plain(dict(point))}): {exc}") from None
@@ -1463,8 +1495,6 @@ def _run_and_assemble(base, design, opt, store, manifest, fp, n, nchunks, chunk_
             tids = [tindex[_table_key(ov)] for ov in ovs]
             return cid, a, ovs, tids
 
-        from ._progress import Progress
-
         todo_n = sum(min(chunk_size, n - c * chunk_size) for c in todo)
         bar = Progress(n, "sweep", unit="scenarios", initial=n - todo_n, enabled=progress)
         last_manifest = [time.perf_counter()]
@@ -1504,7 +1534,10 @@ def _run_and_assemble(base, design, opt, store, manifest, fp, n, nchunks, chunk_
         "design": json.dumps(design.to_json(), sort_keys=True),
         "method": design.method,
         "seed": -1 if design.seed is None else int(design.seed),
-        "engine": engine,
+        # the model that ran (as in every result: "supply-chain" or "ario") and what ran
+        # the chunks (engine= of sweep(): "local" or "dask")
+        "engine": base.engine,
+        "executor": engine,
         "horizon": "auto" if opt.days is None else "fixed",
         "horizon_days": opt.T0,
         "horizon_rule": ("per scenario as Scenario.run: ceil(last shock end + tail_days), "
@@ -1643,8 +1676,6 @@ def _swap_dir(tmp: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 def _write_result(root: Path, ds: xr.Dataset, format: str) -> Path:
-    from ._io import atomic_path
-
     clean = ds.copy()
     clean.attrs = {k: (int(v) if isinstance(v, bool) else v) for k, v in ds.attrs.items()}
     for v in clean.variables.values():
@@ -1654,7 +1685,7 @@ def _write_result(root: Path, ds: xr.Dataset, format: str) -> Path:
         clean = _str_as_object(clean)
     if format == "netcdf":
         target = root / "result.nc"
-        with atomic_path(target) as tmp:
+        with _io.atomic_path(target) as tmp:
             clean.to_netcdf(tmp)
         return target
     target = root / "result.zarr"

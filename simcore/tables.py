@@ -46,6 +46,7 @@ import pandas as pd
 import xarray as xr
 
 from . import _nodask
+from . import _io
 
 _nodask.install()  # xarray imports dask lazily; only a Dask engine needs it
 
@@ -678,8 +679,6 @@ def to_csv(table: xr.Dataset, path: str | Path, *, imports_negative: bool = True
     Only non-zero cells are written.  The file is written atomically (to a temporary file
     that is then renamed), so a crash never leaves half a file.
     """
-    from ._io import atomic_write_text
-
     if is_multiregional(table):
         raise TableError("to_csv: the long CSV layout is for single-region tables")
     rows = []
@@ -698,7 +697,7 @@ def to_csv(table: xr.Dataset, path: str | Path, *, imports_negative: bool = True
     emit(table.V.values, list(table.va_item.values), s, "value_added", "sector")
     text = "row_code,row_type,col_code,col_type,value\n" + "".join(
         ",".join(map(str, r)) + "\n" for r in rows)
-    return atomic_write_text(Path(path), text)
+    return _io.atomic_write_text(Path(path), text)
 
 
 # --------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ import xarray as xr
 
 from . import tables as _t
 from ._checks import positive_number
+from .datasets import source_dir
 from .errors import LabelError, ParameterError, ShockError, TableError
 
 __all__ = [
@@ -61,14 +62,19 @@ _ITEM_DIMS = ("final_demand", "export_item", "import_item", "va_item")
 # --------------------------------------------------------------------------------------
 # Shared helpers: lowering and rebuilding
 # --------------------------------------------------------------------------------------
+def _values(table: xr.Dataset, name: str) -> list[str]:
+    # the bare variable, not a DataArray (building its coordinates costs ~1 ms a call)
+    return list(map(str, table.variables[name].values.tolist()))
+
+
 def _labels(table: xr.Dataset, dim: str) -> list[str]:
-    return [str(v) for v in table[dim].values]
+    return _values(table, dim)
 
 
 def _sector_names(table: xr.Dataset) -> dict[str, tuple[str, str]]:
     sec = _labels(table, "sector")
-    en = [str(v) for v in table["name_en"].values] if "name_en" in table.coords else sec
-    ja = [str(v) for v in table["name_ja"].values] if "name_ja" in table.coords else sec
+    en = _values(table, "name_en") if "name_en" in table.coords else sec
+    ja = _values(table, "name_ja") if "name_ja" in table.coords else sec
     return {s: (e, j) for s, e, j in zip(sec, en, ja)}
 
 
@@ -77,13 +83,14 @@ def _item_names(table: xr.Dataset, dim: str) -> dict[str, tuple[str, str]] | Non
     if ken not in table.coords:
         return None
     lab = _labels(table, dim)
-    en = [str(v) for v in table[ken].values]
-    ja = [str(v) for v in table[kja].values] if kja in table.coords else en
+    en = _values(table, ken)
+    ja = _values(table, kja) if kja in table.coords else en
     return {s: (e, j) for s, e, j in zip(lab, en, ja)}
 
 
 def _in_gdp(table: xr.Dataset) -> dict[str, bool]:
-    return {str(k): bool(v) for k, v in zip(table.va_item.values, table.in_gdp.values)}
+    return {str(k): bool(v) for k, v in zip(table.variables["va_item"].values,
+                                            table.variables["in_gdp"].values)}
 
 
 def _tolerance(table: xr.Dataset) -> float:
@@ -133,6 +140,7 @@ def _build(
     labels = {"final_demand": final_demand, "export_item": export_items,
               "import_item": import_items, "va_item": va_items}
     item_names = item_names or {}
+    coords: dict[str, Any] = {}  # assigned in one call (each call merges every coordinate)
     for dim in _ITEM_DIMS:
         old = _item_names(template, dim)
         given = item_names.get(dim)
@@ -140,11 +148,12 @@ def _build(
             continue
         names = {**(old or {}), **(given or {})}
         pairs = [names.get(v, (v, v)) for v in labels[dim]]
-        ds = ds.assign_coords({f"{dim}_name_en": (dim, [p[0] for p in pairs]),
-                               f"{dim}_name_ja": (dim, [p[1] for p in pairs])})
+        coords[f"{dim}_name_en"] = (dim, [p[0] for p in pairs])
+        coords[f"{dim}_name_ja"] = (dim, [p[1] for p in pairs])
     flags = {**_in_gdp(template), **dict(in_gdp or {})}
     gdp_flags = [flags.get(v, v not in _t.GDP_EXCLUDED_VA_ITEMS) for v in va_items]
-    ds = ds.assign_coords(in_gdp=("va_item", gdp_flags))
+    coords["in_gdp"] = ("va_item", gdp_flags)
+    ds = ds.assign_coords(coords)
     attrs = dict(template.attrs)
     attrs["simcore_version"] = ds.attrs["simcore_version"]
     ds.attrs = attrs
@@ -296,6 +305,30 @@ def _merged_names(members: dict[str, list[str]], names: Mapping[str, tuple[str, 
     return out
 
 
+def _owner(S: np.ndarray) -> np.ndarray | None:
+    """For a 0/1 old-to-new matrix in which every old label has exactly one new one: the
+    new index of each old label; otherwise None."""
+    if S.shape[0] == 0:
+        return np.zeros(0, dtype=np.intp)
+    if ((S != 0) & (S != 1)).any() or (S.sum(axis=1) != 1).any():
+        return None
+    return S.argmax(axis=1)
+
+
+def _regroup(A: np.ndarray, Sr: np.ndarray, Sc: np.ndarray) -> np.ndarray:
+    """``Sr' A Sc``: rows and columns of ``A`` summed into their groups.  For 0/1 groupings
+    the sums are taken by index (``np.add.at``, in label order), the same sums as the
+    matrix products without their dense O(n^3) cost."""
+    ir, ic = _owner(Sr), _owner(Sc)
+    if ir is None or ic is None:
+        return Sr.T @ A @ Sc
+    rows = np.zeros((Sr.shape[1], A.shape[1]))
+    np.add.at(rows, ir, A)
+    out = np.zeros((Sr.shape[1], Sc.shape[1]))
+    np.add.at(out.T, ic, rows.T)
+    return out
+
+
 def _aggregate(table: xr.Dataset, sectors: Mapping[str, str], *,
                va_items=None, final_demand=None, export_items=None, import_items=None,
                sector_names=None, item_names=None, order=None,
@@ -319,12 +352,12 @@ def _aggregate(table: xr.Dataset, sectors: Mapping[str, str], *,
         va_flags[new] = st.pop()
     Sf = np.kron(np.eye(R), S)
     Sfd = np.kron(np.eye(R), groups["final_demand"][1])
-    Z = Sf.T @ f["Z"] @ Sf
-    Y = Sf.T @ f["Y"] @ Sfd
-    E = Sf.T @ f["E"] @ groups["export_item"][1]
-    M = Sf.T @ f["M"] @ groups["import_item"][1]
-    V = groups["va_item"][1].T @ f["V"] @ Sf
-    x = Sf.T @ f["x"]
+    Z = _regroup(f["Z"], Sf, Sf)
+    Y = _regroup(f["Y"], Sf, Sfd)
+    E = _regroup(f["E"], Sf, groups["export_item"][1])
+    M = _regroup(f["M"], Sf, groups["import_item"][1])
+    V = _regroup(f["V"], groups["va_item"][1], Sf)
+    x = _regroup(f["x"][:, None], Sf, np.ones((1, 1)))[:, 0]
     inames: dict[str, dict[str, tuple[str, str]]] = {}
     for dim in _ITEM_DIMS:
         old_names = _item_names(table, dim)
@@ -461,8 +494,6 @@ def japan_185_to_37() -> Concordance:
     >>> t.sizes["sector"], t.va_item.values.tolist()
     (37, ['ohcr', 'epin', 'opse', 'depr', 'idtx', 'subs'])
     """
-    from .datasets import source_dir
-
     d = source_dir() / "japan-io-2015"
     src = d / "io2015_concordance_basic_185_37.csv"
     df = _t._read_csv(src, dtype=str)
@@ -557,12 +588,53 @@ def _split_shares(
     return out, rho
 
 
-def _carve(table: xr.Dataset, parent: str, new: str, *, output_share: float,
-           row_shares=None, import_share=None, column_shares=None, name_en=None,
-           name_ja=None, what: str = "carve_out", check: bool = True,
-           ) -> tuple[xr.Dataset, dict]:
+@dataclass
+class _Flat:
+    """A single-region table as flat arrays, labels and sector names: what a chain of
+    carve-outs works on between two labelled tables (built once, at the end)."""
+
+    f: dict[str, np.ndarray]
+    sec: list[str]
+    fd: list[str]
+    ex: list[str]
+    im: list[str]
+    va: list[str]
+    names: dict[str, tuple[str, str]]
+
+    @classmethod
+    def of(cls, table: xr.Dataset) -> _Flat:
+        return cls(f=_t.flat(table), sec=_labels(table, "sector"),
+                   fd=_labels(table, "final_demand"), ex=_labels(table, "export_item"),
+                   im=_labels(table, "import_item"), va=_labels(table, "va_item"),
+                   names=_sector_names(table))
+
+    def tolerance(self) -> float:
+        """:func:`_tolerance` of the table these arrays describe."""
+        f = self.f
+        row = f["Z"].sum(1) + f["Y"].sum(1) + f["E"].sum(1) - f["M"].sum(1) - f["x"]
+        col = f["Z"].sum(0) + f["V"].sum(0) - f["x"]
+        return max(_t.DEFAULT_ATOL, 2.0 * float(np.abs(row).sum() + np.abs(col).sum()))
+
+    def build(self, template: xr.Dataset, *, check: bool = True,
+              atol: float | None = None) -> xr.Dataset:
+        f = self.f
+        return _build(template, Z=f["Z"], Y=f["Y"], E=f["E"], M=f["M"], V=f["V"], x=f["x"],
+                      sectors=self.sec, final_demand=self.fd, export_items=self.ex,
+                      import_items=self.im, va_items=self.va, sector_names=self.names,
+                      check=check, atol=atol)
+
+
+def _carve(table: xr.Dataset, parent: str, new: str, *, what: str = "carve_out",
+           check: bool = True, **kw: Any) -> tuple[xr.Dataset, dict]:
     _single_region(table, what)
-    sec = _labels(table, "sector")
+    flat, changed = _carve_flat(_Flat.of(table), parent, new, what=what, **kw)
+    return flat.build(table, check=check), changed
+
+
+def _carve_flat(st: _Flat, parent: str, new: str, *, output_share: float,
+                row_shares=None, import_share=None, column_shares=None, name_en=None,
+                name_ja=None, what: str = "carve_out") -> tuple[_Flat, dict]:
+    sec = st.sec
     parent, new = str(parent), str(new)
     if parent not in sec:
         raise LabelError(f"{what}: parent sector {parent!r} not in the table")
@@ -570,7 +642,7 @@ def _carve(table: xr.Dataset, parent: str, new: str, *, output_share: float,
         raise LabelError(f"{what}: new sector {new!r} already exists in the table")
     s = _share(output_share, "output_share", what)
     mu = s if import_share is None else _share(import_share, "import_share", what)
-    f = _t.flat(table)
+    f = st.f
     n, ip = len(sec), sec.index(parent)
     Z, Y, E, M, V, x = (f[k] for k in ("Z", "Y", "E", "M", "V", "x"))
     xn = s * x[ip]
@@ -579,8 +651,8 @@ def _carve(table: xr.Dataset, parent: str, new: str, *, output_share: float,
         raise ShockError(f"{what}: carving {new!r} out of {parent!r} with output_share="
                          f"{s!r} and no imported supply (import_share={mu!r}) would create an "
                          "empty sector; use a positive share")
-    fd, ex = _labels(table, "final_demand"), _labels(table, "export_item")
-    va = _labels(table, "va_item")
+    fd, ex = st.fd, st.ex
+    va = st.va
     # column: inputs (rows of Z) and value added of the parent, target x_new
     ckeys = sec + va
     camt = np.concatenate([Z[:, ip], V[:, ip]])
@@ -618,15 +690,14 @@ def _carve(table: xr.Dataset, parent: str, new: str, *, output_share: float,
     V2[:, ip] = (1.0 - cV) * V[:, ip]
     x2 = np.append(x, xn)
     x2[ip] = x[ip] - xn
-    pn = _sector_names(table)[parent]
-    names = {new: (name_en if name_en is not None else f"{new} (carved out of {pn[0]})",
-                   name_ja if name_ja is not None else f"{new}（{pn[1]}から分離）")}
-    out = _build(
-        table, Z=Z2[np.ix_(order, order)], Y=Y2[order], E=E2[order], M=M2[order],
-        V=V2[:, order], x=x2[order], sectors=[(sec + [new])[i] for i in order],
-        final_demand=fd, export_items=ex, import_items=_labels(table, "import_item"),
-        va_items=va, sector_names=names, check=check,
-    )
+    pn = st.names[parent]
+    names = dict(st.names)
+    names[new] = (name_en if name_en is not None else f"{new} (carved out of {pn[0]})",
+                  name_ja if name_ja is not None else f"{new}（{pn[1]}から分離）")
+    out = _Flat(f={"Z": Z2[np.ix_(order, order)], "Y": Y2[order], "E": E2[order],
+                   "M": M2[order], "V": V2[:, order], "x": x2[order]},
+                sec=[(sec + [new])[i] for i in order], fd=fd, ex=ex, im=st.im, va=va,
+                names=names)
     changed = {
         "new_sector": new, "parent": parent, "output": float(xn), "imports": float(mn),
         "parent_output_before": float(x[ip]), "parent_output_after": float(x[ip] - xn),
@@ -733,13 +804,29 @@ def carve_out(
     >>> bool(abs(back.Z - t.Z).max() < 1e-9)
     True
     """
-    out, changed = _carve(table, parent, new, output_share=output_share,
-                          row_shares=row_shares, import_share=import_share,
-                          column_shares=column_shares, name_en=name_en, name_ja=name_ja)
+    _single_region(table, "carve_out")
+    st, params, changed = _carve_out_flat(
+        _Flat.of(table), parent, new, output_share=output_share, row_shares=row_shares,
+        import_share=import_share, column_shares=column_shares, name_en=name_en,
+        name_ja=name_ja)
+    return _record(st.build(table), "carve_out", params, changed)
+
+
+def _carve_out_flat(st: _Flat, parent: str, new: str, *, output_share: float,
+                    row_shares: Mapping[str, float] | None = None,
+                    import_share: float | None = None,
+                    column_shares: Mapping[str, float] | None = None,
+                    name_en: str | None = None, name_ja: str | None = None
+                    ) -> tuple[_Flat, dict, dict]:
+    """:func:`carve_out` on flat arrays: the new arrays, the history parameters and what
+    changed."""
+    out, changed = _carve_flat(st, parent, new, output_share=output_share,
+                               row_shares=row_shares, import_share=import_share,
+                               column_shares=column_shares, name_en=name_en, name_ja=name_ja)
     params = {"parent": parent, "new": new, "output_share": output_share,
               "row_shares": row_shares, "import_share": import_share,
               "column_shares": column_shares, "name_en": name_en, "name_ja": name_ja}
-    return _record(out, "carve_out", params, changed)
+    return out, params, changed
 
 
 _SPEC_KEYS = ("output_share", "row_shares", "import_share", "column_shares")
@@ -787,11 +874,24 @@ def carve_out_merged(
     """
     if not parents:
         raise ShockError("carve_out_merged: no parents given")
+    _single_region(table, "carve_out_merged")
+    merged, params, changed = _carve_out_merged_flat(_Flat.of(table), parents, new,
+                                                     name_en=name_en, name_ja=name_ja)
+    out = merged.build(table, atol=_tolerance(table))
+    return _record(out, "carve_out_merged", params, changed)
+
+
+def _carve_out_merged_flat(cur: _Flat, parents: Mapping[str, Mapping[str, Any]], new: str, *,
+                           name_en: str | None = None, name_ja: str | None = None
+                           ) -> tuple[_Flat, dict, dict]:
+    """:func:`carve_out_merged` on flat arrays: the merged arrays, the history parameters
+    and what changed (the pieces are checked once, when a table is built from them)."""
+    if not parents:
+        raise ShockError("carve_out_merged: no parents given")
     new = str(new)
     pieces: list[str] = []
-    cur = table
     details = []
-    sec0 = _labels(table, "sector")
+    sec0 = list(cur.sec)
     for parent, spec in parents.items():
         parent = str(parent)
         if not isinstance(spec, Mapping):
@@ -814,24 +914,33 @@ def carve_out_merged(
                     m.update({p: v for p in pieces})
                 kw[key] = m
         piece = f"{new}@{parent}"
-        if piece in _labels(cur, "sector"):
+        if piece in cur.sec:
             raise LabelError(f"carve_out_merged: parent {parent!r} listed twice")
         # the pieces are checked once, after merging
-        cur, ch = _carve(cur, parent, piece, what="carve_out_merged", check=False, **kw)
+        cur, ch = _carve_flat(cur, parent, piece, what="carve_out_merged", **kw)
         pieces.append(piece)
         details.append(ch)
-    if new in _labels(cur, "sector"):
+    if new in cur.sec:
         raise LabelError(f"carve_out_merged: new sector {new!r} already exists in the table")
     names = {new: (name_en if name_en is not None else new,
                    name_ja if name_ja is not None else new)}
-    mapping = {s: (new if s in pieces else s) for s in _labels(cur, "sector")}
-    order = [(new if s == pieces[0] else s) for s in _labels(cur, "sector")
-             if s not in pieces[1:]]
-    out, _ = _aggregate(cur, mapping, sector_names=names, order=order,
-                        atol=_tolerance(table))
+    mapping = {s: (new if s in pieces else s) for s in cur.sec}
+    order = [(new if s == pieces[0] else s) for s in cur.sec if s not in pieces[1:]]
+    # merge the pieces (the sector aggregation of _aggregate; items are unchanged)
+    sec, S, smem = _grouping(cur.sec, mapping, "sectors", complete=True, order=order)
+    f = cur.f
+    one = {k: np.eye(f[k].shape[1]) for k in ("Y", "E", "M")}
+    merged = _Flat(
+        f={"Z": _regroup(f["Z"], S, S), "Y": _regroup(f["Y"], S, one["Y"]),
+           "E": _regroup(f["E"], S, one["E"]), "M": _regroup(f["M"], S, one["M"]),
+           "V": _regroup(f["V"], np.eye(f["V"].shape[0]), S),
+           "x": _regroup(f["x"][:, None], S, np.ones((1, 1)))[:, 0]},
+        sec=sec, fd=cur.fd, ex=cur.ex, im=cur.im, va=cur.va,
+        names=_merged_names(smem, cur.names, names))
     params = {"parents": dict(parents), "new": new, "name_en": name_en, "name_ja": name_ja}
-    changed = {"new_sector": new, "output": float(out.x.sel(sector=new)), "pieces": details}
-    return _record(out, "carve_out_merged", params, changed)
+    changed = {"new_sector": new, "output": float(merged.f["x"][merged.sec.index(new)]),
+               "pieces": details}
+    return merged, params, changed
 
 
 # --------------------------------------------------------------------------------------
@@ -896,9 +1005,8 @@ def rescale(
                                     "finite number")
     out = table.copy()
     for var in ("Z", "Y", "E", "M", "V", "x"):
-        da = table[var] * k
-        da.attrs = dict(table[var].attrs)
-        out[var] = da
+        v = table.variables[var]  # the bare variable: no DataArray built per operation
+        out[var] = xr.Variable(v.dims, v.values * k, dict(v.attrs))
     out.attrs = dict(table.attrs)
     out.attrs["rescale_factor"] = float(table.attrs.get("rescale_factor", 1.0)) * k
     out.attrs["rescale_target_gdp"] = float(target_gdp) if target_gdp is not None else _t.gdp(out)

@@ -190,7 +190,7 @@ def test_reproduce_bands_rows(post):
 def test_a_reference_with_calibration_error_becomes_a_target(tmp_path, monkeypatch):
     """A figure becomes a target by a key in its scenario file (no code change); the shipped
     posterior then refuses to load until it is rebuilt."""
-    from simcore import _bayes, references
+    from simcore import _bayes, references, scenario
     from simcore.scenario import scenario_dir
 
     text = (scenario_dir() / "kiuchi-2025-12m.toml").read_text()
@@ -199,7 +199,8 @@ def test_a_reference_with_calibration_error_becomes_a_target(tmp_path, monkeypat
     extra = tmp_path / "kiuchi-extra.toml"
     extra.write_text(text)
     shipped = references.scenario_files()
-    monkeypatch.setattr(references, "scenario_files", lambda paths=None: shipped + [extra])
+    # the targets come from the scenario files simcore.scenario finds
+    monkeypatch.setattr(scenario, "scenario_files", lambda paths=None: shipped + [extra])
     _bayes._file_targets.cache_clear()
     try:
         prob = calibrate.rare_earth_problem()

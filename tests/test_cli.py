@@ -26,10 +26,10 @@ def test_non_yen_table_is_not_labelled_yen(tmp_path, capsys):
     assert main(["run", str(f), "--json"]) == 0
     head = json.loads(capsys.readouterr().out)
     assert head["unit"] == "$ million"
-    assert head["value_added_loss_jpy"] is None and head["gdp_denominator_jpy"] is None
-    assert head["value_added_loss"] > 0
+    assert head["gdp_loss_total_jpy"] is None and head["gdp_denominator_jpy"] is None
+    assert head["gdp_loss_total"] > 0
     assert abs(sum(r["value_added_loss"] for r in head["by_sector"])
-               - head["value_added_loss"]) < 1e-9
+               - head["gdp_loss_total"]) < 1e-9
     assert main(["run", str(f)]) == 0
     text = capsys.readouterr().out
     assert "$ million" in text and "yen" not in text
@@ -39,7 +39,7 @@ def test_yen_table_converts_million_yen(capsys):
     assert main(["run", "kiuchi-2025-3m", "--json"]) == 0
     head = json.loads(capsys.readouterr().out)
     assert head["unit"] == "million JPY"
-    assert head["value_added_loss_jpy"] == head["value_added_loss"] * 1e6
+    assert head["gdp_loss_total_jpy"] == head["gdp_loss_total"] * 1e6
 
 
 def test_overproduction_gains_reported(tmp_path, capsys):
@@ -49,9 +49,9 @@ def test_overproduction_gains_reported(tmp_path, capsys):
                             "[horizon]"))
     assert main(["run", str(f), "--json"]) == 0
     head = json.loads(capsys.readouterr().out)
-    assert head["value_added_gain"] > 0 and head["value_added_gain_jpy"] is None
+    assert head["gdp_gain_total"] > 0 and head["gdp_gain_total_jpy"] is None
     assert main(["run", str(f)]) == 0
     assert "above baseline (overproduction), netted" in capsys.readouterr().out
     f.write_text(MB)
     assert main(["run", str(f), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["value_added_gain"] == 0.0
+    assert json.loads(capsys.readouterr().out)["gdp_gain_total"] == 0.0

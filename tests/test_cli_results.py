@@ -69,7 +69,7 @@ def test_json_csv_netcdf_and_table_agree(outputs):
     # every money figure printed carries its unit; the headline equals the JSON
     first = MONEY.search(text)
     assert first and float(first[1].replace(",", "")) == pytest.approx(
-        head["value_added_loss"], abs=0.051)
+        head["gdp_loss_total"], abs=0.051)
     # JSON by_sector: code, name, value and split, sorted by loss
     bys = head["by_sector"]
     assert len(bys) == nc.sizes["sector"] == len(csv)
@@ -88,7 +88,7 @@ def test_json_csv_netcdf_and_table_agree(outputs):
     for r in bys:
         assert ncv[r["sector"]] == pytest.approx(r["value_added_loss"], rel=1e-12)
         assert str(nc.name_en.sel(sector=r["sector"]).item()) == r["name_en"]
-    assert float(nc.gdp_loss_total) == pytest.approx(head["value_added_loss"], rel=1e-12)
+    assert float(nc.gdp_loss_total) == pytest.approx(head["gdp_loss_total"], rel=1e-12)
     # the printed blocks equal the JSON to the printed precision
     top = _rows(text, "most-hit sectors (top 4 of")
     assert list(top) == [r["sector"] for r in head["top_sectors"]] == [r["sector"]

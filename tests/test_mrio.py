@@ -479,6 +479,9 @@ def test_sweep_of_an_mrio_scenario_equals_its_runs():
         sc.sweep(base, grid={"shocks.0.origin": ["CHN", "XX"]}, days=10)
 
 
+from simcore.criticality import aggregate_params  # noqa: E402
+
+
 def test_aggregate_params_flow_weighted():
     """Classes and stocks of a fine single-region table, mapped onto a coarser
     classification flow-weighted (the mapping of docs/mrio.md for another MRIO)."""
@@ -487,7 +490,7 @@ def test_aggregate_params_flow_weighted():
                       dependency_by_product={"s0": {"*": 1.0, "s2": 0.0}},
                       inventory_days_by_product={"s1": 30.0})
     groups = {"s0": "A", "s1": "A", "s2": "B", "s3": "B"}
-    dep, inv = mr.aggregate_params(t, p, groups, ["A", "B"])
+    dep, inv = aggregate_params(t, p, groups, ["A", "B"])
     Z = tb.flat(t)["Z"]
     th = np.full((4, 4), 0.5)
     th[0, :] = 1.0

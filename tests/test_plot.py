@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import doctest
 import os
 import subprocess
@@ -11,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+
+from simcore.dynamic.common import shocks_json
 
 pytest.importorskip("matplotlib")
 
@@ -98,8 +102,11 @@ def test_trajectory_bands(result: xr.Dataset, sweep_2d: xr.Dataset) -> None:
 def test_shock_periods_from_attrs(result: xr.Dataset) -> None:
     assert plot.shock_periods(result) == [(5.0, 35.0, "CapacityShock 35")]
     cut = sc.ImportCut(product="RE", origin="CHN", share=1.0, duration=91.25)
-    fake = xr.Dataset(attrs={"shocks": repr([cut])})
+    # attrs['shocks'] is JSON (issue 14), as every engine writes it
+    fake = xr.Dataset(attrs={"shocks": shocks_json([cut])})
     assert plot.shock_periods(fake) == [(0.0, 91.25, "ImportCut RE")]
+    assert json.loads(result.attrs["shocks"])[0]["kind"] == "CapacityShock"
+    assert plot.shock_periods(xr.Dataset(attrs={"shocks": "[ImportCut(start=0)]"})) == []
 
 
 def test_losses_by_sector(result: xr.Dataset) -> None:

@@ -87,11 +87,18 @@ def test_simulate_batch_equals_simulate(small):
         assert bool(res.recovered[k]) == bool(ref.attrs["recovered"])
 
 
-def test_model_simulate_batch_forwards(small):
-    from simcore.dynamic.model import simulate_batch as via_model
+def test_simulate_batch_is_the_batch_engines_own(small):
+    # no forwarding stubs (issue 14): simcore.dynamic.simulate_batch is the batch module's
+    # function, and neither the supply-chain engine nor the sweeps re-export it
+    import simcore.dynamic
+    import simcore.dynamic.model
+    import simcore.sweeps
 
+    assert simcore.dynamic.simulate_batch is simulate_batch
+    assert not hasattr(simcore.dynamic.model, "simulate_batch")
+    assert not hasattr(simcore.sweeps, "simulate_batch")
     prep = small.prepared()
-    res = via_model(prep, [(small.shocks(), small.params())], days=10)
+    res = simcore.dynamic.simulate_batch(prep, [(small.shocks(), small.params())], days=10)
     assert res.sizes["scenario"] == 1 and res.sizes["time"] == 10
 
 

@@ -47,7 +47,8 @@ def test_dask_equals_local(cluster, small, tmp_path):
     with get_task_stream(client) as ts:
         dist = sc.sweep(small, grid=grid, chunk_size=5, sectors=True, engine="dask",
                         client=client, out=tmp_path / "d")
-    assert dist.attrs["engine"] == "dask" and dist.attrs["chunks_computed"] == 5
+    assert dist.attrs["executor"] == "dask" and dist.attrs["chunks_computed"] == 5
+    assert dist.attrs["engine"] == "supply-chain"  # the model, as in every result
     for v in ("gdp_loss_total", "gdp_loss_share", "value_added_loss", "days", "recovered"):
         np.testing.assert_allclose(dist[v].values, local[v].values, rtol=1e-12, atol=0)
     tasks = [t for t in ts.data if str(t["key"]).startswith("simcore-sweep")]

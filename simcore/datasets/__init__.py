@@ -31,6 +31,7 @@ from .. import _nodask
 _nodask.install()  # xarray imports dask lazily; only a Dask engine needs it
 
 from ..errors import DataError
+from ..tables import from_arrays
 
 __all__ = ["load", "available", "path", "source_dir"]
 
@@ -69,8 +70,6 @@ def read_npz(file: Path) -> tuple[dict[str, np.ndarray], dict]:
 
 @lru_cache(maxsize=8)
 def _load_cached(name: str) -> xr.Dataset:
-    from ..tables import from_arrays
-
     arrays, meta = read_npz(path(name))
     ds = from_arrays(
         arrays["Z"], arrays["Y"], arrays["V"], x=arrays["x"], E=arrays["E"], M=arrays["M"],

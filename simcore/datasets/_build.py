@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._io import atomic_write
+
 SOURCE = Path(__file__).resolve().parent / "_source"
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -165,8 +167,6 @@ def _jcr() -> tuple[dict[str, np.ndarray], dict]:
 
 def build(outdir: Path | str = DATA) -> list[Path]:
     """Build every embedded dataset into ``outdir``; return the paths written."""
-    from .._io import atomic_write
-
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     written = []

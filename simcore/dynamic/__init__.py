@@ -29,8 +29,8 @@ __all__ = [
 ]
 
 _ATTRS = {
-    "simulate": "simcore.dynamic.model",
-    "simulate_batch": "simcore.dynamic.model",
+    "simulate": "simcore.dynamic.mrio",  # dispatches: one region -> model, MRIO -> mrio
+    "simulate_batch": "simcore.dynamic.batch",
     "prepare_model": "simcore.dynamic.model",
     "ImportCut": "simcore.dynamic.shocks",
     "ExportCut": "simcore.dynamic.shocks",
@@ -50,7 +50,7 @@ _ATTRS = {
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("ario", "model", "shocks", "params", "batch", "mrio"):
+    if name in ("ario", "model", "shocks", "params", "batch", "common", "mrio"):
         return importlib.import_module(f"simcore.dynamic.{name}")
     if name in _ATTRS:
         return getattr(importlib.import_module(_ATTRS[name]), name)

@@ -74,6 +74,8 @@ import xarray as xr
 from .. import tables as _tables
 from .._jit import raise_for_status
 from ..errors import LabelError, ParameterError, ShockError, SimcoreWarning, TableError
+from . import _ario_kernels
+from .common import check_days, check_record_bytes
 
 __all__ = [
     "ARIOParams",
@@ -568,6 +570,8 @@ class ARIOTable:
     unit: str
     #: median positive daily purchase (table units), for the unit warning of the parity mode
     median_daily_flow: float = math.nan
+    #: what was done to the table before lowering (see :func:`simcore.run.prepare_ario_table`)
+    preprocessing: str = "none"
     arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
@@ -667,8 +671,6 @@ def _prepare(table: xr.Dataset, input_threshold: float | None, *,
 
 def _check_record_bytes(nbytes: int, where: str) -> None:
     """Refuse daily records that would not fit (simcore's record budget), before allocating."""
-    from .model import check_record_bytes
-
     check_record_bytes(nbytes, f"{where}: the daily records",
                        "record fewer series (cumulative= or aggregate= instead of record=), "
                        "fewer days or fewer scenarios per batch")
@@ -676,10 +678,8 @@ def _check_record_bytes(nbytes: int, where: str) -> None:
 
 def _check_days(days: Any) -> int:
     """The horizon rule of :func:`simcore.simulate` (1..36500 whole days)."""
-    from .model import _check_days as check
-
     try:
-        return check(days)
+        return check_days(days)
     except ParameterError as exc:
         raise ParameterError(f"simulate_ario: {exc}") from None
 
@@ -777,6 +777,7 @@ def _to_dataset(prep: ARIOTable, params_list: list[ARIOParams], days: int, batch
                                             units=unit)
     ds["time"].attrs.update(units="day", long_name="simulation day (step)")
     ds.attrs.update(
+        engine="ario",
         model="ARIO (BoARIO 0.6.3 ARIOPsiModel semantics), simcore.dynamic.ario",
         unit=prep.unit,
         pooled_imports=int(prep.pooled_imports),
@@ -790,8 +791,7 @@ def _to_dataset(prep: ARIOTable, params_list: list[ARIOParams], days: int, batch
 # Entry points
 # --------------------------------------------------------------------------------------
 def _kernels():
-    from . import _ario_kernels as K
-    return K
+    return _ario_kernels
 
 
 def simulate_ario(

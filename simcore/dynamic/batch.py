@@ -33,9 +33,11 @@ import numpy as np
 import xarray as xr
 
 
+from .._jit import raise_for_status
 from .._version import __version__
 from ..errors import ParameterError
 from . import model as _m
+from .common import MAX_RECORD_BYTES, check_days
 from .params import DynamicParams
 from . import _kernels as kn
 from . import _lanes as _ln
@@ -312,7 +314,7 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
     structures, ``out['kernel_calls']`` the kernel calls.
     """
 
-    T = _m._check_days(days)
+    T = check_days(days)
     items = [(_m._check_shocks(sh), p if p is not None else DynamicParams())
              for sh, p in scenarios]
     for _, p in items:
@@ -387,13 +389,6 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
     return out
 
 
-def recovered_at(prep: _m.Prepared, gdp_loss_day: np.ndarray,
-                 gap_day: np.ndarray) -> np.ndarray:
-    """Whether a day counts as back at baseline (net loss, output and stocks; the rule of
-    :func:`simcore.simulate`'s ``attrs['recovered']``, :func:`~simcore.dynamic.model.recovered_rule`)."""
-    return _m.recovered_rule(prep, gdp_loss_day, gap_day)
-
-
 def simulate_batch(
     table: xr.Dataset | _m.Prepared,
     scenarios: Sequence[tuple[Any, DynamicParams | None]],
@@ -450,14 +445,12 @@ def simulate_batch(
             raise ParameterError(f"record: {r!r} is not available in batches; allowed: 'output'")
     prep = table if isinstance(table, _m.Prepared) else _m.prepare_model(table)
     scen = list(scenarios)
-    T = _m._check_days(days)
-    if "output" in record and len(scen) * T * prep.n * 8 > _m.MAX_RECORD_BYTES:
+    T = check_days(days)
+    if "output" in record and len(scen) * T * prep.n * 8 > MAX_RECORD_BYTES:
         raise ParameterError(
             f"record: daily output of {len(scen)} scenarios x {T} days x {prep.n} sectors needs "
             f"{len(scen) * T * prep.n * 8 / 1e9:.1f} GB; record nothing or use simcore.sweep")
     r = run_lowered(prep, scen, T, record_output="output" in record)
-    from .._jit import raise_for_status
-
     bad = np.nonzero(r["status"])[0]
     if bad.size:
         s = int(bad[0])
@@ -489,7 +482,7 @@ def simulate_batch(
         "value_added_loss": (("scenario", "sector"), prep.c[None, :] * r["out_cum"],
                              {"units": unit}),
         "output_loss": (("scenario", "sector"), r["out_cum"], {"units": unit}),
-        "recovered": (("scenario",), recovered_at(prep, r["gdp_loss"][:, -1],
+        "recovered": (("scenario",), _m.recovered_rule(prep, r["gdp_loss"][:, -1],
                                                   r["gap"][:, -1]), {}),
         "status": (("scenario",), r["status"], {}),
     }
@@ -500,5 +493,5 @@ def simulate_batch(
     ds.attrs.update({"unit": unit, "days": T, "gdp_denominator": denom,
                      "kernel_calls": int(r["kernel_calls"]),
                      "lane_groups": int(r["groups"]), "lanes": LANES, "simcore_version": __version__,
-                     "engine": "simcore supply-chain engine (batch)"})
+                     "engine": "supply-chain"})
     return ds

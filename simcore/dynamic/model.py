@@ -40,16 +40,21 @@ from .. import _nodask
 _nodask.install()  # xarray imports dask lazily; only a Dask engine needs it
 
 from .. import tables as _tables
+from .._jit import raise_for_status
 from .._version import __version__
 from .._checks import positive_number
 from ..errors import LabelError, ParameterError, ShockError, TableError
+from ..transform import prepare_for_dynamics
+from . import _kernels as kn
+from .common import (MAX_DAYS, MAX_RECORD_BYTES, ONSET_SHARE, RECOVERED_RTOL,  # noqa: F401
+                     check_days, check_record_bytes, is_recovered, onset_day,
+                     params_json, shocks_json)
 from .params import DynamicParams
 from .shocks import CapacityShock, DemandShock, ImportCut, intensity
-from .. import _accessor  # noqa: F401  (registers result.simcore)
+from .. import _accessor  # noqa: F401  (registers result.simcore; see simcore._accessor)
 
 __all__ = [
     "simulate",
-    "simulate_batch",
     "prepare_model",
     "Prepared",
     "RECORDS",
@@ -59,23 +64,6 @@ __all__ = [
 DAYS_PER_YEAR = 365.0
 #: Records that can be requested from :func:`simulate`.
 RECORDS = ("output", "final_demand_unmet", "imports", "stocks")
-#: Largest horizon accepted (100 years).
-MAX_DAYS = 36500
-#: Memory budget for recorded arrays of one call (bytes).
-MAX_RECORD_BYTES = 4 * 1024**3
-#: Recovery tolerance (10 ppm).  A run counts as recovered on a day when (1) the net daily
-#: GDP loss is below this share of daily GDP, (2) the summed absolute output gap
-#: ``sum_j |x_j - x0_j|`` is below this share of baseline gross output and (3) the summed
-#: absolute stock gap ``sum |S - target|`` over every input of every buyer is below this share
-#: of the summed targets: stocks still below target are a loss still pending (restocking
-#: orders can cause losses after output is back, see docs/methodology.md).  Without
-#: restocking (very large inventory_tau) a depleted stock has no restoring force: it never
-#: returns to its target, such a run never counts as recovered, and ``days = "auto"`` runs
-#: to ``max_days``.
-RECOVERED_RTOL = 1e-5
-#: A sector's loss "starts" on the first day its output is more than this share below
-#: baseline (the chain-delay table: ``result.onset_day``).
-ONSET_SHARE = 0.005
 
 
 @dataclass(frozen=True)
@@ -144,8 +132,6 @@ def prepare_model(table: xr.Dataset, *, preprocess: bool = True, check: bool = T
             raise TableError(
                 f"simulate: the table has negative cells (first at row {i}, column {j}); "
                 "apply simcore.transform.prepare_for_dynamics or pass preprocess=True")
-        from ..transform import prepare_for_dynamics
-
         table, report = prepare_for_dynamics(table)
         note = f"prepare_for_dynamics: {report}"
         f = _tables.flat(table)
@@ -514,13 +500,8 @@ def kernel_options(params: DynamicParams):
 def check_lowering(prep: Prepared, shocks: Sequence[Any], params: DynamicParams) -> None:
     """Lower ``shocks`` and ``params`` against ``prep`` over one day, so that unknown sector,
     product or origin codes and per-product maps raise here (sweeps check every design
-    point this way before they start).  A multi-regional table's prepared arrays are
-    lowered by :func:`simcore.dynamic.mrio.lower_mrio`."""
-    if type(prep).__name__ == "PreparedMRIO":
-        from .mrio import lower_mrio
-
-        lower_mrio(prep, shocks, params, 1)
-        return
+    point this way before they start); on a multi-regional table
+    :func:`simcore.dynamic.mrio.check_lowering_mrio`."""
     lower(prep, shocks, params, 1)
 
 
@@ -598,26 +579,6 @@ def _lower_domestic(prep: Prepared, shocks: Sequence[Any], T: int):
             exfac[:, q] += chg
     return (np.asarray(cap_idx, dtype=np.int64), capfac, np.asarray(dem_idx, dtype=np.int64),
             np.maximum(demfac, 0.0), np.maximum(exfac, 0.0))
-
-
-def check_record_bytes(nbytes: int, what: str, advice: str) -> None:
-    """Refuse daily records above :data:`MAX_RECORD_BYTES` before anything is allocated
-    (both engines)."""
-    if nbytes > MAX_RECORD_BYTES:
-        raise ParameterError(f"{what} need {nbytes / 1e9:.1f} GB (limit "
-                             f"{MAX_RECORD_BYTES / 1e9:.1f} GB); {advice}")
-
-
-def _check_days(days: Any) -> int:
-    if isinstance(days, bool) or not isinstance(days, (int, np.integer)):
-        if isinstance(days, float) and days.is_integer():
-            days = int(days)
-        else:
-            raise ParameterError(f"parameter 'days' = {days!r}: expected a whole number of days")
-    if days < 1 or days > MAX_DAYS:
-        raise ParameterError(
-            f"parameter 'days' = {days!r} is out of range; allowed: 1..{MAX_DAYS} (100 years)")
-    return int(days)
 
 
 def _check_shocks(shocks: Any) -> list[Any]:
@@ -701,18 +662,10 @@ def simulate(
     >>> bool(res.gdp_loss_total > 0)
     True
     """
-    if not isinstance(table, Prepared) and (
-            type(table).__name__ == "PreparedMRIO"
-            or isinstance(table, xr.Dataset) and _tables.is_multiregional(table)):
-        from .mrio import simulate_mrio  # multi-regional tables: docs/mrio.md
-
-        return simulate_mrio(table, shocks, params=params, days=days, record=record,
-                             gdp_denominator=gdp_denominator,
-                             gdp_denominator_source=gdp_denominator_source)
     params = params if params is not None else DynamicParams()
     if not isinstance(params, DynamicParams):
         raise ParameterError(f"params: expected a DynamicParams, got {type(params).__name__}")
-    T = _check_days(days)
+    T = check_days(days)
     shocks = _check_shocks(shocks)
     for r in record:
         if r not in RECORDS:
@@ -733,8 +686,6 @@ def simulate(
     n2 = p2.n
     K = low.sp_idx.shape[0]
 
-    from . import _kernels as kn
-
     nnz = p2.A.shape[0]
     gdp_loss = np.zeros(T)
     out_cum = np.zeros(n2)
@@ -752,8 +703,6 @@ def simulate(
         kn.Records(gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp, gdp_gain, gap, info,
                    out_dem),
     )
-    from .._jit import raise_for_status
-
     raise_for_status(int(status), where="simulate", day=int(info[0]))
     special = low.special_orig
     if low.split is not None:
@@ -781,13 +730,12 @@ def simulate(
 
 
 def recovered_rule(prep: Prepared, gdp_loss_day: Any, gap_day: Any) -> np.ndarray:
-    """Whether a day counts as back at baseline: net GDP loss, output gap and stock gap
-    all within :data:`RECOVERED_RTOL` (see there).  ``gap_day`` is ``(..., 2)``: output
-    and stock gap shares as the kernel reports them."""
+    """Whether a day counts as back at baseline (:func:`simcore.dynamic.common.is_recovered`)
+    from the day's net GDP loss in table units and ``gap_day`` ``(..., 2)``: output and
+    stock gap shares as the kernel reports them."""
     last = np.asarray(gdp_loss_day) / max(prep.gdp_annual / DAYS_PER_YEAR, 1e-300)
     g = np.asarray(gap_day)
-    return ((np.abs(last) < RECOVERED_RTOL) & (g[..., 0] < RECOVERED_RTOL)
-            & (g[..., 1] < RECOVERED_RTOL))
+    return is_recovered(last, g[..., 0], g[..., 1])
 
 
 def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp,
@@ -850,9 +798,8 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
                                             "supply-constrained part"})
     if rec_x.shape[0]:
         data["output"] = (("time", "sector"), rec_x, {"units": f"{unit} per day"})
-        below = rec_x < (1.0 - ONSET_SHARE) * prep.x0[None, :]
         data["onset_day"] = (
-            ("sector",), np.where(below.any(axis=0), below.argmax(axis=0), -1),
+            ("sector",), onset_day(rec_x, prep.x0),
             {"units": "day", "long_name": f"first day output is more than "
                                           f"{100 * ONSET_SHARE:g} % below baseline (-1: never)"})
         data["value_added_loss_daily"] = (("time", "sector"),
@@ -882,17 +829,10 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
         "final_loss_rate_share_of_daily_gdp": float(last),
         "final_output_gap_share": float(gap_last[0]),
         "final_stock_gap_share": float(gap_last[1]),
-        "shocks": repr(list(shocks)),
-        "params": repr(params),
+        "shocks": shocks_json(shocks),
+        "params": params_json(params),
         "preprocessing": prep.preprocessing,
-        "engine": "simcore supply-chain engine",
+        "engine": "supply-chain",
         "simcore_version": __version__,
     })
     return ds
-
-
-def simulate_batch(*args: Any, **kwargs: Any) -> Any:  # pragma: no cover - defined in sweeps
-    """Batched scenarios: see :func:`simcore.sweep`."""
-    from ..sweeps import simulate_batch as _sb
-
-    return _sb(*args, **kwargs)

@@ -45,11 +45,17 @@ from .. import tables as _tables
 from .._checks import positive_number
 from .._version import __version__
 from ..errors import LabelError, ParameterError, ShockError, TableError
+from .. import _jit
+from . import _kernels as kn
+from ._mrio_kernels import run_mrio
+from .common import ONSET_SHARE, check_days, check_record_bytes
+from . import model as _model
+from .model import (_lower_domestic, _lower_imports, _special_products, recovered_rule)
 from .params import DynamicParams
 from .shocks import CapacityShock, DemandShock, ExportCut, ImportCut, intensity
 
 __all__ = ["PreparedMRIO", "prepare_mrio", "simulate_mrio", "simulate_mrio_batch",
-           "third_country_split", "lower_mrio", "aggregate_params", "MRIO_RECORDS"]
+           "third_country_split", "lower_mrio", "MRIO_RECORDS", "FINE_DATASET"]
 
 DAYS_PER_YEAR = 365.0
 #: Daily records :func:`simulate_mrio` can keep.
@@ -335,7 +341,6 @@ def lower_mrio(prep: PreparedMRIO, shocks: Sequence[Any], params: DynamicParams,
                T: int) -> LoweredMRIO:
     """Lower ``shocks`` and ``params`` on ``prep`` over ``T`` days (errors name the unknown
     region, sector or node)."""
-    from .model import _lower_domestic, _lower_imports, _special_products
 
     if params.origin_stocks:
         raise ParameterError("parameter 'origin_stocks' = True: stocks per origin are not "
@@ -382,9 +387,6 @@ def run_lowered(prep: PreparedMRIO, low: LoweredMRIO, params: DynamicParams, T: 
                 record: Sequence[str], *, check: bool = True) -> dict[str, np.ndarray]:
     """Run the kernel on a lowering; return its raw outputs (``status`` among them; a
     failed run raises a :class:`~simcore.errors.KernelError` unless ``check=False``)."""
-    from . import _kernels as kn
-    from ._mrio_kernels import run_mrio
-    from .._jit import raise_for_status
 
     p, R = prep.n, prep.R
     K = low.sp_idx.shape[0]
@@ -416,7 +418,7 @@ def run_lowered(prep: PreparedMRIO, low: LoweredMRIO, params: DynamicParams, T: 
     )
     out["status"] = int(status)
     if check:
-        raise_for_status(int(status), where="simulate", day=int(out["info"][0]))
+        _jit.raise_for_status(int(status), where="simulate", day=int(out["info"][0]))
     return out
 
 
@@ -457,12 +459,11 @@ def simulate_mrio(
     >>> bool(res.gdp_loss_by_region.sel(region="JPN") > 0)
     True
     """
-    from .model import _check_days, check_record_bytes
 
     params = params if params is not None else DynamicParams()
     if not isinstance(params, DynamicParams):
         raise ParameterError(f"params: expected a DynamicParams, got {type(params).__name__}")
-    T = _check_days(days)
+    T = check_days(days)
     shocks = _check_shocks(shocks)
     for r in record:
         if r not in MRIO_RECORDS:
@@ -481,7 +482,6 @@ def simulate_mrio(
 
 
 def _result(prep, low, params, shocks, T, out, gdp_denominator, gdp_denominator_source):
-    from .model import ONSET_SHARE, recovered_rule
 
     R, n = prep.R, prep.n_products
     unit = prep.unit
@@ -672,93 +672,10 @@ def third_country_split(table: xr.Dataset | PreparedMRIO, shocks: Any, region: s
 
 
 # --------------------------------------------------------------------------------------
-# Parameters from a finer single-region classification
-# --------------------------------------------------------------------------------------
-def aggregate_params(fine_table: xr.Dataset, params: DynamicParams, groups: Mapping[str, str],
-                     order: Sequence[str]):
-    """Dependency shares and inventory days of every (input, buyer) pair of a single-region
-    ``fine_table`` under ``params`` (criticality classes, buffers, the carve-out's
-    ``*_by_product`` shares and stocks), aggregated flow-weighted to a coarser
-    classification (:func:`simcore.criticality.aggregate_cells`; ``groups``: fine code ->
-    coarse code, ``order``: the coarse codes).  Returns two
-    :class:`~simcore.dynamic.params.CellMatrix` (dependency, inventory days) for an MRIO
-    in the coarse classification (docs/mrio.md, "Classes and buffers on another
-    classification")."""
-    from ..criticality import _digest, aggregate_cells
-    from .model import _cell_arrays, _cols, _dense_base, prepare_model
-    from .params import CellMatrix
-
-    prep = prepare_model(fine_table)
-    tgt, theta, *_ = _cell_arrays(prep, params, [])
-    n = prep.n
-    th = _dense_base(prep, params.dependency_cells, params.dependency)
-    dd = _dense_base(prep, params.inventory_cells, params.inventory_days)
-    th = np.full((n, n), float(params.dependency)) if th is None else th
-    dd = np.full((n, n), float(params.inventory_days)) if dd is None else dd
-    rows, cols = prep.rowidx, _cols(prep)
-    th[rows, cols] = theta
-    dd[rows, cols] = tgt / prep.Z0
-    codes = tuple(prep.sectors)
-    out = []
-    for what, v in (("dependency", th), ("inventory days", dd)):
-        cm = CellMatrix(products=codes, buyers=codes, values=v,
-                        digest=_digest("mrio-fine", what, codes, v),
-                        source=f"{what} of {fine_table.attrs.get('dataset', 'the fine table')}")
-        out.append(aggregate_cells(cm, fine_table, groups, order))
-    return out[0], out[1]
-
-
-#: Fine single-region dataset of each embedded multi-regional dataset.
+#: Fine single-region dataset of each embedded multi-regional dataset (a scenario on one
+#: takes its classes and buffers from the fine table, aggregated:
+#: simcore.criticality.aggregate_params, simcore.scenario).
 FINE_DATASET = {"jcr-2015-39": "japan-2015-185"}
-
-
-def scenario_params(scn: Any) -> DynamicParams:
-    """Parameters of a scenario on an embedded multi-regional dataset.
-
-    The scenario's ``[model]`` section is read as for the fine single-region table the
-    MRIO was built from (``japan-2015-185`` with the scenario's carve-out): criticality
-    classes, buffers, the carve-out's dependency shares and stocks, ``*_by_product``
-    overrides in the fine codes.  Every pair's dependency share and stock is then
-    aggregated flow-weighted to the MRIO's sectors (:func:`aggregate_params`) and applies
-    in every region.  ``import_origins``, ``stockpiles``, ``substitution`` and
-    ``elasticity_by_product`` are taken as given, in the MRIO's codes.
-    """
-    import copy
-
-    from ..errors import ScenarioError
-    from ..scenario import Scenario
-    from ..transform import japan_185_to_37
-
-    data = copy.deepcopy(scn.data)
-    t = data["table"]
-    fine_name = FINE_DATASET[t["dataset"]]
-    data["table"] = {"dataset": fine_name, **({"carve_out": t["carve_out"]}
-                                               if "carve_out" in t else {})}
-    data.pop("mrio", None)
-    data["shocks"] = []
-    data.pop("calibration", None)
-    data.pop("reference", None)
-    m = data.setdefault("model", {})
-    keep = {k: m.pop(k) for k in ("import_origins", "stockpiles", "substitution",
-                                  "elasticity_by_product") if k in m}
-    if m.pop("origin_stocks", False):
-        raise ScenarioError(f"{scn.file}: model.origin_stocks: stocks per origin are not "
-                            "available on a multi-regional table (docs/mrio.md)")
-    fine = Scenario(data, scn.path, allow_outside_data=scn.allow_outside_data).validate()
-    fp = fine.params()
-    ft = fine.table()
-    coarse = [str(s) for s in scn.table().sector.values]
-    groups = dict(japan_185_to_37().sectors)
-    for c in map(str, ft.sector.values):
-        if c not in groups:
-            groups[c] = c  # carved products keep their code
-    dep, inv = aggregate_params(ft, fp, groups, coarse)
-    try:
-        return DynamicParams(inventory_tau=fp.inventory_tau, rationing=fp.rationing,
-                             alpha_max=fp.alpha_max, alpha_tau=fp.alpha_tau,
-                             dependency_cells=dep, inventory_cells=inv, **keep)
-    except ParameterError as exc:
-        raise ScenarioError(f"{scn.file}: model: {exc}") from exc
 
 
 # --------------------------------------------------------------------------------------
@@ -784,10 +701,9 @@ def simulate_mrio_batch(table: xr.Dataset | PreparedMRIO, scenarios: Sequence[An
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from .model import _check_days, recovered_rule
 
     prep = table if isinstance(table, PreparedMRIO) else prepare_mrio(table)
-    T = _check_days(days)
+    T = check_days(days)
     items = []
     for k, sc_ in enumerate(scenarios):
         try:
@@ -848,9 +764,8 @@ class SweepBackend:
                     *, workers: int | None = None) -> dict[str, np.ndarray]:
         from concurrent.futures import ThreadPoolExecutor
 
-        from .model import _check_days
 
-        T = _check_days(days)
+        T = check_days(days)
         items = []
         for sh, p in scenarios:
             p = p if p is not None else DynamicParams()
@@ -875,6 +790,26 @@ class SweepBackend:
 
     @staticmethod
     def recovered_at(prep: PreparedMRIO, gdp_loss_day: Any, gap_day: Any) -> np.ndarray:
-        from .model import recovered_rule
 
         return recovered_rule(prep, gdp_loss_day, gap_day)
+
+
+def check_lowering_mrio(prep: PreparedMRIO, shocks: Sequence[Any], params: DynamicParams) -> None:
+    """Lower ``shocks`` and ``params`` against a prepared multi-regional table over one day,
+    so that unknown regions, sectors and products raise here (as
+    :func:`simcore.dynamic.model.check_lowering` for one region)."""
+    lower_mrio(prep, shocks, params, 1)
+
+
+def simulate(table: Any, shocks: Any, **kwargs: Any) -> xr.Dataset:
+    """The supply-chain engine on any table: a multi-regional table (or a
+    :class:`PreparedMRIO`) runs :func:`simulate_mrio`, a single-region one
+    :func:`simcore.dynamic.model.simulate` (same arguments; see there)."""
+    if not isinstance(table, _model.Prepared) and (
+            isinstance(table, PreparedMRIO)
+            or isinstance(table, xr.Dataset) and _tables.is_multiregional(table)):
+        return simulate_mrio(table, shocks, **kwargs)
+    return _model.simulate(table, shocks, **kwargs)
+
+
+simulate.__doc__ = (simulate.__doc__ or "") + "\n" + (_model.simulate.__doc__ or "")

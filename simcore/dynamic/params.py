@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from .._schema import Bool, Num, Str, param
 from ..errors import ParameterError
 
 __all__ = ["DynamicParams", "Stockpile", "Substitution", "CellMatrix", "RATIONING_RULES"]
@@ -212,21 +213,21 @@ class DynamicParams:
         share's rate.  See docs/methodology.md, "Stocks per origin".
     """
 
-    inventory_days: float = 30.0
+    inventory_days: float = param(30.0, rule=Num(1, unit="day"), doc="target stock of every input, days of use (>= 1)")
     inventory_days_by_product: Mapping[str, Any] = field(default_factory=dict)
-    inventory_tau: float = 10.0
-    dependency: float = 1.0
+    inventory_tau: float = param(10.0, rule=Num(1, unit="day"), doc="inventory adjustment time, days (>= 1)")
+    dependency: float = param(1.0, rule=Num(0, 1), doc="default dependency share of every input, 0..1")
     dependency_by_product: Mapping[str, Any] = field(default_factory=dict)
     elasticity_by_product: Mapping[str, float] = field(default_factory=dict)
-    rationing: str = "proportional"
-    alpha_max: float = 1.0
-    alpha_tau: float = 365.0
+    rationing: str = param("proportional", rule=Str(RATIONING_RULES), doc="rationing rule")
+    alpha_max: float = param(1.0, rule=Num(1), doc="overproduction ceiling (1 = off)")
+    alpha_tau: float = param(365.0, rule=Num(1, unit="day"), doc="overproduction time constant, days")
     import_origins: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     stockpiles: Mapping[str, Any] = field(default_factory=dict)
     substitution: Mapping[str, Any] = field(default_factory=dict)
     dependency_cells: CellMatrix | None = None
     inventory_cells: CellMatrix | None = None
-    origin_stocks: bool = False
+    origin_stocks: bool = param(False, rule=Bool(), doc="hold stocks of origin-split products per origin")
 
     def __post_init__(self) -> None:
         for name in ("dependency_cells", "inventory_cells"):
@@ -251,18 +252,13 @@ class DynamicParams:
             if not isinstance(v, Mapping):
                 raise ParameterError(f"parameter {name!r} = {v!r}: expected a mapping "
                                      "{product: ...}")
-        _check(_finite(self.inventory_days) and self.inventory_days >= 1, "inventory_days",
-               self.inventory_days, ">= 1 day")
-        _check(_finite(self.inventory_tau) and self.inventory_tau >= 1, "inventory_tau",
-               self.inventory_tau, ">= 1 day")
-        _check(_finite(self.dependency) and 0 <= self.dependency <= 1, "dependency",
-               self.dependency, "0..1")
-        _check(self.rationing in RATIONING_RULES, "rationing", self.rationing,
-               " or ".join(RATIONING_RULES))
-        _check(_finite(self.alpha_max) and self.alpha_max >= 1, "alpha_max", self.alpha_max,
-               ">= 1")
-        _check(_finite(self.alpha_tau) and self.alpha_tau >= 1, "alpha_tau", self.alpha_tau,
-               ">= 1 day")
+        # the scalar parameters: each field's rule (simcore._schema), which the scenario
+        # schema and docs/scenarios.md take from here too
+        for f in fields(self):
+            rule = f.metadata.get("rule")
+            if rule is not None and not isinstance(rule, Bool):
+                v = getattr(self, f.name)
+                _check(rule(v) is None, f.name, v, rule.allowed)
         for prod, v in self.inventory_days_by_product.items():
             for key, days in (v.items() if isinstance(v, Mapping) else [("*", v)]):
                 _check(_finite(days) and float(days) >= 1,

@@ -129,12 +129,12 @@ def test_cli_run_json_and_outputs(tmp_path, capsys):
 
     assert main(["run", "kiuchi-2025-3m", "--json", "--out", str(tmp_path / "r.nc")]) == 0
     head = json.loads(capsys.readouterr().out)
-    for k in ("value_added_loss_jpy", "gdp_loss_share", "horizon_days", "by_sector"):
+    for k in ("gdp_loss_total_jpy", "gdp_loss_share", "horizon_days", "by_sector"):
         assert k in head
-    assert head["value_added_loss_jpy"] == pytest.approx(660e9, rel=0.01)
+    assert head["gdp_loss_total_jpy"] == pytest.approx(660e9, rel=0.01)
     assert 0 < head["gdp_loss_share"] < 0.01
     ds = xr.open_dataset(tmp_path / "r.nc")
-    assert float(ds.gdp_loss_total) * 1e6 == pytest.approx(head["value_added_loss_jpy"])
+    assert float(ds.gdp_loss_total) * 1e6 == pytest.approx(head["gdp_loss_total_jpy"])
     ds.close()
     assert main(["run", "kiuchi-2025-3m", "--out", str(tmp_path / "r.csv")]) == 0
     assert (tmp_path / "r.csv").read_text().startswith("sector")

@@ -121,11 +121,11 @@ def test_pure_cut_with_overproduction_reports_gross_loss_and_gains_apart(tmp_pat
     assert main(["run", str(f), "--json"]) == 0
     head = json.loads(capsys.readouterr().out)
     # the net "loss" of a pure import cut is a gain here: overproduction replaced the cut
-    assert head["value_added_loss"] < 0 and head["net_gain"] is True
-    assert head["value_added_gain"] > 0
-    assert head["value_added_loss_gross"] > 0
-    assert head["value_added_loss_gross"] == pytest.approx(
-        head["value_added_loss"] + head["value_added_gain"], rel=1e-9)
+    assert head["gdp_loss_total"] < 0 and head["net_gain"] is True
+    assert head["gdp_gain_total"] > 0
+    assert head["gdp_loss_gross_total"] > 0
+    assert head["gdp_loss_gross_total"] == pytest.approx(
+        head["gdp_loss_total"] + head["gdp_gain_total"], rel=1e-9)
     assert main(["run", str(f)]) == 0
     out = capsys.readouterr().out
     lines = [ln for ln in out.splitlines() if "value" in ln]

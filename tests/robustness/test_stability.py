@@ -268,7 +268,7 @@ def test_thin_stocks_with_fast_restoration_refused(prep37, prep185):
                 # output gap); at (1.5, 1) without overproduction the stocks stay 2e-4 (37)
                 # and 5e-4 (185) of all targets short for good (no spare capacity to
                 # restock), so `recovered`, which since issue 15 also needs the stocks, is 0
-                rtol = sc.dynamic.model.RECOVERED_RTOL
+                rtol = sc.dynamic.common.RECOVERED_RTOL
                 assert abs(res.attrs["final_loss_rate_share_of_daily_gdp"]) < rtol, (n, tau)
                 assert res.attrs["final_output_gap_share"] < rtol, (n, tau, alpha_max)
                 assert res.attrs["recovered"] == int(

@@ -1,0 +1,208 @@
+"""The run layer (simcore.run, issue 14): the horizon rule stated once, and a scenario
+choosing its engine (``[model] engine = "supply-chain" | "ario"``)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import simcore as sc
+from simcore import run as rl
+from simcore import scenario
+from simcore.cli import main
+from simcore.dynamic.ario import ARIOParams, simulate_ario
+from simcore.errors import ScenarioError
+from simcore.transform import prepare_for_dynamics
+
+RTOL = 1e-12
+
+
+# ------------------------------------------------------------------------------ horizon
+def test_horizon_first_and_extension():
+    h = rl.Horizon(days=None, tail_days=30, max_days=200)
+    cut = sc.CapacityShock(sector="1", share=0.5, start=10, duration=20.5)
+    assert h.first([cut]) == 61  # ceil(30.5 + 30)
+    assert h.first([]) == 30
+    assert [h.extend(d) for d in (61, 122, 199, 200)] == [122, 200, 200, None]
+    assert rl.Horizon(days=None, tail_days=0).first([]) == 1  # at least one day
+    fixed = rl.Horizon(days=90)
+    assert fixed.first([cut]) == 90 and fixed.extend(90) is None
+    assert rl.Horizon.of({"days": "auto", "tail_days": 5, "max_days": 50}) == rl.Horizon(
+        None, 5.0, 50)
+    assert rl.Horizon.of({"days": "auto"}, days=12).days == 12
+
+
+def test_run_until_recovered_doubles_until_recovered_or_max():
+    h = rl.Horizon(days=None, tail_days=10, max_days=100)
+    seen = []
+    out = rl.run_until_recovered(h, [], lambda d: seen.append(d) or d, lambda d: d >= 40)
+    assert seen == [10, 20, 40] and out == 40
+    seen.clear()
+    rl.run_until_recovered(h, [], lambda d: seen.append(d) or d, lambda d: False)
+    assert seen == [10, 20, 40, 80, 100]
+
+
+def test_scenario_auto_horizon_uses_the_run_layer_rule():
+    s = scenario.load("kiuchi-2025-3m")
+    res = s.run()
+    h = rl.Horizon.of(s.data["horizon"])
+    days = h.first(s.shocks())
+    while days < res.attrs["days"]:
+        days = h.extend(days)
+    assert days == res.attrs["days"] and res.attrs["engine"] == "supply-chain"
+    assert set(rl.RESULT_VARIABLES) <= set(res.variables)  # one vocabulary, both engines
+
+
+# ------------------------------------------------------------------------------ ARIO
+ARIO_DAYS = 120
+
+
+def _ario_scenario(**model) -> dict:
+    return {
+        "schema": 1, "name": "ario-test", "title": "ARIO from a scenario file",
+        "table": {"dataset": "japan-2015-37"},
+        "shocks": [
+            {"kind": "capacity_loss", "sector": "35", "share": 0.3, "start": 10,
+             "duration": 40},
+            {"kind": "demand_change", "sector": "01", "change": -0.2, "start": 5,
+             "duration": 20},
+        ],
+        "model": {"engine": "ario", **model},
+        "horizon": {"days": ARIO_DAYS},
+    }
+
+
+def _write(tmp_path, d: dict) -> str:
+    lines = ["schema = 1", f'name = "{d["name"]}"', f'title = "{d["title"]}"',
+             "[table]", 'dataset = "japan-2015-37"']
+    for s in d["shocks"]:
+        lines.append("[[shocks]]")
+        lines += [f"{k} = {json.dumps(v)}" for k, v in s.items()]
+    lines.append("[model]")
+    lines += [f"{k} = {json.dumps(v)}" for k, v in d["model"].items() if k != "ario"]
+    if "ario" in d["model"]:
+        lines.append("[model.ario]")
+        lines += [f"{k} = {json.dumps(v)}" for k, v in d["model"]["ario"].items()]
+    lines += ["[horizon]", f"days = {d['horizon']['days']}"]
+    p = tmp_path / "ario.toml"
+    p.write_text("\n".join(lines) + "\n")
+    return str(p)
+
+
+def _close(a, b):
+    np.testing.assert_allclose(np.asarray(a, float), np.asarray(b, float), rtol=RTOL,
+                               atol=RTOL * float(np.max(np.abs(b))))
+
+
+def test_ario_from_a_scenario_file_equals_simulate_ario(tmp_path, japan37):
+    params = {"alpha_max": 1.1, "psi": 0.9, "inventory_restoration_tau": 30,
+              "boario_compat": False}
+    path = _write(tmp_path, _ario_scenario(ario=params))
+    res = scenario.load(path).run()
+    # the same run called directly: the schedules written out by hand
+    sectors = [str(s) for s in japan37.sector.values]
+    delta = np.zeros((ARIO_DAYS, len(sectors)))
+    delta[10:50, sectors.index("35")] = 0.3
+    fd = np.ones((ARIO_DAYS, len(sectors)))
+    fd[5:25, sectors.index("01")] = 0.8
+    # the Japanese table has negative cells: both engines run it through
+    # prepare_for_dynamics first
+    table, _ = prepare_for_dynamics(japan37)
+    ref = simulate_ario(table, [], params=ARIOParams(**params), days=ARIO_DAYS,
+                        delta=delta, fd_mult=fd, record=("production", "value_added",
+                                                         "final_demand_unmet"))
+    va_loss = ref.baseline_value_added.values[None, :] - ref.value_added.values
+    _close(res.output.values, ref.production.values)
+    _close(res.final_demand_unmet.values, ref.final_demand_unmet.values)
+    _close(res.value_added_loss.values, va_loss.sum(axis=0))
+    _close(res.gdp_loss.values, va_loss.sum(axis=1))
+    _close(float(res.gdp_loss_total), va_loss.sum())
+    gain = np.maximum(-va_loss, 0.0).sum(axis=1)  # value added above baseline (alpha > 1)
+    np.testing.assert_allclose(res.gdp_gain.values, gain, rtol=RTOL, atol=RTOL * va_loss.max())
+    assert float(res.gdp_loss_gross_total) == pytest.approx(va_loss.sum() + gain.sum(), rel=RTOL)
+    assert set(rl.RESULT_VARIABLES) <= set(res.variables)
+    assert float(res.gdp_loss_total) > 0
+    assert res.attrs["engine"] == "ario" and res.attrs["days"] == ARIO_DAYS
+    assert json.loads(res.attrs["params"])["psi"] == 0.9
+    assert res.attrs["scenario"] == "ario-test"
+    assert list(res.name_en.values) == list(japan37.name_en.values)  # sectors named
+
+
+def test_ario_runs_from_the_cli(tmp_path, capsys):
+    path = _write(tmp_path, _ario_scenario())
+    assert main(["run", path, "--json"]) == 0
+    head = json.loads(capsys.readouterr().out)
+    res = scenario.load(path).run()
+    assert head["gdp_loss_total"] == pytest.approx(float(res.gdp_loss_total), rel=RTOL)
+    assert head["horizon_days"] == ARIO_DAYS
+
+
+def test_ario_refuses_an_import_cut_naming_the_shock():
+    d = _ario_scenario()
+    d["shocks"].append({"kind": "import_cut", "product": "35", "origin": "CHN", "share": 0.5,
+                        "duration": 30})
+    d["model"] = {"engine": "ario"}
+    with pytest.raises(ScenarioError, match=r"shocks\[2\] \(import_cut of product '35' from "
+                                            r"'CHN'\): the ARIO engine cannot represent an "
+                                            r"import cut by origin"):
+        scenario.load(d).run()
+
+
+def test_ario_refuses_a_demand_change_of_exports_only():
+    d = _ario_scenario()
+    d["shocks"][1]["target"] = "exports"
+    with pytest.raises(ScenarioError, match=r"shocks\[1\] \(demand_change of sector .01., "
+                                            r"target 'exports'\)"):
+        scenario.load(d).run()
+
+
+@pytest.mark.parametrize("change, msg", [
+    ({"model.inventory_days": 10.0}, r"model.inventory_days is a parameter of the "
+                                     r"supply-chain engine"),
+    ({"model.engine": "supply-chain", "model.ario.psi": 0.5},
+     r"\[model.ario\] would have no effect"),
+    ({"horizon.days": "auto"}, r"horizon.days = 'auto' needs the stock gap"),
+    ({"horizon.record": ["output", "stocks"]}, r"horizon.record: 'stocks' is a record of "
+                                               r"the supply-chain engine"),
+    ({"model.engine": "boario"}, r"model.engine.*one of 'supply-chain', 'ario'"),
+    ({"model.ario.psi": 1.5}, r"model.ario.psi"),
+])
+def test_ario_scenario_errors(change, msg):
+    with pytest.raises(ScenarioError, match=msg):
+        scenario.load(_ario_scenario()).run(**change)
+
+
+def test_ario_sweep_equals_scenario_runs(tmp_path):
+    base = scenario.load(_ario_scenario())
+    res = sc.sweep(base, grid={"shocks.0.share": [0.1, 0.3]}, sectors=True, daily=True)
+    assert res.attrs["engine"] == "ario" and res.attrs["executor"] == "local"
+    for k, share in enumerate([0.1, 0.3]):
+        one = base.run(**{"shocks.0.share": share})
+        pt = res.isel({res.gdp_loss_total.dims[0]: k})
+        assert float(pt.gdp_loss_total) == pytest.approx(float(one.gdp_loss_total), rel=RTOL)
+        _close(pt.value_added_loss.values, one.value_added_loss.values)
+        assert int(pt.days) == ARIO_DAYS
+    with pytest.raises(sc.errors.DesignError, match="horizon.days = 'auto' needs the stock"):
+        sc.sweep(base, grid={"shocks.0.share": [0.1]}, days="auto")
+
+
+def test_ario_sweep_from_the_cli(tmp_path, capsys):
+    path = _write(tmp_path, _ario_scenario())
+    assert main(["sweep", path, "--set", "shocks.0.share=0.1,0.3",
+                 "--out", str(tmp_path / "sw")]) == 0
+    import xarray as xr
+
+    with xr.open_dataset(tmp_path / "sw" / "result.nc") as got:
+        tot = got.gdp_loss_total.values.ravel()
+    want = [float(scenario.load(path).run(**{"shocks.0.share": v}).gdp_loss_total)
+            for v in (0.1, 0.3)]
+    np.testing.assert_allclose(tot, want, rtol=RTOL)
+
+
+def test_ario_result_plots(tmp_path):
+    pytest.importorskip("matplotlib")
+    res = scenario.load(_ario_scenario()).run()
+    out = res.simcore.save(str(tmp_path / "ario.png"))
+    assert (tmp_path / "ario.png").stat().st_size > 0 and out
