@@ -57,6 +57,12 @@ LAZY: dict[tuple[str, str], str] = {
 
 #: Imports of a higher layer allowed from a lower one: (importer, imported) -> reason.
 UPWARD: dict[tuple[str, str], str] = {
+    ("simcore.datasets._build_mrio", "simcore.transform"):
+        "the maintainer's build script of the embedded multi-regional table (python -m "
+        "simcore.datasets._build) aggregates and carves the Japan table; nothing imports it "
+        "at run time",
+    ("simcore.datasets._build_mrio", "simcore.rare_earths"):
+        "as above: the build script carves rare earths and magnets out of the Japan table",
     ("simcore.dynamic.model", "simcore._accessor"):
         "registers xarray's result.simcore accessor when a result-producing engine is "
         "imported (xarray's plug-in mechanism); the accessor reaches simcore.plot only "

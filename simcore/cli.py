@@ -513,7 +513,6 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         print(dumps_json([row(c) for c in checks]))
         return EXIT_OK if ok else EXIT_NOT_REPRODUCED
 
-    from .tables import yen_per_unit
 
     def money_unit(c) -> str | None:
         """The unit a yen figure is printed in: the scenario table's (``million JPY`` for

@@ -717,7 +717,7 @@ class Scenario:
         region = self.data.get("mrio", {}).get("third_country_region")
         if region is not None:
             try:
-                res = add_third_country_split(res, prep, shocks, region,
+                res = add_third_country_split(res, prep, shocks, region, params=params,
                                               days=int(res.attrs["days"]), **kw)
             except (LabelError, ShockError, ParameterError) as exc:
                 raise ScenarioError(f"{self.file}: mrio.third_country_region: {exc}") from exc

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .._io import atomic_write
+from ._build_mrio import build_jcr
 
 SOURCE = Path(__file__).resolve().parent / "_source"
 DATA = Path(__file__).resolve().parent / "data"
@@ -159,9 +160,7 @@ BUILDERS = {
 def _jcr() -> tuple[dict[str, np.ndarray], dict]:
     """The synthetic Japan-China-rest-of-world table (see ``_build_mrio``), stored to the
     yen (1e-6 million yen) so that the rebuild compares equal across machines' BLAS."""
-    from ._build_mrio import build_jcr
-
-    arrays, meta = build_jcr()
+    arrays, meta = build_jcr(_japan)
     return {k: np.round(v, 6) for k, v in arrays.items()}, meta
 
 

@@ -29,20 +29,20 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import tables as tb
+from .. import transform as tr
+from ..rare_earths import carve, load_spec, origin_shares
+
 SOURCE = Path(__file__).resolve().parent / "_source"
 ASSUMPTIONS = SOURCE / "jcr-mrio" / "assumptions.toml"
 #: The carve-out data file the table is built with (scenarios/data, shipped with the repo).
 CARVE = Path(__file__).resolve().parents[2] / "scenarios" / "data" / "rare_earths.toml"
 
 
-def japan_39():
-    """Japan's carved, non-negative table aggregated to 37 sectors + RE + MAG (step 1)."""
-    from .. import tables as tb
-    from .. import transform as tr
-    from ..rare_earths import carve, load_spec
-    from ._build import _japan
-
-    arrays, meta = _japan(185)
+def japan_39(japan):
+    """``japan``: :func:`simcore.datasets._build._japan` (passed in: the build script calls
+    this module, not the other way round).  Japan's carved, non-negative table aggregated to 37 sectors + RE + MAG (step 1)."""
+    arrays, meta = japan(185)
     t = tb.from_arrays(arrays["Z"], arrays["Y"], arrays["V"], x=arrays["x"], E=arrays["E"],
                        M=arrays["M"], sectors=meta["sectors"], final_demand=meta["final_demand"],
                        va_items=meta["va_items"], export_items=meta["export_items"],
@@ -64,12 +64,10 @@ def japan_39():
     return agg, spec, groups
 
 
-def build_jcr() -> tuple[dict[str, np.ndarray], dict]:
-    from .. import tables as tb
-    from ..rare_earths import origin_shares
+def build_jcr(japan) -> tuple[dict[str, np.ndarray], dict]:
 
     a = tomllib.loads(ASSUMPTIONS.read_text(encoding="utf-8"))
-    jp, spec, _ = japan_39()
+    jp, spec, _ = japan_39(japan)
     f = tb.flat(jp)
     codes = [str(s) for s in jp.sector.values]
     n = len(codes)
@@ -128,9 +126,7 @@ def build_jcr() -> tuple[dict[str, np.ndarray], dict]:
     # round to whole million yen would unbalance; keep float, balanced to round-off
     Z = AM * xm[None, :]
     V = np.tile(v, (1, R)) * xm[None, :]
-    from ._build import _japan
-
-    names37 = _japan(37)[1]["item_names"]  # MIC's names of the 37-sector table's items
+    names37 = japan(37)[1]["item_names"]  # MIC's names of the 37-sector table's items
     names = {}
     for k, e, j in zip(jp.va_item.values, jp["va_item_name_en"].values,
                        jp["va_item_name_ja"].values):

@@ -32,6 +32,8 @@ import numpy as np
 
 from .._jit import STATUS_NEGATIVE_OUTPUT, STATUS_NON_FINITE, STATUS_OK, njit
 from ._kernels import _ratios
+from ..errors import ParameterError
+from . import _kernels as kn
 
 #: Partial sums of a row (the vector width of the row sums).
 ACC = 4
@@ -271,8 +273,6 @@ def run_lowered_rows(low, params, T: int, *, record_output: bool = False) -> dic
     """Run a lowered scenario with :func:`run_rows`; bare arrays (``gdp_loss``,
     ``gdp_gain``, ``out_cum``, ``gap``, ``status``, ``info`` and optionally ``output``).
     Refuses CES inputs (see the module docstring)."""
-    from ..errors import ParameterError
-    from . import _kernels as kn
 
     if np.any(low.sigma > 0):
         raise ParameterError("run_rows: inputs with an elasticity (sigma > 0) need the "

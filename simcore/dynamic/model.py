@@ -466,8 +466,6 @@ def lower(prep: Prepared, shocks: Sequence[Any], params: DynamicParams, T: int) 
 
 def kernel_table(low: Lowered, params: DynamicParams):
     """The :class:`~simcore.dynamic._kernels.Table` bundle of a lowered run."""
-    from . import _kernels as kn
-
     p2 = low.prep
     return kn.Table(p2.colptr, p2.rowidx, p2.A, low.tgt, low.theta, low.sigma, p2.x0, p2.f0,
                     p2.e0, p2.mu, p2.c, 1.0 / params.inventory_tau)
@@ -475,23 +473,17 @@ def kernel_table(low: Lowered, params: DynamicParams):
 
 def kernel_special(low: Lowered):
     """The :class:`~simcore.dynamic._kernels.Special` bundle of a lowered run."""
-    from . import _kernels as kn
-
     return kn.Special(low.sp_pos, low.sp_idx, low.impcap, low.stock0, low.relmax,
                       low.theta_sp, low.tgt_sp)
 
 
 def kernel_shocks(low: Lowered):
     """The :class:`~simcore.dynamic._kernels.Shocks` bundle of a lowered run."""
-    from . import _kernels as kn
-
     return kn.Shocks(low.cap_idx, low.capfac, low.dem_idx, low.demfac, low.exfac)
 
 
 def kernel_options(params: DynamicParams):
     """The :class:`~simcore.dynamic._kernels.Options` bundle of a parameter set."""
-    from . import _kernels as kn
-
     return kn.Options(kn.RATION_FIRMS_FIRST if params.rationing == "firms_first"
                       else kn.RATION_PROPORTIONAL, float(params.alpha_max),
                       float(params.alpha_tau))

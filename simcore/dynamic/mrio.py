@@ -598,16 +598,18 @@ def _closed_channel(prep: PreparedMRIO, shocks: Sequence[Any], region: str) -> l
 
 
 def add_third_country_split(res: xr.Dataset, prep: PreparedMRIO, shocks: Sequence[Any],
-                            region: str, *, days: int, **kwargs: Any) -> xr.Dataset:
+                            region: str, *, params: DynamicParams | None, days: int,
+                            **kwargs: Any) -> xr.Dataset:
     """Add the split of :func:`third_country_split` to a result ``res`` of ``shocks`` (the
     run with every channel open): ``direct_loss_by_region (region)`` from the rerun with
-    the third-country channel to ``region`` closed, and the scalars
+    the third-country channel to ``region`` closed (same ``params``: required, so that the
+    rerun cannot fall back to defaults), and the scalars
     ``region_loss_direct`` and ``region_loss_third_country`` (``region``'s loss)."""
     r = prep.region_index(region, "third_country_region")
     region = prep.regions[r]
     kwargs = {k: v for k, v in kwargs.items() if k != "record"}
     dire = simulate_mrio(prep, _closed_channel(prep, _check_shocks(shocks), region),
-                         days=days, record=(), **kwargs)
+                         params=params, days=days, record=(), **kwargs)
     t = float(res.gdp_loss_by_region.values[r])
     d = float(dire.gdp_loss_by_region.values[r])
     unit = prep.unit
