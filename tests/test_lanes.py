@@ -16,6 +16,7 @@ from simcore.dynamic import _lanes as ln
 from simcore.dynamic import batch as b
 from simcore.dynamic import model as m
 from simcore.dynamic.params import DynamicParams
+from simcore.dynamic.model import recovered_rule
 
 RTOL = 1e-12
 DAYS = 300
@@ -62,9 +63,9 @@ def test_lanes_equal_single_runs_with_a_partial_last_block(prep37):
         _close(r["out_cum"][s], one.output_loss)
         _close(r["output"][s], one.output)
         assert r["status"][s] == STATUS_OK
-        assert bool(b.recovered_at(prep37, r["gdp_loss"][s, -1], r["gap"][s, -1])) == bool(
+        assert bool(recovered_rule(prep37, r["gdp_loss"][s, -1], r["gap"][s, -1])) == bool(
             one.attrs["recovered"])
-        rec = b.recovered_at(prep37, r["gdp_loss"][s], r["gap"][s])
+        rec = recovered_rule(prep37, r["gdp_loss"][s], r["gap"][s])
         ends.append(int(np.nonzero(~rec)[0].max()) + 1 if not rec.all() else 0)
     # the lanes really recover on different days (or not within the horizon)
     assert len({e for e in ends if e < DAYS}) > 5

@@ -758,7 +758,7 @@ def simulate_mrio_batch(table: xr.Dataset | PreparedMRIO, scenarios: Sequence[An
 class SweepBackend:
     """What :mod:`simcore.sweeps` needs of an engine, for multi-regional scenarios: the
     contract of :func:`simcore.dynamic.batch.run_lowered` and
-    :func:`~simcore.dynamic.batch.recovered_at` (bare arrays in scenario order, failed runs
+    :func:`~simcore.dynamic.model.recovered_rule` (bare arrays in scenario order, failed runs
     flagged by a non-zero ``status``, not raised)."""
 
     @staticmethod
@@ -789,11 +789,6 @@ class SweepBackend:
             "status": np.array([o["status"] for o in outs], dtype=np.int64),
             "info": np.array([int(o["info"][0]) for o in outs], dtype=np.int64),
         }
-
-    @staticmethod
-    def recovered_at(prep: PreparedMRIO, gdp_loss_day: Any, gap_day: Any) -> np.ndarray:
-
-        return recovered_rule(prep, gdp_loss_day, gap_day)
 
 
 def check_lowering_mrio(prep: PreparedMRIO, shocks: Sequence[Any], params: DynamicParams) -> None:
