@@ -21,7 +21,6 @@ from test_mrio import random_mrio
 
 USE = {"JPN": 1e5, "CHN": 3e5, "ROW": 2e5}
 ORIGINS = {"JPN": {"JPN": 0.5, "CHN": 0.4, "ROW": 0.1}, "*": {"CHN": 0.9, "ROW": 0.1}}
-USERS = {"35": 0.3, "33": 0.1, "household": 0.05}
 
 
 @pytest.fixture(scope="module")
