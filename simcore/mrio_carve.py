@@ -28,6 +28,7 @@ back the table.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -135,7 +136,8 @@ def carve_out_mrio(
     P = np.zeros(R)
     for reg, v in dict(use).items():
         r = _region(regions, reg, f"{what}: use")
-        if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+        if isinstance(v, bool) or not (isinstance(v, numbers.Real) and math.isfinite(v)
+                                       and v >= 0):
             raise TableError(f"{what}: use[{reg!r}] = {v!r}; expected a non-negative number "
                              f"({table.attrs.get('unit', 'table units')})")
         P[r] = float(v)
@@ -318,7 +320,7 @@ def origin_table(origins: Mapping[str, Mapping[str, float]], regions: list[str],
 # Spec files
 # --------------------------------------------------------------------------------------
 _PRODUCT_KEYS = ("name_en", "name_ja", "order", "parents")
-_PIECE_KEYS = ("use", "use_range", "column_shares", "users", "note")
+_PIECE_KEYS = ("use", "column_shares", "users", "note")
 _USER_KEYS = ("value_share", "criticality", "embodied", "note")
 
 
