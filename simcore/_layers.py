@@ -26,7 +26,8 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
              ("simcore.tables", "simcore.datasets", "simcore.datasets.*")),
     "transforms": ("operations from tables to tables: aggregation, carve-outs, rescaling, "
                    "preprocessing, the carve-out spec, pymrio conversion",
-                   ("simcore.transform", "simcore.rare_earths", "simcore.pymrio_bridge")),
+                   ("simcore.transform", "simcore.rare_earths", "simcore.mrio_carve",
+                    "simcore.pymrio_bridge")),
     "engines": ("the models: static models, the supply-chain engine, the ARIO engine, the "
                 "numba kernels and their numpy references, shocks and parameters",
                 ("simcore.static", "simcore.dynamic", "simcore.dynamic.*")),

@@ -36,13 +36,15 @@ import numpy as np
 import xarray as xr
 
 from . import tables as _t
+from . import transform as _tr
 from ._toml import read_toml
 from .dynamic.model import _cell_arrays, _cols, _dense_base, prepare_model
 from .dynamic.params import CellMatrix, DynamicParams
-from .errors import ScenarioError
+from .errors import LabelError, ScenarioError, TableError
 
 __all__ = ["CLASSES", "load_rules", "class_matrix", "dependency_cells", "inventory_cells",
-           "aggregate_cells", "aggregate_params", "rule_table"]
+           "aggregate_cells", "aggregate_params", "map_params",
+           "read_weighted_concordance", "rule_table"]
 
 #: The three classes of Pichler et al. (2022), in the order of their dependency shares.
 CLASSES = ("critical", "important", "non_critical")
@@ -353,7 +355,7 @@ def rule_table(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------------------
-# Parameters from a finer single-region classification
+# Classes and buffers on another classification (docs/mrio.md)
 # --------------------------------------------------------------------------------------
 def aggregate_params(fine_table: xr.Dataset, params: DynamicParams, groups: Mapping[str, str],
                      order: Sequence[str]):
@@ -365,6 +367,7 @@ def aggregate_params(fine_table: xr.Dataset, params: DynamicParams, groups: Mapp
     :class:`~simcore.dynamic.params.CellMatrix` (dependency, inventory days) for an MRIO
     in the coarse classification (docs/mrio.md, "Classes and buffers on another
     classification")."""
+
     prep = prepare_model(fine_table)
     tgt, theta, *_ = _cell_arrays(prep, params, [])
     n = prep.n
@@ -383,3 +386,146 @@ def aggregate_params(fine_table: xr.Dataset, params: DynamicParams, groups: Mapp
                         source=f"{what} of {fine_table.attrs.get('dataset', 'the fine table')}")
         out.append(aggregate_cells(cm, fine_table, groups, order))
     return out[0], out[1]
+
+
+def read_weighted_concordance(concordance: Any, what: str = "concordance"
+                              ) -> dict[str, dict[str, float]]:
+    """A concordance ``{fine code: {coarse code: weight}}`` from a dict whose values are a
+    code, a list of codes (equal weights) or ``{code: weight}``; a pandas Series; a
+    :class:`simcore.transform.Concordance`; or a CSV file with the columns ``fine, coarse``
+    and an optional third column ``weight`` (a fine code on several lines belongs to
+    several coarse codes).  Each fine code's weights are normalised to sum to 1."""
+
+    import pandas as pd
+
+
+    if isinstance(concordance, (_tr.Concordance, pd.Series)):
+        concordance = _tr._read_concordance(concordance)
+    out: dict[str, dict[str, float]] = {}
+    if isinstance(concordance, (str, Path)):
+        path = Path(concordance)
+        df = _t._read_csv(path, dtype=str, comment="#").dropna(how="all")
+        if df.shape[1] not in (2, 3):
+            raise TableError(f"{path}: a concordance CSV needs 2 columns (fine, coarse) or 3 "
+                             f"(fine, coarse, weight); got {df.shape[1]}: {list(df.columns)}")
+        for i, row in enumerate(df.itertuples(index=False)):
+            vals = [str(v).strip() if isinstance(v, str) else v for v in row]
+            if any(v is None or (isinstance(v, float) and math.isnan(v)) or v == ""
+                   for v in vals[:2]):
+                raise LabelError(f"{path}: line {i + 2}: empty code")
+            w = 1.0
+            if len(vals) == 3 and isinstance(vals[2], str) and vals[2] != "":
+                try:
+                    w = float(vals[2])
+                except ValueError:
+                    raise TableError(f"{path}: line {i + 2}: weight {vals[2]!r} is not a "
+                                     "number") from None
+            d = out.setdefault(vals[0], {})
+            d[vals[1]] = d.get(vals[1], 0.0) + w
+        what = str(path)
+    elif isinstance(concordance, Mapping):
+        for k, v in concordance.items():
+            if isinstance(v, Mapping):
+                out[str(k)] = {str(c): float(w) for c, w in v.items()}
+            elif isinstance(v, (list, tuple)):
+                out[str(k)] = {str(c): 1.0 for c in v}
+            else:
+                out[str(k)] = {str(v): 1.0}
+    else:
+        raise TableError(f"{what}: expected a dict, a pandas Series, a CSV path or a "
+                         f"Concordance; got {type(concordance).__name__}")
+    for k, d in out.items():
+        tot = sum(d.values())
+        if not d or any(not (math.isfinite(w) and w >= 0) for w in d.values()) or tot <= 0:
+            raise TableError(f"{what}: fine code {k!r}: weights {d}; expected non-negative "
+                             "weights with a positive sum")
+        out[k] = {c: w / tot for c, w in d.items()}
+    return out
+
+
+def map_params(fine_table: xr.Dataset, params: DynamicParams, concordance: Any,
+               target: xr.Dataset | Sequence[str]
+               ) -> DynamicParams:
+    """Criticality classes and buffers of a single-region table, mapped onto another
+    table's classification (EXIOBASE's 200 products, the OECD ICIO's industries, ...).
+
+    ``params`` holds the classes and buffers on ``fine_table``'s codes (dependency shares
+    and inventory days: ``dependency_cells``, ``inventory_cells``, the ``*_by_product``
+    maps, e.g. :meth:`simcore.scenario.Scenario.params` of a scenario on Japan's table).
+    ``concordance`` maps every fine code to the target's codes: one code, a list of codes
+    (equal weights) or ``{code: weight}`` (a fine sector split over several target
+    sectors), or a CSV file (``fine, coarse[, weight]``); see
+    :func:`read_weighted_concordance`.  The value of the target pair ``(I, J)`` is the
+    flow-weighted mean over the fine pairs ``(i, j)`` with a flow,
+    ``sum w_iI w_jJ Z_ij v_ij / sum w_iI w_jJ Z_ij`` (a many-to-one concordance gives
+    :func:`aggregate_params`'s values); a pair with no fine flow takes the unweighted mean
+    of its fine pairs, and target codes no fine code maps to take the scalar defaults
+    ``dependency`` and ``inventory_days``.
+
+    Returns
+    -------
+    DynamicParams
+        ``dependency_cells`` and ``inventory_cells`` on the target's sector codes (on an
+        MRIO they apply in every region), with ``params``' scalar settings (restocking
+        time, rationing, overproduction) and defaults.  Elasticities, import origins,
+        stockpiles and substitution are product-specific: give them in the target's codes.
+
+    Raises
+    ------
+    LabelError
+        A fine code missing from the concordance (or one the table does not have), or a
+        target code the target table does not have; the error names them.
+    """
+
+    conc = read_weighted_concordance(concordance)
+    codes = [str(c) for c in fine_table.sector.values]
+    missing = [c for c in codes if c not in conc]
+    if missing:
+        raise LabelError(f"map_params: the concordance has no entry for the fine sector(s) "
+                         f"{', '.join(map(repr, missing[:5]))}"
+                         f"{' ...' if len(missing) > 5 else ''} of the table; map every fine "
+                         "code (carved products too, e.g. RE and MAG)")
+    extra = [c for c in conc if c not in codes]
+    if extra:
+        raise LabelError(f"map_params: the concordance maps {extra[0]!r}, which is not a "
+                         f"sector of the fine table ({', '.join(codes[:5])}, ...)")
+    tcodes = ([str(c) for c in target.sector.values] if isinstance(target, xr.Dataset)
+              else [str(c) for c in target])
+    unknown = sorted({c for d in conc.values() for c in d} - set(tcodes))
+    if unknown:
+        raise LabelError(f"map_params: the concordance maps to {unknown[0]!r}, which is not "
+                         f"a sector of the target table ({', '.join(tcodes[:5])}, ...)")
+    prep = prepare_model(fine_table)
+    tgt, theta, *_ = _cell_arrays(prep, params, [])
+    n = prep.n
+    th = _dense_base(prep, params.dependency_cells, params.dependency)
+    dd = _dense_base(prep, params.inventory_cells, params.inventory_days)
+    th = np.full((n, n), float(params.dependency)) if th is None else th
+    dd = np.full((n, n), float(params.inventory_days)) if dd is None else dd
+    rows, cols = prep.rowidx, _cols(prep)
+    th[rows, cols] = theta
+    dd[rows, cols] = tgt / prep.Z0
+    S = np.zeros((n, len(tcodes)))
+    tix = {c: k for k, c in enumerate(tcodes)}
+    for i, c in enumerate(prep.sectors):
+        for cc, w in conc[str(c)].items():
+            S[i, tix[cc]] = w
+    Z = np.where(_t.flat(fine_table)["Z"] > 0, _t.flat(fine_table)["Z"], 0.0)
+    den = S.T @ Z @ S
+    cnt = S.T @ np.ones((n, n)) @ S
+    out = []
+    for what, v, default in (("dependency", th, params.dependency),
+                             ("inventory days", dd, params.inventory_days)):
+        num = S.T @ (Z * v) @ S
+        tot = S.T @ v @ S
+        vals = np.where(den > 0, num / np.where(den > 0, den, 1.0),
+                        np.where(cnt > 0, tot / np.where(cnt > 0, cnt, 1.0), float(default)))
+        out.append(CellMatrix(
+            products=tuple(tcodes), buyers=tuple(tcodes), values=vals,
+            digest=_digest("map_params", what, tuple(tcodes), vals),
+            source=f"{what} of {fine_table.attrs.get('dataset', 'the fine table')} mapped "
+                   f"onto {len(tcodes)} sectors"))
+    return DynamicParams(inventory_tau=params.inventory_tau, rationing=params.rationing,
+                         alpha_max=params.alpha_max, alpha_tau=params.alpha_tau,
+                         dependency=params.dependency, inventory_days=params.inventory_days,
+                         dependency_cells=out[0], inventory_cells=out[1])

@@ -761,18 +761,10 @@ class Scenario:
 _MRIO_DATASETS = tuple(FINE_DATASET)
 
 
-def _mrio_params(scn: "Scenario") -> DynamicParams:
-    """Parameters of a scenario on an embedded multi-regional dataset.
-
-    The scenario's ``[model]`` section is read as for the fine single-region table the
-    MRIO was built from (``japan-2015-185`` with the scenario's carve-out): criticality
-    classes, buffers, the carve-out's dependency shares and stocks, ``*_by_product``
-    overrides in the fine codes.  Every pair's dependency share and stock is then
-    aggregated flow-weighted to the MRIO's sectors (:func:`simcore.criticality.aggregate_params`) and
-    applies
-    in every region.  ``import_origins``, ``stockpiles``, ``substitution`` and
-    ``elasticity_by_product`` are taken as given, in the MRIO's codes.
-    """
+def _mrio_fine_scenario(scn: "Scenario"):
+    """The fine single-region side of a scenario on an embedded multi-regional dataset:
+    ``(fine table, fine params, concordance fine -> MRIO codes, kept params)`` (see
+    :func:`_mrio_params`)."""
     data = copy.deepcopy(scn.data)
     t = data["table"]
     fine_name = FINE_DATASET[t["dataset"]]
@@ -789,20 +781,33 @@ def _mrio_params(scn: "Scenario") -> DynamicParams:
         raise ScenarioError(f"{scn.file}: model.origin_stocks: stocks per origin are not "
                             "available on a multi-regional table (docs/mrio.md)")
     fine = Scenario(data, scn.path, allow_outside_data=scn.allow_outside_data).validate()
-    fp = fine.params()
     ft = fine.table()
-    coarse = [str(s) for s in scn.table().sector.values]
     groups = dict(transform.japan_185_to_37().sectors)
     for c in map(str, ft.sector.values):
         if c not in groups:
             groups[c] = c  # carved products keep their code
-    dep, inv = _cr.aggregate_params(ft, fp, groups, coarse)
+    return ft, fine.params(), groups, keep
+
+
+def _mrio_params(scn: "Scenario") -> DynamicParams:
+    """Parameters of a scenario on an embedded multi-regional dataset.
+
+    The scenario's ``[model]`` section is read as for the fine single-region table the
+    MRIO was built from (``japan-2015-185`` with the scenario's carve-out): criticality
+    classes, buffers, the carve-out's dependency shares and stocks, ``*_by_product``
+    overrides in the fine codes.  Every pair's dependency share and stock is then mapped
+    flow-weighted onto the MRIO's sectors (:func:`simcore.criticality.map_params` with the
+    185 -> 37 concordance, carved products keeping their code) and applies in every region.
+    ``import_origins``, ``stockpiles``, ``substitution`` and ``elasticity_by_product`` are
+    taken as given, in the MRIO's codes.
+    """
+    ft, fp, groups, keep = _mrio_fine_scenario(scn)
+    mapped = _cr.map_params(ft, fp, groups, scn.table())
     try:
-        return DynamicParams(inventory_tau=fp.inventory_tau, rationing=fp.rationing,
-                             alpha_max=fp.alpha_max, alpha_tau=fp.alpha_tau,
-                             dependency_cells=dep, inventory_cells=inv, **keep)
+        return dataclasses.replace(mapped, **keep)
     except ParameterError as exc:
         raise ScenarioError(f"{scn.file}: model: {exc}") from exc
+
 
 #: Built tables and prepared models by what they depend on (see Scenario._table_key); a few
 #: are kept, the oldest dropped first.

@@ -382,7 +382,7 @@ def test_readme_figures_are_what_the_cli_prints(monkeypatch):
     public = sum(by[c] for c in ("5531", "6111", "6112", "6311", "6411"))
     assert f"{100 * manuf:.0f} % in manufacturing" in readme
     assert f"schools and hospitals carry {100 * public:.1f} %" in readme
-    dd3 = _cli_json(["run", "rare-earth-data-driven-3m"])["value_added_loss"]
-    dd12 = _cli_json(["run", "rare-earth-data-driven-12m"])["value_added_loss"]
+    dd3 = _cli_json(["run", "rare-earth-data-driven-3m"])["gdp_loss_total"]
+    dd12 = _cli_json(["run", "rare-earth-data-driven-12m"])["gdp_loss_total"]
     assert f"costs {dd3 / 1e3:,.1f} bn yen over 3 months and {dd12 / 1e3:,.1f} bn yen over " \
            "1 year (`simcore run rare-earth-data-driven-3m`)" in readme
