@@ -197,6 +197,8 @@ def _selections(head: dict[str, Any], top: int, sectors: list[str] | None,
     ``head["by_sector"]`` (sorted by loss)."""
     rows = head["by_sector"]
     by = {r["sector"]: r for r in rows}
+    if "by_region" in head:  # a carve-out's users in every region (REGION/SECTOR codes)
+        users = [(f"{g['region']}/{k}", p) for k, p in users for g in head["by_region"]]
     return {"top_sectors": rows[:top],
             "selected_sectors": [by[c] for c in sectors or [] if c in by],
             "carve_out_users": sorted((dict(by[k], user_of=p) for k, p in users if k in by),
@@ -207,14 +209,14 @@ def _headline(res, top: int = 10, sectors: list[str] | None = None,
               users: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     unit = res.attrs.get("unit", "")
     yen = yen_per_unit(unit)
-    va = res.value_added_loss.to_series()
-    by_code = {str(k): float(v) for k, v in va.items()}
-    split = {part: {str(k): float(v) for k, v in res[f"value_added_loss_{part}"].to_series()
-                    .items()} for part in ("supply", "demand")
+    by_code = _by_code(res.value_added_loss)
+    split = {part: _by_code(res[f"value_added_loss_{part}"]) for part in ("supply", "demand")
              if f"value_added_loss_{part}" in res}
     order = sorted(by_code, key=lambda k: (-by_code[k], k))
     rank = {k: i + 1 for i, k in enumerate(order)}
     names = res["name_en"].to_series().to_dict() if "name_en" in res.coords else {}
+    if "region" in res.value_added_loss.dims:  # a multi-regional result: REGION/SECTOR
+        names = {f"{r}/{k}": v for k, v in names.items() for r in map(str, res.region.values)}
     total = float(res.gdp_loss_total)
     gain = float(res.gdp_gain_total) if "gdp_gain_total" in res else 0.0
     denom = float(res.attrs["gdp_denominator"])
@@ -237,7 +239,8 @@ def _headline(res, top: int = 10, sectors: list[str] | None = None,
                   "gdp_loss_share_gross": "fraction of annual GDP",
                   "top_sectors": unit, "selected_sectors": unit, "carve_out_users": unit,
                   "by_sector": unit, "share_of_loss": "fraction of gdp_loss_total",
-                  "horizon_days": "days"})
+                  "horizon_days": "days", "by_region": unit,
+                  "share_of_region_gdp": "fraction of the region's annual GDP"})
     return {
         "scenario": res.attrs.get("scenario", ""),
         "title": res.attrs.get("scenario_title", ""),
@@ -271,7 +274,42 @@ def _headline(res, top: int = 10, sectors: list[str] | None = None,
         "carve_out_users": sorted((row(k, user_of=p) for k, p in users or [] if k in by_code),
                                   key=lambda r: r["rank"]),
         "by_sector": [row(k) for k in order],
+        **_by_region(res),
     }
+
+
+def _by_code(da) -> dict[str, float]:
+    """A loss by sector as ``{code: value}``; on a multi-regional result (``region`` x
+    ``sector``) the codes are ``REGION/SECTOR``, as shocks name them (docs/mrio.md)."""
+    if "region" in da.dims:
+        da = da.transpose("region", "sector")
+        return {f"{r}/{k}": float(v) for r, row in zip(map(str, da.region.values), da.values)
+                for k, v in zip(map(str, da.sector.values), row)}
+    return {str(k): float(v) for k, v in da.to_series().items()}
+
+
+def _by_region(res) -> dict[str, Any]:
+    """``by_region`` of a multi-regional result: each region's value-added loss, its share
+    of the region's own GDP and, when the scenario asked for it, the split of one region's
+    loss into the direct part and the part through third countries (docs/mrio.md)."""
+    if "gdp_loss_by_region" not in res:
+        return {}
+    unit = res.attrs.get("unit", "")
+    rows = []
+    for i, r in enumerate(map(str, res.region.values)):
+        row = {"region": r, "gdp_loss": float(res.gdp_loss_by_region.values[i]),
+               "share_of_region_gdp": float(res.gdp_loss_share_by_region.values[i]),
+               "unit": unit}
+        if "direct_loss_by_region" in res:
+            row["direct_loss"] = float(res.direct_loss_by_region.values[i])
+        rows.append(row)
+    out: dict[str, Any] = {"by_region": rows}
+    if "region_loss_direct" in res:
+        out["third_country_split"] = {
+            "region": str(res.attrs.get("third_country_region", "")),
+            "direct": float(res.region_loss_direct),
+            "through_third_countries": float(res.region_loss_third_country), "unit": unit}
+    return out
 
 
 OUT_SUFFIXES = (".nc", ".csv", ".parquet")
@@ -367,6 +405,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         codes = [str(c) for c in tab.sector.values]
         names = ({str(k): str(v) for k, v in tab["name_en"].to_series().items()}
                  if "name_en" in tab.coords else {})
+        if "region" in tab.dims:  # REGION/SECTOR codes (docs/mrio.md)
+            regions = [str(r) for r in tab.region.values]
+            names = {f"{r}/{c}": names.get(c, "") for r in regions for c in codes}
+            codes = [f"{r}/{c}" for r in regions for c in codes]
         chosen = resolve_sectors(args.sectors, codes, names)
     res = sc.run(**over)
     head = _headline(res)
@@ -418,6 +460,16 @@ def cmd_run(args: argparse.Namespace) -> int:
           f"{'' if head['recovered'] else ' (output or stocks not back at baseline at the end)'}")
     if head["calibrated_keys"]:
         print(f"  calibrated parameters: {head['calibrated_keys']}")
+    if "by_region" in head:
+        print("  value-added loss by region:")
+        for g in head["by_region"]:
+            print(f"    {printable(g['region']):>6}  {money(g['gdp_loss']):>26}  "
+                  f"{100 * g['share_of_region_gdp']:.4f} % of the region's GDP")
+        t = head.get("third_country_split")
+        if t:
+            print(f"    {printable(t['region'])}'s loss: {money(t['direct'])} direct, "
+                  f"{money(t['through_third_countries'])} through third countries "
+                  "(rerun with the third-country channel closed; docs/mrio.md)")
     n = len(head["by_sector"])
     _sector_block(f"most-hit sectors (top {len(head['top_sectors'])} of {n})",
                   head["top_sectors"], unit)

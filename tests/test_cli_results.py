@@ -205,3 +205,38 @@ def test_readme_snippet_prints(capsys):
     exec(compile(code, "README.md", "exec"), {"__name__": "__main__"})  # noqa: S102
     out = capsys.readouterr().out
     assert "million JPY" in out and "3531" in out
+
+
+def test_multiregional_run_reports_regions_and_region_sector_codes(capsys):
+    """`simcore run` on the shipped MRIO scenario: the loss by region (equal to the result's
+    gdp_loss_by_region and summing to the total), the third-country split of Japan's loss,
+    and sectors as REGION/SECTOR codes with names, selectable with --sectors."""
+    from simcore import scenario
+
+    res = scenario.run("china-rare-earth-stop-mrio-3m")
+    assert main(["run", "china-rare-earth-stop-mrio-3m", "--json", "--top", "3",
+                 "--sectors", "JPN/35,CHN/MAG"]) == 0
+    head = json.loads(capsys.readouterr().out)
+    regions = {g["region"]: g for g in head["by_region"]}
+    assert set(regions) == {"JPN", "CHN", "ROW"}
+    for r in regions:
+        assert regions[r]["gdp_loss"] == pytest.approx(
+            float(res.gdp_loss_by_region.sel(region=r)), rel=1e-12)
+        assert regions[r]["share_of_region_gdp"] == pytest.approx(
+            float(res.gdp_loss_share_by_region.sel(region=r)), rel=1e-12)
+    assert sum(g["gdp_loss"] for g in head["by_region"]) == pytest.approx(
+        head["gdp_loss_total"], rel=1e-9)
+    split = head["third_country_split"]
+    assert split["region"] == "JPN"
+    assert split["direct"] + split["through_third_countries"] == pytest.approx(
+        regions["JPN"]["gdp_loss"], rel=1e-12)
+    assert [r["sector"] for r in head["selected_sectors"]] == ["JPN/35", "CHN/MAG"]
+    assert head["selected_sectors"][0]["value_added_loss"] == pytest.approx(
+        float(res.value_added_loss.sel(region="JPN", sector="35")), rel=1e-12)
+    assert head["selected_sectors"][0]["name_en"] == str(res.name_en.sel(sector="35").values)
+    assert len(head["by_sector"]) == res.region.size * res.sector.size
+    assert all("/" in r["sector"] for r in head["top_sectors"])
+    assert main(["run", "china-rare-earth-stop-mrio-3m", "--top", "3"]) == 0
+    text = capsys.readouterr().out
+    assert "value-added loss by region:" in text
+    assert "through third countries" in text
