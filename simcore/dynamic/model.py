@@ -652,6 +652,7 @@ def simulate(
     record: Sequence[str] = ("output", "final_demand_unmet", "imports"),
     gdp_denominator: float | None = None,
     gdp_denominator_source: str | None = None,
+    layout: str = "auto",
 ) -> xr.Dataset:
     """Simulate the daily propagation of shocks through a single-region IO table.
 
@@ -679,6 +680,12 @@ def simulate(
         added (:func:`simcore.tables.gdp`).
     gdp_denominator_source : str, optional
         Where the denominator comes from (stored in attrs).
+    layout : {"auto", "rows", "csc"}, default "auto"
+        The kernel's storage of the table (docs/methodology.md, "Kernels"): ``"rows"``
+        dense product rows (:func:`simcore.dynamic._rows.run_rows`, vectorised),
+        ``"csc"`` sparse buyer columns (:func:`simcore.dynamic._kernels.run_one`), ``"auto"``
+        rows where :func:`simcore.dynamic._rows.rows_apply` holds (dense tables up to
+        1,500 sectors), columns otherwise.  Results agree to round-off (1e-12 relative).
 
     Returns
     -------
@@ -714,6 +721,8 @@ def simulate(
         raise ParameterError(f"params: expected a DynamicParams, got {type(params).__name__}")
     T = _check_days(days)
     shocks = _check_shocks(shocks)
+    if layout not in ("auto", "rows", "csc"):
+        raise ParameterError(f"layout = {layout!r}: expected 'auto', 'rows' or 'csc'")
     for r in record:
         if r not in RECORDS:
             raise ParameterError(f"record: unknown record {r!r}; allowed: {', '.join(RECORDS)}")
@@ -746,12 +755,17 @@ def simulate(
     out_dem = np.zeros(n2)
     gap = np.zeros((T, 2))
     info = np.zeros(1, dtype=np.int64)
-    status = kn.run_single(
-        kernel_table(low, params), kernel_special(low), kernel_shocks(low),
-        kernel_options(params), kn.work_arrays(nnz, n2, K),
-        kn.Records(gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp, gdp_gain, gap, info,
-                   out_dem),
-    )
+    records = kn.Records(gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp, gdp_gain, gap,
+                         info, out_dem)
+    from . import _rows
+
+    if layout == "rows" or (layout == "auto" and _rows.rows_apply(n2, nnz)):
+        status = _rows.run_single_rows(low, kernel_table(low, params), kernel_special(low),
+                                       kernel_shocks(low), kernel_options(params), records)
+    else:
+        status = kn.run_single(kernel_table(low, params), kernel_special(low),
+                               kernel_shocks(low), kernel_options(params),
+                               kn.work_arrays(nnz, n2, K), records)
     from .._jit import raise_for_status
 
     raise_for_status(int(status), where="simulate", day=int(info[0]))
