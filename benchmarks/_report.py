@@ -350,9 +350,12 @@ def supply_chain(res: dict) -> list[str]:
               f"{(r.get('level') or '-').upper()} | {_n(k / bw if k and bw else None, 2)} |")
         a("\n*dense-row kernel*: `simcore.dynamic._rows.run_rows`, the single-run layout "
           "that vectorises (cells by product row, zeros where there is no flow: the use "
-          "vector as fixed-order row sums, the bound as an elementwise minimum), on the same "
-          "run; within 1e-12 of `run_one` and the oracle (`tests/test_rows.py`), not run "
-          "above 1,500 sectors (dense storage).  `simulate` still runs `run_one`.\n")
+          "vector as row sums in run_one's order, four rows side by side, the bound as an "
+          "elementwise minimum), on the same "
+          "run; `run_one`'s numbers bit for bit but the stock gap, within 1e-12 of the oracle "
+          "(`tests/test_rows.py`), not run above 1,500 sectors (dense storage).  `simulate` "
+          "runs it on dense tables up to 1,500 sectors (`layout=\"auto\"`, "
+          "`simcore.dynamic._rows.rows_apply`), `run_one` otherwise.\n")
         a("\n*cells at bandwidth*: 365 days x 104 bytes per stored cell (both passes: "
           "coefficient, target, the two bound constants, stock, order, row index) at the "
           "single-core read bandwidth measured in the same run for the cache level the "
