@@ -7,17 +7,18 @@ every per-cell array is a dense ``(n, n)`` matrix stored by *product row* ``i`` 
 without a baseline flow hold zeros: they order nothing, deliver nothing and never bind):
 
 * the use of product ``i`` is a row sum in increasing ``j``: ``run_one``'s order, so the
-  same bits (a cell without flow adds an exact zero); four rows are summed side by side
-  (four independent chains of additions);
+  same bits (a cell without flow adds an exact zero); eight rows are summed side by side
+  (eight independent chains of additions);
 * the input bound of every buyer is an elementwise minimum over the rows,
   ``bound[:] = min(bound[:], IND[i, :] + THA[i, :] * S[i, :])``;
-* the stock update of pass 2 is elementwise along the row.
+* the stock update of pass 2 is elementwise along the row (and so is the stock gap, kept
+  per buyer column).
 
 The day's other steps (production, imports, rationing, overproduction) are those of
 ``run_one``, in its order, and numba compiles without fast-math: every result is ``run_one``'s
-bit for bit except the stock gap (``rec_gap[:, 1]``, the sum of ``|S - target|`` taken row
-by row with :data:`ACC` fixed-order partial sums instead of by buyer column), which agrees
-to round-off.  ``tests/test_rows.py`` checks both, and the numpy oracle within 1e-12.
+bit for bit except the stock gap (``rec_gap[:, 1]``, the sum of ``|S - target|``: here each
+buyer column's sum over the rows, accumulated elementwise in pass 2, then the columns'
+sums, instead of one running sum), which agrees to round-off.  ``tests/test_rows.py`` checks both, and the numpy oracle within 1e-12.
 
 Everything ``run_one`` supports runs here: CES inputs (``sigma > 0``: the rows of those
 products take the exact CES ratio cell by cell, as ``run_one``; a minimum does not depend
@@ -39,52 +40,33 @@ import numpy as np
 from .._jit import STATUS_NEGATIVE_OUTPUT, STATUS_NON_FINITE, STATUS_OK, njit
 from ._kernels import _ratios, ces_ratio
 
-#: Partial sums of a row (the vector width of the row sums).
-ACC = 4
-
-
 @njit
-def _rowsum(v, n):
-    """Sum of ``v[:n]`` with ACC fixed-order partial sums (vectorisable, deterministic)."""
-    a0 = 0.0
-    a1 = 0.0
-    a2 = 0.0
-    a3 = 0.0
-    m = n - n % 4
-    for j in range(0, m, 4):
-        a0 += v[j]
-        a1 += v[j + 1]
-        a2 += v[j + 2]
-        a3 += v[j + 3]
-    for j in range(m, n):
-        a0 += v[j]
-    return (a0 + a1) + (a2 + a3)
-
-
-@njit
-def _rowsums4(O, out, n):
+def _rowsums8(O, out, n):
     """``out[i] = sum_j O[i, j]`` in increasing ``j`` (run_one's order of the scatter
-    ``Duse[rowidx[k]] += o``, so bit for bit its sums: a zero cell adds nothing), four
-    rows at a time so that four chains of additions run side by side."""
-    m = n - n % 4
-    for i in range(0, m, 4):
-        O0 = O[i]
-        O1 = O[i + 1]
-        O2 = O[i + 2]
-        O3 = O[i + 3]
-        a0 = 0.0
-        a1 = 0.0
-        a2 = 0.0
-        a3 = 0.0
+    ``Duse[rowidx[k]] += o``, so bit for bit its sums: a zero cell adds nothing), eight
+    rows at a time so that eight chains of additions run side by side."""
+    m = n - n % 8
+    for i in range(0, m, 8):
+        O0, O1, O2, O3 = O[i], O[i + 1], O[i + 2], O[i + 3]
+        O4, O5, O6, O7 = O[i + 4], O[i + 5], O[i + 6], O[i + 7]
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
         for j in range(n):
             a0 += O0[j]
             a1 += O1[j]
             a2 += O2[j]
             a3 += O3[j]
+            a4 += O4[j]
+            a5 += O5[j]
+            a6 += O6[j]
+            a7 += O7[j]
         out[i] = a0
         out[i + 1] = a1
         out[i + 2] = a2
         out[i + 3] = a3
+        out[i + 4] = a4
+        out[i + 5] = a5
+        out[i + 6] = a6
+        out[i + 7] = a7
     for i in range(m, n):
         Oi = O[i]
         a0 = 0.0
@@ -126,7 +108,7 @@ def run_rows(A, TG, TH, sigma, x0, f0, e0, mu, c, inv_tau,
     O = np.empty((n, n))
     IND = np.empty((n, n))
     THA = np.empty((n, n))
-    tmp = np.empty(n)
+    gcol = np.empty(n)
     Duse = np.empty(n)
     bound = np.empty(n)
     d = np.empty(n)
@@ -188,13 +170,20 @@ def run_rows(A, TG, TH, sigma, x0, f0, e0, mu, c, inv_tau,
             Si = S[i]
             TGi = TG[i]
             Oi = O[i]
-            for j in range(n):
-                o = Ai[j] * dprev[j] + (TGi[j] - Si[j]) * inv_tau
-                Oi[j] = 0.0 if o < 0.0 else o
             INDi = IND[i]
             THAi = THA[i]
             sg = sigma[i]
-            if sg > 0.0:
+            if sg <= 0.0:
+                for j in range(n):
+                    s_k = Si[j]
+                    o = Ai[j] * dprev[j] + (TGi[j] - s_k) * inv_tau
+                    Oi[j] = 0.0 if o < 0.0 else o
+                    b = INDi[j] + THAi[j] * s_k
+                    bound[j] = b if b < bound[j] else bound[j]
+            else:
+                for j in range(n):
+                    o = Ai[j] * dprev[j] + (TGi[j] - Si[j]) * inv_tau
+                    Oi[j] = 0.0 if o < 0.0 else o
                 THi = TH[i]
                 for j in range(n):
                     b = INDi[j] + THAi[j] * Si[j]
@@ -210,14 +199,10 @@ def run_rows(A, TG, TH, sigma, x0, f0, e0, mu, c, inv_tau,
                             b = xj0 * ((1.0 - th) + th * ces_ratio(share, sg, qa))
                     if b < bound[j]:
                         bound[j] = b
-            else:
-                for j in range(n):
-                    b = INDi[j] + THAi[j] * Si[j]
-                    bound[j] = b if b < bound[j] else bound[j]
 
         # the use of each product: its row summed in increasing j, run_one's order (so the
-        # same bits), four rows at a time (four independent chains)
-        _rowsums4(O, Duse, n)
+        # same bits), eight rows at a time (eight independent chains)
+        _rowsums8(O, Duse, n)
 
         # --- production (run_one's order)
         for i in range(n):
@@ -287,6 +272,8 @@ def run_rows(A, TG, TH, sigma, x0, f0, e0, mu, c, inv_tau,
 
         # --- pass 2 by rows: deliveries and stock update (run_one's rule, elementwise)
         sgap = 0.0
+        for j in range(n):
+            gcol[j] = 0.0
         for i in range(n):
             Ai = A[i]
             Si = S[i]
@@ -300,11 +287,12 @@ def run_rows(A, TG, TH, sigma, x0, f0, e0, mu, c, inv_tau,
                 lim = s_k + z - TGi[j]
                 lim = s_k if lim < s_k else lim
                 use = lim if use > lim else use
-                Si[j] = s_k + z - use
-            if gap_on:
-                for j in range(n):
-                    tmp[j] = abs(Si[j] - TGi[j])
-                sgap += _rowsum(tmp, n)
+                sn = s_k + z - use
+                Si[j] = sn
+                # the stock gap by buyer column, summed over the rows in increasing i
+                gcol[j] += abs(sn - TGi[j])
+        for j in range(n):
+            sgap += gcol[j]
         if gap_on:
             rec_gap[t, 0] = xgap * inv_sum_x0
             rec_gap[t, 1] = sgap * inv_sum_tg
