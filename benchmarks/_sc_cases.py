@@ -144,7 +144,7 @@ def run_sc(spec: dict) -> dict:
         res.update(first_s=first, best_s=best, n=n, prepared_best_s=best_prep,
                    lower_s=best_low, kernel_s=best_k, status_code=int(st),
                    finite=bool(np.isfinite(x).all()) and int(st) == 0)
-        if low.prep.n <= 1500 and not np.any(low.sigma > 0):
+        if low.prep.n <= 1500:
             # the dense-row single-run kernel (simcore.dynamic._rows) on the same run
             from simcore.dynamic import _rows as rw
 
