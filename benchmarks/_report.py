@@ -450,5 +450,7 @@ def startup_section() -> list[str]:
              "the `deps+jit` row, a floor for any run that calls a kernel.  The rest of a "
              "warm `simcore run` is building the scenario's table (load, carve-out, "
              "rescaling, validation), its parameters, `prepare_model`, the kernel and the "
-             "result.\n")
+             "result.  With emcee installed, `simcore reproduce` also draws each reference "
+             "figure's 90 % posterior band (the lane kernel over the posterior draws), most "
+             "of its time; records before that (and without emcee) do not include it.\n")
     return L

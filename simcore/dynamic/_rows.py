@@ -40,6 +40,7 @@ import numpy as np
 from .._jit import STATUS_NEGATIVE_OUTPUT, STATUS_NON_FINITE, STATUS_OK, njit
 from ._kernels import _ratios, ces_ratio
 
+
 @njit
 def _rowsums8(O, out, n):
     """``out[i] = sum_j O[i, j]`` in increasing ``j`` (run_one's order of the scatter
