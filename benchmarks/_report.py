@@ -354,7 +354,7 @@ def supply_chain(res: dict) -> list[str]:
           "elementwise minimum), on the same "
           "run; `run_one`'s numbers bit for bit but the stock gap, within 1e-12 of the oracle "
           "(`tests/test_rows.py`), not run above 1,500 sectors (dense storage).  `simulate` "
-          "runs it on dense tables up to 1,500 sectors (`layout=\"auto\"`, "
+          "runs it on tables up to 600 sectors, 30 % dense (`layout=\"auto\"`, "
           "`simcore.dynamic._rows.rows_apply`), `run_one` otherwise.\n")
         a("\n*cells at bandwidth*: 365 days x 104 bytes per stored cell (both passes: "
           "coefficient, target, the two bound constants, stock, order, row index) at the "

@@ -173,6 +173,7 @@ def test_shipped_scenarios_same_on_both_layouts(name, monkeypatch):
 def test_rows_apply_rule_and_layout_argument(japan37):
     assert rw.rows_apply(187, 14793)
     assert not rw.rows_apply(187, 1000)  # sparse: columns
+    assert not rw.rows_apply(1000, 400_000)  # 40 % dense but past the cache: columns
     assert not rw.rows_apply(rw.ROWS_MAX_N + 1, (rw.ROWS_MAX_N + 1) ** 2)
     with pytest.raises(ParameterError, match="layout = 'dense'"):
         sc.simulate(japan37, [], days=3, layout="dense")

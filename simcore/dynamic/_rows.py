@@ -357,12 +357,15 @@ def dense_rows(low, params):
     return A, TG, TH
 
 
-#: Largest table (sectors, pool rows included) :func:`rows_apply` runs on dense rows: the
-#: kernel holds about ``7 n^2`` doubles (130 MB at 1,500).
-ROWS_MAX_N = 1500
-#: Smallest share of non-zero cells :func:`rows_apply` runs on dense rows: below it the
-#: cells without flow cost more than vectorising saves.
-ROWS_MIN_DENSITY = 0.25
+#: Largest table (sectors, pool rows included) :func:`rows_apply` runs on dense rows.  Past
+#: a few hundred sectors the dense matrices (about ``7 n^2`` doubles) leave the cache and
+#: the layout reads 1 / density times the cells of the sparse one: on 40 %-dense tables,
+#: measured in one process, rows took 0.55x ``run_one``'s time at 300 sectors, 0.68x at
+#: 500, 0.91x at 700 and 1.4x at 1,000 (``simulate``, one year).
+ROWS_MAX_N = 600
+#: Smallest share of non-zero cells :func:`rows_apply` runs on dense rows: near 0.25 the
+#: cells without flow cost what vectorising saves (the ratios above times 0.4).
+ROWS_MIN_DENSITY = 0.3
 
 
 def rows_apply(n: int, nnz: int) -> bool:

@@ -681,11 +681,14 @@ def simulate(
     gdp_denominator_source : str, optional
         Where the denominator comes from (stored in attrs).
     layout : {"auto", "rows", "csc"}, default "auto"
-        The kernel's storage of the table (docs/methodology.md, "Kernels"): ``"rows"``
+        The kernel's storage of the table (docs/methodology.md, "The supply-chain
+        engine"): ``"rows"``
         dense product rows (:func:`simcore.dynamic._rows.run_rows`, vectorised),
         ``"csc"`` sparse buyer columns (:func:`simcore.dynamic._kernels.run_one`), ``"auto"``
-        rows where :func:`simcore.dynamic._rows.rows_apply` holds (dense tables up to
-        1,500 sectors), columns otherwise.  Results agree to round-off (1e-12 relative).
+        rows where :func:`simcore.dynamic._rows.rows_apply` holds (tables up to 600
+        sectors with 30 % of the cells non-zero), columns otherwise; multi-regional
+        tables run their own kernel.  Both give the same numbers bit for bit, except the
+        final stock gap share, which agrees to round-off.
 
     Returns
     -------
