@@ -350,9 +350,12 @@ def supply_chain(res: dict) -> list[str]:
               f"{(r.get('level') or '-').upper()} | {_n(k / bw if k and bw else None, 2)} |")
         a("\n*dense-row kernel*: `simcore.dynamic._rows.run_rows`, the single-run layout "
           "that vectorises (cells by product row, zeros where there is no flow: the use "
-          "vector as fixed-order row sums, the bound as an elementwise minimum), on the same "
-          "run; within 1e-12 of `run_one` and the oracle (`tests/test_rows.py`), not run "
-          "above 1,500 sectors (dense storage).  `simulate` still runs `run_one`.\n")
+          "vector as row sums in run_one's order, four rows side by side, the bound as an "
+          "elementwise minimum), on the same "
+          "run; `run_one`'s numbers bit for bit but the stock gap, within 1e-12 of the oracle "
+          "(`tests/test_rows.py`), not run above 1,500 sectors (dense storage).  `simulate` "
+          "runs it on tables up to 600 sectors, 30 % dense (`layout=\"auto\"`, "
+          "`simcore.dynamic._rows.rows_apply`), `run_one` otherwise.\n")
         a("\n*cells at bandwidth*: 365 days x 104 bytes per stored cell (both passes: "
           "coefficient, target, the two bound constants, stock, order, row index) at the "
           "single-core read bandwidth measured in the same run for the cache level the "
@@ -376,9 +379,10 @@ def targets_section(res: dict) -> list[str]:
         return num / den if num and den else None
 
     b = bound.get("japan-187") or {}
-    rows.append(("one Japan-187 year, kernel `run_one` / probe", "<= 1.25",
+    rows.append(("one Japan-187 year, kernel `run_one` (the sparse path) / probe", "<= 1.25",
                  ratio(b.get("simcore_kernel_s"), b.get("probe_s")), False))
-    rows.append(("one Japan-187 year, dense-row kernel / probe", "<= 1.25",
+    rows.append(("one Japan-187 year, dense-row kernel (`simulate`'s on this table) / probe",
+                 "<= 1.25",
                  ratio(b.get("simcore_rows_kernel_s"), b.get("probe_s")), False))
     c = case.get("sc/japan-187/boario") or {}
     rows.append(("BoARIO's Japan-185 year / simcore `simulate` Japan-187 year", ">= 60",
@@ -402,8 +406,9 @@ def targets_section(res: dict) -> list[str]:
          "Each figure is a ratio of two times measured in the same run (each case's date is "
          "its `run_utc` in the JSON; the machine is shared, so the times are noisy: see "
          "*Machine*).  What bounds them: the probe is the two daily passes alone; the lane "
-         "and dense-row kernels close part of the gap to it, and `simulate` adds lowering "
-         "and result assembly to its kernel.\n",
+         "and dense-row kernels close part of the gap to it (`simulate` runs the dense-row "
+         "kernel on Japan-187 and `run_one` on the 3,000-sector table), and `simulate` adds "
+         "lowering and result assembly to its kernel.\n",
          "| figure | target | this record | met |", "|---|---|---|---|"]
     for what, tgt, v, higher in rows:
         lim = float(tgt.split()[-1])
@@ -445,5 +450,7 @@ def startup_section() -> list[str]:
              "the `deps+jit` row, a floor for any run that calls a kernel.  The rest of a "
              "warm `simcore run` is building the scenario's table (load, carve-out, "
              "rescaling, validation), its parameters, `prepare_model`, the kernel and the "
-             "result.\n")
+             "result.  With emcee installed, `simcore reproduce` also draws each reference "
+             "figure's 90 % posterior band (the lane kernel over the posterior draws), most "
+             "of its time; records before that (and without emcee) do not include it.\n")
     return L

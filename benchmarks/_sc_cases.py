@@ -144,12 +144,12 @@ def run_sc(spec: dict) -> dict:
         res.update(first_s=first, best_s=best, n=n, prepared_best_s=best_prep,
                    lower_s=best_low, kernel_s=best_k, status_code=int(st),
                    finite=bool(np.isfinite(x).all()) and int(st) == 0)
-        if low.prep.n <= 1500 and not np.any(low.sigma > 0):
+        if low.prep.n <= 1500:
             # the dense-row single-run kernel (simcore.dynamic._rows) on the same run
-            from simcore.dynamic import _rows as rw
+            from simcore.dynamic.model import run_lowered_rows
 
-            rw.run_lowered_rows(low, params, 2)  # compile / load the cache
-            _, best_r, _, rr = timed(lambda: rw.run_lowered_rows(low, params, days),
+            run_lowered_rows(low, params, 2)  # compile / load the cache
+            _, best_r, _, rr = timed(lambda: run_lowered_rows(low, params, days),
                                      max(R, 9), B)
             res["rows_kernel_s"] = best_r
             res["rows_max_rel_diff_gdp_loss"] = float(

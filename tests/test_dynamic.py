@@ -417,10 +417,14 @@ def test_bad_inputs_are_named(mb23):
         sc.simulate(mb23, [], days=10, record=("nonsense",))
 
 
-def test_kernel_status_becomes_exception(monkeypatch, mb23):
+@pytest.mark.parametrize("layout", ["csc", "rows"])
+def test_kernel_status_becomes_exception(monkeypatch, mb23, layout):
+    from simcore.dynamic import _rows
+
     monkeypatch.setattr(kn, "run_one", lambda *a: 2)
+    monkeypatch.setattr(_rows, "run_rows", lambda *a: 2)
     with pytest.raises(KernelError, match="NaN or infinite"):
-        sc.simulate(mb23, [], days=5)
+        sc.simulate(mb23, [], days=5, layout=layout)
 
 
 def test_multiregional_table_runs_on_the_mrio_path():

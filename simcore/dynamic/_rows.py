@@ -6,22 +6,29 @@ running minimum along the column, two dependency chains that keep the day scalar
 every per-cell array is a dense ``(n, n)`` matrix stored by *product row* ``i`` (cells
 without a baseline flow hold zeros: they order nothing, deliver nothing and never bind):
 
-* the use of product ``i`` is a row sum, taken with :data:`ACC` fixed-order partial sums
-  (lane ``q`` sums the columns ``j = q (mod ACC)`` in increasing ``j``; the partial sums
-  are then added in a fixed tree), so it vectorises and is the same from run to run;
+* the use of product ``i`` is a row sum in increasing ``j``: ``run_one``'s order, so the
+  same bits (a cell without flow adds an exact zero); eight rows are summed side by side
+  (eight independent chains of additions);
 * the input bound of every buyer is an elementwise minimum over the rows,
   ``bound[:] = min(bound[:], IND[i, :] + THA[i, :] * S[i, :])``;
-* the stock update of pass 2 is elementwise along the row.
+* the stock update of pass 2 is elementwise along the row (and so is the stock gap, kept
+  per buyer column).
 
 The day's other steps (production, imports, rationing, overproduction) are those of
-``run_one``, in its order.  Only the summation order of the use vector and of the two
-recovery gaps differs from ``run_one``, so results agree with it and with the numpy
-oracle to round-off (the tests hold them within 1e-12 relative) and are deterministic.
+``run_one``, in its order, and numba compiles without fast-math: every result is ``run_one``'s
+bit for bit except the stock gap (``rec_gap[:, 1]``, the sum of ``|S - target|``: here each
+buyer column's sum over the rows, accumulated elementwise in pass 2, then the columns'
+sums, instead of one running sum), which agrees to round-off.  ``tests/test_rows.py`` checks both, and the numpy oracle within 1e-12.
 
-Scope: no CES inputs (``sigma > 0`` needs the per-column exact ratio; callers use
-``run_one`` then), no daily records other than output and the two gaps.  The dense layout
-pays for the cells without flow: it suits tables whose coefficient matrix is dense (Japan's
-187-sector table is 43 % dense) and small enough that ``6 n^2`` doubles fit in cache.
+Everything ``run_one`` supports runs here: CES inputs (``sigma > 0``: the rows of those
+products take the exact CES ratio cell by cell, as ``run_one``; a minimum does not depend
+on its order, so the bound is the same), every record (output, unmet final demand,
+imports and stocks of cut products, gains, the two gaps, the demand-constrained loss),
+the day a run stopped (``info``), and stocks per origin (pool rows are rows like any
+other).  The dense layout pays for the cells without flow: it suits tables whose
+coefficient matrix is dense (Japan's 187-sector table is 43 % dense) and small enough that
+``6 n^2`` doubles stay modest; :func:`rows_apply` is the rule
+:func:`simcore.dynamic.model.simulate` uses to choose it (``run_one`` otherwise).
 """
 
 from __future__ import annotations
@@ -31,44 +38,58 @@ import math
 import numpy as np
 
 from .._jit import STATUS_NEGATIVE_OUTPUT, STATUS_NON_FINITE, STATUS_OK, njit
-from ._kernels import _ratios
-from ..errors import ParameterError
-from . import _kernels as kn
-
-#: Partial sums of a row (the vector width of the row sums).
-ACC = 4
+from ._kernels import _ratios, ces_ratio
 
 
 @njit
-def _rowsum(v, n):
-    """Sum of ``v[:n]`` with ACC fixed-order partial sums (vectorisable, deterministic)."""
-    a0 = 0.0
-    a1 = 0.0
-    a2 = 0.0
-    a3 = 0.0
-    m = n - n % 4
-    for j in range(0, m, 4):
-        a0 += v[j]
-        a1 += v[j + 1]
-        a2 += v[j + 2]
-        a3 += v[j + 3]
-    for j in range(m, n):
-        a0 += v[j]
-    return (a0 + a1) + (a2 + a3)
+def _rowsums8(O, out, n):
+    """``out[i] = sum_j O[i, j]`` in increasing ``j`` (run_one's order of the scatter
+    ``Duse[rowidx[k]] += o``, so bit for bit its sums: a zero cell adds nothing), eight
+    rows at a time so that eight chains of additions run side by side."""
+    m = n - n % 8
+    for i in range(0, m, 8):
+        O0, O1, O2, O3 = O[i], O[i + 1], O[i + 2], O[i + 3]
+        O4, O5, O6, O7 = O[i + 4], O[i + 5], O[i + 6], O[i + 7]
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
+        for j in range(n):
+            a0 += O0[j]
+            a1 += O1[j]
+            a2 += O2[j]
+            a3 += O3[j]
+            a4 += O4[j]
+            a5 += O5[j]
+            a6 += O6[j]
+            a7 += O7[j]
+        out[i] = a0
+        out[i + 1] = a1
+        out[i + 2] = a2
+        out[i + 3] = a3
+        out[i + 4] = a4
+        out[i + 5] = a5
+        out[i + 6] = a6
+        out[i + 7] = a7
+    for i in range(m, n):
+        Oi = O[i]
+        a0 = 0.0
+        for j in range(n):
+            a0 += Oi[j]
+        out[i] = a0
 
 
 @njit
-def run_rows(A, TG, TH, x0, f0, e0, mu, c, inv_tau,
+def run_rows(A, TG, TH, sigma, x0, f0, e0, mu, c, inv_tau,
              sp_pos, sp_idx, impcap, stock0, relmax,
              cap_idx, capfac, dem_idx, demfac, exfac,
              ration_mode, alpha_max, alpha_tau,
-             gdp_loss, gdp_gain, out_cum, rec_x, rec_gap, info):
+             gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_spstock, gdp_gain, rec_gap,
+             info, out_dem):
     """Run one scenario over ``gdp_loss.shape[0]`` days on dense rows; return a status.
 
     ``A``, ``TG`` (inventory targets, special rows' overrides merged in) and ``TH``
     (dependency shares, likewise) are ``(n, n)`` by product row and buyer column, zero where
-    there is no baseline flow.  The other arguments and outputs are ``run_one``'s
-    (``rec_x`` and ``rec_gap`` with a leading size of 0 are not written).
+    there is no baseline flow (:func:`dense_rows`).  The other arguments, the outputs and
+    the records are ``run_one``'s, in its order less the CSC pattern and the special rows'
+    dense overrides (records with a leading size of 0 are not written).
     """
     n = x0.shape[0]
     T = gdp_loss.shape[0]
@@ -76,14 +97,19 @@ def run_rows(A, TG, TH, x0, f0, e0, mu, c, inv_tau,
     C = cap_idx.shape[0]
     D = dem_idx.shape[0]
     rec_x_on = rec_x.shape[0] > 0
+    rec_fdu_on = rec_fdu.shape[0] > 0
+    rec_imp_on = rec_imp.shape[0] > 0
+    rec_sp_on = rec_spstock.shape[0] > 0
+    gain_on = gdp_gain.shape[0] > 0
     gap_on = rec_gap.shape[0] > 0
+    dem_on = out_dem.shape[0] > 0
     overprod = alpha_max > 1.0
 
     S = np.empty((n, n))
     O = np.empty((n, n))
     IND = np.empty((n, n))
     THA = np.empty((n, n))
-    tmp = np.empty(n)
+    gcol = np.empty(n)
     Duse = np.empty(n)
     bound = np.empty(n)
     d = np.empty(n)
@@ -94,6 +120,7 @@ def run_rows(A, TG, TH, x0, f0, e0, mu, c, inv_tau,
     fd = np.empty(n)
     ex = np.empty(n)
     rho_int = np.empty(n)
+    rho_fd = np.empty(n)
     stockpile = np.empty(K)
     impavail = np.empty(K)
     for i in range(n):
@@ -110,12 +137,17 @@ def run_rows(A, TG, TH, x0, f0, e0, mu, c, inv_tau,
         dprev[j] = x0[j]
         alpha[j] = 1.0
         out_cum[j] = 0.0
+        if dem_on:
+            out_dem[j] = 0.0
     for k in range(K):
         stockpile[k] = stock0[k]
-    sum_x0 = _rowsum(x0, n)
+    sum_x0 = 0.0
+    for j in range(n):
+        sum_x0 += x0[j]
     sum_tg = 0.0
-    for i in range(n):
-        sum_tg += _rowsum(TG[i], n)
+    for j in range(n):  # run_one's order (by buyer column)
+        for i in range(n):
+            sum_tg += TG[i, j]
     inv_sum_x0 = 1.0 / sum_x0 if sum_x0 > 0.0 else 0.0
     inv_sum_tg = 1.0 / sum_tg if sum_tg > 0.0 else 0.0
 
@@ -132,21 +164,46 @@ def run_rows(A, TG, TH, x0, f0, e0, mu, c, inv_tau,
             ex[dem_idx[q]] *= exfac[t, q]
 
         # --- pass 1 by rows: orders (a row sum: the use of product i) and the bound (an
-        #     elementwise minimum over the rows)
+        #     elementwise minimum over the rows; the exact CES ratio on rows with sigma > 0,
+        #     as run_one's _bound_with_ces: a minimum does not depend on its order)
         for i in range(n):
             Ai = A[i]
             Si = S[i]
             TGi = TG[i]
             Oi = O[i]
-            for j in range(n):
-                o = Ai[j] * dprev[j] + (TGi[j] - Si[j]) * inv_tau
-                Oi[j] = 0.0 if o < 0.0 else o
-            Duse[i] = _rowsum(Oi, n)
             INDi = IND[i]
             THAi = THA[i]
-            for j in range(n):
-                b = INDi[j] + THAi[j] * Si[j]
-                bound[j] = b if b < bound[j] else bound[j]
+            sg = sigma[i]
+            if sg <= 0.0:
+                for j in range(n):
+                    s_k = Si[j]
+                    o = Ai[j] * dprev[j] + (TGi[j] - s_k) * inv_tau
+                    Oi[j] = 0.0 if o < 0.0 else o
+                    b = INDi[j] + THAi[j] * s_k
+                    bound[j] = b if b < bound[j] else bound[j]
+            else:
+                for j in range(n):
+                    o = Ai[j] * dprev[j] + (TGi[j] - Si[j]) * inv_tau
+                    Oi[j] = 0.0 if o < 0.0 else o
+                THi = TH[i]
+                for j in range(n):
+                    b = INDi[j] + THAi[j] * Si[j]
+                    th = THi[j]
+                    if th > 0.0:
+                        a = Ai[j]
+                        xj0 = x0[j]
+                        qa = Si[j] / (a * xj0)
+                        if qa < 1.0:
+                            share = a / th
+                            if share > 0.999:
+                                share = 0.999
+                            b = xj0 * ((1.0 - th) + th * ces_ratio(share, sg, qa))
+                    if b < bound[j]:
+                        bound[j] = b
+
+        # the use of each product: its row summed in increasing j, run_one's order (so the
+        # same bits), eight rows at a time (eight independent chains)
+        _rowsums8(O, Duse, n)
 
         # --- production (run_one's order)
         for i in range(n):
@@ -176,6 +233,7 @@ def run_rows(A, TG, TH, x0, f0, e0, mu, c, inv_tau,
                 stockpile[k] -= rel
             impavail[k] = avail
 
+        # --- rationing and the day's records (run_one's order)
         gl = 0.0
         gn = 0.0
         xgap = 0.0
@@ -188,7 +246,9 @@ def run_rows(A, TG, TH, x0, f0, e0, mu, c, inv_tau,
                 rm_i, rm_f = _ratios(impavail[p], m * dint, m * fd[i], ration_mode)
             else:
                 rm_i = 1.0
+                rm_f = 1.0
             rho_int[i] = 1.0 - (1.0 - m) * (1.0 - rd_i) - m * (1.0 - rm_i)
+            rho_fd[i] = 1.0 - (1.0 - m) * (1.0 - rd_f) - m * (1.0 - rm_f)
             dx = x0[i] - x[i]
             gl += c[i] * dx
             if dx < 0.0:
@@ -197,13 +257,24 @@ def run_rows(A, TG, TH, x0, f0, e0, mu, c, inv_tau,
             else:
                 xgap += dx
             out_cum[i] += dx
+            if dem_on and dx > 0.0:
+                dd = x0[i] - d[i]
+                if dd > dx:
+                    dd = dx
+                if dd > 0.0:
+                    out_dem[i] += dd
+            if rec_fdu_on:
+                rec_fdu[t, i] = fd[i] * (1.0 - rho_fd[i]) + ex[i] * (1.0 - rd_f)
             if rec_x_on:
                 rec_x[t, i] = x[i]
         gdp_loss[t] = gl
-        gdp_gain[t] = gn
+        if gain_on:
+            gdp_gain[t] = gn
 
         # --- pass 2 by rows: deliveries and stock update (run_one's rule, elementwise)
         sgap = 0.0
+        for j in range(n):
+            gcol[j] = 0.0
         for i in range(n):
             Ai = A[i]
             Si = S[i]
@@ -217,13 +288,30 @@ def run_rows(A, TG, TH, x0, f0, e0, mu, c, inv_tau,
                 lim = s_k + z - TGi[j]
                 lim = s_k if lim < s_k else lim
                 use = lim if use > lim else use
-                Si[j] = s_k + z - use
-            for j in range(n):
-                tmp[j] = abs(Si[j] - TGi[j])
-            sgap += _rowsum(tmp, n)
+                sn = s_k + z - use
+                Si[j] = sn
+                # the stock gap by buyer column, summed over the rows in increasing i
+                gcol[j] += abs(sn - TGi[j])
+        for j in range(n):
+            sgap += gcol[j]
         if gap_on:
             rec_gap[t, 0] = xgap * inv_sum_x0
             rec_gap[t, 1] = sgap * inv_sum_tg
+
+        # --- records of special products (a stock is a row: summed in run_one's order)
+        if rec_imp_on or rec_sp_on:
+            for k in range(K):
+                i = sp_idx[k]
+                if rec_imp_on:
+                    rm_i, rm_f = _ratios(impavail[k], mu[i] * Duse[i], mu[i] * fd[i],
+                                         ration_mode)
+                    rec_imp[t, k] = mu[i] * (Duse[i] * rm_i + fd[i] * rm_f)
+                if rec_sp_on:
+                    tot = 0.0
+                    Si = S[i]
+                    for j in range(n):
+                        tot += Si[j]
+                    rec_spstock[t, k] = tot
 
         for j in range(n):
             if overprod:
@@ -269,28 +357,29 @@ def dense_rows(low, params):
     return A, TG, TH
 
 
-def run_lowered_rows(low, params, T: int, *, record_output: bool = False) -> dict:
-    """Run a lowered scenario with :func:`run_rows`; bare arrays (``gdp_loss``,
-    ``gdp_gain``, ``out_cum``, ``gap``, ``status``, ``info`` and optionally ``output``).
-    Refuses CES inputs (see the module docstring)."""
+#: Largest table (sectors, pool rows included) :func:`rows_apply` runs on dense rows.  Past
+#: a few hundred sectors the dense matrices (about ``7 n^2`` doubles) leave the cache and
+#: the layout reads 1 / density times the cells of the sparse one: on 40 %-dense tables,
+#: measured in one process, rows took 0.55x ``run_one``'s time at 300 sectors, 0.68x at
+#: 500, 0.91x at 700 and 1.4x at 1,000 (``simulate``, one year).
+ROWS_MAX_N = 600
+#: Smallest share of non-zero cells :func:`rows_apply` runs on dense rows: near 0.25 the
+#: cells without flow cost what vectorising saves (the ratios above times 0.4).
+ROWS_MIN_DENSITY = 0.3
 
-    if np.any(low.sigma > 0):
-        raise ParameterError("run_rows: inputs with an elasticity (sigma > 0) need the "
-                             "per-column CES bound; use simcore.simulate")
-    p2 = low.prep
-    n = p2.n
-    A, TG, TH = dense_rows(low, params)
-    gl, gg, oc = np.zeros(T), np.zeros(T), np.zeros(n)
-    rx = np.zeros((T if record_output else 0, n))
-    gap, info = np.zeros((T, 2)), np.zeros(1, dtype=np.int64)
-    st = run_rows(A, TG, TH, p2.x0, p2.f0, p2.e0, p2.mu, p2.c, 1.0 / params.inventory_tau,
-                  low.sp_pos, low.sp_idx, low.impcap, low.stock0, low.relmax,
-                  low.cap_idx, low.capfac, low.dem_idx, low.demfac, low.exfac,
-                  kn.RATION_FIRMS_FIRST if params.rationing == "firms_first"
-                  else kn.RATION_PROPORTIONAL, float(params.alpha_max),
-                  float(params.alpha_tau), gl, gg, oc, rx, gap, info)
-    out = {"gdp_loss": gl, "gdp_gain": gg, "out_cum": oc, "gap": gap, "status": int(st),
-           "info": int(info[0])}
-    if record_output:
-        out["output"] = rx
-    return out
+
+def rows_apply(n: int, nnz: int) -> bool:
+    """Whether :func:`simcore.dynamic.model.simulate` (``layout="auto"``) runs a table of
+    ``n`` sectors and ``nnz`` non-zero cells on dense rows: at most :data:`ROWS_MAX_N`
+    sectors and at least :data:`ROWS_MIN_DENSITY` of the cells non-zero."""
+    return 0 < n <= ROWS_MAX_N and nnz >= ROWS_MIN_DENSITY * n * n
+
+
+def run_single_rows(low, table, special, shocks, options, records) -> int:
+    """:func:`run_rows` on ``run_one``'s bundles (:mod:`simcore.dynamic._kernels`:
+    ``Table``, ``Special``, ``Shocks``, ``Options``, ``Records``) and the lowered run
+    they come from (for the dense rows); returns the status code."""
+    A, TG, TH = dense_rows(low, None)
+    return run_rows(A, TG, TH, table.sigma, table.x0, table.f0, table.e0, table.mu, table.c,
+                    table.inv_tau, special.sp_pos, special.sp_idx, special.impcap,
+                    special.stock0, special.relmax, *shocks, *options, *records)

@@ -46,6 +46,7 @@ from .._checks import positive_number
 from ..errors import LabelError, ParameterError, ShockError, TableError
 from ..transform import prepare_for_dynamics
 from . import _kernels as kn
+from . import _rows
 from .common import (MAX_DAYS, MAX_RECORD_BYTES, ONSET_SHARE, RECOVERED_RTOL,  # noqa: F401
                      check_days, check_record_bytes, is_recovered, onset_day,
                      params_json, shocks_json)
@@ -605,6 +606,7 @@ def simulate(
     record: Sequence[str] = ("output", "final_demand_unmet", "imports"),
     gdp_denominator: float | None = None,
     gdp_denominator_source: str | None = None,
+    layout: str = "auto",
 ) -> xr.Dataset:
     """Simulate the daily propagation of shocks through a single-region IO table.
 
@@ -632,6 +634,15 @@ def simulate(
         added (:func:`simcore.tables.gdp`).
     gdp_denominator_source : str, optional
         Where the denominator comes from (stored in attrs).
+    layout : {"auto", "rows", "csc"}, default "auto"
+        The kernel's storage of the table (docs/methodology.md, "The supply-chain
+        engine"): ``"rows"``
+        dense product rows (:func:`simcore.dynamic._rows.run_rows`, vectorised),
+        ``"csc"`` sparse buyer columns (:func:`simcore.dynamic._kernels.run_one`), ``"auto"``
+        rows where :func:`simcore.dynamic._rows.rows_apply` holds (tables up to 600
+        sectors with 30 % of the cells non-zero), columns otherwise; multi-regional
+        tables run their own kernel.  Both give the same numbers bit for bit, except the
+        final stock gap share, which agrees to round-off.
 
     Returns
     -------
@@ -659,6 +670,8 @@ def simulate(
         raise ParameterError(f"params: expected a DynamicParams, got {type(params).__name__}")
     T = check_days(days)
     shocks = _check_shocks(shocks)
+    if layout not in ("auto", "rows", "csc"):
+        raise ParameterError(f"layout = {layout!r}: expected 'auto', 'rows' or 'csc'")
     for r in record:
         if r not in RECORDS:
             raise ParameterError(f"record: unknown record {r!r}; allowed: {', '.join(RECORDS)}")
@@ -689,12 +702,15 @@ def simulate(
     out_dem = np.zeros(n2)
     gap = np.zeros((T, 2))
     info = np.zeros(1, dtype=np.int64)
-    status = kn.run_single(
-        kernel_table(low, params), kernel_special(low), kernel_shocks(low),
-        kernel_options(params), kn.work_arrays(nnz, n2, K),
-        kn.Records(gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp, gdp_gain, gap, info,
-                   out_dem),
-    )
+    records = kn.Records(gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp, gdp_gain, gap,
+                         info, out_dem)
+    if layout == "rows" or (layout == "auto" and _rows.rows_apply(n2, nnz)):
+        status = _rows.run_single_rows(low, kernel_table(low, params), kernel_special(low),
+                                       kernel_shocks(low), kernel_options(params), records)
+    else:
+        status = kn.run_single(kernel_table(low, params), kernel_special(low),
+                               kernel_shocks(low), kernel_options(params),
+                               kn.work_arrays(nnz, n2, K), records)
     raise_for_status(int(status), where="simulate", day=int(info[0]))
     special = low.special_orig
     if low.split is not None:
@@ -828,3 +844,23 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
         "simcore_version": __version__,
     })
     return ds
+
+
+def run_lowered_rows(low, params, T: int, *, record_output: bool = False) -> dict:
+    """Run a lowered scenario with the dense-row kernel
+    (:func:`simcore.dynamic._rows.run_rows`); bare arrays (``gdp_loss``, ``gdp_gain``,
+    ``out_cum``, ``out_dem``, ``gap``, ``status``, ``info`` and optionally ``output``)."""
+    n = low.prep.n
+    gl, gg, oc, od = np.zeros(T), np.zeros(T), np.zeros(n), np.zeros(n)
+    rx = np.zeros((T if record_output else 0, n))
+    gap, info = np.zeros((T, 2)), np.zeros(1, dtype=np.int64)
+    empty = np.zeros((0, low.sp_idx.shape[0]))
+    st = _rows.run_single_rows(low, kernel_table(low, params), kernel_special(low),
+                               kernel_shocks(low), kernel_options(params),
+                               kn.Records(gl, oc, rx, np.zeros((0, n)), empty, empty, gg,
+                                          gap, info, od))
+    out = {"gdp_loss": gl, "gdp_gain": gg, "out_cum": oc, "out_dem": od, "gap": gap,
+           "status": int(st), "info": int(info[0])}
+    if record_output:
+        out["output"] = rx
+    return out
