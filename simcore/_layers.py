@@ -38,6 +38,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "front": ("what users call: scenario files, sweeps, calibration, reference figures, "
               "the CLI, plots, the pytest plugin, the package facade",
               ("simcore", "simcore.scenario", "simcore.criticality", "simcore.sweeps",
+               "simcore.sweeps.*",
                "simcore.calibrate", "simcore._bayes", "simcore.references",
                "simcore.testing", "simcore.pytest_plugin", "simcore.cli", "simcore.plot",
                "simcore._accessor")),
