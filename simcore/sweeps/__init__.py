@@ -262,48 +262,12 @@ def sweep(
                           "horizon.days as a whole number of days")
 
     # tables: one prepared table per distinct value of the table keys
-    tkeys = [k for k in design.keys if k.startswith("table.")]
     preps: dict[int, Any] = {}
-    tindex: dict[str, int] = {}
     tscen: dict[int, Any] = {}
-    if tkeys:
-        axes = [design.grid.get(k) for k in tkeys]
-        if any(k in design.zipped for k in tkeys):
-            combos = [{k: design.zipped[k][p] if k in design.zipped else None for k in tkeys}
-                      for p in range(design.shape[-1])]
-            gk = [k for k in tkeys if k in design.grid]
-            combos = [dict(c, **dict(zip(gk, vs)))
-                      for c in combos for vs in itertools.product(*[design.grid[k] for k in gk])]
-        else:
-            combos = [dict(zip(tkeys, vs)) for vs in itertools.product(*axes)]
-        for c in combos:
-            tindex.setdefault(_table_key(c), len(tindex))
-    else:
-        tindex[_table_key({})] = 0
+    tindex = _table_index(design)
 
     # the horizon of the first run of every chunk (and of the daily record)
-    if hdays == "auto":
-        ends = 0.0
-        skeys = [k for k in design.keys if k.startswith("shocks")]
-        if design.method == "grid":
-            sub = Design(method="grid", grid={k: v for k, v in design.grid.items() if k in skeys},
-                         zipped={k: v for k, v in design.zipped.items() if k in skeys})
-            pts = [sub.point(i) for i in range(sub.size)] if skeys else [{}]
-        else:
-            pts = [{k: v for k, v in design.point(i).items() if k in skeys}
-                   for i in range(n)] if skeys else [{}]
-        low0 = _Lowerer(base.data, base.path, specs, base.allow_outside_data)
-        for ov in pts:
-            try:
-                ends = max(ends, max((s.end for s in low0.scenario(ov).shocks()), default=0.0))
-            except ScenarioError as exc:
-                raise DesignError(f"sweep scenario with {ov}: {exc}") from None
-        T0 = Horizon(None, tail, max_days).first_for_end(ends)
-        opt = _Options(days=None, T0=T0, tail=tail, max_days=max_days, sectors=sectors,
-                       daily=daily)
-    else:
-        opt = _Options(days=int(hdays), T0=int(hdays), tail=tail, max_days=max_days,
-                       sectors=sectors, daily=daily)
+    opt = _first_options(base, design, specs, n, hdays, tail, max_days, sectors, daily)
 
     # memory: the assembled result must fit unless it is streamed
     nsec = len(base.prepared().sectors) if sectors else 0
@@ -324,25 +288,7 @@ def sweep(
     # (about 0.16 ms a scenario), so a bad point is refused up front, not mid-sweep; designs
     # beyond UPFRONT_CHECK_MAX scenarios (streamed ones) are checked chunk by chunk as they run
     if n <= UPFRONT_CHECK_MAX:
-        check = _Lowerer(base.data, base.path, specs, base.allow_outside_data)
-        # codes are checked against the base table unless the design changes the table
-        prep0 = base.prepared() if not any(k.startswith("table.") for k in design.keys) \
-            else None
-        ario = base.engine == "ario"
-        for i in range(n):
-            point = design.point(i)
-            shocks, params = check.lower(point, i)
-            if prep0 is not None:
-                try:
-                    if ario:
-                        ario_inputs(prepare_ario_table(base.table(), params.input_threshold),
-                                    shocks, 1)
-                    else:
-                        (_mrio.check_lowering_mrio if isinstance(prep0, _mrio.PreparedMRIO)
-                         else check_lowering)(prep0, shocks, params)
-                except (LabelError, ShockError, ParameterError) as exc:
-                    raise DesignError(
-                        f"sweep scenario {i} ({_plain(dict(point))}): {exc}") from None
+        _check_points(base, design, specs, n)
 
     cores = os.cpu_count() or 1
     nwork = int(workers or cores)
@@ -384,6 +330,80 @@ def sweep(
     if store is not None:
         store.close()
     return ds
+
+
+def _table_index(design: Design) -> dict[str, int]:
+    """One index per distinct value of the design's table keys (each is prepared once)."""
+    tkeys = [k for k in design.keys if k.startswith("table.")]
+    tindex: dict[str, int] = {}
+    if tkeys:
+        axes = [design.grid.get(k) for k in tkeys]
+        if any(k in design.zipped for k in tkeys):
+            combos = [{k: design.zipped[k][p] if k in design.zipped else None for k in tkeys}
+                      for p in range(design.shape[-1])]
+            gk = [k for k in tkeys if k in design.grid]
+            combos = [dict(c, **dict(zip(gk, vs)))
+                      for c in combos for vs in itertools.product(*[design.grid[k] for k in gk])]
+        else:
+            combos = [dict(zip(tkeys, vs)) for vs in itertools.product(*axes)]
+        for c in combos:
+            tindex.setdefault(_table_key(c), len(tindex))
+    else:
+        tindex[_table_key({})] = 0
+    return tindex
+
+
+def _first_options(base, design: Design, specs, n: int, hdays, tail, max_days, sectors,
+                   daily) -> _Options:
+    """The options of every chunk's first run: its horizon (``'auto'``: the end of the
+    design's last shock plus ``tail``) and what it records."""
+    if hdays == "auto":
+        ends = 0.0
+        skeys = [k for k in design.keys if k.startswith("shocks")]
+        if design.method == "grid":
+            sub = Design(method="grid", grid={k: v for k, v in design.grid.items() if k in skeys},
+                         zipped={k: v for k, v in design.zipped.items() if k in skeys})
+            pts = [sub.point(i) for i in range(sub.size)] if skeys else [{}]
+        else:
+            pts = [{k: v for k, v in design.point(i).items() if k in skeys}
+                   for i in range(n)] if skeys else [{}]
+        low0 = _Lowerer(base.data, base.path, specs, base.allow_outside_data)
+        for ov in pts:
+            try:
+                ends = max(ends, max((s.end for s in low0.scenario(ov).shocks()), default=0.0))
+            except ScenarioError as exc:
+                raise DesignError(f"sweep scenario with {ov}: {exc}") from None
+        T0 = Horizon(None, tail, max_days).first_for_end(ends)
+        opt = _Options(days=None, T0=T0, tail=tail, max_days=max_days, sectors=sectors,
+                       daily=daily)
+    else:
+        opt = _Options(days=int(hdays), T0=int(hdays), tail=tail, max_days=max_days,
+                       sectors=sectors, daily=daily)
+    return opt
+
+
+def _check_points(base, design: Design, specs, n: int) -> None:
+    """Lower every point of the design and check its shocks and parameters against the base
+    table (unless the design changes the table); a :class:`DesignError` names the point."""
+    check = _Lowerer(base.data, base.path, specs, base.allow_outside_data)
+    # codes are checked against the base table unless the design changes the table
+    prep0 = base.prepared() if not any(k.startswith("table.") for k in design.keys) \
+        else None
+    ario = base.engine == "ario"
+    for i in range(n):
+        point = design.point(i)
+        shocks, params = check.lower(point, i)
+        if prep0 is not None:
+            try:
+                if ario:
+                    ario_inputs(prepare_ario_table(base.table(), params.input_threshold),
+                                shocks, 1)
+                else:
+                    (_mrio.check_lowering_mrio if isinstance(prep0, _mrio.PreparedMRIO)
+                     else check_lowering)(prep0, shocks, params)
+            except (LabelError, ShockError, ParameterError) as exc:
+                raise DesignError(
+                    f"sweep scenario {i} ({_plain(dict(point))}): {exc}") from None
 
 
 def _run_and_assemble(base, design, opt, store, manifest, fp, n, nchunks, chunk_size,
