@@ -45,7 +45,8 @@ from .. import _nodask
 
 _nodask.install()  # xarray imports dask lazily; only a Dask engine needs it
 
-from .units import GDP_EXCLUDED_VA_ITEMS, VA_COMPONENTS, YEN_PER_UNIT, yen_per_unit, _YEN_ALIASES
+from . import units as _units
+from .units import _YEN_ALIASES, yen_per_unit
 from .views import (
     flat,
     industry_labels,
@@ -136,8 +137,22 @@ __all__ = [
     "balance_residuals",
 ]
 
+# The constants of simcore.tables.units, documented here: autodoc reads the ``#:``
+# comments of the module it documents (simcore.tables).
 #: Value-added items that are *not* part of GDP.  ``ohcr`` is Japan's "consumption
 #: expenditure outside households" row (business entertainment, per diems, welfare), which
 #: the SNA treats as intermediate consumption.  ``nadj`` is the negative-input adjustment
 #: account created by :func:`simcore.transform.prepare_for_dynamics`.  ``imports`` is the
 #: cost of the foreign industries created by :func:`simcore.transform.split_imports`
+#: (:data:`simcore.transform.IMPORTS_VA_ITEM`), which is foreign, not domestic, value added.
+#: This is the single place where GDP-like value added is defined.
+GDP_EXCLUDED_VA_ITEMS: tuple[str, ...] = _units.GDP_EXCLUDED_VA_ITEMS
+
+#: Yen per table unit, for the units whose losses are reported in yen (CLI headline, sweeps,
+#: calibration targets, plots).  Any other unit, or none, is reported in table units: there
+#: is no currency default.  The single place where a unit is recognised as yen.
+YEN_PER_UNIT: dict[str, float] = _units.YEN_PER_UNIT
+
+#: Value-added components used to report losses by component.  Items not listed are
+#: reported under ``"other"``.
+VA_COMPONENTS: dict[str, str] = _units.VA_COMPONENTS

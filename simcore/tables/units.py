@@ -4,12 +4,10 @@ GDP, and the components losses are reported by."""
 from __future__ import annotations
 
 
-#: This is the single place where GDP-like value added is defined.
+# Documented in simcore/tables/__init__.py, where the API reference reads it.
 GDP_EXCLUDED_VA_ITEMS: tuple[str, ...] = ("ohcr", "nadj", "imports")
 
-#: Yen per table unit, for the units whose losses are reported in yen (CLI headline, sweeps,
-#: calibration targets, plots).  Any other unit, or none, is reported in table units: there
-#: is no currency default.  The single place where a unit is recognised as yen.
+# Documented in simcore/tables/__init__.py, where the API reference reads it.
 YEN_PER_UNIT: dict[str, float] = {"JPY": 1.0, "thousand JPY": 1e3, "million JPY": 1e6,
                                   "billion JPY": 1e9}
 _YEN_ALIASES = {"yen": "JPY", "million yen": "million JPY", "mn jpy": "million JPY",
@@ -31,8 +29,7 @@ def yen_per_unit(unit: str | None) -> float | None:
     return YEN_PER_UNIT[key] if key else None
 
 
-#: Value-added components used to report losses by component.  Items not listed are
-#: reported under ``"other"``.
+# Documented in simcore/tables/__init__.py, where the API reference reads it.
 VA_COMPONENTS: dict[str, str] = {
     # 185-sector items
     "wage": "compensation_of_employees",
