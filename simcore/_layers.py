@@ -23,7 +23,8 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
               "simcore._jit", "simcore._nodask", "simcore._progress", "simcore._toml",
               "simcore._layers", "simcore._schema")),
     "data": ("the IO table data model and the embedded datasets",
-             ("simcore.tables", "simcore.datasets", "simcore.datasets.*")),
+             ("simcore.tables", "simcore.tables.*", "simcore.datasets",
+              "simcore.datasets.*")),
     "transforms": ("operations from tables to tables: aggregation, carve-outs, rescaling, "
                    "preprocessing, the carve-out spec, pymrio conversion",
                    ("simcore.transform", "simcore.rare_earths", "simcore.mrio_carve",
@@ -38,6 +39,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "front": ("what users call: scenario files, sweeps, calibration, reference figures, "
               "the CLI, plots, the pytest plugin, the package facade",
               ("simcore", "simcore.scenario", "simcore.criticality", "simcore.sweeps",
+               "simcore.sweeps.*",
                "simcore.calibrate", "simcore._bayes", "simcore.references",
                "simcore.testing", "simcore.pytest_plugin", "simcore.cli", "simcore.plot",
                "simcore._accessor")),

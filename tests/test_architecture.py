@@ -152,7 +152,8 @@ def test_the_check_sees_imports_inside_functions(tmp_path):
 @pytest.mark.parametrize("name", ["simcore.dynamic.model", "simcore.dynamic.batch",
                                   "simcore.dynamic.ario", "simcore.run"])
 def test_engines_and_run_layer_do_not_know_sweeps(name):
-    assert "simcore.sweeps" not in {t for t, _, _ in EDGES[name]}
+    assert not [t for t, _, _ in EDGES[name]
+                if t == "simcore.sweeps" or t.startswith("simcore.sweeps.")]
 
 
 def test_docs_architecture_shows_the_declared_layers():

@@ -262,7 +262,8 @@ def test_deep_nesting_in_toml_and_in_set(base, capsys):
 def test_sweep_out_that_is_a_file_under_a_file_or_unwritable(base, capsys, monkeypatch):
     from simcore import sweeps
 
-    monkeypatch.setattr(sweeps, "_compute_chunk",
+    # the executors look the chunk function up in simcore.sweeps.execute
+    monkeypatch.setattr(sweeps.execute, "_compute_chunk",
                         lambda *a, **k: pytest.fail("a sweep ran with an unusable --out"))
     f = base.parent / "afile"
     f.write_text("x")
@@ -390,7 +391,7 @@ def test_dask_address_that_is_not_a_scheduler_fails_fast(base, monkeypatch, repl
                 c.sendall(reply)
 
     threading.Thread(target=serve, daemon=True).start()
-    monkeypatch.setattr(sweeps, "DASK_CONNECT_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(sweeps.execute, "DASK_CONNECT_TIMEOUT_S", 1.0)
     t0 = time.perf_counter()
     try:
         with pytest.raises(sc.errors.DesignError, match=r"no Dask scheduler answered there"):
