@@ -116,6 +116,45 @@ def _bound_with_ces(k0, k1, rowidx, S, A, IND, THA, TH, sigma, xj0):
 
 
 @njit
+def _produce(n, Duse, fd, mu, ex, cap, bound, d, x):
+    """A day's production (every supply-chain kernel, one region or many): demand addressed
+    to domestic producers ``d`` and output ``x``, the least of capacity, the input bound and
+    demand, never negative."""
+    for i in range(n):
+        use = Duse[i] + fd[i]
+        d[i] = (1.0 - mu[i]) * use + ex[i]
+        xi = cap[i]
+        if bound[i] < xi:
+            xi = bound[i]
+        if d[i] < xi:
+            xi = d[i]
+        if xi < 0.0:
+            xi = 0.0
+        x[i] = xi
+
+
+@njit
+def _import_supply(t, K, sp_idx, mu, Duse, fd, impcap, stockpile, relmax, impavail):
+    """A day's import supply of the special products ``impavail``: the schedule
+    ``impcap[t]`` plus a stockpile release covering the shortfall, at most ``relmax`` a day
+    and what is left (``stockpile`` is drawn down in place)."""
+    for k in range(K):
+        i = sp_idx[k]
+        dm = mu[i] * (Duse[i] + fd[i])
+        avail = impcap[t, k]
+        short = dm - avail
+        if short > 0.0 and stockpile[k] > 0.0:
+            rel = short
+            if rel > relmax[k]:
+                rel = relmax[k]
+            if rel > stockpile[k]:
+                rel = stockpile[k]
+            avail += rel
+            stockpile[k] -= rel
+        impavail[k] = avail
+
+
+@njit
 def run_one(
     # table (shared)
     colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
@@ -246,33 +285,11 @@ def run_one(
             xinp[j] = bound_j
 
         # --- demand addressed to domestic producers; production
-        for i in range(n):
-            use = Duse[i] + fd[i]
-            d[i] = (1.0 - mu[i]) * use + ex[i]
-            xi = cap[i]
-            if xinp[i] < xi:
-                xi = xinp[i]
-            if d[i] < xi:
-                xi = d[i]
-            if xi < 0.0:
-                xi = 0.0
-            x[i] = xi
+        _produce(n, Duse, fd, mu, ex, cap, xinp, d, x)
 
         # --- import supply of special products: schedule plus stockpile release
-        for k in range(K):
-            i = sp_idx[k]
-            dm = mu[i] * (Duse[i] + fd[i])
-            avail = impcap[t, k]
-            short = dm - avail
-            if short > 0.0 and stockpile[k] > 0.0:
-                rel = short
-                if rel > relmax[k]:
-                    rel = relmax[k]
-                if rel > stockpile[k]:
-                    rel = stockpile[k]
-                avail += rel
-                stockpile[k] -= rel
-            impavail[k] = avail
+        _import_supply(t, K, sp_idx, mu, Duse, fd, impcap, stockpile, relmax,
+                       impavail)
 
         # --- rationing: combined delivery ratios per product
         gl = 0.0

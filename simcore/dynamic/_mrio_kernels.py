@@ -38,7 +38,7 @@ import math
 import numpy as np
 
 from .._jit import STATUS_NEGATIVE_OUTPUT, STATUS_NON_FINITE, STATUS_OK, njit
-from ._kernels import _bound_with_ces, _ratios
+from ._kernels import _bound_with_ces, _import_supply, _produce, _ratios
 
 
 @njit
@@ -213,33 +213,11 @@ def run_mrio(
                 rec_link[t, l] = lint[l] * gi + lfd[l] * gf
 
         # --- demand addressed to producers; production
-        for u in range(p):
-            use = Duse[u] + fd[u]
-            d[u] = (1.0 - mu[u]) * use + ex[u]
-            xu = cap[u]
-            if xinp[u] < xu:
-                xu = xinp[u]
-            if d[u] < xu:
-                xu = d[u]
-            if xu < 0.0:
-                xu = 0.0
-            x[u] = xu
+        _produce(p, Duse, fd, mu, ex, cap, xinp, d, x)
 
         # --- imports from outside the table of cut rows: schedule plus stockpile
-        for k in range(K):
-            u = sp_idx[k]
-            dm = mu[u] * (Duse[u] + fd[u])
-            avail = impcap[t, k]
-            short = dm - avail
-            if short > 0.0 and stockpile[k] > 0.0:
-                rel = short
-                if rel > relmax[k]:
-                    rel = relmax[k]
-                if rel > stockpile[k]:
-                    rel = stockpile[k]
-                avail += rel
-                stockpile[k] -= rel
-            impavail[k] = avail
+        _import_supply(t, K, sp_idx, mu, Duse, fd, impcap, stockpile, relmax,
+                       impavail)
 
         # --- rationing: combined delivery ratios per row
         gl = 0.0

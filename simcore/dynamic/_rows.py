@@ -38,7 +38,7 @@ import math
 import numpy as np
 
 from .._jit import STATUS_NEGATIVE_OUTPUT, STATUS_NON_FINITE, STATUS_OK, njit
-from ._kernels import _ratios, ces_ratio
+from ._kernels import _import_supply, _produce, _ratios, ces_ratio
 
 
 @njit
@@ -206,32 +206,10 @@ def run_rows(A, TG, TH, sigma, x0, f0, e0, mu, c, inv_tau,
         _rowsums8(O, Duse, n)
 
         # --- production (run_one's order)
-        for i in range(n):
-            use = Duse[i] + fd[i]
-            d[i] = (1.0 - mu[i]) * use + ex[i]
-            xi = cap[i]
-            if bound[i] < xi:
-                xi = bound[i]
-            if d[i] < xi:
-                xi = d[i]
-            if xi < 0.0:
-                xi = 0.0
-            x[i] = xi
+        _produce(n, Duse, fd, mu, ex, cap, bound, d, x)
 
-        for k in range(K):
-            i = sp_idx[k]
-            dm = mu[i] * (Duse[i] + fd[i])
-            avail = impcap[t, k]
-            short = dm - avail
-            if short > 0.0 and stockpile[k] > 0.0:
-                rel = short
-                if rel > relmax[k]:
-                    rel = relmax[k]
-                if rel > stockpile[k]:
-                    rel = stockpile[k]
-                avail += rel
-                stockpile[k] -= rel
-            impavail[k] = avail
+        _import_supply(t, K, sp_idx, mu, Duse, fd, impcap, stockpile, relmax,
+                       impavail)
 
         # --- rationing and the day's records (run_one's order)
         gl = 0.0
