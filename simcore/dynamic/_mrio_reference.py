@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._reference import ces_ratio, fill
+from ._reference import ces_ratio, fill, produce
 
 
 def run_mrio_reference(Afull, prod, nreg, tgt, theta, sigma, x0, F0, e0, mu, c, tau, special,
@@ -98,16 +98,8 @@ def run_mrio_reference(Afull, prod, nreg, tgt, theta, sigma, x0, F0, e0, mu, c, 
             else:
                 bb = (1 - th) * x0[b] + th * S[i, b] / Ac[i, b]
             bound[b] = min(bound[b], bb)
-        d = (1 - mu) * (Duse + fd) + ex
-        x = np.maximum(np.minimum(np.minimum(cap, bound), d), 0.0)
-        DEM += np.where(x0 - x > 0, np.clip(x0 - d, 0.0, None).clip(max=x0 - x), 0.0)
-        avail = {}
-        for u in keys:
-            dm = mu[u] * (Duse[u] + fd[u])
-            a = special[u][0][t]
-            rel = min(max(dm - a, 0.0), special[u][2], stock[u])
-            stock[u] -= rel
-            avail[u] = a + rel
+        d, x, dem, avail = produce(t, cap, bound, mu, Duse, fd, ex, x0, special, keys, stock)
+        DEM += dem
         rho_i = np.ones(p)
         for u in range(p):
             rdi, rdf = fill(x[u], (1 - mu[u]) * Duse[u], (1 - mu[u]) * fd[u] + ex[u], firms_first)

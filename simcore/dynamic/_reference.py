@@ -41,6 +41,24 @@ def fill(supply: float, d_int: float, d_fd: float, firms_first: bool) -> tuple[f
     return supply / total, supply / total
 
 
+def produce(t, cap, bound, mu, Duse, fd, ex, x0, special, keys, stock):
+    """A day's demand on domestic producers ``d``, output ``x`` (least of capacity, input
+    bound and demand), the demand-constrained part of its loss (what lower orders alone cost) and the import supply
+    ``avail`` of the special products (schedule plus stockpile release; ``stock`` is drawn
+    down in place); shared by the single-region and the multi-regional reference."""
+    d = (1 - mu) * (Duse + fd) + ex
+    x = np.maximum(np.minimum(np.minimum(cap, bound), d), 0.0)
+    dem = np.where(x0 - x > 0, np.clip(x0 - d, 0.0, None).clip(max=x0 - x), 0.0)
+    avail = {}
+    for i in keys:
+        dm = mu[i] * (Duse[i] + fd[i])
+        a = special[i][0][t]
+        rel = min(max(dm - a, 0.0), special[i][2], stock[i])
+        stock[i] -= rel
+        avail[i] = a + rel
+    return d, x, dem, avail
+
+
 def run_reference(A, tgt, theta, sigma, x0, f0, e0, mu, c, tau, special, capfac, demfac, exfac,
                   *, firms_first=False, alpha_max=1.0, alpha_tau=365.0):
     """Run the engine on dense inputs.
@@ -95,17 +113,8 @@ def run_reference(A, tgt, theta, sigma, x0, f0, e0, mu, c, tau, special, capfac,
             else:
                 b = (1 - th) * x0[j] + th * S[i, j] / A[i, j]
             bound[j] = min(bound[j], b)
-        d = (1 - mu) * (Duse + fd) + ex
-        x = np.maximum(np.minimum(np.minimum(cap, bound), d), 0.0)
-        # demand-constrained part of the day's output loss: what lower orders alone cost
-        DEM += np.where(x0 - x > 0, np.clip(x0 - d, 0.0, None).clip(max=x0 - x), 0.0)
-        avail = {}
-        for i in keys:
-            dm = mu[i] * (Duse[i] + fd[i])
-            a = special[i][0][t]
-            rel = min(max(dm - a, 0.0), special[i][2], stock[i])
-            stock[i] -= rel
-            avail[i] = a + rel
+        d, x, dem, avail = produce(t, cap, bound, mu, Duse, fd, ex, x0, special, keys, stock)
+        DEM += dem
         rho_i = np.ones(n)
         rho_f = np.ones(n)
         for i in range(n):
