@@ -58,7 +58,7 @@ def kernel_args(low, params, T: int):
     """``run_one``'s arguments for a lowered run (work arrays and outputs allocated here),
     from the bundles ``simcore.dynamic._kernels.run_single`` takes."""
     from simcore.dynamic import _kernels as kn
-    from simcore.dynamic import model as m
+    from simcore.dynamic import supply_chain as m
 
     p2 = low.prep
     n2, nnz, K = p2.n, p2.A.shape[0], low.sp_idx.shape[0]
@@ -108,7 +108,7 @@ def run_sc(spec: dict) -> dict:
     t0 = time.perf_counter()
     import simcore as sc
     from simcore.dynamic import _kernels as kn
-    from simcore.dynamic.model import lower, prepare_model
+    from simcore.dynamic.supply_chain import lower, prepare_model
 
     t_imp = time.perf_counter() - t0
     eng = spec["engine"]
@@ -146,7 +146,7 @@ def run_sc(spec: dict) -> dict:
                    finite=bool(np.isfinite(x).all()) and int(st) == 0)
         if low.prep.n <= 1500:
             # the dense-row single-run kernel (simcore.dynamic._rows) on the same run
-            from simcore.dynamic.model import run_lowered_rows
+            from simcore.dynamic.supply_chain import run_lowered_rows
 
             run_lowered_rows(low, params, 2)  # compile / load the cache
             _, best_r, _, rr = timed(lambda: run_lowered_rows(low, params, days),
@@ -264,7 +264,7 @@ def run_sc_lanes(spec: dict) -> dict:
     from simcore.dynamic import _kernels as kn
     from simcore.dynamic import _lanes as ln
     from simcore.dynamic import batch as bt
-    from simcore.dynamic.model import lower
+    from simcore.dynamic.supply_chain import lower
 
     s = kiuchi()
     prep, params = s.prepared(), s.params()

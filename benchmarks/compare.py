@@ -788,7 +788,7 @@ def plot(res: dict, path: Path) -> None:
     fig.suptitle(f"{m.get('Model name', '?')}, {m.get('cores')} cores, "
                  f"{m.get('memory_gib')} GiB ({res.get('date_utc', '')})", fontsize=9)
     fig.tight_layout()
-    from simcore._io import atomic_path
+    from simcore._atomic import atomic_path
 
     with atomic_path(path) as tmp:  # a killed run leaves no truncated image
         fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png")
@@ -842,7 +842,7 @@ def plot_sc(res: dict, path: Path) -> None:
            title="Nomura case LHS on Japan-187, one year each")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    from simcore._io import atomic_path
+    from simcore._atomic import atomic_path
 
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
@@ -892,7 +892,7 @@ def main(argv: list[str] | None = None) -> None:
         if res.get("quick"):
             log("refusing to write docs from a --quick run")
         else:
-            from simcore._io import atomic_write_text
+            from simcore._atomic import atomic_write_text
 
             if a.only and not a.from_json:
                 res = merge(json.loads((RESULTS / "latest.json").read_text()), res, a.only)

@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     res = measure(a.rounds, not a.no_cold)
     if a.write:
         sys.path.insert(0, str(ROOT))
-        from simcore._io import atomic_write_text
+        from simcore._atomic import atomic_write_text
 
         atomic_write_text(HERE / "results" / "startup.json", json.dumps(res, indent=1))
     if a.json:

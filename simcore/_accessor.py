@@ -1,6 +1,6 @@
 """``result.simcore``: plotting methods on simcore's result Datasets.
 
-Registered when a result-producing module (:mod:`simcore.dynamic.model`,
+Registered when a result-producing module (:mod:`simcore.dynamic.supply_chain`,
 :mod:`simcore.sweeps`) is imported; the methods import matplotlib only when called.
 
 >>> import simcore as sc

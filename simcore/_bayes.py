@@ -40,7 +40,7 @@ from . import scenario as _scenario
 from ._jit import raise_for_status
 from .dynamic.batch import run_lowered
 from .dynamic.common import ONSET_SHARE
-from .dynamic.model import recovered_rule
+from .dynamic.supply_chain import recovered_rule
 from .errors import KernelError
 from .run import Horizon
 from .scenario import Scenario, load, scenario_dir

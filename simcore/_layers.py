@@ -19,7 +19,7 @@ __all__ = ["LAYERS", "LAZY", "UPWARD", "layer_of", "markdown"]
 LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "base": ("errors, version, atomic writes, TOML reading, the JIT policy, shared checks, "
              "value rules",
-             ("simcore._version", "simcore.errors", "simcore._checks", "simcore._io",
+             ("simcore._version", "simcore.errors", "simcore._checks", "simcore._atomic",
               "simcore._jit", "simcore._nodask", "simcore._progress", "simcore._toml",
               "simcore._layers", "simcore._schema")),
     "data": ("the IO table data model and the embedded datasets",
@@ -27,7 +27,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
               "simcore.datasets.*")),
     "transforms": ("operations from tables to tables: aggregation, carve-outs, rescaling, "
                    "preprocessing, the carve-out spec, pymrio conversion",
-                   ("simcore.transform", "simcore.rare_earths", "simcore.mrio_carve",
+                   ("simcore.transform", "simcore.carve_spec", "simcore.mrio_carve",
                     "simcore.pymrio_bridge")),
     "engines": ("the models: static models, the supply-chain engine, the ARIO engine, the "
                 "numba kernels and their numpy references, shocks and parameters",
@@ -64,9 +64,9 @@ UPWARD: dict[tuple[str, str], str] = {
         "the maintainer's build script of the embedded multi-regional table (python -m "
         "simcore.datasets._build) aggregates and carves the Japan table; nothing imports it "
         "at run time",
-    ("simcore.datasets._build_mrio", "simcore.rare_earths"):
+    ("simcore.datasets._build_mrio", "simcore.carve_spec"):
         "as above: the build script carves rare earths and magnets out of the Japan table",
-    ("simcore.dynamic.model", "simcore._accessor"):
+    ("simcore.dynamic.supply_chain", "simcore._accessor"):
         "registers xarray's result.simcore accessor when a result-producing engine is "
         "imported (xarray's plug-in mechanism); the accessor reaches simcore.plot only "
         "inside its methods",

@@ -51,7 +51,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._io import atomic_path, writable_dir  # noqa: F401  (writable_dir: public here too)
+from ._atomic import atomic_path, writable_dir  # noqa: F401  (writable_dir: public here too)
 from ._version import __version__
 from .calibrate import run_bands
 from .errors import DataError, SimcoreError

@@ -38,7 +38,7 @@ import xarray as xr
 from . import tables as _t
 from . import transform as _tr
 from ._toml import read_toml
-from .dynamic.model import _cell_arrays, _cols, _dense_base, prepare_model
+from .dynamic.supply_chain import _cell_arrays, _cols, _dense_base, prepare_model
 from .dynamic.params import CellMatrix, DynamicParams
 from .errors import LabelError, ScenarioError, TableError
 

@@ -2,7 +2,7 @@
 shares as data (docs/mrio.md, "Carving products out of an MRIO").
 
 The single-region carve-out (:func:`simcore.transform.carve_out`, driven by
-``scenarios/data/rare_earths.toml`` through :mod:`simcore.rare_earths`) splits a product out
+``scenarios/data/rare_earths.toml`` through :mod:`simcore.carve_spec`) splits a product out
 of a parent sector of one table.  On an MRIO the same product is made in several regions and
 sold across borders, so the data say, for the new product:
 
@@ -40,7 +40,7 @@ from . import tables as _t
 from . import transform as _tr
 from ._checks import shown
 from ._toml import parse_toml
-from .rare_earths import read_spec_bytes
+from .carve_spec import read_spec_bytes
 from .errors import LabelError, ScenarioError, ShockError, TableError
 
 __all__ = ["carve_out_mrio", "load_mrio_spec", "carve_mrio", "origin_table"]
@@ -330,7 +330,7 @@ def load_mrio_spec(path: str | Path, raw: bytes | None = None) -> dict[str, Any]
     """Read and check an MRIO carve-out data file.
 
     The format follows the single-region carve-out's (``scenarios/data/rare_earths.toml``,
-    :func:`simcore.rare_earths.load_spec`): ``[products.CODE]`` with ``name_en``,
+    :func:`simcore.carve_spec.load_spec`): ``[products.CODE]`` with ``name_en``,
     ``name_ja``, ``order`` and one parent ``[products.CODE.parents.PARENT]`` in the MRIO's
     classification, whose ``use`` is a table ``{buyer region: purchases}`` (in place of the
     single-region ``output`` and ``imports``), with ``column_shares`` and ``users``

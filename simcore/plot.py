@@ -52,7 +52,7 @@ import numpy as np
 import xarray as xr
 
 from .errors import ParameterError
-from ._io import atomic_path
+from ._atomic import atomic_path
 from .tables import yen_per_unit
 
 __all__ = [
@@ -745,7 +745,7 @@ def save(fig, path: str | Path, *, dpi: int = 150, **kwargs: Any) -> Path:
     """Write ``fig`` to ``path`` atomically (format from the suffix, e.g. ``.png``).
 
     The figure is written to a temporary file next to ``path`` and moved over it
-    (:func:`simcore._io.atomic_path`): a crash never leaves a truncated image.
+    (:func:`simcore._atomic.atomic_path`): a crash never leaves a truncated image.
     """
     _mpl()
     path = Path(path)

@@ -203,7 +203,7 @@ def prepare_ario_table(table: xr.Dataset, input_threshold: float | None = None
                        ) -> _ario.ARIOTable:
     """A table lowered for the ARIO engine as a scenario runs it: negative cells (MIC
     tables have them) first go through :func:`simcore.transform.prepare_for_dynamics`, as
-    the supply-chain engine's :func:`~simcore.dynamic.model.prepare_model` does
+    the supply-chain engine's :func:`~simcore.dynamic.supply_chain.prepare_model` does
     (``ARIOTable.preprocessing`` says what was done)."""
     note = "none"
     f = flat(table)

@@ -35,7 +35,7 @@ from ._schema import Bool, DaysOrAuto, ListOf, MapOf, Num, NumOrMap, Str, Table
 from ._toml import parse_toml, read_toml  # noqa: F401  (public here too)
 from . import criticality as _cr
 from . import datasets, transform
-from .dynamic.model import prepare_model
+from .dynamic.supply_chain import prepare_model
 from .dynamic.params import DynamicParams
 from .dynamic.shocks import CapacityShock, DemandShock, ExportCut, ImportCut
 from .dynamic.mrio import FINE_DATASET, add_third_country_split, prepare_mrio, simulate
@@ -43,7 +43,7 @@ from .dynamic.ario import ARIOParams
 from .dynamic.common import MAX_DAYS
 from .errors import LabelError, ParameterError, ScenarioError, ShockError, TableError
 from .run import ENGINES, Horizon, prepare_ario_table, run_ario, run_until_recovered
-from .rare_earths import (carve, dependency_shares, load_spec, origin_shares,
+from .carve_spec import (carve, dependency_shares, load_spec, origin_shares,
                           read_spec_bytes)
 
 __all__ = [

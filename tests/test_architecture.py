@@ -149,7 +149,7 @@ def test_the_check_sees_imports_inside_functions(tmp_path):
     assert got == [("simcore.tables", 2, True)]
 
 
-@pytest.mark.parametrize("name", ["simcore.dynamic.model", "simcore.dynamic.batch",
+@pytest.mark.parametrize("name", ["simcore.dynamic.supply_chain", "simcore.dynamic.batch",
                                   "simcore.dynamic.ario", "simcore.run"])
 def test_engines_and_run_layer_do_not_know_sweeps(name):
     assert not [t for t, _, _ in EDGES[name]

@@ -1,4 +1,4 @@
-"""The carve-out chain builds one labelled table (issue 14): rare_earths.carve carves every
+"""The carve-out chain builds one labelled table (issue 14): carve_spec.carve carves every
 product on flat arrays and builds and validates the result once; the result equals the
 step-by-step public transforms'."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from simcore import datasets, scenario, tables, transform
-from simcore import rare_earths as re_
+from simcore import carve_spec as re_
 
 
 def test_carve_builds_one_table_equal_to_the_public_steps(monkeypatch):

@@ -17,7 +17,7 @@ from simcore import criticality as cr
 from simcore import scenario
 from simcore import tables as tb
 from simcore.dynamic import _reference as ref
-from simcore.dynamic import model as md
+from simcore.dynamic import supply_chain as md
 from simcore.dynamic.params import CellMatrix, DynamicParams
 from simcore.errors import ParameterError, ScenarioError
 from simcore.dynamic.shocks import CapacityShock, DemandShock, ImportCut

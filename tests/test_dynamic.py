@@ -1,4 +1,4 @@
-"""Tests of simcore's supply-chain engine (simcore.dynamic.model / _kernels).
+"""Tests of simcore's supply-chain engine (simcore.dynamic.supply_chain / _kernels).
 
 The numba kernel is checked against the plain-numpy reference (simcore.dynamic._reference)
 on random tables, and both against closed forms (docs/methodology.md, "The supply-chain engine"):
@@ -17,7 +17,7 @@ import simcore as sc
 from simcore import tables as tb
 from simcore.dynamic import _kernels as kn
 from simcore.dynamic import _reference as ref
-from simcore.dynamic import model as md
+from simcore.dynamic import supply_chain as md
 from simcore.dynamic.params import DynamicParams
 from simcore.dynamic.shocks import CapacityShock, DemandShock, ImportCut
 from simcore.errors import (

@@ -14,9 +14,9 @@ from simcore._jit import STATUS_NON_FINITE, STATUS_OK
 from simcore.dynamic import _kernels as kn
 from simcore.dynamic import _lanes as ln
 from simcore.dynamic import batch as b
-from simcore.dynamic import model as m
+from simcore.dynamic import supply_chain as m
 from simcore.dynamic.params import DynamicParams
-from simcore.dynamic.model import recovered_rule
+from simcore.dynamic.supply_chain import recovered_rule
 
 RTOL = 1e-12
 DAYS = 300

@@ -15,7 +15,7 @@ from simcore import tables as tb
 from simcore import transform as tr
 from simcore.errors import LabelError, ScenarioError, TableError
 from simcore.mrio_carve import carve_mrio, carve_out_mrio, load_mrio_spec
-from simcore.rare_earths import dependency_shares
+from simcore.carve_spec import dependency_shares
 
 from test_mrio import random_mrio
 

@@ -17,7 +17,7 @@ import simcore as sc
 from simcore.dynamic import _kernels as kn
 from simcore.dynamic import _reference as ref
 from simcore.dynamic import _rows as rw
-from simcore.dynamic import model as md
+from simcore.dynamic import supply_chain as md
 from simcore.dynamic.params import DynamicParams
 from simcore.dynamic.shocks import CapacityShock, DemandShock, ImportCut
 from simcore.errors import ParameterError

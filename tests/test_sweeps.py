@@ -91,11 +91,11 @@ def test_simulate_batch_is_the_batch_engines_own(small):
     # no forwarding stubs (issue 14): simcore.dynamic.simulate_batch is the batch module's
     # function, and neither the supply-chain engine nor the sweeps re-export it
     import simcore.dynamic
-    import simcore.dynamic.model
+    import simcore.dynamic.supply_chain
     import simcore.sweeps
 
     assert simcore.dynamic.simulate_batch is simulate_batch
-    assert not hasattr(simcore.dynamic.model, "simulate_batch")
+    assert not hasattr(simcore.dynamic.supply_chain, "simulate_batch")
     assert not hasattr(simcore.sweeps, "simulate_batch")
     prep = small.prepared()
     res = simcore.dynamic.simulate_batch(prep, [(small.shocks(), small.params())], days=10)

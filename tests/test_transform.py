@@ -193,7 +193,7 @@ def test_carve_out_star_key_and_imbalance(japan37):
 
 
 def test_carve_out_star_zero_for_unlisted_buyers(japan37):
-    """Only the listed buyers take the new product (``"*": 0``), as simcore.rare_earths does."""
+    """Only the listed buyers take the new product (``"*": 0``), as simcore.carve_spec does."""
     s, mu = 0.01, 0.02
     x0 = float(japan37.x.sel(sector="27"))
     m0 = float(japan37.M.sel(sector="27").sum())

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._io import atomic_write
+from .._atomic import atomic_write
 from ._build_mrio import build_jcr
 
 SOURCE = Path(__file__).resolve().parent / "_source"

@@ -31,7 +31,7 @@ import numpy as np
 
 from .. import tables as tb
 from .. import transform as tr
-from ..rare_earths import carve, load_spec, origin_shares
+from ..carve_spec import carve, load_spec, origin_shares
 
 SOURCE = Path(__file__).resolve().parent / "_source"
 ASSUMPTIONS = SOURCE / "jcr-mrio" / "assumptions.toml"

@@ -29,9 +29,9 @@ __all__ = [
 ]
 
 _ATTRS = {
-    "simulate": "simcore.dynamic.mrio",  # dispatches: one region -> model, MRIO -> mrio
+    "simulate": "simcore.dynamic.mrio",  # dispatches: one region -> supply_chain, MRIO -> mrio
     "simulate_batch": "simcore.dynamic.batch",
-    "prepare_model": "simcore.dynamic.model",
+    "prepare_model": "simcore.dynamic.supply_chain",
     "ImportCut": "simcore.dynamic.shocks",
     "ExportCut": "simcore.dynamic.shocks",
     "simulate_mrio": "simcore.dynamic.mrio",
@@ -50,7 +50,7 @@ _ATTRS = {
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("ario", "model", "shocks", "params", "batch", "common", "mrio"):
+    if name in ("ario", "supply_chain", "shocks", "params", "batch", "common", "mrio"):
         return importlib.import_module(f"simcore.dynamic.{name}")
     if name in _ATTRS:
         return getattr(importlib.import_module(_ATTRS[name]), name)

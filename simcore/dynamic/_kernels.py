@@ -1,6 +1,6 @@
 """Numba kernels of simcore's supply-chain engine (bare arrays in, caller-allocated outputs).
 
-The equations are documented in ``docs/methodology.md`` and in :mod:`simcore.dynamic.model`;
+The equations are documented in ``docs/methodology.md`` and in :mod:`simcore.dynamic.supply_chain`;
 :mod:`simcore.dynamic._reference` is a plain-numpy implementation of the same day step,
 used as the test oracle.
 

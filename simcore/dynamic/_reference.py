@@ -2,7 +2,7 @@
 
 Dense matrices, one vectorised statement per equation, no numba.  It implements the same
 day step as :func:`simcore.dynamic._kernels.run_one` from the equations in
-:mod:`simcore.dynamic.model` (not from the kernel's code), and is compared with the kernel
+:mod:`simcore.dynamic.supply_chain` (not from the kernel's code), and is compared with the kernel
 on random tables in ``tests/test_dynamic.py``.
 """
 

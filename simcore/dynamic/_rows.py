@@ -28,7 +28,7 @@ the day a run stopped (``info``), and stocks per origin (pool rows are rows like
 other).  The dense layout pays for the cells without flow: it suits tables whose
 coefficient matrix is dense (Japan's 187-sector table is 43 % dense) and small enough that
 ``6 n^2`` doubles stay modest; :func:`rows_apply` is the rule
-:func:`simcore.dynamic.model.simulate` uses to choose it (``run_one`` otherwise).
+:func:`simcore.dynamic.supply_chain.simulate` uses to choose it (``run_one`` otherwise).
 """
 
 from __future__ import annotations
@@ -315,7 +315,7 @@ def run_rows(A, TG, TH, sigma, x0, f0, e0, mu, c, inv_tau,
 
 def dense_rows(low, params):
     """The dense-row inputs of :func:`run_rows` from a lowered run
-    (:class:`simcore.dynamic.model.Lowered`): ``(A, TG, TH)`` with the special rows'
+    (:class:`simcore.dynamic.supply_chain.Lowered`): ``(A, TG, TH)`` with the special rows'
     overrides merged in."""
     p2 = low.prep
     n = p2.n
@@ -347,7 +347,7 @@ ROWS_MIN_DENSITY = 0.3
 
 
 def rows_apply(n: int, nnz: int) -> bool:
-    """Whether :func:`simcore.dynamic.model.simulate` (``layout="auto"``) runs a table of
+    """Whether :func:`simcore.dynamic.supply_chain.simulate` (``layout="auto"``) runs a table of
     ``n`` sectors and ``nnz`` non-zero cells on dense rows: at most :data:`ROWS_MAX_N`
     sectors and at least :data:`ROWS_MIN_DENSITY` of the cells non-zero."""
     return 0 < n <= ROWS_MAX_N and nnz >= ROWS_MIN_DENSITY * n * n

@@ -2,7 +2,7 @@
 kernel :func:`simcore.dynamic._lanes.run_lanes`.
 
 Each scenario is a pair ``(shocks, params)``.  It is lowered with the helpers of
-:mod:`simcore.dynamic.model` (special products, import schedules, domestic shocks, the
+:mod:`simcore.dynamic.supply_chain` (special products, import schedules, domestic shocks, the
 dependency and inventory rows of the special products), so a scenario run here gives the
 same numbers as :func:`simcore.simulate` with the same arguments: each lane of the batch
 kernel repeats :func:`~simcore.dynamic._kernels.run_one`'s operations in the same order,
@@ -36,7 +36,7 @@ import xarray as xr
 from .._jit import raise_for_status
 from .._version import __version__
 from ..errors import ParameterError
-from . import model as _m
+from . import supply_chain as _m
 from .common import MAX_RECORD_BYTES, check_days
 from .params import DynamicParams
 from . import _kernels as kn
@@ -93,7 +93,7 @@ def _zfull(prep: _m.Prepared, special: Sequence[int]) -> np.ndarray:
 def _special_rows(prep: _m.Prepared, params: DynamicParams, special: Sequence[int],
                   zfull: np.ndarray, base_th: np.ndarray | None,
                   base_d: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """``theta_sp`` and ``tgt_sp`` exactly as :func:`simcore.dynamic.model._cell_arrays`
+    """``theta_sp`` and ``tgt_sp`` exactly as :func:`simcore.dynamic.supply_chain._cell_arrays`
     (``base_th``/``base_d``: the group's dense cell matrices, or None)."""
     pos = {i: k for k, i in enumerate(special)}
     K, n = len(special), prep.n
@@ -402,7 +402,7 @@ def simulate_batch(
     Parameters
     ----------
     table : xarray.Dataset or Prepared
-        A simcore table or the result of :func:`simcore.dynamic.model.prepare_model`.
+        A simcore table or the result of :func:`simcore.dynamic.supply_chain.prepare_model`.
     scenarios : sequence of (shocks, params)
         ``shocks`` as for :func:`simcore.simulate` (one shock or a sequence);
         ``params`` a :class:`~simcore.dynamic.params.DynamicParams` or ``None`` (defaults).

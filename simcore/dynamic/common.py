@@ -1,7 +1,7 @@
 """Rules both daily engines share, stated once: the horizon's range, the record budget, when
 a run counts as back at baseline, and when a sector's loss starts.
 
-The supply-chain engine (:mod:`simcore.dynamic.model`, :mod:`simcore.dynamic.batch`) and the
+The supply-chain engine (:mod:`simcore.dynamic.supply_chain`, :mod:`simcore.dynamic.batch`) and the
 ARIO engine (:mod:`simcore.dynamic.ario`) check their inputs with these functions; the run
 layer (:mod:`simcore.run`) builds the horizon and its auto-extension on them.  Nothing here
 knows an engine's arrays.

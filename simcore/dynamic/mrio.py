@@ -1,6 +1,6 @@
 """simcore's supply-chain engine on multi-regional tables (region x sector).
 
-The engine is the single-region one (:mod:`simcore.dynamic.model`, equations in
+The engine is the single-region one (:mod:`simcore.dynamic.supply_chain`, equations in
 docs/methodology.md) with the nodes of the table's flat region x sector axis, and one
 stock rule for trade between regions (docs/mrio.md):
 
@@ -49,8 +49,8 @@ from .. import _jit
 from . import _kernels as kn
 from ._mrio_kernels import run_mrio
 from .common import ONSET_SHARE, check_days, check_record_bytes
-from . import model as _model
-from .model import (_lower_domestic, _lower_imports, _special_products, recovered_rule)
+from . import supply_chain as _model
+from .supply_chain import (_lower_domestic, _lower_imports, _special_products, recovered_rule)
 from .params import DynamicParams
 from .shocks import CapacityShock, DemandShock, ExportCut, ImportCut, intensity
 
@@ -142,7 +142,7 @@ class PreparedMRIO:
 def prepare_mrio(table: xr.Dataset, *, check: bool = True) -> PreparedMRIO:
     """Lower a multi-regional table (``region`` x ``sector``) for :func:`simulate_mrio`.
 
-    The table is validated first (as :func:`simcore.dynamic.model.prepare_model` does);
+    The table is validated first (as :func:`simcore.dynamic.supply_chain.prepare_model` does);
     negative intermediate or final-demand cells are refused.
     """
     _tables.check_table(table, "simulate", balance=check, productive=check)
@@ -758,7 +758,7 @@ def simulate_mrio_batch(table: xr.Dataset | PreparedMRIO, scenarios: Sequence[An
 class SweepBackend:
     """What :mod:`simcore.sweeps` needs of an engine, for multi-regional scenarios: the
     contract of :func:`simcore.dynamic.batch.run_lowered` and
-    :func:`~simcore.dynamic.model.recovered_rule` (bare arrays in scenario order, failed runs
+    :func:`~simcore.dynamic.supply_chain.recovered_rule` (bare arrays in scenario order, failed runs
     flagged by a non-zero ``status``, not raised)."""
 
     @staticmethod
@@ -794,14 +794,14 @@ class SweepBackend:
 def check_lowering_mrio(prep: PreparedMRIO, shocks: Sequence[Any], params: DynamicParams) -> None:
     """Lower ``shocks`` and ``params`` against a prepared multi-regional table over one day,
     so that unknown regions, sectors and products raise here (as
-    :func:`simcore.dynamic.model.check_lowering` for one region)."""
+    :func:`simcore.dynamic.supply_chain.check_lowering` for one region)."""
     lower_mrio(prep, shocks, params, 1)
 
 
 def simulate(table: Any, shocks: Any, **kwargs: Any) -> xr.Dataset:
     """The supply-chain engine on any table: a multi-regional table (or a
     :class:`PreparedMRIO`) runs :func:`simulate_mrio`, a single-region one
-    :func:`simcore.dynamic.model.simulate` (same arguments; see there)."""
+    :func:`simcore.dynamic.supply_chain.simulate` (same arguments; see there)."""
     if not isinstance(table, _model.Prepared) and (
             isinstance(table, PreparedMRIO)
             or isinstance(table, xr.Dataset) and _tables.is_multiregional(table)):

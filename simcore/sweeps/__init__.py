@@ -40,7 +40,7 @@ Horizon
 horizon for every scenario.  ``'auto'`` follows :meth:`simcore.scenario.Scenario.run`
 exactly, scenario by scenario: the horizon is ``ceil(end of the scenario's last shock +
 tail_days)`` (capped at ``max_days``), doubled until output and stocks are back at
-baseline (the rule of ``recovered``, :func:`simcore.dynamic.model.recovered_rule`) or
+baseline (the rule of ``recovered``, :func:`simcore.dynamic.supply_chain.recovered_rule`) or
 ``max_days`` is reached.  Chunks run at the design's common horizon ``ceil(max shock end
 over the design) + tail_days`` (the ``horizon_days`` attribute, also the length of the
 optional daily record); each scenario's totals are summed over its own horizon (the daily
@@ -101,7 +101,7 @@ import xarray as xr
 from .._progress import Progress
 from .._version import __version__
 from ..dynamic import mrio as _mrio
-from ..dynamic.model import check_lowering
+from ..dynamic.supply_chain import check_lowering
 from ..run import Horizon, ario_inputs, prepare_ario_table
 from ..scenario import Scenario, load
 from ..errors import DesignError, LabelError, ParameterError, ScenarioError, ShockError

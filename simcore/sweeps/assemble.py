@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .. import _io
+from .. import _atomic
 from ..errors import DataError
 from ..tables import yen_per_unit
 from .compute import _Options
@@ -149,7 +149,7 @@ def _write_result(root: Path, ds: xr.Dataset, format: str) -> Path:
         clean = _str_as_object(clean)
     if format == "netcdf":
         target = root / "result.nc"
-        with _io.atomic_path(target) as tmp:
+        with _atomic.atomic_path(target) as tmp:
             clean.to_netcdf(tmp)
         return target
     target = root / "result.zarr"

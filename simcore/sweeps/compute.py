@@ -16,8 +16,8 @@ import numpy as np
 from .. import datasets
 from ..dynamic import batch as _b
 from ..dynamic import mrio as _mrio
-from ..dynamic.model import recovered_rule
-from ..rare_earths import read_spec_bytes
+from ..dynamic.supply_chain import recovered_rule
+from ..carve_spec import read_spec_bytes
 from ..run import Horizon
 from ..scenario import Scenario, _cached_spec, apply_overrides
 from ..errors import DesignError, ParameterError, ScenarioError, ShockError

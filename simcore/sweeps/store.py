@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _io
+from .. import _atomic
 from .._version import __version__
 from ..errors import DataError, DesignError, SimcoreError
 
@@ -67,7 +67,7 @@ def _write_chunk(root: Path, cid: int, arrays: Mapping[str, np.ndarray], fp: str
     np.savez(buf, **arrs, __meta__=np.frombuffer(meta, dtype=np.uint8),
              __sha256__=np.frombuffer(sha.encode(), dtype=np.uint8))
     data = buf.getvalue()
-    _io.atomic_write_bytes(_chunk_path(root, cid), data)
+    _atomic.atomic_write_bytes(_chunk_path(root, cid), data)
     return {"sha256": sha, "bytes": len(data)}
 
 
@@ -394,7 +394,7 @@ class _Store:
         self.save()
 
     def save(self) -> None:
-        _io.atomic_write_text(self.mpath, json.dumps(self.manifest, indent=1, sort_keys=True))
+        _atomic.atomic_write_text(self.mpath, json.dumps(self.manifest, indent=1, sort_keys=True))
 
     def close(self) -> None:
         if self.lock is not None:
@@ -427,6 +427,6 @@ def _check_out_dir(root: Path) -> None:
         raise DesignError(f"out={str(root)!r} is a file; a sweep writes a directory: give a "
                           "new or empty path")
     try:
-        _io.writable_dir(root, f"out={str(root)!r}")
+        _atomic.writable_dir(root, f"out={str(root)!r}")
     except SimcoreError as exc:
         raise DesignError(str(exc)) from None

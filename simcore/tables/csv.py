@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .. import _io
+from .. import _atomic
 from ..errors import LabelError, NonFiniteError, TableError
 from .model import from_arrays, from_pandas
 from .views import is_multiregional
@@ -237,4 +237,4 @@ def to_csv(table: xr.Dataset, path: str | Path, *, imports_negative: bool = True
     emit(table.V.values, list(table.va_item.values), s, "value_added", "sector")
     text = "row_code,row_type,col_code,col_type,value\n" + "".join(
         ",".join(map(str, r)) + "\n" for r in rows)
-    return _io.atomic_write_text(Path(path), text)
+    return _atomic.atomic_write_text(Path(path), text)

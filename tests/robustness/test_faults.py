@@ -1,6 +1,6 @@
 """Faults: every result file is written atomically, and long runs resume.
 
-* ``simcore._io``: a child process writing a large file through :func:`atomic_write` is
+* ``simcore._atomic``: a child process writing a large file through :func:`atomic_write` is
   killed (SIGKILL) at several moments; the target is then either absent (or still holds its
   previous content) or complete, never truncated.
 * A writer that raises half-way leaves the target untouched and no temporary file.
@@ -26,7 +26,7 @@ import pytest
 import xarray as xr
 
 import simcore as sc
-from simcore import _io
+from simcore import _atomic
 
 REPO = Path(__file__).resolve().parents[2]
 CHUNK = 1 << 20  # 1 MiB
@@ -46,7 +46,7 @@ def _expected_digest() -> str:
 
 WRITER = textwrap.dedent("""
     import hashlib, sys, time
-    from simcore import _io
+    from simcore import _atomic
     CHUNK, N = %d, %d
     target, flag = sys.argv[1], sys.argv[2]
     def payload(i):
@@ -58,7 +58,7 @@ WRITER = textwrap.dedent("""
                 if i == 0:
                     open(flag, "w").close()   # tell the parent the write has begun
                 time.sleep(0.002)
-    _io.atomic_write(target, writer)
+    _atomic.atomic_write(target, writer)
     print("done")
 """) % (CHUNK, NCHUNKS)
 
@@ -117,14 +117,14 @@ def test_writer_that_raises_leaves_target_and_no_temp(tmp_path):
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError, match="disk full"):
-        _io.atomic_write(target, bad)
+        _atomic.atomic_write(target, bad)
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.txt"]
 
 
 def test_atomic_helpers_roundtrip(tmp_path):
-    _io.atomic_write_text(tmp_path / "a" / "b.txt", "héllo")
-    _io.atomic_write_bytes(tmp_path / "c.bin", b"\x00\x01")
+    _atomic.atomic_write_text(tmp_path / "a" / "b.txt", "héllo")
+    _atomic.atomic_write_bytes(tmp_path / "c.bin", b"\x00\x01")
     assert (tmp_path / "a" / "b.txt").read_text(encoding="utf-8") == "héllo"
     assert (tmp_path / "c.bin").read_bytes() == b"\x00\x01"
 
@@ -138,9 +138,9 @@ def test_to_csv_is_atomic(tmp_path, mb23, monkeypatch):
         def writer(q):
             q.write_text(text[: len(text) // 2], encoding=encoding)
             raise OSError("killed")
-        return _io.atomic_write(p, writer)
+        return _atomic.atomic_write(p, writer)
 
-    monkeypatch.setattr(_io, "atomic_write_text", boom)
+    monkeypatch.setattr(_atomic, "atomic_write_text", boom)
     with pytest.raises(OSError, match="killed"):
         sc.tables.to_csv(mb23, target)
     assert target.read_text() == good

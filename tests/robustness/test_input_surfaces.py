@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 
 import simcore as sc
-import simcore.rare_earths  # noqa: F401  (sc.rare_earths below)
+import simcore.carve_spec  # noqa: F401  (sc.carve_spec below)
 from simcore import tables as tb
 from simcore.dynamic.params import DynamicParams
 from simcore.errors import (
@@ -1031,7 +1031,7 @@ def test_rescale_bad_numbers(kw):
 
 
 # --------------------------------------------------------------------------------------
-# Carve-out data files (``table.carve_out`` of a scenario; rare_earths.load_spec)
+# Carve-out data files (``table.carve_out`` of a scenario; carve_spec.load_spec)
 # --------------------------------------------------------------------------------------
 _CARVE = Path(sc.__file__).resolve().parents[1] / "scenarios" / "data" / "rare_earths.toml"
 _CARVE_CASES = [
@@ -1060,7 +1060,7 @@ def test_carve_out_file_bad_values(tmp_path, old, new, msg):
     f.write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(ScenarioError, match=rf"carve\.toml: (products\.MAG\.parents\.3399)?"
                                             rf"\.?{msg}"):
-        sc.rare_earths.load_spec(f)
+        sc.carve_spec.load_spec(f)
 
 
 @pytest.mark.parametrize("text, msg", [
@@ -1079,7 +1079,7 @@ def test_carve_out_file_bad_structure(tmp_path, text, msg):
     f = tmp_path / "carve.toml"
     f.write_text(text, encoding="utf-8")
     with pytest.raises(ScenarioError, match=rf"carve\.toml: {msg}"):
-        sc.rare_earths.load_spec(f)
+        sc.carve_spec.load_spec(f)
 
 
 def test_carve_out_parent_not_in_table(tmp_path):
@@ -1153,11 +1153,11 @@ def test_carve_out_file_bad_origins(tmp_path, old, new, msg):
     f = tmp_path / "carve.toml"
     f.write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(ScenarioError, match=rf"carve\.toml: {msg}"):
-        sc.rare_earths.load_spec(f)
+        sc.carve_spec.load_spec(f)
     f.write_text("origins = 5\n" + text.replace("[origins]", "[old_origins]", 1),
                  encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"carve\.toml: origins = 5; expected a table"):
-        sc.rare_earths.load_spec(f)
+        sc.carve_spec.load_spec(f)
 
 
 def test_units_must_be_strings_and_tables_numbers():

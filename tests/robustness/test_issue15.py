@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import simcore as sc
-import simcore.rare_earths  # noqa: F401  (sc.rare_earths below)
+import simcore.carve_spec  # noqa: F401  (sc.carve_spec below)
 from simcore.cli import main
 from simcore.dynamic.batch import simulate_batch
 from simcore.dynamic.params import DynamicParams
@@ -20,7 +20,7 @@ from simcore.scenario import load
 
 @pytest.fixture(scope="module")
 def prep37(japan37):
-    return sc.dynamic.model.prepare_model(japan37)
+    return sc.dynamic.supply_chain.prepare_model(japan37)
 
 
 # --------------------------------------------------------------------------------------
@@ -448,6 +448,6 @@ def test_errors_never_echo_strings_from_a_data_file(tmp_path, text):
     f = tmp_path / "foreign.toml"
     f.write_text(text, encoding="utf-8")
     with pytest.raises(sc.errors.ScenarioError) as exc:
-        sc.rare_earths.load_spec(f)
+        sc.carve_spec.load_spec(f)
     assert "s3cr3t" not in str(exc.value)
     assert "foreign.toml" in str(exc.value)

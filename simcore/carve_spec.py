@@ -1,11 +1,17 @@
-"""The rare-earth carve-out: Japan's table with rare earths (RE) and magnets (MAG) as products.
+"""Carve-out specs: a data file that splits products out of a table, applied to a table.
+
+A carve-out spec (``[products.CODE]`` pieces carved from parent products, their users, origin
+shares and dependency shares) is data, not code: the shipped one,
+``scenarios/data/rare_earths.toml``, makes rare earths (RE) and magnets (MAG) products of
+Japan's table; any other product is carved the same way from a file of the same format.
 
 The values, users, origin shares and dependency shares are not in this code: they sit in a
 data file (``scenarios/data/rare_earths.toml``), each with its source or labelled as an
 assumption with a range.  This module turns that file into
 
-* a carved table (:func:`carve`), using :func:`simcore.transform.carve_out` for MAG and
-  :func:`simcore.transform.carve_out_merged` for RE (pieces from 2711 and 2029);
+* a carved table (:func:`carve`), using :func:`simcore.transform.carve_out` for a product
+  carved from one parent and :func:`simcore.transform.carve_out_merged` for one carved from
+  several (in the shipped file: MAG from one, RE from pieces of 2711 and 2029);
 * dependency shares ``theta`` by user (:func:`dependency_shares`): criticality x embodied
   share, optionally scaled by one factor (the parameter the Nomura calibration fits);
 * China's import shares (:func:`origin_shares`).
