@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any, Callable
 
 __all__ = ["Rule", "Num", "Str", "Bool", "ListOf", "MapOf", "NumOrMap", "DaysOrAuto",
-           "Table", "param", "rule_of"]
+           "Table", "Opt", "param", "rule_of", "schema_of", "violations"]
 
 
 class Rule:
@@ -39,18 +39,21 @@ def _g(x: float) -> str:
 
 
 class Num(Rule):
-    """A finite number (not a boolean) in ``[lo, hi]`` (``lo_open``: above ``lo``)."""
+    """A finite number (not a boolean) in ``[lo, hi]`` (``lo_open``: above ``lo``);
+    ``allow_inf``: ``inf`` is allowed too (when above ``lo`` and ``hi`` is not set)."""
 
     type = "number"
 
     def __init__(self, lo: float | None = None, hi: float | None = None,
-                 lo_open: bool = False, unit: str = "") -> None:
+                 lo_open: bool = False, unit: str = "", allow_inf: bool = False) -> None:
         self.lo, self.hi, self.lo_open, self.unit = lo, hi, lo_open, unit
+        self.allow_inf = allow_inf
 
     def __call__(self, v: Any) -> str | None:
         lo, hi, lo_open = self.lo, self.hi, self.lo_open
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
-            return "a finite number"
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or math.isnan(v) or (
+                math.isinf(v) and not self.allow_inf):
+            return "a number or inf" if self.allow_inf else "a finite number"
         if lo is not None and (v <= lo if lo_open else v < lo):
             return f"a number {'>' if lo_open else '>='} {lo}" + (
                 f" and <= {hi}" if hi is not None else "")
@@ -58,8 +61,15 @@ class Num(Rule):
             return f"a number <= {hi}" + (f" and >= {lo}" if lo is not None else "")
         return None
 
+    def below(self, v: float) -> bool:
+        """Whether ``v`` (a number) is below the range (else, when refused, above it)."""
+        return self.lo is not None and (v <= self.lo if self.lo_open else v < self.lo)
+
     @property
     def allowed(self) -> str:
+        return self._allowed() + (", or inf" if self.allow_inf else "")
+
+    def _allowed(self) -> str:
         u = f" {self.unit}" if self.unit else ""
         if self.lo is not None and self.lo == self.hi:
             return f"{_g(self.lo)}{u}"
@@ -156,16 +166,32 @@ class MapOf(Rule):
 
 
 class NumOrMap(Rule):
-    """A number, or a table of numbers, in the range of ``num``."""
+    """A number, or a table of numbers, in the range of ``num`` (``seq``: or a list of
+    numbers, one per sector in table order)."""
 
-    def __init__(self, num: Num) -> None:
-        self.num = num
+    def __init__(self, num: Num, seq: bool = False) -> None:
+        self.num, self.seq = num, seq
 
-    type = "number or table of numbers"
+    @property
+    def type(self) -> str:  # type: ignore[override]
+        return ("number, table or array of numbers" if self.seq
+                else "number or table of numbers")
+
+    def items(self, v: Any) -> list[tuple[Any, Any]]:
+        """The numbers of ``v``, with their key (``None`` for a single number)."""
+        if isinstance(v, Mapping):
+            return list(v.items())
+        if self.seq and isinstance(v, (list, tuple)):
+            return list(enumerate(v))
+        return [(None, v)]
 
     def __call__(self, v: Any) -> str | None:
         if isinstance(v, Mapping):
             return MapOf(self.num)(v)
+        if self.seq and isinstance(v, (list, tuple)):
+            err = ListOf(self.num)(list(v))
+            return None if err is None else err.replace("a list of at least 0 item(s)",
+                                                        "a list")
         return self.num(v)
 
     @property
@@ -215,11 +241,31 @@ class Table(Rule):
         return "keys " + ", ".join(self.schema)
 
 
+class Opt(Rule):
+    """``None`` (in Python; a scenario file leaves the key out) or a value of ``rule``."""
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+
+    @property
+    def type(self) -> str:  # type: ignore[override]
+        return self.rule.type
+
+    def __call__(self, v: Any) -> str | None:
+        return None if v is None else self.rule(v)
+
+    @property
+    def allowed(self) -> str:
+        return self.rule.allowed
+
+
 def param(default: Any = dataclasses.MISSING, *, rule: Rule, doc: str,
-          default_factory: Callable[[], Any] | Any = dataclasses.MISSING) -> Any:
+          default_factory: Callable[[], Any] | Any = dataclasses.MISSING,
+          scenario: bool = True) -> Any:
     """A dataclass field carrying its value rule and one-line description (the scenario
-    schema and the key reference take them from here)."""
-    meta = {"rule": rule, "doc": doc}
+    schema and the key reference take them from here); ``scenario=False``: a parameter
+    of Python calls only, not a key of scenario files."""
+    meta = {"rule": rule, "doc": doc, "scenario": scenario}
     if default_factory is not dataclasses.MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -228,3 +274,26 @@ def param(default: Any = dataclasses.MISSING, *, rule: Rule, doc: str,
 def rule_of(cls: type, name: str) -> Rule:
     """The rule a dataclass declares for field ``name``."""
     return {f.name: f for f in dataclasses.fields(cls)}[name].metadata["rule"]
+
+
+def schema_of(cls: type, only: tuple[str, ...] | None = None) -> dict[str, tuple[Rule, str]]:
+    """Schema entries ``{key: (rule, description)}`` of the fields of dataclass ``cls``
+    that declare a rule (:func:`param`) and are scenario keys, in field order (``only``:
+    these fields, in this order)."""
+    fs = {f.name: f for f in dataclasses.fields(cls)
+          if "rule" in f.metadata and f.metadata.get("scenario", True)}
+    names = list(fs) if only is None else list(only)
+    return {n: (fs[n].metadata["rule"], fs[n].metadata["doc"]) for n in names}
+
+
+def violations(obj: Any) -> list[tuple[str, Any, Rule]]:
+    """``(field, value, rule)`` for every field of dataclass instance ``obj`` whose value
+    its declared rule refuses."""
+    out = []
+    for f in dataclasses.fields(obj):
+        rule = f.metadata.get("rule")
+        if rule is not None:
+            v = getattr(obj, f.name)
+            if rule(v) is not None:
+                out.append((f.name, v, rule))
+    return out

@@ -31,13 +31,15 @@ from . import tables as _tables
 
 _nodask.install()  # xarray imports dask lazily; only a Dask engine needs it
 
-from ._schema import Bool, DaysOrAuto, ListOf, MapOf, Num, NumOrMap, Str, Table
+from ._schema import (Bool, DaysOrAuto, ListOf, MapOf, Num, NumOrMap, Opt, Str, Table,
+                      rule_of, schema_of)
 from ._toml import parse_toml, read_toml  # noqa: F401  (public here too)
 from . import criticality as _cr
 from . import datasets, transform
 from .dynamic.supply_chain import prepare_model
-from .dynamic.params import DynamicParams
-from .dynamic.shocks import CapacityShock, DemandShock, ExportCut, ImportCut
+from .dynamic.params import DynamicParams, Stockpile, Substitution
+from .dynamic.shocks import (SHOCK_KINDS, CapacityShock, DemandShock, ExportCut, ImportCut,
+                             _Timed)
 from .dynamic.mrio import FINE_DATASET, add_third_country_split, prepare_mrio, simulate
 from .dynamic.ario import ARIOParams
 from .dynamic.common import MAX_DAYS
@@ -145,62 +147,39 @@ _map_of = MapOf
 _days_or_auto = DaysOrAuto(MAX_DAYS)
 
 
-def _num_or_map(lo, hi):
-    return NumOrMap(Num(lo, hi))
+def _shock_schema() -> dict[str, Any]:
+    """``[[shocks]]``: ``kind``, then every field of the shock classes (simcore.dynamic.shocks)
+    with the rule and description it declares, and the kinds it applies to; the fields every
+    shock shares (start, duration, profile, ...) last."""
+    timed = schema_of(_Timed)
+    per_kind = {kind: schema_of(cls) for kind, cls in SHOCK_KINDS.items()}
+    out: dict[str, Any] = {"kind": (_str(tuple(SHOCK_KINDS)), _KIND_DOC)}
+    for kind, entries in per_kind.items():
+        for k, (rule, doc) in entries.items():
+            if k in timed or k in out:
+                continue
+            kinds = [kd for kd, e in per_kind.items() if k in e]
+            if len({id(per_kind[kd][k][0]) for kd in kinds}) > 1:
+                raise TypeError(f"shock field {k!r} declares different rules by kind; one key "
+                                "of [[shocks]] needs one rule")
+            out[k] = (rule, f"{doc} ({', '.join(kinds)})")
+    out.update(timed)
+    return out
 
 
-def _from_fields(cls: type) -> dict[str, Any]:
-    """Schema entries of a parameter class's fields that declare a rule (simcore._schema.param):
-    the rule is stated once, where the parameter is defined."""
-    return {f.name: (f.metadata["rule"], f.metadata["doc"]) for f in dataclasses.fields(cls)
-            if "rule" in f.metadata}
+_KIND_DOC = ("import_cut (product from origin), export_cut (product from an origin region of "
+             "a multi-regional table), capacity_loss (sector) or demand_change")
+_SHOCK = _shock_schema()
 
-
-_SHOCK = {
-    "kind": (_str(("import_cut", "export_cut", "capacity_loss", "demand_change")),
-             "import_cut (product from origin), export_cut (product from an origin region "
-             "of a multi-regional table), capacity_loss (sector) or demand_change"),
-    "product": (_str(), "product code cut (import_cut)"),
-    "origin": (_str(), "origin of the imports cut, e.g. 'CHN' (import_cut, export_cut)"),
-    "destinations": (_list_of(_str(), 1), "destination regions of an export_cut (omit: all)"),
-    "sector": (_str(), "sector hit (capacity_loss, demand_change)"),
-    "share": (_num(0, 1), "share cut, 0..1 (import_cut, capacity_loss)"),
-    "change": (_num(-1), "relative change of final demand, >= -1 (demand_change)"),
-    "target": (_str(("all", "domestic", "exports")), "final demand hit (demand_change)"),
-    "start": (_num(0, 1e9), "first day, >= 0"),
-    "duration": (_num(0, 1e9), "days, >= 0 (fractions allowed: 91.25 = 3 months)"),
-    "profile": (_str(("step", "ramp", "linear_recovery")), "time profile"),
-    "ramp_days": (_num(0, 1e9), "days to full intensity (profile 'ramp')"),
-    "recovery_days": (_num(0, 1e9), "days of linear recovery after the end (profile 'linear_recovery')"),
-}
-
-_STOCKPILE = {
-    "days": (_num(0), "stock in days of the product's baseline imports"),
-    "release_rate": (_num(0), "largest daily release, share of baseline daily imports"),
-}
-_SUBST = {
-    "headroom": (_num(0, 1), "largest share of the lost imports other origins can replace"),
-    "lag_days": (_num(0), "days before extra supply starts"),
-    "tau_days": (_num(0, lo_open=True), "time constant of the ramp, days"),
-}
+#: ``[model.stockpiles.PRODUCT]``, ``[model.substitution.PRODUCT]``: the rules of
+#: :class:`~simcore.dynamic.params.Stockpile` and :class:`~simcore.dynamic.params.Substitution`.
+_STOCKPILE = schema_of(Stockpile)
+_SUBST = schema_of(Substitution)
 
 #: ``[model.ario]``: parameters of the ARIO engine (:class:`simcore.dynamic.ario.ARIOParams`,
-#: BoARIO's defaults), used with ``[model] engine = "ario"``.
-_ARIO = {
-    "order_type": (_str(("alt", "noalt")), "supplier weights of orders"),
-    "alpha_base": (_num(1), "base overproduction factor, >= 1"),
-    "alpha_max": (_num(1), "largest overproduction factor, >= alpha_base"),
-    "alpha_tau": (_num(0, lo_open=True), "overproduction time constant, days"),
-    "main_inv_dur": (_num(1, lo_open=True), "inventory target of every product, days (> 1)"),
-    "inventory_duration": (_map_of(_num(1, lo_open=True)), "product -> inventory target, days"),
-    "infinite_inventories_sect": (_list_of(_str()), "products that never constrain production"),
-    "psi": (_num(0, 1, lo_open=True), "inventory threshold, 0 < psi <= 1"),
-    "inventory_restoration_tau": (_num(1), "inventory restoration time, days (>= 1)"),
-    "input_threshold": (_num(0), "input-relevance threshold on coefficients (default: "
-                                 "BoARIO's rule)"),
-    "boario_compat": (_bool, "reproduce BoARIO's code where it departs from its documented "
-                             "model"),
-}
+#: BoARIO's defaults), used with ``[model] engine = "ario"``; each key's rule is the one
+#: its field declares.
+_ARIO = schema_of(ARIOParams)
 
 SCHEMA: dict[str, Any] = {
     "schema": (_num(1, 1), "schema version (1)"),
@@ -223,18 +202,14 @@ SCHEMA: dict[str, Any] = {
     },
     "shocks": [_SHOCK],
     "model": {
-        **{k: v for k, v in _from_fields(DynamicParams).items()
-           if k in ("inventory_days", "inventory_tau", "dependency")},
-        "inventory_days_by_product": (_map_of(_num_or_map(1, None)),
-                                      "product -> days (or {sector: days})"),
-        "carved_inventory_days": (_num(1), "target stock of the carve-out's products, days"),
-        "dependency_by_product": (_map_of(_num_or_map(0, 1)),
-                                  "product -> theta (or {sector: theta})"),
+        **schema_of(DynamicParams, ("inventory_days", "inventory_tau", "dependency",
+                                    "inventory_days_by_product")),
+        "carved_inventory_days": (rule_of(DynamicParams, "inventory_days"),
+                                  "target stock of the carve-out's products, days"),
+        **schema_of(DynamicParams, ("dependency_by_product",)),
         "dependency_scale": (_num(0), "scale on the carve-out's data-driven dependency shares"),
-        "elasticity_by_product": (_map_of(_num(0)), "product -> elasticity of substitution"),
-        **{k: v for k, v in _from_fields(DynamicParams).items()
-           if k in ("rationing", "alpha_max", "alpha_tau")},
-        "import_origins": (_map_of(_map_of(_num(0, 1))), "product -> {origin: share}"),
+        **schema_of(DynamicParams, ("elasticity_by_product", "rationing",
+                                    "alpha_max", "alpha_tau", "import_origins")),
         "stockpiles": (_map_of(Table(_STOCKPILE)), "product -> stockpile"),
         "substitution": (_map_of(Table(_SUBST)), "product -> ramp"),
         "calibrated": (_list_of(_str()), "model keys whose value was calibrated"),
@@ -244,7 +219,7 @@ SCHEMA: dict[str, Any] = {
                                               "(sensitivity knob; default from the file)"),
         "buffers": (_str(), "input-buffer data file (days by input family), relative to the "
                             "scenario file"),
-        "origin_stocks": _from_fields(DynamicParams)["origin_stocks"],
+        **schema_of(DynamicParams, ("origin_stocks",)),
         "engine": (_str(ENGINES), "the engine that runs the scenario: 'supply-chain' "
                                   "(default) or 'ario'"),
         "ario": _ARIO,
@@ -309,6 +284,8 @@ def _sections() -> list[tuple[str, str, Mapping[str, Any]]]:
 
 
 def _doc_allowed(rule: Any) -> str:
+    if isinstance(rule, Opt):
+        return _doc_allowed(rule.rule)
     if isinstance(rule, ListOf):
         return _doc_allowed(rule.item) + (f"; at least {rule.min_len} items"
                                           if rule.min_len else "")
@@ -432,10 +409,10 @@ class Scenario:
     def validate(self) -> Scenario:
         _validate(self.data, SCHEMA, "", self.file)
         for i, s in enumerate(self.data.get("shocks", [])):
-            need = {"import_cut": ("product", "origin", "share"),
-                    "export_cut": ("product", "origin", "share"),
-                    "capacity_loss": ("sector", "share"),
-                    "demand_change": ("sector", "change")}[s["kind"]]
+            # the keys a kind needs: its shock class's fields without a default
+            need = [f.name for f in dataclasses.fields(SHOCK_KINDS[s["kind"]])
+                    if f.default is dataclasses.MISSING
+                    and f.default_factory is dataclasses.MISSING]
             for k in need:
                 if k not in s:
                     raise ScenarioError(f"{self.file}: shocks[{i}] of kind {s['kind']!r} needs "

@@ -65,7 +65,7 @@ import json
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import KW_ONLY, asdict, dataclass, field
+from dataclasses import KW_ONLY, asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -73,6 +73,7 @@ import xarray as xr
 
 from .. import tables as _tables
 from .._jit import raise_for_status
+from .._schema import Bool, ListOf, Num, NumOrMap, Opt, Str, param
 from ..errors import LabelError, ParameterError, ShockError, SimcoreWarning, TableError
 from . import _ario_kernels
 from .common import check_days, check_record_bytes
@@ -145,6 +146,11 @@ def _check(cond: bool, name: str, value: Any, allowed: str) -> None:
                              f"allowed: {allowed}")
 
 
+#: Inventory targets, days: above one day (BoARIO silently resets targets <= 1 day to 2;
+#: simcore refuses them), or ``inf`` (never binding).
+_INV_DAYS = Num(1, lo_open=True, unit="day", allow_inf=True)
+
+
 def _isnum(v: Any) -> bool:
     try:
         float(v)
@@ -202,60 +208,56 @@ class ARIOParams:
         warns then (:class:`~simcore.errors.SimcoreWarning`).
     """
 
-    order_type: str = "alt"
-    alpha_base: float = 1.0
-    alpha_max: float = 1.25
-    alpha_tau: float = 365.0
-    main_inv_dur: float = 90.0
-    inventory_duration: Mapping[str, float] | Sequence[float] | None = None
-    infinite_inventories_sect: Sequence[str] = ()
-    psi: float = 0.80
-    inventory_restoration_tau: float | Mapping[str, float] | Sequence[float] = 60.0
-    monetary_factor: float = 1e6
-    input_threshold: float | None = None
-    boario_compat: bool = True
+    # each field declares its value rule (simcore._schema), which __post_init__ checks and
+    # the scenario schema's [model.ario] (docs/scenarios.md) takes from here
+    order_type: str = param("alt", rule=Str(("alt", "noalt")), doc="supplier weights of orders")
+    alpha_base: float = param(1.0, rule=Num(1), doc="base overproduction factor")
+    alpha_max: float = param(1.25, rule=Num(1),
+                             doc="largest overproduction factor, at least alpha_base")
+    alpha_tau: float = param(365.0, rule=Num(0, lo_open=True, unit="day"),
+                             doc="overproduction time constant, days")
+    main_inv_dur: float = param(90.0, rule=_INV_DAYS,
+                                doc="inventory target of every product, days (BoARIO resets "
+                                    "shorter targets to 2 days; simcore refuses them)")
+    inventory_duration: Mapping[str, float] | Sequence[float] | None = param(
+        None, rule=Opt(NumOrMap(_INV_DAYS, seq=True)),
+        doc="product -> inventory target, days (or one value per sector in table order)")
+    infinite_inventories_sect: Sequence[str] = param(
+        (), rule=ListOf(Str()), doc="products that never constrain production")
+    psi: float = param(0.80, rule=Num(0, 1, lo_open=True), doc="inventory threshold")
+    inventory_restoration_tau: float | Mapping[str, float] | Sequence[float] = param(
+        60.0, rule=NumOrMap(Num(1, unit="day"), seq=True),
+        doc="inventory restoration time, days (a table must cover every sector)")
+    monetary_factor: float = param(1e6, rule=Num(0, lo_open=True),
+                                   doc="monetary unit of the table (metadata only)",
+                                   scenario=False)
+    input_threshold: float | None = param(
+        None, rule=Opt(Num(0)), doc="input-relevance threshold on coefficients (default: "
+                                    "BoARIO's rule)")
+    boario_compat: bool = param(True, rule=Bool(),
+                                doc="reproduce BoARIO's code where it departs from its "
+                                    "documented model")
 
     def __post_init__(self) -> None:
-        _check(self.order_type in ("alt", "noalt"), "order_type", self.order_type,
-               "'alt' or 'noalt'")
-        for name in ("alpha_base", "alpha_max", "alpha_tau", "psi", "monetary_factor"):
-            v = getattr(self, name)
-            _check(_isnum(v) and math.isfinite(float(v)), name, v, "a finite number")
-        _check(self.alpha_base >= 1.0, "alpha_base", self.alpha_base, ">= 1")
-        _check(self.alpha_max >= self.alpha_base, "alpha_max", self.alpha_max,
-               f">= alpha_base ({self.alpha_base})")
-        _check(self.alpha_tau > 0, "alpha_tau", self.alpha_tau, "> 0 days")
-        _check(0.0 < self.psi <= 1.0, "psi", self.psi, "0 < psi <= 1")
-        _check(self.monetary_factor > 0, "monetary_factor", self.monetary_factor, "> 0")
-        _check(_isnum(self.main_inv_dur) and self.main_inv_dur > 1, "main_inv_dur",
-               self.main_inv_dur, "> 1 day, or inf (BoARIO resets targets <= 1 to 2)")
-        _check(self.input_threshold is None or (_isnum(self.input_threshold)
-               and math.isfinite(float(self.input_threshold))
-               and self.input_threshold >= 0), "input_threshold", self.input_threshold,
-               "None (BoARIO's rule) or a finite number >= 0")
-        _check(isinstance(self.boario_compat, bool), "boario_compat", self.boario_compat,
-               "True or False")
         if isinstance(self.infinite_inventories_sect, str):
             object.__setattr__(self, "infinite_inventories_sect",
                                (self.infinite_inventories_sect,))
         object.__setattr__(self, "infinite_inventories_sect",
                            tuple(str(s) for s in self.infinite_inventories_sect))
-        for name, lo, allowed in (
-            ("inventory_duration", 1.0, "> 1 day, or inf"),
-            ("inventory_restoration_tau", 1.0, ">= 1 day"),
-        ):
-            v = getattr(self, name)
-            if v is None:
+        for f in fields(self):
+            rule = f.metadata["rule"]
+            v = getattr(self, f.name)
+            # Python callers may give sequences as tuples or arrays: checked as lists
+            v = v.tolist() if isinstance(v, np.ndarray) else v
+            v = list(v) if isinstance(v, tuple) else v
+            if rule(v) is None:
                 continue
-            vals = list(v.values()) if isinstance(v, Mapping) else (
-                [v] if _isnum(v) else list(v))
-            for x in vals:
-                ok = _isnum(x) and not math.isnan(float(x))
-                if ok and name == "inventory_duration":
-                    ok = float(x) > lo
-                elif ok:
-                    ok = math.isfinite(float(x)) and float(x) >= lo
-                _check(ok, name, x, allowed)
+            inner = rule.rule if isinstance(rule, Opt) else rule
+            if isinstance(inner, NumOrMap):  # name the first value refused
+                v = next((x for _, x in inner.items(v) if inner.num(x) is not None), v)
+            _check(False, f.name, v, inner.allowed)
+        _check(self.alpha_max >= self.alpha_base, "alpha_max", self.alpha_max,
+               f">= alpha_base ({self.alpha_base})")
 
     # -- lowering ------------------------------------------------------------------
     def _per_product(self, name: str, value: Any, sectors: list[str], default: float,

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from .._schema import Bool, Num, Str, param
+from .._schema import Bool, MapOf, Num, NumOrMap, Str, param, violations
 from ..errors import ParameterError
 
 __all__ = ["DynamicParams", "Stockpile", "Substitution", "CellMatrix", "RATIONING_RULES"]
@@ -55,13 +55,14 @@ class Stockpile:
         Largest release per day as a share of baseline daily imports.
     """
 
-    days: float
-    release_rate: float = 1.0
+    days: float = param(rule=Num(0), doc="stock in days of the product's baseline imports")
+    release_rate: float = param(1.0, rule=Num(0),
+                                doc="largest daily release, share of baseline daily imports")
 
     def __post_init__(self) -> None:
-        _check(_finite(self.days) and self.days >= 0, "stockpile.days", self.days, ">= 0")
-        _check(_finite(self.release_rate) and self.release_rate >= 0,
-               "stockpile.release_rate", self.release_rate, ">= 0")
+        # each field's rule (simcore._schema), which [model.stockpiles.PRODUCT] takes too
+        for name, v, rule in violations(self):
+            _check(False, f"stockpile.{name}", v, rule.allowed)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,17 +86,15 @@ class Substitution:
         Time constant of the ramp, days (> 0).
     """
 
-    headroom: float
-    lag_days: float = 0.0
-    tau_days: float = 30.0
+    headroom: float = param(rule=Num(0, 1),
+                            doc="largest share of the lost imports other origins can replace")
+    lag_days: float = param(0.0, rule=Num(0), doc="days before extra supply starts")
+    tau_days: float = param(30.0, rule=Num(0, lo_open=True), doc="time constant of the ramp, days")
 
     def __post_init__(self) -> None:
-        _check(_finite(self.headroom) and 0 <= self.headroom <= 1, "substitution.headroom",
-               self.headroom, "0..1")
-        _check(_finite(self.lag_days) and self.lag_days >= 0, "substitution.lag_days",
-               self.lag_days, ">= 0")
-        _check(_finite(self.tau_days) and self.tau_days > 0, "substitution.tau_days",
-               self.tau_days, "> 0")
+        # each field's rule (simcore._schema), which [model.substitution.PRODUCT] takes too
+        for name, v, rule in violations(self):
+            _check(False, f"substitution.{name}", v, rule.allowed)
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,6 +146,19 @@ def _as_obj(cls, v: Any, name: str):
         except TypeError as exc:
             raise ParameterError(f"parameter {name!r}: {exc}") from exc
     raise ParameterError(f"parameter {name!r}: expected a {cls.__name__} or a mapping, got {v!r}")
+
+
+#: Value rules shared by a scalar parameter and its per-product overrides (simcore._schema);
+#: the scenario schema and docs/scenarios.md take them from the fields that declare them.
+_STOCK_DAYS = Num(1, unit="day")
+_THETA = Num(0, 1)
+_SIGMA = Num(0)
+_ORIGIN_SHARE = Num(0, 1)
+
+
+def _ok(rule: Num, v: Any) -> bool:
+    """A number (or numeric text, as Python callers may give) allowed by ``rule``."""
+    return _finite(v) and rule(float(v)) is None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -213,16 +225,23 @@ class DynamicParams:
         share's rate.  See docs/methodology.md, "Stocks per origin".
     """
 
-    inventory_days: float = param(30.0, rule=Num(1, unit="day"), doc="target stock of every input, days of use (>= 1)")
-    inventory_days_by_product: Mapping[str, Any] = field(default_factory=dict)
-    inventory_tau: float = param(10.0, rule=Num(1, unit="day"), doc="inventory adjustment time, days (>= 1)")
-    dependency: float = param(1.0, rule=Num(0, 1), doc="default dependency share of every input, 0..1")
-    dependency_by_product: Mapping[str, Any] = field(default_factory=dict)
-    elasticity_by_product: Mapping[str, float] = field(default_factory=dict)
+    inventory_days: float = param(30.0, rule=_STOCK_DAYS, doc="target stock of every input, days of use")
+    inventory_days_by_product: Mapping[str, Any] = param(
+        rule=MapOf(NumOrMap(_STOCK_DAYS)), doc="product -> days (or {sector: days})",
+        default_factory=dict)
+    inventory_tau: float = param(10.0, rule=Num(1, unit="day"), doc="inventory adjustment time, days")
+    dependency: float = param(1.0, rule=_THETA, doc="default dependency share of every input")
+    dependency_by_product: Mapping[str, Any] = param(
+        rule=MapOf(NumOrMap(_THETA)), doc="product -> theta (or {sector: theta})",
+        default_factory=dict)
+    elasticity_by_product: Mapping[str, float] = param(
+        rule=MapOf(_SIGMA), doc="product -> elasticity of substitution", default_factory=dict)
     rationing: str = param("proportional", rule=Str(RATIONING_RULES), doc="rationing rule")
     alpha_max: float = param(1.0, rule=Num(1), doc="overproduction ceiling (1 = off)")
     alpha_tau: float = param(365.0, rule=Num(1, unit="day"), doc="overproduction time constant, days")
-    import_origins: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    import_origins: Mapping[str, Mapping[str, float]] = param(
+        rule=MapOf(MapOf(_ORIGIN_SHARE)), doc="product -> {origin: share}",
+        default_factory=dict)
     stockpiles: Mapping[str, Any] = field(default_factory=dict)
     substitution: Mapping[str, Any] = field(default_factory=dict)
     dependency_cells: CellMatrix | None = None
@@ -240,12 +259,14 @@ class DynamicParams:
                                  "expected true or false")
         if self.dependency_cells is not None:
             v = self.dependency_cells.values
-            if ((v < 0) | (v > 1)).any():
+            if ((v < _THETA.lo) | (v > _THETA.hi)).any():
                 raise ParameterError(f"parameter 'dependency_cells' "
-                                     f"({self.dependency_cells.source}): values outside 0..1")
-        if self.inventory_cells is not None and (self.inventory_cells.values < 1).any():
+                                     f"({self.dependency_cells.source}): values outside "
+                                     f"{_THETA.allowed}")
+        if (self.inventory_cells is not None
+                and (self.inventory_cells.values < _STOCK_DAYS.lo).any()):
             raise ParameterError(f"parameter 'inventory_cells' ({self.inventory_cells.source}): "
-                                 "inventory days below 1")
+                                 f"inventory days below {_STOCK_DAYS.lo:g}")
         for name in ("inventory_days_by_product", "dependency_by_product",
                      "elasticity_by_product", "import_origins", "stockpiles", "substitution"):
             v = getattr(self, name)
@@ -254,30 +275,31 @@ class DynamicParams:
                                      "{product: ...}")
         # the scalar parameters: each field's rule (simcore._schema), which the scenario
         # schema and docs/scenarios.md take from here too
+        # (the per-product overrides: their items, with the same rules, below)
         for f in fields(self):
             rule = f.metadata.get("rule")
-            if rule is not None and not isinstance(rule, Bool):
+            if rule is not None and not isinstance(rule, (Bool, MapOf)):
                 v = getattr(self, f.name)
                 _check(rule(v) is None, f.name, v, rule.allowed)
         for prod, v in self.inventory_days_by_product.items():
             for key, days in (v.items() if isinstance(v, Mapping) else [("*", v)]):
-                _check(_finite(days) and float(days) >= 1,
-                       f"inventory_days_by_product[{prod!r}][{key!r}]", days, ">= 1 day")
+                _check(_ok(_STOCK_DAYS, days),
+                       f"inventory_days_by_product[{prod!r}][{key!r}]", days,
+                       _STOCK_DAYS.allowed)
         for prod, v in self.dependency_by_product.items():
             for key, th in (v.items() if isinstance(v, Mapping) else [("*", v)]):
-                _check(_finite(th) and 0 <= float(th) <= 1,
-                       f"dependency_by_product[{prod!r}][{key!r}]", th, "0..1")
+                _check(_ok(_THETA, th),
+                       f"dependency_by_product[{prod!r}][{key!r}]", th, _THETA.allowed)
         for prod, sig in self.elasticity_by_product.items():
-            _check(_finite(sig) and float(sig) >= 0, f"elasticity_by_product[{prod!r}]", sig,
-                   ">= 0")
+            _check(_ok(_SIGMA, sig), f"elasticity_by_product[{prod!r}]", sig, _SIGMA.allowed)
         for prod, shares in self.import_origins.items():
             if not isinstance(shares, Mapping):
                 raise ParameterError(
                     f"parameter 'import_origins[{prod!r}]': expected {{origin: share}}, "
                     f"got {shares!r}")
             for o, sh in shares.items():
-                _check(_finite(sh) and 0 <= float(sh) <= 1,
-                       f"import_origins[{prod!r}][{o!r}]", sh, "0..1")
+                _check(_ok(_ORIGIN_SHARE, sh),
+                       f"import_origins[{prod!r}][{o!r}]", sh, _ORIGIN_SHARE.allowed)
             total = sum(float(s) for s in shares.values())
             _check(total <= 1 + 1e-9, f"import_origins[{prod!r}]", shares,
                    "shares summing to at most 1 (the rest is 'ROW')")

@@ -27,10 +27,11 @@ from typing import Any, Union
 
 import numpy as np
 
+from .._schema import ListOf, Num, Str, param, rule_of
 from ..errors import ShockError
 
 __all__ = ["ImportCut", "ExportCut", "CapacityShock", "DemandShock", "PROFILES", "intensity",
-           "Shock"]
+           "Shock", "SHOCK_KINDS", "DEMAND_TARGETS"]
 
 Profile = Union[str, Sequence[float]]
 
@@ -75,20 +76,27 @@ PROFILES: dict[str, Callable[[int, Any], np.ndarray]] = {
 }
 
 
-def _num(name: str, v: Any, what: str, lo: float | None = None, hi: float | None = None) -> float:
+def _num(obj: Any, name: str, what: str) -> None:
+    """Check field ``name`` of shock ``obj`` against the rule its field declares (which the
+    scenario schema's ``[[shocks]]`` takes too), and store it as a float."""
+    v = getattr(obj, name)
+    rule: Num = rule_of(type(obj), name)  # type: ignore[assignment]
     try:
         f = float(v)
     except (TypeError, ValueError):
         raise ShockError(f"{what}: {name} must be a number, got {v!r}") from None
     if not math.isfinite(f):
         raise ShockError(f"{what}: {name} must be finite, got {v!r}")
-    if lo is not None and f < lo:
-        raise ShockError(f"{what}: {name} = {v!r} is below {lo}; expected {name} >= {lo}")
-    if hi is not None and f > hi:
+    if rule(f) is not None:
+        lo, hi = rule.lo, rule.hi
+        if rule.below(f):
+            raise ShockError(f"{what}: {name} = {v!r} is below {float(lo)}; expected "
+                             f"{name} {'>' if rule.lo_open else '>='} {float(lo)}")
         hint = (" (a fraction, not a percentage: 0.5 means 50 %)"
                 if hi == 1.0 and f <= 100 else "")
-        raise ShockError(f"{what}: {name} = {v!r} is above {hi}; expected {name} <= {hi}{hint}")
-    return f
+        raise ShockError(f"{what}: {name} = {v!r} is above {float(hi)}; expected "
+                         f"{name} <= {float(hi)}{hint}")
+    object.__setattr__(obj, name, f)
 
 
 def _code(name: str, v: Any, what: str) -> str:
@@ -98,23 +106,30 @@ def _code(name: str, v: Any, what: str) -> str:
     return str(v)
 
 
+#: The value rules of the shocks' fields (simcore._schema): each field declares its rule,
+#: which the shock checks and the scenario schema's ``[[shocks]]`` takes from here.
+_DAYS = Num(0, MAX_SHOCK_DAYS, unit="day")
+_SHARE = Num(0, 1)
+_CODE = Str()  # a sector, product or region code
+
+
 @dataclass(frozen=True, kw_only=True)
 class _Timed:
-    start: float = 0.0
-    duration: float = 0.0
-    profile: Profile = "step"
-    ramp_days: float = 0.0
-    recovery_days: float = 0.0
+    start: float = param(0.0, rule=_DAYS, doc="first day")
+    duration: float = param(0.0, rule=_DAYS,
+                            doc="days (fractions allowed: 91.25 = 3 months)")
+    profile: Profile = param("step", rule=Str(tuple(PROFILES)),
+                             doc="time profile (in Python also a list of daily intensities)")
+    ramp_days: float = param(0.0, rule=_DAYS, doc="days to full intensity (profile 'ramp')")
+    recovery_days: float = param(0.0, rule=_DAYS,
+                                 doc="days of linear recovery after the end (profile "
+                                     "'linear_recovery')")
 
     def _validate_time(self, what: str) -> None:
-        hi = MAX_SHOCK_DAYS
-        object.__setattr__(self, "start", _num("start", self.start, what, 0.0, hi))
-        object.__setattr__(self, "duration", _num("duration", self.duration, what, 0.0, hi))
-        object.__setattr__(self, "ramp_days", _num("ramp_days", self.ramp_days, what, 0.0, hi))
-        object.__setattr__(self, "recovery_days",
-                           _num("recovery_days", self.recovery_days, what, 0.0, hi))
+        for name in ("start", "duration", "ramp_days", "recovery_days"):
+            _num(self, name, what)
         if isinstance(self.profile, str):
-            if self.profile not in PROFILES:
+            if rule_of(_Timed, "profile")(self.profile) is not None:
                 raise ShockError(f"{what}: unknown profile {self.profile!r}; expected one of "
                                  f"{', '.join(PROFILES)} or a list of daily intensities")
         else:
@@ -165,15 +180,15 @@ class ImportCut(_Timed):
     91.25
     """
 
-    product: str
-    origin: str
-    share: float
+    product: str = param(rule=_CODE, doc="product code cut")
+    origin: str = param(rule=_CODE, doc="origin of the imports cut, e.g. 'CHN'")
+    share: float = param(rule=_SHARE, doc="share cut")
 
     def __post_init__(self) -> None:
         what = f"ImportCut(product={self.product!r}, origin={self.origin!r})"
         object.__setattr__(self, "product", _code("product", self.product, what))
         object.__setattr__(self, "origin", _code("origin", self.origin, what))
-        object.__setattr__(self, "share", _num("share", self.share, what, 0.0, 1.0))
+        _num(self, "share", what)
         self._validate_time(what)
 
 
@@ -181,13 +196,13 @@ class ImportCut(_Timed):
 class CapacityShock(_Timed):
     """A loss of ``share`` (0..1) of the production capacity of ``sector``."""
 
-    sector: str
-    share: float
+    sector: str = param(rule=_CODE, doc="sector hit")
+    share: float = param(rule=_SHARE, doc="share cut")
 
     def __post_init__(self) -> None:
         what = f"CapacityShock(sector={self.sector!r})"
         object.__setattr__(self, "sector", _code("sector", self.sector, what))
-        object.__setattr__(self, "share", _num("share", self.share, what, 0.0, 1.0))
+        _num(self, "share", what)
         self._validate_time(what)
 
 
@@ -201,15 +216,15 @@ class DemandShock(_Timed):
     ``target`` selects domestic final demand, exports, or both (``"all"``).
     """
 
-    sector: str
-    change: float
-    target: str = "all"
+    sector: str = param(rule=_CODE, doc="sector hit")
+    change: float = param(rule=Num(-1), doc="relative change of final demand")
+    target: str = param("all", rule=Str(DEMAND_TARGETS), doc="final demand hit")
 
     def __post_init__(self) -> None:
         what = f"DemandShock(sector={self.sector!r})"
         object.__setattr__(self, "sector", _code("sector", self.sector, what))
-        object.__setattr__(self, "change", _num("change", self.change, what, -1.0))
-        if self.target not in DEMAND_TARGETS:
+        _num(self, "change", what)
+        if rule_of(DemandShock, "target")(self.target) is not None:
             raise ShockError(f"{what}: target {self.target!r} not allowed; expected one of "
                              f"{', '.join(DEMAND_TARGETS)}")
         self._validate_time(what)
@@ -231,23 +246,24 @@ class ExportCut(_Timed):
     True
     """
 
-    product: str
-    origin: str
-    share: float
-    destinations: tuple[str, ...] | None = None
+    product: str = param(rule=_CODE, doc="product code cut")
+    origin: str = param(rule=_CODE, doc="origin region of the deliveries cut")
+    share: float = param(rule=_SHARE, doc="share cut")
+    destinations: tuple[str, ...] | None = param(
+        None, rule=ListOf(Str(), 1), doc="destination regions (omit: all)")
 
     def __post_init__(self) -> None:
         what = f"ExportCut(product={self.product!r}, origin={self.origin!r})"
         object.__setattr__(self, "product", _code("product", self.product, what))
         object.__setattr__(self, "origin", _code("origin", self.origin, what))
-        object.__setattr__(self, "share", _num("share", self.share, what, 0.0, 1.0))
+        _num(self, "share", what)
         dest = self.destinations
         if dest is not None:
             if isinstance(dest, (str, bytes)) or not hasattr(dest, "__iter__"):
                 raise ShockError(f"{what}: destinations must be a list of region codes "
                                  f"(or omitted for all), got {dest!r}")
             dest = tuple(_code("destination", d, what) for d in dest)
-            if not dest:
+            if len(dest) < rule_of(ExportCut, "destinations").min_len:  # type: ignore[attr-defined]
                 raise ShockError(f"{what}: destinations is empty; omit it for all regions")
             if self.origin in dest:
                 raise ShockError(f"{what}: the origin {self.origin!r} cannot be a destination "
@@ -257,3 +273,8 @@ class ExportCut(_Timed):
 
 
 Shock = Union[ImportCut, ExportCut, CapacityShock, DemandShock]
+
+#: The shocks by their ``kind`` in a scenario file's ``[[shocks]]``; the schema takes each
+#: key's rule and description from these classes' fields.
+SHOCK_KINDS: dict[str, type] = {"import_cut": ImportCut, "export_cut": ExportCut,
+                                "capacity_loss": CapacityShock, "demand_change": DemandShock}
