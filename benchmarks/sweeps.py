@@ -14,7 +14,7 @@ object.  What is measured:
 * ``dask_1`` / ``dask_2``: a LocalCluster of 1 and 2 single-threaded worker processes
   (started before the clock; the table scatter, the tasks and the transfers are timed),
   ``chunk_size`` 1,000 (``--chunk``) or less so each worker gets a chunk;
-* scaling efficiency ``rate(2) / (2 rate(1))`` for both engines, and the Dask overhead
+* scaling efficiency ``rate(2) / (2 rate(1))`` for both executors, and the Dask overhead
   ``1 - rate(dask, w) / rate(local, w threads)``;
 * ``nomura``: ``--nomura`` scenarios of the same design with the scenario's own horizon
   ('auto': 91.25 + 365 days, doubled where output is not back at baseline), local engine,
@@ -75,9 +75,9 @@ def main(argv=None) -> dict:
         for w in (1, 2):
             with LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
                               dashboard_address=None) as lc, Client(lc) as client:
-                sc.sweep(base, **_design(2 * w), days=365, engine="dask", client=client,
+                sc.sweep(base, **_design(2 * w), days=365, executor="dask", client=client,
                          chunk_size=1, progress=False)  # workers import and load the cache
-                out[f"dask_{w}"] = rate(engine="dask", client=client, workers=w)
+                out[f"dask_{w}"] = rate(executor="dask", client=client, workers=w)
             out[f"dask_overhead_{w}"] = 1 - out[f"dask_{w}"] / out[f"local_{w}"]
         out["dask_efficiency"] = out["dask_2"] / (2 * out["dask_1"])
     with tempfile.TemporaryDirectory() as d:

@@ -35,8 +35,8 @@ With ``--json`` an error is also printed on stdout as one JSON object
 JSON output never holds ``Infinity`` or ``NaN``: such a number is ``null`` and its key is
 listed under ``"non_finite"`` with the reason.
 ``simcore sweep SCENARIO --set KEY=V1,V2,... [--set KEY=LO..HI --samples N --seed S]
-[--method lhs|random|sobol|morris] [--engine local|dask] [--scheduler ADDRESS] [--workers N]
---out PATH``
+[--method lhs|random|sobol|morris] [--executor local|dask] [--scheduler ADDRESS]
+[--workers N] --out PATH``
     run a design of variants (see :func:`simcore.sweep`); ``KEY=V1,V2`` is a grid axis,
     ``KEY=LO..HI`` a range to sample, ``KEY=V`` a fixed override.  Run it again on the same
     ``PATH`` to resume.
@@ -670,9 +670,16 @@ def _sweep_sets(items: list[str] | None) -> tuple[dict, dict, dict]:
 def cmd_sweep(args: argparse.Namespace) -> int:
     import numpy as np
 
+    if args.engine is not None:
+        raise SimcoreError(
+            f"--engine {args.engine}: simcore sweep has no --engine; what runs the chunks is "
+            "--executor local|dask" + (f" (--executor {args.engine})"
+                                       if args.engine in ("local", "dask") else "")
+            + ", the model engine is the scenario's [model] engine (--set "
+            "model.engine=ario)")
     grid, ranges, fixed = _sweep_sets(args.set)
     res = sweep(load(args.scenario, allow_outside_data=args.allow_outside_data), grid=grid or None, ranges=ranges or None, overrides=fixed or None,
-                method=args.method, samples=args.samples, seed=args.seed, engine=args.engine,
+                method=args.method, samples=args.samples, seed=args.seed, executor=args.executor,
                 scheduler=args.scheduler, workers=args.workers, chunk_size=args.chunk_size,
                 out=args.out, format=args.format, sectors=args.sectors, daily=args.daily)
     loss = res["gdp_loss_total"]
@@ -769,7 +776,9 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--seed", type=int, help="seed of the sampled design")
     w.add_argument("--method", choices=("lhs", "random", "sobol", "morris"),
                    help="sampling method for ranges (default lhs)")
-    w.add_argument("--engine", choices=("local", "dask"), default="local")
+    w.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="what runs the chunks: this machine's cores or a Dask cluster")
+    w.add_argument("--engine", help=argparse.SUPPRESS)  # removed: refused, naming --executor
     w.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler address")
     w.add_argument("--workers", type=int, help="threads (local) or LocalCluster workers (dask)")
     w.add_argument("--chunk-size", type=int, help="scenarios per chunk")

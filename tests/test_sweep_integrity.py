@@ -5,7 +5,7 @@ clear refusal naming what is wrong.
   to its index (and to the checksum the manifest records for it); a manifest that cannot be
   parsed, is empty, was edited or lacks the fingerprint is refused.
 * The fingerprint covers the content of every input file (embedded dataset, carve-out
-  file), the simcore version and the engine.
+  file), the simcore version and the executor.
 * Sweeping ``table.carve_out`` takes each point's shares from its own file.
 * One writer per folder: ``sweep.lock`` (O_CREAT | O_EXCL) names its holder; a dead
   holder's lock is taken over (and, with a real killed CLI sweep, in
@@ -198,7 +198,7 @@ def test_fingerprint_covers_input_files(scen, tmp_path, monkeypatch):
     assert man["inputs"]["table.carve_out=carve.toml"]["path"] == carve
     assert man["inputs"]["table.dataset=japan-2015-37"]["sha256"] == __import__(
         "hashlib").sha256(sc.datasets.path("japan-2015-37").read_bytes()).hexdigest()
-    assert man["engine"] == "local" and man["simcore_version"] == sc.__version__
+    assert man["executor"] == "local" and man["simcore_version"] == sc.__version__
     # the carve-out file edited between runs: refused, naming the file
     (scen.parent / "carve.toml").write_text(CARVE.replace("embodied = 0.4", "embodied = 0.9"))
     with pytest.raises(DesignError, match=rf"holds a different sweep: the input file "
@@ -226,7 +226,7 @@ def test_fingerprint_covers_input_files(scen, tmp_path, monkeypatch):
         sc.sweep(scen, out=out, **SAMPLED)
 
 
-def test_fingerprint_covers_version_and_engine(scen, tmp_path, monkeypatch):
+def test_fingerprint_covers_version_and_executor(scen, tmp_path, monkeypatch):
     out = tmp_path / "sw"
     sc.sweep(scen, out=out, **SAMPLED)
     with monkeypatch.context() as m:
@@ -235,8 +235,8 @@ def test_fingerprint_covers_version_and_engine(scen, tmp_path, monkeypatch):
                                               r"simcore 99\.0"):
             sc.sweep(scen, out=out, **SAMPLED)
     # refused before any scheduler is contacted (there is none at this address)
-    with pytest.raises(DesignError, match=r"it ran on engine 'local', this call uses 'dask'"):
-        sc.sweep(scen, out=out, engine="dask", scheduler="tcp://127.0.0.1:9", **SAMPLED)
+    with pytest.raises(DesignError, match=r"it ran on executor 'local', this call uses 'dask'"):
+        sc.sweep(scen, out=out, executor="dask", scheduler="tcp://127.0.0.1:9", **SAMPLED)
     assert sc.sweep(scen, out=out, **SAMPLED).attrs["chunks_resumed"] == 4
 
 
@@ -354,7 +354,7 @@ def test_unreachable_scheduler_leaves_nothing(scen, tmp_path):
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
         for o in (out, empty):
             with pytest.raises(DesignError, match="cannot connect to a Dask scheduler"):
-                sc.sweep(scen, engine="dask", scheduler="tcp://127.0.0.1:9", out=o, **SAMPLED)
+                sc.sweep(scen, executor="dask", scheduler="tcp://127.0.0.1:9", out=o, **SAMPLED)
     assert not out.exists() and list(empty.iterdir()) == []
 
 

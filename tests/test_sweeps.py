@@ -212,13 +212,31 @@ def test_sobol_and_morris_indices(small):
     ({"ranges": {"shocks.0.share": (0.1, 0.2)}, "samples": 4, "method": "halton"}, "method"),
     ({"zipped": {"shocks.0.share": [0.1, 0.2], "model.dependency": [0.5]}}, "same length"),
     ({}, "empty design"),
-    ({"grid": {"shocks.0.share": [0.1]}, "engine": "spark"}, "engine"),
+    ({"grid": {"shocks.0.share": [0.1]}, "executor": "spark"}, "executor 'spark'"),
     ({"grid": {"model.import_origins.27.CHN": [0.5, 0.9]},
       "overrides": {"model.import_origins.27.KOR": 0.4}}, "scenario 1"),
 ])
 def test_bad_designs_are_rejected(small, kwargs, match):
     with pytest.raises(DesignError, match=match):
         sc.sweep(small, days=5, **kwargs)
+
+
+@pytest.mark.parametrize("old", ["local", "dask", "ario"])
+def test_the_executor_is_executor_not_engine(small, old, tmp_path, capsys):
+    """``engine`` names the model everywhere; sweep()'s old ``engine=`` (the executor) is
+    refused, naming ``executor=``, never taken as an alias (issue 14)."""
+    with pytest.raises(TypeError, match=r"sweep\(engine=.*executor=") as ei:
+        sc.sweep(small, grid={"shocks.0.share": [0.1]}, days=5, engine=old)
+    assert (f"executor={old!r}" in str(ei.value)) == (old != "ario")
+    assert "model.engine" in str(ei.value)
+    from simcore.cli import main
+
+    out = tmp_path / "s"
+    assert main(["sweep", "kiuchi-2025-3m", "--set", "shocks.0.share=0.1,0.2", "--engine",
+                 old, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("simcore: error: --engine") and "--executor" in err
+    assert not out.exists()
 
 
 def test_grid_too_large_for_memory_unless_streamed(small, tmp_path):

@@ -45,7 +45,7 @@ def test_dask_equals_local(cluster, small, tmp_path):
     from distributed import get_task_stream
 
     with get_task_stream(client) as ts:
-        dist = sc.sweep(small, grid=grid, chunk_size=5, sectors=True, engine="dask",
+        dist = sc.sweep(small, grid=grid, chunk_size=5, sectors=True, executor="dask",
                         client=client, out=tmp_path / "d")
     assert dist.attrs["executor"] == "dask" and dist.attrs["chunks_computed"] == 5
     assert dist.attrs["engine"] == "supply-chain"  # the model, as in every result
@@ -61,6 +61,6 @@ def test_dask_scheduler_address_and_sampled_design(cluster, small):
     kw = dict(ranges={"shocks.0.share": (0.1, 1.0), "model.inventory_tau": (2.0, 30.0)},
               method="lhs", samples=12, seed=11, days=40, chunk_size=4)
     local = sc.sweep(small, **kw)
-    dist = sc.sweep(small, **kw, engine="dask", scheduler=lc.scheduler_address)
+    dist = sc.sweep(small, **kw, executor="dask", scheduler=lc.scheduler_address)
     np.testing.assert_allclose(dist.gdp_loss_total, local.gdp_loss_total, rtol=1e-12, atol=0)
     np.testing.assert_array_equal(dist["shocks.0.share"], local["shocks.0.share"])

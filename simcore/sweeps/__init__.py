@@ -55,14 +55,14 @@ With ``out=PATH`` (a directory) each chunk of scenarios is written atomically to
 ``PATH/chunks/chunk-NNNNNN.npz`` as soon as it is done, with a SHA-256 checksum inside over
 its arrays and its identity (the sweep's fingerprint, the chunk's index, first scenario and
 size); ``PATH/manifest.json`` records the scenario, the design, the seed, the options, the
-simcore version, the engine, the SHA-256 of every input file (embedded dataset, carve-out
+simcore version, the executor, the SHA-256 of every input file (embedded dataset, carve-out
 files), the fingerprint of all these, and the checksums and sizes of finished chunks.
 Calling :func:`sweep` again with the same arguments and ``PATH`` (or ``simcore sweep``
 again) skips every valid chunk and recomputes only missing, partial, corrupt or foreign
 ones (unreadable; checksum not its own, not the manifest's, or of another sweep or chunk).
 A chunk written before chunks carried the gains (``gdp_gain_total``) is recomputed with a
 warning (``attrs['chunks_old_format']`` counts them), never assembled without them.
-Another fingerprint (other arguments, an edited input file, another version or engine) is
+Another fingerprint (other arguments, an edited input file, another version or executor) is
 refused with a :class:`~simcore.errors.DesignError` saying what differs; a manifest that is
 empty, truncated, edited or lacks the fingerprint with a
 :class:`~simcore.errors.DataError` naming it.  ``PATH/sweep.lock`` (created with
@@ -108,7 +108,7 @@ from ..errors import DesignError, LabelError, ParameterError, ScenarioError, Sho
 from .assemble import _assemble, _assemble_streamed, _write_result
 from .compute import _Lowerer, _Options, _inputs, _pin, _prepare, _table_key
 from .design import METHODS, Design, _check_key, _plain, make_design
-from .execute import UPFRONT_CHECK_MAX, _dask_engine, _local_engine
+from .execute import EXECUTORS, UPFRONT_CHECK_MAX, _dask_executor, _local_executor
 from .store import (
     _CHUNK_KEYS,
     _MANIFEST_VERSION,
@@ -123,10 +123,10 @@ from .store import (
     _write_chunk,
 )
 
-__all__ = ["sweep", "Design", "METHODS", "ENGINES"]
+__all__ = ["sweep", "Design", "METHODS", "EXECUTORS"]
 
-#: Engines.
-ENGINES = ("local", "dask")
+#: Default of sweep()'s removed ``engine`` keyword (given at all: a TypeError).
+_REMOVED: Any = object()
 #: Default memory budget for an in-memory result (bytes).
 MAX_MEMORY = 2 * 1024**3
 
@@ -145,7 +145,7 @@ def sweep(
     days: int | str | None = None,
     sectors: bool = False,
     daily: bool = False,
-    engine: str = "local",
+    executor: str = "local",
     client: Any = None,
     scheduler: str | None = None,
     workers: int | None = None,
@@ -154,6 +154,7 @@ def sweep(
     format: str = "netcdf",
     progress: bool | None = None,
     max_memory: int = MAX_MEMORY,
+    engine: Any = _REMOVED,
 ) -> xr.Dataset:
     """Run a design of variants of a scenario in one call.
 
@@ -180,7 +181,8 @@ def sweep(
         Also keep the cumulative value-added loss by sector (``value_added_loss``).
     daily : bool, default False
         Also keep the daily GDP loss (``gdp_loss``, over ``attrs['horizon_days']`` days).
-    engine : {"local", "dask"}
+    executor : {"local", "dask"}
+        What runs the chunks (not the model: that is the scenario's ``[model] engine``).
         ``local``: the parallel numba batch kernel on every core of this machine.
         ``dask``: chunks as tasks on a dask.distributed cluster: ``client`` (a
         ``distributed.Client``), ``scheduler`` (an address) or, if neither, a
@@ -198,6 +200,10 @@ def sweep(
         Progress bar on stderr; default only when stderr is a terminal.
     max_memory : int
         Largest in-memory result in bytes (default 2 GiB); larger designs must be streamed.
+    engine
+        Removed: the executor is ``executor=``, and ``engine`` names the model everywhere
+        else (``[model] engine``, ``result.attrs["engine"]``).  Passing it raises
+        :class:`TypeError` saying which to use.
 
     Returns
     -------
@@ -210,7 +216,8 @@ def sweep(
         :func:`simcore.simulate`), ``days``, ``recovered``, ``status`` (0 = ok), and
         optionally ``value_added_loss`` (``sector``) and ``gdp_loss`` (``time``); Sobol and
         Morris indices over ``parameter``.  ``attrs`` record the scenario, the design, the
-        seed, the engine and the simcore version.  The numbers do not depend on the engine.
+        seed, the model engine (``engine``), the executor (``executor``) and the simcore
+        version.  The numbers do not depend on the executor.
 
     Raises
     ------
@@ -218,20 +225,27 @@ def sweep(
         An unknown key, an empty list, an out-of-range value, an empty or malformed
         design, a design too large for memory that is not streamed, an unreadable input
         file, ``out`` holding a different sweep (other arguments, input files, simcore
-        version or engine: the message says which), or ``out`` in use by another sweep.
+        version or executor: the message says which), or ``out`` in use by another sweep.
     DataError
         ``out`` holds a manifest that is unreadable, empty, truncated, edited or lacks
         the fingerprint.
     """
     t_start = time.perf_counter()
-    if engine not in ENGINES:
-        raise DesignError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    if engine is not _REMOVED:
+        raise TypeError(
+            f"sweep(engine={engine!r}): sweep() has no keyword 'engine'; what runs the chunks "
+            "is chosen with executor= ('local' or 'dask'"
+            + (f": pass executor={engine!r}" if engine in EXECUTORS else "")
+            + "), the model engine by the scenario's [model] engine ('supply-chain' or "
+            "'ario': overrides={'model.engine': ...})")
+    if executor not in EXECUTORS:
+        raise DesignError(f"executor {executor!r}: expected one of {', '.join(EXECUTORS)}")
     if format not in ("netcdf", "zarr"):
         raise DesignError(f"format {format!r}: expected 'netcdf' or 'zarr'")
-    if engine == "local" and (scheduler is not None or client is not None):
+    if executor == "local" and (scheduler is not None or client is not None):
         raise DesignError(f"{'scheduler' if scheduler is not None else 'client'} given with "
-                          "engine='local', which does not use Dask; pass engine='dask' (CLI: "
-                          "--engine dask) or drop it")
+                          "executor='local', which does not use Dask; pass executor='dask' "
+                          "(CLI: --executor dask) or drop it")
     if out is not None:
         _check_out_dir(Path(out))
     base = scenario if isinstance(scenario, Scenario) else load(scenario)
@@ -283,7 +297,7 @@ def sweep(
     if workers is not None and (isinstance(workers, bool)
                                 or not isinstance(workers, (int, np.integer)) or workers < 1):
         raise DesignError(f"workers = {workers!r}: expected a whole number >= 1 (threads for "
-                          "engine='local', LocalCluster workers for engine='dask')")
+                          "executor='local', LocalCluster workers for executor='dask')")
     # every scenario's shocks and parameters are checked before anything is written or run
     # (about 0.16 ms a scenario), so a bad point is refused up front, not mid-sweep; designs
     # beyond UPFRONT_CHECK_MAX scenarios (streamed ones) are checked chunk by chunk as they run
@@ -312,7 +326,7 @@ def sweep(
     # what the numbers depend on: the fingerprint a sweep folder is bound to
     ident = json.loads(json.dumps({
         "format_version": _MANIFEST_VERSION, **meta, "inputs": inputs,
-        "simcore_version": __version__, "engine": engine, "n_scenarios": n,
+        "simcore_version": __version__, "executor": executor, "n_scenarios": n,
         "n_chunks": nchunks}, default=str))
     fp = _fingerprint(ident)
     root = Path(out) if out is not None else None
@@ -321,7 +335,7 @@ def sweep(
     try:
         ds = _run_and_assemble(
             base, design, opt, store, manifest, fp, n, nchunks, chunk_size, streamed, tindex,
-            preps, tscen, specs, engine, client, scheduler, workers, progress, format, meta,
+            preps, tscen, specs, executor, client, scheduler, workers, progress, format, meta,
             tail, max_days, t_start)
     except BaseException:
         if store is not None:
@@ -407,7 +421,7 @@ def _check_points(base, design: Design, specs, n: int) -> None:
 
 
 def _run_and_assemble(base, design, opt, store, manifest, fp, n, nchunks, chunk_size,
-                      streamed, tindex, preps, tscen, specs, engine, client, scheduler, workers,
+                      streamed, tindex, preps, tscen, specs, executor, client, scheduler, workers,
                       progress, format, meta, tail, max_days, t_start):
     """The body of :func:`sweep` once the folder (if any) is locked and its manifest read."""
     root = store.root if store is not None else None
@@ -479,10 +493,10 @@ def _run_and_assemble(base, design, opt, store, manifest, fp, n, nchunks, chunk_
 
         try:
             tasks = (task(c) for c in todo)
-            if engine == "local":
-                _local_engine(tasks, preps, lowerer, opt, on_done, workers)
+            if executor == "local":
+                _local_executor(tasks, preps, lowerer, opt, on_done, workers)
             else:
-                _dask_engine(list(tasks), preps, lowerer, opt, on_done, client=client,
+                _dask_executor(list(tasks), preps, lowerer, opt, on_done, client=client,
                              scheduler=scheduler, workers=workers, fp=fp)
         finally:
             bar.close()
@@ -497,9 +511,9 @@ def _run_and_assemble(base, design, opt, store, manifest, fp, n, nchunks, chunk_
         "method": design.method,
         "seed": -1 if design.seed is None else int(design.seed),
         # the model that ran (as in every result: "supply-chain" or "ario") and what ran
-        # the chunks (engine= of sweep(): "local" or "dask")
+        # the chunks (executor= of sweep(): "local" or "dask")
         "engine": base.engine,
-        "executor": engine,
+        "executor": executor,
         "horizon": "auto" if opt.days is None else "fixed",
         "horizon_days": opt.T0,
         "horizon_rule": ("per scenario as Scenario.run: ceil(last shock end + tail_days), "

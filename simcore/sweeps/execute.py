@@ -10,13 +10,15 @@ from .compute import _compute_chunk
 
 
 # --------------------------------------------------------------------------------------
-# Engines
+# Executors
 # --------------------------------------------------------------------------------------
+#: What can run a sweep's chunks (``sweep(executor=...)``, CLI ``--executor``).
+EXECUTORS = ("local", "dask")
 #: Designs up to this many scenarios are checked point by point before a sweep starts.
 UPFRONT_CHECK_MAX = 200_000
 
 
-def _local_engine(tasks, preps, lowerer, opt, on_done, threads):
+def _local_executor(tasks, preps, lowerer, opt, on_done, threads):
     opt.threads = threads
     for t in tasks:
         on_done(_compute_chunk(*t[:2], t[2], t[3], preps, lowerer, opt))
@@ -72,11 +74,11 @@ def _probe_scheduler(address: str, timeout: float) -> None:
                       f"{type(reply).__name__})")
 
 
-def _dask_engine(tasks, preps, lowerer, opt, on_done, *, client, scheduler, workers, fp):
+def _dask_executor(tasks, preps, lowerer, opt, on_done, *, client, scheduler, workers, fp):
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError as exc:  # pragma: no cover - dask is a test dependency
-        raise DesignError("engine='dask' needs dask.distributed: "
+        raise DesignError("executor='dask' needs dask.distributed: "
                           "pip install 'simcore[dask]'") from exc
     own_cluster = own_client = None
     try:

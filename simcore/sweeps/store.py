@@ -19,7 +19,7 @@ from .._version import __version__
 from ..errors import DataError, DesignError, SimcoreError
 
 
-_MANIFEST_VERSION = 2
+_MANIFEST_VERSION = 3
 
 
 # --------------------------------------------------------------------------------------
@@ -234,7 +234,7 @@ class _FolderLock:
 
 #: Manifest keys that identify a sweep (all but the fingerprint and the chunk records).
 _IDENT_KEYS = ("format_version", "scenario", "scenario_file", "scenario_data", "design",
-               "options", "inputs", "simcore_version", "engine", "n_scenarios", "n_chunks")
+               "options", "inputs", "simcore_version", "executor", "n_scenarios", "n_chunks")
 
 
 def _fingerprint(ident: Mapping[str, Any]) -> str:
@@ -274,12 +274,13 @@ def _differences(root: Path, old: Mapping[str, Any], new: Mapping[str, Any]) -> 
     if old["simcore_version"] != new["simcore_version"]:
         out.append(f"it was made by simcore {old['simcore_version']}, this is simcore "
                    f"{new['simcore_version']}")
-    if old["engine"] != new["engine"]:
-        out.append(f"it ran on engine {old['engine']!r}, this call uses {new['engine']!r}")
+    if old["executor"] != new["executor"]:
+        out.append(f"it ran on executor {old['executor']!r}, this call uses "
+                   f"{new['executor']!r}")
     if not out:  # pragma: no cover - every identifying key is compared above
         out.append("its fingerprint differs")
     return (f"out={str(root)!r} holds a different sweep: " + "; ".join(out) + ". Resume with "
-            "the same scenario, design, options, input files, simcore version and engine, or "
+            "the same scenario, design, options, input files, simcore version and executor, or "
             "use a new path")
 
 

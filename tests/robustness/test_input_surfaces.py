@@ -897,7 +897,7 @@ def test_no_silent_currency_default(tmp_path):
     (["--set", "shocks.0.share=0.1,0.2", "--chunk-size", "0"], "chunk_size = 0"),
     (["--set", "model.inventory_tau=1,1.5", "--set", "model.carved_inventory_days=1"],
      r"sweep scenario 0 .*edge of stability"),
-    (["--set", "shocks.0.share=0.1,0.2", "--engine", "dask", "--scheduler", "nonsense"],
+    (["--set", "shocks.0.share=0.1,0.2", "--executor", "dask", "--scheduler", "nonsense"],
      "cannot connect to a Dask scheduler"),
 ])
 def test_sweep_cli_bad_arguments(tmp_path, capsys, args, msg):
@@ -921,7 +921,7 @@ def test_sweep_unreachable_scheduler(tmp_path):
     dask = pytest.importorskip("dask")
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
         with pytest.raises(sc.errors.DesignError, match="tcp://127.0.0.1:9"):
-            sc.sweep("kiuchi-2025-3m", grid={"shocks.0.share": [0.1]}, engine="dask",
+            sc.sweep("kiuchi-2025-3m", grid={"shocks.0.share": [0.1]}, executor="dask",
                      scheduler="tcp://127.0.0.1:9", out=tmp_path / "s")
     assert not (tmp_path / "s").exists()  # a failed start leaves nothing behind
 

@@ -337,7 +337,7 @@ def test_bom_scheduler_with_local_and_negative_item_numbers(base, capsys):
     assert load(f).name == "b15"
     code, _, err = _run(capsys, "sweep", base, "--set", "model.inventory_days=1,2",
                         "--scheduler", "tcp://127.0.0.1:9", "--out", base.parent / "s")
-    assert code == 2 and "engine='local'" in err
+    assert code == 2 and "executor='local'" in err
     code, _, err = _run(capsys, "run", base, "--set", "shocks.-1.share=0.2")
     assert code == 2 and "no item '-1' in shocks" in err
 
@@ -395,7 +395,7 @@ def test_dask_address_that_is_not_a_scheduler_fails_fast(base, monkeypatch, repl
     t0 = time.perf_counter()
     try:
         with pytest.raises(sc.errors.DesignError, match=r"no Dask scheduler answered there"):
-            sc.sweep(str(base), grid={"model.inventory_days": [1.0, 2.0]}, engine="dask",
+            sc.sweep(str(base), grid={"model.inventory_days": [1.0, 2.0]}, executor="dask",
                      scheduler=f"tcp://127.0.0.1:{srv.getsockname()[1]}")
     finally:
         srv.close()
