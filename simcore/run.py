@@ -227,8 +227,9 @@ def run_ario(table: Any, shocks: Sequence[Any], params: _ario.ARIOParams, days: 
 
     ``table`` is a simcore table or an :class:`~simcore.dynamic.ario.ARIOTable`
     (:func:`~simcore.dynamic.ario.prepare_ario`, to lower it once).  ``attrs['recovered']``
-    is the recovered rule on the last day with the net loss and the output gap (the ARIO
-    engine reports no stock gap: ``attrs['recovered_rule']`` says so).  ``names`` (coordinate
+    is the recovered rule (:func:`simcore.dynamic.common.is_recovered`) on the last day,
+    with the net loss, the output gap and the stock gap after the last day
+    (``attrs['final_stock_gap_share']``).  ``names`` (coordinate
     name -> one value per sector, e.g. ``name_en``) label the sectors; a table's own
     ``name_en`` and ``name_ja`` are used when ``table`` is a table."""
     T = check_days(days)
@@ -292,16 +293,18 @@ def run_ario(table: Any, shocks: Sequence[Any], params: _ario.ARIOParams, days: 
         coords[k] = ("sector", np.asarray(v))
     ds = xr.Dataset({k: xr.Variable(d, v, a) for k, (d, v, a) in data.items()}, coords=coords)
     last = loss_t[-1] / max(gdp_daily, 1e-300)
+    stock_gap = float(raw.attrs["final_stock_gap_share"])
     ds.attrs.update({
         "unit": unit,
         "days": T,
         "gdp_denominator": denom,
         "gdp_denominator_source": gdp_denominator_source or "GDP-like value added of the table",
-        "recovered": int(is_recovered(last, out_gap[-1], 0.0)),
-        "recovered_rule": "net loss and output gap within RECOVERED_RTOL on the last day "
-                          "(the ARIO engine reports no stock gap)",
+        "recovered": int(is_recovered(last, out_gap[-1], stock_gap)),
+        "recovered_rule": "net loss, output gap and stock gap within RECOVERED_RTOL on the "
+                          "last day (simcore.dynamic.common.is_recovered)",
         "final_loss_rate_share_of_daily_gdp": float(last),
         "final_output_gap_share": float(out_gap[-1]),
+        "final_stock_gap_share": stock_gap,
         "engine": "ario",
         "model": raw.attrs.get("model", ""),
         "params": raw.attrs.get("params", "{}"),

@@ -710,27 +710,35 @@ class Scenario:
     def _run_ario(self, shocks: list[Any], params: Any, horizon: Horizon,
                   kw: dict[str, Any]) -> xr.Dataset:
         h = self.data["horizon"]
-        if horizon.auto:
-            raise ScenarioError(
-                f"{self.file}: horizon.days = 'auto' needs the stock gap, which the ARIO "
-                "engine does not report; give horizon.days as a whole number of days")
         record = tuple(h.get("record", ("output", "final_demand_unmet")))
         bad = [r for r in record if r not in ("output", "final_demand_unmet")]
         if bad:
             raise ScenarioError(f"{self.file}: horizon.record: {bad[0]!r} is a record of the "
                                 "supply-chain engine; with [model] engine = 'ario' record "
                                 "'output' and 'final_demand_unmet'")
+        prep = self.ario_table(params)
         table = self.table()
-        # lowered once per process for every scenario on this table (a sweep's points)
+        where = [f"shocks[{i}]" for i in range(len(shocks))]
+        names = {k: table[k].values for k in ("name_en", "name_ja") if k in table.coords}
+        # a fixed horizon, or 'auto': the run layer's rule (simcore.run.Horizon), with the
+        # ARIO result's attrs['recovered'] (simcore.dynamic.common.is_recovered)
+        return run_until_recovered(
+            horizon, shocks,
+            lambda days: run_ario(prep, shocks, params, days, record=record, where=where,
+                                  names=names, **kw),
+            lambda r: bool(r.attrs["recovered"]))
+
+    def ario_table(self, params: Any):
+        """The scenario's table lowered for the ARIO engine with ``params.input_threshold``
+        (:func:`simcore.run.prepare_ario_table`): once per process for every scenario on
+        this table (a sweep's points, the runs of ``simcore reproduce``)."""
+        table = self.table()
         key = self._table_key(self._cache.get("table_spec")) + ("ario", params.input_threshold)
         hit = _PREPARED.get(key)
         if hit is None or hit[0] is not table:
             hit = (table, prepare_ario_table(table, params.input_threshold))
             _remember(_PREPARED, key, hit)
-        where = [f"shocks[{i}]" for i in range(len(shocks))]
-        names = {k: table[k].values for k in ("name_en", "name_ja") if k in table.coords}
-        return run_ario(hit[1], shocks, params, horizon.days, record=record, where=where,
-                        names=names, **kw)
+        return hit[1]
 
 
 #: Embedded multi-regional datasets (their scenarios take parameters from the fine

@@ -13,6 +13,7 @@ from simcore import run as rl
 from simcore import scenario
 from simcore.cli import main
 from simcore.dynamic.ario import ARIOParams, simulate_ario
+from simcore.dynamic.common import RECOVERED_RTOL
 from simcore.errors import ScenarioError
 from simcore.transform import prepare_for_dynamics
 
@@ -85,7 +86,7 @@ def _write(tmp_path, d: dict) -> str:
     if "ario" in d["model"]:
         lines.append("[model.ario]")
         lines += [f"{k} = {json.dumps(v)}" for k, v in d["model"]["ario"].items()]
-    lines += ["[horizon]", f"days = {d['horizon']['days']}"]
+    lines += ["[horizon]"] + [f"{k} = {json.dumps(v)}" for k, v in d["horizon"].items()]
     p = tmp_path / "ario.toml"
     p.write_text("\n".join(lines) + "\n")
     return str(p)
@@ -130,6 +131,89 @@ def test_ario_from_a_scenario_file_equals_simulate_ario(tmp_path, japan37):
     assert list(res.name_en.values) == list(japan37.name_en.values)  # sectors named
 
 
+@pytest.mark.parametrize("ario", [{}, {"boario_compat": False, "alpha_max": 1.1, "psi": 0.9,
+                                       "inventory_restoration_tau": 30},
+                                  {"boario_compat": False, "alpha_max": 1.0}])
+def test_ario_auto_horizon_recovers_and_equals_simulate_ario(tmp_path, japan37, ario):
+    """``[horizon] days = "auto"`` with ``model.engine = "ario"``: the run layer's rule
+    (end of the last shock + tail_days, doubled until back at baseline by
+    simcore.dynamic.common.is_recovered, or max_days), and the result equals
+    ``simulate_ario`` over the same number of days."""
+    d = _ario_scenario(**({"ario": ario} if ario else {}))
+    d["horizon"] = {"days": "auto", "tail_days": 60, "max_days": 3650}
+    s = scenario.load(_write(tmp_path, d))
+    assert s.data["horizon"] == d["horizon"]
+    res = s.run()
+    days = int(res.attrs["days"])
+    assert res.attrs["recovered"] == 1 and res.attrs["engine"] == "ario"
+    # the horizons the rule walks through: the first from the shocks, then doubled; the
+    # one before the last was not back at baseline
+    h = rl.Horizon.of(d["horizon"])
+    walk = [h.first(s.shocks())]
+    while walk[-1] < days:
+        walk.append(h.extend(walk[-1]))
+    assert walk[0] == 110 and walk[-1] == days and len(walk) > 1
+    shorter = s.run(**{"horizon.days": walk[-2]})
+    assert shorter.attrs["recovered"] == 0
+    if ario.get("alpha_max") == 1.0:
+        # no overproduction: output is back at baseline long before the stocks are; the
+        # stock gap keeps the horizon going (output alone would have stopped at day 110)
+        assert shorter.attrs["final_output_gap_share"] < RECOVERED_RTOL
+        assert shorter.attrs["final_stock_gap_share"] > RECOVERED_RTOL
+    # the same run called directly, over the same number of days
+    sectors = [str(c) for c in japan37.sector.values]
+    delta = np.zeros((days, len(sectors)))
+    delta[10:50, sectors.index("35")] = 0.3
+    fd = np.ones((days, len(sectors)))
+    fd[5:25, sectors.index("01")] = 0.8
+    table, _ = prepare_for_dynamics(japan37)
+    ref = simulate_ario(table, [], params=ARIOParams(**ario), days=days, delta=delta,
+                        fd_mult=fd, record=("production", "value_added"))
+    va_loss = ref.baseline_value_added.values[None, :] - ref.value_added.values
+    _close(res.output.values, ref.production.values)
+    _close(res.gdp_loss.values, va_loss.sum(axis=1))
+    _close(float(res.gdp_loss_total), va_loss.sum())
+    _close(res.value_added_loss.values, va_loss.sum(axis=0))
+    # the recovered rule, stated once, on the direct run's last day
+    x, x0 = ref.production.values[-1], ref.baseline_production.values
+    gdp = ref.baseline_value_added.values.sum()
+    from simcore.dynamic.common import is_recovered
+
+    assert res.attrs["final_stock_gap_share"] == ref.attrs["final_stock_gap_share"]
+    assert bool(is_recovered(va_loss[-1].sum() / gdp, np.abs(x - x0).sum() / x0.sum(),
+                             ref.attrs["final_stock_gap_share"]))
+
+
+def test_ario_stock_gap_is_the_shortfall(japan37):
+    """The ARIO stock gap the recovered rule reads is the stocks' shortfall below baseline:
+    it is zero at baseline, equals the stock record's shortfall, and goes to round-off
+    after a shock, while the surplus ARIO's one-sided order rule never runs down stays."""
+    from simcore.dynamic.ario import simulate_ario_batch
+    from simcore.run import prepare_ario_table
+
+    prep = prepare_ario_table(japan37)
+    p = ARIOParams(boario_compat=False)
+    assert simulate_ario(prep, [], params=p, days=5).attrs["final_stock_gap_share"] < 1e-15
+    T = 1760
+    delta = np.zeros((T, 37))
+    delta[10:50, 30] = 0.3
+    r = simulate_ario(prep, [], params=p, days=T, delta=delta, record=("stocks",))
+    r1 = simulate_ario(prep, [], params=p, days=T + 1, delta=np.vstack([delta, delta[-1:]]),
+                       record=("stocks",))
+    s0 = (prep.X0[None, :] * prep.aS) * p.inventory_days(prep.sectors)[:, None]
+    after = r1.stocks.values[-1]  # the stocks the last day of r leaves
+    short = np.maximum(s0 - after, 0).sum() / s0.sum()
+    surplus = np.maximum(after - s0, 0).sum() / s0.sum()
+    assert r.attrs["final_stock_gap_share"] == pytest.approx(short, rel=1e-12, abs=1e-18)
+    assert short < 1e-12 < RECOVERED_RTOL < surplus
+    # the batch gives each scenario's own, equal to the single run's
+    b = simulate_ario_batch(prep, np.stack([delta, delta * 0.5]), params=p, stock_gap=True)
+    single = simulate_ario(prep, [], params=p, days=T, delta=delta * 0.5,
+                           record=("production",))
+    assert b.final_stock_gap_share.values[0] == r.attrs["final_stock_gap_share"]
+    assert b.final_stock_gap_share.values[1] == single.attrs["final_stock_gap_share"]
+
+
 def test_ario_runs_from_the_cli(tmp_path, capsys):
     path = _write(tmp_path, _ario_scenario())
     assert main(["run", path, "--json"]) == 0
@@ -163,7 +247,6 @@ def test_ario_refuses_a_demand_change_of_exports_only():
                                      r"supply-chain engine"),
     ({"model.engine": "supply-chain", "model.ario.psi": 0.5},
      r"\[model.ario\] would have no effect"),
-    ({"horizon.days": "auto"}, r"horizon.days = 'auto' needs the stock gap"),
     ({"horizon.record": ["output", "stocks"]}, r"horizon.record: 'stocks' is a record of "
                                                r"the supply-chain engine"),
     ({"model.engine": "boario"}, r"model.engine.*one of 'supply-chain', 'ario'"),

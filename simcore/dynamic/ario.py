@@ -730,6 +730,23 @@ def _scenario_params(params: ARIOParams, prep: ARIOTable):
                 psi=float(params.psi), s=s, rtau=1.0 / tau)
 
 
+def _stock_gap(prep: ARIOTable, s: np.ndarray, stock: np.ndarray) -> float:
+    """The stock gap as the run layer's recovered rule reads it
+    (:func:`simcore.dynamic.common.is_recovered`): the stocks' shortfall below their
+    baseline, ``sum max(S0 - S, 0) / sum S0`` over the products with a finite inventory
+    target, ``S0 = X0 aS s`` (the kernel's starting stocks, and the targets once output is
+    back at baseline).  Only the shortfall: ARIO's order rule restocks a deficit
+    (``max(goal - S, 0) / tau``) and never runs down a surplus, so a surplus a shock leaves
+    stays for good in the model and is no distance still to recover
+    (``tests/test_run_layer.py::test_ario_stock_gap_is_the_shortfall``)."""
+    fin = np.isfinite(s)
+    if not fin.any():
+        return 0.0
+    s0 = (prep.X0[None, :] * prep.aS[fin]) * s[fin, None]
+    tot = float(s0.sum())
+    return float(np.maximum(s0 - stock[fin], 0.0).sum() / tot) if tot > 0 else 0.0
+
+
 # --------------------------------------------------------------------------------------
 # Result assembly
 # --------------------------------------------------------------------------------------
@@ -842,7 +859,10 @@ def simulate_ario(
     -------
     xarray.Dataset
         The records plus ``baseline_production`` and ``baseline_value_added`` (daily, in
-        table units), with the parameters in ``attrs['params']``.
+        table units), with the parameters in ``attrs['params']`` and the stocks' shortfall
+        after the last day in ``attrs['final_stock_gap_share']`` (``sum max(S0 - S, 0) /
+        sum S0`` over products with a finite target, ``S0`` the baseline stocks; what
+        :func:`simcore.dynamic.common.is_recovered` reads as the stock gap).
 
     Raises
     ------
@@ -896,12 +916,13 @@ def simulate_ario(
     out_stock = np.zeros((T if want_stock else 0, n, p))
     info = np.zeros(2, dtype=np.int64)
     K = _kernels()
+    stock = np.empty((n, p))  # the stocks after the last day, on exit
     st = K._ario_run(
         prep.R, n, prep.X0, prep.Ysum, prep.aS, prep.inva, prep.Zf, prep.ZC,
         1.0 / STEPS_PER_YEAR, prep.dint0, prep.vw, sp["alt"], params.boario_compat,
         sp["alpha_base"], sp["alpha_max"], sp["alpha_rate"], sp["psi"], sp["s"], sp["rtau"],
         np.ascontiguousarray(dl), didx, fdm, fidx,
-        np.empty((n, p)), np.empty((n, p)), np.empty((K.NVEC, p)), np.empty(n),
+        stock, np.empty((n, p)), np.empty((K.NVEC, p)), np.empty(n),
         np.zeros(K.NFLAGS, dtype=np.int64),
         _slots(kernel_daily), out_daily, _slots(totals_n), out_total, _slots(sums_n), out_sum,
         out_stock, info,
@@ -913,10 +934,12 @@ def simulate_ario(
         prev = np.vstack([prep.X0[None, :], prod[:-1]])
         daily["boario_value_added"] = prev - daily["orders_received"]
     daily = {nm: daily[nm] for nm in names if nm != "stocks"}
-    return _to_dataset(prep, [params], T, False, daily,
-                       {nm: out_total[j] for j, nm in enumerate(totals_n)},
-                       {nm: out_sum[j] for j, nm in enumerate(sums_n)},
-                       out_stock if want_stock else None)
+    ds = _to_dataset(prep, [params], T, False, daily,
+                     {nm: out_total[j] for j, nm in enumerate(totals_n)},
+                     {nm: out_sum[j] for j, nm in enumerate(sums_n)},
+                     out_stock if want_stock else None)
+    ds.attrs["final_stock_gap_share"] = _stock_gap(prep, sp["s"], stock)
+    return ds
 
 
 def simulate_ario_batch(
@@ -931,6 +954,7 @@ def simulate_ario_batch(
     aggregate: Sequence[str] = ("value_added",),
     fd_mult: Any = None,
     workers: int | None = None,
+    stock_gap: bool = False,
 ) -> xr.Dataset:
     """Simulate many scenarios on one table in parallel (one kernel call, ``prange``).
 
@@ -957,6 +981,11 @@ def simulate_ario_batch(
         Final-demand multipliers per scenario.
     workers : int, optional
         Parallel workers (default: numba's thread count, at most ``S``).
+    stock_gap : bool, default False
+        Also give each scenario's stock gap after the last day (``final_stock_gap_share``,
+        dims ``(scenario,)``; as ``attrs['final_stock_gap_share']`` of
+        :func:`simulate_ario`).  Keeps one set of work buffers per scenario (about
+        ``2 S n p`` floats) instead of one per worker.
 
     Returns
     -------
@@ -1051,11 +1080,18 @@ def simulate_ario_batch(
     out_sum = np.zeros((S, len(sums_n), T))
     out_stock = np.zeros((S, 0, n, p))
     info = np.zeros((S, 2), dtype=np.int64)
+    # with stock_gap, one buffer set per scenario: worker j runs scenario j alone, and its
+    # stock buffer holds that scenario's stocks after the last day on exit
+    if stock_gap:
+        _check_record_bytes(8 * S * (2 * n * p + K.NVEC * p + n), "simulate_ario_batch "
+                            "(stock_gap)")
+        W = S
+    w_stock = np.empty((W, n, p))
     K._ario_batch(
         prep.R, n, prep.X0, prep.Ysum, prep.aS, prep.inva, prep.Zf, prep.ZC,
         1.0 / STEPS_PER_YEAR, prep.dint0, prep.vw, alt, compat, ab, am, ar, psi, s, rtau,
         np.ascontiguousarray(delta), didx, np.ascontiguousarray(fdm), fidx,
-        np.empty((W, n, p)), np.empty((W, n, p)), np.empty((W, K.NVEC, p)),
+        w_stock, np.empty((W, n, p)), np.empty((W, K.NVEC, p)),
         np.empty((W, n)), np.zeros((W, K.NFLAGS), dtype=np.int64),
         _slots(names), out_daily, _slots(totals_n), out_total, _slots(sums_n), out_sum,
         out_stock, info,
@@ -1066,10 +1102,16 @@ def simulate_ario_batch(
         raise_for_status(int(info[j, 0]), where=f"simulate_ario_batch scenario {j}",
                          day=int(info[j, 1]),
                          detail=f"{bad.size} of {S} scenarios failed")
-    return _to_dataset(prep, plist, T, True,
-                       {nm: out_daily[:, j] for j, nm in enumerate(names)},
-                       {nm: out_total[:, j] for j, nm in enumerate(totals_n)},
-                       {nm: out_sum[:, j] for j, nm in enumerate(sums_n)}, None)
+    ds = _to_dataset(prep, plist, T, True,
+                     {nm: out_daily[:, j] for j, nm in enumerate(names)},
+                     {nm: out_total[:, j] for j, nm in enumerate(totals_n)},
+                     {nm: out_sum[:, j] for j, nm in enumerate(sums_n)}, None)
+    if stock_gap:
+        ds["final_stock_gap_share"] = ("scenario", np.array(
+            [_stock_gap(prep, s[j], w_stock[j]) for j in range(S)]))
+        ds["final_stock_gap_share"].attrs.update(
+            long_name="stock gap after the last day, share of the baseline stocks", units="1")
+    return ds
 
 
 def _is_event_lists(scenarios: Any) -> bool:
