@@ -12,6 +12,8 @@ CLI, which all run through it:
 * :func:`ario_inputs` and :func:`run_ario` -- scenario shocks on the ARIO engine (capacity
   losses and final-demand changes; an import cut by origin is refused, naming the shock)
   and its result in the supply-chain engine's vocabulary (:data:`RESULT_VARIABLES`);
+* :func:`run_ario_batch` -- many such runs on one table in batches of the ARIO kernel, each
+  giving what :func:`run_ario` gives to the bit (sweeps run ARIO points with it).
 
 The rules both engines share at the lowest level (horizon range, record budget, the
 recovered rule, onset days) are in :mod:`simcore.dynamic.common`.
@@ -42,6 +44,7 @@ __all__ = [
     "check_engine",
     "ario_inputs",
     "run_ario",
+    "run_ario_batch",
     "prepare_ario_table",
     "RESULT_VARIABLES",
     "DEFAULT_TAIL_DAYS",
@@ -245,19 +248,18 @@ def run_ario(table: Any, shocks: Sequence[Any], params: _ario.ARIOParams, days: 
     x = raw["production"].values
     va = raw["value_added"].values
     unit = prep.unit
-    gdp_daily = float(va0.sum())
+    sm = _ario_summary(x, va, x0, va0, float(raw.attrs["final_stock_gap_share"]))
+    gdp_daily = sm["gdp_daily"]
     denom = float(gdp_denominator) if gdp_denominator is not None else gdp_daily * 365.0
     if not (math.isfinite(denom) and denom > 0):
         raise ParameterError(f"gdp_denominator = {gdp_denominator!r}: expected a positive number")
-    loss_t = (va0[None, :] - va).sum(axis=1)
-    gain_t = np.maximum(va - va0[None, :], 0.0).sum(axis=1)
-    out_gap = np.abs(x - x0[None, :]).sum(axis=1) / max(float(x0.sum()), 1e-300)
+    loss_t, gain_t, out_gap = sm["gdp_loss"], sm["gdp_gain"], sm["output_gap"]
     data: dict[str, Any] = {
         "gdp_loss": (("time",), loss_t, {"units": f"{unit} per day",
                                          "long_name": "GDP-like value-added loss"}),
         "cumulative_gdp_loss": (("time",), np.cumsum(loss_t),
                                 {"units": unit, "long_name": "cumulative GDP-like VA loss"}),
-        "value_added_loss": (("sector",), (va0[None, :] - va).sum(axis=0),
+        "value_added_loss": (("sector",), sm["value_added_loss"],
                              {"units": unit, "long_name": "cumulative value-added loss"}),
         "output_loss": (("sector",), (x0[None, :] - x).sum(axis=0),
                         {"units": unit, "long_name": "cumulative gross-output loss"}),
@@ -292,14 +294,14 @@ def run_ario(table: Any, shocks: Sequence[Any], params: _ario.ARIOParams, days: 
     for k, v in (names or {}).items():  # sector names, as the supply-chain engine keeps them
         coords[k] = ("sector", np.asarray(v))
     ds = xr.Dataset({k: xr.Variable(d, v, a) for k, (d, v, a) in data.items()}, coords=coords)
-    last = loss_t[-1] / max(gdp_daily, 1e-300)
-    stock_gap = float(raw.attrs["final_stock_gap_share"])
+    last = sm["last"]
+    stock_gap = sm["stock_gap"]
     ds.attrs.update({
         "unit": unit,
         "days": T,
         "gdp_denominator": denom,
         "gdp_denominator_source": gdp_denominator_source or "GDP-like value added of the table",
-        "recovered": int(is_recovered(last, out_gap[-1], stock_gap)),
+        "recovered": int(sm["recovered"]),
         "recovered_rule": "net loss, output gap and stock gap within RECOVERED_RTOL on the "
                           "last day (simcore.dynamic.common.is_recovered)",
         "final_loss_rate_share_of_daily_gdp": float(last),
@@ -313,3 +315,86 @@ def run_ario(table: Any, shocks: Sequence[Any], params: _ario.ARIOParams, days: 
         "simcore_version": __version__,
     })
     return ds
+
+
+def _ario_summary(x: np.ndarray, va: np.ndarray, x0: np.ndarray, va0: np.ndarray,
+                  stock_gap: float) -> dict[str, Any]:
+    """What the run layer reads from an ARIO run of ``len(x)`` days (daily production
+    ``x`` and value added ``va``, ``(days, sectors)``; baselines ``x0``, ``va0``; the stock
+    gap after the last day): the daily net loss and gain, the output gap, the loss by
+    sector and the recovered rule on the last day.  One function for :func:`run_ario` and
+    :func:`run_ario_batch`, so both give the same numbers to the bit."""
+    loss_t = (va0[None, :] - va).sum(axis=1)
+    gain_t = np.maximum(va - va0[None, :], 0.0).sum(axis=1)
+    out_gap = np.abs(x - x0[None, :]).sum(axis=1) / max(float(x0.sum()), 1e-300)
+    gdp_daily = float(va0.sum())
+    last = loss_t[-1] / max(gdp_daily, 1e-300)
+    return {"gdp_loss": loss_t, "gdp_gain": gain_t, "output_gap": out_gap,
+            "gdp_daily": gdp_daily, "last": last, "stock_gap": float(stock_gap),
+            "value_added_loss": (va0[None, :] - va).sum(axis=0),
+            "recovered": bool(is_recovered(last, out_gap[-1], stock_gap)),
+            "gdp_loss_total": float(loss_t.sum()), "gdp_gain_total": float(gain_t.sum())}
+
+
+#: Memory for the daily arrays of one kernel call of :func:`run_ario_batch` (bytes): the
+#: runs are split into batches that fit.
+ARIO_BATCH_BYTES = 256 * 1024**2
+
+
+def run_ario_batch(prep: _ario.ARIOTable, shocks: Sequence[Sequence[Any]],
+                   params: Sequence[_ario.ARIOParams], days: int, *,
+                   where: Sequence[Sequence[str] | None] | None = None,
+                   max_bytes: int | None = None) -> list[dict[str, Any]]:
+    """Many runs of scenario shocks on the ARIO engine over ``days`` days on one lowered
+    table, in batches of its parallel kernel
+    (:func:`~simcore.dynamic.ario.simulate_ario_batch`): for run ``i`` (``shocks[i]``,
+    ``params[i]``) what :func:`run_ario` reads from its run (``gdp_loss`` daily,
+    ``gdp_loss_total``, ``gdp_gain_total``, ``value_added_loss`` by sector, ``recovered``
+    and the gaps), equal to :func:`run_ario`'s to the bit (the kernel runs each scenario
+    as :func:`~simcore.dynamic.ario.simulate_ario` does, and :func:`_ario_summary` reads
+    both).  Runs that differ in ``input_threshold`` or ``boario_compat`` go to separate
+    kernel calls (those shape the shared arrays); ``where[i]`` names run ``i``'s shocks
+    in errors."""
+    T = check_days(days)
+    n_runs = len(shocks)
+    if len(params) != n_runs:
+        raise ParameterError(f"run_ario_batch: {len(params)} parameter sets for {n_runs} runs")
+    p = prep.R * prep.n
+    label = {j: k for k, j in prep.index.items()}  # industry column -> a label of it
+    budget = int(ARIO_BATCH_BYTES if max_bytes is None else max_bytes)
+    # production and value added kept daily, the schedules, and one set of work buffers
+    # per run (for its stock gap)
+    per_run = 8 * (4 * T * p + 2 * prep.n * p + 16 * p)
+    size = max(1, budget // max(per_run, 1))
+    groups: dict[tuple, list[int]] = {}
+    for i, pr in enumerate(params):
+        groups.setdefault((pr.input_threshold, pr.boario_compat), []).append(i)
+    out: list[dict[str, Any]] = [{} for _ in range(n_runs)]
+    for idx in groups.values():
+        for a in range(0, len(idx), size):
+            sel = idx[a:a + size]
+            lowered = [ario_inputs(prep, shocks[i], T, None if where is None else where[i])
+                       for i in sel]
+            cols = sorted({int(j) for d, _ in lowered if d is not None
+                           for j in np.flatnonzero((d != 0).any(axis=0))})
+            delta = np.zeros((len(sel), T, len(cols)))
+            any_fd = any(f is not None for _, f in lowered)
+            fd = np.ones((len(sel), T, p)) if any_fd else None
+            for k, (d, f) in enumerate(lowered):
+                if d is not None and cols:
+                    delta[k] = d[:, cols]
+                if f is not None:
+                    fd[k] = f
+            raw = _ario.simulate_ario_batch(
+                prep, delta, params=[params[i] for i in sel], days=T,
+                industries=[label[j] for j in cols],
+                record=("production", "value_added"), cumulative=(), aggregate=(),
+                fd_mult=fd, stock_gap=True)
+            xs = raw["production"].values
+            vas = raw["value_added"].values
+            x0 = raw["baseline_production"].values
+            va0 = raw["baseline_value_added"].values
+            gaps = raw["final_stock_gap_share"].values
+            for k, i in enumerate(sel):
+                out[i] = _ario_summary(xs[k], vas[k], x0, va0, float(gaps[k]))
+    return out

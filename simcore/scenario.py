@@ -709,13 +709,7 @@ class Scenario:
 
     def _run_ario(self, shocks: list[Any], params: Any, horizon: Horizon,
                   kw: dict[str, Any]) -> xr.Dataset:
-        h = self.data["horizon"]
-        record = tuple(h.get("record", ("output", "final_demand_unmet")))
-        bad = [r for r in record if r not in ("output", "final_demand_unmet")]
-        if bad:
-            raise ScenarioError(f"{self.file}: horizon.record: {bad[0]!r} is a record of the "
-                                "supply-chain engine; with [model] engine = 'ario' record "
-                                "'output' and 'final_demand_unmet'")
+        record = self.ario_record()
         prep = self.ario_table(params)
         table = self.table()
         where = [f"shocks[{i}]" for i in range(len(shocks))]
@@ -727,6 +721,16 @@ class Scenario:
             lambda days: run_ario(prep, shocks, params, days, record=record, where=where,
                                   names=names, **kw),
             lambda r: bool(r.attrs["recovered"]))
+
+    def ario_record(self) -> tuple[str, ...]:
+        """``horizon.record`` for the ARIO engine (``output``, ``final_demand_unmet``)."""
+        record = tuple(self.data["horizon"].get("record", ("output", "final_demand_unmet")))
+        bad = [r for r in record if r not in ("output", "final_demand_unmet")]
+        if bad:
+            raise ScenarioError(f"{self.file}: horizon.record: {bad[0]!r} is a record of the "
+                                "supply-chain engine; with [model] engine = 'ario' record "
+                                "'output' and 'final_demand_unmet'")
+        return record
 
     def ario_table(self, params: Any):
         """The scenario's table lowered for the ARIO engine with ``params.input_threshold``

@@ -267,8 +267,45 @@ def test_ario_sweep_equals_scenario_runs(tmp_path):
         assert float(pt.gdp_loss_total) == pytest.approx(float(one.gdp_loss_total), rel=RTOL)
         _close(pt.value_added_loss.values, one.value_added_loss.values)
         assert int(pt.days) == ARIO_DAYS
-    with pytest.raises(sc.errors.DesignError, match="horizon.days = 'auto' needs the stock"):
-        sc.sweep(base, grid={"shocks.0.share": [0.1]}, days="auto")
+        _close(pt.gdp_loss.values, one.gdp_loss.values)
+
+
+@pytest.mark.parametrize("days", [150, "auto"])
+def test_ario_sweep_runs_batches_equal_to_single_runs(days):
+    """Sweeps run a chunk's ARIO points as batches of the ARIO kernel (simcore.run.
+    run_ario_batch); each point equals its own scenario run to 1e-12 relative (to the bit,
+    in fact), with a fixed horizon and with 'auto' (each point over its own horizon)."""
+    d = _ario_scenario(ario={"boario_compat": False, "alpha_max": 1.0})
+    d["horizon"] = {"days": "auto", "tail_days": 30, "max_days": 2000}
+    base = scenario.load(d)
+    grid = {"shocks.0.share": [0.0, 0.3, 0.6], "shocks.1.change": [-0.3, 0.0],
+            "shocks.0.duration": [10, 40], "model.ario.psi": [0.8, 1.0]}
+    res = sc.sweep(base, grid=grid, days=days, sectors=True, daily=True, chunk_size=5)
+    assert res.attrs["engine"] == "ario" and res.sizes["model.ario.psi"] == 2
+    flat = res.stack(pt=tuple(grid))
+    seen_days = set()
+    for k in range(flat.sizes["pt"]):
+        pt = flat.isel(pt=k)
+        ov = {key: pt[key].item() for key in grid}
+        one = base.run(**ov, **({"horizon.days": days} if days != "auto" else {}))
+        assert int(pt.days) == one.attrs["days"] and int(pt.recovered) == one.attrs["recovered"]
+        seen_days.add(int(pt.days))
+        assert float(pt.gdp_loss_total) == pytest.approx(float(one.gdp_loss_total), rel=RTOL)
+        assert float(pt.gdp_gain_total) == pytest.approx(float(one.gdp_gain_total), rel=RTOL,
+                                                         abs=1e-300)
+        _close(pt.value_added_loss.values, one.value_added_loss.values)
+        n = min(res.attrs["horizon_days"], one.attrs["days"])
+        _close(pt.gdp_loss.values[:n], one.gdp_loss.values[:n])
+        if n < res.attrs["horizon_days"]:  # done before the daily record's length
+            longer = base.run(**ov, **{"horizon.days": res.attrs["horizon_days"]})
+            _close(pt.gdp_loss.values, longer.gdp_loss.values)
+            seen_days.add("short")
+    if days == "auto":
+        # the points stop at different horizons (each its own, as a scenario run): back at
+        # baseline, or max_days reached
+        rec, dd = flat.recovered.values, flat.days.values
+        assert len(seen_days) > 2 and rec.any() and all((rec == 1) | (dd == 2000))
+        assert "short" in seen_days  # a point back at baseline before horizon_days
 
 
 def test_ario_sweep_from_the_cli(tmp_path, capsys):
@@ -289,3 +326,30 @@ def test_ario_result_plots(tmp_path):
     res = scenario.load(_ario_scenario()).run()
     out = res.simcore.save(str(tmp_path / "ario.png"))
     assert (tmp_path / "ario.png").stat().st_size > 0 and out
+
+
+def test_run_ario_batch_equals_run_ario():
+    """simcore.run.run_ario_batch: each run equals run_ario's to the bit, across batches
+    split by memory and by the parameters that shape the kernel's shared arrays."""
+    base = scenario.load(_ario_scenario(ario={"boario_compat": False}))
+    pts = [{"shocks.0.share": s, "shocks.1.change": c, "model.ario.alpha_max": a}
+           for s in (0.0, 0.4) for c in (-0.2, 0.0) for a in (1.0, 1.25)]
+    pts.append({"model.ario.boario_compat": True})  # its own kernel call
+    scs = [base.copy_with(p) for p in pts]
+    shocks, params = [s.shocks() for s in scs], [s.params() for s in scs]
+    prep = base.ario_table(params[0])
+    got = rl.run_ario_batch(prep, shocks, params, 90, max_bytes=1)  # one run a batch
+    got2 = rl.run_ario_batch(prep, shocks, params, 90)
+    for g, g2, sh, pa in zip(got, got2, shocks, params):
+        one = rl.run_ario(prep, sh, pa, 90)
+        for a in (g, g2):
+            assert a["gdp_loss_total"] == float(one.gdp_loss_total)
+            assert a["gdp_gain_total"] == float(one.gdp_gain_total)
+            assert np.array_equal(a["gdp_loss"], one.gdp_loss.values)
+            assert np.array_equal(a["value_added_loss"], one.value_added_loss.values)
+            assert a["recovered"] == bool(one.attrs["recovered"])
+            assert a["stock_gap"] == one.attrs["final_stock_gap_share"]
+    bad = [sc.ImportCut(product="35", origin="CHN", share=0.5, duration=5)]
+    with pytest.raises(sc.errors.ShockError, match=r"run 1 shock.*import cut by origin"):
+        rl.run_ario_batch(prep, [shocks[0], bad], params[:2], 30,
+                          where=[None, ["run 1 shock"]])

@@ -32,7 +32,9 @@ Keys under ``table`` change the table: each distinct table is prepared once and 
 its scenarios (so they can be swept on grids and zipped lists only).  Other keys are
 lowered per scenario and run by :func:`simcore.dynamic.batch.run_lowered`, which groups
 scenarios that share the kernel's common arrays (see :mod:`simcore.dynamic.batch`) and runs
-each group as one parallel kernel call.
+each group as one parallel kernel call.  On the ARIO engine (``[model] engine = "ario"``)
+the points that share a lowered table run together in batches of the ARIO kernel
+(:func:`simcore.run.run_ario_batch`), each equal to its own scenario run to the bit.
 
 Horizon
 -------
@@ -47,7 +49,9 @@ optional daily record); each scenario's totals are summed over its own horizon (
 loss of a longer run is identical up to any day: the model is causal), and scenarios not
 back at baseline are run again over the doubled horizon.  ``days`` (per scenario) and
 ``recovered`` report the outcome.  So a sweep point equals ``simcore run`` of the same
-scenario to round-off.
+scenario to round-off.  On the ARIO engine (whose stock gap is known only after a run's last
+day) each point runs over its own horizon, the points at the same horizon together, and
+those not back at baseline again over the doubled one, as a scenario run does.
 
 Storage and resuming
 --------------------
@@ -102,7 +106,7 @@ from .._progress import Progress
 from .._version import __version__
 from ..dynamic import mrio as _mrio
 from ..dynamic.supply_chain import check_lowering
-from ..run import Horizon, ario_inputs, prepare_ario_table
+from ..run import Horizon, ario_inputs
 from ..scenario import Scenario, load
 from ..errors import DesignError, LabelError, ParameterError, ScenarioError, ShockError
 from .assemble import _assemble, _assemble_streamed, _write_result
@@ -270,10 +274,6 @@ def sweep(
     hdays = "auto" if horizon.auto else horizon.days
     tail = horizon.tail_days
     max_days = horizon.max_days
-    if horizon.auto and base.engine == "ario":
-        raise DesignError(f"{base.file}: horizon.days = 'auto' needs the stock gap, which the "
-                          "ARIO engine does not report; pass days= (CLI: --days) or give "
-                          "horizon.days as a whole number of days")
 
     # tables: one prepared table per distinct value of the table keys
     preps: dict[int, Any] = {}
@@ -410,8 +410,7 @@ def _check_points(base, design: Design, specs, n: int) -> None:
         if prep0 is not None:
             try:
                 if ario:
-                    ario_inputs(prepare_ario_table(base.table(), params.input_threshold),
-                                shocks, 1)
+                    ario_inputs(base.ario_table(params), shocks, 1)
                 else:
                     (_mrio.check_lowering_mrio if isinstance(prep0, _mrio.PreparedMRIO)
                      else check_lowering)(prep0, shocks, params)

@@ -18,9 +18,10 @@ from ..dynamic import batch as _b
 from ..dynamic import mrio as _mrio
 from ..dynamic.supply_chain import recovered_rule
 from ..carve_spec import read_spec_bytes
-from ..run import Horizon
+from ..run import Horizon, ario_inputs, run_ario_batch
 from ..scenario import Scenario, _cached_spec, apply_overrides
-from ..errors import DesignError, ParameterError, ScenarioError, ShockError
+from ..errors import (DesignError, LabelError, ParameterError, ScenarioError, ShockError,
+                      TableError)
 from .design import Design, _overrides, _plain, _with
 
 
@@ -163,7 +164,7 @@ def _compute_chunk(cid: int, start: int, overrides: list[dict[str, Any]], tids: 
     items = [lowerer.lower(ov, start + q) for q, ov in enumerate(overrides)]
     nsec = next(iter(preps.values())).n
     if lowerer.data.get("model", {}).get("engine") == "ario":
-        return _compute_ario_chunk(cid, start, overrides, lowerer, opt, nsec)
+        return _compute_ario_chunk(cid, start, overrides, items, lowerer, opt, nsec)
     total = np.full(m, np.nan)
     gain = np.full(m, np.nan)
     days = np.zeros(m, dtype=np.int64)
@@ -190,9 +191,15 @@ def _compute_chunk(cid: int, start: int, overrides: list[dict[str, Any]], tids: 
 
 
 def _compute_ario_chunk(cid: int, start: int, overrides: list[dict[str, Any]],
-                        lowerer: _Lowerer, opt: _Options, nsec: int) -> dict[str, Any]:
-    """A chunk on the ARIO engine (``[model] engine = "ario"``): each scenario run as
-    :meth:`simcore.scenario.Scenario.run` runs it (fixed horizon), same chunk arrays."""
+                        items: list[tuple[list[Any], Any]], lowerer: _Lowerer,
+                        opt: _Options, nsec: int) -> dict[str, Any]:
+    """A chunk on the ARIO engine (``[model] engine = "ario"``): the points that share a
+    lowered table run together in batches of the ARIO kernel
+    (:func:`simcore.run.run_ario_batch`), each giving what
+    :meth:`simcore.scenario.Scenario.run` gives for it (to the bit), with the run layer's
+    horizon: fixed, or ``'auto'`` point by point (each point's horizon doubled until it is
+    back at baseline, as a scenario run does; the points still running at a horizon run
+    together)."""
     m = len(overrides)
     out: dict[str, Any] = {"cid": cid, "start": start, "gdp_loss_total": np.full(m, np.nan),
                            "gdp_gain_total": np.full(m, np.nan),
@@ -203,23 +210,66 @@ def _compute_ario_chunk(cid: int, start: int, overrides: list[dict[str, Any]],
         out["value_added_loss"] = np.full((m, nsec), np.nan)
     if opt.daily:
         out["gdp_loss"] = np.full((m, opt.T0), np.nan)
+    where = [[f"shocks[{i}]" for i in range(len(sh))] for sh, _ in items]
+    preps: list[Any] = []
     for q, ov in enumerate(overrides):
         sc = lowerer.scenario(ov)
-        if opt.days is not None:  # the sweep's days= replaces the scenario's horizon
-            sc.data["horizon"]["days"] = opt.days
         try:
-            res = sc.run()
-        except ScenarioError as exc:
-            raise DesignError(f"sweep scenario {start + q} ({_plain(dict(ov))}): {exc}") from None
-        out["gdp_loss_total"][q] = float(res["gdp_loss_total"])
-        out["gdp_gain_total"][q] = float(res["gdp_gain_total"])
-        out["days"][q] = int(res.attrs["days"])
-        out["recovered"][q] = int(res.attrs["recovered"])
-        if opt.sectors:
-            out["value_added_loss"][q] = res["value_added_loss"].values
-        if opt.daily:
-            out["gdp_loss"][q] = res["gdp_loss"].values[:opt.T0]
+            sc.ario_record()
+            prep = sc.ario_table(items[q][1])
+            ario_inputs(prep, items[q][0], 1, where[q])  # refused shocks, named, up front
+        except (ScenarioError, LabelError, ShockError, ParameterError, TableError) as exc:
+            msg = str(exc) if isinstance(exc, ScenarioError) else f"{sc.file}: {exc}"
+            raise DesignError(f"sweep scenario {start + q} ({_plain(dict(ov))}): "
+                              f"{msg}") from None
+        preps.append(prep)
+    horizon = opt.horizon
+    days = {q: (opt.days if opt.days is not None else horizon.first(items[q][0]))
+            for q in range(m)}
+    short: list[int] = []  # done before the daily record's T0 days: run again for it
+    while days:
+        groups: dict[tuple[int, int], list[int]] = {}
+        for q, d in days.items():
+            groups.setdefault((id(preps[q]), d), []).append(q)
+        nxt: dict[int, int] = {}
+        for (_, d), qs in groups.items():
+            res = _ario_batch(preps[qs[0]], items, where, qs, d, start, overrides)
+            for q, sm in zip(qs, res):
+                more = None if sm["recovered"] else horizon.extend(d)
+                if more is not None:
+                    nxt[q] = more
+                    continue
+                out["gdp_loss_total"][q] = sm["gdp_loss_total"]
+                out["gdp_gain_total"][q] = sm["gdp_gain_total"]
+                out["days"][q] = d
+                out["recovered"][q] = int(sm["recovered"])
+                if opt.sectors:
+                    out["value_added_loss"][q] = sm["value_added_loss"]
+                if opt.daily:
+                    if d >= opt.T0:
+                        out["gdp_loss"][q] = sm["gdp_loss"][:opt.T0]
+                    else:
+                        short.append(q)
+        days = nxt
+    if short:  # the daily loss over the record's T0 days (the same run, longer)
+        by_prep: dict[int, list[int]] = {}
+        for q in short:
+            by_prep.setdefault(id(preps[q]), []).append(q)
+        for qs in by_prep.values():
+            for q, sm in zip(qs, _ario_batch(preps[qs[0]], items, where, qs, opt.T0, start,
+                                             overrides)):
+                out["gdp_loss"][q] = sm["gdp_loss"]
     return out
+
+
+def _ario_batch(prep: Any, items, where, qs: list[int], days: int, start: int,
+                overrides) -> list[dict[str, Any]]:
+    try:
+        return run_ario_batch(prep, [items[q][0] for q in qs], [items[q][1] for q in qs],
+                              days, where=[where[q] for q in qs])
+    except (LabelError, ShockError, ParameterError, TableError) as exc:
+        raise DesignError(f"sweep scenarios {start + qs[0]}..{start + qs[-1]} (from "
+                          f"{_plain(dict(overrides[qs[0]]))}): {exc}") from None
 
 
 def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va, daily, gain):
