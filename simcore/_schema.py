@@ -12,6 +12,7 @@ there.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import numbers
 from collections.abc import Mapping
@@ -189,9 +190,7 @@ class NumOrMap(Rule):
         if isinstance(v, Mapping):
             return MapOf(self.num)(v)
         if self.seq and isinstance(v, (list, tuple)):
-            err = ListOf(self.num)(list(v))
-            return None if err is None else err.replace("a list of at least 0 item(s)",
-                                                        "a list")
+            return ListOf(self.num)(list(v))
         return self.num(v)
 
     @property
@@ -273,7 +272,12 @@ def param(default: Any = dataclasses.MISSING, *, rule: Rule, doc: str,
 
 def rule_of(cls: type, name: str) -> Rule:
     """The rule a dataclass declares for field ``name``."""
-    return {f.name: f for f in dataclasses.fields(cls)}[name].metadata["rule"]
+    return _rules(cls)[name]
+
+
+@functools.lru_cache(maxsize=None)
+def _rules(cls: type) -> dict[str, Rule]:
+    return {f.name: f.metadata["rule"] for f in dataclasses.fields(cls) if "rule" in f.metadata}
 
 
 def schema_of(cls: type, only: tuple[str, ...] | None = None) -> dict[str, tuple[Rule, str]]:

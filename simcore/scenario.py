@@ -31,7 +31,7 @@ from . import tables as _tables
 
 _nodask.install()  # xarray imports dask lazily; only a Dask engine needs it
 
-from ._schema import (Bool, DaysOrAuto, ListOf, MapOf, Num, NumOrMap, Opt, Str, Table,
+from ._schema import (Bool, DaysOrAuto, ListOf, MapOf, Num, Opt, Str, Table,
                       rule_of, schema_of)
 from ._toml import parse_toml, read_toml  # noqa: F401  (public here too)
 from . import criticality as _cr

@@ -245,7 +245,9 @@ class ARIOParams:
         object.__setattr__(self, "infinite_inventories_sect",
                            tuple(str(s) for s in self.infinite_inventories_sect))
         for f in fields(self):
-            rule = f.metadata["rule"]
+            rule = f.metadata.get("rule")
+            if rule is None:
+                continue
             v = getattr(self, f.name)
             # Python callers may give sequences as tuples or arrays: checked as lists
             v = v.tolist() if isinstance(v, np.ndarray) else v
