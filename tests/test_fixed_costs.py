@@ -45,3 +45,26 @@ def test_dask_arrays_still_recognised_after_a_late_import():
         print("ok")
     """)
     assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr[-2000:]
+
+
+@pytest.mark.parametrize("argv, code", [(["--help"], 0), (["--version"], 0),
+                                        (["run"], 2), (["bogus"], 2),
+                                        (["run", "kiuchi-2025-3m", "--top"], 2)])
+def test_help_version_and_argument_errors_import_nothing_heavy(argv, code):
+    """``simcore --help``, ``--version`` and argument errors answer from the standard
+    library and simcore's base layer: the subcommands import numpy, xarray, numba and the
+    rest of simcore when they run (``simcore/cli.py``; timings in benchmarks/startup.py)."""
+    p = _run(f"""
+        import sys
+        from simcore.cli import main
+        try:
+            rc = main({argv!r})
+        except SystemExit as exc:
+            rc = exc.code
+        heavy = sorted(m for m in ("numpy", "xarray", "numba", "pandas", "scipy",
+                                   "simcore.scenario", "simcore.tables") if m in sys.modules)
+        print("rc", rc, "heavy", heavy, file=sys.stderr)
+    """)
+    assert f"rc {code} heavy []" in p.stderr, p.stderr[-2000:]
+    if argv == ["--version"]:
+        assert p.stdout.startswith("simcore ")
