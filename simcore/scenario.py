@@ -578,7 +578,8 @@ class Scenario:
                 # (a multi-regional dataset is carved already; its carve-out file gives
                 # the classes of the carved products: simcore.scenario._mrio_params)
                 try:
-                    tab = carve(tab, spec, t.get("carve_out_overrides"))
+                    # tab is the dataset just loaded (validated when it was built)
+                    tab = carve(tab, spec, t.get("carve_out_overrides"), check=False)
                 except (ScenarioError, LabelError, ShockError) as exc:
                     raise ScenarioError(f"{self.file}: table.carve_out: {exc}") from exc
             if "rescale_gdp" in t:
