@@ -240,10 +240,7 @@ def carve(table: xr.Dataset, spec: Mapping[str, Any],
                             "expected PRODUCT.PARENT.output or PRODUCT.PARENT.imports")
     if not steps:
         return table
-    out = st.build(table, atol=atol)
-    for name, params, changed in steps:
-        out = _tr._record(out, name, params, changed)
-    return out
+    return _tr._record_steps(st.build(table, atol=atol), steps)
 
 
 def user_table(spec: Mapping[str, Any]) -> list[dict[str, Any]]:

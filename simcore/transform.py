@@ -24,7 +24,7 @@ names, ``in_gdp`` flags and attrs are carried over).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,6 +163,8 @@ def _build(
 
 
 def _jsonable(value: Any) -> Any:
+    if type(value) in (float, str, bool, int) or value is None:  # the common leaves first
+        return value
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -176,10 +178,22 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _entry(name: str, parameters: Mapping[str, Any], changed: Any) -> dict[str, Any]:
+    return {"name": name, "parameters": _jsonable(parameters), "changed": _jsonable(changed)}
+
+
 def _record(table: xr.Dataset, name: str, parameters: Mapping[str, Any],
             changed: Any) -> xr.Dataset:
-    return _t.with_history(table, {"name": name, "parameters": _jsonable(parameters),
-                                   "changed": _jsonable(changed)})
+    return _t.with_history(table, _entry(name, parameters, changed))
+
+
+def _record_steps(table: xr.Dataset,
+                  steps: Sequence[tuple[str, Mapping[str, Any], Any]]) -> xr.Dataset:
+    """:func:`_record` of several steps ``(name, parameters, changed)``, in order, in one
+    copy of the table."""
+    if not steps:
+        return table
+    return _t.with_history(table, *(_entry(*s) for s in steps))
 
 
 def _single_region(table: xr.Dataset, what: str) -> None:
@@ -1203,7 +1217,9 @@ def prepare_for_dynamics(
         final_demand_change=float(Y.sum() - Y0), imports_change=float(M.sum() - M0),
         zero_output_sectors=zero,
     )
-    changed = {k: v for k, v in report.as_dict().items() if k != "moved"}
+    # the report without the list of moved cells (not made JSON-ready only to be dropped)
+    changed = _jsonable({k: getattr(report, k) for k in report.__dataclass_fields__
+                         if k != "moved"})
     out = _record(out, "prepare_for_dynamics", {"account": account}, changed)
     return out, report
 

@@ -343,9 +343,12 @@ def history(table: xr.Dataset) -> list[dict[str, Any]]:
     return json.loads(table.attrs.get("history", "[]"))
 
 
-def with_history(table: xr.Dataset, entry: Mapping[str, Any]) -> xr.Dataset:
-    """A shallow copy of ``table`` with ``entry`` appended to its history."""
+def with_history(table: xr.Dataset, entry: Mapping[str, Any],
+                 *more: Mapping[str, Any]) -> xr.Dataset:
+    """A shallow copy of ``table`` with ``entry`` (and ``more`` entries, in order) appended
+    to its history."""
     out = table.copy()
     out.attrs = dict(table.attrs)
-    out.attrs["history"] = json.dumps(history(table) + [dict(entry)], ensure_ascii=False)
+    out.attrs["history"] = json.dumps(history(table) + [dict(e) for e in (entry, *more)],
+                                      ensure_ascii=False)
     return out
