@@ -462,21 +462,22 @@ def startup_section() -> list[str]:
         L += ["### What bounds each figure\n",
               "One more process per command (after the timed rounds) pays the `deps+jit` "
               "floor first, then runs the command with simcore's numba kernels timed "
-              "(`breakdown` in the record): their time, loading from numba's cache or "
-              "compiling included.  The bound is the floor plus those kernels: what remains "
-              "above it is simcore's Python (imports of its modules, the table, parameters, "
-              "lowering, results).\n",
-              "| command | kernels s (compile or load s; kernels called) | bound s = "
-              "deps+jit + kernels | bound / `import numpy, xarray, numba` | measured / "
-              "bound |",
-              "|---|---|---|---|---|"]
+              "(`breakdown` in the record; `benchmarks/startup.py` says how): the time "
+              "running them, and the time compiling them or loading them from numba's "
+              "cache.  The bound is the floor plus both: what remains above it is simcore's "
+              "Python (imports of its modules, the table, parameters, lowering, results).  "
+              "The bound comes from that process and the measured time from the timed "
+              "rounds, so on a shared machine their ratio is as noisy as the load.\n",
+              "| command | kernels run s (kernels called) | compile or load s | bound s = "
+              "deps+jit + both | bound / `import numpy, xarray, numba` | measured / bound |",
+              "|---|---|---|---|---|---|"]
         for k, b in bound.items():
             d = parts[k]
             names = ", ".join(f"`{n.rsplit('.', 1)[-1]}` x{v['calls']}"
                               for n, v in sorted(d.get("kernels", {}).items()))
-            L.append(f"| `{what.get(k, k)}` | {_n(d['kernel_s'])} ({_n(d['compile_s'])}; "
-                     f"{names}) | {_n(b['bound_s'])} | {_n(b['bound_ratio_to_deps'], 2)} | "
-                     f"{_n(b['ratio_to_bound'], 2)} |")
+            L.append(f"| `{what.get(k, k)}` | {_n(d['kernel_s'])} ({names}) | "
+                     f"{_n(d['compile_s'])} | {_n(b['bound_s'])} | "
+                     f"{_n(b['bound_ratio_to_deps'], 2)} | {_n(b['ratio_to_bound'], 2)} |")
         notes = []
         if "run" in bound:
             d = parts["run"]
@@ -490,7 +491,7 @@ def startup_section() -> list[str]:
             notes.append(
                 "`simcore reproduce` builds the table, the prepared model and the calibration "
                 "once and draws each scenario file's 90 % bands in one batched call (the "
-                "draws as lanes of the batch kernel); its kernels are "
+                "draws as lanes of the batch kernel); running its kernels is "
                 f"{_n(100 * parts['reproduce']['kernel_s'] / best['reproduce'], 2)} % of its "
                 "time.")
         if "reproduce-cold" in bound:
