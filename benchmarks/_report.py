@@ -457,33 +457,31 @@ def startup_section() -> list[str]:
              "kernel.  `simcore --help`, `--version` and argument errors import only the "
              "standard library and simcore's base layer (no numpy, xarray or numba).\n")
     bound = r.get("bound") or {}
-    parts = r.get("breakdown") or {}
+    parts = r.get("kernels") or {}
     if bound:
         L += ["### What bounds each figure\n",
-              "One more process per command (after the timed rounds) pays the `deps+jit` "
-              "floor first, then runs the command with simcore's numba kernels timed "
-              "(`breakdown` in the record; `benchmarks/startup.py` says how): the time "
-              "running them, and the time compiling them or loading them from numba's "
-              "cache.  The bound is the floor plus both: what remains above it is simcore's "
-              "Python (imports of its modules, the table, parameters, lowering, results).  "
-              "The bound comes from that process and the measured time from the timed "
-              "rounds, so on a shared machine their ratio is as noisy as the load.\n",
-              "| command | kernels run s (kernels called) | compile or load s | bound s = "
-              "deps+jit + both | bound / `import numpy, xarray, numba` | measured / bound |",
+              "Each timed process of these commands times simcore's numba kernels itself "
+              "(`benchmarks/startup.py` says how; the best round's figures are shown): "
+              "numba's start on the first call with loading the kernels from its cache (or "
+              "compiling them), and running them.  The bound is importing the dependencies "
+              "plus both; what remains above it is simcore's Python (imports of its modules, "
+              "the table, parameters, lowering, results).\n",
+              "| command | numba's start + kernels' load or compile s | kernels run s (kernels "
+              "called) | bound s | bound / `import numpy, xarray, numba` | measured / bound |",
               "|---|---|---|---|---|---|"]
         for k, b in bound.items():
             d = parts[k]
             names = ", ".join(f"`{n.rsplit('.', 1)[-1]}` x{v['calls']}"
                               for n, v in sorted(d.get("kernels", {}).items()))
-            L.append(f"| `{what.get(k, k)}` | {_n(d['kernel_s'])} ({names}) | "
-                     f"{_n(d['compile_s'])} | {_n(b['bound_s'])} | "
-                     f"{_n(b['bound_ratio_to_deps'], 2)} | {_n(b['ratio_to_bound'], 2)} |")
+            L.append(f"| `{what.get(k, k)}` | {_n(d['compile_s'])} | {_n(d['kernel_s'])} "
+                     f"({names}) | {_n(b['bound_s'])} | {_n(b['bound_ratio_to_deps'], 2)} | "
+                     f"{_n(b['ratio_to_bound'], 2)} |")
         notes = []
         if "run" in bound:
             d = parts["run"]
             notes.append(
                 f"`simcore run` loads {len(d.get('kernels', {}))} kernel(s) from the cache "
-                f"({_n(d['compile_s'])} s) and calls them {d['calls']} time(s); the rest "
+                f"and calls them {d['calls']} time(s); the rest "
                 f"above its bound, {_n(bound['run']['rest_s'])} s, is simcore's Python "
                 "(imports of its modules, then the table preparation below, parameters, "
                 "lowering and the result).")
@@ -499,10 +497,11 @@ def startup_section() -> list[str]:
             notes.append(
                 f"From an empty numba cache, compiling its kernels takes "
                 f"{_n(d['compile_s'])} s of its {_n(best['reproduce-cold'])} s "
-                f"({d['compiles']} top-level compilations; "
+                f"({d['compiles']} top-level compilations, "
                 f"{_n(d['compile_s'] / best['deps'], 2)} x `import numpy, xarray, numba` "
-                "alone): fewer kernels or specialisations, or a cheaper parallel loop, are "
-                "what would move it.")
+                "alone, against a target of 4 x for the whole command): fewer kernels or "
+                "specialisations, or a parallel loop that compiles faster, are what would "
+                "move it.")
         L.append("\n" + "  ".join(notes) + "\n")
     L += table_prep_section()
     return L

@@ -10,7 +10,8 @@ each source tree first) that runs ``simcore run kiuchi-2025-3m --json`` through
   the engine), nested calls counted once;
 * ``rest_s = total_s - table_s`` and ``table_share = table_s / total_s``;
 * how often the run built a labelled table (``tables.from_arrays``), validated one
-  (``tables.validate``) and flattened one (``tables.flat``).
+  (``tables.validate``) and flattened one (``tables.flat``), counted wherever a module of
+  simcore holds the function (calls inside ``simcore.tables`` included).
 
 and, in the same process after that first run, the same run again with every process cache
 of tables dropped (``warm_*``: the numba kernels and imports already loaded, so table
@@ -50,15 +51,20 @@ PROBE = r'''
 import collections, contextlib, io, json, sys, time
 import simcore, simcore.tables as T
 counts = collections.Counter()
+import simcore.scenario as S, simcore.cli  # every module of the run imported
 def counted(name):
+    # the function wherever a module holds it (``from .checks import validate`` too)
     f = getattr(T, name)
     def g(*a, **k):
         counts[name] += 1
         return f(*a, **k)
-    setattr(T, name, g)
+    for mod in list(sys.modules.values()):
+        if getattr(mod, "__name__", "").startswith("simcore"):
+            for attr, v in list(vars(mod).items()):
+                if v is f:
+                    setattr(mod, attr, g)
 for name in ("from_arrays", "validate", "flat"):
     counted(name)
-import simcore.scenario as S
 spent = [0.0]
 depth = [0]
 def timed(fn):
