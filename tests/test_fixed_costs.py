@@ -68,3 +68,65 @@ def test_help_version_and_argument_errors_import_nothing_heavy(argv, code):
     assert f"rc {code} heavy []" in p.stderr, p.stderr[-2000:]
     if argv == ["--version"]:
         assert p.stdout.startswith("simcore ")
+
+
+_CARVE = """\
+[products.RM]
+name_en = "A rare metal (test data)"
+order = 1
+
+  [products.RM.parents.27]
+  output = 20000
+  imports = 30000
+  [products.RM.parents.27.users]
+  "35" = { value_share = 0.5, criticality = 0.8, embodied = 0.5 }
+
+[origins]
+RM = { CHN = 0.6 }
+"""
+
+_SCEN = """\
+schema = 1
+name = "rm-cut"
+
+[table]
+dataset = "japan-2015-37"
+carve_out = "carve.toml"
+
+[[shocks]]
+kind = "import_cut"
+product = "RM"
+origin = "CHN"
+share = 1.0
+duration = 10.0
+
+[horizon]
+days = 15
+"""
+
+
+def test_copies_of_a_scenario_resolve_a_data_file_once_and_see_its_edits(tmp_path,
+                                                                          monkeypatch):
+    """A scenario and its copies (band draws, sweep points) resolve each data file name
+    once (``Scenario.data_file``); the file's contents are still read on every use, so an
+    edit between two copies is seen."""
+    from simcore import scenario
+
+    (tmp_path / "carve.toml").write_text(_CARVE, encoding="utf-8")
+    (tmp_path / "s.toml").write_text(_SCEN, encoding="utf-8")
+    sc = scenario.load(tmp_path / "s.toml")
+    calls = []
+    real = scenario.Scenario._resolve_data_file
+    monkeypatch.setattr(scenario.Scenario, "_resolve_data_file",
+                        lambda self, *a: calls.append(a) or real(self, *a))
+    spec = sc.carve_spec()
+    copies = [sc.copy_with({"model.dependency_scale": 0.5 + 0.1 * k}) for k in range(3)]
+    assert all(c.carve_spec() is spec for c in copies)
+    assert len(calls) == 1 and copies[0].data_file("carve.toml", "table.carve_out") == \
+        (tmp_path / "carve.toml").resolve()
+    (tmp_path / "carve.toml").write_text(_CARVE.replace("criticality = 0.8",
+                                                        "criticality = 0.3"), encoding="utf-8")
+    edited = copies[1].carve_spec()
+    assert edited is not spec
+    assert edited["products"]["RM"]["parents"]["27"]["users"]["35"]["criticality"] == 0.3
+    assert len(calls) == 1
