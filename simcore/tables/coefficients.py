@@ -42,7 +42,7 @@ def gdp(table: xr.Dataset) -> float:
 
     The same sums in the same order as ``float(value_added_gdp(table).sum())`` (xarray's
     NaN-skipping sums: numpy's ``sum`` with ``where=`` not NaN), on the bare arrays, without
-    building labelled arrays (tests/test_tables.py holds the two equal to the bit)."""
+    building labelled arrays (tests/test_datasets.py holds the two equal to the bit)."""
     V = table.variables["V"]
     ax = V.dims.index("va_item")
     keep = np.asarray(table.variables["in_gdp"].values, dtype=bool)
