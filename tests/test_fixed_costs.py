@@ -130,3 +130,27 @@ def test_copies_of_a_scenario_resolve_a_data_file_once_and_see_its_edits(tmp_pat
     assert edited is not spec
     assert edited["products"]["RM"]["parents"]["27"]["users"]["35"]["criticality"] == 0.3
     assert len(calls) == 1
+
+
+def test_startup_benchmark_times_the_kernels_of_a_run():
+    """benchmarks/startup.py's timed command line (no timings asserted): a run reports the
+    kernels it called, their calls, their run time and numba's start with their loading, and
+    the run's output is the command line's."""
+    import importlib
+    from pathlib import Path
+
+    bench = str(Path(__file__).resolve().parent.parent / "benchmarks")
+    sys.path.insert(0, bench)
+    try:
+        startup = importlib.import_module("startup")
+    finally:
+        sys.path.remove(bench)
+    t, rc, k = startup.wall(startup.CLI_TIMED + ["run", "kiuchi-2025-3m", "--json"])
+    assert rc == 0 and t > 0
+    assert k["calls"] >= 1 and k["compiles"] >= 1
+    assert k["kernel_s"] > 0 and k["compile_s"] > 0
+    assert all(name.startswith("simcore.dynamic.") and v["calls"] >= 1
+               for name, v in k["kernels"].items()) and k["kernels"]
+    assert sum(v["calls"] for v in k["kernels"].values()) == k["calls"]
+    t, rc, k = startup.wall(startup.CLI + ["--help"])
+    assert rc == 0 and k is None
