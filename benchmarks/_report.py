@@ -426,9 +426,12 @@ def startup_section() -> list[str]:
     if not p.exists():
         return []
     r = json.loads(p.read_text())
+    best = r["best_s"]
     L = ["## Fixed costs of the command line\n",
          "`python benchmarks/startup.py --write` (fresh processes, interleaved rounds, best "
-         f"of {r['rounds']}; {r['date_utc']}):\n",
+         f"of {r['rounds']}; {r['date_utc']}"
+         + ("; simcore's bytecode cached, as in an installed package" if r.get("bytecode_cached")
+            else "") + "):\n",
          "| command | best s | ratio to `import numpy, xarray, numba` | target | ratio to "
          "deps + numba's first call |",
          "|---|---|---|---|---|"]
@@ -436,8 +439,9 @@ def startup_section() -> list[str]:
             "deps+jit": "the same + first call of a trivial cached numba function",
             "run": "simcore run kiuchi-2025-3m (warm numba cache)",
             "reproduce": "simcore reproduce (warm cache)",
-            "reproduce-cold": "simcore reproduce (empty numba cache)"}
-    for k, t in r["best_s"].items():
+            "reproduce-cold": "simcore reproduce (empty numba cache)",
+            "help": "simcore --help"}
+    for k, t in best.items():
         ratio = r["ratio_to_deps"].get(k)
         tgt = r["targets"].get(k)
         fl = (r.get("ratio_to_deps_jit") or {}).get(k)
@@ -447,10 +451,104 @@ def startup_section() -> list[str]:
     L.append(f"\n`simcore run` imported dask: {r.get('dask_imported_by_run')}.  numba "
              "initialises its CPU target on the first call of any compiled function, even "
              "one loaded from its cache (type registries that import `scipy.linalg`, LLVM): "
-             "the `deps+jit` row, a floor for any run that calls a kernel.  The rest of a "
-             "warm `simcore run` is building the scenario's table (load, carve-out, "
-             "rescaling, validation), its parameters, `prepare_model`, the kernel and the "
-             "result.  With emcee installed, `simcore reproduce` also draws each reference "
-             "figure's 90 % posterior band (the lane kernel over the posterior draws), most "
-             "of its time; records before that (and without emcee) do not include it.\n")
+             "the `deps+jit` row, a floor for any run that calls a kernel, "
+             f"{_n(r['ratio_to_deps']['deps+jit'], 2)} x `import numpy, xarray, numba` in this "
+             "record.  A target below that floor cannot be met while the command calls a "
+             "kernel.  `simcore --help`, `--version` and argument errors import only the "
+             "standard library and simcore's base layer (no numpy, xarray or numba).\n")
+    bound = r.get("bound") or {}
+    parts = r.get("kernels") or {}
+    if bound:
+        L += ["### What bounds each figure\n",
+              "Each timed process of these commands times simcore's numba kernels itself "
+              "(`benchmarks/startup.py` says how; the best round's figures are shown): "
+              "numba's start on the first call with loading the kernels from its cache (or "
+              "compiling them), and running them.  The bound is importing the dependencies "
+              "plus both; what remains above it is simcore's Python (imports of its modules, "
+              "the table, parameters, lowering, results).\n",
+              "| command | numba's start + kernels' load or compile s | kernels run s (kernels "
+              "called) | bound s | bound / `import numpy, xarray, numba` | measured / bound |",
+              "|---|---|---|---|---|---|"]
+        for k, b in bound.items():
+            d = parts[k]
+            names = ", ".join(f"`{n.rsplit('.', 1)[-1]}` x{v['calls']}"
+                              for n, v in sorted(d.get("kernels", {}).items()))
+            L.append(f"| `{what.get(k, k)}` | {_n(d['compile_s'])} | {_n(d['kernel_s'])} "
+                     f"({names}) | {_n(b['bound_s'])} | {_n(b['bound_ratio_to_deps'], 2)} | "
+                     f"{_n(b['ratio_to_bound'], 2)} |")
+        notes = []
+        if "run" in bound:
+            d = parts["run"]
+            notes.append(
+                f"`simcore run` loads {len(d.get('kernels', {}))} kernel(s) from the cache "
+                f"and calls them {d['calls']} time(s); the rest "
+                f"above its bound, {_n(bound['run']['rest_s'])} s, is simcore's Python "
+                "(imports of its modules, then the table preparation below, parameters, "
+                "lowering and the result).")
+        if "reproduce" in bound:
+            notes.append(
+                "`simcore reproduce` builds the table, the prepared model and the calibration "
+                "once and draws each scenario file's 90 % bands in one batched call (the "
+                "draws as lanes of the batch kernel); running its kernels is "
+                f"{_n(100 * parts['reproduce']['kernel_s'] / best['reproduce'], 2)} % of its "
+                "time.")
+        if "reproduce-cold" in bound:
+            d = parts["reproduce-cold"]
+            notes.append(
+                f"From an empty numba cache, compiling its kernels takes "
+                f"{_n(d['compile_s'])} s of its {_n(best['reproduce-cold'])} s "
+                f"({d['compiles']} top-level compilations, "
+                f"{_n(d['compile_s'] / best['deps'], 2)} x `import numpy, xarray, numba` "
+                "alone, against a target of 4 x for the whole command): fewer kernels or "
+                "specialisations, or a parallel loop that compiles faster, are what would "
+                "move it.")
+        L.append("\n" + "  ".join(notes) + "\n")
+    L += table_prep_section()
+    return L
+
+
+def table_prep_section() -> list[str]:
+    """Table preparation against the rest of ``simcore run kiuchi-2025-3m`` (issue 14),
+    from ``benchmarks/results/table_prep.json``."""
+    import json
+    from pathlib import Path
+
+    p = Path(__file__).resolve().parent / "results" / "table_prep.json"
+    if not p.exists():
+        return []
+    r = json.loads(p.read_text())
+    res = r["results"]
+    L = ["### Table preparation in `simcore run kiuchi-2025-3m`\n",
+         f"`python benchmarks/table_prep.py --rounds {r['rounds']}"
+         + (f" --before {r['before_rev']}" if r.get("before_rev") else "")
+         + f" --write` ({r['date_utc']}; medians): the time inside `Scenario.table` and "
+         "`Scenario.prepared` (dataset, carve-out, rescaling, lowering for the engine) "
+         "against the whole run, in a fresh process and in a warm one (kernels and "
+         "imports loaded, table caches dropped); issue 14's target is the warm share at "
+         "most a third.\n",
+         "| tree | fresh: table s / run s | warm: table s / run s | warm share | "
+         "tables built / validated / flattened |",
+         "|---|---|---|---|---|"]
+    for k, v in res.items():
+        m = v["median_s"]
+        c = v["counts"]
+        L.append(f"| {'this tree' if k == 'now' else r.get('before_rev') or k} | "
+                 f"{_n(m['table_s'])} / {_n(m['total_s'])} | "
+                 f"{_n(m['warm_table_s'])} / {_n(m['warm_total_s'])} | "
+                 f"{_n(100 * v['warm_table_share'], 2)} % | {c.get('from_arrays', 0)} / "
+                 f"{c.get('validate', 0)} / {c.get('flat', 0)} |")
+    tail = []
+    if "met" in r:
+        tail.append(f"Target (warm share <= 1/3): {'met' if r['met'] else 'not met'}.")
+    if r.get("warm_table_s_ratio_now_to_before") is not None:
+        tail.append(f"Warm table preparation now / at {r['before_rev']}: "
+                    f"{_n(r['warm_table_s_ratio_now_to_before'], 2)}.")
+    now = res["now"]
+    tail.append(f"The rest of the warm run, {_n(now['warm_rest_s'])} s, is the engine "
+                "(parameters, lowering, the kernel, the result) and the command line's "
+                "headline.  What bounds the preparation: building the labelled tables counted "
+                "above (the dataset, the carved and rescaled table, the table "
+                "`prepare_for_dynamics` nets), mostly xarray's construction of their "
+                "coordinates and indexes, with their checks.")
+    L.append("\n" + "  ".join(tail) + "\n")
     return L

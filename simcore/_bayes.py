@@ -452,6 +452,25 @@ def to_unit(params: Sequence[Parameter], X: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 # The problem
 # --------------------------------------------------------------------------------------
+class _Surrogates(dict):
+    """Surrogates of a problem whose training runs are known (a loaded posterior), each
+    fitted from them on first use: drawing bands from the shipped posterior needs none, so
+    ``simcore reproduce`` does not import ``scipy.interpolate`` or fit them."""
+
+    def __init__(self, training: Mapping[str, Mapping[str, Any]]) -> None:
+        super().__init__()
+        self._training = training
+
+    def __missing__(self, key: str) -> Surrogate:
+        tr = self._training[key]
+        s = self[key] = Surrogate(tr["kind"], tr["x"] if tr["kind"] == "grid" else tr["U"],
+                                  tr["y"])
+        return s
+
+    def __bool__(self) -> bool:  # built (or buildable) surrogates
+        return bool(self._training) or dict.__len__(self) > 0
+
+
 @dataclass
 class Problem:
     """Parameters, targets and (once built) one surrogate per target."""
@@ -907,7 +926,7 @@ def load_posterior(path: str | Path | None = None) -> Posterior:
         else:
             tr["x"] = tr["U"]
         problem.training[t.id] = tr
-    problem.fit_surrogates()
+    problem.surrogates = _Surrogates(problem.training)  # each fitted when first asked for
     return Posterior(problem=problem, samples=ds["samples"].values,
                      log_posterior=ds["log_posterior"].values,
                      diagnostics=json.loads(ds.attrs["diagnostics"]),

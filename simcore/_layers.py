@@ -56,6 +56,16 @@ LAZY: dict[tuple[str, str], str] = {
         "as simcore.references (the plugin stays light)",
     ("simcore.pytest_plugin", "simcore.errors"):
         "as simcore.references (the plugin stays light)",
+    ("simcore.cli", "simcore.scenario"):
+        "the command line's start-up: `simcore --help`, `--version` and argument errors "
+        "import only the standard library and the base layer (no numpy, xarray or numba); "
+        "each subcommand imports what it runs",
+    ("simcore.cli", "simcore.calibrate"): "as simcore.scenario (the command line stays light)",
+    ("simcore.cli", "simcore.references"): "as simcore.scenario (the command line stays light)",
+    ("simcore.cli", "simcore.sweeps"): "as simcore.scenario (the command line stays light)",
+    ("simcore.cli", "simcore.tables"): "as simcore.scenario (the command line stays light)",
+    ("simcore.cli", "simcore.plot"): "as simcore.scenario; matplotlib (optional) only for "
+                                     "--plot",
 }
 
 #: Imports of a higher layer allowed from a lower one: (importer, imported) -> reason.

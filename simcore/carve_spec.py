@@ -178,17 +178,21 @@ def _row_shares(st: Any, parent: str, piece: Mapping[str, Any], what: str,
 
 
 def carve(table: xr.Dataset, spec: Mapping[str, Any],
-          overrides: Mapping[str, Any] | None = None) -> xr.Dataset:
+          overrides: Mapping[str, Any] | None = None, *, check: bool = True) -> xr.Dataset:
     """Carve every product of ``spec`` out of ``table`` (in the order given by ``order``).
 
     ``overrides`` may replace a piece's ``output`` or ``imports``, with keys like
     ``"RE.2711.imports"`` (used by sweeps over the unknown 2015-basis values).
+    ``check=False`` skips the check of the input, for a caller that has just built and
+    validated it (``Scenario.table`` on the dataset it loaded); the result is validated
+    either way.
     """
     overrides = dict(overrides or {})
     # the input is checked once here; the products are carved on flat arrays
     # (simcore.transform's carve_out and carve_out_merged, without a table per step) and one
     # table is built and validated at the end, with the history of every step
-    _t.check_table(table, "carve", balance=False, productive=False)
+    if check:
+        _t.check_table(table, "carve", balance=False, productive=False)
     _tr._single_region(table, "carve")
     st = _tr._Flat.of(table)
     atol = _tr._tolerance(table)
@@ -236,10 +240,7 @@ def carve(table: xr.Dataset, spec: Mapping[str, Any],
                             "expected PRODUCT.PARENT.output or PRODUCT.PARENT.imports")
     if not steps:
         return table
-    out = st.build(table, atol=atol)
-    for name, params, changed in steps:
-        out = _tr._record(out, name, params, changed)
-    return out
+    return _tr._record_steps(st.build(table, atol=atol), steps)
 
 
 def user_table(spec: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -51,15 +51,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+# Only the standard library and simcore's base layer here: ``simcore --help``,
+# ``--version`` and argument errors import nothing heavy (no numpy, xarray or numba).  Each
+# subcommand imports what it needs inside its function (declared in simcore._layers.LAZY).
 from ._atomic import atomic_path, writable_dir  # noqa: F401  (writable_dir: public here too)
 from ._version import __version__
-from .calibrate import run_bands
 from .errors import DataError, SimcoreError
-from .plot import overview, save
-from .references import bands, default_runner, reproduce
-from .scenario import available, load
-from .sweeps import sweep
-from .tables import yen_per_unit
 
 #: Exit codes (documented in the module docstring and docs/getting-started.md).
 EXIT_OK = 0
@@ -207,6 +204,8 @@ def _selections(head: dict[str, Any], top: int, sectors: list[str] | None,
 
 def _headline(res, top: int = 10, sectors: list[str] | None = None,
               users: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+    from .tables import yen_per_unit
+
     unit = res.attrs.get("unit", "")
     yen = yen_per_unit(unit)
     by_code = _by_code(res.value_added_loss)
@@ -383,6 +382,8 @@ def _sector_table(res):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .scenario import load
+
     _check_out(args.out)
     if getattr(args, "plot", None):
         try:
@@ -415,6 +416,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     head.update(_selections(head, top, chosen, carve_out_users(sc)))
     bands = None
     if getattr(args, "bands", None):
+        from .calibrate import run_bands
+
         bands = run_bands(sc, args.bands, overrides=_overrides(args.set))
         head["bands"] = _bands_summary(bands, top=len(head["top_sectors"]))
     if args.out:
@@ -423,6 +426,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise SimcoreError(f"--out {args.out!r}: cannot write the result ({exc})") from exc
     if getattr(args, "plot", None):
+        from .plot import overview, save
+
         try:
             save(overview(res, band=bands), args.plot)
         except ImportError as exc:  # matplotlib is the optional extra "plot"
@@ -501,6 +506,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _bands_summary(ds, top: int = 10) -> dict[str, Any]:
     """Median and band of the totals and of every sector's value-added loss (the sectors
     in order of median loss; the printed list shows the first ``top``)."""
+    from .tables import yen_per_unit
+
     order = ds["value_added_loss_median"].values.argsort()[::-1]
     sectors = [{"sector": str(ds.sector.values[i]),
                 "median": float(ds["value_added_loss_median"].values[i]),
@@ -545,6 +552,9 @@ REPRODUCE_JSON_KEYS = ("id", "published", "model", "unit", "rel_error", "toleran
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
+    from .references import bands, default_runner, reproduce
+    from .tables import yen_per_unit
+
     # the process-wide cache: in a pytest session, the runs the plugin already did
     checks = reproduce(args.paths or None, default_runner())
     ok = all(c.ok for c in checks)
@@ -629,6 +639,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
+    from .scenario import available, load
+
     for name in available():
         try:
             title = load(name).data.get("title", "")
@@ -670,6 +682,8 @@ def _sweep_sets(items: list[str] | None) -> tuple[dict, dict, dict]:
 def cmd_sweep(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from .scenario import load
+    from .sweeps import sweep
     if args.engine is not None:
         raise SimcoreError(
             f"--engine {args.engine}: simcore sweep has no --engine; what runs the chunks is "

@@ -404,6 +404,8 @@ class Scenario:
         if data["table"] == self.data["table"]:
             sc._cache = {k: v for k, v in self._cache.items()
                          if k in ("table", "prepared", "table_spec", "prepared_from")}
+        # data files resolve the same way for the copy (same file, same opt-in)
+        sc._cache["paths"] = self._cache.setdefault("paths", {})
         return sc
 
     def validate(self) -> Scenario:
@@ -481,6 +483,20 @@ class Scenario:
                 None if spec is None else id(spec))
 
     def data_file(self, name: str, key: str) -> Path:
+        """Resolve a data file named in the scenario (see :meth:`_resolve_data_file`); a file
+        found is remembered for this scenario and its copies (:meth:`copy_with`: the draws
+        of a band, the points of a sweep), so each resolves its names once; its contents
+        are read again on every use."""
+        memo = self._cache.setdefault("paths", {})
+        hit = memo.get((str(name), key))
+        if hit is not None:
+            return hit
+        p = self._resolve_data_file(name, key)
+        if p.exists():
+            memo[(str(name), key)] = p
+        return p
+
+    def _resolve_data_file(self, name: str, key: str) -> Path:
         """Resolve a data file named in the scenario.
 
         A relative path resolves inside the scenario's folder, or else inside the shipped
@@ -539,7 +555,8 @@ class Scenario:
                 # (a multi-regional dataset is carved already; its carve-out file gives
                 # the classes of the carved products: simcore.scenario._mrio_params)
                 try:
-                    tab = carve(tab, spec, t.get("carve_out_overrides"))
+                    # tab is the dataset just loaded (validated when it was built)
+                    tab = carve(tab, spec, t.get("carve_out_overrides"), check=False)
                 except (ScenarioError, LabelError, ShockError) as exc:
                     raise ScenarioError(f"{self.file}: table.carve_out: {exc}") from exc
             if "rescale_gdp" in t:

@@ -24,7 +24,7 @@ names, ``in_gdp`` flags and attrs are carried over).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,15 +132,10 @@ def _build(
     snames = dict(sector_names or {})
     en = [snames.get(s, tnames.get(s, (s, s)))[0] for s in sectors]
     ja = [snames.get(s, tnames.get(s, (s, s)))[1] for s in sectors]
-    ds = _t.from_arrays(
-        Z, Y, V, x=x, E=E, M=M, sectors=sectors, regions=regions, final_demand=final_demand,
-        va_items=va_items, export_items=export_items, import_items=import_items,
-        name_en=en, name_ja=ja, unit=template.attrs.get("unit", ""), check=False,
-    )
     labels = {"final_demand": final_demand, "export_item": export_items,
               "import_item": import_items, "va_item": va_items}
     item_names = item_names or {}
-    coords: dict[str, Any] = {}  # assigned in one call (each call merges every coordinate)
+    coords: dict[str, Any] = {}  # given when the table is built (no merge afterwards)
     for dim in _ITEM_DIMS:
         old = _item_names(template, dim)
         given = item_names.get(dim)
@@ -153,7 +148,12 @@ def _build(
     flags = {**_in_gdp(template), **dict(in_gdp or {})}
     gdp_flags = [flags.get(v, v not in _t.GDP_EXCLUDED_VA_ITEMS) for v in va_items]
     coords["in_gdp"] = ("va_item", gdp_flags)
-    ds = ds.assign_coords(coords)
+    ds = _t.from_arrays(
+        Z, Y, V, x=x, E=E, M=M, sectors=sectors, regions=regions, final_demand=final_demand,
+        va_items=va_items, export_items=export_items, import_items=import_items,
+        name_en=en, name_ja=ja, unit=template.attrs.get("unit", ""), check=False,
+        extra_coords=coords,
+    )
     attrs = dict(template.attrs)
     attrs["simcore_version"] = ds.attrs["simcore_version"]
     ds.attrs = attrs
@@ -163,6 +163,8 @@ def _build(
 
 
 def _jsonable(value: Any) -> Any:
+    if type(value) in (float, str, bool, int) or value is None:  # the common leaves first
+        return value
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -176,10 +178,22 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _entry(name: str, parameters: Mapping[str, Any], changed: Any) -> dict[str, Any]:
+    return {"name": name, "parameters": _jsonable(parameters), "changed": _jsonable(changed)}
+
+
 def _record(table: xr.Dataset, name: str, parameters: Mapping[str, Any],
             changed: Any) -> xr.Dataset:
-    return _t.with_history(table, {"name": name, "parameters": _jsonable(parameters),
-                                   "changed": _jsonable(changed)})
+    return _t.with_history(table, _entry(name, parameters, changed))
+
+
+def _record_steps(table: xr.Dataset,
+                  steps: Sequence[tuple[str, Mapping[str, Any], Any]]) -> xr.Dataset:
+    """:func:`_record` of several steps ``(name, parameters, changed)``, in order, in one
+    copy of the table."""
+    if not steps:
+        return table
+    return _t.with_history(table, *(_entry(*s) for s in steps))
 
 
 def _single_region(table: xr.Dataset, what: str) -> None:
@@ -1003,10 +1017,13 @@ def rescale(
     else:
         k = positive_number(factor, f"rescale: factor is {factor!r}; expected a positive "
                                     "finite number")
-    out = table.copy()
-    for var in ("Z", "Y", "E", "M", "V", "x"):
-        v = table.variables[var]  # the bare variable: no DataArray built per operation
-        out[var] = xr.Variable(v.dims, v.values * k, dict(v.attrs))
+    money = ("Z", "Y", "E", "M", "V", "x")
+    # one copy with every money variable replaced (dims and attrs kept): assigning them one
+    # by one would merge the whole dataset six times
+    out = table.copy(data={var: table.variables[var].values * k if var in money
+                           else table.variables[var].values for var in table.data_vars})
+    for var in money:
+        out.variables[var].attrs = dict(table.variables[var].attrs)
     out.attrs = dict(table.attrs)
     out.attrs["rescale_factor"] = float(table.attrs.get("rescale_factor", 1.0)) * k
     out.attrs["rescale_target_gdp"] = float(target_gdp) if target_gdp is not None else _t.gdp(out)
@@ -1200,7 +1217,9 @@ def prepare_for_dynamics(
         final_demand_change=float(Y.sum() - Y0), imports_change=float(M.sum() - M0),
         zero_output_sectors=zero,
     )
-    changed = {k: v for k, v in report.as_dict().items() if k != "moved"}
+    # the report without the list of moved cells (not made JSON-ready only to be dropped)
+    changed = _jsonable({k: getattr(report, k) for k in report.__dataclass_fields__
+                         if k != "moved"})
     out = _record(out, "prepare_for_dynamics", {"account": account}, changed)
     return out, report
 

@@ -109,6 +109,31 @@ def test_shipped_posterior_converged_and_surrogate_validated(post):
         assert v[t.id]["max_loglik_error_near"] < 0.5, v[t.id]
 
 
+def test_loaded_posterior_fits_its_surrogates_when_first_used():
+    """Loading the shipped posterior fits no surrogate (drawing bands needs none, so
+    ``simcore reproduce`` does not import scipy.interpolate); the first prediction fits one
+    from the stored training runs, the same as fitting them all at once."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom simcore import calibrate\n"
+            "p = calibrate.load_posterior()\n"
+            "p.draws(8, 0)\n"
+            "print('scipy.interpolate' in sys.modules, len(dict(p.problem.surrogates)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.stdout.split() == ["False", "0"], out.stderr[-2000:]
+    lazy = calibrate.load_posterior()
+    eager = calibrate.load_posterior()
+    eager.problem.fit_surrogates()
+    assert lazy.problem.surrogates and eager.problem.surrogates
+    for t in lazy.problem.targets:
+        X = lazy.problem.prior_draws(5, 1)[:, lazy.problem.sub(t)[0]]
+        np.testing.assert_array_equal(lazy.problem.predict_sub(t, X),
+                                      eager.problem.predict_sub(t, X))
+    assert set(lazy.problem.surrogates) == {t.id for t in lazy.problem.targets}
+
+
 def test_posterior_findings_each_target_informs_its_parameters(post):
     prob = post.problem
     # the car-line stop bounds the stocks from above: the posterior median lies below the

@@ -323,3 +323,19 @@ def test_to_csv_round_trip_after_transform(japan37, tmp_path):
     f1, f2 = tb.flat(p), tb.flat(back)
     for k in ("Z", "Y", "E", "M", "V", "x"):
         assert np.array_equal(f1[k], f2[k]), k
+
+
+@pytest.mark.parametrize("name", sc.datasets.available())
+@pytest.mark.parametrize("factor", [1.0, 1.1, 1.23456789, 3e5, 7.77e-3])
+def test_gdp_is_the_sum_of_value_added_gdp_to_the_bit(name, factor):
+    """``tables.gdp`` sums the bare arrays (no labelled arrays: it is on the path of every
+    scenario run) in the order ``value_added_gdp(table).sum()`` does: equal to the bit,
+    single-region and multi-regional, also with an item left out of GDP."""
+    t = sc.datasets.load(name)
+    if factor != 1.0:
+        t = sc.transform.rescale(t, factor)
+    assert sc.tables.gdp(t) == float(sc.tables.value_added_gdp(t).sum())
+    flags = t.in_gdp.values.copy()
+    flags[0] = not flags[0]
+    t2 = t.assign_coords(in_gdp=("va_item", flags))
+    assert sc.tables.gdp(t2) == float(sc.tables.value_added_gdp(t2).sum())

@@ -71,6 +71,14 @@ def read_npz(file: Path) -> tuple[dict[str, np.ndarray], dict]:
 @lru_cache(maxsize=8)
 def _load_cached(name: str) -> xr.Dataset:
     arrays, meta = read_npz(path(name))
+    names = meta["item_names"]
+    # item names given when the table is built (no assign_coords, which merges again)
+    coords = {}
+    for dim, key in (("final_demand", "final_demand"), ("export_item", "export_items"),
+                     ("import_item", "import_items"), ("va_item", "va_items")):
+        labels = [str(v) for v in meta[key]]
+        coords[f"{dim}_name_en"] = (dim, [names[v]["en"] for v in labels])
+        coords[f"{dim}_name_ja"] = (dim, [names[v]["ja"] for v in labels])
     ds = from_arrays(
         arrays["Z"], arrays["Y"], arrays["V"], x=arrays["x"], E=arrays["E"], M=arrays["M"],
         sectors=meta["sectors"], final_demand=meta["final_demand"],
@@ -79,13 +87,8 @@ def _load_cached(name: str) -> xr.Dataset:
         regions=meta.get("regions"),
         unit=meta["attrs"]["unit"], year=meta["attrs"]["year"], source=meta["attrs"]["source"],
         title=meta["attrs"]["title"], provenance=meta["attrs"]["provenance"],
-        atol=0.5, rtol=0.0,
+        atol=0.5, rtol=0.0, extra_coords=coords,
     )
-    names = meta["item_names"]
-    for dim in ("final_demand", "export_item", "import_item", "va_item"):
-        labels = [str(v) for v in ds[dim].values]
-        ds = ds.assign_coords({f"{dim}_name_en": (dim, [names[v]["en"] for v in labels]),
-                               f"{dim}_name_ja": (dim, [names[v]["ja"] for v in labels])})
     for k, v in meta["attrs"].items():
         ds.attrs[k] = v
     ds.attrs["dataset"] = name

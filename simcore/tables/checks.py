@@ -106,15 +106,17 @@ def validate(
     for var, d in dims.items():
         if var not in table:
             raise TableError(f"table: missing variable {var!r} (expected dims {d})")
-        if set(table[var].dims) != set(d):
-            raise TableError(f"table: variable {var!r} has dims {table[var].dims}, expected {d}")
+        # the bare variables (building a DataArray per look costs more than the check)
+        if set(table.variables[var].dims) != set(d):
+            raise TableError(f"table: variable {var!r} has dims {table.variables[var].dims}, "
+                             f"expected {d}")
     for dim in ("sector", "sector_to", "final_demand", "va_item", "export_item", "import_item",
                 "region", "region_to"):
         if dim in table.indexes:
             idx = table.indexes[dim]
             if idx.has_duplicates:
                 raise LabelError(f"table: duplicate {dim} label {idx[idx.duplicated()][0]!r}")
-    if not np.array_equal(table.sector.values, table.sector_to.values):
+    if not np.array_equal(table.variables["sector"].values, table.variables["sector_to"].values):
         raise LabelError("table: sector and sector_to labels differ; Z must be square")
     labels = industry_labels(table)
     f = flat(table)
@@ -190,9 +192,9 @@ def check_table(table: Any, where: str, *, balance: bool = True,
         raise TableError(f"{where}: expected an IO table (xarray.Dataset with Z, Y, V, x), "
                          f"got {type(table).__name__}")
     for var in ("Z", "Y", "E", "M", "V", "x"):
-        if var in table and not np.issubdtype(table[var].dtype, np.number):
+        if var in table and not np.issubdtype(table.variables[var].dtype, np.number):
             raise TableError(f"{where}: table: variable {var!r} has dtype "
-                             f"{table[var].dtype}; expected numbers")
+                             f"{table.variables[var].dtype}; expected numbers")
     for coord in ("in_gdp", "component"):
         if "va_item" in table.dims and coord not in table.coords:
             raise TableError(f"{where}: table: coordinate {coord!r} of the value-added items "

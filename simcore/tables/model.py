@@ -76,6 +76,7 @@ def from_arrays(
     check: bool = True,
     atol: float = DEFAULT_ATOL,
     rtol: float = DEFAULT_RTOL,
+    extra_coords: Mapping[str, Any] | None = None,
 ) -> xr.Dataset:
     """Build a validated IO table from plain arrays.
 
@@ -111,6 +112,11 @@ def from_arrays(
         Run :func:`validate` on the result.
     atol, rtol : float
         Balance tolerances passed to :func:`validate`.
+    extra_coords : mapping, optional
+        Further coordinates along the table's dims, ``{name: (dim, values)}`` (item names,
+        for example), added when the table is built (one call instead of a later
+        ``assign_coords``, which would merge every coordinate again); ``in_gdp`` here
+        replaces the flags derived from :data:`GDP_EXCLUDED_VA_ITEMS`.
 
     Returns
     -------
@@ -202,6 +208,8 @@ def from_arrays(
             "V": (_MR_VARS["V"], V.reshape(-1, R, n)),
             "x": (_MR_VARS["x"], xv.reshape(R, n)),
         }
+    for name, value in (extra_coords or {}).items():
+        coords[str(name)] = value
     attrs = {
         "unit": unit,
         "year": _year(year),
@@ -254,8 +262,8 @@ _DESCRIPTIONS = {
 
 def _describe(ds: xr.Dataset) -> None:
     for k, d in _DESCRIPTIONS.items():
-        if k in ds:
-            ds[k].attrs.update({"long_name": d, "units": ds.attrs.get("unit", "")})
+        if k in ds.data_vars:  # the bare variable: no DataArray built per variable
+            ds.variables[k].attrs.update({"long_name": d, "units": ds.attrs.get("unit", "")})
 
 
 def from_pandas(
@@ -335,9 +343,12 @@ def history(table: xr.Dataset) -> list[dict[str, Any]]:
     return json.loads(table.attrs.get("history", "[]"))
 
 
-def with_history(table: xr.Dataset, entry: Mapping[str, Any]) -> xr.Dataset:
-    """A shallow copy of ``table`` with ``entry`` appended to its history."""
+def with_history(table: xr.Dataset, entry: Mapping[str, Any],
+                 *more: Mapping[str, Any]) -> xr.Dataset:
+    """A shallow copy of ``table`` with ``entry`` (and ``more`` entries, in order) appended
+    to its history."""
     out = table.copy()
     out.attrs = dict(table.attrs)
-    out.attrs["history"] = json.dumps(history(table) + [dict(entry)], ensure_ascii=False)
+    out.attrs["history"] = json.dumps(history(table) + [dict(e) for e in (entry, *more)],
+                                      ensure_ascii=False)
     return out

@@ -37,9 +37,10 @@ def is_multiregional(table: xr.Dataset) -> bool:
 
 def industry_labels(table: xr.Dataset) -> list[str]:
     """Labels of the flat industry axis: sector codes, or ``REGION/SECTOR`` for MRIO tables."""
+    sec = table.variables["sector"].values  # the bare variable: no DataArray built
     if is_multiregional(table):
-        return [f"{r}/{s}" for r in table.region.values for s in table.sector.values]
-    return [str(s) for s in table.sector.values]
+        return [f"{r}/{s}" for r in table.variables["region"].values for s in sec]
+    return [str(s) for s in sec]
 
 
 def flat(table: xr.Dataset) -> dict[str, np.ndarray]:
