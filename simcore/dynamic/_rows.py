@@ -42,11 +42,84 @@ from ._kernels import _import_supply, _produce, _ratios, ces_ratio
 
 
 @njit
-def _rowsums8(O, out, n):
+def _pass1_row(n, Ai, Si, TGi, Oi, INDi, THAi, dprev, inv_tau, bound, leontief):
+    """Pass 1 on one product row: the orders and (``leontief``: rows without CES) the
+    bound, elementwise."""
+    for j in range(n):
+        o = Ai[j] * dprev[j] + (TGi[j] - Si[j]) * inv_tau
+        Oi[j] = 0.0 if o < 0.0 else o
+    if leontief:
+        for j in range(n):
+            b = INDi[j] + THAi[j] * Si[j]
+            bound[j] = b if b < bound[j] else bound[j]
+
+
+@njit
+def _sweep_row(n, Ai, Si, TGi, Oi, INDi, THAi, rh, x, d, inv_tau, bound, gcol, leontief):
+    """One product row of the daily sweep, elementwise: pass 2 of today (deliveries
+    ``O * rho``, the stock update, the stock gap by buyer column) and pass 1 of tomorrow
+    (the order from today's demand ``d`` and, ``leontief``: rows without CES, the bound
+    from the new stock)."""
+    if leontief:
+        for j in range(n):
+            s_k = Si[j]
+            tg = TGi[j]
+            a = Ai[j]
+            z = Oi[j] * rh
+            use = a * x[j]
+            lim = s_k + z - tg
+            lim = s_k if lim < s_k else lim
+            use = lim if use > lim else use
+            sn = s_k + z - use
+            Si[j] = sn
+            gcol[j] += abs(sn - tg)
+            o = a * d[j] + (tg - sn) * inv_tau
+            Oi[j] = 0.0 if o < 0.0 else o
+            b = INDi[j] + THAi[j] * sn
+            bound[j] = b if b < bound[j] else bound[j]
+    else:
+        for j in range(n):
+            s_k = Si[j]
+            tg = TGi[j]
+            a = Ai[j]
+            z = Oi[j] * rh
+            use = a * x[j]
+            lim = s_k + z - tg
+            lim = s_k if lim < s_k else lim
+            use = lim if use > lim else use
+            sn = s_k + z - use
+            Si[j] = sn
+            gcol[j] += abs(sn - tg)
+            o = a * d[j] + (tg - sn) * inv_tau
+            Oi[j] = 0.0 if o < 0.0 else o
+
+
+@njit
+def _ces_row(n, Ai, Si, INDi, THAi, THi, sg, x0, bound):
+    """The exact CES ratio on a row with ``sigma > 0`` (run_one's _bound_with_ces, cell by
+    cell; a minimum does not depend on its order)."""
+    for j in range(n):
+        b = INDi[j] + THAi[j] * Si[j]
+        th = THi[j]
+        if th > 0.0:
+            a = Ai[j]
+            xj0 = x0[j]
+            qa = Si[j] / (a * xj0)
+            if qa < 1.0:
+                share = a / th
+                if share > 0.999:
+                    share = 0.999
+                b = xj0 * ((1.0 - th) + th * ces_ratio(share, sg, qa))
+        if b < bound[j]:
+            bound[j] = b
+
+
+@njit
+def _rowsums8(O, out, m_rows, n):
     """``out[i] = sum_j O[i, j]`` in increasing ``j`` (run_one's order of the scatter
     ``Duse[rowidx[k]] += o``, so bit for bit its sums: a zero cell adds nothing), eight
     rows at a time so that eight chains of additions run side by side."""
-    m = n - n % 8
+    m = m_rows - m_rows % 8
     for i in range(0, m, 8):
         O0, O1, O2, O3 = O[i], O[i + 1], O[i + 2], O[i + 3]
         O4, O5, O6, O7 = O[i + 4], O[i + 5], O[i + 6], O[i + 7]
@@ -68,7 +141,7 @@ def _rowsums8(O, out, n):
         out[i + 5] = a5
         out[i + 6] = a6
         out[i + 7] = a7
-    for i in range(m, n):
+    for i in range(m, m_rows):
         Oi = O[i]
         a0 = 0.0
         for j in range(n):
@@ -151,59 +224,26 @@ def run_rows(A, TG, TH, sigma, x0, f0, e0, mu, c, inv_tau,
     inv_sum_x0 = 1.0 / sum_x0 if sum_x0 > 0.0 else 0.0
     inv_sum_tg = 1.0 / sum_tg if sum_tg > 0.0 else 0.0
 
+    # day 0's pass 1 (later days' runs in the previous day's sweep)
+    for j in range(n):
+        bound[j] = np.inf
+    for i in range(n):
+        _pass1_row(n, A[i], S[i], TG[i], O[i], IND[i], THA[i], dprev, inv_tau, bound,
+                   sigma[i] <= 0.0)
+        if sigma[i] > 0.0:
+            _ces_row(n, A[i], S[i], IND[i], THA[i], TH[i], sigma[i], x0, bound)
+    _rowsums8(O, Duse, n, n)
+
     for t in range(T):
         for j in range(n):
             cap[j] = x0[j] * alpha[j]
             fd[j] = f0[j]
             ex[j] = e0[j]
-            bound[j] = np.inf
         for q in range(C):
             cap[cap_idx[q]] *= capfac[t, q]
         for q in range(D):
             fd[dem_idx[q]] *= demfac[t, q]
             ex[dem_idx[q]] *= exfac[t, q]
-
-        # --- pass 1 by rows: orders (a row sum: the use of product i) and the bound (an
-        #     elementwise minimum over the rows; the exact CES ratio on rows with sigma > 0,
-        #     as run_one's _bound_with_ces: a minimum does not depend on its order)
-        for i in range(n):
-            Ai = A[i]
-            Si = S[i]
-            TGi = TG[i]
-            Oi = O[i]
-            INDi = IND[i]
-            THAi = THA[i]
-            sg = sigma[i]
-            if sg <= 0.0:
-                for j in range(n):
-                    s_k = Si[j]
-                    o = Ai[j] * dprev[j] + (TGi[j] - s_k) * inv_tau
-                    Oi[j] = 0.0 if o < 0.0 else o
-                    b = INDi[j] + THAi[j] * s_k
-                    bound[j] = b if b < bound[j] else bound[j]
-            else:
-                for j in range(n):
-                    o = Ai[j] * dprev[j] + (TGi[j] - Si[j]) * inv_tau
-                    Oi[j] = 0.0 if o < 0.0 else o
-                THi = TH[i]
-                for j in range(n):
-                    b = INDi[j] + THAi[j] * Si[j]
-                    th = THi[j]
-                    if th > 0.0:
-                        a = Ai[j]
-                        xj0 = x0[j]
-                        qa = Si[j] / (a * xj0)
-                        if qa < 1.0:
-                            share = a / th
-                            if share > 0.999:
-                                share = 0.999
-                            b = xj0 * ((1.0 - th) + th * ces_ratio(share, sg, qa))
-                    if b < bound[j]:
-                        bound[j] = b
-
-        # the use of each product: its row summed in increasing j, run_one's order (so the
-        # same bits), eight rows at a time (eight independent chains)
-        _rowsums8(O, Duse, n)
 
         # --- production (run_one's order)
         _produce(n, Duse, fd, mu, ex, cap, bound, d, x)
@@ -248,48 +288,43 @@ def run_rows(A, TG, TH, sigma, x0, f0, e0, mu, c, inv_tau,
         gdp_loss[t] = gl
         if gain_on:
             gdp_gain[t] = gn
+        if rec_imp_on:  # from the day's use vector, before the sweep replaces it
+            for k in range(K):
+                i = sp_idx[k]
+                rm_i, rm_f = _ratios(impavail[k], mu[i] * Duse[i], mu[i] * fd[i], ration_mode)
+                rec_imp[t, k] = mu[i] * (Duse[i] * rm_i + fd[i] * rm_f)
 
-        # --- pass 2 by rows: deliveries and stock update (run_one's rule, elementwise)
+        # --- one sweep by rows: pass 2 of day t (deliveries and stock update, run_one's
+        #     rule, elementwise) fused with pass 1 of day t + 1 (orders from today's
+        #     demand, the bound from the new stocks); the use vector of day t + 1 is summed
+        #     eight rows at a time, each row in increasing j (run_one's order)
         sgap = 0.0
         for j in range(n):
             gcol[j] = 0.0
-        for i in range(n):
-            Ai = A[i]
-            Si = S[i]
-            TGi = TG[i]
-            Oi = O[i]
-            rh = rho_int[i]
-            for j in range(n):
-                s_k = Si[j]
-                z = Oi[j] * rh
-                use = Ai[j] * x[j]
-                lim = s_k + z - TGi[j]
-                lim = s_k if lim < s_k else lim
-                use = lim if use > lim else use
-                sn = s_k + z - use
-                Si[j] = sn
-                # the stock gap by buyer column, summed over the rows in increasing i
-                gcol[j] += abs(sn - TGi[j])
+            bound[j] = np.inf
+        for i0 in range(0, n, 8):
+            i1 = min(i0 + 8, n)
+            for i in range(i0, i1):
+                sg = sigma[i]
+                _sweep_row(n, A[i], S[i], TG[i], O[i], IND[i], THA[i], rho_int[i], x, d,
+                           inv_tau, bound, gcol, sg <= 0.0)
+                if sg > 0.0:
+                    _ces_row(n, A[i], S[i], IND[i], THA[i], TH[i], sg, x0, bound)
+            _rowsums8(O[i0:i1], Duse[i0:i1], i1 - i0, n)
         for j in range(n):
             sgap += gcol[j]
         if gap_on:
             rec_gap[t, 0] = xgap * inv_sum_x0
             rec_gap[t, 1] = sgap * inv_sum_tg
 
-        # --- records of special products (a stock is a row: summed in run_one's order)
-        if rec_imp_on or rec_sp_on:
+        # --- stocks of special products (a stock is a row: summed in run_one's order)
+        if rec_sp_on:
             for k in range(K):
-                i = sp_idx[k]
-                if rec_imp_on:
-                    rm_i, rm_f = _ratios(impavail[k], mu[i] * Duse[i], mu[i] * fd[i],
-                                         ration_mode)
-                    rec_imp[t, k] = mu[i] * (Duse[i] * rm_i + fd[i] * rm_f)
-                if rec_sp_on:
-                    tot = 0.0
-                    Si = S[i]
-                    for j in range(n):
-                        tot += Si[j]
-                    rec_spstock[t, k] = tot
+                tot = 0.0
+                Si = S[sp_idx[k]]
+                for j in range(n):
+                    tot += Si[j]
+                rec_spstock[t, k] = tot
 
         for j in range(n):
             if overprod:

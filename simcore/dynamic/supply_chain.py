@@ -46,7 +46,7 @@ from .._checks import positive_number
 from ..errors import LabelError, ParameterError, ShockError, TableError
 from ..transform import prepare_for_dynamics
 from . import _kernels as kn
-from . import _rows
+from . import _fused, _rows
 from .common import (MAX_DAYS, MAX_RECORD_BYTES, ONSET_SHARE, RECOVERED_RTOL,  # noqa: F401
                      check_days, check_record_bytes, is_recovered, onset_day,
                      params_json, shocks_json)
@@ -597,6 +597,21 @@ def _check_shocks(shocks: Any) -> list[Any]:
 # --------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------
+#: The kernel layouts of a single run (``simulate(layout=...)``).
+LAYOUTS = ("auto", "rows", "fused", "csc")
+
+
+def choose_layout(n: int, nnz: int) -> str:
+    """The layout ``simulate(layout="auto")`` runs a table of ``n`` sectors (pool rows
+    included) and ``nnz`` stored cells on: dense rows where
+    :func:`simcore.dynamic._rows.rows_apply` holds (small, dense tables), the fused
+    column sweep (:func:`simcore.dynamic._fused.run_fused`) otherwise; ``run_one`` (two
+    passes a day, ``"csc"``) is never faster than the fused sweep (docs/performance.md)."""
+    if _rows.rows_apply(n, nnz):
+        return "rows"
+    return "fused" if _fused.fused_apply(n, nnz) else "csc"
+
+
 def simulate(
     table: xr.Dataset | Prepared,
     shocks: Any = (),
@@ -634,15 +649,17 @@ def simulate(
         added (:func:`simcore.tables.gdp`).
     gdp_denominator_source : str, optional
         Where the denominator comes from (stored in attrs).
-    layout : {"auto", "rows", "csc"}, default "auto"
+    layout : {"auto", "rows", "fused", "csc"}, default "auto"
         The kernel's storage of the table (docs/methodology.md, "The supply-chain
         engine"): ``"rows"``
         dense product rows (:func:`simcore.dynamic._rows.run_rows`, vectorised),
-        ``"csc"`` sparse buyer columns (:func:`simcore.dynamic._kernels.run_one`), ``"auto"``
-        rows where :func:`simcore.dynamic._rows.rows_apply` holds (tables up to 600
-        sectors with 30 % of the cells non-zero), columns otherwise; multi-regional
-        tables run their own kernel.  Both give the same numbers bit for bit, except the
-        final stock gap share, which agrees to round-off.
+        ``"fused"`` sparse buyer columns swept once a day
+        (:func:`simcore.dynamic._fused.run_fused`), ``"csc"`` sparse buyer columns in two
+        passes a day (:func:`simcore.dynamic._kernels.run_one`); ``"auto"``
+        (:func:`choose_layout`) rows where :func:`simcore.dynamic._rows.rows_apply` holds
+        (tables up to 600 sectors with 30 % of the cells non-zero), the fused sweep
+        otherwise; multi-regional tables run their own kernel.  All give the same numbers
+        bit for bit, except the stock gap share on rows, which agrees to round-off.
 
     Returns
     -------
@@ -670,8 +687,8 @@ def simulate(
         raise ParameterError(f"params: expected a DynamicParams, got {type(params).__name__}")
     T = check_days(days)
     shocks = _check_shocks(shocks)
-    if layout not in ("auto", "rows", "csc"):
-        raise ParameterError(f"layout = {layout!r}: expected 'auto', 'rows' or 'csc'")
+    if layout not in LAYOUTS:
+        raise ParameterError(f"layout = {layout!r}: expected one of {', '.join(map(repr, LAYOUTS))}")
     for r in record:
         if r not in RECORDS:
             raise ParameterError(f"record: unknown record {r!r}; allowed: {', '.join(RECORDS)}")
@@ -704,9 +721,13 @@ def simulate(
     info = np.zeros(1, dtype=np.int64)
     records = kn.Records(gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp, gdp_gain, gap,
                          info, out_dem)
-    if layout == "rows" or (layout == "auto" and _rows.rows_apply(n2, nnz)):
+    kind = choose_layout(n2, nnz) if layout == "auto" else layout
+    if kind == "rows":
         status = _rows.run_single_rows(low, kernel_table(low, params), kernel_special(low),
                                        kernel_shocks(low), kernel_options(params), records)
+    elif kind == "fused":
+        status = _fused.run_single_fused(kernel_table(low, params), kernel_special(low),
+                                         kernel_shocks(low), kernel_options(params), records)
     else:
         status = kn.run_single(kernel_table(low, params), kernel_special(low),
                                kernel_shocks(low), kernel_options(params),
