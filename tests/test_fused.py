@@ -123,7 +123,8 @@ def test_fused_stops_on_non_finite_like_run_one(japan37):
 
 
 def test_choose_layout_rule():
-    assert md.choose_layout(187, 15045) == "rows"
-    assert md.choose_layout(187, 1000) == "fused"  # sparse
+    assert md.choose_layout(37, 900) == "rows"  # small and dense
+    assert md.choose_layout(37, 100) == "fused"  # sparse
+    assert md.choose_layout(189, 15045) == "fused"  # kiuchi-2025-3m: past the fastest caches
     assert md.choose_layout(3000, 3_600_000) == "fused"  # dense but past the cache
     assert fu.narrow(np.arange(5, dtype=np.int64), 5).dtype == np.int32

@@ -161,8 +161,12 @@ def test_shipped_scenarios_same_on_both_layouts(name, monkeypatch):
     auto = s.run()
     prep = s.prepared()
     low = md.lower(prep, s.shocks(), s.params(), 2)
-    assert rw.rows_apply(low.prep.n, low.prep.A.size)  # the shipped tables run on rows
-    monkeypatch.setattr(rw, "rows_apply", lambda n, nnz: False)
+    # the shipped tables (Japan, 37 or 187 sectors): rows up to ROWS_MAX_N, the fused sweep
+    # past it; whichever auto picks, the other layouts agree with it
+    n2, nnz = low.prep.n, low.prep.A.size
+    assert md.choose_layout(n2, nnz) == ("rows" if rw.rows_apply(n2, nnz) else "fused")
+    other = "fused" if md.choose_layout(n2, nnz) == "rows" else "rows"
+    monkeypatch.setattr(md, "choose_layout", lambda n, nnz: other)
     csc = load(name).run()
     assert auto.attrs["days"] == csc.attrs["days"]
     for k, v in csc.data_vars.items():
@@ -171,9 +175,10 @@ def test_shipped_scenarios_same_on_both_layouts(name, monkeypatch):
 
 
 def test_rows_apply_rule_and_layout_argument(japan37):
-    assert rw.rows_apply(187, 14793)
-    assert not rw.rows_apply(187, 1000)  # sparse: columns
-    assert not rw.rows_apply(1000, 400_000)  # 40 % dense but past the cache: columns
+    assert rw.rows_apply(37, 37 * 37 // 2)
+    assert not rw.rows_apply(37, 100)  # sparse: columns
+    assert not rw.rows_apply(187, 14793)  # 43 % dense but past the fastest caches: columns
+    assert not rw.rows_apply(1000, 400_000)
     assert not rw.rows_apply(rw.ROWS_MAX_N + 1, (rw.ROWS_MAX_N + 1) ** 2)
     with pytest.raises(ParameterError, match="layout = 'dense'"):
         sc.simulate(japan37, [], days=3, layout="dense")

@@ -20,7 +20,9 @@ cells in ``run_one``'s order, the minimum is a minimum, the day's other steps ar
 bit for bit (``tests/test_fused.py`` checks every record, and the numpy oracle within
 1e-12).  Everything ``run_one`` supports runs here: CES inputs, every record, the day a run
 stopped, stocks per origin (pool rows are rows like any other).
-:func:`fused_apply` is the rule :func:`simcore.dynamic.supply_chain.simulate` uses to choose it.
+``simulate(layout="auto")`` runs it on every single-region table the dense rows
+(:func:`simcore.dynamic._rows.rows_apply`) do not suit: it was faster than ``run_one`` on
+every table measured, 37 to 3,000 sectors (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -283,19 +285,6 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
         if x[j] < 0.0:
             return STATUS_NEGATIVE_OUTPUT
     return STATUS_OK
-
-
-#: Smallest table (sectors, pool rows included) :func:`fused_apply` runs on the fused
-#: sweep rather than ``run_one``, when the dense rows do not apply.  Set from measurements
-#: in one process (benchmarks/compare.py, docs/performance.md).
-FUSED_MIN_N = 0
-
-
-def fused_apply(n: int, nnz: int) -> bool:
-    """Whether :func:`simcore.dynamic.supply_chain.simulate` (``layout="auto"``) runs a table
-    of ``n`` sectors and ``nnz`` cells on :func:`run_fused` (when the dense rows do not
-    apply): at least :data:`FUSED_MIN_N` sectors."""
-    return n >= FUSED_MIN_N
 
 
 def narrow(rowidx: np.ndarray, n: int) -> np.ndarray:

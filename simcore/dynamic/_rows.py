@@ -26,9 +26,10 @@ on its order, so the bound is the same), every record (output, unmet final deman
 imports and stocks of cut products, gains, the two gaps, the demand-constrained loss),
 the day a run stopped (``info``), and stocks per origin (pool rows are rows like any
 other).  The dense layout pays for the cells without flow: it suits tables whose
-coefficient matrix is dense (Japan's 187-sector table is 43 % dense) and small enough that
-``6 n^2`` doubles stay modest; :func:`rows_apply` is the rule
-:func:`simcore.dynamic.supply_chain.simulate` uses to choose it (``run_one`` otherwise).
+coefficient matrix is dense and small enough that ``7 n^2`` doubles stay in the fastest
+caches (Japan's 37 sectors); :func:`rows_apply` is the rule
+:func:`simcore.dynamic.supply_chain.simulate` uses to choose it (the fused column sweep
+:func:`simcore.dynamic._fused.run_fused` otherwise).
 """
 
 from __future__ import annotations
@@ -42,84 +43,11 @@ from ._kernels import _import_supply, _produce, _ratios, ces_ratio
 
 
 @njit
-def _pass1_row(n, Ai, Si, TGi, Oi, INDi, THAi, dprev, inv_tau, bound, leontief):
-    """Pass 1 on one product row: the orders and (``leontief``: rows without CES) the
-    bound, elementwise."""
-    for j in range(n):
-        o = Ai[j] * dprev[j] + (TGi[j] - Si[j]) * inv_tau
-        Oi[j] = 0.0 if o < 0.0 else o
-    if leontief:
-        for j in range(n):
-            b = INDi[j] + THAi[j] * Si[j]
-            bound[j] = b if b < bound[j] else bound[j]
-
-
-@njit
-def _sweep_row(n, Ai, Si, TGi, Oi, INDi, THAi, rh, x, d, inv_tau, bound, gcol, leontief):
-    """One product row of the daily sweep, elementwise: pass 2 of today (deliveries
-    ``O * rho``, the stock update, the stock gap by buyer column) and pass 1 of tomorrow
-    (the order from today's demand ``d`` and, ``leontief``: rows without CES, the bound
-    from the new stock)."""
-    if leontief:
-        for j in range(n):
-            s_k = Si[j]
-            tg = TGi[j]
-            a = Ai[j]
-            z = Oi[j] * rh
-            use = a * x[j]
-            lim = s_k + z - tg
-            lim = s_k if lim < s_k else lim
-            use = lim if use > lim else use
-            sn = s_k + z - use
-            Si[j] = sn
-            gcol[j] += abs(sn - tg)
-            o = a * d[j] + (tg - sn) * inv_tau
-            Oi[j] = 0.0 if o < 0.0 else o
-            b = INDi[j] + THAi[j] * sn
-            bound[j] = b if b < bound[j] else bound[j]
-    else:
-        for j in range(n):
-            s_k = Si[j]
-            tg = TGi[j]
-            a = Ai[j]
-            z = Oi[j] * rh
-            use = a * x[j]
-            lim = s_k + z - tg
-            lim = s_k if lim < s_k else lim
-            use = lim if use > lim else use
-            sn = s_k + z - use
-            Si[j] = sn
-            gcol[j] += abs(sn - tg)
-            o = a * d[j] + (tg - sn) * inv_tau
-            Oi[j] = 0.0 if o < 0.0 else o
-
-
-@njit
-def _ces_row(n, Ai, Si, INDi, THAi, THi, sg, x0, bound):
-    """The exact CES ratio on a row with ``sigma > 0`` (run_one's _bound_with_ces, cell by
-    cell; a minimum does not depend on its order)."""
-    for j in range(n):
-        b = INDi[j] + THAi[j] * Si[j]
-        th = THi[j]
-        if th > 0.0:
-            a = Ai[j]
-            xj0 = x0[j]
-            qa = Si[j] / (a * xj0)
-            if qa < 1.0:
-                share = a / th
-                if share > 0.999:
-                    share = 0.999
-                b = xj0 * ((1.0 - th) + th * ces_ratio(share, sg, qa))
-        if b < bound[j]:
-            bound[j] = b
-
-
-@njit
-def _rowsums8(O, out, m_rows, n):
+def _rowsums8(O, out, n):
     """``out[i] = sum_j O[i, j]`` in increasing ``j`` (run_one's order of the scatter
     ``Duse[rowidx[k]] += o``, so bit for bit its sums: a zero cell adds nothing), eight
     rows at a time so that eight chains of additions run side by side."""
-    m = m_rows - m_rows % 8
+    m = n - n % 8
     for i in range(0, m, 8):
         O0, O1, O2, O3 = O[i], O[i + 1], O[i + 2], O[i + 3]
         O4, O5, O6, O7 = O[i + 4], O[i + 5], O[i + 6], O[i + 7]
@@ -141,7 +69,7 @@ def _rowsums8(O, out, m_rows, n):
         out[i + 5] = a5
         out[i + 6] = a6
         out[i + 7] = a7
-    for i in range(m, m_rows):
+    for i in range(m, n):
         Oi = O[i]
         a0 = 0.0
         for j in range(n):
@@ -224,26 +152,59 @@ def run_rows(A, TG, TH, sigma, x0, f0, e0, mu, c, inv_tau,
     inv_sum_x0 = 1.0 / sum_x0 if sum_x0 > 0.0 else 0.0
     inv_sum_tg = 1.0 / sum_tg if sum_tg > 0.0 else 0.0
 
-    # day 0's pass 1 (later days' runs in the previous day's sweep)
-    for j in range(n):
-        bound[j] = np.inf
-    for i in range(n):
-        _pass1_row(n, A[i], S[i], TG[i], O[i], IND[i], THA[i], dprev, inv_tau, bound,
-                   sigma[i] <= 0.0)
-        if sigma[i] > 0.0:
-            _ces_row(n, A[i], S[i], IND[i], THA[i], TH[i], sigma[i], x0, bound)
-    _rowsums8(O, Duse, n, n)
-
     for t in range(T):
         for j in range(n):
             cap[j] = x0[j] * alpha[j]
             fd[j] = f0[j]
             ex[j] = e0[j]
+            bound[j] = np.inf
         for q in range(C):
             cap[cap_idx[q]] *= capfac[t, q]
         for q in range(D):
             fd[dem_idx[q]] *= demfac[t, q]
             ex[dem_idx[q]] *= exfac[t, q]
+
+        # --- pass 1 by rows: orders (a row sum: the use of product i) and the bound (an
+        #     elementwise minimum over the rows; the exact CES ratio on rows with sigma > 0,
+        #     as run_one's _bound_with_ces: a minimum does not depend on its order)
+        for i in range(n):
+            Ai = A[i]
+            Si = S[i]
+            TGi = TG[i]
+            Oi = O[i]
+            INDi = IND[i]
+            THAi = THA[i]
+            sg = sigma[i]
+            if sg <= 0.0:
+                for j in range(n):
+                    s_k = Si[j]
+                    o = Ai[j] * dprev[j] + (TGi[j] - s_k) * inv_tau
+                    Oi[j] = 0.0 if o < 0.0 else o
+                    b = INDi[j] + THAi[j] * s_k
+                    bound[j] = b if b < bound[j] else bound[j]
+            else:
+                for j in range(n):
+                    o = Ai[j] * dprev[j] + (TGi[j] - Si[j]) * inv_tau
+                    Oi[j] = 0.0 if o < 0.0 else o
+                THi = TH[i]
+                for j in range(n):
+                    b = INDi[j] + THAi[j] * Si[j]
+                    th = THi[j]
+                    if th > 0.0:
+                        a = Ai[j]
+                        xj0 = x0[j]
+                        qa = Si[j] / (a * xj0)
+                        if qa < 1.0:
+                            share = a / th
+                            if share > 0.999:
+                                share = 0.999
+                            b = xj0 * ((1.0 - th) + th * ces_ratio(share, sg, qa))
+                    if b < bound[j]:
+                        bound[j] = b
+
+        # the use of each product: its row summed in increasing j, run_one's order (so the
+        # same bits), eight rows at a time (eight independent chains)
+        _rowsums8(O, Duse, n)
 
         # --- production (run_one's order)
         _produce(n, Duse, fd, mu, ex, cap, bound, d, x)
@@ -288,43 +249,48 @@ def run_rows(A, TG, TH, sigma, x0, f0, e0, mu, c, inv_tau,
         gdp_loss[t] = gl
         if gain_on:
             gdp_gain[t] = gn
-        if rec_imp_on:  # from the day's use vector, before the sweep replaces it
-            for k in range(K):
-                i = sp_idx[k]
-                rm_i, rm_f = _ratios(impavail[k], mu[i] * Duse[i], mu[i] * fd[i], ration_mode)
-                rec_imp[t, k] = mu[i] * (Duse[i] * rm_i + fd[i] * rm_f)
 
-        # --- one sweep by rows: pass 2 of day t (deliveries and stock update, run_one's
-        #     rule, elementwise) fused with pass 1 of day t + 1 (orders from today's
-        #     demand, the bound from the new stocks); the use vector of day t + 1 is summed
-        #     eight rows at a time, each row in increasing j (run_one's order)
+        # --- pass 2 by rows: deliveries and stock update (run_one's rule, elementwise)
         sgap = 0.0
         for j in range(n):
             gcol[j] = 0.0
-            bound[j] = np.inf
-        for i0 in range(0, n, 8):
-            i1 = min(i0 + 8, n)
-            for i in range(i0, i1):
-                sg = sigma[i]
-                _sweep_row(n, A[i], S[i], TG[i], O[i], IND[i], THA[i], rho_int[i], x, d,
-                           inv_tau, bound, gcol, sg <= 0.0)
-                if sg > 0.0:
-                    _ces_row(n, A[i], S[i], IND[i], THA[i], TH[i], sg, x0, bound)
-            _rowsums8(O[i0:i1], Duse[i0:i1], i1 - i0, n)
+        for i in range(n):
+            Ai = A[i]
+            Si = S[i]
+            TGi = TG[i]
+            Oi = O[i]
+            rh = rho_int[i]
+            for j in range(n):
+                s_k = Si[j]
+                z = Oi[j] * rh
+                use = Ai[j] * x[j]
+                lim = s_k + z - TGi[j]
+                lim = s_k if lim < s_k else lim
+                use = lim if use > lim else use
+                sn = s_k + z - use
+                Si[j] = sn
+                # the stock gap by buyer column, summed over the rows in increasing i
+                gcol[j] += abs(sn - TGi[j])
         for j in range(n):
             sgap += gcol[j]
         if gap_on:
             rec_gap[t, 0] = xgap * inv_sum_x0
             rec_gap[t, 1] = sgap * inv_sum_tg
 
-        # --- stocks of special products (a stock is a row: summed in run_one's order)
-        if rec_sp_on:
+        # --- records of special products (a stock is a row: summed in run_one's order)
+        if rec_imp_on or rec_sp_on:
             for k in range(K):
-                tot = 0.0
-                Si = S[sp_idx[k]]
-                for j in range(n):
-                    tot += Si[j]
-                rec_spstock[t, k] = tot
+                i = sp_idx[k]
+                if rec_imp_on:
+                    rm_i, rm_f = _ratios(impavail[k], mu[i] * Duse[i], mu[i] * fd[i],
+                                         ration_mode)
+                    rec_imp[t, k] = mu[i] * (Duse[i] * rm_i + fd[i] * rm_f)
+                if rec_sp_on:
+                    tot = 0.0
+                    Si = S[i]
+                    for j in range(n):
+                        tot += Si[j]
+                    rec_spstock[t, k] = tot
 
         for j in range(n):
             if overprod:
@@ -370,12 +336,14 @@ def dense_rows(low, params):
     return A, TG, TH
 
 
-#: Largest table (sectors, pool rows included) :func:`rows_apply` runs on dense rows.  Past
-#: a few hundred sectors the dense matrices (about ``7 n^2`` doubles) leave the cache and
-#: the layout reads 1 / density times the cells of the sparse one: on 40 %-dense tables,
-#: measured in one process, rows took 0.55x ``run_one``'s time at 300 sectors, 0.68x at
-#: 500, 0.91x at 700 and 1.4x at 1,000 (``simulate``, one year).
-ROWS_MAX_N = 600
+#: Largest table (sectors, pool rows included) :func:`rows_apply` runs on dense rows.  The
+#: dense matrices (``7 n^2`` doubles) must stay in the fastest caches: measured in one
+#: process against the fused column sweep (:func:`simcore.dynamic._fused.run_fused`, one
+#: year, ``benchmarks/compare.py`` tables), rows took 0.93x its time on Japan's 37 sectors
+#: but 1.08x on the 189 of ``kiuchi-2025-3m`` (2 MB of dense matrices), 2.1x at 300 and
+#: 2.3x at 500 (40 %-dense seeded tables); 128 sectors (0.9 MB) lies between the two
+#: measured ends.
+ROWS_MAX_N = 128
 #: Smallest share of non-zero cells :func:`rows_apply` runs on dense rows: near 0.25 the
 #: cells without flow cost what vectorising saves (the ratios above times 0.4).
 ROWS_MIN_DENSITY = 0.3

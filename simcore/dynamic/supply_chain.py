@@ -607,9 +607,7 @@ def choose_layout(n: int, nnz: int) -> str:
     :func:`simcore.dynamic._rows.rows_apply` holds (small, dense tables), the fused
     column sweep (:func:`simcore.dynamic._fused.run_fused`) otherwise; ``run_one`` (two
     passes a day, ``"csc"``) is never faster than the fused sweep (docs/performance.md)."""
-    if _rows.rows_apply(n, nnz):
-        return "rows"
-    return "fused" if _fused.fused_apply(n, nnz) else "csc"
+    return "rows" if _rows.rows_apply(n, nnz) else "fused"
 
 
 def simulate(
@@ -657,7 +655,7 @@ def simulate(
         (:func:`simcore.dynamic._fused.run_fused`), ``"csc"`` sparse buyer columns in two
         passes a day (:func:`simcore.dynamic._kernels.run_one`); ``"auto"``
         (:func:`choose_layout`) rows where :func:`simcore.dynamic._rows.rows_apply` holds
-        (tables up to 600 sectors with 30 % of the cells non-zero), the fused sweep
+        (tables up to 128 sectors with 30 % of the cells non-zero), the fused sweep
         otherwise; multi-regional tables run their own kernel.  All give the same numbers
         bit for bit, except the stock gap share on rows, which agrees to round-off.
 
