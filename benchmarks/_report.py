@@ -337,25 +337,31 @@ def supply_chain(res: dict) -> list[str]:
     if b:
         a("### How far from the bound\n")
         a("| table | cells | simcore s | prepared s | kernel s | probe s | kernel / probe | "
-          "dense-row kernel s | dense-row / probe | "
-          "cells at bandwidth, s | level | kernel / bandwidth |\n|---|---|---|---|---|---|---|"
-          "---|---|---|---|---|")
+          "fused kernel s | fused / probe | dense-row kernel s | dense-row / probe | "
+          "cells at bandwidth, s | level | fused / bandwidth |\n|---|---|---|---|---|---|---|"
+          "---|---|---|---|---|---|---|")
         for r in b:
             k, p, bw = r.get("simcore_kernel_s"), r.get("probe_s"), r.get("bandwidth_year_s")
-            rk = r.get("simcore_rows_kernel_s")
+            rk, fk = r.get("simcore_rows_kernel_s"), r.get("simcore_fused_kernel_s")
             a(f"| {r['name']} | {r.get('cells') or 0:,} | {_n(r.get('simcore_s'))} | "
               f"{_n(r.get('simcore_prepared_s'))} | {_n(k)} | {_n(p)} | "
-              f"{_n(k / p if k and p else None, 2)} | {_n(rk)} | "
+              f"{_n(k / p if k and p else None, 2)} | {_n(fk)} | "
+              f"{_n(fk / p if fk and p else None, 2)} | {_n(rk)} | "
               f"{_n(rk / p if rk and p else None, 2)} | {_n(bw)} | "
-              f"{(r.get('level') or '-').upper()} | {_n(k / bw if k and bw else None, 2)} |")
+              f"{(r.get('level') or '-').upper()} | {_n(fk / bw if fk and bw else None, 2)} |")
         a("\n*dense-row kernel*: `simcore.dynamic._rows.run_rows`, the single-run layout "
           "that vectorises (cells by product row, zeros where there is no flow: the use "
           "vector as row sums in run_one's order, four rows side by side, the bound as an "
           "elementwise minimum), on the same "
           "run; `run_one`'s numbers bit for bit but the stock gap, within 1e-12 of the oracle "
           "(`tests/test_rows.py`), not run above 1,500 sectors (dense storage).  `simulate` "
-          "runs it on tables up to 600 sectors, 30 % dense (`layout=\"auto\"`, "
-          "`simcore.dynamic._rows.rows_apply`), `run_one` otherwise.\n")
+          "runs it on tables up to 128 sectors, 30 % dense (`layout=\"auto\"`, "
+          "`simcore.dynamic._rows.rows_apply`), and *fused kernel* otherwise: "
+          "`simcore.dynamic._fused.run_fused`, the cells by buyer column swept once a day "
+          "(pass 2 of a day with pass 1 of the next, orders recomputed rather than stored, "
+          "32-bit row indices: 6.5 words a cell a day against `run_one`'s 13), `run_one`'s "
+          "numbers bit for bit (`tests/test_fused.py`; *fused / bandwidth* counts 13 words, "
+          "as the other columns).\n")
         a("\n*cells at bandwidth*: 365 days x 104 bytes per stored cell (both passes: "
           "coefficient, target, the two bound constants, stock, order, row index) at the "
           "single-core read bandwidth measured in the same run for the cache level the "
@@ -381,14 +387,17 @@ def targets_section(res: dict) -> list[str]:
     b = bound.get("japan-187") or {}
     rows.append(("one Japan-187 year, kernel `run_one` (the sparse path) / probe", "<= 1.25",
                  ratio(b.get("simcore_kernel_s"), b.get("probe_s")), False))
-    rows.append(("one Japan-187 year, dense-row kernel (`simulate`'s on this table) / probe",
-                 "<= 1.25",
+    rows.append(("one Japan-187 year, dense-row kernel / probe", "<= 1.25",
                  ratio(b.get("simcore_rows_kernel_s"), b.get("probe_s")), False))
+    rows.append(("one Japan-187 year, fused kernel (`simulate`'s on this table) / probe",
+                 "<= 1.25", ratio(b.get("simcore_fused_kernel_s"), b.get("probe_s")), False))
     c = case.get("sc/japan-187/boario") or {}
     rows.append(("BoARIO's Japan-185 year / simcore `simulate` Japan-187 year", ">= 60",
                  c.get("ratio"), True))
     rows.append(("BoARIO's Japan-185 year / dense-row kernel year", ">= 60",
                  ratio(c.get("baseline_s"), b.get("simcore_rows_kernel_s")), True))
+    rows.append(("BoARIO's Japan-185 year / fused kernel year", ">= 60",
+                 ratio(c.get("baseline_s"), b.get("simcore_fused_kernel_s")), True))
     c = case.get("sc-batch/japan-187/1000/single") or {}
     rows.append(("batch scenario-year / single run (1,000 scenarios; batch on every core, "
                  "single runs on one)", "<= 0.45", ratio(c.get("simcore_s"), c.get("baseline_s")),
@@ -397,18 +406,29 @@ def targets_section(res: dict) -> list[str]:
     rows.append(("lane scenario-year / `run_one` (one block of 16, one core)", "<= 0.45",
                  ratio(c.get("simcore_s"), c.get("baseline_s")), False))
     c = case.get("sc/single-3000/ario") or {}
-    rows.append(("3,000-sector year / ARIO engine's year", "<= 0.45",
+    rows.append(("3,000-sector year (`simulate`, fused kernel) / ARIO engine's year", "<= 0.45",
                  ratio(c.get("simcore_s"), c.get("baseline_s")), False))
+    b3 = bound.get("single-3000") or {}
+    rows.append(("3,000-sector year, fused kernel / ARIO engine's year", "<= 0.45",
+                 ratio(b3.get("simcore_fused_kernel_s"), c.get("baseline_s")), False))
+    if c.get("simcore_peak_mb") is not None:
+        rows.append(("3,000-sector year, `simulate`'s peak memory above the RSS after imports "
+                     "and the input table, MiB", "<= 400", c.get("simcore_peak_mb"), False))
     rows = [r for r in rows if r[2] is not None]
     if not rows:
         return []
     L = ["### Targets of issue 17\n",
          "Each figure is a ratio of two times measured in the same run (each case's date is "
          "its `run_utc` in the JSON; the machine is shared, so the times are noisy: see "
-         "*Machine*).  What bounds them: the probe is the two daily passes alone; the lane "
-         "and dense-row kernels close part of the gap to it (`simulate` runs the dense-row "
-         "kernel on Japan-187 and `run_one` on the 3,000-sector table), and `simulate` adds "
-         "lowering and result assembly to its kernel.\n",
+         "*Machine*).  What bounds them: the probe is the two daily passes alone, compiled with "
+         "fast-math (its sums and minima vectorise); the lane and fused kernels close part "
+         "of the gap to it (`simulate` runs the fused kernel on Japan-187 and on the "
+         "3,000-sector table, bit for bit `run_one`: its sums keep `run_one`'s order, so the "
+         "scatter of orders into the use vector and the running minimum stay scalar, about "
+         "ten cycles per cell a day), and `simulate` adds lowering and result assembly to "
+         "its kernel.  On the 3,000-sector table the fused kernel moves half of `run_one`'s "
+         "bytes and is bound by its scalar inner loop, not by bandwidth (*fused / "
+         "bandwidth* above).\n",
          "| figure | target | this record | met |", "|---|---|---|---|"]
     for what, tgt, v, higher in rows:
         lim = float(tgt.split()[-1])
