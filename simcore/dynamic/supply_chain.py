@@ -27,6 +27,7 @@ with inventories and partially binding Leontief production, reduced to its suppl
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -93,6 +94,18 @@ class Prepared:
     @property
     def n(self) -> int:
         return len(self.sectors)
+
+    @functools.cached_property
+    def cols(self) -> np.ndarray:
+        """Buyer column of every stored cell (computed once per table)."""
+        return np.repeat(np.arange(self.n), np.diff(self.colptr))
+
+    @functools.cached_property
+    def row_cells(self) -> tuple[np.ndarray, np.ndarray]:
+        """Cells sorted by product row, and the start of each row in that order (computed
+        once per table)."""
+        order = np.argsort(self.rowidx, kind="stable")
+        return order, np.searchsorted(self.rowidx[order], np.arange(self.n + 1))
 
     def idx(self, code: str, what: str) -> int:
         try:
@@ -198,15 +211,14 @@ def _row_values(prep: Prepared, spec: Any, default: Any, what: str) -> np.ndarra
 
 
 def _cols(prep: Prepared) -> np.ndarray:
-    """Buyer column of every stored cell."""
-    return np.repeat(np.arange(prep.n), np.diff(prep.colptr))
+    """Buyer column of every stored cell (:attr:`Prepared.cols`, kept with the table)."""
+    return prep.cols
 
 
 def _row_cells(prep: Prepared) -> tuple[np.ndarray, np.ndarray]:
-    """Cells sorted by product row, and the start of each row in that order."""
-    order = np.argsort(prep.rowidx, kind="stable")
-    starts = np.searchsorted(prep.rowidx[order], np.arange(prep.n + 1))
-    return order, starts
+    """Cells sorted by product row, and the start of each row in that order
+    (:attr:`Prepared.row_cells`, kept with the table)."""
+    return prep.row_cells
 
 
 def _dense_base(prep: Prepared, cm: Any, default: float) -> np.ndarray | None:
