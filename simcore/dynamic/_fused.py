@@ -3,15 +3,19 @@
 :func:`simcore.dynamic._kernels.run_one` passes over the stored cells (buyer columns, CSC)
 twice a day: pass 1 writes the day's orders ``O`` and the input bound, pass 2 reads the
 orders back and updates the stocks.  Past the caches (a 3,000-sector table with 40 % of its
-cells non-zero holds 3.6 million cells, 29 MB per per-cell array) the day is bound by the
-bytes it moves: 13 per-cell words a day.  :func:`run_fused` moves 6.5:
+cells non-zero holds 3.6 million cells, 29 MB per per-cell array) and at Japan's size alike, the
+day is bound by the scalar work per cell and the bytes it moves: 13 per-cell words a day.
+:func:`run_fused` moves 8.5 and does the per-cell work once:
 
 * **pass 2 of day t fused with pass 1 of day t+1**: a cell's new stock is at hand when
   tomorrow's order and bound are computed from it, so the cells are read once a day
   (pass 1 depends on nothing but the stocks, yesterday's demand and the table; the day's
   shocks enter later, in production);
-* **no order array**: pass 2 recomputes day t's order from the stock at the start of the
-  day and yesterday's demand, the same expression on the same numbers, hence the same bits;
+* **the order read back**: pass 2 reads day t's order, written by the previous sweep
+  (recomputing it instead saves a per-cell array but was measured slower, at 187, 1,000 and
+  3,000 sectors alike: the sweep is bound by its scalar work more than by its bytes);
+* **the targets shared**: without special products the per-cell targets are the lowered
+  array itself, not a merged copy;
 * **32-bit row indices** (``rowidx`` narrowed by the caller when ``n < 2**31``).
 
 Every sum (the use vector, the stock gap, the stocks of special products) runs over the
@@ -37,7 +41,7 @@ from ._kernels import _bound_with_ces, _import_supply, _produce, _ratios
 
 @njit
 def _pass1(n, colptr, rowidx, A, TG, IND, THA, TH, sigma, x0, S, dprev, inv_tau, ces_on,
-           Duse, xinp):
+           Duse, xinp, O):
     """Pass 1 alone (the first day): ``run_one``'s orders, use vector and input bound."""
     for i in range(n):
         Duse[i] = 0.0
@@ -51,6 +55,7 @@ def _pass1(n, colptr, rowidx, A, TG, IND, THA, TH, sigma, x0, S, dprev, inv_tau,
             o = A[kk] * dj + (TG[kk] - s_k) * inv_tau
             if o < 0.0:
                 o = 0.0
+            O[kk] = o
             Duse[rowidx[kk]] += o
             b = IND[kk] + THA[kk] * s_k
             if b < bound_j:
@@ -90,7 +95,10 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
         if sigma[i] > 0.0:
             ces_on = True
     S = np.empty(nnz)
-    TG = np.empty(nnz)
+    O = np.empty(nnz)
+    # without special products the targets are tgt itself (nothing to merge: one per-cell
+    # array less); it is only read
+    TG = tgt if K == 0 else np.empty(nnz)
     IND = np.empty(nnz)
     THA = np.empty(nnz)
     TH = np.empty(nnz if ces_on else 0)
@@ -122,7 +130,8 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
             else:
                 tg = tgt_sp[p, j]
                 th = theta_sp[p, j]
-            TG[kk] = tg
+            if K > 0:
+                TG[kk] = tg
             if ces_on:
                 TH[kk] = th
             S[kk] = tg
@@ -150,7 +159,7 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
 
     # day 0's pass 1; later days' pass 1 runs in the previous day's sweep
     _pass1(n, colptr, rowidx, A, TG, IND, THA, TH, sigma, x0, S, dprev, inv_tau, ces_on,
-           Duse, xinp)
+           Duse, xinp, O)
 
     for t in range(T):
         for j in range(n):
@@ -209,9 +218,9 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
                 rm_i, rm_f = _ratios(impavail[k], mu[i] * Duse[i], mu[i] * fd[i], ration_mode)
                 rec_imp[t, k] = mu[i] * (Duse[i] * rm_i + fd[i] * rm_f)
 
-        # --- one sweep: pass 2 of day t (deliveries, stock update; the order recomputed
-        #     from the stock at the start of the day) and pass 1 of day t + 1 (orders from
-        #     today's demand d, the bound from the new stock)
+        # --- one sweep: pass 2 of day t (deliveries, stock update; the order of day t
+        #     read back) and pass 1 of day t + 1 (orders from today's demand d, written
+        #     over it, and the bound from the new stock)
         for i in range(n):
             Dnext[i] = 0.0
         for k in range(K):
@@ -229,9 +238,7 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
                 s_k = S[kk]
                 a = A[kk]
                 tg = TG[kk]
-                o = a * dj_old + (tg - s_k) * inv_tau
-                if o < 0.0:
-                    o = 0.0
+                o = O[kk]
                 z = o * rho_int[r]
                 use = a * xj
                 lim = s_k + z - tg
@@ -249,6 +256,7 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
                 o2 = a * dj + (tg - sn) * inv_tau
                 if o2 < 0.0:
                     o2 = 0.0
+                O[kk] = o2
                 Dnext[r] += o2
                 b = IND[kk] + THA[kk] * sn
                 if b < bound_j:

@@ -68,6 +68,11 @@ DAYS_PER_YEAR = 365.0
 RECORDS = ("output", "final_demand_unmet", "imports", "stocks")
 
 
+def _index_type(m: int) -> type:
+    """The narrowest of int32 and int64 that holds indices below ``m``."""
+    return np.int32 if m < 2**31 - 1 else np.int64
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A table lowered to the kernel's arrays (shared by every scenario run on it)."""
@@ -98,13 +103,13 @@ class Prepared:
     @functools.cached_property
     def cols(self) -> np.ndarray:
         """Buyer column of every stored cell (computed once per table)."""
-        return np.repeat(np.arange(self.n), np.diff(self.colptr))
+        return np.repeat(np.arange(self.n, dtype=_index_type(self.n)), np.diff(self.colptr))
 
     @functools.cached_property
     def row_cells(self) -> tuple[np.ndarray, np.ndarray]:
         """Cells sorted by product row, and the start of each row in that order (computed
         once per table)."""
-        order = np.argsort(self.rowidx, kind="stable")
+        order = np.argsort(self.rowidx, kind="stable").astype(_index_type(self.rowidx.size))
         return order, np.searchsorted(self.rowidx[order], np.arange(self.n + 1))
 
     def idx(self, code: str, what: str) -> int:
