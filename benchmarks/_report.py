@@ -358,8 +358,8 @@ def supply_chain(res: dict) -> list[str]:
           "runs it on tables up to 128 sectors, 30 % dense (`layout=\"auto\"`, "
           "`simcore.dynamic._rows.rows_apply`), and *fused kernel* otherwise: "
           "`simcore.dynamic._fused.run_fused`, the cells by buyer column swept once a day "
-          "(pass 2 of a day with pass 1 of the next, orders recomputed rather than stored, "
-          "32-bit row indices: 6.5 words a cell a day against `run_one`'s 13), `run_one`'s "
+          "(pass 2 of a day with pass 1 of the next, 32-bit row indices: 8.5 words a cell a "
+          "day against `run_one`'s 13, each cell's work in one pass), `run_one`'s "
           "numbers bit for bit (`tests/test_fused.py`; *fused / bandwidth* counts 13 words, "
           "as the other columns).\n")
         a("\n*cells at bandwidth*: 365 days x 104 bytes per stored cell (both passes: "

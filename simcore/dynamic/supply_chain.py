@@ -155,19 +155,21 @@ def prepare_model(table: xr.Dataset, *, preprocess: bool = True, check: bool = T
         note = f"prepare_for_dynamics: {report}"
         f = _tables.flat(table)
     x = f["x"]
-    Zd = f["Z"] / DAYS_PER_YEAR
     x0 = x / DAYS_PER_YEAR
-    A = np.zeros_like(Zd)
     pos = x0 > 0
-    A[:, pos] = Zd[:, pos] / x0[pos]
-    mask = (A > 0) & pos[None, :]
     n = x.shape[0]
+    # by buyer column (the transposed matrices, contiguous: the cells' stored order), the
+    # same divisions as Z / 365 and Z0_ij / x0_j cell by cell
+    ZdT = np.ascontiguousarray(f["Z"].T) / DAYS_PER_YEAR
+    AT = np.zeros_like(ZdT)
+    np.divide(ZdT, x0[:, None], out=AT, where=pos[:, None])
+    maskT = (AT > 0) & pos[:, None]
     colptr = np.zeros(n + 1, dtype=np.int64)
-    colptr[1:] = np.cumsum(mask.sum(axis=0))
-    rows, cols = np.nonzero(mask.T)  # column-major order: (j, i)
-    rowidx = cols.astype(np.int64)
-    A_cells = A.T[mask.T]
-    Z_cells = Zd.T[mask.T]
+    colptr[1:] = np.cumsum(maskT.sum(axis=1))
+    rowidx = np.flatnonzero(maskT)  # column-major order: j * n + i, then i
+    rowidx %= max(n, 1)
+    A_cells = AT[maskT]
+    Z_cells = ZdT[maskT]
     f0 = f["Y"].sum(1) / DAYS_PER_YEAR
     e0 = f["E"].sum(1) / DAYS_PER_YEAR
     m0 = f["M"].sum(1) / DAYS_PER_YEAR
