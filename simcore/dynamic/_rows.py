@@ -337,12 +337,12 @@ def dense_rows(low, params):
 
 
 #: Largest table (sectors, pool rows included) :func:`rows_apply` runs on dense rows.  The
-#: dense matrices (``7 n^2`` doubles) must stay in the fastest caches: measured in one
-#: process against the fused column sweep (:func:`simcore.dynamic._fused.run_fused`, one
-#: year, ``benchmarks/compare.py`` tables), rows took 0.93x its time on Japan's 37 sectors
-#: but 1.08x on the 189 of ``kiuchi-2025-3m`` (2 MB of dense matrices), 2.1x at 300 and
-#: 2.3x at 500 (40 %-dense seeded tables); 128 sectors (0.9 MB) lies between the two
-#: measured ends.
+#: dense matrices (``7 n^2`` doubles) must stay in the fastest caches: measured against the
+#: fused column sweep (:func:`simcore.dynamic._fused.run_fused`, one year, the tables of
+#: ``benchmarks/compare.py``, paired interleaved runs in one process), rows took 1.00x its
+#: time on Japan's 37 sectors, 1.18x on the 189 of ``kiuchi-2025-3m`` (2 MB of dense
+#: matrices), and about 2x at 300 and 500 sectors (40 %-dense seeded tables); 128 sectors
+#: (0.9 MB) lies between the two measured ends.
 ROWS_MAX_N = 128
 #: Smallest share of non-zero cells :func:`rows_apply` runs on dense rows: near 0.25 the
 #: cells without flow cost what vectorising saves (the ratios above times 0.4).
