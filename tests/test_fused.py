@@ -14,7 +14,6 @@ import simcore as sc
 from simcore.dynamic import _fused as fu
 from simcore.dynamic import _kernels as kn
 from simcore.dynamic import _reference as ref
-from simcore.dynamic import _rows as rw
 from simcore.dynamic import supply_chain as md
 from simcore.dynamic.params import DynamicParams
 from simcore.dynamic.shocks import CapacityShock
@@ -97,11 +96,9 @@ def test_fused_on_random_tables(t, seed, ces):
 
 
 def test_fused_on_a_sparse_table_of_japan(japan37):
-    """Japan's 37 sectors (not dense enough for rows): auto runs the fused sweep, which is
-    run_one bit for bit."""
+    """Japan's 37 sectors: auto runs the fused sweep, which is run_one bit for bit."""
     prep = md.prepare_model(japan37)
-    assert md.choose_layout(prep.n, prep.A.size) == ("rows" if rw.rows_apply(
-        prep.n, prep.A.size) else "fused")
+    assert md.choose_layout(prep.n, prep.A.size) == "fused"
     shock = CapacityShock(sector="35", share=0.3, duration=40, profile="linear_recovery",
                           recovery_days=30)
     a = sc.simulate(prep, shock, days=120, record=RECORDS, layout="fused")
@@ -123,8 +120,11 @@ def test_fused_stops_on_non_finite_like_run_one(japan37):
 
 
 def test_choose_layout_rule():
-    assert md.choose_layout(37, 900) == "rows"  # small and dense
-    assert md.choose_layout(37, 100) == "fused"  # sparse
-    assert md.choose_layout(189, 15045) == "fused"  # kiuchi-2025-3m: past the fastest caches
+    for n, nnz in ((37, 900), (37, 100), (189, 15045), (3000, 3_600_000)):
+        assert md.choose_layout(n, nnz) == "fused"
     assert md.choose_layout(3000, 3_600_000) == "fused"  # dense but past the cache
-    assert fu.narrow(np.arange(5, dtype=np.int64), 5).dtype == np.int32
+    cp, ri = fu.indices(np.array([0, 2, 3]), np.array([0, 1, 1]), 2)
+    assert cp.dtype == np.uint64 and ri.dtype == np.uint32
+    np.testing.assert_array_equal(ri, [0, 1, 1])
+    with pytest.raises(ValueError, match="negative"):
+        fu.indices(np.array([0, 1]), np.array([-1]), 1)

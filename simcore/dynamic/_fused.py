@@ -16,7 +16,14 @@ day is bound by the scalar work per cell and the bytes it moves: 13 per-cell wor
   3,000 sectors alike: the sweep is bound by its scalar work more than by its bytes);
 * **the targets shared**: without special products the per-cell targets are the lowered
   array itself, not a merged copy;
-* **32-bit row indices** (``rowidx`` narrowed by the caller when ``n < 2**31``).
+* **unsigned indices**: the caller passes the column starts as ``uint64`` and the row
+  indices as ``uint32`` (:func:`indices`).  Numba wraps a negative index around (``a[-1]``
+  is the last element) and so tests the sign of every signed index it cannot prove
+  non-negative: the cell indices of a CSC loop (which start at ``colptr[j]``, read from
+  memory) and the row indices read from ``rowidx``.  An unsigned index has no sign to test:
+  measured on ``kiuchi-2025-3m``'s table in paired runs, the same kernel on unsigned
+  indices took 0.62x its time on signed ones, with the same bits.  32-bit row indices also
+  halve the index bytes a day.
 
 Every sum (the use vector, the stock gap, the stocks of special products) runs over the
 cells in ``run_one``'s order, the minimum is a minimum, the day's other steps are
@@ -24,9 +31,9 @@ cells in ``run_one``'s order, the minimum is a minimum, the day's other steps ar
 bit for bit (``tests/test_fused.py`` checks every record, and the numpy oracle within
 1e-12).  Everything ``run_one`` supports runs here: CES inputs, every record, the day a run
 stopped, stocks per origin (pool rows are rows like any other).
-``simulate(layout="auto")`` runs it on every single-region table the dense rows
-(:func:`simcore.dynamic._rows.rows_apply`) do not suit: it was faster than ``run_one`` on
-every table measured, 37 to 3,000 sectors (docs/performance.md).
+``simulate(layout="auto")`` runs it on every single-region table: it was faster than
+``run_one`` and than the dense rows (:mod:`simcore.dynamic._rows`) on every table measured,
+37 to 3,000 sectors (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -74,7 +81,7 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
               info, out_dem):
     """Run one scenario over ``gdp_loss.shape[0]`` days, one sweep over the cells a day;
     return a status code.  Arguments and outputs are ``run_one``'s less its work arrays
-    (``rowidx`` may be 32-bit)."""
+    (``colptr`` and ``rowidx`` may be unsigned and ``rowidx`` 32-bit: :func:`indices`)."""
     n = x0.shape[0]
     T = gdp_loss.shape[0]
     K = sp_idx.shape[0]
@@ -295,13 +302,18 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
     return STATUS_OK
 
 
-def narrow(rowidx: np.ndarray, n: int) -> np.ndarray:
-    """Row indices as 32-bit integers when ``n`` allows (half the index bytes a day)."""
-    return rowidx.astype(np.int32) if n < 2**31 - 1 else rowidx
+def indices(colptr: np.ndarray, rowidx: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The CSC pattern as :func:`run_fused` runs fastest on it: column starts as ``uint64``,
+    row indices as ``uint32`` when ``n`` allows (``uint64`` otherwise): unsigned, so that
+    numba does not test every index for a negative wrap-around (the module docstring)."""
+    if colptr.size and colptr.min(initial=0) < 0 or rowidx.size and rowidx.min() < 0:
+        raise ValueError("indices: the CSC pattern has negative indices")
+    return colptr.astype(np.uint64), rowidx.astype(np.uint32 if n < 2**32 else np.uint64)
 
 
 def run_single_fused(table, special, shocks, options, records) -> int:
     """:func:`run_fused` on ``run_one``'s bundles (``Table``, ``Special``, ``Shocks``,
     ``Options``, ``Records`` of :mod:`simcore.dynamic._kernels`); returns the status code."""
-    t = table._replace(rowidx=narrow(table.rowidx, table.x0.shape[0]))
+    cp, ri = indices(table.colptr, table.rowidx, table.x0.shape[0])
+    t = table._replace(colptr=cp, rowidx=ri)
     return run_fused(*t, *special, *shocks, *options, *records)

@@ -622,11 +622,13 @@ LAYOUTS = ("auto", "rows", "fused", "csc")
 
 def choose_layout(n: int, nnz: int) -> str:
     """The layout ``simulate(layout="auto")`` runs a table of ``n`` sectors (pool rows
-    included) and ``nnz`` stored cells on: dense rows where
-    :func:`simcore.dynamic._rows.rows_apply` holds (small, dense tables), the fused
-    column sweep (:func:`simcore.dynamic._fused.run_fused`) otherwise; ``run_one`` (two
-    passes a day, ``"csc"``) is never faster than the fused sweep (docs/performance.md)."""
-    return "rows" if _rows.rows_apply(n, nnz) else "fused"
+    included) and ``nnz`` stored cells on: the fused column sweep
+    (:func:`simcore.dynamic._fused.run_fused`), faster than ``run_one`` (``"csc"``, two
+    passes a day) and than the dense rows (``"rows"``) on every table measured, 37 to
+    3,000 sectors, dense or not (docs/methodology.md, docs/performance.md).  The arguments
+    keep the rule's signature should a size or density ever favour another layout."""
+    del n, nnz
+    return "fused"
 
 
 def simulate(
@@ -673,9 +675,8 @@ def simulate(
         ``"fused"`` sparse buyer columns swept once a day
         (:func:`simcore.dynamic._fused.run_fused`), ``"csc"`` sparse buyer columns in two
         passes a day (:func:`simcore.dynamic._kernels.run_one`); ``"auto"``
-        (:func:`choose_layout`) rows where :func:`simcore.dynamic._rows.rows_apply` holds
-        (tables up to 128 sectors with 30 % of the cells non-zero), the fused sweep
-        otherwise; multi-regional tables run their own kernel.  All give the same numbers
+        (:func:`choose_layout`) the fused sweep, the fastest on every table measured;
+        multi-regional tables run their own kernel.  All give the same numbers
         bit for bit, except the stock gap share on rows, which agrees to round-off.
 
     Returns
