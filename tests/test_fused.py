@@ -128,3 +128,24 @@ def test_choose_layout_rule():
     np.testing.assert_array_equal(ri, [0, 1, 1])
     with pytest.raises(ValueError, match="negative"):
         fu.indices(np.array([0, 1]), np.array([-1]), 1)
+
+
+def test_fused_leaves_its_inputs_alone_and_any_index_type_gives_the_same_bits(japan37):
+    """Without special products the kernel reads the lowered targets in place: they are
+    not written; signed (int64) and unsigned (uint64/uint32) indices give the same bits."""
+    prep = md.prepare_model(japan37)
+    p = DynamicParams()
+    low = md.lower(prep, [CapacityShock(sector="35", share=0.3, duration=20)], p, 60)
+    assert low.sp_idx.size == 0
+    tgt0 = low.tgt.copy()
+    s_u, u = _raw(low, p, 60, "fused")
+    np.testing.assert_array_equal(low.tgt, tgt0)
+    n, K = low.prep.n, 0
+    r = kn.Records(np.zeros(60), np.zeros(n), np.zeros((60, n)), np.zeros((60, n)),
+                   np.zeros((60, K)), np.zeros((60, K)), np.zeros(60), np.zeros((60, 2)),
+                   np.zeros(1, dtype=np.int64), np.zeros(n))
+    s_i = fu.run_fused(*md.kernel_table(low, p), *md.kernel_special(low),
+                       *md.kernel_shocks(low), *md.kernel_options(p), *r)
+    assert int(s_i) == s_u == 0
+    for k in kn.Records._fields:
+        np.testing.assert_array_equal(getattr(r, k), getattr(u, k), err_msg=k)
