@@ -191,8 +191,10 @@ def run_sc(spec: dict) -> dict:
         tg, th = merged(low)
         IND, THA = _probe.csc_inputs(p2, tg, th)
         nnz = p2.A.size
-        args_c = (p2.colptr, p2.rowidx, p2.A, tg, IND, THA, p2.x0, p2.f0,
-                  1.0 / params.inventory_tau)
+        # unsigned indices: numba then tests none for a negative wrap-around (as the fused
+        # kernel, simcore.dynamic._fused.indices)
+        args_c = (p2.colptr.astype(np.uint64), p2.rowidx.astype(np.uint32), p2.A, tg, IND, THA,
+                  p2.x0, p2.f0, 1.0 / params.inventory_tau)
         ts = time.perf_counter()
         _probe.probe_csc(*args_c, 2, tg.copy(), np.empty(nnz))
         cdense = p2.n <= 1500
