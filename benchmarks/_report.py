@@ -349,9 +349,9 @@ def supply_chain(res: dict) -> list[str]:
               f"{_n(fk / p if fk and p else None, 2)} | {_n(rk)} | "
               f"{_n(rk / p if rk and p else None, 2)} | {_n(bw)} | "
               f"{(r.get('level') or '-').upper()} | {_n(fk / bw if fk and bw else None, 2)} |")
-        a("\n*dense-row kernel*: `simcore.dynamic._rows.run_rows`, the single-run layout "
-          "that vectorises (cells by product row, zeros where there is no flow: the use "
-          "vector as row sums in run_one's order, four rows side by side, the bound as an "
+        a("\n*dense-row kernel*: `simcore.dynamic._rows.run_rows`, a single-run layout "
+          "by product row (zeros where there is no flow: the use "
+          "vector as row sums in run_one's order, eight rows side by side, the bound as an "
           "elementwise minimum), on the same "
           "run; `run_one`'s numbers bit for bit but the stock gap, within 1e-12 of the oracle "
           "(`tests/test_rows.py`), not run above 1,500 sectors (dense storage).  *fused "
