@@ -10,7 +10,9 @@ sums and minima may be reordered and vectorised.  It is what any implementation 
 model's two passes must at least do, as fast as this file can make it:
 
 * :func:`probe_csc` keeps the engine's layout (cells by buyer column): the use vector is a
-  scatter, the bound a per-column reduction;
+  scatter, the bound a per-column reduction; the benchmark passes it unsigned indices
+  (``uint64`` column starts, ``uint32`` rows), so that numba tests none of them for a
+  negative wrap-around;
 * :func:`probe_rows` stores the coefficient matrix dense by supplier row: the use vector is
   a row sum and the bound an elementwise minimum over buyers, both vectorise (it touches
   every cell, zero or not, so it wins only on dense tables).

@@ -337,25 +337,31 @@ def supply_chain(res: dict) -> list[str]:
     if b:
         a("### How far from the bound\n")
         a("| table | cells | simcore s | prepared s | kernel s | probe s | kernel / probe | "
-          "dense-row kernel s | dense-row / probe | "
-          "cells at bandwidth, s | level | kernel / bandwidth |\n|---|---|---|---|---|---|---|"
-          "---|---|---|---|---|")
+          "fused kernel s | fused / probe | dense-row kernel s | dense-row / probe | "
+          "cells at bandwidth, s | level | fused / bandwidth |\n|---|---|---|---|---|---|---|"
+          "---|---|---|---|---|---|---|")
         for r in b:
             k, p, bw = r.get("simcore_kernel_s"), r.get("probe_s"), r.get("bandwidth_year_s")
-            rk = r.get("simcore_rows_kernel_s")
+            rk, fk = r.get("simcore_rows_kernel_s"), r.get("simcore_fused_kernel_s")
             a(f"| {r['name']} | {r.get('cells') or 0:,} | {_n(r.get('simcore_s'))} | "
               f"{_n(r.get('simcore_prepared_s'))} | {_n(k)} | {_n(p)} | "
-              f"{_n(k / p if k and p else None, 2)} | {_n(rk)} | "
+              f"{_n(k / p if k and p else None, 2)} | {_n(fk)} | "
+              f"{_n(fk / p if fk and p else None, 2)} | {_n(rk)} | "
               f"{_n(rk / p if rk and p else None, 2)} | {_n(bw)} | "
-              f"{(r.get('level') or '-').upper()} | {_n(k / bw if k and bw else None, 2)} |")
-        a("\n*dense-row kernel*: `simcore.dynamic._rows.run_rows`, the single-run layout "
-          "that vectorises (cells by product row, zeros where there is no flow: the use "
-          "vector as row sums in run_one's order, four rows side by side, the bound as an "
+              f"{(r.get('level') or '-').upper()} | {_n(fk / bw if fk and bw else None, 2)} |")
+        a("\n*dense-row kernel*: `simcore.dynamic._rows.run_rows`, a single-run layout "
+          "by product row (zeros where there is no flow: the use "
+          "vector as row sums in run_one's order, eight rows side by side, the bound as an "
           "elementwise minimum), on the same "
           "run; `run_one`'s numbers bit for bit but the stock gap, within 1e-12 of the oracle "
-          "(`tests/test_rows.py`), not run above 1,500 sectors (dense storage).  `simulate` "
-          "runs it on tables up to 600 sectors, 30 % dense (`layout=\"auto\"`, "
-          "`simcore.dynamic._rows.rows_apply`), `run_one` otherwise.\n")
+          "(`tests/test_rows.py`), not run above 1,500 sectors (dense storage).  *fused "
+          "kernel*: `simcore.dynamic._fused.run_fused`, what `simulate` runs "
+          "(`layout=\"auto\"`) on every single-region table: the cells by buyer column "
+          "swept once a day (pass 2 of a day with pass 1 of the next: 8.5 words a cell a "
+          "day against `run_one`'s 13, each cell's work in one pass; unsigned indices, so "
+          "that numba does not test each for a negative wrap-around), `run_one`'s "
+          "numbers bit for bit (`tests/test_fused.py`; *fused / bandwidth* counts 13 words, "
+          "as the other columns).\n")
         a("\n*cells at bandwidth*: 365 days x 104 bytes per stored cell (both passes: "
           "coefficient, target, the two bound constants, stock, order, row index) at the "
           "single-core read bandwidth measured in the same run for the cache level the "
@@ -379,41 +385,64 @@ def targets_section(res: dict) -> list[str]:
         return num / den if num and den else None
 
     b = bound.get("japan-187") or {}
-    rows.append(("one Japan-187 year, kernel `run_one` (the sparse path) / probe", "<= 1.25",
-                 ratio(b.get("simcore_kernel_s"), b.get("probe_s")), False))
-    rows.append(("one Japan-187 year, dense-row kernel (`simulate`'s on this table) / probe",
-                 "<= 1.25",
-                 ratio(b.get("simcore_rows_kernel_s"), b.get("probe_s")), False))
+    K1 = ("its scalar inner loop (sums in `run_one`'s order, no fast-math), against a probe "
+          "whose sums and minima vectorise")
+    rows.append(("one Japan-187 year, kernel `run_one` (two passes a day) / probe", "<= 1.25",
+                 ratio(b.get("simcore_kernel_s"), b.get("probe_s")), False,
+                 "two scalar passes a day, signed indices"))
+    rows.append(("one Japan-187 year, dense-row kernel / probe", "<= 1.25",
+                 ratio(b.get("simcore_rows_kernel_s"), b.get("probe_s")), False,
+                 "its cells without flow and its scalar row sums"))
+    rows.append(("one Japan-187 year, fused kernel (`simulate`'s) / probe",
+                 "<= 1.25", ratio(b.get("simcore_fused_kernel_s"), b.get("probe_s")), False, K1))
     c = case.get("sc/japan-187/boario") or {}
     rows.append(("BoARIO's Japan-185 year / simcore `simulate` Japan-187 year", ">= 60",
-                 c.get("ratio"), True))
+                 c.get("ratio"), True,
+                 "the fused kernel plus `prepare_model` (the table's validation and "
+                 "`prepare_for_dynamics`), lowering and result assembly"))
     rows.append(("BoARIO's Japan-185 year / dense-row kernel year", ">= 60",
-                 ratio(c.get("baseline_s"), b.get("simcore_rows_kernel_s")), True))
+                 ratio(c.get("baseline_s"), b.get("simcore_rows_kernel_s")), True,
+                 "the dense-row kernel"))
+    rows.append(("BoARIO's Japan-185 year / fused kernel year", ">= 60",
+                 ratio(c.get("baseline_s"), b.get("simcore_fused_kernel_s")), True, K1))
     c = case.get("sc-batch/japan-187/1000/single") or {}
     rows.append(("batch scenario-year / single run (1,000 scenarios; batch on every core, "
                  "single runs on one)", "<= 0.45", ratio(c.get("simcore_s"), c.get("baseline_s")),
-                 False))
+                 False, "the lane kernel (see `sc-lanes`) and the cores"))
     c = case.get("sc-lanes/japan-187/16") or {}
     rows.append(("lane scenario-year / `run_one` (one block of 16, one core)", "<= 0.45",
-                 ratio(c.get("simcore_s"), c.get("baseline_s")), False))
+                 ratio(c.get("simcore_s"), c.get("baseline_s")), False, "the lane kernel"))
     c = case.get("sc/single-3000/ario") or {}
-    rows.append(("3,000-sector year / ARIO engine's year", "<= 0.45",
-                 ratio(c.get("simcore_s"), c.get("baseline_s")), False))
+    rows.append(("3,000-sector year (`simulate`, fused kernel) / ARIO engine's year", "<= 0.45",
+                 ratio(c.get("simcore_s"), c.get("baseline_s")), False,
+                 "the fused kernel plus `prepare_model` on a 3,000-sector table"))
+    b3 = bound.get("single-3000") or {}
+    rows.append(("3,000-sector year, fused kernel / ARIO engine's year", "<= 0.45",
+                 ratio(b3.get("simcore_fused_kernel_s"), c.get("baseline_s")), False,
+                 K1 + "; it reads 8.5 words a cell a day"))
+    if c.get("simcore_peak_mb") is not None:
+        rows.append(("3,000-sector year, `simulate`'s peak memory above the RSS after imports "
+                     "and the input table, MiB", "<= 400", c.get("simcore_peak_mb"), False,
+                     "the prepared and lowered table and the kernel's per-cell arrays"))
     rows = [r for r in rows if r[2] is not None]
     if not rows:
         return []
     L = ["### Targets of issue 17\n",
          "Each figure is a ratio of two times measured in the same run (each case's date is "
          "its `run_utc` in the JSON; the machine is shared, so the times are noisy: see "
-         "*Machine*).  What bounds them: the probe is the two daily passes alone; the lane "
-         "and dense-row kernels close part of the gap to it (`simulate` runs the dense-row "
-         "kernel on Japan-187 and `run_one` on the 3,000-sector table), and `simulate` adds "
-         "lowering and result assembly to its kernel.\n",
-         "| figure | target | this record | met |", "|---|---|---|---|"]
-    for what, tgt, v, higher in rows:
+         "*Machine*).  The probe is the two daily passes alone, compiled with fast-math (its "
+         "sums and minima vectorise); `simulate` runs the fused kernel on every "
+         "single-region table, bit for bit `run_one`, so its sums keep `run_one`'s order and "
+         "its inner loop stays scalar.  *bounded by*: what the figure is bound by; *to go*: "
+         "the factor by which the figure is still short of its target (1 or less: met).\n",
+         "| figure | target | this record | met | to go | bounded by |",
+         "|---|---|---|---|---|---|"]
+    for what, tgt, v, higher, by in rows:
         lim = float(tgt.split()[-1])
         met = v >= lim if higher else v <= lim
-        L.append(f"| {what} | {tgt} | {_n(v, 2)} | {'yes' if met else 'no'} |")
+        go = lim / v if higher else v / lim
+        L.append(f"| {what} | {tgt} | {_n(v, 2)} | {'yes' if met else 'no'} | {_n(go, 2)} | "
+                 f"{by} |")
     L.append("")
     return L
 

@@ -9,7 +9,7 @@ coefficients non-zero (``_cases.synthetic_path(1, n, density=0.4)``).
 Runs: on ``japan-187`` the scenario's own shocks and parameters (the shipped run, one
 year); elsewhere the capacity event of the ARIO cases (``_cases.EVENT``) with default
 ``DynamicParams``.  Engines: ``simcore`` (``simulate`` on the labelled table, on the prepared
-table, and the bare kernel ``run_one`` on lowered arrays), ``reference`` (the numpy oracle
+table, the bare kernels ``run_one``, ``run_fused`` and ``run_rows`` on lowered arrays), ``reference`` (the numpy oracle
 ``simcore.dynamic._reference``, dense), ``probe`` (``benchmarks/_probe.py``), ``ario``
 (simcore's ARIO engine, same table and capacity event).
 """
@@ -144,6 +144,20 @@ def run_sc(spec: dict) -> dict:
         res.update(first_s=first, best_s=best, n=n, prepared_best_s=best_prep,
                    lower_s=best_low, kernel_s=best_k, status_code=int(st),
                    finite=bool(np.isfinite(x).all()) and int(st) == 0)
+        # the fused column sweep (simcore.dynamic._fused), simulate's kernel past 128 sectors
+        from simcore.dynamic import _fused
+
+        def fused():
+            a = kernel_args(low, params, days)
+            rec = kn.Records(*a[-10:])
+            st = _fused.run_single_fused(kn.Table(*a[:12]), kn.Special(*a[12:19]),
+                                         kn.Shocks(*a[19:24]), kn.Options(*a[24:27]), rec)
+            return st, rec.gdp_loss
+
+        fused()
+        _, best_f, _, (st_f, gl_f) = timed(fused, max(R, 9), B)
+        res["fused_kernel_s"] = best_f
+        res["fused_equals_run_one"] = bool(int(st_f) == int(st) and np.array_equal(gl_f, gl))
         if low.prep.n <= 1500:
             # the dense-row single-run kernel (simcore.dynamic._rows) on the same run
             from simcore.dynamic.supply_chain import run_lowered_rows
@@ -177,8 +191,10 @@ def run_sc(spec: dict) -> dict:
         tg, th = merged(low)
         IND, THA = _probe.csc_inputs(p2, tg, th)
         nnz = p2.A.size
-        args_c = (p2.colptr, p2.rowidx, p2.A, tg, IND, THA, p2.x0, p2.f0,
-                  1.0 / params.inventory_tau)
+        # unsigned indices: numba then tests none for a negative wrap-around (as the fused
+        # kernel, simcore.dynamic._fused.indices)
+        args_c = (p2.colptr.astype(np.uint64), p2.rowidx.astype(np.uint32), p2.A, tg, IND, THA,
+                  p2.x0, p2.f0, 1.0 / params.inventory_tau)
         ts = time.perf_counter()
         _probe.probe_csc(*args_c, 2, tg.copy(), np.empty(nnz))
         cdense = p2.n <= 1500

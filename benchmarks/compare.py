@@ -430,7 +430,7 @@ def run_sc_cases(P: dict, want, tmp: str, cases: list, env1: dict) -> dict:
                             "than the oracle run the capacity event" if table == "japan-187"
                             else "capacity event, default DynamicParams"))
             for k in ("prepared_best_s", "kernel_s", "lower_s", "rows_kernel_s",
-                      "rows_max_rel_diff_gdp_loss"):
+                      "rows_max_rel_diff_gdp_loss", "fused_kernel_s", "fused_equals_run_one"):
                 c["simcore_" + k.replace("_best", "")] = s.get(k)
             if eng == "probe":
                 c["probe"] = {k: b.get(k) for k in ("csc_s", "rows_s", "layout")}
@@ -503,6 +503,7 @@ def sc_bound(cases: list[dict], runs: dict, probe: dict | None) -> list[dict]:
                "simcore_s": r.get("best_s"), "simcore_prepared_s": r.get("prepared_best_s"),
                "simcore_kernel_s": r.get("kernel_s"),
                "simcore_rows_kernel_s": r.get("rows_kernel_s"),
+               "simcore_fused_kernel_s": r.get("fused_kernel_s"),
                "probe_s": pc["baseline_s"] if pc else None}
         if probe and "read_bw_dram_gbs" in probe and nnz:
             ws = 8.0 * 7 * nnz

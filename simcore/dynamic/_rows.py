@@ -25,10 +25,11 @@ products take the exact CES ratio cell by cell, as ``run_one``; a minimum does n
 on its order, so the bound is the same), every record (output, unmet final demand,
 imports and stocks of cut products, gains, the two gaps, the demand-constrained loss),
 the day a run stopped (``info``), and stocks per origin (pool rows are rows like any
-other).  The dense layout pays for the cells without flow: it suits tables whose
-coefficient matrix is dense (Japan's 187-sector table is 43 % dense) and small enough that
-``6 n^2`` doubles stay modest; :func:`rows_apply` is the rule
-:func:`simcore.dynamic.supply_chain.simulate` uses to choose it (``run_one`` otherwise).
+other).  The dense layout pays for the cells without flow, and its elementwise loops
+vectorise only in part (numba compiles without fast-math): the fused column sweep
+:func:`simcore.dynamic._fused.run_fused` was faster on every table measured, from Japan's
+37 sectors on (the note above :func:`run_single_rows`), so ``simulate`` runs this kernel only when asked
+(``layout="rows"``).
 """
 
 from __future__ import annotations
@@ -335,22 +336,11 @@ def dense_rows(low, params):
     return A, TG, TH
 
 
-#: Largest table (sectors, pool rows included) :func:`rows_apply` runs on dense rows.  Past
-#: a few hundred sectors the dense matrices (about ``7 n^2`` doubles) leave the cache and
-#: the layout reads 1 / density times the cells of the sparse one: on 40 %-dense tables,
-#: measured in one process, rows took 0.55x ``run_one``'s time at 300 sectors, 0.68x at
-#: 500, 0.91x at 700 and 1.4x at 1,000 (``simulate``, one year).
-ROWS_MAX_N = 600
-#: Smallest share of non-zero cells :func:`rows_apply` runs on dense rows: near 0.25 the
-#: cells without flow cost what vectorising saves (the ratios above times 0.4).
-ROWS_MIN_DENSITY = 0.3
-
-
-def rows_apply(n: int, nnz: int) -> bool:
-    """Whether :func:`simcore.dynamic.supply_chain.simulate` (``layout="auto"``) runs a table of
-    ``n`` sectors and ``nnz`` non-zero cells on dense rows: at most :data:`ROWS_MAX_N`
-    sectors and at least :data:`ROWS_MIN_DENSITY` of the cells non-zero."""
-    return 0 < n <= ROWS_MAX_N and nnz >= ROWS_MIN_DENSITY * n * n
+# This kernel's time over the fused column sweep's (simcore.dynamic._fused.run_fused), one
+# year, paired interleaved runs in one process on the tables of benchmarks/compare.py: 1.5x
+# on Japan-37 (the fused sweep on unsigned indices); before the fused sweep took unsigned
+# indices already 1.00x on Japan-37, 1.18x on Japan-187 and about 2x at 300 and 500 sectors.
+# So simulate(layout="auto") never picks rows (docs/performance.md times both).
 
 
 def run_single_rows(low, table, special, shocks, options, records) -> int:

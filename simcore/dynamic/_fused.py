@@ -1,0 +1,319 @@
+"""A single run of the supply-chain engine on large sparse tables: one sweep over the cells a day.
+
+:func:`simcore.dynamic._kernels.run_one` passes over the stored cells (buyer columns, CSC)
+twice a day: pass 1 writes the day's orders ``O`` and the input bound, pass 2 reads the
+orders back and updates the stocks.  Past the caches (a 3,000-sector table with 40 % of its
+cells non-zero holds 3.6 million cells, 29 MB per per-cell array) and at Japan's size alike, the
+day is bound by the scalar work per cell and the bytes it moves: 13 per-cell words a day.
+:func:`run_fused` moves 8.5 and does the per-cell work once:
+
+* **pass 2 of day t fused with pass 1 of day t+1**: a cell's new stock is at hand when
+  tomorrow's order and bound are computed from it, so the cells are read once a day
+  (pass 1 depends on nothing but the stocks, yesterday's demand and the table; the day's
+  shocks enter later, in production);
+* **the order read back**: pass 2 reads day t's order, written by the previous sweep
+  (recomputing it instead saves a per-cell array but was measured slower, at 187, 1,000 and
+  3,000 sectors alike: the sweep is bound by its scalar work more than by its bytes);
+* **the targets shared**: without special products the per-cell targets are the lowered
+  array itself, not a merged copy;
+* **unsigned indices**: the caller passes the column starts as ``uint64`` and the row
+  indices as ``uint32`` (:func:`indices`).  Numba wraps a negative index around (``a[-1]``
+  is the last element) and so tests the sign of every signed index it cannot prove
+  non-negative: the cell indices of a CSC loop (which start at ``colptr[j]``, read from
+  memory) and the row indices read from ``rowidx``.  An unsigned index has no sign to test:
+  measured on ``kiuchi-2025-3m``'s table in paired runs, the same kernel on unsigned
+  indices took 0.62x its time on signed ones, with the same bits.  32-bit row indices also
+  halve the index bytes a day.
+
+Every sum (the use vector, the stock gap, the stocks of special products) runs over the
+cells in ``run_one``'s order, the minimum is a minimum, the day's other steps are
+``run_one``'s helpers, and numba compiles without fast-math: the results are ``run_one``'s
+bit for bit (``tests/test_fused.py`` checks every record, and the numpy oracle within
+1e-12).  Everything ``run_one`` supports runs here: CES inputs, every record, the day a run
+stopped, stocks per origin (pool rows are rows like any other).
+``simulate(layout="auto")`` runs it on every single-region table: it was faster than
+``run_one`` and than the dense rows (:mod:`simcore.dynamic._rows`) on every table measured,
+37 to 3,000 sectors (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._jit import STATUS_NEGATIVE_OUTPUT, STATUS_NON_FINITE, STATUS_OK, njit
+from ._kernels import _bound_with_ces, _import_supply, _produce, _ratios
+
+
+@njit
+def _pass1(n, colptr, rowidx, A, TG, IND, THA, TH, sigma, x0, S, dprev, inv_tau, ces_on,
+           Duse, xinp, O):
+    """Pass 1 alone (the first day): ``run_one``'s orders, use vector and input bound."""
+    for i in range(n):
+        Duse[i] = 0.0
+    for j in range(n):
+        dj = dprev[j]
+        bound_j = np.inf
+        k0 = colptr[j]
+        k1 = colptr[j + 1]
+        for kk in range(k0, k1):
+            s_k = S[kk]
+            o = A[kk] * dj + (TG[kk] - s_k) * inv_tau
+            if o < 0.0:
+                o = 0.0
+            O[kk] = o
+            Duse[rowidx[kk]] += o
+            b = IND[kk] + THA[kk] * s_k
+            if b < bound_j:
+                bound_j = b
+        if ces_on:
+            bound_j = _bound_with_ces(k0, k1, rowidx, S, A, IND, THA, TH, sigma, x0[j])
+        xinp[j] = bound_j
+
+
+@njit
+def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
+              sp_pos, sp_idx, impcap, stock0, relmax, theta_sp, tgt_sp,
+              cap_idx, capfac, dem_idx, demfac, exfac,
+              ration_mode, alpha_max, alpha_tau,
+              gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_spstock, gdp_gain, rec_gap,
+              info, out_dem):
+    """Run one scenario over ``gdp_loss.shape[0]`` days, one sweep over the cells a day;
+    return a status code.  Arguments and outputs are ``run_one``'s less its work arrays
+    (``colptr`` and ``rowidx`` may be unsigned and ``rowidx`` 32-bit: :func:`indices`)."""
+    n = x0.shape[0]
+    T = gdp_loss.shape[0]
+    K = sp_idx.shape[0]
+    C = cap_idx.shape[0]
+    D = dem_idx.shape[0]
+    rec_x_on = rec_x.shape[0] > 0
+    rec_fdu_on = rec_fdu.shape[0] > 0
+    rec_imp_on = rec_imp.shape[0] > 0
+    rec_sp_on = rec_spstock.shape[0] > 0
+    gain_on = gdp_gain.shape[0] > 0
+    gap_on = rec_gap.shape[0] > 0
+    dem_on = out_dem.shape[0] > 0
+    overprod = alpha_max > 1.0
+
+    nnz = A.shape[0]
+    ces_on = False
+    for i in range(n):
+        if sigma[i] > 0.0:
+            ces_on = True
+    S = np.empty(nnz)
+    O = np.empty(nnz)
+    # without special products the targets are tgt itself (nothing to merge: one per-cell
+    # array less); it is only read
+    TG = tgt if K == 0 else np.empty(nnz)
+    IND = np.empty(nnz)
+    THA = np.empty(nnz)
+    TH = np.empty(nnz if ces_on else 0)
+    Duse = np.empty(n)
+    Dnext = np.empty(n)
+    xinp = np.empty(n)
+    d = np.empty(n)
+    dprev = np.empty(n)
+    x = np.empty(n)
+    alpha = np.empty(n)
+    cap = np.empty(n)
+    fd = np.empty(n)
+    ex = np.empty(n)
+    rho_int = np.empty(n)
+    rho_fd = np.empty(n)
+    stockpile = np.empty(K)
+    impavail = np.empty(K)
+    spsum = np.empty(K)
+    # per-cell constants with the special rows' overrides merged in (run_one's)
+    for j in range(n):
+        xj0 = x0[j]
+        for kk in range(colptr[j], colptr[j + 1]):
+            i = rowidx[kk]
+            p = sp_pos[i]
+            a = A[kk]
+            if p < 0:
+                tg = tgt[kk]
+                th = theta[kk]
+            else:
+                tg = tgt_sp[p, j]
+                th = theta_sp[p, j]
+            if K > 0:
+                TG[kk] = tg
+            if ces_on:
+                TH[kk] = th
+            S[kk] = tg
+            if th > 0.0:
+                IND[kk] = (1.0 - th) * xj0
+                THA[kk] = th / a
+            else:
+                IND[kk] = np.inf
+                THA[kk] = 0.0
+        dprev[j] = x0[j]
+        alpha[j] = 1.0
+        out_cum[j] = 0.0
+        if dem_on:
+            out_dem[j] = 0.0
+    for k in range(K):
+        stockpile[k] = stock0[k]
+    sum_x0 = 0.0
+    for j in range(n):
+        sum_x0 += x0[j]
+    sum_tg = 0.0
+    for kk in range(nnz):
+        sum_tg += TG[kk]
+    inv_sum_x0 = 1.0 / sum_x0 if sum_x0 > 0.0 else 0.0
+    inv_sum_tg = 1.0 / sum_tg if sum_tg > 0.0 else 0.0
+
+    # day 0's pass 1; later days' pass 1 runs in the previous day's sweep
+    _pass1(n, colptr, rowidx, A, TG, IND, THA, TH, sigma, x0, S, dprev, inv_tau, ces_on,
+           Duse, xinp, O)
+
+    for t in range(T):
+        for j in range(n):
+            cap[j] = x0[j] * alpha[j]
+            fd[j] = f0[j]
+            ex[j] = e0[j]
+        for q in range(C):
+            cap[cap_idx[q]] *= capfac[t, q]
+        for q in range(D):
+            fd[dem_idx[q]] *= demfac[t, q]
+            ex[dem_idx[q]] *= exfac[t, q]
+
+        _produce(n, Duse, fd, mu, ex, cap, xinp, d, x)
+        _import_supply(t, K, sp_idx, mu, Duse, fd, impcap, stockpile, relmax, impavail)
+
+        # --- rationing and the day's records (run_one's order)
+        gl = 0.0
+        gn = 0.0
+        xgap = 0.0
+        for i in range(n):
+            m = mu[i]
+            dint = Duse[i]
+            rd_i, rd_f = _ratios(x[i], (1.0 - m) * dint, (1.0 - m) * fd[i] + ex[i], ration_mode)
+            p = sp_pos[i]
+            if p >= 0:
+                rm_i, rm_f = _ratios(impavail[p], m * dint, m * fd[i], ration_mode)
+            else:
+                rm_i = 1.0
+                rm_f = 1.0
+            rho_int[i] = 1.0 - (1.0 - m) * (1.0 - rd_i) - m * (1.0 - rm_i)
+            rho_fd[i] = 1.0 - (1.0 - m) * (1.0 - rd_f) - m * (1.0 - rm_f)
+            dx = x0[i] - x[i]
+            gl += c[i] * dx
+            if dx < 0.0:
+                gn -= c[i] * dx
+                xgap -= dx
+            else:
+                xgap += dx
+            out_cum[i] += dx
+            if dem_on and dx > 0.0:
+                dd = x0[i] - d[i]
+                if dd > dx:
+                    dd = dx
+                if dd > 0.0:
+                    out_dem[i] += dd
+            if rec_fdu_on:
+                rec_fdu[t, i] = fd[i] * (1.0 - rho_fd[i]) + ex[i] * (1.0 - rd_f)
+            if rec_x_on:
+                rec_x[t, i] = x[i]
+        gdp_loss[t] = gl
+        if gain_on:
+            gdp_gain[t] = gn
+        if rec_imp_on:
+            for k in range(K):
+                i = sp_idx[k]
+                rm_i, rm_f = _ratios(impavail[k], mu[i] * Duse[i], mu[i] * fd[i], ration_mode)
+                rec_imp[t, k] = mu[i] * (Duse[i] * rm_i + fd[i] * rm_f)
+
+        # --- one sweep: pass 2 of day t (deliveries, stock update; the order of day t
+        #     read back) and pass 1 of day t + 1 (orders from today's demand d, written
+        #     over it, and the bound from the new stock)
+        for i in range(n):
+            Dnext[i] = 0.0
+        for k in range(K):
+            spsum[k] = 0.0
+        sgap = 0.0
+        for j in range(n):
+            xj = x[j]
+            dj_old = dprev[j]
+            dj = d[j]
+            bound_j = np.inf
+            k0 = colptr[j]
+            k1 = colptr[j + 1]
+            for kk in range(k0, k1):
+                r = rowidx[kk]
+                s_k = S[kk]
+                a = A[kk]
+                tg = TG[kk]
+                o = O[kk]
+                z = o * rho_int[r]
+                use = a * xj
+                lim = s_k + z - tg
+                if lim < s_k:
+                    lim = s_k
+                if use > lim:
+                    use = lim
+                sn = s_k + z - use
+                S[kk] = sn
+                sgap += abs(sn - tg)
+                if rec_sp_on:
+                    p = sp_pos[r]
+                    if p >= 0:
+                        spsum[p] += sn
+                o2 = a * dj + (tg - sn) * inv_tau
+                if o2 < 0.0:
+                    o2 = 0.0
+                O[kk] = o2
+                Dnext[r] += o2
+                b = IND[kk] + THA[kk] * sn
+                if b < bound_j:
+                    bound_j = b
+            if ces_on:
+                bound_j = _bound_with_ces(k0, k1, rowidx, S, A, IND, THA, TH, sigma, x0[j])
+            xinp[j] = bound_j
+        if gap_on:
+            rec_gap[t, 0] = xgap * inv_sum_x0
+            rec_gap[t, 1] = sgap * inv_sum_tg
+        if rec_sp_on:
+            for k in range(K):
+                rec_spstock[t, k] = spsum[k]
+        for i in range(n):
+            Duse[i] = Dnext[i]
+
+        for j in range(n):
+            if overprod:
+                dj = d[j]
+                zeta = (dj - x[j]) / dj if dj > 0.0 else 0.0
+                if zeta > 0.0:
+                    alpha[j] += (alpha_max - alpha[j]) * zeta / alpha_tau
+                else:
+                    alpha[j] += (1.0 - alpha[j]) / alpha_tau
+                if alpha[j] < 1.0:
+                    alpha[j] = 1.0
+            dprev[j] = d[j]
+
+        if not math.isfinite(gl):
+            info[0] = t
+            return STATUS_NON_FINITE
+    info[0] = -1
+    for j in range(n):
+        if x[j] < 0.0:
+            return STATUS_NEGATIVE_OUTPUT
+    return STATUS_OK
+
+
+def indices(colptr: np.ndarray, rowidx: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The CSC pattern as :func:`run_fused` runs fastest on it: column starts as ``uint64``,
+    row indices as ``uint32`` when ``n`` allows (``uint64`` otherwise): unsigned, so that
+    numba does not test every index for a negative wrap-around (the module docstring)."""
+    if colptr.size and colptr.min(initial=0) < 0 or rowidx.size and rowidx.min() < 0:
+        raise ValueError("indices: the CSC pattern has negative indices")
+    return colptr.astype(np.uint64), rowidx.astype(np.uint32 if n < 2**32 else np.uint64)
+
+
+def run_single_fused(table, special, shocks, options, records) -> int:
+    """:func:`run_fused` on ``run_one``'s bundles (``Table``, ``Special``, ``Shocks``,
+    ``Options``, ``Records`` of :mod:`simcore.dynamic._kernels`); returns the status code."""
+    cp, ri = indices(table.colptr, table.rowidx, table.x0.shape[0])
+    t = table._replace(colptr=cp, rowidx=ri)
+    return run_fused(*t, *special, *shocks, *options, *records)

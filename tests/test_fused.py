@@ -1,0 +1,151 @@
+"""The fused single-run kernel (:mod:`simcore.dynamic._fused`, issue 17), the layout
+``simulate`` runs on tables the dense rows do not suit: one sweep over the cells a day,
+bit for bit ``run_one`` for every record (CES inputs, gains, gaps, the demand-constrained
+loss, stocks per origin), within 1e-12 of the numpy oracle, and deterministic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import simcore as sc
+from simcore.dynamic import _fused as fu
+from simcore.dynamic import _kernels as kn
+from simcore.dynamic import _reference as ref
+from simcore.dynamic import supply_chain as md
+from simcore.dynamic.params import DynamicParams
+from simcore.dynamic.shocks import CapacityShock
+
+from strategies import productive_tables
+from test_dynamic import lowered, random_table
+from test_rows import RECORDS, _close, _params, _shocks
+
+
+def _raw(low, params, T, layout):
+    """Every record of one kernel run on the lowered table (pool rows included)."""
+    n, K = low.prep.n, low.sp_idx.shape[0]
+    r = kn.Records(np.zeros(T), np.zeros(n), np.zeros((T, n)), np.zeros((T, n)),
+                   np.zeros((T, K)), np.zeros((T, K)), np.zeros(T), np.zeros((T, 2)),
+                   np.zeros(1, dtype=np.int64), np.zeros(n))
+    bundles = (md.kernel_table(low, params), md.kernel_special(low), md.kernel_shocks(low),
+               md.kernel_options(params))
+    if layout == "fused":
+        st_ = fu.run_single_fused(*bundles, r)
+    else:
+        st_ = kn.run_single(*bundles, kn.work_arrays(low.prep.A.size, n, K), r)
+    return int(st_), r
+
+
+def _check_all(low, params, T, dense):
+    """Fused against run_one (every record, the same bits), the oracle (1e-12), and
+    itself (a second run: the same bits)."""
+    s_f, f = _raw(low, params, T, "fused")
+    s_c, c = _raw(low, params, T, "csc")
+    assert s_f == s_c == 0
+    for k in kn.Records._fields:
+        np.testing.assert_array_equal(getattr(f, k), getattr(c, k), err_msg=k)
+    oracle = ref.run_reference(**dense, firms_first=params.rationing == "firms_first",
+                               alpha_max=params.alpha_max, alpha_tau=params.alpha_tau)
+    for k, o in (("rec_x", "x"), ("gdp_loss", "gdp_loss"), ("rec_fdu", "fd_unmet"),
+                 ("rec_imp", "imports"), ("rec_spstock", "stocks"), ("gdp_gain", "gain"),
+                 ("rec_gap", "gap"), ("out_dem", "dem")):
+        _close(getattr(f, k), oracle[o], f"fused vs oracle: {k}")
+    _, f2 = _raw(low, params, T, "fused")
+    for k in kn.Records._fields:
+        np.testing.assert_array_equal(getattr(f, k), getattr(f2, k), err_msg=k)
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("ces", [False, True])
+def test_fused_matches_run_one_and_the_oracle(seed, ces):
+    rng = np.random.default_rng(200 + seed)
+    t = random_table(seed, n=int(rng.integers(3, 11)))
+    prods = [str(s) for s in t.sector.values]
+    p_cut = prods[int(rng.integers(len(prods)))]
+    shocks = _shocks(rng, prods, p_cut)
+    params = _params(rng, prods, p_cut, seed, ces)
+    T = 80
+    dense = lowered(t, shocks, params, T)[1]
+    low = md.lower(md.prepare_model(t), shocks, params, T)
+    if ces:
+        assert np.any(low.sigma > 0)
+    _check_all(low, params, T, dense)
+    prep = md.prepare_model(t)
+    a = sc.simulate(prep, shocks, params=params, days=T, record=RECORDS, layout="fused")
+    b = sc.simulate(prep, shocks, params=params, days=T, record=RECORDS, layout="csc")
+    for k, v in b.data_vars.items():
+        np.testing.assert_array_equal(a[k].values, v.values, err_msg=k)
+    assert a.attrs["recovered"] == b.attrs["recovered"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(t=productive_tables(min_n=2, max_n=9), seed=st.integers(0, 2**16),
+       ces=st.booleans())
+def test_fused_on_random_tables(t, seed, ces):
+    rng = np.random.default_rng(seed)
+    prods = [str(s) for s in t.sector.values]
+    p_cut = prods[int(rng.integers(len(prods)))]
+    shocks = _shocks(rng, prods, p_cut)
+    params = _params(rng, prods, p_cut, seed, ces)
+    T = 60
+    dense = lowered(t, shocks, params, T)[1]
+    low = md.lower(md.prepare_model(t), shocks, params, T)
+    _check_all(low, params, T, dense)
+
+
+def test_fused_on_a_sparse_table_of_japan(japan37):
+    """Japan's 37 sectors: auto runs the fused sweep, which is run_one bit for bit."""
+    prep = md.prepare_model(japan37)
+    assert md.choose_layout(prep.n, prep.A.size) == "fused"
+    shock = CapacityShock(sector="35", share=0.3, duration=40, profile="linear_recovery",
+                          recovery_days=30)
+    a = sc.simulate(prep, shock, days=120, record=RECORDS, layout="fused")
+    b = sc.simulate(prep, shock, days=120, record=RECORDS, layout="csc")
+    for k, v in b.data_vars.items():
+        np.testing.assert_array_equal(a[k].values, v.values, err_msg=k)
+
+
+def test_fused_stops_on_non_finite_like_run_one(japan37):
+    prep = md.prepare_model(japan37)
+    p = DynamicParams()
+    low = md.lower(prep, [CapacityShock(sector="35", share=0.2, duration=5)], p, 30)
+    low.capfac[7:] = np.nan
+    s_f, f = _raw(low, p, 30, "fused")
+    s_c, c = _raw(low, p, 30, "csc")
+    assert s_f == s_c != 0
+    assert int(f.info[0]) == int(c.info[0]) == 7
+    np.testing.assert_array_equal(f.gdp_loss, c.gdp_loss)
+
+
+def test_choose_layout_rule():
+    for n, nnz in ((37, 900), (37, 100), (189, 15045), (3000, 3_600_000)):
+        assert md.choose_layout(n, nnz) == "fused"
+    assert md.choose_layout(3000, 3_600_000) == "fused"  # dense but past the cache
+    cp, ri = fu.indices(np.array([0, 2, 3]), np.array([0, 1, 1]), 2)
+    assert cp.dtype == np.uint64 and ri.dtype == np.uint32
+    np.testing.assert_array_equal(ri, [0, 1, 1])
+    with pytest.raises(ValueError, match="negative"):
+        fu.indices(np.array([0, 1]), np.array([-1]), 1)
+
+
+def test_fused_leaves_its_inputs_alone_and_any_index_type_gives_the_same_bits(japan37):
+    """Without special products the kernel reads the lowered targets in place: they are
+    not written; signed (int64) and unsigned (uint64/uint32) indices give the same bits."""
+    prep = md.prepare_model(japan37)
+    p = DynamicParams()
+    low = md.lower(prep, [CapacityShock(sector="35", share=0.3, duration=20)], p, 60)
+    assert low.sp_idx.size == 0
+    tgt0 = low.tgt.copy()
+    s_u, u = _raw(low, p, 60, "fused")
+    np.testing.assert_array_equal(low.tgt, tgt0)
+    n, K = low.prep.n, 0
+    r = kn.Records(np.zeros(60), np.zeros(n), np.zeros((60, n)), np.zeros((60, n)),
+                   np.zeros((60, K)), np.zeros((60, K)), np.zeros(60), np.zeros((60, 2)),
+                   np.zeros(1, dtype=np.int64), np.zeros(n))
+    s_i = fu.run_fused(*md.kernel_table(low, p), *md.kernel_special(low),
+                       *md.kernel_shocks(low), *md.kernel_options(p), *r)
+    assert int(s_i) == s_u == 0
+    for k in kn.Records._fields:
+        np.testing.assert_array_equal(getattr(r, k), getattr(u, k), err_msg=k)
