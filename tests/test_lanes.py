@@ -54,7 +54,9 @@ def _mixed(n_scen: int):
 def test_lanes_equal_single_runs_with_a_partial_last_block(prep37):
     scen = _mixed(b.LANES + b.MIN_LANES + 1)  # a full block and a partial one (padded)
     r = b.run_lowered(prep37, scen, DAYS, record_output=True)
-    assert r["groups"] == 1 and r["kernel_calls"] == 1
+    # the partial block runs in lanes too, in a narrower block of its own call
+    assert b.last_width(b.MIN_LANES + 1) < b.LANES
+    assert r["groups"] == 1 and r["kernel_calls"] == 2
     ends = []
     for s, (sh, p) in enumerate(scen):
         one = sc.simulate(prep37, sh, params=p, days=DAYS, record=("output",))
@@ -70,6 +72,24 @@ def test_lanes_equal_single_runs_with_a_partial_last_block(prep37):
     # the lanes really recover on different days (or not within the horizon)
     assert len({e for e in ends if e < DAYS}) > 5
     assert (r["gdp_gain"].sum(axis=1) > 0).sum() >= 2
+
+
+def test_partial_blocks_of_every_width_give_the_full_block_s_numbers(prep37):
+    """A partial last block runs at the narrowest of LANES/4, LANES/2 and LANES that holds
+    it; each lane's numbers are bit for bit those of the same scenario in a full block
+    (and so its single run's, checked above)."""
+    assert [b.last_width(r) for r in (1, b.LANES // 4, b.LANES // 4 + 1, b.LANES // 2,
+                                      b.LANES // 2 + 1, b.LANES)] == \
+        [b.LANES // 4, b.LANES // 4, b.LANES // 2, b.LANES // 2, b.LANES, b.LANES]
+    scen = _mixed(b.LANES)
+    full = b.run_lowered(prep37, scen, 60)
+    assert full["kernel_calls"] == 1
+    for rest in (b.MIN_LANES, b.LANES // 4 + 1, b.LANES // 2 + 1):
+        part = b.run_lowered(prep37, scen[:rest], 60)
+        assert part["kernel_calls"] == 1
+        np.testing.assert_array_equal(part["gdp_loss"], full["gdp_loss"][:rest])
+        np.testing.assert_array_equal(part["out_cum"], full["out_cum"][:rest])
+        np.testing.assert_array_equal(part["gap"], full["gap"][:rest])
 
 
 def test_few_leftover_scenarios_run_alone_with_the_same_numbers(prep37):

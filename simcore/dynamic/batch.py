@@ -121,14 +121,16 @@ class BatchResult(dict):
 
 
 #: Scenarios per block of the lane kernel (:mod:`simcore.dynamic._lanes`): the innermost,
-#: vectorised axis: four AVX2 vectors of doubles (two AVX-512 ones); the fastest per
-#: scenario of 1, 2, 4, 8 and 16 lanes measured (``sc-lanes`` cases of benchmarks/compare.py,
-#: docs/performance.md).
-LANES = 16
-#: A partial last block with fewer scenarios than this runs them one by one (``run_one``):
-#: one lane costs about twice a single run, a full block of 16 about half a single run each
-#: (``sc-lanes`` in docs/performance.md), so a block is worth it from about half full.
-MIN_LANES = LANES // 2
+#: vectorised axis.  The fastest per scenario of 4, 8, 16, 32 and 64 lanes measured
+#: (``sc-lanes`` cases of benchmarks/compare.py, docs/performance.md): each lane loop pays
+#: a fixed cost (the compiler's run-time overlap checks), which 32 lanes amortise; at 64 a
+#: block's cells no longer fit the cache as well.
+LANES = 32
+#: A partial last block runs at the smallest width of ``LANES``, ``LANES / 2`` and
+#: ``LANES / 4`` that holds it (padded), if it has at least this many scenarios; fewer run
+#: one by one (``run_one``).  A lane of a narrow block costs about 0.7 of a single run
+#: (8 lanes), a lane of a full block about half (``sc-lanes`` in docs/performance.md).
+MIN_LANES = 6
 #: Bytes of per-lane inputs and outputs one kernel call may hold (a batch larger than this
 #: runs as several calls of whole blocks).
 LANE_CALL_BYTES = 64 * 1024**2
@@ -142,6 +144,15 @@ def lane_key(low: _m.Lowered, params: DynamicParams) -> tuple:
     return (p2.n, p2.colptr.tobytes(), p2.rowidx.tobytes(), low.sigma.tobytes(),
             low.sp_idx.tobytes(), low.cap_idx.tobytes(), low.dem_idx.tobytes(),
             params.rationing)
+
+
+def last_width(rest: int) -> int:
+    """Lanes of the block that runs a partial last block of ``rest`` scenarios: the smallest
+    of ``LANES / 4``, ``LANES / 2`` and ``LANES`` that holds it."""
+    for w in (max(1, LANES // 4), max(1, LANES // 2)):
+        if rest <= w:
+            return w
+    return LANES
 
 
 class _LaneSet:
@@ -179,14 +190,12 @@ class _LaneSet:
 
     def run(self, out: "BatchResult", T: int, record_output: bool) -> int:
         """Run every member in blocks of :data:`LANES` (a partial last block of at least
-        :data:`MIN_LANES` members padded, fewer members run one by one with
-        :func:`~simcore.dynamic._kernels.run_one`); write results into ``out``; return the
-        number of kernel calls."""
+        :data:`MIN_LANES` members in a narrower block, :func:`last_width`, padded; fewer
+        members run one by one with :func:`~simcore.dynamic._kernels.run_one`); write
+        results into ``out``; return the number of kernel calls."""
         L = LANES
         m = len(self.members)
         full, rest = divmod(m, L)
-        in_lanes = m if rest >= MIN_LANES else full * L
-        nb_all = -(-in_lanes // L)
         fit = LANE_CALL_BYTES // max(1, L * self.lane_bytes(T, record_output))
         # whole rounds of the threads, so no thread idles at the end of a call
         import numba
@@ -194,14 +203,20 @@ class _LaneSet:
         nthr = max(1, numba.get_num_threads())
         per_block = max(1, fit - fit % nthr if fit >= nthr else fit)
         calls = 0
-        for b0 in range(0, nb_all, per_block):
-            b1 = min(nb_all, b0 + per_block)
-            lanes = [min(q, in_lanes - 1) for q in range(b0 * L, b1 * L)]  # pad: the last
-            self._call(lanes, b1 - b0, out, T, record_output, m)
+        for b0 in range(0, full, per_block):
+            b1 = min(full, b0 + per_block)
+            self._call(list(range(b0 * L, b1 * L)), b1 - b0, L, out, T, record_output)
             calls += 1
-        for q in range(in_lanes, m):
-            self._single(q, out, T, record_output)
+        if rest >= MIN_LANES:
+            W = last_width(rest)
+            q0 = full * L
+            # padding: copies of the last member, results dropped
+            self._call([min(q0 + z, m - 1) for z in range(W)], 1, W, out, T, record_output)
             calls += 1
+        else:
+            for q in range(full * L, m):
+                self._single(q, out, T, record_output)
+                calls += 1
         return calls
 
     def _single(self, q: int, out: "BatchResult", T: int, record_output: bool) -> None:
@@ -232,9 +247,9 @@ class _LaneSet:
         if record_output:
             out["output"][s] = rx[:, :n]
 
-    def _call(self, lanes: list[int], nb: int, out: "BatchResult", T: int,
-              record_output: bool, m: int) -> None:
-        L = LANES
+    def _call(self, lanes: list[int], nb: int, L: int, out: "BatchResult", T: int,
+              record_output: bool) -> None:
+        """Members ``lanes`` (``nb`` blocks of ``L``, in order) in one lane-kernel call."""
         nnz, n2, K, C, D = self.nnz, self.n2, self.K, self.C, self.D
         f = np.empty
         A, tgt, theta = f((nb, nnz, L)), f((nb, nnz, L)), f((nb, nnz, L))
