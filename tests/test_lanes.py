@@ -240,3 +240,36 @@ def test_bundles_match_run_one():
     assert fields == names
     lanes = [f for nt in (ln.LaneTable, ln.LaneScenario, ln.LaneOutput) for f in nt._fields]
     assert len(set(lanes)) == len(lanes)
+
+
+def test_special_rows_that_differ_under_stocks_per_origin_lower_once(prep37, monkeypatch):
+    """Stocks per origin, members whose parameters differ only in the special products'
+    rows (dependency shares and inventory days by product: the Nomura sweep's
+    ``dependency_scale``): one lowering for the group, each member's cells from the
+    group's, bit for bit a full lowering's, and each member its single run's numbers."""
+    scen = []
+    for q in range(7):
+        p = DynamicParams(import_origins={"27": {"CHN": 0.5, "USA": 0.2}}, origin_stocks=True,
+                          inventory_days=12.0, dependency=0.3,
+                          dependency_by_product={"27": {"*": 0.2 + 0.1 * q, "35": 0.9},
+                                                 "20": 0.4},
+                          inventory_days_by_product={"27": 5.0 + 2 * q} if q % 2 else {})
+        scen.append(([sc.ImportCut(product="27", origin="CHN", share=0.5 + 0.05 * q,
+                                   duration=20.0 + 9 * q)], p))
+    calls = []
+    real = m.lower
+    monkeypatch.setattr(m, "lower", lambda *a, **k: calls.append(1) or real(*a, **k))
+    r = b.run_lowered(prep37, scen, 90)
+    assert len(calls) == 1 and r["groups"] == 1
+    monkeypatch.setattr(b, "_SPLIT_ROWS", False)
+    calls.clear()
+    full = b.run_lowered(prep37, scen, 90)
+    assert len(calls) == len(scen)  # a full lowering each
+    monkeypatch.setattr(m, "lower", real)
+    for k in ("gdp_loss", "gdp_gain", "out_cum", "gap", "status"):
+        np.testing.assert_array_equal(r[k], full[k])
+    assert len({float(v) for v in r["gdp_loss"].sum(axis=1)}) == len(scen)
+    for s, (sh, pp) in enumerate(scen):
+        one = sc.simulate(prep37, sh, params=pp, days=90, record=())
+        _close(r["gdp_loss"][s], one.gdp_loss)
+        _close(r["out_cum"][s], one.output_loss)

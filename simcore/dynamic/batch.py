@@ -179,6 +179,16 @@ class _LaneSet:
         self.kcol = cols[self.msp]
         self.members: list[tuple[int, dict[str, Any]]] = []
 
+    def special_dense(self, theta: np.ndarray, tgt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Dense ``(K, n)`` dependency shares and targets of the special rows from per-cell
+        arrays (:func:`simcore.dynamic.supply_chain._special_dense`: buyers without a cell
+        get 0)."""
+        th_sp = np.zeros((self.K, self.n2))
+        tg_sp = np.zeros((self.K, self.n2))
+        th_sp[self.kpos, self.kcol] = theta[self.msp]
+        tg_sp[self.kpos, self.kcol] = tgt[self.msp]
+        return th_sp, tg_sp
+
     def add(self, s: int, **kw: Any) -> None:
         self.members.append((s, kw))
 
@@ -304,6 +314,89 @@ class _LaneSet:
                 out["output"][s] = res.rec_x[b, :, :n, l]
 
 
+def _same_but_special_rows(p: DynamicParams, p0: DynamicParams) -> bool:
+    """Whether ``p`` equals ``p0`` but for the per-product maps (``dependency_by_product``,
+    ``inventory_days_by_product``); the caller has checked (:func:`group_key`) that the
+    maps agree on every product that is not special."""
+    import dataclasses
+
+    return _same_params(dataclasses.replace(
+        p, dependency_by_product=p0.dependency_by_product,
+        inventory_days_by_product=p0.inventory_days_by_product), p0)
+
+
+#: Whether run_lowered lowers members that differ only in the special rows' maps through
+#: :class:`_SplitRows` (tests switch it off to compare with full lowerings).
+_SPLIT_ROWS = True
+
+
+class _SplitRows:
+    """Stocks per origin, members of one group whose parameters differ only in the rows of
+    special products (the Nomura sweep's ``dependency_scale``): their per-cell targets and
+    dependency shares after the split, from the group's, without a full lowering.
+
+    :func:`simcore.dynamic.supply_chain._cell_arrays` builds the per-cell arrays from the
+    group's base (equal for every member: :func:`group_key`) and overrides whole rows from
+    the per-product maps; :func:`~simcore.dynamic.supply_chain.split_origins` then takes
+    ``tgt[Sx] * F``, ``theta[Sx] * F``.  Here the group's arrays before the split get the
+    member's rows of the special products (the same element operations), then the same
+    gather and product, so the numbers are bit for bit a full lowering's (tested)."""
+
+    def __init__(self, prep: _m.Prepared, p0: DynamicParams, special: Sequence[int],
+                 tg0: np.ndarray, th0: np.ndarray, p2: _m.Prepared):
+        self.prep, self.p0, self.special = prep, p0, set(special)
+        self.tg0, self.th0 = tg0, th0
+        self.cols = _m._cols(prep)
+        self.order, self.starts = _m._row_cells(prep)
+        self.base_th = _m._dense_base(prep, p0.dependency_cells, p0.dependency)
+        self.base_d = _m._dense_base(prep, p0.inventory_cells, p0.inventory_days)
+        self.Sx, self.F = self._split_index(prep, p0)
+        # the split must be split_origins' own: its coefficients from ours, bit for bit
+        self.ok = bool(np.array_equal(prep.A[self.Sx] * self.F, p2.A)
+                       and np.array_equal(prep.Z0[self.Sx] * self.F, p2.Z0))
+
+    def _split_index(self, prep: _m.Prepared, params: DynamicParams):
+        """Source cell ``Sx`` and factor ``F`` of every cell after the split (the index
+        arithmetic of :func:`~simcore.dynamic.supply_chain.split_origins`)."""
+        pools = _m._origin_pools(prep, params)
+        n = prep.n
+        tot = np.zeros(n)
+        for i, _, _, so in pools:
+            tot[i] += so
+        r = 1.0 - prep.mu * tot
+        cols, rows = self.cols, prep.rowidx
+        new_cols, fac, src = [cols], [r[rows]], [np.arange(rows.size)]
+        for i, _, _, so in pools:
+            m = self.order[self.starts[i]:self.starts[i + 1]]
+            new_cols.append(cols[m])
+            fac.append(np.full(m.size, prep.mu[i] * so))
+            src.append(m)
+        perm = np.argsort(np.concatenate(new_cols), kind="stable")
+        return np.concatenate(src)[perm], np.concatenate(fac)[perm]
+
+    def arrays(self, p: DynamicParams) -> tuple[np.ndarray, np.ndarray]:
+        """``(tgt, theta)`` after the split for member parameters ``p``."""
+        prep, p0 = self.prep, self.p0
+        tg, th = self.tg0.copy(), self.th0.copy()
+        for prod, spec in p.inventory_days_by_product.items():
+            what = f"inventory_days_by_product[{prod!r}]"
+            i = prep.idx(prod, what)
+            if i in self.special:
+                row = _m._row_values(prep, spec, self.base_d[i] if self.base_d is not None
+                                     else p0.inventory_days, what)
+                m = self.order[self.starts[i]:self.starts[i + 1]]
+                tg[m] = row[self.cols[m]] * prep.Z0[m]
+        for prod, spec in p.dependency_by_product.items():
+            what = f"dependency_by_product[{prod!r}]"
+            i = prep.idx(prod, what)
+            if i in self.special:
+                row = _m._row_values(prep, spec, self.base_th[i] if self.base_th is not None
+                                     else p0.dependency, what)
+                m = self.order[self.starts[i]:self.starts[i + 1]]
+                th[m] = row[self.cols[m]]
+        return tg[self.Sx] * self.F, th[self.Sx] * self.F
+
+
 def _same_params(p: DynamicParams, p0: DynamicParams) -> bool:
     """Whether two parameter sets are equal (identity, or dataclass equality where it can
     be decided)."""
@@ -330,6 +423,7 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
     """
 
     T = check_days(days)
+    fast_off = not _SPLIT_ROWS
     items = [(_m._check_shocks(sh), p if p is not None else DynamicParams())
              for sh, p in scenarios]
     for _, p in items:
@@ -357,6 +451,7 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
             tg0, th0 = _m._cell_arrays(prep, p0, special0)[:2]
             pa2 = _m.split_origins(prep, sh0, p0, tg0, th0)[2]
             sp2 = list(low0.sp_idx)
+            rows_of: _SplitRows | None = None
         else:
             special = list(low0.sp_idx)
             zfull = _zfull(prep, special)
@@ -368,16 +463,28 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
             ls = sets[lk] = _LaneSet(low0, p0, n)
         for q, s in enumerate(members):
             sh, p = items[s]
-            sh2 = (_m.pool_shocks(pools, sh) if split_mode and q > 0 and _same_params(p, p0)
-                   else None)
+            same = split_mode and q > 0 and _same_params(p, p0)
+            rows_only = (split_mode and q > 0 and not same and not fast_off
+                         and _same_but_special_rows(p, p0))
+            sh2 = _m.pool_shocks(pools, sh) if same or rows_only else None
             if sh2 is not None and _m._special_products(low0.prep, sh2, pa2) == sp2:
-                # stocks per origin, the group's parameters: the group's table, this
-                # scenario's shocks moved to the pool rows (as split_origins moves them)
+                # stocks per origin, the group's parameters (but perhaps the special rows'
+                # dependency shares and inventory days): the group's table, this scenario's
+                # shocks moved to the pool rows (as split_origins moves them)
                 p2 = low0.prep
                 imp, st0, rel = _m._lower_imports(p2, sh2, pa2, sp2, T)
                 _, cf, _, dfac, efac = _m._lower_domestic(p2, sh2, T)
                 th_sp, tg_sp = low0.theta_sp, low0.tgt_sp
                 tgt, theta = low0.tgt, low0.theta
+                if rows_only:
+                    if rows_of is None:
+                        rows_of = _SplitRows(prep, p0, special0, tg0, th0, p2)
+                    if rows_of.ok:
+                        tgt, theta = rows_of.arrays(p)
+                        th_sp, tg_sp = ls.special_dense(theta, tgt)
+                    else:  # pragma: no cover - a split this class does not reproduce
+                        lw = _m.lower(prep, sh, p, T)
+                        tgt, theta, th_sp, tg_sp = lw.tgt, lw.theta, lw.theta_sp, lw.tgt_sp
             elif split_mode:
                 # stocks per origin: the pool rows' arrays come from a full lowering
                 lw = low0 if q == 0 else _m.lower(prep, sh, p, T)
