@@ -20,23 +20,82 @@ object.  What is measured:
   ('auto': 91.25 + 365 days, doubled where output is not back at baseline), local engine,
   all cores, streamed to a temporary directory.
 
-``cpu_count`` and the 1-minute load average are reported: on a shared machine the rates
-are lower bounds.
+* ``kernel_1``: the bound of the local rates: one block of
+  :data:`simcore.dynamic.batch.LANES` design points (the same Latin hypercube) in the lane
+  kernel alone (``simcore.dynamic._lanes.run_block``, one core, best of 3), as
+  scenario-years per second; ``local_2 / (2 kernel_1)`` (``local_2_of_kernel_bound``) is
+  how close the sweep on two threads comes to two cores of kernel, the rest being
+  lowering, the up-front check, result assembly and the machine's other load.
+
+``--write`` stores the record in ``benchmarks/results/sweeps-latest.json`` (with
+``date_utc``, the command and the machine), which docs/sweeps.md and the performance page
+show.  ``cpu_count`` and the 1-minute load average are reported: on a shared machine the
+rates are lower bounds.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import inspect
 import json
 import os
+import platform
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 
 def _design(n: int, seed: int = 0) -> dict:
     return dict(ranges={"shocks.0.share": (0.3, 1.0), "shocks.1.share": (0.3, 1.0),
                         "model.dependency_scale": (0.3, 1.2)},
                 method="lhs", samples=n, seed=seed)
+
+
+def _machine() -> str:
+    """CPU model, cores and memory, as the record's ``machine``."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(next(ln.split()[1] for ln in Path("/proc/meminfo").read_text().splitlines()
+                      if ln.startswith("MemTotal")))
+        mem = f", {kb / 2**20:.1f} GiB"
+    except (OSError, StopIteration, ValueError):
+        pass
+    return f"{os.cpu_count()} cores ({model}){mem}"
+
+
+def _kernel_rate(sc, base, seed: int = 1) -> tuple[float, int]:
+    """Scenario-years per second of one lane block (``LANES`` design points) on one core."""
+    from simcore.dynamic import _lanes as ln
+    from simcore.dynamic import batch as bt
+
+    grab = {}
+    real = bt._ln.run_lanes
+    bt._ln.run_lanes = lambda *a, **k: grab.setdefault("a", a)
+    try:
+        sc.sweep(base, **_design(bt.LANES, seed=seed), days=365, progress=False, workers=1)
+    finally:
+        bt._ln.run_lanes = real
+    st, tab, scn, out = grab["a"]
+    args = (st.colptr, st.rowidx, st.sigma, st.sp_pos, st.sp_idx, st.cap_idx, st.dem_idx,
+            int(st.ration[0]), *[x[0] for x in tab], *[x[0] for x in scn],
+            *[x[0] for x in out])
+    ln.run_block(*args)
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        ln.run_block(*args)
+        best = min(best, time.perf_counter() - t)
+    return bt.LANES / best, bt.LANES
 
 
 def main(argv=None) -> dict:
@@ -46,6 +105,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--chunk", type=int, default=1000)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-dask", action="store_true")
+    ap.add_argument("--write", action="store_true",
+                    help="also write benchmarks/results/sweeps-latest.json (read by the docs)")
     a = ap.parse_args(argv)
     if a.quick:
         a.n, a.nomura = 200, 1000
@@ -55,7 +116,14 @@ def main(argv=None) -> dict:
     base = load("kiuchi-2025-3m")
     t0 = time.perf_counter()
     base.prepared()
-    out: dict = {"cpu_count": os.cpu_count(), "load_1min": os.getloadavg()[0],
+    # the executor keyword: 'executor' where sweep() has it, else the older 'engine'
+    ex_kw = "executor" if "executor" in inspect.signature(sc.sweep).parameters else "engine"
+    out: dict = {"date_utc": datetime.datetime.now(datetime.timezone.utc).strftime(
+                     "%Y-%m-%d %H:%M UTC"),
+                 "command": "python benchmarks/sweeps.py " + " ".join(
+                     argv if argv is not None else sys.argv[1:]),
+                 "machine": _machine(),
+                 "cpu_count": os.cpu_count(), "load_1min": os.getloadavg()[0],
                  "sectors": base.prepared().n, "prepare_s": time.perf_counter() - t0,
                  "scenarios": a.n, "days": 365}
     sc.sweep(base, **_design(8), days=365, progress=False)  # compile / load the cache
@@ -66,18 +134,20 @@ def main(argv=None) -> dict:
         sc.sweep(base, **_design(a.n, seed=1), days=365, chunk_size=chunk, progress=False, **kw)
         return a.n / (time.perf_counter() - t)
 
+    out["kernel_1"], out["lanes"] = _kernel_rate(sc, base)
     for w in (1, 2):
         out[f"local_{w}"] = rate(workers=w)
     out["local_efficiency"] = out["local_2"] / (2 * out["local_1"])
+    out["local_2_of_kernel_bound"] = out["local_2"] / (2 * out["kernel_1"])
     if not a.no_dask:
         from distributed import Client, LocalCluster
 
         for w in (1, 2):
             with LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
                               dashboard_address=None) as lc, Client(lc) as client:
-                sc.sweep(base, **_design(2 * w), days=365, engine="dask", client=client,
+                sc.sweep(base, **_design(2 * w), days=365, **{ex_kw: "dask"}, client=client,
                          chunk_size=1, progress=False)  # workers import and load the cache
-                out[f"dask_{w}"] = rate(engine="dask", client=client, workers=w)
+                out[f"dask_{w}"] = rate(**{ex_kw: "dask"}, client=client, workers=w)
             out[f"dask_overhead_{w}"] = 1 - out[f"dask_{w}"] / out[f"local_{w}"]
         out["dask_efficiency"] = out["dask_2"] / (2 * out["dask_1"])
     with tempfile.TemporaryDirectory() as d:
@@ -89,7 +159,12 @@ def main(argv=None) -> dict:
         out["nomura_mean_days"] = float(res.days.mean())
         out["nomura_loss_bn_yen_p5_p50_p95"] = [
             float(v) / 1e9 for v in res.gdp_loss_total_jpy.quantile([0.05, 0.5, 0.95])]
+    out["load_1min_end"] = os.getloadavg()[0]
+    out["unit"] = "scenario-years per second (365-day scenarios); nomura_s in seconds"
     print(json.dumps(out, indent=1))
+    if a.write:
+        f = Path(__file__).resolve().parent / "results" / "sweeps-latest.json"
+        f.write_text(json.dumps(out, indent=1) + "\n")
     return out
 
 

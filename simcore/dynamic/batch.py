@@ -146,6 +146,43 @@ def lane_key(low: _m.Lowered, params: DynamicParams) -> tuple:
             params.rationing)
 
 
+class _Runner:
+    """Kernel calls on one background thread, in the order given, while the caller lowers
+    the next scenarios (the kernels release the GIL, so lowering and the kernel overlap);
+    each call uses ``threads`` numba threads (the caller's setting: numba's is per thread)."""
+
+    def __init__(self) -> None:
+        import numba
+
+        self.threads = max(1, numba.get_num_threads())
+        self.calls = 0
+        self._ex: Any = None
+        self._futs: list[Any] = []
+
+    def _call(self, fn: Any, *args: Any) -> None:
+        import numba
+
+        numba.set_num_threads(self.threads)
+        fn(*args)
+
+    def submit(self, fn: Any, *args: Any) -> None:
+        if self._ex is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._ex = ThreadPoolExecutor(1, thread_name_prefix="simcore-batch")
+        self._futs.append(self._ex.submit(self._call, fn, *args))
+        self.calls += 1
+
+    def close(self) -> None:
+        """Wait for every call (raising the first error), then stop the thread."""
+        try:
+            for f in self._futs:
+                f.result()
+        finally:
+            if self._ex is not None:
+                self._ex.shutdown(wait=True, cancel_futures=True)
+
+
 def last_width(rest: int) -> int:
     """Lanes of the block that runs a partial last block of ``rest`` scenarios: the smallest
     of ``LANES / 4``, ``LANES / 2`` and ``LANES`` that holds it."""
@@ -158,9 +195,11 @@ def last_width(rest: int) -> int:
 class _LaneSet:
     """Scenarios of one structure: shared arrays and each member's per-lane inputs."""
 
-    def __init__(self, low: _m.Lowered, params: DynamicParams, n_orig: int):
+    def __init__(self, low: _m.Lowered, params: DynamicParams, n_orig: int,
+                 run: "_Runner", out: "BatchResult", T: int, record_output: bool):
         p2 = low.prep
         self.n_orig = n_orig
+        self.runner, self.out, self.T, self.record_output = run, out, T, record_output
         self.n2 = p2.n
         self.nnz = p2.A.shape[0]
         self.K = low.sp_idx.shape[0]
@@ -177,7 +216,12 @@ class _LaneSet:
         self.msp = np.nonzero(pos >= 0)[0]
         self.kpos = pos[self.msp]
         self.kcol = cols[self.msp]
-        self.members: list[tuple[int, dict[str, Any]]] = []
+        self.members: list[tuple[int, dict[str, Any] | None]] = []
+        self.sent = 0  # members handed to the runner
+        fit = LANE_CALL_BYTES // max(1, LANES * self.lane_bytes(T, record_output))
+        # one round of the threads a call: the first call starts as soon as its scenarios
+        # are lowered, and the next ones are lowered while it runs
+        self.per_call = max(1, min(run.threads, fit))
 
     def special_dense(self, theta: np.ndarray, tgt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Dense ``(K, n)`` dependency shares and targets of the special rows from per-cell
@@ -190,7 +234,14 @@ class _LaneSet:
         return th_sp, tg_sp
 
     def add(self, s: int, **kw: Any) -> None:
+        """Add member ``s`` (its per-lane inputs); hand a call's worth of whole blocks to
+        the runner as soon as there is one."""
         self.members.append((s, kw))
+        L = LANES
+        if len(self.members) - self.sent >= self.per_call * L:
+            q0 = self.sent
+            self.sent += self.per_call * L
+            self._submit(list(range(q0, self.sent)), self.per_call, L)
 
     def lane_bytes(self, T: int, record_output: bool) -> int:
         """Inputs and outputs of one lane (the kernel's work arrays, 6 per cell and 11 per
@@ -198,40 +249,33 @@ class _LaneSet:
         return 8 * (3 * self.nnz + 5 * self.n2 + T * (self.K + self.C + 2 * self.D + 4)
                     + self.n2 + (T * self.n2 if record_output else 0))
 
-    def run(self, out: "BatchResult", T: int, record_output: bool) -> int:
-        """Run every member in blocks of :data:`LANES` (a partial last block of at least
-        :data:`MIN_LANES` members in a narrower block, :func:`last_width`, padded; fewer
-        members run one by one with :func:`~simcore.dynamic._kernels.run_one`); write
-        results into ``out``; return the number of kernel calls."""
+    def finish(self) -> None:
+        """Hand the rest to the runner: whole blocks of :data:`LANES`, then a partial last
+        block of at least :data:`MIN_LANES` members in a narrower block
+        (:func:`last_width`, padded with copies of the last member, results dropped);
+        fewer members run one by one with :func:`~simcore.dynamic._kernels.run_one`."""
         L = LANES
         m = len(self.members)
-        full, rest = divmod(m, L)
-        fit = LANE_CALL_BYTES // max(1, L * self.lane_bytes(T, record_output))
-        # whole rounds of the threads, so no thread idles at the end of a call
-        import numba
-
-        nthr = max(1, numba.get_num_threads())
-        per_block = max(1, fit - fit % nthr if fit >= nthr else fit)
-        calls = 0
-        for b0 in range(0, full, per_block):
-            b1 = min(full, b0 + per_block)
-            self._call(list(range(b0 * L, b1 * L)), b1 - b0, L, out, T, record_output)
-            calls += 1
+        full = (m - self.sent) // L
+        for b0 in range(0, full, self.per_call):
+            nb = min(self.per_call, full - b0)
+            q0 = self.sent
+            self.sent += nb * L
+            self._submit(list(range(q0, self.sent)), nb, L)
+        rest = m - self.sent
         if rest >= MIN_LANES:
             W = last_width(rest)
-            q0 = full * L
-            # padding: copies of the last member, results dropped
-            self._call([min(q0 + z, m - 1) for z in range(W)], 1, W, out, T, record_output)
-            calls += 1
+            q0 = self.sent
+            self._submit([min(q0 + z, m - 1) for z in range(W)], 1, W)
         else:
-            for q in range(full * L, m):
-                self._single(q, out, T, record_output)
-                calls += 1
-        return calls
+            for q in range(self.sent, m):
+                self.runner.submit(self._single, q)
+        self.sent = m
 
-    def _single(self, q: int, out: "BatchResult", T: int, record_output: bool) -> None:
+    def _single(self, q: int) -> None:
         """Member ``q`` alone, with :func:`~simcore.dynamic._kernels.run_one` (the same
         numbers as a lane; cheaper than a block of mostly padding)."""
+        out, T, record_output = self.out, self.T, self.record_output
         s, w = self.members[q]
         st = self.st
         n2, K, n = self.n2, self.K, self.n_orig
@@ -257,9 +301,11 @@ class _LaneSet:
         if record_output:
             out["output"][s] = rx[:, :n]
 
-    def _call(self, lanes: list[int], nb: int, L: int, out: "BatchResult", T: int,
-              record_output: bool) -> None:
-        """Members ``lanes`` (``nb`` blocks of ``L``, in order) in one lane-kernel call."""
+    def _submit(self, lanes: list[int], nb: int, L: int) -> None:
+        """Gather members ``lanes`` (``nb`` blocks of ``L``, in order) into the lane
+        kernel's arrays here, and hand the call to the runner (the members' own arrays are
+        then dropped)."""
+        T = self.T
         nnz, n2, K, C, D = self.nnz, self.n2, self.K, self.C, self.D
         f = np.empty
         A, tgt, theta = f((nb, nnz, L)), f((nb, nnz, L)), f((nb, nnz, L))
@@ -287,23 +333,31 @@ class _LaneSet:
             capfac[b, :, :, l] = w["capfac"]
             demfac[b, :, :, l] = w["demfac"]
             exfac[b, :, :, l] = w["exfac"]
+        sids = []
+        for z, q in enumerate(lanes):
+            if q not in lanes[:z]:  # padding of a partial last block: dropped
+                sids.append((z, self.members[q][0]))
+        for q in set(lanes):
+            self.members[q] = (self.members[q][0], None)
+        self.runner.submit(self._run, sids, nb, L, _ln.LaneTable(A, tgt, theta, x0, f0, e0,
+                                                                 mu, c),
+                           _ln.LaneScenario(inv_tau, alpha_max, alpha_tau, impcap, stock0,
+                                            relmax, capfac, demfac, exfac))
+
+    def _run(self, sids: list[tuple[int, int]], nb: int, L: int, tab: "_ln.LaneTable",
+             scn: "_ln.LaneScenario") -> None:
+        """One lane-kernel call (on the runner's thread); results into ``out``."""
+        out, T, record_output, n2 = self.out, self.T, self.record_output, self.n2
         res = _ln.LaneOutput(
             gdp_loss=np.zeros((nb, T, L)), gdp_gain=np.zeros((nb, T, L)),
             out_cum=np.zeros((nb, n2, L)), out_dem=np.zeros((nb, 0, L)),
             rec_x=np.zeros((nb, T if record_output else 0, n2, L)),
             rec_gap=np.zeros((nb, T, 2, L)), status=np.zeros((nb, L), dtype=np.int64),
             info=np.full((nb, L), -1, dtype=np.int64))
-        _ln.run_lanes(self.st, _ln.LaneTable(A, tgt, theta, x0, f0, e0, mu, c),
-                      _ln.LaneScenario(inv_tau, alpha_max, alpha_tau, impcap, stock0, relmax,
-                                       capfac, demfac, exfac), res)
+        _ln.run_lanes(self.st, tab, scn, res)
         n = self.n_orig
-        seen: set[int] = set()
-        for z, q in enumerate(lanes):
-            if q in seen:  # padding of a partial last block
-                continue
-            seen.add(q)
+        for z, s in sids:
             b, l = divmod(z, L)
-            s = self.members[q][0]
             out["gdp_loss"][s] = res.gdp_loss[b, :, l]
             out["gdp_gain"][s] = res.gdp_gain[b, :, l]
             out["out_cum"][s] = res.out_cum[b, :n, l]
@@ -423,7 +477,6 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
     """
 
     T = check_days(days)
-    fast_off = not _SPLIT_ROWS
     items = [(_m._check_shocks(sh), p if p is not None else DynamicParams())
              for sh, p in scenarios]
     for _, p in items:
@@ -440,6 +493,24 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
     for s, (sh, p) in enumerate(items):
         groups.setdefault(group_key(prep, sh, p), []).append(s)
     sets: dict[tuple, _LaneSet] = {}
+    runner = _Runner()
+    try:
+        _lower_into(prep, items, groups, sets, runner, out, T, record_output)
+        for ls in sets.values():
+            ls.finish()
+    finally:
+        runner.close()
+    out["groups"] = len(sets)
+    out["kernel_calls"] = runner.calls
+    return out
+
+
+def _lower_into(prep, items, groups, sets, runner, out, T, record_output) -> None:
+    """Lower every group of ``items`` (shared where :func:`run_lowered` says) into the lane
+    sets ``sets`` (by :func:`lane_key`), which hand whole blocks to ``runner`` as they
+    fill."""
+    n = prep.n
+    fast_off = not _SPLIT_ROWS
     for key, members in groups.items():
         sh0, p0 = items[members[0]]
         low0 = _m.lower(prep, sh0, p0, T)
@@ -460,7 +531,7 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
         lk = lane_key(low0, p0)
         ls = sets.get(lk)
         if ls is None:
-            ls = sets[lk] = _LaneSet(low0, p0, n)
+            ls = sets[lk] = _LaneSet(low0, p0, n, runner, out, T, record_output)
         for q, s in enumerate(members):
             sh, p = items[s]
             same = split_mode and q > 0 and _same_params(p, p0)
@@ -503,12 +574,6 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
                    f0=p2.f0, e0=p2.e0, mu=p2.mu, c=p2.c, inv_tau=1.0 / p.inventory_tau,
                    alpha_max=float(p.alpha_max), alpha_tau=float(p.alpha_tau), impcap=imp,
                    stock0=st0, relmax=rel, capfac=cf, demfac=dfac, exfac=efac)
-    calls = 0
-    for ls in sets.values():
-        calls += ls.run(out, T, record_output)
-    out["groups"] = len(sets)
-    out["kernel_calls"] = calls
-    return out
 
 
 def simulate_batch(
