@@ -49,7 +49,8 @@ def _findings(res: dict) -> list[str]:
            "sc-batch": "a batch of one scenario pays the batch path's set-up (grouping, "
                        "per-scenario lowering, the parallel kernel's thread start) for one run",
            "sc-lanes": "a block of few lanes pays the lane kernel's per-cell loop overhead "
-                       "for few scenarios; batches use blocks of 16 (padded when partial)",
+                       "for few scenarios; batches use blocks of 32 (a partial last block "
+                       "of 6 or more at 8, 16 or 32 lanes, padded; fewer run alone)",
            "/probe": "the probe is the bound (two daily passes, no shocks, imports, "
                      "rationing or records; see the supply-chain section), not a competitor",
            "/ario": "simcore's ARIO engine is the other engine on the same table (a different "
@@ -326,9 +327,11 @@ def supply_chain(res: dict) -> list[str]:
       "Latin hypercube of the Nomura case (cut share 0.5-1, 30-365 days), against the same "
       "scenarios as single `simulate` runs in a row and against BoARIO runs in a row.  "
       "`simulate_batch` runs the scenarios as lanes (`simcore.dynamic._lanes`): blocks of "
-      "16 scenarios with the scenario as the innermost, vectorised axis, blocks in parallel; "
-      "each lane repeats `run_one`'s operations in its order, so every scenario's numbers "
-      "equal its single run's (`tests/test_lanes.py`).  `sc-lanes/japan-187/L`: one block "
+      "32 scenarios with the scenario as the innermost, vectorised axis, blocks in parallel, "
+      "the next scenarios lowered while a call runs; a day's pass 2 and the next day's "
+      "pass 1 are one sweep over the cells, each loop over the lanes a few vector "
+      "instructions; each lane repeats `run_one`'s operations in its order, so every "
+      "scenario's numbers equal its single run's (`tests/test_lanes.py`).  `sc-lanes/japan-187/L`: one block "
       "of L lanes (`run_block`, one core) against `run_one` on the first of its scenarios, "
       "in the same process; *simcore s* is the block's time per scenario-year, and the ratio "
       "`run_one` / lane time (a ratio of 2.2 is a scenario-year at 45 % of a single run's "

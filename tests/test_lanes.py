@@ -27,6 +27,18 @@ def prep37(japan37):
     return m.prepare_model(japan37)
 
 
+@pytest.fixture
+def one_thread():
+    """numba on one thread here (the batch's calls take the caller's setting), so that
+    where a partial last block runs does not depend on the machine's cores."""
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(before)
+
+
 def _close(a, ref):
     a, ref = np.asarray(a, dtype=float), np.asarray(ref, dtype=float)
     scale = max(float(np.max(np.abs(ref))), 1e-300)
@@ -51,7 +63,7 @@ def _mixed(n_scen: int):
     return out
 
 
-def test_lanes_equal_single_runs_with_a_partial_last_block(prep37):
+def test_lanes_equal_single_runs_with_a_partial_last_block(prep37, one_thread):
     scen = _mixed(b.LANES + b.MIN_LANES + 1)  # a full block and a partial one (padded)
     r = b.run_lowered(prep37, scen, DAYS, record_output=True)
     # the partial block runs in lanes too, in a narrower block of its own call
@@ -74,7 +86,7 @@ def test_lanes_equal_single_runs_with_a_partial_last_block(prep37):
     assert (r["gdp_gain"].sum(axis=1) > 0).sum() >= 2
 
 
-def test_partial_blocks_of_every_width_give_the_full_block_s_numbers(prep37):
+def test_partial_blocks_of_every_width_give_the_full_block_s_numbers(prep37, one_thread):
     """A partial last block runs at the narrowest of LANES/4, LANES/2 and LANES that holds
     it; each lane's numbers are bit for bit those of the same scenario in a full block
     (and so its single run's, checked above)."""
@@ -92,7 +104,7 @@ def test_partial_blocks_of_every_width_give_the_full_block_s_numbers(prep37):
         np.testing.assert_array_equal(part["gap"], full["gap"][:rest])
 
 
-def test_few_leftover_scenarios_run_alone_with_the_same_numbers(prep37):
+def test_few_leftover_scenarios_run_alone_with_the_same_numbers(prep37, one_thread):
     """A partial last block under MIN_LANES scenarios runs them with run_one: a batch of
     one scenario costs one single run, not a block of padding."""
     scen = _mixed(b.LANES + 3)
@@ -104,6 +116,27 @@ def test_few_leftover_scenarios_run_alone_with_the_same_numbers(prep37):
     for s in (0, b.LANES, b.LANES + 2):
         sh, p = scen[s]
         _close(r["gdp_loss"][s], sc.simulate(prep37, sh, params=p, days=80).gdp_loss)
+
+
+def test_a_partial_block_takes_a_thread_that_would_idle(prep37):
+    """With two threads and one whole block in the last call, the partial block runs in
+    that call at full width (padded) instead of on its own; the same numbers."""
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs two numba threads")
+    scen = _mixed(b.LANES + 3)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        alone = b.run_lowered(prep37, scen, 50)
+        numba.set_num_threads(2)
+        r = b.run_lowered(prep37, scen, 50)
+    finally:
+        numba.set_num_threads(before)
+    assert alone["kernel_calls"] == 1 + 3 and r["kernel_calls"] == 1
+    for k in ("gdp_loss", "gdp_gain", "out_cum", "gap", "status"):
+        np.testing.assert_array_equal(r[k], alone[k])
 
 
 def test_a_failing_lane_stops_as_run_one_and_the_others_run_on(prep37):

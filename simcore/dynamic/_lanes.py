@@ -11,6 +11,16 @@ order (``fastmath`` is off: no reassociation; see :mod:`simcore._jit`), so every
 result equals its single run: the tests require 1e-12 relative (``tests/test_lanes.py``), and
 in the cases measured the numbers are identical bit for bit.
 
+Pass 2 of a day (deliveries, use, stocks) and pass 1 of the next day (orders, the use
+vector, the input bound) run as one sweep over the cells (:func:`_pass2_pass1`): pass 1
+reads nothing of a cell but its stock after pass 2 and last day's demand, so each cell's
+six lane vectors are loaded once a day instead of twice; the steps between the passes
+(production, imports, rationing, the demand memory) touch no cell.  In each cell the work
+is five short loops over the lanes, each writing one array, so that the compiler
+vectorises every one of them (its run-time overlap checks stay few; one loop writing
+several arrays is not vectorised).  With ``L`` a run-time value each loop pays those
+checks once per cell, which more lanes amortise (:data:`simcore.dynamic.batch.LANES`).
+
 What the lanes of one call share is the *structure*: the sparsity pattern (``colptr``,
 ``rowidx``), the elasticities, which products are special (origin-split, cut) and which
 sectors carry capacity or demand shocks.  Every *value* is per lane: coefficients,

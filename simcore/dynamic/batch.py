@@ -17,8 +17,11 @@ lane (the table's coefficients and targets, dependency shares, inventory days, i
 shares and origin pools, shock sizes and dates, ``inventory_tau``, ``alpha_max``,
 ``alpha_tau``).  Lowering is shared by scenarios of equal :func:`group_key` (what a
 lowering depends on); groups whose lowered structure is equal run in the same lanes.  A
-partial last block of fewer than :data:`MIN_LANES` scenarios runs them one by one with
-``run_one`` (a lane block of mostly padding would cost more).
+partial last block runs in a narrower block (:func:`last_width`); one of fewer than
+:data:`MIN_LANES` scenarios runs them one by one with ``run_one`` (a lane block of mostly
+padding would cost more).  Kernel calls (one round of the threads each) run on a
+background thread as soon as their scenarios are lowered, so lowering the next scenarios
+overlaps the kernel (:class:`_Runner`; the kernel releases the GIL).
 
 :func:`simcore.dynamic._kernels.run_batch` (one scenario per thread, ``run_one`` each)
 stays available for callers of the bare kernel."""
@@ -250,18 +253,26 @@ class _LaneSet:
                     + self.n2 + (T * self.n2 if record_output else 0))
 
     def finish(self) -> None:
-        """Hand the rest to the runner: whole blocks of :data:`LANES`, then a partial last
-        block of at least :data:`MIN_LANES` members in a narrower block
-        (:func:`last_width`, padded with copies of the last member, results dropped);
-        fewer members run one by one with :func:`~simcore.dynamic._kernels.run_one`."""
+        """Hand the rest to the runner: whole blocks of :data:`LANES`, then the partial last
+        block: in the last call, padded to :data:`LANES` with copies of the last member
+        (results dropped), where a thread of that call would otherwise idle; else, if it
+        has at least :data:`MIN_LANES` members, in a narrower block (:func:`last_width`,
+        padded); fewer members run one by one with
+        :func:`~simcore.dynamic._kernels.run_one`."""
         L = LANES
         m = len(self.members)
-        full = (m - self.sent) // L
+        full, rest = divmod(m - self.sent, L)
         for b0 in range(0, full, self.per_call):
             nb = min(self.per_call, full - b0)
             q0 = self.sent
             self.sent += nb * L
-            self._submit(list(range(q0, self.sent)), nb, L)
+            lanes = list(range(q0, self.sent))
+            if rest and b0 + nb == full and nb % self.runner.threads:
+                # a thread of this last call would idle: the rest runs there, padded
+                lanes += [min(self.sent + z, m - 1) for z in range(L)]
+                self.sent = m
+                nb += 1
+            self._submit(lanes, nb, L)
         rest = m - self.sent
         if rest >= MIN_LANES:
             W = last_width(rest)
