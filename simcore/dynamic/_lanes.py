@@ -32,10 +32,10 @@ per origin, which change the pool rows' coefficients) share lanes.
 
 Arguments are bundled as namedtuples of arrays (:class:`Structure`, :class:`LaneTable`,
 :class:`LaneScenario`, :class:`LaneOutput`), each field an array with a leading *block*
-axis and the lane axis last, so a batch is ``n_blocks x L`` scenarios; the parallel kernel
-:func:`run_lanes` runs the blocks on numba's threads (``prange``).  A partial last block is
-padded by the caller (:mod:`simcore.dynamic.batch`) with copies of a real scenario whose
-results are dropped.
+axis and the lane axis last, so a batch is ``n_blocks x L`` scenarios; :func:`run_lanes`
+runs one block on the calling thread or several on numba's threads (``prange``).  A
+partial last block is padded by the caller (:mod:`simcore.dynamic.batch`) with copies of a
+real scenario whose results are dropped.
 
 A lane that fails (a non-finite daily loss) stops being recorded on that day as
 ``run_one`` stops: its outputs are those ``run_one`` leaves (records of later days 0,
@@ -435,8 +435,26 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
                         rec_x[t, j, l] = 0.0
 
 
+def run_lanes(st, tab, scn, out) -> None:
+    """Run every block of a lane batch: one block directly (:func:`run_block`, on the
+    calling thread: :mod:`simcore.dynamic.batch` runs blocks on a pool of threads), more
+    in parallel on numba's threads (:func:`_run_lanes_parallel`, ``prange`` over the
+    leading block axis).  Arguments and results as there."""
+    if tab.A.shape[0] == 1:
+        run_block(st.colptr, st.rowidx, st.sigma, st.sp_pos, st.sp_idx, st.cap_idx,
+                  st.dem_idx, st.ration[0],
+                  tab.A[0], tab.tgt[0], tab.theta[0], tab.x0[0], tab.f0[0], tab.e0[0],
+                  tab.mu[0], tab.c[0],
+                  scn.inv_tau[0], scn.alpha_max[0], scn.alpha_tau[0], scn.impcap[0],
+                  scn.stock0[0], scn.relmax[0], scn.capfac[0], scn.demfac[0], scn.exfac[0],
+                  out.gdp_loss[0], out.gdp_gain[0], out.out_cum[0], out.out_dem[0],
+                  out.rec_x[0], out.rec_gap[0], out.status[0], out.info[0])
+    else:
+        _run_lanes_parallel(st, tab, scn, out)
+
+
 @njit_parallel
-def run_lanes(st, tab, scn, out):
+def _run_lanes_parallel(st, tab, scn, out):
     """Run every block of a lane batch (``prange`` over the leading block axis).
 
     ``st`` a :class:`Structure`, ``tab`` a :class:`LaneTable`, ``scn`` a

@@ -19,9 +19,9 @@ shares and origin pools, shock sizes and dates, ``inventory_tau``, ``alpha_max``
 lowering depends on); groups whose lowered structure is equal run in the same lanes.  A
 partial last block runs in a narrower block (:func:`last_width`); one of fewer than
 :data:`MIN_LANES` scenarios runs them one by one with ``run_one`` (a lane block of mostly
-padding would cost more).  Kernel calls (one round of the threads each) run on a
-background thread as soon as their scenarios are lowered, so lowering the next scenarios
-overlaps the kernel (:class:`_Runner`; the kernel releases the GIL).
+padding would cost more).  Each block (or single run) goes to a pool of threads as soon
+as its scenarios are lowered, so lowering the next scenarios overlaps the kernels
+(:class:`_Runner`; the kernels release the GIL).
 
 :func:`simcore.dynamic._kernels.run_batch` (one scenario per thread, ``run_one`` each)
 stays available for callers of the bare kernel."""
@@ -150,34 +150,33 @@ def lane_key(low: _m.Lowered, params: DynamicParams) -> tuple:
 
 
 class _Runner:
-    """Kernel calls on one background thread, in the order given, while the caller lowers
-    the next scenarios (the kernels release the GIL, so lowering and the kernel overlap);
-    each call uses ``threads`` numba threads (the caller's setting: numba's is per thread)."""
+    """Kernel calls on a pool of ``threads`` threads (numba's setting of the caller), each
+    call one lane block (or one scenario alone), taken by whichever thread is free, while
+    the caller lowers the next scenarios: the kernels release the GIL, so lowering and the
+    kernels overlap, and a thread slowed by other work on the machine holds up no other.
+    At most ``max_pending`` calls wait at a time (the caller waits for the oldest)."""
 
     def __init__(self) -> None:
         import numba
 
         self.threads = max(1, numba.get_num_threads())
+        self.max_pending = 2 * self.threads
         self.calls = 0
         self._ex: Any = None
         self._futs: list[Any] = []
-
-    def _call(self, fn: Any, *args: Any) -> None:
-        import numba
-
-        numba.set_num_threads(self.threads)
-        fn(*args)
 
     def submit(self, fn: Any, *args: Any) -> None:
         if self._ex is None:
             from concurrent.futures import ThreadPoolExecutor
 
-            self._ex = ThreadPoolExecutor(1, thread_name_prefix="simcore-batch")
-        self._futs.append(self._ex.submit(self._call, fn, *args))
+            self._ex = ThreadPoolExecutor(self.threads, thread_name_prefix="simcore-batch")
+        while sum(not f.done() for f in self._futs) >= self.max_pending:
+            next(f for f in self._futs if not f.done()).result()
+        self._futs.append(self._ex.submit(fn, *args))
         self.calls += 1
 
     def close(self) -> None:
-        """Wait for every call (raising the first error), then stop the thread."""
+        """Wait for every call (raising the first error), then stop the threads."""
         try:
             for f in self._futs:
                 f.result()
@@ -221,10 +220,9 @@ class _LaneSet:
         self.kcol = cols[self.msp]
         self.members: list[tuple[int, dict[str, Any] | None]] = []
         self.sent = 0  # members handed to the runner
+        # blocks in flight: as many as LANE_CALL_BYTES holds, at least one per thread
         fit = LANE_CALL_BYTES // max(1, LANES * self.lane_bytes(T, record_output))
-        # one round of the threads a call: the first call starts as soon as its scenarios
-        # are lowered, and the next ones are lowered while it runs
-        self.per_call = max(1, min(run.threads, fit))
+        run.max_pending = max(run.threads, min(run.max_pending, fit))
 
     def special_dense(self, theta: np.ndarray, tgt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Dense ``(K, n)`` dependency shares and targets of the special rows from per-cell
@@ -241,10 +239,10 @@ class _LaneSet:
         the runner as soon as there is one."""
         self.members.append((s, kw))
         L = LANES
-        if len(self.members) - self.sent >= self.per_call * L:
+        if len(self.members) - self.sent >= L:
             q0 = self.sent
-            self.sent += self.per_call * L
-            self._submit(list(range(q0, self.sent)), self.per_call, L)
+            self.sent += L
+            self._submit(list(range(q0, self.sent)), L)
 
     def lane_bytes(self, T: int, record_output: bool) -> int:
         """Inputs and outputs of one lane (the kernel's work arrays, 6 per cell and 11 per
@@ -253,31 +251,17 @@ class _LaneSet:
                     + self.n2 + (T * self.n2 if record_output else 0))
 
     def finish(self) -> None:
-        """Hand the rest to the runner: whole blocks of :data:`LANES`, then the partial last
-        block: in the last call, padded to :data:`LANES` with copies of the last member
-        (results dropped), where a thread of that call would otherwise idle; else, if it
-        has at least :data:`MIN_LANES` members, in a narrower block (:func:`last_width`,
-        padded); fewer members run one by one with
-        :func:`~simcore.dynamic._kernels.run_one`."""
+        """Hand the rest to the runner: a partial last block of at least :data:`MIN_LANES`
+        members in a narrower block (:func:`last_width`, padded with copies of the last
+        member, results dropped); fewer members one by one with
+        :func:`~simcore.dynamic._kernels.run_one` (each a call of its own, in parallel)."""
         L = LANES
         m = len(self.members)
-        full, rest = divmod(m - self.sent, L)
-        for b0 in range(0, full, self.per_call):
-            nb = min(self.per_call, full - b0)
-            q0 = self.sent
-            self.sent += nb * L
-            lanes = list(range(q0, self.sent))
-            if rest and b0 + nb == full and nb % self.runner.threads:
-                # a thread of this last call would idle: the rest runs there, padded
-                lanes += [min(self.sent + z, m - 1) for z in range(L)]
-                self.sent = m
-                nb += 1
-            self._submit(lanes, nb, L)
-        rest = m - self.sent
+        rest = m - self.sent  # under one block: add() hands over every whole one
         if rest >= MIN_LANES:
             W = last_width(rest)
             q0 = self.sent
-            self._submit([min(q0 + z, m - 1) for z in range(W)], 1, W)
+            self._submit([min(q0 + z, m - 1) for z in range(W)], W)
         else:
             for q in range(self.sent, m):
                 self.runner.submit(self._single, q)
@@ -312,11 +296,12 @@ class _LaneSet:
         if record_output:
             out["output"][s] = rx[:, :n]
 
-    def _submit(self, lanes: list[int], nb: int, L: int) -> None:
-        """Gather members ``lanes`` (``nb`` blocks of ``L``, in order) into the lane
-        kernel's arrays here, and hand the call to the runner (the members' own arrays are
-        then dropped)."""
+    def _submit(self, lanes: list[int], L: int) -> None:
+        """Gather members ``lanes`` (one block of ``L``, in order) into the lane kernel's
+        arrays here, and hand the call to the runner (the members' own arrays are then
+        dropped)."""
         T = self.T
+        nb = 1
         nnz, n2, K, C, D = self.nnz, self.n2, self.K, self.C, self.D
         f = np.empty
         A, tgt, theta = f((nb, nnz, L)), f((nb, nnz, L)), f((nb, nnz, L))
