@@ -222,7 +222,7 @@ def test_structures_that_differ_run_apart(prep37):
 def test_large_batches_split_into_calls_of_whole_blocks(prep37, monkeypatch):
     scen = _mixed(2 * b.LANES + 1)
     ref = b.run_lowered(prep37, scen, 40)
-    monkeypatch.setattr(b, "LANE_CALL_BYTES", 1)  # one block a call
+    monkeypatch.setattr(b, "LANE_CALL_BYTES", 1)  # the fewest blocks in flight: one a thread
     r = b.run_lowered(prep37, scen, 40)
     assert r["kernel_calls"] == 3
     np.testing.assert_array_equal(r["gdp_loss"], ref["gdp_loss"])

@@ -134,8 +134,8 @@ LANES = 32
 #: one by one (``run_one``).  A lane of a narrow block costs about 0.7 of a single run
 #: (8 lanes), a lane of a full block about half (``sc-lanes`` in docs/performance.md).
 MIN_LANES = 6
-#: Bytes of per-lane inputs and outputs one kernel call may hold (a batch larger than this
-#: runs as several calls of whole blocks).
+#: Bytes of per-lane inputs and outputs the blocks handed to the threads and not yet done
+#: may hold (the lowering waits beyond that; at least one block per thread).
 LANE_CALL_BYTES = 64 * 1024**2
 
 
@@ -235,8 +235,8 @@ class _LaneSet:
         return th_sp, tg_sp
 
     def add(self, s: int, **kw: Any) -> None:
-        """Add member ``s`` (its per-lane inputs); hand a call's worth of whole blocks to
-        the runner as soon as there is one."""
+        """Add member ``s`` (its per-lane inputs); hand a block to the runner as soon as
+        :data:`LANES` members wait."""
         self.members.append((s, kw))
         L = LANES
         if len(self.members) - self.sent >= L:
