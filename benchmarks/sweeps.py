@@ -15,7 +15,11 @@ object.  What is measured:
   (started before the clock; the table scatter, the tasks and the transfers are timed),
   ``chunk_size`` 1,000 (``--chunk``) or less so each worker gets a chunk;
 * scaling efficiency ``rate(2) / (2 rate(1))`` for both engines, and the Dask overhead
-  ``1 - rate(dask, w) / rate(local, w threads)``;
+  ``1 - rate(dask, w) / rate(local, w threads)``; for the local engine also the process's
+  CPU time per scenario-year (``local_1_cpu_ms``, ``local_2_cpu_ms``) and their ratio
+  ``local_cpu_efficiency``, which the machine's other load does not change (on a loaded
+  machine the second thread may find no free core: then ``local_efficiency`` says so,
+  not simcore);
 * ``nomura``: ``--nomura`` scenarios of the same design with the scenario's own horizon
   ('auto': 91.25 + 365 days, doubled where output is not back at baseline), local engine,
   all cores, streamed to a temporary directory.
@@ -51,6 +55,14 @@ def _design(n: int, seed: int = 0) -> dict:
     return dict(ranges={"shocks.0.share": (0.3, 1.0), "shocks.1.share": (0.3, 1.0),
                         "model.dependency_scale": (0.3, 1.2)},
                 method="lhs", samples=n, seed=seed)
+
+
+def _cpu_s() -> float:
+    """User and system CPU seconds of this process so far (every thread)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def _machine() -> str:
@@ -128,16 +140,23 @@ def main(argv=None) -> dict:
                  "scenarios": a.n, "days": 365}
     sc.sweep(base, **_design(8), days=365, progress=False)  # compile / load the cache
 
-    def rate(**kw) -> float:
+    def rate(key=None, **kw) -> float:
         chunk = min(a.chunk, max(1, a.n // max(1, kw.get("workers") or 1)))
+        c = _cpu_s()
         t = time.perf_counter()
         sc.sweep(base, **_design(a.n, seed=1), days=365, chunk_size=chunk, progress=False, **kw)
-        return a.n / (time.perf_counter() - t)
+        wall = time.perf_counter() - t
+        if key:  # this process's CPU time (all its threads) per scenario-year
+            out[f"{key}_cpu_ms"] = 1e3 * (_cpu_s() - c) / a.n
+        return a.n / wall
 
     out["kernel_1"], out["lanes"] = _kernel_rate(sc, base)
     for w in (1, 2):
-        out[f"local_{w}"] = rate(workers=w)
+        out[f"local_{w}"] = rate(f"local_{w}", workers=w)
     out["local_efficiency"] = out["local_2"] / (2 * out["local_1"])
+    # independent of the machine's other load: the CPU time a scenario-year takes on two
+    # threads against one (1: no parallel overhead)
+    out["local_cpu_efficiency"] = out["local_1_cpu_ms"] / out["local_2_cpu_ms"]
     out["local_2_of_kernel_bound"] = out["local_2"] / (2 * out["kernel_1"])
     if not a.no_dask:
         from distributed import Client, LocalCluster
