@@ -255,6 +255,8 @@ def test_sweep_timings_on_the_page_are_the_record_s(html_dir: Path) -> None:
     assert f"Date: {r['date_utc']}" in text and r["command"] in text
     for want in (f"one core {r['kernel_1']:.0f} scenario-years/s",
                  "of two cores of the bound",
+                 f"{r['local_1_cpu_ms']:.1f} / {r['local_2_cpu_ms']:.1f} ms (efficiency "
+                 f"{r['local_cpu_efficiency']:.2f})",
                  f"365 days {r['local_1']:.0f} scenario-years/s",
                  f"2 threads {r['local_2']:.0f} scenario-years/s (efficiency "
                  f"{r['local_efficiency']:.2f})",

@@ -74,8 +74,8 @@ def test_readme_sweep_timings_are_the_record_s():
     r = _sweep_record()
     assert r["machine"] and r["command"] and r["date_utc"]
     readme = _flat((ROOT / "README.md").read_text(encoding="utf-8"))
-    assert f"({r['local_2']:.0f} scenario-years/s on 2 cores " \
-           f"(load average {r['load_1min']:.1f}), {r['date_utc'][:10]}" in readme
+    assert f"({r['local_2']:.0f} scenario-years/s on 2 cores (load average " \
+           f"{r['load_1min']:.1f} to {r['load_1min_end']:.1f}), {r['date_utc'][:10]}" in readme
     assert f"{r['nomura_scenarios']:,}-scenario Latin hypercube of the Nomura case in " \
            f"{r['nomura_s']:.0f} s" in readme
 

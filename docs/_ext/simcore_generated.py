@@ -801,6 +801,11 @@ def sweep_throughput() -> str:
          + (f"; {r['local_2_of_kernel_bound']:.2f} of two cores of the bound"
             if r.get("local_2_of_kernel_bound") else "")],
     ]
+    if r.get("local_cpu_efficiency"):
+        rows.append(["CPU time per scenario-year, local engine, 1 / 2 threads (the "
+                     "machine's other load does not change it)",
+                     f"{r['local_1_cpu_ms']:.1f} / {r['local_2_cpu_ms']:.1f} ms (efficiency "
+                     f"{r['local_cpu_efficiency']:.2f})"])
     if r.get("dask_1"):
         rows += [
             ["Dask `LocalCluster`, 1 worker / 2 workers, 1,000-scenario chunks",
