@@ -408,7 +408,8 @@ def targets_section(res: dict) -> list[str]:
                      " of 2 cores of lane kernel; parallel efficiency "
                      f"{sw.get('local_efficiency', 0):.2f} in wall time, "
                      f"{sw.get('local_cpu_efficiency', 0):.2f} in CPU time; load average "
-                     f"{sw.get('load_1min', 0):.1f})", ">= 200", sw["local_2"], True))
+                     f"{sw.get('load_1min', 0):.1f} to {sw.get('load_1min_end', 0):.1f} on "
+                     f"{sw.get('cpu_count')} cores)", ">= 200", sw["local_2"], True))
     c = case.get("sc/single-3000/ario") or {}
     rows.append(("3,000-sector year / ARIO engine's year", "<= 0.45",
                  ratio(c.get("simcore_s"), c.get("baseline_s")), False))
