@@ -49,7 +49,8 @@ def _findings(res: dict) -> list[str]:
            "sc-batch": "a batch of one scenario pays the batch path's set-up (grouping, "
                        "per-scenario lowering, the parallel kernel's thread start) for one run",
            "sc-lanes": "a block of few lanes pays the lane kernel's per-cell loop overhead "
-                       "for few scenarios; batches use blocks of 16 (padded when partial)",
+                       "for few scenarios; batches use blocks of 32 (a partial last block "
+                       "of 6 or more at 8, 16 or 32 lanes, padded; fewer run alone)",
            "/probe": "the probe is the bound (two daily passes, no shocks, imports, "
                      "rationing or records; see the supply-chain section), not a competitor",
            "/ario": "simcore's ARIO engine is the other engine on the same table (a different "
@@ -326,9 +327,11 @@ def supply_chain(res: dict) -> list[str]:
       "Latin hypercube of the Nomura case (cut share 0.5-1, 30-365 days), against the same "
       "scenarios as single `simulate` runs in a row and against BoARIO runs in a row.  "
       "`simulate_batch` runs the scenarios as lanes (`simcore.dynamic._lanes`): blocks of "
-      "16 scenarios with the scenario as the innermost, vectorised axis, blocks in parallel; "
-      "each lane repeats `run_one`'s operations in its order, so every scenario's numbers "
-      "equal its single run's (`tests/test_lanes.py`).  `sc-lanes/japan-187/L`: one block "
+      "32 scenarios with the scenario as the innermost, vectorised axis, blocks in parallel, "
+      "the next scenarios lowered while a call runs; a day's pass 2 and the next day's "
+      "pass 1 are one sweep over the cells, each loop over the lanes a few vector "
+      "instructions; each lane repeats `run_one`'s operations in its order, so every "
+      "scenario's numbers equal its single run's (`tests/test_lanes.py`).  `sc-lanes/japan-187/L`: one block "
       "of L lanes (`run_block`, one core) against `run_one` on the first of its scenarios, "
       "in the same process; *simcore s* is the block's time per scenario-year, and the ratio "
       "`run_one` / lane time (a ratio of 2.2 is a scenario-year at 45 % of a single run's "
@@ -409,9 +412,23 @@ def targets_section(res: dict) -> list[str]:
     rows.append(("batch scenario-year / single run (1,000 scenarios; batch on every core, "
                  "single runs on one)", "<= 0.45", ratio(c.get("simcore_s"), c.get("baseline_s")),
                  False, "the lane kernel (see `sc-lanes`) and the cores"))
-    c = case.get("sc-lanes/japan-187/16") or {}
-    rows.append(("lane scenario-year / `run_one` (one block of 16, one core)", "<= 0.45",
-                 ratio(c.get("simcore_s"), c.get("baseline_s")), False, "the lane kernel"))
+    lanes = next((c.get("batch_lanes") for c in case.values()
+                  if c["name"].startswith("sc-lanes/") and c.get("batch_lanes")), 16)
+    c = case.get(f"sc-lanes/japan-187/{lanes}") or {}
+    rows.append((f"lane scenario-year / `run_one` (one block of {lanes}, a batch's block; "
+                 "one core)", "<= 0.45", ratio(c.get("simcore_s"), c.get("baseline_s")), False,
+                 "the lane kernel"))
+    sw = sweep_record()
+    if sw.get("local_2"):
+        rows.append((f"Nomura sweep, scenario-years/s on 2 threads (`benchmarks/sweeps.py`, "
+                     f"{sw.get('date_utc', 'undated')}; {sw.get('local_2_of_kernel_bound', 0):.2f}"
+                     " of 2 cores of lane kernel; parallel efficiency "
+                     f"{sw.get('local_efficiency', 0):.2f} in wall time, "
+                     f"{sw.get('local_cpu_efficiency', 0):.2f} in CPU time; load average "
+                     f"{sw.get('load_1min', 0):.1f} to {sw.get('load_1min_end', 0):.1f} on "
+                     f"{sw.get('cpu_count')} cores)", ">= 200", sw["local_2"], True,
+                     "two cores of the lane kernel alone on the same design points; the rest "
+                     "is lowering, the up-front check and assembly"))
     c = case.get("sc/single-3000/ario") or {}
     rows.append(("3,000-sector year (`simulate`, fused kernel) / ARIO engine's year", "<= 0.45",
                  ratio(c.get("simcore_s"), c.get("baseline_s")), False,
@@ -434,7 +451,8 @@ def targets_section(res: dict) -> list[str]:
          "sums and minima vectorise); `simulate` runs the fused kernel on every "
          "single-region table, bit for bit `run_one`, so its sums keep `run_one`'s order and "
          "its inner loop stays scalar.  *bounded by*: what the figure is bound by; *to go*: "
-         "the factor by which the figure is still short of its target (1 or less: met).\n",
+         "the factor by which the figure is still short of its target (1 or less: met).  The sweep's row is a rate, from its own record "
+         "(`benchmarks/results/sweeps-latest.json`, its date in the row).\n",
          "| figure | target | this record | met | to go | bounded by |",
          "|---|---|---|---|---|---|"]
     for what, tgt, v, higher, by in rows:
@@ -445,6 +463,15 @@ def targets_section(res: dict) -> list[str]:
                  f"{by} |")
     L.append("")
     return L
+
+
+def sweep_record() -> dict:
+    """``benchmarks/results/sweeps-latest.json`` (``benchmarks/sweeps.py --write``), or {}."""
+    import json
+    from pathlib import Path
+
+    p = Path(__file__).resolve().parent / "results" / "sweeps-latest.json"
+    return json.loads(p.read_text()) if p.exists() else {}
 
 
 def startup_section() -> list[str]:

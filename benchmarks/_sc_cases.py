@@ -291,6 +291,7 @@ def run_sc_lanes(spec: dict) -> dict:
     ka = kernel_args(low, params, days)
     blocks = {}
     real = ln.run_lanes
+    batch_lanes = bt.LANES
     for L in Ls:
         grab = {}
         bt.LANES = L
@@ -299,6 +300,7 @@ def run_sc_lanes(spec: dict) -> dict:
             bt.run_lowered(prep, scen[:L], days)
         finally:
             bt._ln.run_lanes = real
+            bt.LANES = batch_lanes
         st, tab, scn, out = grab["a"]
         blocks[L] = (st.colptr, st.rowidx, st.sigma, st.sp_pos, st.sp_idx, st.cap_idx,
                      st.dem_idx, int(st.ration[0]), *[x[0] for x in tab],
@@ -325,5 +327,6 @@ def run_sc_lanes(spec: dict) -> dict:
     same = bool(np.array_equal(blocks[Ls[0]][-8][:, 0], ka[-10]))
     res = {"compile_s": compile_s, "p": prep.n, "run_one_s": best_one,
            "lane_s": {str(L): best[L] for L in Ls}, "rounds": R, "finite": fin,
-           "lane0_equals_run_one": same, "first_s": best_one, "best_s": best_one, "n": R}
+           "lane0_equals_run_one": same, "batch_lanes": batch_lanes, "first_s": best_one,
+           "best_s": best_one, "n": R}
     return _finish(res, base, have)

@@ -4,7 +4,7 @@ of the same case.
 Run ``python benchmarks/calibration.py`` (``--draws 200``; ``--rebuild`` also times a full
 rebuild of the posterior into a temporary file, several minutes; ``--quick`` uses 20
 draws; ``--write`` stores the result in ``benchmarks/results/calibration.json``, which
-``docs/calibration.md`` shows).  Prints one JSON object.  What is measured (wall time, compilation excluded by a
+``docs/calibration.md`` shows, with its ``date_utc``).  Prints one JSON object.  What is measured (wall time, compilation excluded by a
 warm-up; ``cpu_count`` and the load average are reported: on a shared machine the
 multiples are what this machine gave):
 
@@ -22,6 +22,7 @@ multiples are what this machine gave):
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import tempfile
@@ -90,6 +91,7 @@ def main(argv=None) -> dict:
         prob.training[prob.targets[0].id]["Xv"].shape[0]
     n_on = ex["engine_runs"] - n3
     out = {
+        "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu_count": os.cpu_count(), "load_1min": os.getloadavg()[0],
         "engine_run_12m_s": one12, "engine_run_3m_s": one3, "engine_run_onset_s": one_onset,
         "draws": a.draws, "bands_s": bands_s, "bands_multiple": bands_s / one12,

@@ -110,7 +110,7 @@ def plan(quick: bool) -> dict[str, Any]:
         ],
         "sc_batch": [(1, 1, 1), (100, 20, 2), (1000, 20, 2)],
         # lane kernel: one block of L scenarios against run_one, one core
-        "sc_lanes": [1, 2, 4, 8, 16],
+        "sc_lanes": [1, 2, 4, 8, 16, 32, 64],
         "imports": True, "loads": ["japan-2015-37", "japan-2015-185", "miller-blair-2.3"],
         "compile": True, "machine": True,
         "repeat": 5, "budget_s": 20, "timeout_s": 3000,
@@ -479,6 +479,7 @@ def run_sc_cases(P: dict, want, tmp: str, cases: list, env1: dict) -> dict:
                       "time per scenario-year, one core; interleaved rounds in one process; "
                       "lane 0 equals run_one bit for bit: "
                       f"{r.get('lane0_equals_run_one')}")
+            c["batch_lanes"] = r.get("batch_lanes")  # the lanes a batch block has
             cases.append(c)
             log(f"{name}: lanes {c['simcore_s']} run_one {c['baseline_s']} ratio {c['ratio']}")
     return runs

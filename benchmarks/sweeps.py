@@ -15,7 +15,11 @@ object.  What is measured:
   (started before the clock; the table scatter, the tasks and the transfers are timed),
   ``chunk_size`` 1,000 (``--chunk``) or less so each worker gets a chunk;
 * scaling efficiency ``rate(2) / (2 rate(1))`` for both executors, and the Dask overhead
-  ``1 - rate(dask, w) / rate(local, w threads)``;
+  ``1 - rate(dask, w) / rate(local, w threads)``; for the local executor also the process's
+  CPU time per scenario-year (``local_1_cpu_ms``, ``local_2_cpu_ms``) and their ratio
+  ``local_cpu_efficiency``, which the machine's other load does not change (on a loaded
+  machine the second thread may find no free core: then ``local_efficiency`` says so,
+  not simcore);
 * ``nomura``: ``--nomura`` scenarios of the same design with the scenario's own horizon
   ('auto': 91.25 + 365 days, doubled where output is not back at baseline), local engine,
   all cores, streamed to a temporary directory.
@@ -30,17 +34,30 @@ kernel, ``simcore.run.run_ario_batch``) and, in the same process, point by point
 ratio ``ario_speedup`` (point by point / batch), numba's thread count and the largest
 relative difference of the totals (0 expected: the same numbers).
 
-``cpu_count`` and the 1-minute load average are reported: on a shared machine the rates
-are lower bounds.
+* ``kernel_1``: the bound of the local rates: the first four blocks of
+  :data:`simcore.dynamic.batch.LANES` points of the same design (``--n`` points, the same
+  seed) in the lane kernel alone (``simcore.dynamic._lanes.run_block``, one core), as
+  scenario-years per second; ``local_2 / (2 kernel_1)`` (``local_2_of_kernel_bound``) is
+  how close the sweep on two threads comes to two cores of kernel, the rest being
+  lowering, the up-front check, result assembly and the machine's other load.
+
+``--write`` stores the record in ``benchmarks/results/sweeps-latest.json`` (with
+``date_utc``, the command and the machine), which docs/sweeps.md and the performance page
+show.  ``cpu_count`` and the 1-minute load average are reported: on a shared machine the
+rates are lower bounds.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
+import platform
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 
 def _design(n: int, seed: int = 0) -> dict:
@@ -74,7 +91,9 @@ def ario(n: int, repeat: int = 3) -> dict:
     from simcore.sweeps import make_design
 
     base = load(ARIO_SCENARIO)
-    out: dict = {"cpu_count": os.cpu_count(), "load_1min": os.getloadavg()[0],
+    out: dict = {"date_utc": datetime.datetime.now(datetime.timezone.utc).strftime(
+                     "%Y-%m-%d %H:%M UTC"),
+                 "cpu_count": os.cpu_count(), "load_1min": os.getloadavg()[0],
                  "ario_scenarios": n, "days": 365}
     t0 = time.perf_counter()
     base.ario_table(base.params())
@@ -103,6 +122,62 @@ def ario(n: int, repeat: int = 3) -> dict:
     return out
 
 
+def _cpu_s() -> float:
+    """User and system CPU seconds of this process so far (every thread)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _machine() -> str:
+    """CPU model, cores and memory, as the record's ``machine``."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(next(ln.split()[1] for ln in Path("/proc/meminfo").read_text().splitlines()
+                      if ln.startswith("MemTotal")))
+        mem = f", {kb / 2**20:.1f} GiB"
+    except (OSError, StopIteration, ValueError):
+        pass
+    return f"{os.cpu_count()} cores ({model}){mem}"
+
+
+def _kernel_rate(sc, base, n: int, seed: int = 1, blocks: int = 4) -> tuple[float, int]:
+    """Scenario-years per second of the lane kernel alone on one core: the first ``blocks``
+    lane blocks (``LANES`` points each) of the very design the rates run (``n`` points,
+    ``seed``), each run once after a warm-up.  The kernel's time depends on the points
+    (one block of a 32-point design ran twice as fast as blocks of the 1,000-point one), so
+    the bound is taken on the same points."""
+    from simcore.dynamic import _lanes as ln
+    from simcore.dynamic import batch as bt
+
+    grab: list = []
+    real = bt._ln.run_lanes
+    bt._ln.run_lanes = lambda *a, **k: grab.append(a)
+    try:
+        sc.sweep(base, **_design(n, seed=seed), days=365, chunk_size=n, progress=False,
+                 workers=1)
+    finally:
+        bt._ln.run_lanes = real
+    calls = [(st.colptr, st.rowidx, st.sigma, st.sp_pos, st.sp_idx, st.cap_idx, st.dem_idx,
+              int(st.ration[0]), *[x[0] for x in tab], *[x[0] for x in scn],
+              *[x[0] for x in out]) for st, tab, scn, out in grab
+             if tab.A.shape[2] == bt.LANES][:blocks]
+    ln.run_block(*calls[0])  # warm-up
+    t = time.perf_counter()
+    for args in calls:
+        ln.run_block(*args)
+    return len(calls) * bt.LANES / (time.perf_counter() - t), bt.LANES
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1000)
@@ -113,6 +188,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--ario", action="store_true", help="the ARIO engine's sweeps only")
     ap.add_argument("--ario-n", type=int, default=64)
     ap.add_argument("--repeat", type=int, default=3, help="--ario: best of this many runs")
+    ap.add_argument("--write", action="store_true",
+                    help="also write benchmarks/results/sweeps-latest.json (read by the docs)")
     a = ap.parse_args(argv)
     if a.ario:
         return ario(a.ario_n, a.repeat)
@@ -124,20 +201,34 @@ def main(argv=None) -> dict:
     base = load("kiuchi-2025-3m")
     t0 = time.perf_counter()
     base.prepared()
-    out: dict = {"cpu_count": os.cpu_count(), "load_1min": os.getloadavg()[0],
+    out: dict = {"date_utc": datetime.datetime.now(datetime.timezone.utc).strftime(
+                     "%Y-%m-%d %H:%M UTC"),
+                 "command": "python benchmarks/sweeps.py " + " ".join(
+                     argv if argv is not None else sys.argv[1:]),
+                 "machine": _machine(),
+                 "cpu_count": os.cpu_count(), "load_1min": os.getloadavg()[0],
                  "sectors": base.prepared().n, "prepare_s": time.perf_counter() - t0,
                  "scenarios": a.n, "days": 365}
     sc.sweep(base, **_design(8), days=365, progress=False)  # compile / load the cache
 
-    def rate(**kw) -> float:
+    def rate(key=None, **kw) -> float:
         chunk = min(a.chunk, max(1, a.n // max(1, kw.get("workers") or 1)))
+        c = _cpu_s()
         t = time.perf_counter()
         sc.sweep(base, **_design(a.n, seed=1), days=365, chunk_size=chunk, progress=False, **kw)
-        return a.n / (time.perf_counter() - t)
+        wall = time.perf_counter() - t
+        if key:  # this process's CPU time (all its threads) per scenario-year
+            out[f"{key}_cpu_ms"] = 1e3 * (_cpu_s() - c) / a.n
+        return a.n / wall
 
+    out["kernel_1"], out["lanes"] = _kernel_rate(sc, base, a.n)
     for w in (1, 2):
-        out[f"local_{w}"] = rate(workers=w)
+        out[f"local_{w}"] = rate(f"local_{w}", workers=w)
     out["local_efficiency"] = out["local_2"] / (2 * out["local_1"])
+    # independent of the machine's other load: the CPU time a scenario-year takes on two
+    # threads against one (1: no parallel overhead)
+    out["local_cpu_efficiency"] = out["local_1_cpu_ms"] / out["local_2_cpu_ms"]
+    out["local_2_of_kernel_bound"] = out["local_2"] / (2 * out["kernel_1"])
     if not a.no_dask:
         from distributed import Client, LocalCluster
 
@@ -158,7 +249,12 @@ def main(argv=None) -> dict:
         out["nomura_mean_days"] = float(res.days.mean())
         out["nomura_loss_bn_yen_p5_p50_p95"] = [
             float(v) / 1e9 for v in res.gdp_loss_total_jpy.quantile([0.05, 0.5, 0.95])]
+    out["load_1min_end"] = os.getloadavg()[0]
+    out["unit"] = "scenario-years per second (365-day scenarios); nomura_s in seconds"
     print(json.dumps(out, indent=1))
+    if a.write:
+        f = Path(__file__).resolve().parent / "results" / "sweeps-latest.json"
+        f.write_text(json.dumps(out, indent=1) + "\n")
     return out
 
 

@@ -245,15 +245,19 @@ def test_methodology_examples_are_the_code_s(html_dir: Path) -> None:
 
 def test_sweep_timings_on_the_page_are_the_record_s(html_dir: Path) -> None:
     """docs/sweeps.md's throughput table is rendered at build time from the committed record
-    benchmarks/results/sweeps-latest.json, with its machine, date and commands (never
-    rerun): every figure on the built page is the record's."""
+    benchmarks/results/sweeps-latest.json, with its machine, load, date and command (never
+    rerun): every figure on the built page is the record's, the lane kernel's bound too."""
     import json
 
     r = json.loads((ROOT / "benchmarks" / "results" / "sweeps-latest.json").read_text())
     text = _page_text(html_dir, "sweeps")
-    assert f"Machine: {r['machine']}. Date: " in text
-    assert r["command_1"] in text and r["command_2"] in text
-    for want in (f"365 days {r['local_1']:.0f} scenario-years/s",
+    assert f"Machine: {r['machine']} (load average " in text
+    assert f"Date: {r['date_utc']}" in text and r["command"] in text
+    for want in (f"one core {r['kernel_1']:.0f} scenario-years/s",
+                 "of two cores of the bound",
+                 f"{r['local_1_cpu_ms']:.1f} / {r['local_2_cpu_ms']:.1f} ms (efficiency "
+                 f"{r['local_cpu_efficiency']:.2f})",
+                 f"365 days {r['local_1']:.0f} scenario-years/s",
                  f"2 threads {r['local_2']:.0f} scenario-years/s (efficiency "
                  f"{r['local_efficiency']:.2f})",
                  f"chunks {r['dask_1']:.0f} / {r['dask_2']:.0f} scenario-years/s",

@@ -27,6 +27,18 @@ def prep37(japan37):
     return m.prepare_model(japan37)
 
 
+@pytest.fixture
+def one_thread():
+    """numba on one thread here (the batch's calls take the caller's setting), so that
+    where a partial last block runs does not depend on the machine's cores."""
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(before)
+
+
 def _close(a, ref):
     a, ref = np.asarray(a, dtype=float), np.asarray(ref, dtype=float)
     scale = max(float(np.max(np.abs(ref))), 1e-300)
@@ -51,10 +63,12 @@ def _mixed(n_scen: int):
     return out
 
 
-def test_lanes_equal_single_runs_with_a_partial_last_block(prep37):
+def test_lanes_equal_single_runs_with_a_partial_last_block(prep37, one_thread):
     scen = _mixed(b.LANES + b.MIN_LANES + 1)  # a full block and a partial one (padded)
     r = b.run_lowered(prep37, scen, DAYS, record_output=True)
-    assert r["groups"] == 1 and r["kernel_calls"] == 1
+    # the partial block runs in lanes too, in a narrower block of its own call
+    assert b.last_width(b.MIN_LANES + 1) < b.LANES
+    assert r["groups"] == 1 and r["kernel_calls"] == 2
     ends = []
     for s, (sh, p) in enumerate(scen):
         one = sc.simulate(prep37, sh, params=p, days=DAYS, record=("output",))
@@ -72,7 +86,25 @@ def test_lanes_equal_single_runs_with_a_partial_last_block(prep37):
     assert (r["gdp_gain"].sum(axis=1) > 0).sum() >= 2
 
 
-def test_few_leftover_scenarios_run_alone_with_the_same_numbers(prep37):
+def test_partial_blocks_of_every_width_give_the_full_block_s_numbers(prep37, one_thread):
+    """A partial last block runs at the narrowest of LANES/4, LANES/2 and LANES that holds
+    it; each lane's numbers are bit for bit those of the same scenario in a full block
+    (and so its single run's, checked above)."""
+    assert [b.last_width(r) for r in (1, b.LANES // 4, b.LANES // 4 + 1, b.LANES // 2,
+                                      b.LANES // 2 + 1, b.LANES)] == \
+        [b.LANES // 4, b.LANES // 4, b.LANES // 2, b.LANES // 2, b.LANES, b.LANES]
+    scen = _mixed(b.LANES)
+    full = b.run_lowered(prep37, scen, 60)
+    assert full["kernel_calls"] == 1
+    for rest in (b.MIN_LANES, b.LANES // 4 + 1, b.LANES // 2 + 1):
+        part = b.run_lowered(prep37, scen[:rest], 60)
+        assert part["kernel_calls"] == 1
+        np.testing.assert_array_equal(part["gdp_loss"], full["gdp_loss"][:rest])
+        np.testing.assert_array_equal(part["out_cum"], full["out_cum"][:rest])
+        np.testing.assert_array_equal(part["gap"], full["gap"][:rest])
+
+
+def test_few_leftover_scenarios_run_alone_with_the_same_numbers(prep37, one_thread):
     """A partial last block under MIN_LANES scenarios runs them with run_one: a batch of
     one scenario costs one single run, not a block of padding."""
     scen = _mixed(b.LANES + 3)
@@ -84,6 +116,28 @@ def test_few_leftover_scenarios_run_alone_with_the_same_numbers(prep37):
     for s in (0, b.LANES, b.LANES + 2):
         sh, p = scen[s]
         _close(r["gdp_loss"][s], sc.simulate(prep37, sh, params=p, days=80).gdp_loss)
+
+
+def test_numbers_do_not_depend_on_the_threads(prep37):
+    """Blocks and single runs go to a pool of threads as they are lowered (whichever thread
+    is free takes the next); one thread or two give the same numbers, bit for bit, and the
+    same calls."""
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs two numba threads")
+    scen = _mixed(3 * b.LANES + 3)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        alone = b.run_lowered(prep37, scen, 50)
+        numba.set_num_threads(2)
+        r = b.run_lowered(prep37, scen, 50)
+    finally:
+        numba.set_num_threads(before)
+    assert alone["kernel_calls"] == r["kernel_calls"] == 3 + 3
+    for k in ("gdp_loss", "gdp_gain", "out_cum", "gap", "status"):
+        np.testing.assert_array_equal(r[k], alone[k])
 
 
 def test_a_failing_lane_stops_as_run_one_and_the_others_run_on(prep37):
@@ -168,7 +222,7 @@ def test_structures_that_differ_run_apart(prep37):
 def test_large_batches_split_into_calls_of_whole_blocks(prep37, monkeypatch):
     scen = _mixed(2 * b.LANES + 1)
     ref = b.run_lowered(prep37, scen, 40)
-    monkeypatch.setattr(b, "LANE_CALL_BYTES", 1)  # one block a call
+    monkeypatch.setattr(b, "LANE_CALL_BYTES", 1)  # the fewest blocks in flight: one a thread
     r = b.run_lowered(prep37, scen, 40)
     assert r["kernel_calls"] == 3
     np.testing.assert_array_equal(r["gdp_loss"], ref["gdp_loss"])
@@ -220,3 +274,36 @@ def test_bundles_match_run_one():
     assert fields == names
     lanes = [f for nt in (ln.LaneTable, ln.LaneScenario, ln.LaneOutput) for f in nt._fields]
     assert len(set(lanes)) == len(lanes)
+
+
+def test_special_rows_that_differ_under_stocks_per_origin_lower_once(prep37, monkeypatch):
+    """Stocks per origin, members whose parameters differ only in the special products'
+    rows (dependency shares and inventory days by product: the Nomura sweep's
+    ``dependency_scale``): one lowering for the group, each member's cells from the
+    group's, bit for bit a full lowering's, and each member its single run's numbers."""
+    scen = []
+    for q in range(7):
+        p = DynamicParams(import_origins={"27": {"CHN": 0.5, "USA": 0.2}}, origin_stocks=True,
+                          inventory_days=12.0, dependency=0.3,
+                          dependency_by_product={"27": {"*": 0.2 + 0.1 * q, "35": 0.9},
+                                                 "20": 0.4},
+                          inventory_days_by_product={"27": 5.0 + 2 * q} if q % 2 else {})
+        scen.append(([sc.ImportCut(product="27", origin="CHN", share=0.5 + 0.05 * q,
+                                   duration=20.0 + 9 * q)], p))
+    calls = []
+    real = m.lower
+    monkeypatch.setattr(m, "lower", lambda *a, **k: calls.append(1) or real(*a, **k))
+    r = b.run_lowered(prep37, scen, 90)
+    assert len(calls) == 1 and r["groups"] == 1
+    monkeypatch.setattr(b, "_SPLIT_ROWS", False)
+    calls.clear()
+    full = b.run_lowered(prep37, scen, 90)
+    assert len(calls) == len(scen)  # a full lowering each
+    monkeypatch.setattr(m, "lower", real)
+    for k in ("gdp_loss", "gdp_gain", "out_cum", "gap", "status"):
+        np.testing.assert_array_equal(r[k], full[k])
+    assert len({float(v) for v in r["gdp_loss"].sum(axis=1)}) == len(scen)
+    for s, (sh, pp) in enumerate(scen):
+        one = sc.simulate(prep37, sh, params=pp, days=90, record=())
+        _close(r["gdp_loss"][s], one.gdp_loss)
+        _close(r["out_cum"][s], one.output_loss)

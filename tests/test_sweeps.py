@@ -410,3 +410,20 @@ def test_progress_is_silent_off_a_terminal():
     with Progress(4, "sweep", stream=tty, initial=1) as p:
         p.update(3)
     assert "4/4" in tty.getvalue() and tty.getvalue().endswith("\n")
+
+
+def test_points_that_lower_alike_are_checked_once(small, kiuchi, monkeypatch):
+    """The up-front check lowers one point of each kind (same codes, maps and origin
+    shares; simcore.sweeps._lowering_key): shares and dependency scales lower alike, other
+    origin shares do not (the 'scenario 1' case of test_bad_designs_are_rejected)."""
+    import simcore.sweeps as sw
+
+    calls = []
+    real = sw.check_lowering
+    monkeypatch.setattr(sw, "check_lowering", lambda *a: calls.append(1) or real(*a))
+    sc.sweep(kiuchi, ranges={"shocks.0.share": (0.3, 1.0), "model.dependency_scale": (0.3, 1.2)},
+             samples=6, seed=0, days=5)
+    assert len(calls) == 1
+    calls.clear()
+    sc.sweep(small, grid={"model.import_origins.27.CHN": [0.5, 0.6, 0.7]}, days=5)
+    assert len(calls) == 3

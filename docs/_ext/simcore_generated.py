@@ -789,20 +789,39 @@ def sweep_throughput() -> str:
     """The throughput table of docs/sweeps.md, from benchmarks/results/sweeps-latest.json."""
     r = _sweep_record()
     f = RECORDS / "sweeps-latest.json"
-    rows = [
+    rows = []
+    if r.get("kernel_1"):
+        rows.append([f"the bound: one block of {r['lanes']} points in the lane kernel alone, "
+                     "one core", f"{r['kernel_1']:.0f} scenario-years/s"])
+    rows += [
         ["local engine, 1 thread, Japan-187 (185 + RE + MAG), 365 days",
          f"{r['local_1']:.0f} scenario-years/s"],
         ["local engine, 2 threads",
-         f"{r['local_2']:.0f} scenario-years/s (efficiency {r['local_efficiency']:.2f})"],
-        ["Dask `LocalCluster`, 1 worker / 2 workers, 1,000-scenario chunks",
-         f"{r['dask_1']:.0f} / {r['dask_2']:.0f} scenario-years/s"],
-        ["Dask overhead against local, 1 / 2 workers",
-         f"{100 * r['dask_overhead_1']:.1f} % / {100 * r['dask_overhead_2']:.1f} %"],
-        [f"{r['nomura_scenarios']:,}-scenario Latin hypercube of `kiuchi-2025-3m` "
-         f"({r['nomura_mean_days']:.0f}-day horizons)", f"{r['nomura_s']:.0f} s"],
+         f"{r['local_2']:.0f} scenario-years/s (efficiency {r['local_efficiency']:.2f})"
+         + (f"; {r['local_2_of_kernel_bound']:.2f} of two cores of the bound"
+            if r.get("local_2_of_kernel_bound") else "")],
     ]
-    return (f"Machine: {r['machine']}.  Date: {record_date(f, r)}.  Commands: "
-            f"`{r['command_1']}`, then `{r['command_2']}` (the record: "
+    if r.get("local_cpu_efficiency"):
+        rows.append(["CPU time per scenario-year, local engine, 1 / 2 threads (the "
+                     "machine's other load does not change it)",
+                     f"{r['local_1_cpu_ms']:.1f} / {r['local_2_cpu_ms']:.1f} ms (efficiency "
+                     f"{r['local_cpu_efficiency']:.2f})"])
+    if r.get("dask_1"):
+        rows += [
+            ["Dask `LocalCluster`, 1 worker / 2 workers, 1,000-scenario chunks",
+             f"{r['dask_1']:.0f} / {r['dask_2']:.0f} scenario-years/s"],
+            ["Dask overhead against local, 1 / 2 workers",
+             f"{100 * r['dask_overhead_1']:.1f} % / {100 * r['dask_overhead_2']:.1f} %"],
+        ]
+    rows.append([f"{r['nomura_scenarios']:,}-scenario Latin hypercube of `kiuchi-2025-3m` "
+                 f"({r['nomura_mean_days']:.0f}-day horizons)", f"{r['nomura_s']:.0f} s"])
+    cmds = (f"`{r['command']}`" if r.get("command")
+            else f"`{r['command_1']}`, then `{r['command_2']}`")
+    load = (f" (load average {r['load_1min']:.1f} at the start, "
+            f"{r['load_1min_end']:.1f} at the end)" if r.get("load_1min_end") is not None
+            else "")
+    return (f"Machine: {r['machine']}{load}.  Date: {record_date(f, r)}.  Command: "
+            f"{cmds} (the record: "
             "`benchmarks/results/sweeps-latest.json`, rendered here when the docs are "
             "built).\n\n" + _table(["measurement", "result"], rows, "lr"))
 

@@ -11,6 +11,16 @@ order (``fastmath`` is off: no reassociation; see :mod:`simcore._jit`), so every
 result equals its single run: the tests require 1e-12 relative (``tests/test_lanes.py``), and
 in the cases measured the numbers are identical bit for bit.
 
+Pass 2 of a day (deliveries, use, stocks) and pass 1 of the next day (orders, the use
+vector, the input bound) run as one sweep over the cells (:func:`_pass2_pass1`): pass 1
+reads nothing of a cell but its stock after pass 2 and last day's demand, so each cell's
+six lane vectors are loaded once a day instead of twice; the steps between the passes
+(production, imports, rationing, the demand memory) touch no cell.  In each cell the work
+is five short loops over the lanes, each writing one array, so that the compiler
+vectorises every one of them (its run-time overlap checks stay few; one loop writing
+several arrays is not vectorised).  With ``L`` a run-time value each loop pays those
+checks once per cell, which more lanes amortise (:data:`simcore.dynamic.batch.LANES`).
+
 What the lanes of one call share is the *structure*: the sparsity pattern (``colptr``,
 ``rowidx``), the elasticities, which products are special (origin-split, cut) and which
 sectors carry capacity or demand shocks.  Every *value* is per lane: coefficients,
@@ -22,10 +32,10 @@ per origin, which change the pool rows' coefficients) share lanes.
 
 Arguments are bundled as namedtuples of arrays (:class:`Structure`, :class:`LaneTable`,
 :class:`LaneScenario`, :class:`LaneOutput`), each field an array with a leading *block*
-axis and the lane axis last, so a batch is ``n_blocks x L`` scenarios; the parallel kernel
-:func:`run_lanes` runs the blocks on numba's threads (``prange``).  A partial last block is
-padded by the caller (:mod:`simcore.dynamic.batch`) with copies of a real scenario whose
-results are dropped.
+axis and the lane axis last, so a batch is ``n_blocks x L`` scenarios; :func:`run_lanes`
+runs one block on the calling thread or several on numba's threads (``prange``).  A
+partial last block is padded by the caller (:mod:`simcore.dynamic.batch`) with copies of a
+real scenario whose results are dropped.
 
 A lane that fails (a non-finite daily loss) stops being recorded on that day as
 ``run_one`` stops: its outputs are those ``run_one`` leaves (records of later days 0,
@@ -94,6 +104,82 @@ def _bound_with_ces_lane(k0, k1, rowidx, S, A, IND, THA, TH, sigma, xj0, l):
         if b < bound:
             bound = b
     return bound
+
+
+@njit
+def _pass1(ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S, O, dprev, x0, inv_tau,
+           Duse, xinp, bound):
+    """Pass 1 of day 0 for every lane: ``run_one``'s orders, use vector and input bound."""
+    n = colptr.shape[0] - 1
+    L = A.shape[1]
+    for j in range(n):
+        k0 = colptr[j]
+        k1 = colptr[j + 1]
+        for l in range(L):
+            bound[l] = np.inf
+        for kk in range(k0, k1):
+            i = rowidx[kk]
+            for l in range(L):
+                s_k = S[kk, l]
+                o = A[kk, l] * dprev[j, l] + (TG[kk, l] - s_k) * inv_tau[l]
+                o = 0.0 if o < 0.0 else o
+                O[kk, l] = o
+                Duse[i, l] += o
+                b = IND[kk, l] + THA[kk, l] * s_k
+                bound[l] = b if b < bound[l] else bound[l]
+        if ces_on:
+            for l in range(L):
+                bound[l] = _bound_with_ces_lane(k0, k1, rowidx, S, A, IND, THA, TH, sigma,
+                                                x0[j, l], l)
+        for l in range(L):
+            xinp[j, l] = bound[l]
+
+
+@njit
+def _pass2_pass1(next_day, ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S, O, x,
+                 dprev, rho_int, x0, inv_tau, Duse, xinp, bound, sgap):
+    """Pass 2 of a day (deliveries, use, stocks; ``sgap`` the sum of ``|S - target|``) and,
+    if ``next_day``, pass 1 of the next day (orders from ``dprev``, the use vector
+    ``Duse``, the input bound ``xinp``), in one sweep over the cells: a cell's stock after
+    pass 2 is all pass 1 of the next day reads of it, so each cell is loaded once a day.
+    Per lane the operations are ``run_one``'s, in its order (cells by column, then row)."""
+    n = colptr.shape[0] - 1
+    L = A.shape[1]
+    for j in range(n):
+        k0 = colptr[j]
+        k1 = colptr[j + 1]
+        for l in range(L):
+            bound[l] = np.inf
+        for kk in range(k0, k1):
+            i = rowidx[kk]
+            for l in range(L):
+                s_k = S[kk, l]
+                tg = TG[kk, l]
+                a = A[kk, l]
+                z = O[kk, l] * rho_int[i, l]
+                use = a * x[j, l]
+                lim = s_k + z - tg
+                lim = s_k if lim < s_k else lim
+                use = lim if use > lim else use
+                S[kk, l] = s_k + z - use
+            for l in range(L):
+                sgap[l] += abs(S[kk, l] - TG[kk, l])
+            if next_day:
+                for l in range(L):
+                    o = A[kk, l] * dprev[j, l] + (TG[kk, l] - S[kk, l]) * inv_tau[l]
+                    O[kk, l] = 0.0 if o < 0.0 else o
+                for l in range(L):
+                    Duse[i, l] += O[kk, l]
+                for l in range(L):
+                    b = IND[kk, l] + THA[kk, l] * S[kk, l]
+                    bound[l] = b if b < bound[l] else bound[l]
+        if next_day:
+            if ces_on:
+                for l in range(L):
+                    bound[l] = _bound_with_ces_lane(k0, k1, rowidx, S, A, IND, THA, TH, sigma,
+                                                    x0[j, l], l)
+            for l in range(L):
+                xinp[j, l] = bound[l]
 
 
 @njit
@@ -187,6 +273,13 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
         status[l] = STATUS_OK
         info[l] = -1
 
+    # pass 1 of day 0 (later days' pass 1 runs fused with the previous day's pass 2)
+    for j in range(n):
+        for l in range(L):
+            Duse[j, l] = 0.0
+    _pass1(ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S, O, dprev, x0, inv_tau,
+           Duse, xinp, bound)
+
     for t in range(T):
         # --- capacity and exogenous final demand of the day
         for j in range(n):
@@ -194,7 +287,6 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
                 cap[j, l] = x0[j, l] * alpha[j, l]
                 fd[j, l] = f0[j, l]
                 ex[j, l] = e0[j, l]
-                Duse[j, l] = 0.0
         for q in range(C):
             i = cap_idx[q]
             for l in range(L):
@@ -204,37 +296,6 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
             for l in range(L):
                 fd[i, l] *= demfac[t, q, l]
                 ex[i, l] *= exfac[t, q, l]
-
-        # --- pass 1: orders and the input-limited bound (run_one's pass 1, lane by lane)
-        for j in range(n):
-            k0 = colptr[j]
-            k1 = colptr[j + 1]
-            for l in range(L):
-                bound[l] = np.inf
-            dp = dprev[j]
-            for kk in range(k0, k1):
-                # three short loops over the lanes (few arrays each, so they vectorise)
-                Sk = S[kk]
-                Ok = O[kk]
-                Ak = A[kk]
-                TGk = TG[kk]
-                for l in range(L):
-                    o = Ak[l] * dp[l] + (TGk[l] - Sk[l]) * inv_tau[l]
-                    Ok[l] = 0.0 if o < 0.0 else o
-                Du = Duse[rowidx[kk]]
-                for l in range(L):
-                    Du[l] += Ok[l]
-                INDk = IND[kk]
-                THAk = THA[kk]
-                for l in range(L):
-                    b = INDk[l] + THAk[l] * Sk[l]
-                    bound[l] = b if b < bound[l] else bound[l]
-            if ces_on:
-                for l in range(L):
-                    bound[l] = _bound_with_ces_lane(k0, k1, rowidx, S, A, IND, THA, TH, sigma,
-                                                    x0[j, l], l)
-            for l in range(L):
-                xinp[j, l] = bound[l]
 
         # --- demand addressed to domestic producers; production
         for i in range(n):
@@ -305,32 +366,6 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
             gdp_loss[t, l] = gl[l]
             gdp_gain[t, l] = gn[l]
 
-        # --- pass 2: deliveries and inventory update (run_one's pass 2, lane by lane)
-        for l in range(L):
-            sgap[l] = 0.0
-        for j in range(n):
-            xj = x[j]
-            for kk in range(colptr[j], colptr[j + 1]):
-                Sk = S[kk]
-                Ok = O[kk]
-                Ak = A[kk]
-                TGk = TG[kk]
-                rh = rho_int[rowidx[kk]]
-                for l in range(L):
-                    s_k = Sk[l]
-                    z = Ok[l] * rh[l]
-                    use = Ak[l] * xj[l]
-                    lim = s_k + z - TGk[l]
-                    lim = s_k if lim < s_k else lim
-                    use = lim if use > lim else use
-                    Sk[l] = s_k + z - use
-                for l in range(L):
-                    sgap[l] += abs(Sk[l] - TGk[l])
-        if gap_on:
-            for l in range(L):
-                rec_gap[t, 0, l] = xgap[l] * inv_sum_x0[l]
-                rec_gap[t, 1, l] = sgap[l] * inv_sum_tg[l]
-
         # --- overproduction (optional, ARIO-style) and demand memory
         for j in range(n):
             for l in range(L):
@@ -344,6 +379,20 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
                     if alpha[j, l] < 1.0:
                         alpha[j, l] = 1.0
                 dprev[j, l] = d[j, l]
+
+        # --- pass 2 of this day fused with pass 1 of the next (one sweep over the cells;
+        #     each lane's arithmetic is run_one's, in its order: see _pass2_pass1)
+        for l in range(L):
+            sgap[l] = 0.0
+        for i in range(n):
+            for l in range(L):
+                Duse[i, l] = 0.0
+        _pass2_pass1(t + 1 < T, ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S, O,
+                     x, dprev, rho_int, x0, inv_tau, Duse, xinp, bound, sgap)
+        if gap_on:
+            for l in range(L):
+                rec_gap[t, 0, l] = xgap[l] * inv_sum_x0[l]
+                rec_gap[t, 1, l] = sgap[l] * inv_sum_tg[l]
 
         # --- a lane whose loss is not finite stops here, as run_one returns
         alive = 0
@@ -386,8 +435,26 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
                         rec_x[t, j, l] = 0.0
 
 
+def run_lanes(st, tab, scn, out) -> None:
+    """Run every block of a lane batch: one block directly (:func:`run_block`, on the
+    calling thread: :mod:`simcore.dynamic.batch` runs blocks on a pool of threads), more
+    in parallel on numba's threads (:func:`_run_lanes_parallel`, ``prange`` over the
+    leading block axis).  Arguments and results as there."""
+    if tab.A.shape[0] == 1:
+        run_block(st.colptr, st.rowidx, st.sigma, st.sp_pos, st.sp_idx, st.cap_idx,
+                  st.dem_idx, st.ration[0],
+                  tab.A[0], tab.tgt[0], tab.theta[0], tab.x0[0], tab.f0[0], tab.e0[0],
+                  tab.mu[0], tab.c[0],
+                  scn.inv_tau[0], scn.alpha_max[0], scn.alpha_tau[0], scn.impcap[0],
+                  scn.stock0[0], scn.relmax[0], scn.capfac[0], scn.demfac[0], scn.exfac[0],
+                  out.gdp_loss[0], out.gdp_gain[0], out.out_cum[0], out.out_dem[0],
+                  out.rec_x[0], out.rec_gap[0], out.status[0], out.info[0])
+    else:
+        _run_lanes_parallel(st, tab, scn, out)
+
+
 @njit_parallel
-def run_lanes(st, tab, scn, out):
+def _run_lanes_parallel(st, tab, scn, out):
     """Run every block of a lane batch (``prange`` over the leading block axis).
 
     ``st`` a :class:`Structure`, ``tab`` a :class:`LaneTable`, ``scn`` a

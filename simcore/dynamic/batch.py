@@ -17,8 +17,11 @@ lane (the table's coefficients and targets, dependency shares, inventory days, i
 shares and origin pools, shock sizes and dates, ``inventory_tau``, ``alpha_max``,
 ``alpha_tau``).  Lowering is shared by scenarios of equal :func:`group_key` (what a
 lowering depends on); groups whose lowered structure is equal run in the same lanes.  A
-partial last block of fewer than :data:`MIN_LANES` scenarios runs them one by one with
-``run_one`` (a lane block of mostly padding would cost more).
+partial last block runs in a narrower block (:func:`last_width`); one of fewer than
+:data:`MIN_LANES` scenarios runs them one by one with ``run_one`` (a lane block of mostly
+padding would cost more).  Each block (or single run) goes to a pool of threads as soon
+as its scenarios are lowered, so lowering the next scenarios overlaps the kernels
+(:class:`_Runner`; the kernels release the GIL).
 
 :func:`simcore.dynamic._kernels.run_batch` (one scenario per thread, ``run_one`` each)
 stays available for callers of the bare kernel."""
@@ -121,16 +124,18 @@ class BatchResult(dict):
 
 
 #: Scenarios per block of the lane kernel (:mod:`simcore.dynamic._lanes`): the innermost,
-#: vectorised axis: four AVX2 vectors of doubles (two AVX-512 ones); the fastest per
-#: scenario of 1, 2, 4, 8 and 16 lanes measured (``sc-lanes`` cases of benchmarks/compare.py,
-#: docs/performance.md).
-LANES = 16
-#: A partial last block with fewer scenarios than this runs them one by one (``run_one``):
-#: one lane costs about twice a single run, a full block of 16 about half a single run each
-#: (``sc-lanes`` in docs/performance.md), so a block is worth it from about half full.
-MIN_LANES = LANES // 2
-#: Bytes of per-lane inputs and outputs one kernel call may hold (a batch larger than this
-#: runs as several calls of whole blocks).
+#: vectorised axis.  The fastest per scenario of 4, 8, 16, 32 and 64 lanes measured
+#: (``sc-lanes`` cases of benchmarks/compare.py, docs/performance.md): each lane loop pays
+#: a fixed cost (the compiler's run-time overlap checks), which 32 lanes amortise; at 64 a
+#: block's cells no longer fit the cache as well.
+LANES = 32
+#: A partial last block runs at the smallest width of ``LANES``, ``LANES / 2`` and
+#: ``LANES / 4`` that holds it (padded), if it has at least this many scenarios; fewer run
+#: one by one (``run_one``).  A lane of a narrow block costs about 0.7 of a single run
+#: (8 lanes), a lane of a full block about half (``sc-lanes`` in docs/performance.md).
+MIN_LANES = 6
+#: Bytes of per-lane inputs and outputs the blocks handed to the threads and not yet done
+#: may hold (the lowering waits beyond that; at least one block per thread).
 LANE_CALL_BYTES = 64 * 1024**2
 
 
@@ -144,12 +149,59 @@ def lane_key(low: _m.Lowered, params: DynamicParams) -> tuple:
             params.rationing)
 
 
+class _Runner:
+    """Kernel calls on a pool of ``threads`` threads (numba's setting of the caller), each
+    call one lane block (or one scenario alone), taken by whichever thread is free, while
+    the caller lowers the next scenarios: the kernels release the GIL, so lowering and the
+    kernels overlap, and a thread slowed by other work on the machine holds up no other.
+    At most ``max_pending`` calls wait at a time (the caller waits for the oldest)."""
+
+    def __init__(self) -> None:
+        import numba
+
+        self.threads = max(1, numba.get_num_threads())
+        self.max_pending = 2 * self.threads
+        self.calls = 0
+        self._ex: Any = None
+        self._futs: list[Any] = []
+
+    def submit(self, fn: Any, *args: Any) -> None:
+        if self._ex is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._ex = ThreadPoolExecutor(self.threads, thread_name_prefix="simcore-batch")
+        while sum(not f.done() for f in self._futs) >= self.max_pending:
+            next(f for f in self._futs if not f.done()).result()
+        self._futs.append(self._ex.submit(fn, *args))
+        self.calls += 1
+
+    def close(self) -> None:
+        """Wait for every call (raising the first error), then stop the threads."""
+        try:
+            for f in self._futs:
+                f.result()
+        finally:
+            if self._ex is not None:
+                self._ex.shutdown(wait=True, cancel_futures=True)
+
+
+def last_width(rest: int) -> int:
+    """Lanes of the block that runs a partial last block of ``rest`` scenarios: the smallest
+    of ``LANES / 4``, ``LANES / 2`` and ``LANES`` that holds it."""
+    for w in (max(1, LANES // 4), max(1, LANES // 2)):
+        if rest <= w:
+            return w
+    return LANES
+
+
 class _LaneSet:
     """Scenarios of one structure: shared arrays and each member's per-lane inputs."""
 
-    def __init__(self, low: _m.Lowered, params: DynamicParams, n_orig: int):
+    def __init__(self, low: _m.Lowered, params: DynamicParams, n_orig: int,
+                 run: "_Runner", out: "BatchResult", T: int, record_output: bool):
         p2 = low.prep
         self.n_orig = n_orig
+        self.runner, self.out, self.T, self.record_output = run, out, T, record_output
         self.n2 = p2.n
         self.nnz = p2.A.shape[0]
         self.K = low.sp_idx.shape[0]
@@ -166,10 +218,31 @@ class _LaneSet:
         self.msp = np.nonzero(pos >= 0)[0]
         self.kpos = pos[self.msp]
         self.kcol = cols[self.msp]
-        self.members: list[tuple[int, dict[str, Any]]] = []
+        self.members: list[tuple[int, dict[str, Any] | None]] = []
+        self.sent = 0  # members handed to the runner
+        # blocks in flight: as many as LANE_CALL_BYTES holds, at least one per thread
+        fit = LANE_CALL_BYTES // max(1, LANES * self.lane_bytes(T, record_output))
+        run.max_pending = max(run.threads, min(run.max_pending, fit))
+
+    def special_dense(self, theta: np.ndarray, tgt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Dense ``(K, n)`` dependency shares and targets of the special rows from per-cell
+        arrays (:func:`simcore.dynamic.supply_chain._special_dense`: buyers without a cell
+        get 0)."""
+        th_sp = np.zeros((self.K, self.n2))
+        tg_sp = np.zeros((self.K, self.n2))
+        th_sp[self.kpos, self.kcol] = theta[self.msp]
+        tg_sp[self.kpos, self.kcol] = tgt[self.msp]
+        return th_sp, tg_sp
 
     def add(self, s: int, **kw: Any) -> None:
+        """Add member ``s`` (its per-lane inputs); hand a block to the runner as soon as
+        :data:`LANES` members wait."""
         self.members.append((s, kw))
+        L = LANES
+        if len(self.members) - self.sent >= L:
+            q0 = self.sent
+            self.sent += L
+            self._submit(list(range(q0, self.sent)), L)
 
     def lane_bytes(self, T: int, record_output: bool) -> int:
         """Inputs and outputs of one lane (the kernel's work arrays, 6 per cell and 11 per
@@ -177,36 +250,27 @@ class _LaneSet:
         return 8 * (3 * self.nnz + 5 * self.n2 + T * (self.K + self.C + 2 * self.D + 4)
                     + self.n2 + (T * self.n2 if record_output else 0))
 
-    def run(self, out: "BatchResult", T: int, record_output: bool) -> int:
-        """Run every member in blocks of :data:`LANES` (a partial last block of at least
-        :data:`MIN_LANES` members padded, fewer members run one by one with
-        :func:`~simcore.dynamic._kernels.run_one`); write results into ``out``; return the
-        number of kernel calls."""
+    def finish(self) -> None:
+        """Hand the rest to the runner: a partial last block of at least :data:`MIN_LANES`
+        members in a narrower block (:func:`last_width`, padded with copies of the last
+        member, results dropped); fewer members one by one with
+        :func:`~simcore.dynamic._kernels.run_one` (each a call of its own, in parallel)."""
         L = LANES
         m = len(self.members)
-        full, rest = divmod(m, L)
-        in_lanes = m if rest >= MIN_LANES else full * L
-        nb_all = -(-in_lanes // L)
-        fit = LANE_CALL_BYTES // max(1, L * self.lane_bytes(T, record_output))
-        # whole rounds of the threads, so no thread idles at the end of a call
-        import numba
+        rest = m - self.sent  # under one block: add() hands over every whole one
+        if rest >= MIN_LANES:
+            W = last_width(rest)
+            q0 = self.sent
+            self._submit([min(q0 + z, m - 1) for z in range(W)], W)
+        else:
+            for q in range(self.sent, m):
+                self.runner.submit(self._single, q)
+        self.sent = m
 
-        nthr = max(1, numba.get_num_threads())
-        per_block = max(1, fit - fit % nthr if fit >= nthr else fit)
-        calls = 0
-        for b0 in range(0, nb_all, per_block):
-            b1 = min(nb_all, b0 + per_block)
-            lanes = [min(q, in_lanes - 1) for q in range(b0 * L, b1 * L)]  # pad: the last
-            self._call(lanes, b1 - b0, out, T, record_output, m)
-            calls += 1
-        for q in range(in_lanes, m):
-            self._single(q, out, T, record_output)
-            calls += 1
-        return calls
-
-    def _single(self, q: int, out: "BatchResult", T: int, record_output: bool) -> None:
+    def _single(self, q: int) -> None:
         """Member ``q`` alone, with :func:`~simcore.dynamic._kernels.run_one` (the same
         numbers as a lane; cheaper than a block of mostly padding)."""
+        out, T, record_output = self.out, self.T, self.record_output
         s, w = self.members[q]
         st = self.st
         n2, K, n = self.n2, self.K, self.n_orig
@@ -232,9 +296,12 @@ class _LaneSet:
         if record_output:
             out["output"][s] = rx[:, :n]
 
-    def _call(self, lanes: list[int], nb: int, out: "BatchResult", T: int,
-              record_output: bool, m: int) -> None:
-        L = LANES
+    def _submit(self, lanes: list[int], L: int) -> None:
+        """Gather members ``lanes`` (one block of ``L``, in order) into the lane kernel's
+        arrays here, and hand the call to the runner (the members' own arrays are then
+        dropped)."""
+        T = self.T
+        nb = 1
         nnz, n2, K, C, D = self.nnz, self.n2, self.K, self.C, self.D
         f = np.empty
         A, tgt, theta = f((nb, nnz, L)), f((nb, nnz, L)), f((nb, nnz, L))
@@ -262,23 +329,31 @@ class _LaneSet:
             capfac[b, :, :, l] = w["capfac"]
             demfac[b, :, :, l] = w["demfac"]
             exfac[b, :, :, l] = w["exfac"]
+        sids = []
+        for z, q in enumerate(lanes):
+            if q not in lanes[:z]:  # padding of a partial last block: dropped
+                sids.append((z, self.members[q][0]))
+        for q in set(lanes):
+            self.members[q] = (self.members[q][0], None)
+        self.runner.submit(self._run, sids, nb, L, _ln.LaneTable(A, tgt, theta, x0, f0, e0,
+                                                                 mu, c),
+                           _ln.LaneScenario(inv_tau, alpha_max, alpha_tau, impcap, stock0,
+                                            relmax, capfac, demfac, exfac))
+
+    def _run(self, sids: list[tuple[int, int]], nb: int, L: int, tab: "_ln.LaneTable",
+             scn: "_ln.LaneScenario") -> None:
+        """One lane-kernel call (on the runner's thread); results into ``out``."""
+        out, T, record_output, n2 = self.out, self.T, self.record_output, self.n2
         res = _ln.LaneOutput(
             gdp_loss=np.zeros((nb, T, L)), gdp_gain=np.zeros((nb, T, L)),
             out_cum=np.zeros((nb, n2, L)), out_dem=np.zeros((nb, 0, L)),
             rec_x=np.zeros((nb, T if record_output else 0, n2, L)),
             rec_gap=np.zeros((nb, T, 2, L)), status=np.zeros((nb, L), dtype=np.int64),
             info=np.full((nb, L), -1, dtype=np.int64))
-        _ln.run_lanes(self.st, _ln.LaneTable(A, tgt, theta, x0, f0, e0, mu, c),
-                      _ln.LaneScenario(inv_tau, alpha_max, alpha_tau, impcap, stock0, relmax,
-                                       capfac, demfac, exfac), res)
+        _ln.run_lanes(self.st, tab, scn, res)
         n = self.n_orig
-        seen: set[int] = set()
-        for z, q in enumerate(lanes):
-            if q in seen:  # padding of a partial last block
-                continue
-            seen.add(q)
+        for z, s in sids:
             b, l = divmod(z, L)
-            s = self.members[q][0]
             out["gdp_loss"][s] = res.gdp_loss[b, :, l]
             out["gdp_gain"][s] = res.gdp_gain[b, :, l]
             out["out_cum"][s] = res.out_cum[b, :n, l]
@@ -287,6 +362,89 @@ class _LaneSet:
             out["info"][s] = res.info[b, l]
             if record_output:
                 out["output"][s] = res.rec_x[b, :, :n, l]
+
+
+def _same_but_special_rows(p: DynamicParams, p0: DynamicParams) -> bool:
+    """Whether ``p`` equals ``p0`` but for the per-product maps (``dependency_by_product``,
+    ``inventory_days_by_product``); the caller has checked (:func:`group_key`) that the
+    maps agree on every product that is not special."""
+    import dataclasses
+
+    return _same_params(dataclasses.replace(
+        p, dependency_by_product=p0.dependency_by_product,
+        inventory_days_by_product=p0.inventory_days_by_product), p0)
+
+
+#: Whether run_lowered lowers members that differ only in the special rows' maps through
+#: :class:`_SplitRows` (tests switch it off to compare with full lowerings).
+_SPLIT_ROWS = True
+
+
+class _SplitRows:
+    """Stocks per origin, members of one group whose parameters differ only in the rows of
+    special products (the Nomura sweep's ``dependency_scale``): their per-cell targets and
+    dependency shares after the split, from the group's, without a full lowering.
+
+    :func:`simcore.dynamic.supply_chain._cell_arrays` builds the per-cell arrays from the
+    group's base (equal for every member: :func:`group_key`) and overrides whole rows from
+    the per-product maps; :func:`~simcore.dynamic.supply_chain.split_origins` then takes
+    ``tgt[Sx] * F``, ``theta[Sx] * F``.  Here the group's arrays before the split get the
+    member's rows of the special products (the same element operations), then the same
+    gather and product, so the numbers are bit for bit a full lowering's (tested)."""
+
+    def __init__(self, prep: _m.Prepared, p0: DynamicParams, special: Sequence[int],
+                 tg0: np.ndarray, th0: np.ndarray, p2: _m.Prepared):
+        self.prep, self.p0, self.special = prep, p0, set(special)
+        self.tg0, self.th0 = tg0, th0
+        self.cols = _m._cols(prep)
+        self.order, self.starts = _m._row_cells(prep)
+        self.base_th = _m._dense_base(prep, p0.dependency_cells, p0.dependency)
+        self.base_d = _m._dense_base(prep, p0.inventory_cells, p0.inventory_days)
+        self.Sx, self.F = self._split_index(prep, p0)
+        # the split must be split_origins' own: its coefficients from ours, bit for bit
+        self.ok = bool(np.array_equal(prep.A[self.Sx] * self.F, p2.A)
+                       and np.array_equal(prep.Z0[self.Sx] * self.F, p2.Z0))
+
+    def _split_index(self, prep: _m.Prepared, params: DynamicParams):
+        """Source cell ``Sx`` and factor ``F`` of every cell after the split (the index
+        arithmetic of :func:`~simcore.dynamic.supply_chain.split_origins`)."""
+        pools = _m._origin_pools(prep, params)
+        n = prep.n
+        tot = np.zeros(n)
+        for i, _, _, so in pools:
+            tot[i] += so
+        r = 1.0 - prep.mu * tot
+        cols, rows = self.cols, prep.rowidx
+        new_cols, fac, src = [cols], [r[rows]], [np.arange(rows.size)]
+        for i, _, _, so in pools:
+            m = self.order[self.starts[i]:self.starts[i + 1]]
+            new_cols.append(cols[m])
+            fac.append(np.full(m.size, prep.mu[i] * so))
+            src.append(m)
+        perm = np.argsort(np.concatenate(new_cols), kind="stable")
+        return np.concatenate(src)[perm], np.concatenate(fac)[perm]
+
+    def arrays(self, p: DynamicParams) -> tuple[np.ndarray, np.ndarray]:
+        """``(tgt, theta)`` after the split for member parameters ``p``."""
+        prep, p0 = self.prep, self.p0
+        tg, th = self.tg0.copy(), self.th0.copy()
+        for prod, spec in p.inventory_days_by_product.items():
+            what = f"inventory_days_by_product[{prod!r}]"
+            i = prep.idx(prod, what)
+            if i in self.special:
+                row = _m._row_values(prep, spec, self.base_d[i] if self.base_d is not None
+                                     else p0.inventory_days, what)
+                m = self.order[self.starts[i]:self.starts[i + 1]]
+                tg[m] = row[self.cols[m]] * prep.Z0[m]
+        for prod, spec in p.dependency_by_product.items():
+            what = f"dependency_by_product[{prod!r}]"
+            i = prep.idx(prod, what)
+            if i in self.special:
+                row = _m._row_values(prep, spec, self.base_th[i] if self.base_th is not None
+                                     else p0.dependency, what)
+                m = self.order[self.starts[i]:self.starts[i + 1]]
+                th[m] = row[self.cols[m]]
+        return tg[self.Sx] * self.F, th[self.Sx] * self.F
 
 
 def _same_params(p: DynamicParams, p0: DynamicParams) -> bool:
@@ -331,6 +489,24 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
     for s, (sh, p) in enumerate(items):
         groups.setdefault(group_key(prep, sh, p), []).append(s)
     sets: dict[tuple, _LaneSet] = {}
+    runner = _Runner()
+    try:
+        _lower_into(prep, items, groups, sets, runner, out, T, record_output)
+        for ls in sets.values():
+            ls.finish()
+    finally:
+        runner.close()
+    out["groups"] = len(sets)
+    out["kernel_calls"] = runner.calls
+    return out
+
+
+def _lower_into(prep, items, groups, sets, runner, out, T, record_output) -> None:
+    """Lower every group of ``items`` (shared where :func:`run_lowered` says) into the lane
+    sets ``sets`` (by :func:`lane_key`), which hand whole blocks to ``runner`` as they
+    fill."""
+    n = prep.n
+    fast_off = not _SPLIT_ROWS
     for key, members in groups.items():
         sh0, p0 = items[members[0]]
         low0 = _m.lower(prep, sh0, p0, T)
@@ -342,6 +518,7 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
             tg0, th0 = _m._cell_arrays(prep, p0, special0)[:2]
             pa2 = _m.split_origins(prep, sh0, p0, tg0, th0)[2]
             sp2 = list(low0.sp_idx)
+            rows_of: _SplitRows | None = None
         else:
             special = list(low0.sp_idx)
             zfull = _zfull(prep, special)
@@ -350,19 +527,31 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
         lk = lane_key(low0, p0)
         ls = sets.get(lk)
         if ls is None:
-            ls = sets[lk] = _LaneSet(low0, p0, n)
+            ls = sets[lk] = _LaneSet(low0, p0, n, runner, out, T, record_output)
         for q, s in enumerate(members):
             sh, p = items[s]
-            sh2 = (_m.pool_shocks(pools, sh) if split_mode and q > 0 and _same_params(p, p0)
-                   else None)
+            same = split_mode and q > 0 and _same_params(p, p0)
+            rows_only = (split_mode and q > 0 and not same and not fast_off
+                         and _same_but_special_rows(p, p0))
+            sh2 = _m.pool_shocks(pools, sh) if same or rows_only else None
             if sh2 is not None and _m._special_products(low0.prep, sh2, pa2) == sp2:
-                # stocks per origin, the group's parameters: the group's table, this
-                # scenario's shocks moved to the pool rows (as split_origins moves them)
+                # stocks per origin, the group's parameters (but perhaps the special rows'
+                # dependency shares and inventory days): the group's table, this scenario's
+                # shocks moved to the pool rows (as split_origins moves them)
                 p2 = low0.prep
                 imp, st0, rel = _m._lower_imports(p2, sh2, pa2, sp2, T)
                 _, cf, _, dfac, efac = _m._lower_domestic(p2, sh2, T)
                 th_sp, tg_sp = low0.theta_sp, low0.tgt_sp
                 tgt, theta = low0.tgt, low0.theta
+                if rows_only:
+                    if rows_of is None:
+                        rows_of = _SplitRows(prep, p0, special0, tg0, th0, p2)
+                    if rows_of.ok:
+                        tgt, theta = rows_of.arrays(p)
+                        th_sp, tg_sp = ls.special_dense(theta, tgt)
+                    else:  # pragma: no cover - a split this class does not reproduce
+                        lw = _m.lower(prep, sh, p, T)
+                        tgt, theta, th_sp, tg_sp = lw.tgt, lw.theta, lw.theta_sp, lw.tgt_sp
             elif split_mode:
                 # stocks per origin: the pool rows' arrays come from a full lowering
                 lw = low0 if q == 0 else _m.lower(prep, sh, p, T)
@@ -381,12 +570,6 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
                    f0=p2.f0, e0=p2.e0, mu=p2.mu, c=p2.c, inv_tau=1.0 / p.inventory_tau,
                    alpha_max=float(p.alpha_max), alpha_tau=float(p.alpha_tau), impcap=imp,
                    stock0=st0, relmax=rel, capfac=cf, demfac=dfac, exfac=efac)
-    calls = 0
-    for ls in sets.values():
-        calls += ls.run(out, T, record_output)
-    out["groups"] = len(sets)
-    out["kernel_calls"] = calls
-    return out
 
 
 def simulate_batch(

@@ -396,6 +396,44 @@ def _first_options(base, design: Design, specs, n: int, hdays, tail, max_days, s
     return opt
 
 
+#: Shock fields whose values a single-region lowering never checks (each shock validates
+#: them when it is built, and scenario.shocks() builds every point's).
+_VALUE_FIELDS = ("share", "start", "duration")
+#: Parameter maps whose values DynamicParams validates itself (lowering reads their keys).
+_VALUE_MAPS = ("dependency_by_product", "inventory_days_by_product")
+
+
+def _lowering_key(shocks: Sequence[Any], params: Any) -> str | None:
+    """What :func:`~simcore.dynamic.supply_chain.check_lowering` of a point can depend on,
+    beyond values the shocks and :class:`~simcore.dynamic.params.DynamicParams` validate
+    when they are built: every shock field but its share, start and duration; every
+    parameter but the values (not the keys) of the per-product maps, and the cell
+    matrices by digest.  Points with equal keys lower alike, so :func:`_check_points`
+    lowers one of them (a sweep over shares and dependency scales checks once).  ``None``
+    (check the point) for anything that is not a dataclass."""
+    import dataclasses
+
+    parts = []
+    for sh in shocks:
+        if not dataclasses.is_dataclass(sh):
+            return None
+        parts.append((type(sh).__name__, [(f.name, getattr(sh, f.name))
+                                          for f in dataclasses.fields(sh)
+                                          if f.name not in _VALUE_FIELDS]))
+    if not dataclasses.is_dataclass(params):
+        return None
+    pp = []
+    for f in dataclasses.fields(params):
+        v = getattr(params, f.name)
+        if f.name in _VALUE_MAPS:
+            v = sorted((str(k), sorted(map(str, x)) if isinstance(x, Mapping) else None)
+                       for k, x in v.items())
+        elif f.name in ("dependency_cells", "inventory_cells"):
+            v = None if v is None else v.digest
+        pp.append((f.name, v))
+    return repr((parts, pp))
+
+
 def _check_points(base, design: Design, specs, n: int) -> None:
     """Lower every point of the design and check its shocks and parameters against the base
     table (unless the design changes the table); a :class:`DesignError` names the point."""
@@ -404,10 +442,15 @@ def _check_points(base, design: Design, specs, n: int) -> None:
     prep0 = base.prepared() if not any(k.startswith("table.") for k in design.keys) \
         else None
     ario = base.engine == "ario"
+    checked: set[str] = set()
     for i in range(n):
         point = design.point(i)
         shocks, params = check.lower(point, i)
         if prep0 is not None:
+            key = None if ario or isinstance(prep0, _mrio.PreparedMRIO) else \
+                _lowering_key(shocks, params)
+            if key is not None and key in checked:
+                continue  # lowered before: the same codes, maps and origin shares
             try:
                 if ario:
                     ario_inputs(base.ario_table(params), shocks, 1)
@@ -417,6 +460,8 @@ def _check_points(base, design: Design, specs, n: int) -> None:
             except (LabelError, ShockError, ParameterError) as exc:
                 raise DesignError(
                     f"sweep scenario {i} ({_plain(dict(point))}): {exc}") from None
+            if key is not None:
+                checked.add(key)
 
 
 def _run_and_assemble(base, design, opt, store, manifest, fp, n, nchunks, chunk_size,
