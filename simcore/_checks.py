@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .errors import ParameterError
+from .errors import ParameterError, ScenarioError
 
 
 def positive_number(value: Any, message: str) -> float:
@@ -20,6 +20,15 @@ def positive_number(value: Any, message: str) -> float:
     if isinstance(value, bool) or not (math.isfinite(v) and v > 0):
         raise ParameterError(message)
     return v
+
+
+def known_keys(where: str, table: Any, allowed: Any, *, sort: bool = False) -> None:
+    """A :class:`ScenarioError` naming ``where`` and the allowed keys for the first key of
+    ``table`` (a mapping read from a data file) that ``allowed`` does not hold."""
+    for key in table:
+        if key not in allowed:
+            shown_keys = sorted(allowed) if sort else allowed
+            raise ScenarioError(f"{where}: unknown key {key!r}; allowed: {', '.join(shown_keys)}")
 
 
 def shown(value: Any) -> str:

@@ -35,7 +35,7 @@ import xarray as xr
 
 from . import tables as _t
 from . import transform as _tr
-from ._checks import shown
+from ._checks import known_keys, shown
 from ._toml import parse_toml
 from .errors import ScenarioError
 
@@ -82,10 +82,7 @@ def load_spec(path: str | Path, raw: bytes | None = None) -> dict[str, Any]:
         p = table_at(p, f"products.{code}")
         if "parents" not in p:
             raise ScenarioError(f"{path}: products.{code}: missing key 'parents'")
-        for key in p:
-            if key not in _PRODUCT_KEYS:
-                raise ScenarioError(f"{path}: products.{code}: unknown key {key!r}; allowed: "
-                                    f"{', '.join(_PRODUCT_KEYS)}")
+        known_keys(f"{path}: products.{code}", p, _PRODUCT_KEYS)
         if "order" in p and not number(p["order"]):
             raise ScenarioError(f"{path}: products.{code}.order = {shown(p['order'])}; expected a "
                                 "number")
@@ -96,10 +93,7 @@ def load_spec(path: str | Path, raw: bytes | None = None) -> dict[str, Any]:
         for parent, piece in parents.items():
             where = f"products.{code}.parents.{parent}"
             piece = table_at(piece, where)
-            for key in piece:
-                if key not in _PIECE_KEYS:
-                    raise ScenarioError(f"{path}: {where}: unknown key {key!r}; allowed: "
-                                        f"{', '.join(_PIECE_KEYS)}")
+            known_keys(f"{path}: {where}", piece, _PIECE_KEYS)
             for key in ("output", "imports"):
                 v = piece.get(key)
                 if not number(v) or v < 0:

@@ -37,6 +37,7 @@ import xarray as xr
 
 from . import tables as _t
 from . import transform as _tr
+from ._checks import known_keys
 from ._toml import read_toml
 from .dynamic.supply_chain import _cell_arrays, _cols, _dense_base, prepare_model
 from .dynamic.params import CellMatrix, DynamicParams
@@ -93,10 +94,7 @@ def load_rules(path: str | Path, kind: str) -> dict[str, Any]:
                                            and "id" in rule else "")
         if not isinstance(rule, Mapping):
             raise ScenarioError(f"{where}: expected a table")
-        for k in rule:
-            if k not in _RULE_KEYS:
-                raise ScenarioError(f"{where}: unknown key {k!r}; allowed: "
-                                    f"{', '.join(sorted(_RULE_KEYS))}")
+        known_keys(where, rule, _RULE_KEYS, sort=True)
         if "source" not in rule or not isinstance(rule["source"], str):
             raise ScenarioError(f"{where}: missing 'source' (a citation id, or OWN for an "
                                 "assumption)")

@@ -38,7 +38,7 @@ import xarray as xr
 
 from . import tables as _t
 from . import transform as _tr
-from ._checks import shown
+from ._checks import known_keys, shown
 from ._toml import parse_toml
 from .carve_spec import read_spec_bytes
 from .errors import LabelError, ScenarioError, ShockError, TableError
@@ -355,10 +355,7 @@ def load_mrio_spec(path: str | Path, raw: bytes | None = None) -> dict[str, Any]
         raise ScenarioError(f"{path}: key 'products' must be a table of products")
     for code, prod in prods.items():
         prod = table_at(prod, f"products.{code}")
-        for key in prod:
-            if key not in _PRODUCT_KEYS:
-                raise ScenarioError(f"{path}: products.{code}: unknown key {key!r}; allowed: "
-                                    f"{', '.join(_PRODUCT_KEYS)}")
+        known_keys(f"{path}: products.{code}", prod, _PRODUCT_KEYS)
         parents = table_at(prod.get("parents"), f"products.{code}.parents")
         if len(parents) != 1:
             raise ScenarioError(
@@ -368,10 +365,7 @@ def load_mrio_spec(path: str | Path, raw: bytes | None = None) -> dict[str, Any]
         for parent, piece in parents.items():
             where = f"products.{code}.parents.{parent}"
             piece = table_at(piece, where)
-            for key in piece:
-                if key not in _PIECE_KEYS:
-                    raise ScenarioError(f"{path}: {where}: unknown key {key!r}; allowed: "
-                                        f"{', '.join(_PIECE_KEYS)}")
+            known_keys(f"{path}: {where}", piece, _PIECE_KEYS)
             for reg, v in table_at(piece.get("use"), f"{where}.use").items():
                 if not number(v) or v < 0:
                     raise ScenarioError(f"{path}: {where}.use.{reg} = {shown(v)}; expected a "
@@ -380,10 +374,7 @@ def load_mrio_spec(path: str | Path, raw: bytes | None = None) -> dict[str, Any]
             total = 0.0
             for user, u in table_at(piece.get("users", {}), f"{where}.users").items():
                 u = table_at(u, f"{where}.users.{user}")
-                for key in u:
-                    if key not in _USER_KEYS:
-                        raise ScenarioError(f"{path}: {where}.users.{user}: unknown key "
-                                            f"{key!r}; allowed: {', '.join(_USER_KEYS)}")
+                known_keys(f"{path}: {where}.users.{user}", u, _USER_KEYS)
                 for key in ("value_share", "criticality", "embodied"):
                     v = u.get(key)
                     if not number(v) or not 0 <= v <= 1:
