@@ -33,7 +33,8 @@ per origin, which change the pool rows' coefficients) share lanes.
 Arguments are bundled as namedtuples of arrays (:class:`Structure`, :class:`LaneTable`,
 :class:`LaneScenario`, :class:`LaneOutput`), each field an array with a leading *block*
 axis and the lane axis last, so a batch is ``n_blocks x L`` scenarios; :func:`run_lanes`
-runs one block on the calling thread or several on numba's threads (``prange``).  A
+runs one block on the calling thread or several on a pool of Python threads
+(:func:`run_block` releases the GIL; no numba ``parallel`` wrapper to compile).  A
 partial last block is padded by the caller (:mod:`simcore.dynamic.batch`) with copies of a
 real scenario whose results are dropped.
 
@@ -48,19 +49,16 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import prange
-
 from .._jit import (
     STATUS_NEGATIVE_OUTPUT,
     STATUS_NON_FINITE,
     STATUS_OK,
     njit,
-    njit_parallel,
 )
 from ._kernels import _ratios, ces_ratio
 
-#: Shared by every lane of a call: CSC pattern ``colptr (n+1)``, ``rowidx (nnz)``,
-#: elasticities ``sigma (n)``, special products ``sp_pos (n)`` (position or -1) and
+#: Shared by every lane of a call: CSC pattern ``colptr (n+1)``, ``rowidx (nnz)`` (unsigned:
+#: :func:`indices`), elasticities ``sigma (n)``, special products ``sp_pos (n)`` (position or -1) and
 #: ``sp_idx (K)``, shocked sectors ``cap_idx (C)`` and ``dem_idx (D)``; ``ration (1,)`` the
 #: rationing rule (:data:`~simcore.dynamic._kernels.RATION_PROPORTIONAL` or ``..._FIRMS_FIRST``).
 Structure = namedtuple("Structure", ["colptr", "rowidx", "sigma", "sp_pos", "sp_idx",
@@ -83,6 +81,19 @@ LaneScenario = namedtuple("LaneScenario", ["inv_tau", "alpha_max", "alpha_tau", 
 #: (B, T, 2, L)`` or ``(B, 0, 2, L)``; ``status``, ``info`` ``(B, L)`` int64.
 LaneOutput = namedtuple("LaneOutput", ["gdp_loss", "gdp_gain", "out_cum", "out_dem", "rec_x",
                                        "rec_gap", "status", "info"])
+
+
+def indices(colptr: np.ndarray, rowidx: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The CSC pattern as the lane kernel runs fastest on it: column starts as ``uint64``,
+    row indices as ``uint32`` when ``n`` allows (``uint64`` otherwise).  Numba wraps a
+    negative index around (``a[-1]`` is the last element), so it tests the sign of every
+    signed index it cannot prove non-negative: here the cell index of each CSC loop (it
+    starts at ``colptr[j]``, read from memory) and the row index of each cell (read from
+    ``rowidx``), for every cell of every day.  An unsigned index has no sign to test; the
+    arithmetic is the same, so are the bits (``tests/test_lanes.py``)."""
+    if (colptr.size and colptr.min() < 0) or (rowidx.size and rowidx.min() < 0):
+        raise ValueError("indices: the CSC pattern has negative indices")
+    return colptr.astype(np.uint64), rowidx.astype(np.uint32 if n < 2**32 else np.uint64)
 
 
 @njit
@@ -435,41 +446,38 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
                         rec_x[t, j, l] = 0.0
 
 
+def _call_block(st, tab, scn, out, b: int) -> None:
+    """Block ``b`` of a lane batch with :func:`run_block` (on the calling thread)."""
+    run_block(st.colptr, st.rowidx, st.sigma, st.sp_pos, st.sp_idx, st.cap_idx,
+              st.dem_idx, st.ration[0],
+              tab.A[b], tab.tgt[b], tab.theta[b], tab.x0[b], tab.f0[b], tab.e0[b],
+              tab.mu[b], tab.c[b],
+              scn.inv_tau[b], scn.alpha_max[b], scn.alpha_tau[b], scn.impcap[b],
+              scn.stock0[b], scn.relmax[b], scn.capfac[b], scn.demfac[b], scn.exfac[b],
+              out.gdp_loss[b], out.gdp_gain[b], out.out_cum[b], out.out_dem[b],
+              out.rec_x[b], out.rec_gap[b], out.status[b], out.info[b])
+
+
 def run_lanes(st, tab, scn, out) -> None:
-    """Run every block of a lane batch: one block directly (:func:`run_block`, on the
-    calling thread: :mod:`simcore.dynamic.batch` runs blocks on a pool of threads), more
-    in parallel on numba's threads (:func:`_run_lanes_parallel`, ``prange`` over the
-    leading block axis).  Arguments and results as there."""
-    if tab.A.shape[0] == 1:
-        run_block(st.colptr, st.rowidx, st.sigma, st.sp_pos, st.sp_idx, st.cap_idx,
-                  st.dem_idx, st.ration[0],
-                  tab.A[0], tab.tgt[0], tab.theta[0], tab.x0[0], tab.f0[0], tab.e0[0],
-                  tab.mu[0], tab.c[0],
-                  scn.inv_tau[0], scn.alpha_max[0], scn.alpha_tau[0], scn.impcap[0],
-                  scn.stock0[0], scn.relmax[0], scn.capfac[0], scn.demfac[0], scn.exfac[0],
-                  out.gdp_loss[0], out.gdp_gain[0], out.out_cum[0], out.out_dem[0],
-                  out.rec_x[0], out.rec_gap[0], out.status[0], out.info[0])
-    else:
-        _run_lanes_parallel(st, tab, scn, out)
-
-
-@njit_parallel
-def _run_lanes_parallel(st, tab, scn, out):
-    """Run every block of a lane batch (``prange`` over the leading block axis).
+    """Run every block of a lane batch.
 
     ``st`` a :class:`Structure`, ``tab`` a :class:`LaneTable`, ``scn`` a
     :class:`LaneScenario`, ``out`` a :class:`LaneOutput` (see there for shapes).  Results
     are in ``out``; per-lane failures in ``out.status`` (codes of :mod:`simcore._jit`) and
-    the failing day in ``out.info`` (-1: none).
+    the failing day in ``out.info`` (-1: none).  One block runs on the calling thread
+    (:mod:`simcore.dynamic.batch` hands blocks to a pool of threads of its own); several
+    on a pool of numba's number of threads: :func:`run_block` releases the GIL, so the
+    blocks run in parallel without a numba ``parallel`` wrapper, whose compilation
+    (seconds from an empty cache) a thread pool does not need.
     """
     nb = tab.A.shape[0]
-    ration_mode = st.ration[0]
-    for b in prange(nb):
-        run_block(st.colptr, st.rowidx, st.sigma, st.sp_pos, st.sp_idx, st.cap_idx,
-                  st.dem_idx, ration_mode,
-                  tab.A[b], tab.tgt[b], tab.theta[b], tab.x0[b], tab.f0[b], tab.e0[b],
-                  tab.mu[b], tab.c[b],
-                  scn.inv_tau[b], scn.alpha_max[b], scn.alpha_tau[b], scn.impcap[b],
-                  scn.stock0[b], scn.relmax[b], scn.capfac[b], scn.demfac[b], scn.exfac[b],
-                  out.gdp_loss[b], out.gdp_gain[b], out.out_cum[b], out.out_dem[b],
-                  out.rec_x[b], out.rec_gap[b], out.status[b], out.info[b])
+    if nb == 1:
+        _call_block(st, tab, scn, out, 0)
+        return
+    import numba
+    from concurrent.futures import ThreadPoolExecutor
+
+    threads = max(1, min(nb, numba.get_num_threads()))
+    with ThreadPoolExecutor(threads, thread_name_prefix="simcore-lanes") as ex:
+        for f in [ex.submit(_call_block, st, tab, scn, out, b) for b in range(nb)]:
+            f.result()

@@ -18,10 +18,12 @@ shares and origin pools, shock sizes and dates, ``inventory_tau``, ``alpha_max``
 ``alpha_tau``).  Lowering is shared by scenarios of equal :func:`group_key` (what a
 lowering depends on); groups whose lowered structure is equal run in the same lanes.  A
 partial last block runs in a narrower block (:func:`last_width`); one of fewer than
-:data:`MIN_LANES` scenarios runs them one by one with ``run_one`` (a lane block of mostly
-padding would cost more).  Each block (or single run) goes to a pool of threads as soon
-as its scenarios are lowered, so lowering the next scenarios overlaps the kernels
-(:class:`_Runner`; the kernels release the GIL).
+:data:`MIN_LANES` scenarios runs them one by one on the fused single-run kernel that
+:func:`simcore.simulate` runs (:func:`simcore.dynamic._fused.run_single_fused`: a lane block
+of mostly padding would cost more, and ``run_one`` would be one more kernel to compile).
+Each block (or single run) goes to a pool of threads as soon as its scenarios are lowered,
+so lowering the next scenarios overlaps the kernels (:class:`_Runner`; the kernels release
+the GIL).
 
 :func:`simcore.dynamic._kernels.run_batch` (one scenario per thread, ``run_one`` each)
 stays available for callers of the bare kernel."""
@@ -42,6 +44,7 @@ from ..errors import ParameterError
 from . import supply_chain as _m
 from .common import MAX_RECORD_BYTES, check_days
 from .params import DynamicParams
+from . import _fused
 from . import _kernels as kn
 from . import _lanes as _ln
 from .shocks import CapacityShock, DemandShock
@@ -131,7 +134,7 @@ class BatchResult(dict):
 LANES = 32
 #: A partial last block runs at the smallest width of ``LANES``, ``LANES / 2`` and
 #: ``LANES / 4`` that holds it (padded), if it has at least this many scenarios; fewer run
-#: one by one (``run_one``).  A lane of a narrow block costs about 0.7 of a single run
+#: one by one (the fused single-run kernel of ``simulate``).  A lane of a narrow block costs about 0.7 of a single run
 #: (8 lanes), a lane of a full block about half (``sc-lanes`` in docs/performance.md).
 MIN_LANES = 6
 #: Bytes of per-lane inputs and outputs the blocks handed to the threads and not yet done
@@ -207,8 +210,10 @@ class _LaneSet:
         self.K = low.sp_idx.shape[0]
         self.C = low.cap_idx.shape[0]
         self.D = low.dem_idx.shape[0]
+        self.colptr, self.rowidx = p2.colptr, p2.rowidx  # signed, as run_one's bundles
+        colptr, rowidx = _ln.indices(p2.colptr, p2.rowidx, p2.n)
         self.st = _ln.Structure(
-            colptr=p2.colptr, rowidx=p2.rowidx, sigma=low.sigma, sp_pos=low.sp_pos,
+            colptr=colptr, rowidx=rowidx, sigma=low.sigma, sp_pos=low.sp_pos,
             sp_idx=low.sp_idx, cap_idx=low.cap_idx, dem_idx=low.dem_idx,
             ration=np.array([kn.RATION_FIRMS_FIRST if params.rationing == "firms_first"
                              else kn.RATION_PROPORTIONAL], dtype=np.int64))
@@ -253,8 +258,8 @@ class _LaneSet:
     def finish(self) -> None:
         """Hand the rest to the runner: a partial last block of at least :data:`MIN_LANES`
         members in a narrower block (:func:`last_width`, padded with copies of the last
-        member, results dropped); fewer members one by one with
-        :func:`~simcore.dynamic._kernels.run_one` (each a call of its own, in parallel)."""
+        member, results dropped); fewer members one by one with the single-run kernel
+        of :func:`simcore.simulate` (:meth:`_single`; each a call of its own, in parallel)."""
         L = LANES
         m = len(self.members)
         rest = m - self.sent  # under one block: add() hands over every whole one
@@ -268,8 +273,11 @@ class _LaneSet:
         self.sent = m
 
     def _single(self, q: int) -> None:
-        """Member ``q`` alone, with :func:`~simcore.dynamic._kernels.run_one` (the same
-        numbers as a lane; cheaper than a block of mostly padding)."""
+        """Member ``q`` alone, with the kernel :func:`simcore.simulate` runs
+        (:func:`simcore.dynamic._fused.run_single_fused`, on ``run_one``'s bundles: the
+        same numbers as a lane, bit for bit; cheaper than a block of mostly padding, and
+        no kernel to compile that a process calling ``simulate`` does not compile
+        anyway)."""
         out, T, record_output = self.out, self.T, self.record_output
         s, w = self.members[q]
         st = self.st
@@ -277,14 +285,13 @@ class _LaneSet:
         gl, gg, oc = np.zeros(T), np.zeros(T), np.zeros(n2)
         rx = np.zeros((T if record_output else 0, n2))
         gap, info = np.zeros((T, 2)), np.zeros(1, dtype=np.int64)
-        status = kn.run_single(
-            kn.Table(st.colptr, st.rowidx, w["A"], w["tgt"], w["theta"], st.sigma, w["x0"],
+        status = _fused.run_single_fused(
+            kn.Table(self.colptr, self.rowidx, w["A"], w["tgt"], w["theta"], st.sigma, w["x0"],
                      w["f0"], w["e0"], w["mu"], w["c"], w["inv_tau"]),
             kn.Special(st.sp_pos, st.sp_idx, w["impcap"], w["stock0"], w["relmax"],
                        w["theta_sp"], w["tgt_sp"]),
             kn.Shocks(st.cap_idx, w["capfac"], st.dem_idx, w["demfac"], w["exfac"]),
             kn.Options(int(st.ration[0]), w["alpha_max"], w["alpha_tau"]),
-            kn.work_arrays(self.nnz, n2, K),
             kn.Records(gl, oc, rx, np.zeros((0, n2)), np.zeros((0, K)), np.zeros((0, K)), gg,
                        gap, info, np.zeros(0)))
         out["gdp_loss"][s] = gl
