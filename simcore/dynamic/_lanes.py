@@ -147,13 +147,54 @@ def _pass1(ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S, O, dprev, x0, 
 
 
 @njit
+def _same_bits(a, b):
+    """Whether two floats are the same number, the sign of a zero included (NaN: never)."""
+    if a != b:
+        return False
+    return a != 0.0 or math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+@njit
+def _uniform_cells(A, TG, IND, THA, uni, A1, TG1, IND1, THA1):
+    """Mark the cells whose ``A``, ``TG``, ``IND`` and ``THA`` are the same in every lane
+    (``uni``) and keep those values once (``A1``, ...): the daily sweep reads them as
+    scalars there, not as lane vectors (:func:`_pass2_pass1`)."""
+    nnz = A.shape[0]
+    L = A.shape[1]
+    count = 0
+    for kk in range(nnz):
+        a0 = A[kk, 0]
+        t0 = TG[kk, 0]
+        i0 = IND[kk, 0]
+        h0 = THA[kk, 0]
+        u = True
+        for l in range(1, L):
+            if not (_same_bits(A[kk, l], a0) and _same_bits(TG[kk, l], t0)
+                    and _same_bits(IND[kk, l], i0) and _same_bits(THA[kk, l], h0)):
+                u = False
+                break
+        uni[kk] = u
+        A1[kk] = a0
+        TG1[kk] = t0
+        IND1[kk] = i0
+        THA1[kk] = h0
+        if u:
+            count += 1
+    return count
+
+
+@njit
 def _pass2_pass1(next_day, ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S, O, x,
-                 dprev, rho_int, x0, inv_tau, Duse, xinp, bound, sgap):
+                 dprev, rho_int, x0, inv_tau, Duse, xinp, bound, sgap,
+                 uni, A1, TG1, IND1, THA1):
     """Pass 2 of a day (deliveries, use, stocks; ``sgap`` the sum of ``|S - target|``) and,
     if ``next_day``, pass 1 of the next day (orders from ``dprev``, the use vector
     ``Duse``, the input bound ``xinp``), in one sweep over the cells: a cell's stock after
     pass 2 is all pass 1 of the next day reads of it, so each cell is loaded once a day.
-    Per lane the operations are ``run_one``'s, in its order (cells by column, then row)."""
+    Per lane the operations are ``run_one``'s, in its order (cells by column, then row).
+    A cell whose coefficient, target and bound terms are the same in every lane
+    (``uni``, :func:`_uniform_cells`) reads them once as scalars (``A1``, ...) instead of
+    as lane vectors: the same numbers, half the bytes a day for such a cell."""
     n = colptr.shape[0] - 1
     L = A.shape[1]
     for j in range(n):
@@ -163,6 +204,31 @@ def _pass2_pass1(next_day, ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S
             bound[l] = np.inf
         for kk in range(k0, k1):
             i = rowidx[kk]
+            if uni[kk]:
+                a = A1[kk]
+                tg = TG1[kk]
+                for l in range(L):
+                    s_k = S[kk, l]
+                    z = O[kk, l] * rho_int[i, l]
+                    use = a * x[j, l]
+                    lim = s_k + z - tg
+                    lim = s_k if lim < s_k else lim
+                    use = lim if use > lim else use
+                    S[kk, l] = s_k + z - use
+                for l in range(L):
+                    sgap[l] += abs(S[kk, l] - tg)
+                if next_day:
+                    ind = IND1[kk]
+                    tha = THA1[kk]
+                    for l in range(L):
+                        o = a * dprev[j, l] + (tg - S[kk, l]) * inv_tau[l]
+                        O[kk, l] = 0.0 if o < 0.0 else o
+                    for l in range(L):
+                        Duse[i, l] += O[kk, l]
+                    for l in range(L):
+                        b = ind + tha * S[kk, l]
+                        bound[l] = b if b < bound[l] else bound[l]
+                continue
             for l in range(L):
                 s_k = S[kk, l]
                 tg = TG[kk, l]
@@ -283,6 +349,12 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
     for l in range(L):
         status[l] = STATUS_OK
         info[l] = -1
+    uni = np.empty(nnz, dtype=np.bool_)
+    A1 = np.empty(nnz)
+    TG1 = np.empty(nnz)
+    IND1 = np.empty(nnz)
+    THA1 = np.empty(nnz)
+    _uniform_cells(A, TG, IND, THA, uni, A1, TG1, IND1, THA1)
 
     # pass 1 of day 0 (later days' pass 1 runs fused with the previous day's pass 2)
     for j in range(n):
@@ -399,7 +471,8 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
             for l in range(L):
                 Duse[i, l] = 0.0
         _pass2_pass1(t + 1 < T, ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S, O,
-                     x, dprev, rho_int, x0, inv_tau, Duse, xinp, bound, sgap)
+                     x, dprev, rho_int, x0, inv_tau, Duse, xinp, bound, sgap,
+                     uni, A1, TG1, IND1, THA1)
         if gap_on:
             for l in range(L):
                 rec_gap[t, 0, l] = xgap[l] * inv_sum_x0[l]
