@@ -307,35 +307,27 @@ class _LaneSet:
         """Gather members ``lanes`` (one block of ``L``, in order) into the lane kernel's
         arrays here, and hand the call to the runner (the members' own arrays are then
         dropped)."""
-        T = self.T
         nb = 1
-        nnz, n2, K, C, D = self.nnz, self.n2, self.K, self.C, self.D
-        f = np.empty
-        A, tgt, theta = f((nb, nnz, L)), f((nb, nnz, L)), f((nb, nnz, L))
-        x0, f0, e0, mu, c = (f((nb, n2, L)) for _ in range(5))
-        inv_tau, alpha_max, alpha_tau = f((nb, L)), f((nb, L)), f((nb, L))
-        impcap, stock0, relmax = f((nb, T, K, L)), f((nb, K, L)), f((nb, K, L))
-        capfac, demfac, exfac = f((nb, T, C, L)), f((nb, T, D, L)), f((nb, T, D, L))
-        for z, q in enumerate(lanes):
-            b, l = divmod(z, L)
-            w = self.members[q][1]
-            A[b, :, l] = w["A"]
-            tg = tgt[b, :, l]
-            tg[:] = w["tgt"]
-            tg[self.msp] = w["tgt_sp"][self.kpos, self.kcol]
-            th = theta[b, :, l]
-            th[:] = w["theta"]
-            th[self.msp] = w["theta_sp"][self.kpos, self.kcol]
-            for arr, key in ((x0, "x0"), (f0, "f0"), (e0, "e0"), (mu, "mu"), (c, "c")):
-                arr[b, :, l] = w[key]
-            inv_tau[b, l], alpha_max[b, l], alpha_tau[b, l] = (
-                w["inv_tau"], w["alpha_max"], w["alpha_tau"])
-            impcap[b, :, :, l] = w["impcap"]
-            stock0[b, :, l] = w["stock0"]
-            relmax[b, :, l] = w["relmax"]
-            capfac[b, :, :, l] = w["capfac"]
-            demfac[b, :, :, l] = w["demfac"]
-            exfac[b, :, :, l] = w["exfac"]
+        ws = [self.members[q][1] for q in lanes]
+
+        def lanes_last(key: str, rows: str | None = None) -> np.ndarray:
+            # members stacked on a leading axis (each member's array contiguous), the
+            # special rows' overrides merged in, then one transposing copy to lane-last:
+            # a lane at a time into the lane-last array would touch every cache line of it
+            # once per lane
+            X = np.array([w[key] for w in ws], dtype=float)
+            if rows is not None and self.msp.size:
+                X[:, self.msp] = np.array([w[rows][self.kpos, self.kcol] for w in ws])
+            return np.ascontiguousarray(np.moveaxis(X, 0, -1))[None]
+
+        A = lanes_last("A")
+        tgt = lanes_last("tgt", "tgt_sp")
+        theta = lanes_last("theta", "theta_sp")
+        x0, f0, e0, mu, c = (lanes_last(k) for k in ("x0", "f0", "e0", "mu", "c"))
+        inv_tau, alpha_max, alpha_tau = (lanes_last(k) for k in ("inv_tau", "alpha_max",
+                                                                 "alpha_tau"))
+        impcap, stock0, relmax = (lanes_last(k) for k in ("impcap", "stock0", "relmax"))
+        capfac, demfac, exfac = (lanes_last(k) for k in ("capfac", "demfac", "exfac"))
         sids = []
         for z, q in enumerate(lanes):
             if q not in lanes[:z]:  # padding of a partial last block: dropped
@@ -377,9 +369,22 @@ def _same_but_special_rows(p: DynamicParams, p0: DynamicParams) -> bool:
     maps agree on every product that is not special."""
     import dataclasses
 
-    return _same_params(dataclasses.replace(
-        p, dependency_by_product=p0.dependency_by_product,
-        inventory_days_by_product=p0.inventory_days_by_product), p0)
+    if type(p) is not type(p0):
+        return False
+    for f in dataclasses.fields(p):
+        if not f.compare or f.name in ("dependency_by_product", "inventory_days_by_product"):
+            continue
+        a, b = getattr(p, f.name), getattr(p0, f.name)
+        if a is b:
+            continue
+        # the field as dataclass equality compares it (a field whose == is not a bool,
+        # an array: not equal); field by field, without building (and validating) a copy
+        try:
+            if not bool(a == b):
+                return False
+        except Exception:  # noqa: BLE001
+            return False
+    return True
 
 
 #: Whether run_lowered lowers members that differ only in the special rows' maps through

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from dataclasses import replace as _replace
 from typing import Any
 
@@ -40,11 +40,15 @@ class _Lowerer:
     path: Any
     specs: dict[str, Any]
     allow_outside_data: bool = False
+    #: data files resolved so far (``Scenario.data_file``'s memo, shared by every point as
+    #: by a scenario's copies: one path resolution per name, not one per point)
+    paths: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def scenario(self, overrides: Mapping[str, Any]):
         sc = Scenario(apply_overrides(self.data, _overrides(self.data, overrides),
                                       str(self.path or "")), self.path,
                       allow_outside_data=self.allow_outside_data)
+        sc._cache["paths"] = self.paths
         return _pin(sc, self.specs)
 
     def lower(self, overrides: Mapping[str, Any], index: int) -> tuple[list[Any], Any]:
