@@ -18,7 +18,14 @@ six lane vectors are loaded once a day instead of twice; the steps between the p
 (production, imports, rationing, the demand memory) touch no cell.  In each cell the work
 is five short loops over the lanes, each writing one array, so that the compiler
 vectorises every one of them (its run-time overlap checks stay few; one loop writing
-several arrays is not vectorised).  With ``L`` a run-time value each loop pays those
+several arrays is not vectorised).  A cell whose coefficient, target and bound terms
+(``A``, ``TG``, ``IND``, ``THA``) are the same number in every lane of the block (in a
+sweep of shock sizes and of the special rows' shares, every other cell) is read as four
+scalars (:func:`_uniform_cells`), so that the day loads only its lanes' stocks and orders:
+at 32 lanes the per-cell arrays no longer fit a core's L2 cache, and the sweep is bound by
+what it reads from L3.  The cell indices are unsigned (:func:`indices`), as in
+:mod:`simcore.dynamic._fused` (measured: no difference at 32 lanes, where the lane loops
+dominate; no cost either).  With ``L`` a run-time value each loop pays those
 checks once per cell, which more lanes amortise (:data:`simcore.dynamic.batch.LANES`).
 
 What the lanes of one call share is the *structure*: the sparsity pattern (``colptr``,

@@ -127,10 +127,11 @@ class BatchResult(dict):
 
 
 #: Scenarios per block of the lane kernel (:mod:`simcore.dynamic._lanes`): the innermost,
-#: vectorised axis.  The fastest per scenario of 4, 8, 16, 32 and 64 lanes measured
-#: (``sc-lanes`` cases of benchmarks/compare.py, docs/performance.md): each lane loop pays
-#: a fixed cost (the compiler's run-time overlap checks), which 32 lanes amortise; at 64 a
-#: block's cells no longer fit the cache as well.
+#: vectorised axis.  Per scenario, 32 and 64 lanes were the fastest of 1 to 64 measured,
+#: within a few per cent of each other (``sc-lanes`` cases of benchmarks/compare.py,
+#: docs/performance.md): each lane loop pays a fixed cost (the compiler's run-time overlap
+#: checks), which 32 lanes amortise; 32 keeps the padding of a partial last block and the
+#: memory of a block smaller.
 LANES = 32
 #: A partial last block runs at the smallest width of ``LANES``, ``LANES / 2`` and
 #: ``LANES / 4`` that holds it (padded), if it has at least this many scenarios; fewer run
