@@ -524,15 +524,16 @@ def _lower_into(prep, items, groups, sets, runner, out, T, record_output) -> Non
         sh0, p0 = items[members[0]]
         low0 = _m.lower(prep, sh0, p0, T)
         split_mode = low0.split is not None
-        if split_mode:
-            # the group's table after the split, for members with the same parameters
+        if split_mode and len(members) > 1:
+            # the group's table after the split, for members with the same parameters (a
+            # group of one, a band draw of its own origin shares, runs its lowering as is)
             pools = _m._origin_pools(prep, p0)
             special0 = _m._special_products(prep, sh0, p0)
             tg0, th0 = _m._cell_arrays(prep, p0, special0)[:2]
             pa2 = _m.split_origins(prep, sh0, p0, tg0, th0)[2]
             sp2 = list(low0.sp_idx)
             rows_of: _SplitRows | None = None
-        else:
+        elif not split_mode:
             special = list(low0.sp_idx)
             zfull = _zfull(prep, special)
             base_th = _m._dense_base(prep, p0.dependency_cells, p0.dependency)
