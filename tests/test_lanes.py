@@ -345,3 +345,24 @@ def test_several_blocks_in_one_call_and_unsigned_indices(prep37, monkeypatch):
     few = b.run_lowered(prep37, scen[:3], 60)
     for s in range(3):
         np.testing.assert_array_equal(few["gdp_loss"][s], r["gdp_loss"][s])
+
+
+def test_groups_of_one_under_stocks_per_origin_split_once(prep37, monkeypatch):
+    """Band draws of their own origin shares are groups of one: each is lowered once (one
+    split of the table), not split again for a group's shared table no member uses; the
+    numbers are the single runs'."""
+    scen = []
+    for q in range(4):
+        p = DynamicParams(import_origins={"27": {"CHN": 0.3 + 0.1 * q}}, origin_stocks=True,
+                          dependency_by_product={"27": 0.2 + 0.1 * q})
+        scen.append(([sc.ImportCut(product="27", origin="CHN", share=1.0, duration=30)], p))
+    calls = []
+    real = m.split_origins
+    monkeypatch.setattr(m, "split_origins", lambda *a: calls.append(1) or real(*a))
+    r = b.run_lowered(prep37, scen, 80)
+    assert len(calls) == len(scen)
+    monkeypatch.setattr(m, "split_origins", real)
+    for s, (sh, p) in enumerate(scen):
+        one = sc.simulate(prep37, sh, params=p, days=80)
+        _close(r["gdp_loss"][s], one.gdp_loss)
+        _close(r["out_cum"][s], one.output_loss)
