@@ -65,9 +65,10 @@ from .._jit import (
 from ._kernels import _ratios, ces_ratio
 
 #: Shared by every lane of a call: CSC pattern ``colptr (n+1)``, ``rowidx (nnz)`` (unsigned:
-#: :func:`indices`), elasticities ``sigma (n)``, special products ``sp_pos (n)`` (position or -1) and
-#: ``sp_idx (K)``, shocked sectors ``cap_idx (C)`` and ``dem_idx (D)``; ``ration (1,)`` the
-#: rationing rule (:data:`~simcore.dynamic._kernels.RATION_PROPORTIONAL` or ``..._FIRMS_FIRST``).
+#: :func:`indices`), elasticities ``sigma (n)``, special products ``sp_pos (n)`` (position
+#: or -1) and ``sp_idx (K)``, shocked sectors ``cap_idx (C)`` and ``dem_idx (D)``;
+#: ``ration (1,)`` the rationing rule (:data:`~simcore.dynamic._kernels.RATION_PROPORTIONAL`
+#: or ``..._FIRMS_FIRST``).
 Structure = namedtuple("Structure", ["colptr", "rowidx", "sigma", "sp_pos", "sp_idx",
                                      "cap_idx", "dem_idx", "ration"])
 

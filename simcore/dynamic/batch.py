@@ -261,7 +261,6 @@ class _LaneSet:
         members in a narrower block (:func:`last_width`, padded with copies of the last
         member, results dropped); fewer members one by one with the single-run kernel
         of :func:`simcore.simulate` (:meth:`_single`; each a call of its own, in parallel)."""
-        L = LANES
         m = len(self.members)
         rest = m - self.sent  # under one block: add() hands over every whole one
         if rest >= MIN_LANES:
