@@ -22,8 +22,11 @@ several arrays is not vectorised).  A cell whose coefficient, target and bound t
 (``A``, ``TG``, ``IND``, ``THA``) are the same number in every lane of the block (in a
 sweep of shock sizes and of the special rows' shares, every other cell) is read as four
 scalars (:func:`_uniform_cells`), so that the day loads only its lanes' stocks and orders:
-at 32 lanes the per-cell arrays no longer fit a core's L2 cache, and the sweep is bound by
-what it reads from L3.  The cell indices are unsigned (:func:`indices`), as in
+at 32 lanes a block's per-cell arrays are far beyond a core's L2 cache, and reading four of
+them once per cell instead of once per lane took a lane scenario-year of the Nomura case
+from about 10.4 to 6.3 ms on the machine of docs/performance.md (same bits).  (Not storing
+the orders of such cells either, recomputing them in pass 2 from the same operands, gave
+the same bits and no measurable gain: what is left is not only bytes.)  The cell indices are unsigned (:func:`indices`), as in
 :mod:`simcore.dynamic._fused` (measured: no difference at 32 lanes, where the lane loops
 dominate; no cost either).  With ``L`` a run-time value each loop pays those
 checks once per cell, which more lanes amortise (:data:`simcore.dynamic.batch.LANES`).
