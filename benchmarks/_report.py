@@ -330,7 +330,11 @@ def supply_chain(res: dict) -> list[str]:
       "32 scenarios with the scenario as the innermost, vectorised axis, blocks in parallel, "
       "the next scenarios lowered while a call runs; a day's pass 2 and the next day's "
       "pass 1 are one sweep over the cells, each loop over the lanes a few vector "
-      "instructions; each lane repeats `run_one`'s operations in its order, so every "
+      "instructions, and a cell whose coefficient, target and bound terms agree in every "
+      "lane of its block is read as scalars, its lanes' stocks and orders the only vectors "
+      "it loads (every cell in these designs, which vary the cuts; in the Nomura sweep, "
+      "which also varies the dependency scale, all but the cells of the carved products' "
+      "rows and their origin pools); each lane repeats `run_one`'s operations in its order, so every "
       "scenario's numbers equal its single run's (`tests/test_lanes.py`).  `sc-lanes/japan-187/L`: one block "
       "of L lanes (`run_block`, one core) against `run_one` on the first of its scenarios, "
       "in the same process; *simcore s* is the block's time per scenario-year, and the ratio "
@@ -545,9 +549,11 @@ def startup_section() -> list[str]:
             notes.append(
                 "`simcore reproduce` builds the table, the prepared model and the calibration "
                 "once and draws each scenario file's 90 % bands in one batched call (the "
-                "draws as lanes of the batch kernel); running its kernels is "
+                "draws as lanes of the batch kernel, blocks on a pool of threads); its kernels "
+                f"ran {_n(parts['reproduce']['kernel_s'])} s (summed over the threads that "
+                "ran them, so it can exceed the wall time), "
                 f"{_n(100 * parts['reproduce']['kernel_s'] / best['reproduce'], 2)} % of its "
-                "time.")
+                "wall time.")
         if "reproduce-cold" in bound:
             d = parts["reproduce-cold"]
             notes.append(
@@ -555,9 +561,9 @@ def startup_section() -> list[str]:
                 f"{_n(d['compile_s'])} s of its {_n(best['reproduce-cold'])} s "
                 f"({d['compiles']} top-level compilations, "
                 f"{_n(d['compile_s'] / best['deps'], 2)} x `import numpy, xarray, numba` "
-                "alone, against a target of 4 x for the whole command): fewer kernels or "
-                "specialisations, or a parallel loop that compiles faster, are what would "
-                "move it.")
+                "alone, against a target of 4 x for the whole command): it compiles the "
+                "kernels it runs (no numba parallel loop, no `run_one` since issue 17's "
+                "second round), so fewer or smaller kernels are what would move it.")
         L.append("\n" + "  ".join(notes) + "\n")
     L += table_prep_section()
     return L

@@ -307,3 +307,62 @@ def test_special_rows_that_differ_under_stocks_per_origin_lower_once(prep37, mon
         one = sc.simulate(prep37, sh, params=pp, days=90, record=())
         _close(r["gdp_loss"][s], one.gdp_loss)
         _close(r["out_cum"][s], one.output_loss)
+
+
+def test_several_blocks_in_one_call_and_unsigned_indices(prep37, monkeypatch):
+    """``run_lanes`` on a batch of several blocks (a pool of threads, no numba parallel
+    wrapper) gives each block's numbers as a call of that block alone; the structure the
+    batch hands the lane kernel has unsigned indices (``_lanes.indices``) equal to the
+    table's, and leftovers under MIN_LANES run on the fused kernel (not ``run_one``)."""
+    scen = _mixed(2 * b.LANES)
+    grab = []
+    real = ln.run_lanes
+    monkeypatch.setattr(b._ln, "run_lanes", lambda *a: grab.append(a) or real(*a))
+    r = b.run_lowered(prep37, scen, 60)
+    monkeypatch.setattr(b._ln, "run_lanes", real)
+    assert len(grab) == 2
+    st = grab[0][0]
+    assert st.colptr.dtype == np.uint64 and st.rowidx.dtype == np.uint32
+    np.testing.assert_array_equal(st.colptr, prep37.colptr)
+    np.testing.assert_array_equal(st.rowidx, prep37.rowidx)
+    with pytest.raises(ValueError, match="negative"):
+        ln.indices(prep37.colptr, -prep37.rowidx - 1, prep37.n)
+    # both blocks stacked on the block axis, one call
+    tab = ln.LaneTable(*[np.concatenate([g[1][f] for g in grab]) for f in range(8)])
+    scn = ln.LaneScenario(*[np.concatenate([g[2][f] for g in grab]) for f in range(9)])
+    out = ln.LaneOutput(*[np.zeros((2,) + a.shape[1:], a.dtype) for a in grab[0][3]])
+    ln.run_lanes(st, tab, scn, out)
+    for bk in range(2):
+        for f in ("gdp_loss", "gdp_gain", "out_cum", "rec_gap", "status", "info"):
+            np.testing.assert_array_equal(getattr(out, f)[bk], getattr(grab[bk][3], f)[0])
+    # and the batch's results are those of the blocks (lanes in lowering order)
+    rows = {r["gdp_loss"][s].tobytes() for s in range(len(scen))}
+    lanes = {np.ascontiguousarray(g[3].gdp_loss[0][:, l]).tobytes()
+             for g in grab for l in range(b.LANES)}
+    assert lanes == rows and len(rows) == len(scen)
+    # leftovers: the fused single-run kernel, run_one never called
+    monkeypatch.setattr(kn, "run_single", lambda *a: pytest.fail("run_one called"))
+    few = b.run_lowered(prep37, scen[:3], 60)
+    for s in range(3):
+        np.testing.assert_array_equal(few["gdp_loss"][s], r["gdp_loss"][s])
+
+
+def test_groups_of_one_under_stocks_per_origin_split_once(prep37, monkeypatch):
+    """Band draws of their own origin shares are groups of one: each is lowered once (one
+    split of the table), not split again for a group's shared table no member uses; the
+    numbers are the single runs'."""
+    scen = []
+    for q in range(4):
+        p = DynamicParams(import_origins={"27": {"CHN": 0.3 + 0.1 * q}}, origin_stocks=True,
+                          dependency_by_product={"27": 0.2 + 0.1 * q})
+        scen.append(([sc.ImportCut(product="27", origin="CHN", share=1.0, duration=30)], p))
+    calls = []
+    real = m.split_origins
+    monkeypatch.setattr(m, "split_origins", lambda *a: calls.append(1) or real(*a))
+    r = b.run_lowered(prep37, scen, 80)
+    assert len(calls) == len(scen)
+    monkeypatch.setattr(m, "split_origins", real)
+    for s, (sh, p) in enumerate(scen):
+        one = sc.simulate(prep37, sh, params=p, days=80)
+        _close(r["gdp_loss"][s], one.gdp_loss)
+        _close(r["out_cum"][s], one.output_loss)

@@ -427,3 +427,66 @@ def test_points_that_lower_alike_are_checked_once(small, kiuchi, monkeypatch):
     calls.clear()
     sc.sweep(small, grid={"model.import_origins.27.CHN": [0.5, 0.6, 0.7]}, days=5)
     assert len(calls) == 3
+
+
+def test_points_resolve_their_data_files_once_per_sweep(kiuchi, monkeypatch):
+    """Every point's scenario is built from the base's data (for the check and for its
+    chunk); the data files its keys name (here the carve-out) are resolved once per sweep
+    and process, not once per point, and the points' results are their runs'."""
+    from simcore.scenario import Scenario
+
+    calls = []
+    real = Scenario._resolve_data_file
+    monkeypatch.setattr(Scenario, "_resolve_data_file",
+                        lambda self, *a: calls.append(a) or real(self, *a))
+    ranges = {"shocks.0.share": (0.3, 1.0), "model.dependency_scale": (0.3, 1.2)}
+    res = sc.sweep(kiuchi, ranges=ranges, samples=8, seed=0, chunk_size=4, workers=1,
+                   progress=False)
+    assert 0 < len(calls) < 8  # was four a point (two scenario builds, two lookups each)
+    from simcore.sweeps import make_design
+
+    design = make_design(kiuchi, None, ranges=ranges, method="lhs", samples=8, seed=0)
+    for i in (0, 7):
+        ref = kiuchi.run(**design.point(i))
+        _close(res.gdp_loss_total.values.ravel()[i], ref.gdp_loss_total)
+
+
+def test_special_rows_check_compares_every_other_field():
+    """``_same_but_special_rows``: equal but for the per-product maps; any other field
+    (a number, a map, an array field) that differs makes it False."""
+    from simcore.dynamic import batch as b
+    from simcore.dynamic.params import DynamicParams
+
+    p0 = DynamicParams(dependency_by_product={"27": 0.5}, inventory_days=3.0)
+    assert b._same_but_special_rows(
+        DynamicParams(dependency_by_product={"27": 0.9},
+                      inventory_days_by_product={"27": 2.0}, inventory_days=3.0), p0)
+    assert not b._same_but_special_rows(
+        DynamicParams(dependency_by_product={"27": 0.9}, inventory_days=4.0), p0)
+    assert not b._same_but_special_rows(
+        DynamicParams(dependency_by_product={"27": 0.9}, inventory_days=3.0,
+                      import_origins={"27": {"CHN": 0.5}}), p0)
+
+
+def test_a_local_sweep_builds_each_point_once(small, monkeypatch):
+    """The up-front check's shocks and parameters are what the chunks run (kept on the
+    sweep's lowerer, never sent to another process): each point's scenario is built once,
+    and the results are the points' runs."""
+    import pickle
+
+    from simcore.sweeps import compute
+
+    built = []
+    real = compute._Lowerer.scenario
+    monkeypatch.setattr(compute._Lowerer, "scenario",
+                        lambda self, ov: built.append(1) or real(self, ov))
+    grid = {"shocks.0.share": [0.2, 0.5, 0.8], "model.inventory_days": [5.0, 9.0]}
+    res = sc.sweep(small, grid=grid, days=40, chunk_size=4, progress=False)
+    assert len(built) == 6
+    for ov in ({"shocks.0.share": 0.2, "model.inventory_days": 9.0},
+               {"shocks.0.share": 0.8, "model.inventory_days": 5.0}):
+        ref = small.copy_with({**ov, "horizon.days": 40}).run()
+        _close(res.sel({k: v for k, v in ov.items()}).gdp_loss_total, ref.gdp_loss_total)
+    low = compute._Lowerer(small.data, small.path, {})
+    low.checked[0] = ({}, [], None)
+    assert pickle.loads(pickle.dumps(low)).checked == {}

@@ -18,7 +18,17 @@ six lane vectors are loaded once a day instead of twice; the steps between the p
 (production, imports, rationing, the demand memory) touch no cell.  In each cell the work
 is five short loops over the lanes, each writing one array, so that the compiler
 vectorises every one of them (its run-time overlap checks stay few; one loop writing
-several arrays is not vectorised).  With ``L`` a run-time value each loop pays those
+several arrays is not vectorised).  A cell whose coefficient, target and bound terms
+(``A``, ``TG``, ``IND``, ``THA``) are the same number in every lane of the block (in a
+sweep of shock sizes and of the special rows' shares, every other cell) is read as four
+scalars (:func:`_uniform_cells`), so that the day loads only its lanes' stocks and orders:
+at 32 lanes a block's per-cell arrays are far beyond a core's L2 cache, and reading four of
+them once per cell instead of once per lane took a lane scenario-year of the Nomura case
+from about 10.4 to 6.3 ms on the machine of docs/performance.md (same bits).  (Not storing
+the orders of such cells either, recomputing them in pass 2 from the same operands, gave
+the same bits and no measurable gain: what is left is not only bytes.)  The cell indices are unsigned (:func:`indices`), as in
+:mod:`simcore.dynamic._fused` (measured: no difference at 32 lanes, where the lane loops
+dominate; no cost either).  With ``L`` a run-time value each loop pays those
 checks once per cell, which more lanes amortise (:data:`simcore.dynamic.batch.LANES`).
 
 What the lanes of one call share is the *structure*: the sparsity pattern (``colptr``,
@@ -33,7 +43,8 @@ per origin, which change the pool rows' coefficients) share lanes.
 Arguments are bundled as namedtuples of arrays (:class:`Structure`, :class:`LaneTable`,
 :class:`LaneScenario`, :class:`LaneOutput`), each field an array with a leading *block*
 axis and the lane axis last, so a batch is ``n_blocks x L`` scenarios; :func:`run_lanes`
-runs one block on the calling thread or several on numba's threads (``prange``).  A
+runs one block on the calling thread or several on a pool of Python threads
+(:func:`run_block` releases the GIL; no numba ``parallel`` wrapper to compile).  A
 partial last block is padded by the caller (:mod:`simcore.dynamic.batch`) with copies of a
 real scenario whose results are dropped.
 
@@ -48,21 +59,19 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import prange
-
 from .._jit import (
     STATUS_NEGATIVE_OUTPUT,
     STATUS_NON_FINITE,
     STATUS_OK,
     njit,
-    njit_parallel,
 )
 from ._kernels import _ratios, ces_ratio
 
-#: Shared by every lane of a call: CSC pattern ``colptr (n+1)``, ``rowidx (nnz)``,
-#: elasticities ``sigma (n)``, special products ``sp_pos (n)`` (position or -1) and
-#: ``sp_idx (K)``, shocked sectors ``cap_idx (C)`` and ``dem_idx (D)``; ``ration (1,)`` the
-#: rationing rule (:data:`~simcore.dynamic._kernels.RATION_PROPORTIONAL` or ``..._FIRMS_FIRST``).
+#: Shared by every lane of a call: CSC pattern ``colptr (n+1)``, ``rowidx (nnz)`` (unsigned:
+#: :func:`indices`), elasticities ``sigma (n)``, special products ``sp_pos (n)`` (position
+#: or -1) and ``sp_idx (K)``, shocked sectors ``cap_idx (C)`` and ``dem_idx (D)``;
+#: ``ration (1,)`` the rationing rule (:data:`~simcore.dynamic._kernels.RATION_PROPORTIONAL`
+#: or ``..._FIRMS_FIRST``).
 Structure = namedtuple("Structure", ["colptr", "rowidx", "sigma", "sp_pos", "sp_idx",
                                      "cap_idx", "dem_idx", "ration"])
 
@@ -83,6 +92,19 @@ LaneScenario = namedtuple("LaneScenario", ["inv_tau", "alpha_max", "alpha_tau", 
 #: (B, T, 2, L)`` or ``(B, 0, 2, L)``; ``status``, ``info`` ``(B, L)`` int64.
 LaneOutput = namedtuple("LaneOutput", ["gdp_loss", "gdp_gain", "out_cum", "out_dem", "rec_x",
                                        "rec_gap", "status", "info"])
+
+
+def indices(colptr: np.ndarray, rowidx: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The CSC pattern as the lane kernel runs fastest on it: column starts as ``uint64``,
+    row indices as ``uint32`` when ``n`` allows (``uint64`` otherwise).  Numba wraps a
+    negative index around (``a[-1]`` is the last element), so it tests the sign of every
+    signed index it cannot prove non-negative: here the cell index of each CSC loop (it
+    starts at ``colptr[j]``, read from memory) and the row index of each cell (read from
+    ``rowidx``), for every cell of every day.  An unsigned index has no sign to test; the
+    arithmetic is the same, so are the bits (``tests/test_lanes.py``)."""
+    if (colptr.size and colptr.min() < 0) or (rowidx.size and rowidx.min() < 0):
+        raise ValueError("indices: the CSC pattern has negative indices")
+    return colptr.astype(np.uint64), rowidx.astype(np.uint32 if n < 2**32 else np.uint64)
 
 
 @njit
@@ -136,13 +158,54 @@ def _pass1(ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S, O, dprev, x0, 
 
 
 @njit
+def _same_bits(a, b):
+    """Whether two floats are the same number, the sign of a zero included (NaN: never)."""
+    if a != b:
+        return False
+    return a != 0.0 or math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+@njit
+def _uniform_cells(A, TG, IND, THA, uni, A1, TG1, IND1, THA1):
+    """Mark the cells whose ``A``, ``TG``, ``IND`` and ``THA`` are the same in every lane
+    (``uni``) and keep those values once (``A1``, ...): the daily sweep reads them as
+    scalars there, not as lane vectors (:func:`_pass2_pass1`)."""
+    nnz = A.shape[0]
+    L = A.shape[1]
+    count = 0
+    for kk in range(nnz):
+        a0 = A[kk, 0]
+        t0 = TG[kk, 0]
+        i0 = IND[kk, 0]
+        h0 = THA[kk, 0]
+        u = True
+        for l in range(1, L):
+            if not (_same_bits(A[kk, l], a0) and _same_bits(TG[kk, l], t0)
+                    and _same_bits(IND[kk, l], i0) and _same_bits(THA[kk, l], h0)):
+                u = False
+                break
+        uni[kk] = u
+        A1[kk] = a0
+        TG1[kk] = t0
+        IND1[kk] = i0
+        THA1[kk] = h0
+        if u:
+            count += 1
+    return count
+
+
+@njit
 def _pass2_pass1(next_day, ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S, O, x,
-                 dprev, rho_int, x0, inv_tau, Duse, xinp, bound, sgap):
+                 dprev, rho_int, x0, inv_tau, Duse, xinp, bound, sgap,
+                 uni, A1, TG1, IND1, THA1):
     """Pass 2 of a day (deliveries, use, stocks; ``sgap`` the sum of ``|S - target|``) and,
     if ``next_day``, pass 1 of the next day (orders from ``dprev``, the use vector
     ``Duse``, the input bound ``xinp``), in one sweep over the cells: a cell's stock after
     pass 2 is all pass 1 of the next day reads of it, so each cell is loaded once a day.
-    Per lane the operations are ``run_one``'s, in its order (cells by column, then row)."""
+    Per lane the operations are ``run_one``'s, in its order (cells by column, then row).
+    A cell whose coefficient, target and bound terms are the same in every lane
+    (``uni``, :func:`_uniform_cells`) reads them once as scalars (``A1``, ...) instead of
+    as lane vectors: the same numbers, half the bytes a day for such a cell."""
     n = colptr.shape[0] - 1
     L = A.shape[1]
     for j in range(n):
@@ -152,6 +215,31 @@ def _pass2_pass1(next_day, ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S
             bound[l] = np.inf
         for kk in range(k0, k1):
             i = rowidx[kk]
+            if uni[kk]:
+                a = A1[kk]
+                tg = TG1[kk]
+                for l in range(L):
+                    s_k = S[kk, l]
+                    z = O[kk, l] * rho_int[i, l]
+                    use = a * x[j, l]
+                    lim = s_k + z - tg
+                    lim = s_k if lim < s_k else lim
+                    use = lim if use > lim else use
+                    S[kk, l] = s_k + z - use
+                for l in range(L):
+                    sgap[l] += abs(S[kk, l] - tg)
+                if next_day:
+                    ind = IND1[kk]
+                    tha = THA1[kk]
+                    for l in range(L):
+                        o = a * dprev[j, l] + (tg - S[kk, l]) * inv_tau[l]
+                        O[kk, l] = 0.0 if o < 0.0 else o
+                    for l in range(L):
+                        Duse[i, l] += O[kk, l]
+                    for l in range(L):
+                        b = ind + tha * S[kk, l]
+                        bound[l] = b if b < bound[l] else bound[l]
+                continue
             for l in range(L):
                 s_k = S[kk, l]
                 tg = TG[kk, l]
@@ -272,6 +360,12 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
     for l in range(L):
         status[l] = STATUS_OK
         info[l] = -1
+    uni = np.empty(nnz, dtype=np.bool_)
+    A1 = np.empty(nnz)
+    TG1 = np.empty(nnz)
+    IND1 = np.empty(nnz)
+    THA1 = np.empty(nnz)
+    _uniform_cells(A, TG, IND, THA, uni, A1, TG1, IND1, THA1)
 
     # pass 1 of day 0 (later days' pass 1 runs fused with the previous day's pass 2)
     for j in range(n):
@@ -388,7 +482,8 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
             for l in range(L):
                 Duse[i, l] = 0.0
         _pass2_pass1(t + 1 < T, ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S, O,
-                     x, dprev, rho_int, x0, inv_tau, Duse, xinp, bound, sgap)
+                     x, dprev, rho_int, x0, inv_tau, Duse, xinp, bound, sgap,
+                     uni, A1, TG1, IND1, THA1)
         if gap_on:
             for l in range(L):
                 rec_gap[t, 0, l] = xgap[l] * inv_sum_x0[l]
@@ -435,41 +530,38 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
                         rec_x[t, j, l] = 0.0
 
 
+def _call_block(st, tab, scn, out, b: int) -> None:
+    """Block ``b`` of a lane batch with :func:`run_block` (on the calling thread)."""
+    run_block(st.colptr, st.rowidx, st.sigma, st.sp_pos, st.sp_idx, st.cap_idx,
+              st.dem_idx, st.ration[0],
+              tab.A[b], tab.tgt[b], tab.theta[b], tab.x0[b], tab.f0[b], tab.e0[b],
+              tab.mu[b], tab.c[b],
+              scn.inv_tau[b], scn.alpha_max[b], scn.alpha_tau[b], scn.impcap[b],
+              scn.stock0[b], scn.relmax[b], scn.capfac[b], scn.demfac[b], scn.exfac[b],
+              out.gdp_loss[b], out.gdp_gain[b], out.out_cum[b], out.out_dem[b],
+              out.rec_x[b], out.rec_gap[b], out.status[b], out.info[b])
+
+
 def run_lanes(st, tab, scn, out) -> None:
-    """Run every block of a lane batch: one block directly (:func:`run_block`, on the
-    calling thread: :mod:`simcore.dynamic.batch` runs blocks on a pool of threads), more
-    in parallel on numba's threads (:func:`_run_lanes_parallel`, ``prange`` over the
-    leading block axis).  Arguments and results as there."""
-    if tab.A.shape[0] == 1:
-        run_block(st.colptr, st.rowidx, st.sigma, st.sp_pos, st.sp_idx, st.cap_idx,
-                  st.dem_idx, st.ration[0],
-                  tab.A[0], tab.tgt[0], tab.theta[0], tab.x0[0], tab.f0[0], tab.e0[0],
-                  tab.mu[0], tab.c[0],
-                  scn.inv_tau[0], scn.alpha_max[0], scn.alpha_tau[0], scn.impcap[0],
-                  scn.stock0[0], scn.relmax[0], scn.capfac[0], scn.demfac[0], scn.exfac[0],
-                  out.gdp_loss[0], out.gdp_gain[0], out.out_cum[0], out.out_dem[0],
-                  out.rec_x[0], out.rec_gap[0], out.status[0], out.info[0])
-    else:
-        _run_lanes_parallel(st, tab, scn, out)
-
-
-@njit_parallel
-def _run_lanes_parallel(st, tab, scn, out):
-    """Run every block of a lane batch (``prange`` over the leading block axis).
+    """Run every block of a lane batch.
 
     ``st`` a :class:`Structure`, ``tab`` a :class:`LaneTable`, ``scn`` a
     :class:`LaneScenario`, ``out`` a :class:`LaneOutput` (see there for shapes).  Results
     are in ``out``; per-lane failures in ``out.status`` (codes of :mod:`simcore._jit`) and
-    the failing day in ``out.info`` (-1: none).
+    the failing day in ``out.info`` (-1: none).  One block runs on the calling thread
+    (:mod:`simcore.dynamic.batch` hands blocks to a pool of threads of its own); several
+    on a pool of numba's number of threads: :func:`run_block` releases the GIL, so the
+    blocks run in parallel without a numba ``parallel`` wrapper, whose compilation
+    (seconds from an empty cache) a thread pool does not need.
     """
     nb = tab.A.shape[0]
-    ration_mode = st.ration[0]
-    for b in prange(nb):
-        run_block(st.colptr, st.rowidx, st.sigma, st.sp_pos, st.sp_idx, st.cap_idx,
-                  st.dem_idx, ration_mode,
-                  tab.A[b], tab.tgt[b], tab.theta[b], tab.x0[b], tab.f0[b], tab.e0[b],
-                  tab.mu[b], tab.c[b],
-                  scn.inv_tau[b], scn.alpha_max[b], scn.alpha_tau[b], scn.impcap[b],
-                  scn.stock0[b], scn.relmax[b], scn.capfac[b], scn.demfac[b], scn.exfac[b],
-                  out.gdp_loss[b], out.gdp_gain[b], out.out_cum[b], out.out_dem[b],
-                  out.rec_x[b], out.rec_gap[b], out.status[b], out.info[b])
+    if nb == 1:
+        _call_block(st, tab, scn, out, 0)
+        return
+    import numba
+    from concurrent.futures import ThreadPoolExecutor
+
+    threads = max(1, min(nb, numba.get_num_threads()))
+    with ThreadPoolExecutor(threads, thread_name_prefix="simcore-lanes") as ex:
+        for f in [ex.submit(_call_block, st, tab, scn, out, b) for b in range(nb)]:
+            f.result()

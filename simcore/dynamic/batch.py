@@ -18,10 +18,12 @@ shares and origin pools, shock sizes and dates, ``inventory_tau``, ``alpha_max``
 ``alpha_tau``).  Lowering is shared by scenarios of equal :func:`group_key` (what a
 lowering depends on); groups whose lowered structure is equal run in the same lanes.  A
 partial last block runs in a narrower block (:func:`last_width`); one of fewer than
-:data:`MIN_LANES` scenarios runs them one by one with ``run_one`` (a lane block of mostly
-padding would cost more).  Each block (or single run) goes to a pool of threads as soon
-as its scenarios are lowered, so lowering the next scenarios overlaps the kernels
-(:class:`_Runner`; the kernels release the GIL).
+:data:`MIN_LANES` scenarios runs them one by one on the fused single-run kernel that
+:func:`simcore.simulate` runs (:func:`simcore.dynamic._fused.run_single_fused`: a lane block
+of mostly padding would cost more, and ``run_one`` would be one more kernel to compile).
+Each block (or single run) goes to a pool of threads as soon as its scenarios are lowered,
+so lowering the next scenarios overlaps the kernels (:class:`_Runner`; the kernels release
+the GIL).
 
 :func:`simcore.dynamic._kernels.run_batch` (one scenario per thread, ``run_one`` each)
 stays available for callers of the bare kernel."""
@@ -42,6 +44,7 @@ from ..errors import ParameterError
 from . import supply_chain as _m
 from .common import MAX_RECORD_BYTES, check_days
 from .params import DynamicParams
+from . import _fused
 from . import _kernels as kn
 from . import _lanes as _ln
 from .shocks import CapacityShock, DemandShock
@@ -124,14 +127,15 @@ class BatchResult(dict):
 
 
 #: Scenarios per block of the lane kernel (:mod:`simcore.dynamic._lanes`): the innermost,
-#: vectorised axis.  The fastest per scenario of 4, 8, 16, 32 and 64 lanes measured
-#: (``sc-lanes`` cases of benchmarks/compare.py, docs/performance.md): each lane loop pays
-#: a fixed cost (the compiler's run-time overlap checks), which 32 lanes amortise; at 64 a
-#: block's cells no longer fit the cache as well.
+#: vectorised axis.  Per scenario, 32 and 64 lanes were the fastest of 1 to 64 measured,
+#: within a few per cent of each other (``sc-lanes`` cases of benchmarks/compare.py,
+#: docs/performance.md): each lane loop pays a fixed cost (the compiler's run-time overlap
+#: checks), which 32 lanes amortise; 32 keeps the padding of a partial last block and the
+#: memory of a block smaller.
 LANES = 32
 #: A partial last block runs at the smallest width of ``LANES``, ``LANES / 2`` and
 #: ``LANES / 4`` that holds it (padded), if it has at least this many scenarios; fewer run
-#: one by one (``run_one``).  A lane of a narrow block costs about 0.7 of a single run
+#: one by one (the fused single-run kernel of ``simulate``).  A lane of a narrow block costs about 0.7 of a single run
 #: (8 lanes), a lane of a full block about half (``sc-lanes`` in docs/performance.md).
 MIN_LANES = 6
 #: Bytes of per-lane inputs and outputs the blocks handed to the threads and not yet done
@@ -207,8 +211,10 @@ class _LaneSet:
         self.K = low.sp_idx.shape[0]
         self.C = low.cap_idx.shape[0]
         self.D = low.dem_idx.shape[0]
+        self.colptr, self.rowidx = p2.colptr, p2.rowidx  # signed, as run_one's bundles
+        colptr, rowidx = _ln.indices(p2.colptr, p2.rowidx, p2.n)
         self.st = _ln.Structure(
-            colptr=p2.colptr, rowidx=p2.rowidx, sigma=low.sigma, sp_pos=low.sp_pos,
+            colptr=colptr, rowidx=rowidx, sigma=low.sigma, sp_pos=low.sp_pos,
             sp_idx=low.sp_idx, cap_idx=low.cap_idx, dem_idx=low.dem_idx,
             ration=np.array([kn.RATION_FIRMS_FIRST if params.rationing == "firms_first"
                              else kn.RATION_PROPORTIONAL], dtype=np.int64))
@@ -253,9 +259,8 @@ class _LaneSet:
     def finish(self) -> None:
         """Hand the rest to the runner: a partial last block of at least :data:`MIN_LANES`
         members in a narrower block (:func:`last_width`, padded with copies of the last
-        member, results dropped); fewer members one by one with
-        :func:`~simcore.dynamic._kernels.run_one` (each a call of its own, in parallel)."""
-        L = LANES
+        member, results dropped); fewer members one by one with the single-run kernel
+        of :func:`simcore.simulate` (:meth:`_single`; each a call of its own, in parallel)."""
         m = len(self.members)
         rest = m - self.sent  # under one block: add() hands over every whole one
         if rest >= MIN_LANES:
@@ -268,8 +273,11 @@ class _LaneSet:
         self.sent = m
 
     def _single(self, q: int) -> None:
-        """Member ``q`` alone, with :func:`~simcore.dynamic._kernels.run_one` (the same
-        numbers as a lane; cheaper than a block of mostly padding)."""
+        """Member ``q`` alone, with the kernel :func:`simcore.simulate` runs
+        (:func:`simcore.dynamic._fused.run_single_fused`, on ``run_one``'s bundles: the
+        same numbers as a lane, bit for bit; cheaper than a block of mostly padding, and
+        no kernel to compile that a process calling ``simulate`` does not compile
+        anyway)."""
         out, T, record_output = self.out, self.T, self.record_output
         s, w = self.members[q]
         st = self.st
@@ -277,14 +285,13 @@ class _LaneSet:
         gl, gg, oc = np.zeros(T), np.zeros(T), np.zeros(n2)
         rx = np.zeros((T if record_output else 0, n2))
         gap, info = np.zeros((T, 2)), np.zeros(1, dtype=np.int64)
-        status = kn.run_single(
-            kn.Table(st.colptr, st.rowidx, w["A"], w["tgt"], w["theta"], st.sigma, w["x0"],
+        status = _fused.run_single_fused(
+            kn.Table(self.colptr, self.rowidx, w["A"], w["tgt"], w["theta"], st.sigma, w["x0"],
                      w["f0"], w["e0"], w["mu"], w["c"], w["inv_tau"]),
             kn.Special(st.sp_pos, st.sp_idx, w["impcap"], w["stock0"], w["relmax"],
                        w["theta_sp"], w["tgt_sp"]),
             kn.Shocks(st.cap_idx, w["capfac"], st.dem_idx, w["demfac"], w["exfac"]),
             kn.Options(int(st.ration[0]), w["alpha_max"], w["alpha_tau"]),
-            kn.work_arrays(self.nnz, n2, K),
             kn.Records(gl, oc, rx, np.zeros((0, n2)), np.zeros((0, K)), np.zeros((0, K)), gg,
                        gap, info, np.zeros(0)))
         out["gdp_loss"][s] = gl
@@ -300,35 +307,27 @@ class _LaneSet:
         """Gather members ``lanes`` (one block of ``L``, in order) into the lane kernel's
         arrays here, and hand the call to the runner (the members' own arrays are then
         dropped)."""
-        T = self.T
         nb = 1
-        nnz, n2, K, C, D = self.nnz, self.n2, self.K, self.C, self.D
-        f = np.empty
-        A, tgt, theta = f((nb, nnz, L)), f((nb, nnz, L)), f((nb, nnz, L))
-        x0, f0, e0, mu, c = (f((nb, n2, L)) for _ in range(5))
-        inv_tau, alpha_max, alpha_tau = f((nb, L)), f((nb, L)), f((nb, L))
-        impcap, stock0, relmax = f((nb, T, K, L)), f((nb, K, L)), f((nb, K, L))
-        capfac, demfac, exfac = f((nb, T, C, L)), f((nb, T, D, L)), f((nb, T, D, L))
-        for z, q in enumerate(lanes):
-            b, l = divmod(z, L)
-            w = self.members[q][1]
-            A[b, :, l] = w["A"]
-            tg = tgt[b, :, l]
-            tg[:] = w["tgt"]
-            tg[self.msp] = w["tgt_sp"][self.kpos, self.kcol]
-            th = theta[b, :, l]
-            th[:] = w["theta"]
-            th[self.msp] = w["theta_sp"][self.kpos, self.kcol]
-            for arr, key in ((x0, "x0"), (f0, "f0"), (e0, "e0"), (mu, "mu"), (c, "c")):
-                arr[b, :, l] = w[key]
-            inv_tau[b, l], alpha_max[b, l], alpha_tau[b, l] = (
-                w["inv_tau"], w["alpha_max"], w["alpha_tau"])
-            impcap[b, :, :, l] = w["impcap"]
-            stock0[b, :, l] = w["stock0"]
-            relmax[b, :, l] = w["relmax"]
-            capfac[b, :, :, l] = w["capfac"]
-            demfac[b, :, :, l] = w["demfac"]
-            exfac[b, :, :, l] = w["exfac"]
+        ws = [self.members[q][1] for q in lanes]
+
+        def lanes_last(key: str, rows: str | None = None) -> np.ndarray:
+            # members stacked on a leading axis (each member's array contiguous), the
+            # special rows' overrides merged in, then one transposing copy to lane-last:
+            # a lane at a time into the lane-last array would touch every cache line of it
+            # once per lane
+            X = np.array([w[key] for w in ws], dtype=float)
+            if rows is not None and self.msp.size:
+                X[:, self.msp] = np.array([w[rows][self.kpos, self.kcol] for w in ws])
+            return np.ascontiguousarray(np.moveaxis(X, 0, -1))[None]
+
+        A = lanes_last("A")
+        tgt = lanes_last("tgt", "tgt_sp")
+        theta = lanes_last("theta", "theta_sp")
+        x0, f0, e0, mu, c = (lanes_last(k) for k in ("x0", "f0", "e0", "mu", "c"))
+        inv_tau, alpha_max, alpha_tau = (lanes_last(k) for k in ("inv_tau", "alpha_max",
+                                                                 "alpha_tau"))
+        impcap, stock0, relmax = (lanes_last(k) for k in ("impcap", "stock0", "relmax"))
+        capfac, demfac, exfac = (lanes_last(k) for k in ("capfac", "demfac", "exfac"))
         sids = []
         for z, q in enumerate(lanes):
             if q not in lanes[:z]:  # padding of a partial last block: dropped
@@ -370,9 +369,22 @@ def _same_but_special_rows(p: DynamicParams, p0: DynamicParams) -> bool:
     maps agree on every product that is not special."""
     import dataclasses
 
-    return _same_params(dataclasses.replace(
-        p, dependency_by_product=p0.dependency_by_product,
-        inventory_days_by_product=p0.inventory_days_by_product), p0)
+    if type(p) is not type(p0):
+        return False
+    for f in dataclasses.fields(p):
+        if not f.compare or f.name in ("dependency_by_product", "inventory_days_by_product"):
+            continue
+        a, b = getattr(p, f.name), getattr(p0, f.name)
+        if a is b:
+            continue
+        # the field as dataclass equality compares it (a field whose == is not a bool,
+        # an array: not equal); field by field, without building (and validating) a copy
+        try:
+            if not bool(a == b):
+                return False
+        except Exception:  # noqa: BLE001
+            return False
+    return True
 
 
 #: Whether run_lowered lowers members that differ only in the special rows' maps through
@@ -511,15 +523,16 @@ def _lower_into(prep, items, groups, sets, runner, out, T, record_output) -> Non
         sh0, p0 = items[members[0]]
         low0 = _m.lower(prep, sh0, p0, T)
         split_mode = low0.split is not None
-        if split_mode:
-            # the group's table after the split, for members with the same parameters
+        if split_mode and len(members) > 1:
+            # the group's table after the split, for members with the same parameters (a
+            # group of one, a band draw of its own origin shares, runs its lowering as is)
             pools = _m._origin_pools(prep, p0)
             special0 = _m._special_products(prep, sh0, p0)
             tg0, th0 = _m._cell_arrays(prep, p0, special0)[:2]
             pa2 = _m.split_origins(prep, sh0, p0, tg0, th0)[2]
             sp2 = list(low0.sp_idx)
             rows_of: _SplitRows | None = None
-        else:
+        elif not split_mode:
             special = list(low0.sp_idx)
             zfull = _zfull(prep, special)
             base_th = _m._dense_base(prep, p0.dependency_cells, p0.dependency)

@@ -301,8 +301,9 @@ def sweep(
     # every scenario's shocks and parameters are checked before anything is written or run
     # (about 0.16 ms a scenario), so a bad point is refused up front, not mid-sweep; designs
     # beyond UPFRONT_CHECK_MAX scenarios (streamed ones) are checked chunk by chunk as they run
+    lowerer = _Lowerer(base.data, base.path, specs, base.allow_outside_data)
     if n <= UPFRONT_CHECK_MAX:
-        _check_points(base, design, specs, n)
+        _check_points(base, design, specs, n, lowerer)
 
     cores = os.cpu_count() or 1
     nwork = int(workers or cores)
@@ -336,7 +337,7 @@ def sweep(
         ds = _run_and_assemble(
             base, design, opt, store, manifest, fp, n, nchunks, chunk_size, streamed, tindex,
             preps, tscen, specs, executor, client, scheduler, workers, progress, format, meta,
-            tail, max_days, t_start)
+            tail, max_days, t_start, lowerer)
     except BaseException:
         if store is not None:
             store.abort()
@@ -434,10 +435,19 @@ def _lowering_key(shocks: Sequence[Any], params: Any) -> str | None:
     return repr((parts, pp))
 
 
-def _check_points(base, design: Design, specs, n: int) -> None:
+#: The first this many points built by the up-front check are kept for the chunks that run
+#: them (:attr:`simcore.sweeps.compute._Lowerer.checked`), so that a local sweep builds each
+#: of those points' scenario once, not twice; the bound keeps the memory small.
+KEEP_CHECKED = 20_000
+
+
+def _check_points(base, design: Design, specs, n: int, check: _Lowerer | None = None) -> None:
     """Lower every point of the design and check its shocks and parameters against the base
-    table (unless the design changes the table); a :class:`DesignError` names the point."""
-    check = _Lowerer(base.data, base.path, specs, base.allow_outside_data)
+    table (unless the design changes the table); a :class:`DesignError` names the point.
+    The first :data:`KEEP_CHECKED` points' shocks and parameters stay in ``check`` (the
+    sweep's lowerer) for the chunks."""
+    if check is None:
+        check = _Lowerer(base.data, base.path, specs, base.allow_outside_data)
     # codes are checked against the base table unless the design changes the table
     prep0 = base.prepared() if not any(k.startswith("table.") for k in design.keys) \
         else None
@@ -446,6 +456,8 @@ def _check_points(base, design: Design, specs, n: int) -> None:
     for i in range(n):
         point = design.point(i)
         shocks, params = check.lower(point, i)
+        if i < KEEP_CHECKED:
+            check.checked[i] = (point, shocks, params)
         if prep0 is not None:
             key = None if ario or isinstance(prep0, _mrio.PreparedMRIO) else \
                 _lowering_key(shocks, params)
@@ -466,7 +478,7 @@ def _check_points(base, design: Design, specs, n: int) -> None:
 
 def _run_and_assemble(base, design, opt, store, manifest, fp, n, nchunks, chunk_size,
                       streamed, tindex, preps, tscen, specs, executor, client, scheduler, workers,
-                      progress, format, meta, tail, max_days, t_start):
+                      progress, format, meta, tail, max_days, t_start, lowerer):
     """The body of :func:`sweep` once the folder (if any) is locked and its manifest read."""
     root = store.root if store is not None else None
     # chunks already done
@@ -506,7 +518,6 @@ def _run_and_assemble(base, design, opt, store, manifest, fp, n, nchunks, chunk_
             ov = json.loads(tk)
             preps[tid] = _prepare(base, ov, specs)
             tscen[tid] = ov
-        lowerer = _Lowerer(base.data, base.path, specs, base.allow_outside_data)
 
         def task(cid: int):
             a = cid * chunk_size

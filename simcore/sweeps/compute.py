@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from dataclasses import replace as _replace
 from typing import Any
 
@@ -40,14 +40,30 @@ class _Lowerer:
     path: Any
     specs: dict[str, Any]
     allow_outside_data: bool = False
+    #: data files resolved so far (``Scenario.data_file``'s memo, shared by every point as
+    #: by a scenario's copies: one path resolution per name, not one per point)
+    paths: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: points already built by the up-front check (index -> (overrides, shocks, params)),
+    #: taken (once) by the chunk that runs them instead of building the scenario again;
+    #: never sent to another process (:meth:`__getstate__`)
+    checked: dict[int, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["checked"] = {}
+        return state
 
     def scenario(self, overrides: Mapping[str, Any]):
         sc = Scenario(apply_overrides(self.data, _overrides(self.data, overrides),
                                       str(self.path or "")), self.path,
                       allow_outside_data=self.allow_outside_data)
+        sc._cache["paths"] = self.paths
         return _pin(sc, self.specs)
 
     def lower(self, overrides: Mapping[str, Any], index: int) -> tuple[list[Any], Any]:
+        hit = self.checked.pop(index, None)
+        if hit is not None and hit[0] == overrides:
+            return hit[1], hit[2]
         sc = self.scenario(overrides)
         try:
             return sc.shocks(), sc.params()
