@@ -617,7 +617,15 @@ def _check_shocks(shocks: Any) -> list[Any]:
 # Public API
 # --------------------------------------------------------------------------------------
 #: The kernel layouts of a single run (``simulate(layout=...)``).
-LAYOUTS = ("auto", "rows", "fused", "csc")
+LAYOUTS = ("auto", "rows", "fused", "parallel", "csc")
+
+#: Stored cells (pool rows included) from which ``layout="auto"`` runs the parallel sweep
+#: (:func:`simcore.dynamic._fused.run_fused_par`).  Measured on the 2-core benchmark
+#: machine (docs/performance.md): on ``kiuchi-2025-3m``'s table (15 thousand cells) two
+#: threads were slower than the serial sweep (a parallel launch a day costs more than the
+#: day's cells), on the 1,000-sector table (400 thousand cells) 1.7x faster; the rule
+#: switches between the two, on the table's size alone, never on the number of threads.
+PARALLEL_MIN_CELLS = 2**18
 
 
 def choose_layout(n: int, nnz: int) -> str:
@@ -625,10 +633,12 @@ def choose_layout(n: int, nnz: int) -> str:
     included) and ``nnz`` stored cells on: the fused column sweep
     (:func:`simcore.dynamic._fused.run_fused`), faster than ``run_one`` (``"csc"``, two
     passes a day) and than the dense rows (``"rows"``) on every table measured, 37 to
-    3,000 sectors, dense or not (docs/methodology.md, docs/performance.md).  The arguments
-    keep the rule's signature should a size or density ever favour another layout."""
-    del n, nnz
-    return "fused"
+    3,000 sectors, dense or not; from :data:`PARALLEL_MIN_CELLS` cells its parallel form
+    (``"parallel"``, :func:`simcore.dynamic._fused.run_fused_par`: column blocks on every
+    thread numba has).  A function of the table's size alone: the results of a run do not
+    depend on the machine's number of threads (docs/methodology.md, docs/performance.md)."""
+    del n
+    return "parallel" if nnz >= PARALLEL_MIN_CELLS else "fused"
 
 
 def simulate(
@@ -668,16 +678,19 @@ def simulate(
         added (:func:`simcore.tables.gdp`).
     gdp_denominator_source : str, optional
         Where the denominator comes from (stored in attrs).
-    layout : {"auto", "rows", "fused", "csc"}, default "auto"
+    layout : {"auto", "rows", "fused", "parallel", "csc"}, default "auto"
         The kernel's storage of the table (docs/methodology.md, "The supply-chain
         engine"): ``"rows"``
         dense product rows (:func:`simcore.dynamic._rows.run_rows`, vectorised),
         ``"fused"`` sparse buyer columns swept once a day
-        (:func:`simcore.dynamic._fused.run_fused`), ``"csc"`` sparse buyer columns in two
-        passes a day (:func:`simcore.dynamic._kernels.run_one`); ``"auto"``
-        (:func:`choose_layout`) the fused sweep, the fastest on every table measured;
-        multi-regional tables run their own kernel.  All give the same numbers
-        bit for bit, except the stock gap share on rows, which agrees to round-off.
+        (:func:`simcore.dynamic._fused.run_fused`), ``"parallel"`` the same sweep over
+        fixed column blocks on every thread (:func:`simcore.dynamic._fused.run_fused_par`),
+        ``"csc"`` sparse buyer columns in two passes a day
+        (:func:`simcore.dynamic._kernels.run_one`); ``"auto"`` (:func:`choose_layout`) the
+        fused sweep, in parallel on large tables; multi-regional tables run their own
+        kernel.  All give the same numbers bit for bit, except the stock gap share on rows
+        and every sum on ``"parallel"`` (summed block by block), which agree to round-off
+        (1e-12 relative); ``"parallel"`` gives the same bits on any number of threads.
 
     Returns
     -------
@@ -746,6 +759,10 @@ def simulate(
     elif kind == "fused":
         status = _fused.run_single_fused(kernel_table(low, params), kernel_special(low),
                                          kernel_shocks(low), kernel_options(params), records)
+    elif kind == "parallel":
+        status = _fused.run_single_fused_par(kernel_table(low, params), kernel_special(low),
+                                             kernel_shocks(low), kernel_options(params),
+                                             records)
     else:
         status = kn.run_single(kernel_table(low, params), kernel_special(low),
                                kernel_shocks(low), kernel_options(params),
