@@ -17,6 +17,7 @@ from simcore.dynamic import _reference as ref
 from simcore.dynamic import supply_chain as md
 from simcore.dynamic.params import DynamicParams
 from simcore.dynamic.shocks import CapacityShock
+from simcore.errors import BalanceError
 
 from strategies import productive_tables
 from test_dynamic import lowered, random_table
@@ -298,3 +299,58 @@ def test_run_one_on_unsigned_indices_is_the_same_bits(japan37):
     assert int(s) == 0
     for k in kn.Records._fields:
         np.testing.assert_array_equal(getattr(r, k), getattr(u, k), err_msg=k)
+
+
+# --------------------------------------------------------------------------------------
+# The labelled path: the prepared model kept for the next call on the same content
+
+
+def test_labelled_calls_keep_the_prepared_model_and_see_edits(japan37, monkeypatch):
+    t = japan37.copy(deep=True)
+    shock = CapacityShock(sector="35", share=0.3, duration=20)
+    calls = []
+    real = md.prepare_model
+    monkeypatch.setattr(md, "prepare_model", lambda tb, **kw: calls.append(1) or real(tb, **kw))
+    a = sc.simulate(t, shock, days=40)
+    b = sc.simulate(t, shock, days=40)
+    assert len(calls) == 1  # prepared (and validated) once for the same content
+    for k, v in a.data_vars.items():
+        np.testing.assert_array_equal(b[k].values, v.values, err_msg=k)
+    ref_ = sc.simulate(real(t), shock, days=40)
+    for k, v in ref_.data_vars.items():
+        np.testing.assert_array_equal(a[k].values, v.values, err_msg=k)
+    # an edit in place of a value: prepared again, and the result follows the edit
+    delta = abs(float(t["Y"].values[3, 0])) * 0.5 + 1.0  # final demand and imports up
+    t["Y"].values[3, 0] += delta  # alike: both balances kept, the import share moves
+    t["M"].values[3, 0] += delta
+    c = sc.simulate(t, shock, days=40)
+    assert len(calls) == 2
+    d = sc.simulate(real(t), shock, days=40)
+    for k, v in d.data_vars.items():
+        np.testing.assert_array_equal(c[k].values, v.values, err_msg=k)
+    assert not np.array_equal(c.gdp_loss.values, a.gdp_loss.values)
+    # an edit that breaks the balance is refused on the next call, not run from the cache
+    t["Z"].values[0, 0] += 1e6
+    with pytest.raises(BalanceError, match="balance"):
+        sc.simulate(t, shock, days=40)
+    # an attribute edit is seen too
+    t2 = japan37.copy(deep=True)
+    sc.simulate(t2, shock, days=5)
+    n0 = len(calls)
+    t2.attrs["unit"] = "something else"
+    r = sc.simulate(t2, shock, days=5)
+    assert len(calls) == n0 + 1 and r.attrs["unit"] == "something else"
+
+
+def test_a_result_edited_in_place_leaves_the_kept_model_alone(japan37):
+    t = japan37.copy(deep=True)
+    shock = CapacityShock(sector="35", share=0.3, duration=20)
+    a = sc.simulate(t, shock, days=10)
+    base = a.output_baseline.values.copy()
+    a.output_baseline.values[:] = -1.0
+    if "name_en" in a.coords:
+        a["name_en"].values[0] = "edited"
+    b = sc.simulate(t, shock, days=10)
+    np.testing.assert_array_equal(b.output_baseline.values, base)
+    if "name_en" in b.coords:
+        assert b["name_en"].values[0] != "edited"

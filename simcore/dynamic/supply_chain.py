@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -614,6 +615,82 @@ def _check_shocks(shocks: Any) -> list[Any]:
 
 
 # --------------------------------------------------------------------------------------
+# The prepared model of a labelled table, kept for the next call on the same content
+# --------------------------------------------------------------------------------------
+#: Tables up to this many bytes (every variable, coordinates included) have their prepared
+#: model kept by :func:`simulate` (a copy of the table is kept to compare against).
+PREP_CACHE_MAX_BYTES = 16 * 2**20
+#: How many tables' prepared models are kept (the most recently used).
+PREP_CACHE_SIZE = 4
+_prep_cache: list[tuple[Any, dict, Prepared]] = []
+_prep_lock = threading.Lock()
+
+
+def _snapshot(table: xr.Dataset) -> dict | None:
+    """A copy of everything :func:`prepare_model` reads from ``table`` (every variable's
+    dims, dtype, values and attrs, the table's attrs), or None when the table is too
+    large to copy (:data:`PREP_CACHE_MAX_BYTES`) or holds anything not comparable."""
+    import copy
+
+    if sum(v.nbytes for v in table.variables.values()) > PREP_CACHE_MAX_BYTES:
+        return None
+    try:
+        return {"vars": {k: (v.dims, v.dtype, np.array(v.values, copy=True),
+                             copy.deepcopy(dict(v.attrs)))
+                         for k, v in table.variables.items()},
+                "attrs": copy.deepcopy(dict(table.attrs))}
+    except Exception:  # noqa: BLE001 - anything odd is simply not kept
+        return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(np.array_equal(a, b)) if isinstance(a, np.ndarray) else bool(a == b)
+    except Exception:  # noqa: BLE001 - not comparable: not the same
+        return False
+
+
+def _unchanged(table: xr.Dataset, snap: dict) -> bool:
+    """Whether ``table`` holds exactly what ``snap`` copied (values compared in full, not
+    hashed: an edit in place is seen)."""
+    vs = table.variables
+    if set(vs) != set(snap["vars"]) or not _attrs_same(table.attrs, snap["attrs"]):
+        return False
+    for k, (dims, dtype, vals, attrs) in snap["vars"].items():
+        v = vs[k]
+        if v.dims != dims or v.dtype != dtype or not _attrs_same(v.attrs, attrs):
+            return False
+        if not np.array_equal(v.values, vals, equal_nan=vals.dtype.kind in "fc"):
+            return False
+    return True
+
+
+def _attrs_same(a: Mapping, b: Mapping) -> bool:
+    return set(a) == set(b) and all(_same(a[k], b[k]) for k in a)
+
+
+def _prepared_for(table: xr.Dataset) -> Prepared:
+    """:func:`prepare_model` of a labelled table (defaults: preprocessed, checked), kept for
+    the next call on the same table object with the same content: a table edited after
+    the call (in place or not) is compared against the copy kept, and prepared (and
+    validated) again.  Validation runs once per content."""
+    with _prep_lock:
+        entries = list(_prep_cache)
+    for ref, snap, prep in entries:
+        if ref() is table and _unchanged(table, snap):
+            return prep
+    snap = _snapshot(table)
+    prep = prepare_model(table)
+    if snap is not None:
+        import weakref
+
+        with _prep_lock:
+            keep = [e for e in _prep_cache if e[0]() is not None and e[0]() is not table]
+            _prep_cache[:] = [(weakref.ref(table), snap, prep), *keep][:PREP_CACHE_SIZE]
+    return prep
+
+
+# --------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------
 #: The kernel layouts of a single run (``simulate(layout=...)``).
@@ -729,7 +806,7 @@ def simulate(
     if not isinstance(table, (Prepared, xr.Dataset)):
         raise TableError(f"simulate: table must be an IO table (xarray.Dataset) or the result "
                          f"of prepare_model, got {type(table).__name__}")
-    prep = table if isinstance(table, Prepared) else prepare_model(table)
+    prep = table if isinstance(table, Prepared) else _prepared_for(table)
     n = prep.n
     check_record_bytes(T * n * 8 * len(record),
                        f"record: {len(record)} daily records of {n} sectors over {T} days",
@@ -809,7 +886,10 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
     denom = float(gdp_denominator) if gdp_denominator is not None else prep.gdp_annual
     if not (math.isfinite(denom) and denom > 0):
         raise ParameterError(f"gdp_denominator = {gdp_denominator!r}: expected a positive number")
-    coords = dict(prep.coords)
+    # copies: a result edited in place must not reach the prepared model (kept across
+    # calls by _prepared_for)
+    coords = {k: (v[0], np.array(v[1], copy=True)) if isinstance(v, tuple)
+              else np.array(v, copy=True) for k, v in prep.coords.items()}
     coords["time"] = np.arange(T)
     coords["component"] = prep.comp_names
     coords["product"] = [prep.sectors[i] for i in special]
@@ -826,7 +906,7 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
             {"units": unit, "long_name": "cumulative value-added loss by component"}),
         "output_loss": (("sector",), out_cum, {"units": unit,
                                                "long_name": "cumulative gross-output loss"}),
-        "output_baseline": (("sector",), prep.x0, {"units": f"{unit} per day",
+        "output_baseline": (("sector",), prep.x0.copy(), {"units": f"{unit} per day",
                                                    "long_name": "baseline daily output"}),
         "gdp_loss_total": ((), float(gdp_loss.sum()), {"units": unit}),
         "gdp_loss_share": ((), float(gdp_loss.sum()) / denom,
