@@ -407,7 +407,7 @@ def targets_section(res: dict) -> list[str]:
           "whose sums and minima vectorise")
     rows.append(("one Japan-187 year, kernel `run_one` (two passes a day) / probe", "<= 1.25",
                  ratio(b.get("simcore_kernel_s"), b.get("probe_s")), False,
-                 "two scalar passes a day, signed indices"))
+                 "two scalar passes a day"))
     rows.append(("one Japan-187 year, dense-row kernel / probe", "<= 1.25",
                  ratio(b.get("simcore_rows_kernel_s"), b.get("probe_s")), False,
                  "its cells without flow and its scalar row sums"))
