@@ -418,7 +418,8 @@ def targets_section(res: dict) -> list[str]:
                  "table, its prepared model kept from the previous call on the same content)",
                  ">= 60", c.get("ratio"), True,
                  "the fused kernel plus the comparison of the table with the copy kept, "
-                 "lowering and result assembly"))
+                 "lowering the shocks (the parameters' part kept too) and result "
+                 "assembly"))
     rows.append(("BoARIO's Japan-185 year / dense-row kernel year", ">= 60",
                  ratio(c.get("baseline_s"), b.get("simcore_rows_kernel_s")), True,
                  "the dense-row kernel"))

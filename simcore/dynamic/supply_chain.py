@@ -31,7 +31,7 @@ import functools
 import math
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -96,6 +96,9 @@ class Prepared:
     unit: str
     coords: dict[str, Any]
     preprocessing: str
+    #: What lowering built from this table and a parameter set, by the parameters' JSON
+    #: (:func:`_memo_get`); a table derived with ``dataclasses.replace`` starts empty.
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def n(self) -> int:
@@ -242,12 +245,48 @@ def _dense_base(prep: Prepared, cm: Any, default: float) -> np.ndarray | None:
     return out
 
 
+#: Tables up to this many stored cells keep what lowering built from a parameter set
+#: (:func:`_memo_get`), for at most :data:`MEMO_SIZE` parameter sets each.
+MEMO_MAX_CELLS = 2**18
+MEMO_SIZE = 4
+
+
+def _memo_get(prep: Prepared, kind: str, params: DynamicParams, build):
+    """``build()``, kept on ``prep`` for the next lowering with parameters of the same
+    content (their JSON, :func:`~simcore.dynamic.common.params_json`: cell matrices by
+    digest) on a table of at most :data:`MEMO_MAX_CELLS` cells; callers copy what a run
+    may write."""
+    if prep.A.shape[0] > MEMO_MAX_CELLS:
+        return build()
+    key = (kind, params_json(params))
+    memo = prep._memo
+    hit = memo.get(key, memo)
+    if hit is not memo:
+        return hit
+    val = build()
+    with _prep_lock:
+        memo[key] = val
+        while len(memo) > 2 * MEMO_SIZE:
+            memo.pop(next(iter(memo)))
+    return val
+
+
 def _cell_arrays(prep: Prepared, params: DynamicParams, special: Sequence[int]):
     """Per-cell targets and dependency shares, per-product sigma, and special-row overrides.
 
     The base of every pair is the scalar default (``dependency``, ``inventory_days``) or,
     where given, the pair's value in ``dependency_cells``/``inventory_cells``; the
-    ``*_by_product`` maps override rows (or single pairs) on top of it."""
+    ``*_by_product`` maps override rows (or single pairs) on top of it.  The per-cell
+    arrays are built once per parameter set on a table (:func:`_memo_get`); each call
+    gets its own copies."""
+    tgt, theta, sigma = (a.copy() for a in _memo_get(
+        prep, "cells", params, lambda: _cell_base(prep, params)))
+    theta_sp, tgt_sp = _special_dense(prep, special, theta, tgt)
+    return tgt, theta, sigma, theta_sp, tgt_sp
+
+
+def _cell_base(prep: Prepared, params: DynamicParams):
+    """:func:`_cell_arrays`' per-cell targets, dependency shares and per-product sigma."""
     n = prep.n
     rows = prep.rowidx
     cols = _cols(prep)
@@ -279,9 +318,7 @@ def _cell_arrays(prep: Prepared, params: DynamicParams, special: Sequence[int]):
     for i, row in theta_rows.items():
         m = order[starts[i]:starts[i + 1]]
         theta[m] = row[cols[m]]
-    tgt = d * prep.Z0
-    theta_sp, tgt_sp = _special_dense(prep, special, theta, tgt)
-    return tgt, theta, sigma, theta_sp, tgt_sp
+    return d * prep.Z0, theta, sigma
 
 
 def _special_dense(prep: Prepared, special: Sequence[int], theta: np.ndarray,
@@ -355,11 +392,22 @@ def split_origins(prep: Prepared, shocks: Sequence[Any], params: DynamicParams,
     Returns ``(prep2, shocks2, params2, tgt2, theta2, split)``; unchanged inputs and
     ``split = None`` when no product is split.
     """
+    st = _memo_get(prep, "split", params, lambda: _split_structure(prep, params))
+    if st is None:
+        return prep, list(shocks), params, tgt, theta, None
+    pools, prep2, params2, Sx, F, split = st
+    return (prep2, pool_shocks(pools, shocks), params2, tgt[Sx] * F, theta[Sx] * F, split)
+
+
+def _split_structure(prep: Prepared, params: DynamicParams):
+    """What :func:`split_origins` builds from the table and the parameters alone (built
+    once per parameter set on a table: :func:`_memo_get`): ``(pools, prep2, params2,
+    source cell, factor, split)``, or None when no product is split."""
     import dataclasses
 
     pools = _origin_pools(prep, params)
     if not pools:
-        return prep, list(shocks), params, tgt, theta, None
+        return None
     n = prep.n
     P = len(pools)
     tot = np.zeros(n)
@@ -411,7 +459,6 @@ def split_origins(prep: Prepared, shocks: Sequence[Any], params: DynamicParams,
         m0=ext(m0, prep.m0[parent] * so_arr), c=ext(prep.c, np.zeros(P)),
         comp_coef=np.concatenate([prep.comp_coef, np.zeros((prep.comp_coef.shape[0], P))], 1),
     )
-    shocks2 = pool_shocks(pools, shocks)
     split_prods = {prod for _, prod, _, _ in pools}
     origins = {k: v for k, v in params.import_origins.items() if k not in split_prods}
     origins.update({k: {} for k in split_prods})
@@ -428,8 +475,7 @@ def split_origins(prep: Prepared, shocks: Sequence[Any], params: DynamicParams,
                                               release_rate=sp.release_rate / t)
     params2 = dataclasses.replace(params, import_origins=origins, substitution=subst,
                                   stockpiles=piles)
-    return (prep2, shocks2, params2, tgt[Sx] * F, theta[Sx] * F,
-            OriginSplit(n=n, parent=parent, codes=codes))
+    return pools, prep2, params2, Sx, F, OriginSplit(n=n, parent=parent, codes=codes)
 
 
 @dataclass(frozen=True)
