@@ -437,6 +437,7 @@ def run_sc_cases(P: dict, want, tmp: str, cases: list, env1: dict) -> dict:
                       "parallel_kernel_s", "parallel_max_rel_diff_gdp_loss", "layout"):
                 c["simcore_" + k.replace("_best", "")] = s.get(k)
             c["simcore_threads"] = s.get("threads")
+            c["simcore_first_s"] = s.get("first_s")  # the first call: prepares the table
             c["baseline_threads"] = 1  # env1: one numba / BLAS thread
             if eng == "probe":
                 c["probe"] = {k: b.get(k) for k in ("csc_s", "rows_s", "layout")}

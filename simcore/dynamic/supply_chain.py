@@ -786,7 +786,11 @@ def simulate(
     ----------
     table : xarray.Dataset or Prepared
         A simcore table (negative cells are preprocessed, see :func:`prepare_model`) or the
-        result of :func:`prepare_model` (to reuse the lowering across calls).
+        result of :func:`prepare_model` (to reuse the lowering across calls).  A labelled
+        table's prepared model is kept for the next call on the same table object while
+        its content is unchanged (every variable and attribute compared in full with a
+        copy kept; tables up to :data:`PREP_CACHE_MAX_BYTES`): it is validated and
+        prepared once per content, and an edit, in place or not, is seen.
     shocks : ImportCut, CapacityShock, DemandShock or a sequence of them
     params : DynamicParams, optional
         Model parameters (defaults: :class:`DynamicParams`).
