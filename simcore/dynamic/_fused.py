@@ -31,9 +31,20 @@ cells in ``run_one``'s order, the minimum is a minimum, the day's other steps ar
 bit for bit (``tests/test_fused.py`` checks every record, and the numpy oracle within
 1e-12).  Everything ``run_one`` supports runs here: CES inputs, every record, the day a run
 stopped, stocks per origin (pool rows are rows like any other).
-``simulate(layout="auto")`` runs it on every single-region table: it was faster than
+``simulate(layout="auto")`` runs it on single-region tables: it was faster than
 ``run_one`` and than the dense rows (:mod:`simcore.dynamic._rows`) on every table measured,
 37 to 3,000 sectors (docs/performance.md).
+
+On large tables one core's memory bandwidth bounds the sweep.  :func:`run_fused_par` runs
+it on every thread numba has: the buyer columns in :data:`PAR_BLOCKS` fixed blocks
+(:func:`col_blocks`, a function of the table alone) handed to the threads one at a time;
+each block sums its orders into its own partial use vector (and its own stock gap and
+stocks of special products), and one thread adds the blocks' partials in block order.
+The threads only choose who runs which block, so the results are the same bits on any
+number of threads; the sums run in block pieces, not in ``run_one``'s single order, so
+they equal ``run_one``'s to round-off (1e-12 relative, ``tests/test_fused.py``; with one
+block, bit for bit).  ``simulate`` runs it from
+:data:`simcore.dynamic.supply_chain.PARALLEL_MIN_CELLS` stored cells.
 """
 
 from __future__ import annotations
