@@ -388,3 +388,38 @@ def test_lowering_kept_per_parameter_set_gives_the_same_bits():
     r2 = sc.simulate(md.prepare_model(table), shocks, params=params, days=30)
     for k, v in r2.data_vars.items():
         np.testing.assert_array_equal(r1[k].values, v.values, err_msg=k)
+
+
+@pytest.mark.parametrize("name", ["japan-2015-37", "kiuchi"])
+def test_prepare_model_on_arrays_equals_the_built_table(name):
+    """prepare_model lowers prepare_for_dynamics' arrays without building the table:
+    every array of the model equals the one lowered from the built table, to the bit."""
+    import dataclasses
+
+    from simcore.transform import prepare_for_dynamics
+
+    if name == "kiuchi":
+        from simcore.scenario import load
+
+        t = load("kiuchi-2025-3m").table()
+    else:
+        t = sc.datasets.load(name)
+    assert (t.Z.values < 0).any()
+    a = md.prepare_model(t)
+    built, report = prepare_for_dynamics(t)
+    b = md.prepare_model(built)
+    assert a.preprocessing == f"prepare_for_dynamics: {report}"
+    for f in dataclasses.fields(md.Prepared):
+        if f.name in ("preprocessing", "_memo"):
+            continue
+        va, vb = getattr(a, f.name), getattr(b, f.name)
+        if f.name == "coords":
+            assert va.keys() == vb.keys()
+            for k in va:
+                x, y = (v[1] if isinstance(v, tuple) else v for v in (va[k], vb[k]))
+                np.testing.assert_array_equal(np.asarray(x), np.asarray(y), err_msg=k)
+        elif isinstance(va, np.ndarray):
+            assert va.dtype == vb.dtype, f.name
+            np.testing.assert_array_equal(va, vb, err_msg=f.name)
+        else:
+            assert va == vb, f.name

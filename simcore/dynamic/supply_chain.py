@@ -46,7 +46,7 @@ from .._jit import raise_for_status
 from .._version import __version__
 from .._checks import positive_number
 from ..errors import LabelError, ParameterError, ShockError, TableError
-from ..transform import prepare_for_dynamics
+from ..transform import dynamics_arrays, prepare_for_dynamics
 from . import _kernels as kn
 from . import _fused, _rows
 from .common import (MAX_DAYS, MAX_RECORD_BYTES, ONSET_SHARE, RECOVERED_RTOL,  # noqa: F401
@@ -155,9 +155,17 @@ def prepare_model(table: xr.Dataset, *, preprocess: bool = True, check: bool = T
             raise TableError(
                 f"simulate: the table has negative cells (first at row {i}, column {j}); "
                 "apply simcore.transform.prepare_for_dynamics or pass preprocess=True")
-        table, report = prepare_for_dynamics(table)
+        if "nadj" in set(str(v) for v in table.va_item.values):
+            table, report = prepare_for_dynamics(table)
+            f = _tables.flat(table)
+        else:
+            # prepare_for_dynamics' arrays, without building (and validating again) the
+            # table: the value-added item it adds is not in GDP, so the GDP coefficients,
+            # components and GDP below are the input table's, to the bit; only the flows
+            # and the import shares change (tests/test_fused.py checks every array
+            # against the built table's)
+            f, report = dynamics_arrays(table)
         note = f"prepare_for_dynamics: {report}"
-        f = _tables.flat(table)
     x = f["x"]
     x0 = x / DAYS_PER_YEAR
     pos = x0 > 0
@@ -177,11 +185,13 @@ def prepare_model(table: xr.Dataset, *, preprocess: bool = True, check: bool = T
     f0 = f["Y"].sum(1) / DAYS_PER_YEAR
     e0 = f["E"].sum(1) / DAYS_PER_YEAR
     m0 = f["M"].sum(1) / DAYS_PER_YEAR
-    mu = _tables.import_shares(table).values.reshape(-1)
+    use = f["Z"].sum(1) + f["Y"].sum(1)  # simcore.tables.import_shares on the arrays
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mu = np.clip(np.where(use > 0, f["M"].sum(1) / use, 0.0), 0.0, 1.0)
     c = _tables.gdp_coefficients(table)
     comps = list(dict.fromkeys(str(v) for v, g in zip(table.component.values,
                                                      table.in_gdp.values) if g))
-    V = f["V"]
+    V = _tables.flat(table)["V"] if "va_item" in f else f["V"]
     with np.errstate(divide="ignore", invalid="ignore"):
         comp_coef = np.array([
             np.where(x > 0, V[(table.component.values == k) & table.in_gdp.values].sum(0) / x, 0.0)
