@@ -9,7 +9,8 @@ coefficients non-zero (``_cases.synthetic_path(1, n, density=0.4)``).
 Runs: on ``japan-187`` the scenario's own shocks and parameters (the shipped run, one
 year); elsewhere the capacity event of the ARIO cases (``_cases.EVENT``) with default
 ``DynamicParams``.  Engines: ``simcore`` (``simulate`` on the labelled table, on the prepared
-table, the bare kernels ``run_one``, ``run_fused`` and ``run_rows`` on lowered arrays), ``reference`` (the numpy oracle
+table, the bare kernels ``run_one``, ``run_fused``, ``run_fused_par`` (every thread numba has) and
+``run_rows`` on lowered arrays), ``reference`` (the numpy oracle
 ``simcore.dynamic._reference``, dense), ``probe`` (``benchmarks/_probe.py``), ``ario``
 (simcore's ARIO engine, same table and capacity event).
 """
@@ -137,7 +138,8 @@ def run_sc(spec: dict) -> dict:
 
         def kern():
             a = kernel_args(low, params, days)
-            st = kn.run_one(*a)
+            # unsigned indices, as simulate passes them (kn.run_single: the same bits)
+            st = kn.run_one(*kn.indices(a[0], a[1], low.prep.n), *a[2:])
             return st, a[-10]  # gdp_loss
 
         _, best_k, _, (st, gl) = timed(kern, max(R, 9), B)
@@ -158,6 +160,27 @@ def run_sc(spec: dict) -> dict:
         _, best_f, _, (st_f, gl_f) = timed(fused, max(R, 9), B)
         res["fused_kernel_s"] = best_f
         res["fused_equals_run_one"] = bool(int(st_f) == int(st) and np.array_equal(gl_f, gl))
+        # the parallel sweep (column blocks on every thread numba has), simulate's kernel
+        # from simcore.dynamic.supply_chain.PARALLEL_MIN_CELLS cells
+        import numba
+
+        from simcore.dynamic.supply_chain import choose_layout
+
+        def par():
+            a = kernel_args(low, params, days)
+            rec = kn.Records(*a[-10:])
+            st = _fused.run_single_fused_par(kn.Table(*a[:12]), kn.Special(*a[12:19]),
+                                             kn.Shocks(*a[19:24]), kn.Options(*a[24:27]),
+                                             rec)
+            return st, rec.gdp_loss
+
+        par()
+        _, best_p, _, (st_p, gl_p) = timed(par, max(R, 9), B)
+        res["parallel_kernel_s"] = best_p
+        res["parallel_max_rel_diff_gdp_loss"] = float(
+            np.max(np.abs(gl_p - gl)) / max(np.max(np.abs(gl)), 1e-300))
+        res["threads"] = numba.get_num_threads()
+        res["layout"] = choose_layout(low.prep.n, low.prep.A.size)
         if low.prep.n <= 1500:
             # the dense-row single-run kernel (simcore.dynamic._rows) on the same run
             from simcore.dynamic.supply_chain import run_lowered_rows

@@ -399,14 +399,17 @@ def run_sc_cases(P: dict, want, tmp: str, cases: list, env1: dict) -> dict:
     """The supply-chain engine's cases (``sc/<table>/<baseline>``, ``sc-batch/...``)."""
     days, R, to = P["days"], P["repeat"], P["timeout_s"]
     runs: dict[str, dict] = {}
+    env_par = {k: v for k, v in env1.items() if k != "NUMBA_NUM_THREADS"}
     for table, baselines in P.get("sc", []):
         name = f"sc/{table}"
         if not want(name):
             continue
         p = n_sectors(table)
         sp = os.path.join(tmp, f"sc-{table}-simcore.npy")
+        # simcore with every core numba has: simulate runs the parallel sweep on large
+        # tables (choose_layout); its baselines keep one thread (the case's threads columns)
         s = child({"runner": "sc", "engine": "simcore", "table": table, "days": days,
-                   "repeat": R, "budget_s": P["budget_s"], "out": sp}, to, env=env1)
+                   "repeat": R, "budget_s": P["budget_s"], "out": sp}, to, env=env_par)
         runs[table] = s
         log(f"{name} simcore: {s.get('best_s')} s (prepared {s.get('prepared_best_s')}, kernel "
             f"{s.get('kernel_s')}) peak {s.get('peak_mb')} MB "
@@ -430,8 +433,12 @@ def run_sc_cases(P: dict, want, tmp: str, cases: list, env1: dict) -> dict:
                             "than the oracle run the capacity event" if table == "japan-187"
                             else "capacity event, default DynamicParams"))
             for k in ("prepared_best_s", "kernel_s", "lower_s", "rows_kernel_s",
-                      "rows_max_rel_diff_gdp_loss", "fused_kernel_s", "fused_equals_run_one"):
+                      "rows_max_rel_diff_gdp_loss", "fused_kernel_s", "fused_equals_run_one",
+                      "parallel_kernel_s", "parallel_max_rel_diff_gdp_loss", "layout"):
                 c["simcore_" + k.replace("_best", "")] = s.get(k)
+            c["simcore_threads"] = s.get("threads")
+            c["simcore_first_s"] = s.get("first_s")  # the first call: prepares the table
+            c["baseline_threads"] = 1  # env1: one numba / BLAS thread
             if eng == "probe":
                 c["probe"] = {k: b.get(k) for k in ("csc_s", "rows_s", "layout")}
             if eng == "reference" and bdays == days and c["status"] == "ok":
@@ -505,6 +512,8 @@ def sc_bound(cases: list[dict], runs: dict, probe: dict | None) -> list[dict]:
                "simcore_kernel_s": r.get("kernel_s"),
                "simcore_rows_kernel_s": r.get("rows_kernel_s"),
                "simcore_fused_kernel_s": r.get("fused_kernel_s"),
+               "simcore_parallel_kernel_s": r.get("parallel_kernel_s"),
+               "threads": r.get("threads"), "layout": r.get("layout"),
                "probe_s": pc["baseline_s"] if pc else None}
         if probe and "read_bw_dram_gbs" in probe and nnz:
             ws = 8.0 * 7 * nnz

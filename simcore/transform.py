@@ -1102,6 +1102,71 @@ class PrepareReport:
         )
 
 
+def dynamics_arrays(table: xr.Dataset, *, account: str = "nadj"
+                    ) -> tuple[dict[str, Any], PrepareReport]:
+    """:func:`prepare_for_dynamics` on the flat arrays, without building the table: its
+    ``Z``, ``Y``, ``E``, ``M``, ``V`` and ``x`` (:func:`simcore.tables.flat`'s layout), the
+    item labels ``final_demand``, ``import_item`` and ``va_item`` (``account`` appended
+    where it was missing; the ``account`` value-added item is not in GDP), and the report.
+    :func:`simcore.dynamic.supply_chain.prepare_model` lowers these directly; the table is
+    not checked here (its caller has)."""
+    account = str(account)
+    f = _t.flat(table)
+    Z, Y, E, M, V, x = (f[k].copy() for k in ("Z", "Y", "E", "M", "V", "x"))
+    mr = _t.is_multiregional(table)
+    R = table.sizes["region"] if mr else 1
+    n = table.sizes["sector"]
+    labels = _t.industry_labels(table)
+    fd, va, im = (_labels(table, d) for d in ("final_demand", "va_item", "import_item"))
+    k = len(fd)
+    Y0, M0 = Y.sum(), M.sum()
+    # 1. negative intermediate cells -> VA item and FD column `account`
+    if account not in va:
+        va = va + [account]
+        V = np.vstack([V, np.zeros((1, V.shape[1]))])
+    if account not in fd:
+        fd = fd + [account]
+        Y = np.concatenate([Y.reshape(-1, R, k), np.zeros((Y.shape[0], R, 1))],
+                           axis=2).reshape(Y.shape[0], -1)
+        k += 1
+    ia, ja = va.index(account), fd.index(account)
+    neg_fd_before = int(np.sum(np.delete(Y.reshape(-1, R, k), ja, axis=2) < 0))
+    rows, cols = np.nonzero(Z < 0)
+    moved = tuple((labels[i], labels[j], float(Z[i, j])) for i, j in zip(rows, cols))
+    vals = Z[rows, cols]
+    np.add.at(V[ia], cols, vals)
+    np.add.at(Y, (rows, (cols // n) * k + ja), vals)
+    Z[rows, cols] = 0.0
+    # 2.-3. net negative final demand per row; remainder raises imports
+    netted: dict[str, float] = {}
+    raised: dict[str, float] = {}
+    if not im and np.any(Y.sum(1) < 0):
+        im = [account]
+        M = np.zeros((M.shape[0], 1))
+    for i in np.flatnonzero((Y < 0).any(axis=1)):
+        neg = Y[i] < 0
+        N, P = float(Y[i][neg].sum()), float(Y[i][~neg].sum())
+        Y[i][neg] = 0.0
+        if P >= -N:
+            if P > 0:
+                Y[i][~neg] *= (P + N) / P
+            netted[labels[i]] = -N
+        else:
+            Y[i][~neg] = 0.0
+            netted[labels[i]] = P
+            raised[labels[i]] = -(P + N)
+            M[i, 0] += -(P + N)
+    zero = tuple(labels[i] for i in np.flatnonzero(x == 0))
+    report = PrepareReport(
+        account=account, cells_moved=len(moved), total_moved=float(vals.sum()), moved=moved,
+        negative_final_demand_cells=neg_fd_before, netted=netted, imports_raised=raised,
+        final_demand_change=float(Y.sum() - Y0), imports_change=float(M.sum() - M0),
+        zero_output_sectors=zero,
+    )
+    return ({"Z": Z, "Y": Y, "E": E, "M": M, "V": V, "x": x, "final_demand": fd,
+             "import_item": im, "va_item": va}, report)
+
+
 @_t.checks_table(balance=False, productive=False)
 def prepare_for_dynamics(
     table: xr.Dataset, *, account: str = "nadj",
@@ -1154,68 +1219,20 @@ def prepare_for_dynamics(
     True
     """
     account = str(account)
-    f = _t.flat(table)
-    Z, Y, E, M, V, x = (f[k].copy() for k in ("Z", "Y", "E", "M", "V", "x"))
+    a, report = dynamics_arrays(table, account=account)
     mr = _t.is_multiregional(table)
-    R = table.sizes["region"] if mr else 1
-    n = table.sizes["sector"]
-    labels = _t.industry_labels(table)
-    fd, va, im = (_labels(table, d) for d in ("final_demand", "va_item", "import_item"))
-    k = len(fd)
-    Y0, M0 = Y.sum(), M.sum()
-    # 1. negative intermediate cells -> VA item and FD column `account`
-    if account not in va:
-        va = va + [account]
-        V = np.vstack([V, np.zeros((1, V.shape[1]))])
-    if account not in fd:
-        fd = fd + [account]
-        Y = np.concatenate([Y.reshape(-1, R, k), np.zeros((Y.shape[0], R, 1))],
-                           axis=2).reshape(Y.shape[0], -1)
-        k += 1
-    ia, ja = va.index(account), fd.index(account)
-    neg_fd_before = int(np.sum(np.delete(Y.reshape(-1, R, k), ja, axis=2) < 0))
-    rows, cols = np.nonzero(Z < 0)
-    moved = tuple((labels[i], labels[j], float(Z[i, j])) for i, j in zip(rows, cols))
-    vals = Z[rows, cols]
-    np.add.at(V[ia], cols, vals)
-    np.add.at(Y, (rows, (cols // n) * k + ja), vals)
-    Z[rows, cols] = 0.0
-    # 2.-3. net negative final demand per row; remainder raises imports
-    netted: dict[str, float] = {}
-    raised: dict[str, float] = {}
-    if not im and np.any(Y.sum(1) < 0):
-        im = [account]
-        M = np.zeros((M.shape[0], 1))
-    for i in np.flatnonzero((Y < 0).any(axis=1)):
-        neg = Y[i] < 0
-        N, P = float(Y[i][neg].sum()), float(Y[i][~neg].sum())
-        Y[i][neg] = 0.0
-        if P >= -N:
-            if P > 0:
-                Y[i][~neg] *= (P + N) / P
-            netted[labels[i]] = -N
-        else:
-            Y[i][~neg] = 0.0
-            netted[labels[i]] = P
-            raised[labels[i]] = -(P + N)
-            M[i, 0] += -(P + N)
-    zero = tuple(labels[i] for i in np.flatnonzero(x == 0))
     out = _build(
-        table, Z=Z, Y=Y, E=E, M=M, V=V, x=x, sectors=_labels(table, "sector"),
-        regions=_labels(table, "region") if mr else None, final_demand=fd,
-        export_items=_labels(table, "export_item"), import_items=im, va_items=va,
+        table, Z=a["Z"], Y=a["Y"], E=a["E"], M=a["M"], V=a["V"], x=a["x"],
+        sectors=_labels(table, "sector"),
+        regions=_labels(table, "region") if mr else None, final_demand=a["final_demand"],
+        export_items=_labels(table, "export_item"), import_items=a["import_item"],
+        va_items=a["va_item"],
         item_names={
             "va_item": {account: ("Negative-input adjustment", "負の投入の調整")},
             "final_demand": {account: ("Negative-input adjustment", "負の投入の調整")},
             "import_item": {account: ("Negative-input adjustment", "負の投入の調整")},
         },
         in_gdp={account: False},
-    )
-    report = PrepareReport(
-        account=account, cells_moved=len(moved), total_moved=float(vals.sum()), moved=moved,
-        negative_final_demand_cells=neg_fd_before, netted=netted, imports_raised=raised,
-        final_demand_change=float(Y.sum() - Y0), imports_change=float(M.sum() - M0),
-        zero_output_sectors=zero,
     )
     # the report without the list of moved cells (not made JSON-ready only to be dropped)
     changed = _jsonable({k: getattr(report, k) for k in report.__dataclass_fields__

@@ -17,6 +17,7 @@ from simcore.dynamic import _reference as ref
 from simcore.dynamic import supply_chain as md
 from simcore.dynamic.params import DynamicParams
 from simcore.dynamic.shocks import CapacityShock
+from simcore.errors import BalanceError
 
 from strategies import productive_tables
 from test_dynamic import lowered, random_table
@@ -120,9 +121,13 @@ def test_fused_stops_on_non_finite_like_run_one(japan37):
 
 
 def test_choose_layout_rule():
-    for n, nnz in ((37, 900), (37, 100), (189, 15045), (3000, 3_600_000)):
+    for n, nnz in ((37, 900), (37, 100), (189, 15045)):
         assert md.choose_layout(n, nnz) == "fused"
-    assert md.choose_layout(3000, 3_600_000) == "fused"  # dense but past the cache
+    # large tables: the parallel sweep, on their size alone (never the threads)
+    assert md.choose_layout(3000, 3_600_000) == "parallel"
+    assert md.choose_layout(1000, 400_000) == "parallel"
+    assert md.choose_layout(1000, md.PARALLEL_MIN_CELLS) == "parallel"
+    assert md.choose_layout(1000, md.PARALLEL_MIN_CELLS - 1) == "fused"
     cp, ri = fu.indices(np.array([0, 2, 3]), np.array([0, 1, 1]), 2)
     assert cp.dtype == np.uint64 and ri.dtype == np.uint32
     np.testing.assert_array_equal(ri, [0, 1, 1])
@@ -149,3 +154,272 @@ def test_fused_leaves_its_inputs_alone_and_any_index_type_gives_the_same_bits(ja
     assert int(s_i) == s_u == 0
     for k in kn.Records._fields:
         np.testing.assert_array_equal(getattr(r, k), getattr(u, k), err_msg=k)
+
+
+# --------------------------------------------------------------------------------------
+# The parallel sweep (run_fused_par): column blocks, partial sums combined in block order
+
+
+def _raw_par(low, params, T, nblocks=fu.PAR_BLOCKS, threads=None):
+    import numba
+
+    n, K = low.prep.n, low.sp_idx.shape[0]
+    r = kn.Records(np.zeros(T), np.zeros(n), np.zeros((T, n)), np.zeros((T, n)),
+                   np.zeros((T, K)), np.zeros((T, K)), np.zeros(T), np.zeros((T, 2)),
+                   np.zeros(1, dtype=np.int64), np.zeros(n))
+    bundles = (md.kernel_table(low, params), md.kernel_special(low), md.kernel_shocks(low),
+               md.kernel_options(params))
+    before = numba.get_num_threads()
+    if threads is not None:
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        st_ = fu.run_single_fused_par(*bundles, r, nblocks=nblocks)
+    finally:
+        numba.set_num_threads(before)
+    return int(st_), r
+
+
+def _check_par(low, params, T, dense, nblocks):
+    """The parallel sweep against run_one (every record, 1e-12: its sums run in block
+    pieces, not in one order, so not the same bits), against the oracle (1e-12), and
+    against itself: a second run, and one thread against two, the same bits."""
+    s_p, p = _raw_par(low, params, T, nblocks, threads=2)
+    s_c, c = _raw(low, params, T, "csc")
+    assert s_p == s_c == 0
+    for k in kn.Records._fields:
+        _close(getattr(p, k), getattr(c, k), f"parallel vs run_one: {k}")
+    oracle = ref.run_reference(**dense, firms_first=params.rationing == "firms_first",
+                               alpha_max=params.alpha_max, alpha_tau=params.alpha_tau)
+    for k, o in (("rec_x", "x"), ("gdp_loss", "gdp_loss"), ("rec_fdu", "fd_unmet"),
+                 ("rec_imp", "imports"), ("rec_spstock", "stocks"), ("gdp_gain", "gain"),
+                 ("rec_gap", "gap"), ("out_dem", "dem")):
+        _close(getattr(p, k), oracle[o], f"parallel vs oracle: {k}")
+    _, p2 = _raw_par(low, params, T, nblocks, threads=2)
+    _, p1 = _raw_par(low, params, T, nblocks, threads=1)
+    for k in kn.Records._fields:
+        np.testing.assert_array_equal(getattr(p, k), getattr(p2, k), err_msg=k)
+        np.testing.assert_array_equal(getattr(p, k), getattr(p1, k), err_msg=k)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("ces", [False, True])
+def test_parallel_matches_run_one_and_the_oracle(seed, ces):
+    rng = np.random.default_rng(300 + seed)
+    t = random_table(seed, n=int(rng.integers(3, 14)))
+    prods = [str(s) for s in t.sector.values]
+    p_cut = prods[int(rng.integers(len(prods)))]
+    shocks = _shocks(rng, prods, p_cut)
+    params = _params(rng, prods, p_cut, seed, ces)
+    T = 80
+    dense = lowered(t, shocks, params, T)[1]
+    low = md.lower(md.prepare_model(t), shocks, params, T)
+    if ces:
+        assert np.any(low.sigma > 0)
+    # a few blocks of several columns each, and the default (mostly empty blocks here)
+    for nb in (3, fu.PAR_BLOCKS):
+        _check_par(low, params, T, dense, nb)
+    prep = md.prepare_model(t)
+    a = sc.simulate(prep, shocks, params=params, days=T, record=RECORDS, layout="parallel")
+    b = sc.simulate(prep, shocks, params=params, days=T, record=RECORDS, layout="csc")
+    for k, v in b.data_vars.items():
+        _close(a[k].values, v.values, k)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(t=productive_tables(min_n=2, max_n=9), seed=st.integers(0, 2**16),
+       ces=st.booleans(), nb=st.integers(1, 5))
+def test_parallel_on_random_tables(t, seed, ces, nb):
+    rng = np.random.default_rng(seed)
+    prods = [str(s) for s in t.sector.values]
+    p_cut = prods[int(rng.integers(len(prods)))]
+    shocks = _shocks(rng, prods, p_cut)
+    params = _params(rng, prods, p_cut, seed, ces)
+    T = 50
+    dense = lowered(t, shocks, params, T)[1]
+    low = md.lower(md.prepare_model(t), shocks, params, T)
+    _check_par(low, params, T, dense, nb)
+
+
+def test_parallel_on_japan_one_block_is_run_one(japan37):
+    """One block sums in run_one's order: the same bits; 32 blocks within 1e-12, the same
+    bits on one thread and two."""
+    prep = md.prepare_model(japan37)
+    p = DynamicParams()
+    low = md.lower(prep, [CapacityShock(sector="35", share=0.3, duration=40,
+                                        profile="linear_recovery", recovery_days=30)], p, 120)
+    _, c = _raw(low, p, 120, "csc")
+    _, one = _raw_par(low, p, 120, nblocks=1)
+    for k in kn.Records._fields:
+        np.testing.assert_array_equal(getattr(one, k), getattr(c, k), err_msg=k)
+    _, a = _raw_par(low, p, 120, threads=1)
+    _, b = _raw_par(low, p, 120, threads=2)
+    for k in kn.Records._fields:
+        np.testing.assert_array_equal(getattr(a, k), getattr(b, k), err_msg=k)
+        _close(getattr(a, k), getattr(c, k), k)
+
+
+def test_parallel_stops_on_non_finite_like_run_one(japan37):
+    prep = md.prepare_model(japan37)
+    p = DynamicParams()
+    low = md.lower(prep, [CapacityShock(sector="35", share=0.2, duration=5)], p, 30)
+    low.capfac[7:] = np.nan
+    s_p, f = _raw_par(low, p, 30)
+    s_c, c = _raw(low, p, 30, "csc")
+    assert s_p == s_c != 0
+    assert int(f.info[0]) == int(c.info[0]) == 7
+
+
+def test_col_blocks():
+    cp = np.array([0, 5, 5, 6, 20, 21, 30], dtype=np.int64)
+    b = fu.col_blocks(cp, 3)
+    assert b.dtype == np.uint64 and b.size == 4 and b[0] == 0 and b[-1] == 6
+    assert np.all(np.diff(b.astype(np.int64)) >= 0)
+    # every column in exactly one block
+    assert sorted(np.concatenate([np.arange(b[q], b[q + 1]) for q in range(3)])) == list(range(6))
+    for nb in (1, 7, 32):
+        b = fu.col_blocks(cp, nb)
+        assert b.size == nb + 1 and b[0] == 0 and b[-1] == 6
+    assert fu.col_blocks(np.zeros(1, dtype=np.int64), 4).tolist() == [0] * 5
+
+
+def test_run_one_on_unsigned_indices_is_the_same_bits(japan37):
+    """run_single passes unsigned indices (kn.indices) to run_one: the same bits as the
+    signed (int64) indices prepare_model stores."""
+    prep = md.prepare_model(japan37)
+    p = DynamicParams()
+    low = md.lower(prep, [CapacityShock(sector="35", share=0.3, duration=20)], p, 60)
+    assert low.prep.colptr.dtype == np.int64
+    _, u = _raw(low, p, 60, "csc")
+    n, K = low.prep.n, 0
+    r = kn.Records(np.zeros(60), np.zeros(n), np.zeros((60, n)), np.zeros((60, n)),
+                   np.zeros((60, K)), np.zeros((60, K)), np.zeros(60), np.zeros((60, 2)),
+                   np.zeros(1, dtype=np.int64), np.zeros(n))
+    s = kn.run_one(*md.kernel_table(low, p), *md.kernel_special(low), *md.kernel_shocks(low),
+                   *md.kernel_options(p), *kn.work_arrays(low.prep.A.size, n, K), *r)
+    assert int(s) == 0
+    for k in kn.Records._fields:
+        np.testing.assert_array_equal(getattr(r, k), getattr(u, k), err_msg=k)
+
+
+# --------------------------------------------------------------------------------------
+# The labelled path: the prepared model kept for the next call on the same content
+
+
+def test_labelled_calls_keep_the_prepared_model_and_see_edits(japan37, monkeypatch):
+    t = japan37.copy(deep=True)
+    shock = CapacityShock(sector="35", share=0.3, duration=20)
+    calls = []
+    real = md.prepare_model
+    monkeypatch.setattr(md, "prepare_model", lambda tb, **kw: calls.append(1) or real(tb, **kw))
+    a = sc.simulate(t, shock, days=40)
+    b = sc.simulate(t, shock, days=40)
+    assert len(calls) == 1  # prepared (and validated) once for the same content
+    for k, v in a.data_vars.items():
+        np.testing.assert_array_equal(b[k].values, v.values, err_msg=k)
+    ref_ = sc.simulate(real(t), shock, days=40)
+    for k, v in ref_.data_vars.items():
+        np.testing.assert_array_equal(a[k].values, v.values, err_msg=k)
+    # an edit in place of a value: prepared again, and the result follows the edit
+    delta = abs(float(t["Y"].values[3, 0])) * 0.5 + 1.0  # final demand and imports up
+    t["Y"].values[3, 0] += delta  # alike: both balances kept, the import share moves
+    t["M"].values[3, 0] += delta
+    c = sc.simulate(t, shock, days=40)
+    assert len(calls) == 2
+    d = sc.simulate(real(t), shock, days=40)
+    for k, v in d.data_vars.items():
+        np.testing.assert_array_equal(c[k].values, v.values, err_msg=k)
+    assert not np.array_equal(c.gdp_loss.values, a.gdp_loss.values)
+    # an edit that breaks the balance is refused on the next call, not run from the cache
+    t["Z"].values[0, 0] += 1e6
+    with pytest.raises(BalanceError, match="balance"):
+        sc.simulate(t, shock, days=40)
+    # an attribute edit is seen too
+    t2 = japan37.copy(deep=True)
+    sc.simulate(t2, shock, days=5)
+    n0 = len(calls)
+    t2.attrs["unit"] = "something else"
+    r = sc.simulate(t2, shock, days=5)
+    assert len(calls) == n0 + 1 and r.attrs["unit"] == "something else"
+
+
+def test_a_result_edited_in_place_leaves_the_kept_model_alone(japan37):
+    t = japan37.copy(deep=True)
+    shock = CapacityShock(sector="35", share=0.3, duration=20)
+    a = sc.simulate(t, shock, days=10)
+    base = a.output_baseline.values.copy()
+    a.output_baseline.values[:] = -1.0
+    if "name_en" in a.coords:
+        a["name_en"].values[0] = "edited"
+    b = sc.simulate(t, shock, days=10)
+    np.testing.assert_array_equal(b.output_baseline.values, base)
+    if "name_en" in b.coords:
+        assert b["name_en"].values[0] != "edited"
+
+
+def test_lowering_kept_per_parameter_set_gives_the_same_bits():
+    """What lowering keeps on the prepared model per parameter set (per-cell arrays, pool
+    rows of stocks per origin) gives a fresh lowering's numbers bit for bit; other
+    parameters are not served from it; a run writing its lowered arrays leaves it alone."""
+    from simcore.scenario import load
+
+    s = load("kiuchi-2025-3m")
+    table, shocks, params = s.table(), s.shocks(), s.params()
+    prep = md.prepare_model(table)
+    assert prep.A.size <= md.MEMO_MAX_CELLS
+    a = md.lower(prep, shocks, params, 30)
+    a.tgt[:] = -1.0  # a run's copy: the kept arrays must not see it
+    b = md.lower(prep, shocks, params, 30)
+    fresh = md.lower(md.prepare_model(table), shocks, params, 30)
+    for k in ("tgt", "theta", "sigma", "theta_sp", "tgt_sp", "impcap", "capfac"):
+        np.testing.assert_array_equal(getattr(b, k), getattr(fresh, k), err_msg=k)
+    np.testing.assert_array_equal(b.prep.A, fresh.prep.A)
+    np.testing.assert_array_equal(b.prep.colptr, fresh.prep.colptr)
+    assert b.prep.sectors == fresh.prep.sectors
+    import dataclasses
+
+    first = prep.sectors[0]
+    p2 = dataclasses.replace(params, inventory_days_by_product={
+        **params.inventory_days_by_product, first: 77.0})
+    c = md.lower(prep, shocks, p2, 30)
+    c_fresh = md.lower(md.prepare_model(table), shocks, p2, 30)
+    np.testing.assert_array_equal(c.tgt, c_fresh.tgt)
+    assert not np.array_equal(c.tgt, b.tgt)
+    r1 = sc.simulate(prep, shocks, params=params, days=30)
+    r2 = sc.simulate(md.prepare_model(table), shocks, params=params, days=30)
+    for k, v in r2.data_vars.items():
+        np.testing.assert_array_equal(r1[k].values, v.values, err_msg=k)
+
+
+@pytest.mark.parametrize("name", ["japan-2015-37", "kiuchi"])
+def test_prepare_model_on_arrays_equals_the_built_table(name):
+    """prepare_model lowers prepare_for_dynamics' arrays without building the table:
+    every array of the model equals the one lowered from the built table, to the bit."""
+    import dataclasses
+
+    from simcore.transform import prepare_for_dynamics
+
+    if name == "kiuchi":
+        from simcore.scenario import load
+
+        t = load("kiuchi-2025-3m").table()
+    else:
+        t = sc.datasets.load(name)
+    assert (t.Z.values < 0).any()
+    a = md.prepare_model(t)
+    built, report = prepare_for_dynamics(t)
+    b = md.prepare_model(built)
+    assert a.preprocessing == f"prepare_for_dynamics: {report}"
+    for f in dataclasses.fields(md.Prepared):
+        if f.name in ("preprocessing", "_memo"):
+            continue
+        va, vb = getattr(a, f.name), getattr(b, f.name)
+        if f.name == "coords":
+            assert va.keys() == vb.keys()
+            for k in va:
+                x, y = (v[1] if isinstance(v, tuple) else v for v in (va[k], vb[k]))
+                np.testing.assert_array_equal(np.asarray(x), np.asarray(y), err_msg=k)
+        elif isinstance(va, np.ndarray):
+            assert va.dtype == vb.dtype, f.name
+            np.testing.assert_array_equal(va, vb, err_msg=f.name)
+        else:
+            assert va == vb, f.name

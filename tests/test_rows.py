@@ -174,8 +174,10 @@ def test_shipped_scenarios_same_on_both_layouts(name, monkeypatch):
 
 
 def test_layout_rule_and_argument(japan37):
-    # auto: the fused sweep on every single-region table, dense or not, small or large
-    for n, nnz in ((37, 37 * 37 // 2), (37, 100), (187, 14793), (3000, 3_600_000)):
+    # auto: the fused sweep on every single-region table, dense or not, in parallel
+    # (column blocks) on large ones
+    for n, nnz in ((37, 37 * 37 // 2), (37, 100), (187, 14793)):
         assert md.choose_layout(n, nnz) == "fused"
+    assert md.choose_layout(3000, 3_600_000) == "parallel"
     with pytest.raises(ParameterError, match="layout = 'dense'"):
         sc.simulate(japan37, [], days=3, layout="dense")

@@ -17,7 +17,7 @@ day is bound by the scalar work per cell and the bytes it moves: 13 per-cell wor
 * **the targets shared**: without special products the per-cell targets are the lowered
   array itself, not a merged copy;
 * **unsigned indices**: the caller passes the column starts as ``uint64`` and the row
-  indices as ``uint32`` (:func:`indices`).  Numba wraps a negative index around (``a[-1]``
+  indices as ``uint32`` (:func:`simcore.dynamic._kernels.indices`).  Numba wraps a negative index around (``a[-1]``
   is the last element) and so tests the sign of every signed index it cannot prove
   non-negative: the cell indices of a CSC loop (which start at ``colptr[j]``, read from
   memory) and the row indices read from ``rowidx``.  An unsigned index has no sign to test:
@@ -31,9 +31,20 @@ cells in ``run_one``'s order, the minimum is a minimum, the day's other steps ar
 bit for bit (``tests/test_fused.py`` checks every record, and the numpy oracle within
 1e-12).  Everything ``run_one`` supports runs here: CES inputs, every record, the day a run
 stopped, stocks per origin (pool rows are rows like any other).
-``simulate(layout="auto")`` runs it on every single-region table: it was faster than
+``simulate(layout="auto")`` runs it on single-region tables: it was faster than
 ``run_one`` and than the dense rows (:mod:`simcore.dynamic._rows`) on every table measured,
 37 to 3,000 sectors (docs/performance.md).
+
+On large tables one core's memory bandwidth bounds the sweep.  :func:`run_fused_par` runs
+it on every thread numba has: the buyer columns in :data:`PAR_BLOCKS` fixed blocks
+(:func:`col_blocks`, a function of the table alone) handed to the threads one at a time;
+each block sums its orders into its own partial use vector (and its own stock gap and
+stocks of special products), and one thread adds the blocks' partials in block order.
+The threads only choose who runs which block, so the results are the same bits on any
+number of threads; the sums run in block pieces, not in ``run_one``'s single order, so
+they equal ``run_one``'s to round-off (1e-12 relative, ``tests/test_fused.py``; with one
+block, bit for bit).  ``simulate`` runs it from
+:data:`simcore.dynamic.supply_chain.PARALLEL_MIN_CELLS` stored cells.
 """
 
 from __future__ import annotations
@@ -42,8 +53,10 @@ import math
 
 import numpy as np
 
-from .._jit import STATUS_NEGATIVE_OUTPUT, STATUS_NON_FINITE, STATUS_OK, njit
-from ._kernels import _bound_with_ces, _import_supply, _produce, _ratios
+from numba import prange
+
+from .._jit import STATUS_NEGATIVE_OUTPUT, STATUS_NON_FINITE, STATUS_OK, njit, njit_parallel
+from ._kernels import _bound_with_ces, _import_supply, _produce, _ratios, indices  # noqa: F401
 
 
 @njit
@@ -302,13 +315,320 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
     return STATUS_OK
 
 
-def indices(colptr: np.ndarray, rowidx: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The CSC pattern as :func:`run_fused` runs fastest on it: column starts as ``uint64``,
-    row indices as ``uint32`` when ``n`` allows (``uint64`` otherwise): unsigned, so that
-    numba does not test every index for a negative wrap-around (the module docstring)."""
-    if colptr.size and colptr.min(initial=0) < 0 or rowidx.size and rowidx.min() < 0:
-        raise ValueError("indices: the CSC pattern has negative indices")
-    return colptr.astype(np.uint64), rowidx.astype(np.uint32 if n < 2**32 else np.uint64)
+#: The number of column blocks the parallel sweep (:func:`run_fused_par`) splits the cells
+#: into.  Fixed, whatever the number of threads: each block sums its own partial use vector,
+#: stock gap and stocks of special products, and the blocks' partials are combined in block
+#: order, so the results are the same bits on 1, 2 or 64 threads (the threads only choose
+#: which block each runs).  32 blocks keep 16 threads busy with two blocks each; the
+#: combination costs ``PAR_BLOCKS * n`` additions a day, small beside the cells of the
+#: tables the parallel sweep runs on (``choose_layout``).
+PAR_BLOCKS = 32
+
+
+def col_blocks(colptr: np.ndarray, nblocks: int = PAR_BLOCKS) -> np.ndarray:
+    """Column starts of ``nblocks`` contiguous blocks of buyer columns holding about the
+    same number of cells each (``nblocks + 1`` entries, ``uint64``; some blocks may be
+    empty on a tiny table).  A function of the table alone, never of the threads."""
+    n = colptr.shape[0] - 1
+    nnz = int(colptr[-1]) if n >= 0 else 0
+    cuts = np.searchsorted(np.asarray(colptr, dtype=np.int64),
+                           np.linspace(0, nnz, nblocks + 1)[1:-1], side="left")
+    b = np.concatenate([[0], np.minimum(cuts, n), [n]]).astype(np.int64)
+    b = np.maximum.accumulate(b)
+    return b.astype(np.uint64)
+
+
+@njit
+def _sweep_block(c0, c1, b, colptr, rowidx, A, TG, IND, THA, TH, sigma, x0, inv_tau, ces_on,
+                 sp_pos, rec_sp_on, S, O, x, d, rho_int, P, SG, SP, xinp):
+    """Block ``b`` (buyer columns ``c0 <= j < c1``) of the day's sweep: :func:`run_fused`'s
+    cell loop, its sums into the block's own partials ``P[b]`` (orders by product row),
+    ``SG[b]`` (stock gap) and ``SP[b]`` (stocks of special products)."""
+    n = P.shape[1]
+    Pb = P[b]
+    for i in range(n):
+        Pb[i] = 0.0
+    for k in range(SP.shape[1]):
+        SP[b, k] = 0.0
+    sgap = 0.0
+    for j in range(c0, c1):
+        xj = x[j]
+        dj = d[j]
+        bound_j = np.inf
+        k0 = colptr[j]
+        k1 = colptr[j + 1]
+        for kk in range(k0, k1):
+            r = rowidx[kk]
+            s_k = S[kk]
+            a = A[kk]
+            tg = TG[kk]
+            z = O[kk] * rho_int[r]
+            use = a * xj
+            lim = s_k + z - tg
+            if lim < s_k:
+                lim = s_k
+            if use > lim:
+                use = lim
+            sn = s_k + z - use
+            S[kk] = sn
+            sgap += abs(sn - tg)
+            if rec_sp_on:
+                p = sp_pos[r]
+                if p >= 0:
+                    SP[b, p] += sn
+            o2 = a * dj + (tg - sn) * inv_tau
+            if o2 < 0.0:
+                o2 = 0.0
+            O[kk] = o2
+            Pb[r] += o2
+            bb = IND[kk] + THA[kk] * sn
+            if bb < bound_j:
+                bound_j = bb
+        if ces_on:
+            bound_j = _bound_with_ces(k0, k1, rowidx, S, A, IND, THA, TH, sigma, x0[j])
+        xinp[j] = bound_j
+    SG[b] = sgap
+
+
+@njit
+def _pass1_block(c0, c1, b, colptr, rowidx, A, TG, IND, THA, TH, sigma, x0, S, dprev,
+                 inv_tau, ces_on, P, xinp, O):
+    """Block ``b`` of the first day's pass 1 (:func:`_pass1`), its orders summed into
+    ``P[b]``."""
+    n = P.shape[1]
+    Pb = P[b]
+    for i in range(n):
+        Pb[i] = 0.0
+    for j in range(c0, c1):
+        dj = dprev[j]
+        bound_j = np.inf
+        k0 = colptr[j]
+        k1 = colptr[j + 1]
+        for kk in range(k0, k1):
+            s_k = S[kk]
+            o = A[kk] * dj + (TG[kk] - s_k) * inv_tau
+            if o < 0.0:
+                o = 0.0
+            O[kk] = o
+            Pb[rowidx[kk]] += o
+            bb = IND[kk] + THA[kk] * s_k
+            if bb < bound_j:
+                bound_j = bb
+        if ces_on:
+            bound_j = _bound_with_ces(k0, k1, rowidx, S, A, IND, THA, TH, sigma, x0[j])
+        xinp[j] = bound_j
+
+
+@njit
+def _combine(P, i0, i1, out):
+    """``out[i] = P[0, i] + P[1, i] + ...`` in block order for ``i0 <= i < i1``."""
+    nb = P.shape[0]
+    for i in range(i0, i1):
+        out[i] = P[0, i]
+    for b in range(1, nb):
+        for i in range(i0, i1):
+            out[i] += P[b, i]
+
+
+@njit_parallel
+def run_fused_par(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
+                  sp_pos, sp_idx, impcap, stock0, relmax, theta_sp, tgt_sp,
+                  cap_idx, capfac, dem_idx, demfac, exfac,
+                  ration_mode, alpha_max, alpha_tau,
+                  gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_spstock, gdp_gain, rec_gap,
+                  info, out_dem, blocks):
+    """:func:`run_fused` with the day's sweep (and the first day's pass 1) split over the
+    column blocks ``blocks`` (:func:`col_blocks`), run in parallel (``prange``); the sums
+    over cells (the use vector, the stock gap, the stocks of special products) are summed
+    block by block, then over the blocks in block order: the same bits on any number of
+    threads, equal to ``run_one``'s to round-off (its sums run over the cells in one
+    order, these in ``len(blocks) - 1`` pieces)."""
+    n = x0.shape[0]
+    T = gdp_loss.shape[0]
+    K = sp_idx.shape[0]
+    C = cap_idx.shape[0]
+    D = dem_idx.shape[0]
+    NB = blocks.shape[0] - 1
+    rec_x_on = rec_x.shape[0] > 0
+    rec_fdu_on = rec_fdu.shape[0] > 0
+    rec_imp_on = rec_imp.shape[0] > 0
+    rec_sp_on = rec_spstock.shape[0] > 0
+    gain_on = gdp_gain.shape[0] > 0
+    gap_on = rec_gap.shape[0] > 0
+    dem_on = out_dem.shape[0] > 0
+    overprod = alpha_max > 1.0
+
+    nnz = A.shape[0]
+    ces_on = False
+    for i in range(n):
+        if sigma[i] > 0.0:
+            ces_on = True
+    S = np.empty(nnz)
+    O = np.empty(nnz)
+    TG = tgt if K == 0 else np.empty(nnz)
+    IND = np.empty(nnz)
+    THA = np.empty(nnz)
+    TH = np.empty(nnz if ces_on else 0)
+    P = np.empty((NB, n))
+    SG = np.empty(NB)
+    SP = np.empty((NB, K))
+    Duse = np.empty(n)
+    xinp = np.empty(n)
+    d = np.empty(n)
+    dprev = np.empty(n)
+    x = np.empty(n)
+    alpha = np.empty(n)
+    cap = np.empty(n)
+    fd = np.empty(n)
+    ex = np.empty(n)
+    rho_int = np.empty(n)
+    rho_fd = np.empty(n)
+    stockpile = np.empty(K)
+    impavail = np.empty(K)
+    # per-cell constants, in parallel by block (each cell written once)
+    for b in prange(NB):
+        for j in range(blocks[b], blocks[b + 1]):
+            xj0 = x0[j]
+            for kk in range(colptr[j], colptr[j + 1]):
+                i = rowidx[kk]
+                p = sp_pos[i]
+                a = A[kk]
+                if p < 0:
+                    tg = tgt[kk]
+                    th = theta[kk]
+                else:
+                    tg = tgt_sp[p, j]
+                    th = theta_sp[p, j]
+                if K > 0:
+                    TG[kk] = tg
+                if ces_on:
+                    TH[kk] = th
+                S[kk] = tg
+                if th > 0.0:
+                    IND[kk] = (1.0 - th) * xj0
+                    THA[kk] = th / a
+                else:
+                    IND[kk] = np.inf
+                    THA[kk] = 0.0
+    for j in range(n):
+        dprev[j] = x0[j]
+        alpha[j] = 1.0
+        out_cum[j] = 0.0
+        if dem_on:
+            out_dem[j] = 0.0
+    for k in range(K):
+        stockpile[k] = stock0[k]
+    sum_x0 = 0.0
+    for j in range(n):
+        sum_x0 += x0[j]
+    sum_tg = 0.0
+    for kk in range(nnz):
+        sum_tg += TG[kk]
+    inv_sum_x0 = 1.0 / sum_x0 if sum_x0 > 0.0 else 0.0
+    inv_sum_tg = 1.0 / sum_tg if sum_tg > 0.0 else 0.0
+
+    for b in prange(NB):
+        _pass1_block(blocks[b], blocks[b + 1], b, colptr, rowidx, A, TG, IND, THA, TH,
+                     sigma, x0, S, dprev, inv_tau, ces_on, P, xinp, O)
+    _combine(P, 0, n, Duse)
+
+    for t in range(T):
+        for j in range(n):
+            cap[j] = x0[j] * alpha[j]
+            fd[j] = f0[j]
+            ex[j] = e0[j]
+        for q in range(C):
+            cap[cap_idx[q]] *= capfac[t, q]
+        for q in range(D):
+            fd[dem_idx[q]] *= demfac[t, q]
+            ex[dem_idx[q]] *= exfac[t, q]
+
+        _produce(n, Duse, fd, mu, ex, cap, xinp, d, x)
+        _import_supply(t, K, sp_idx, mu, Duse, fd, impcap, stockpile, relmax, impavail)
+
+        gl = 0.0
+        gn = 0.0
+        xgap = 0.0
+        for i in range(n):
+            m = mu[i]
+            dint = Duse[i]
+            rd_i, rd_f = _ratios(x[i], (1.0 - m) * dint, (1.0 - m) * fd[i] + ex[i], ration_mode)
+            p = sp_pos[i]
+            if p >= 0:
+                rm_i, rm_f = _ratios(impavail[p], m * dint, m * fd[i], ration_mode)
+            else:
+                rm_i = 1.0
+                rm_f = 1.0
+            rho_int[i] = 1.0 - (1.0 - m) * (1.0 - rd_i) - m * (1.0 - rm_i)
+            rho_fd[i] = 1.0 - (1.0 - m) * (1.0 - rd_f) - m * (1.0 - rm_f)
+            dx = x0[i] - x[i]
+            gl += c[i] * dx
+            if dx < 0.0:
+                gn -= c[i] * dx
+                xgap -= dx
+            else:
+                xgap += dx
+            out_cum[i] += dx
+            if dem_on and dx > 0.0:
+                dd = x0[i] - d[i]
+                if dd > dx:
+                    dd = dx
+                if dd > 0.0:
+                    out_dem[i] += dd
+            if rec_fdu_on:
+                rec_fdu[t, i] = fd[i] * (1.0 - rho_fd[i]) + ex[i] * (1.0 - rd_f)
+            if rec_x_on:
+                rec_x[t, i] = x[i]
+        gdp_loss[t] = gl
+        if gain_on:
+            gdp_gain[t] = gn
+        if rec_imp_on:
+            for k in range(K):
+                i = sp_idx[k]
+                rm_i, rm_f = _ratios(impavail[k], mu[i] * Duse[i], mu[i] * fd[i], ration_mode)
+                rec_imp[t, k] = mu[i] * (Duse[i] * rm_i + fd[i] * rm_f)
+
+        # --- the sweep, block by block in parallel; then the partials in block order
+        for b in prange(NB):
+            _sweep_block(blocks[b], blocks[b + 1], b, colptr, rowidx, A, TG, IND, THA, TH,
+                         sigma, x0, inv_tau, ces_on, sp_pos, rec_sp_on, S, O, x, d,
+                         rho_int, P, SG, SP, xinp)
+        # in one thread: a second parallel launch a day costs more than these NB * n
+        # additions (waking the threads on a loaded machine most of all)
+        _combine(P, 0, n, Duse)
+        if gap_on:
+            sgap = 0.0
+            for b in range(NB):
+                sgap += SG[b]
+            rec_gap[t, 0] = xgap * inv_sum_x0
+            rec_gap[t, 1] = sgap * inv_sum_tg
+        if rec_sp_on:
+            for k in range(K):
+                tot = 0.0
+                for b in range(NB):
+                    tot += SP[b, k]
+                rec_spstock[t, k] = tot
+
+        for j in range(n):
+            if overprod:
+                dj = d[j]
+                zeta = (dj - x[j]) / dj if dj > 0.0 else 0.0
+                if zeta > 0.0:
+                    alpha[j] += (alpha_max - alpha[j]) * zeta / alpha_tau
+                else:
+                    alpha[j] += (1.0 - alpha[j]) / alpha_tau
+                if alpha[j] < 1.0:
+                    alpha[j] = 1.0
+            dprev[j] = d[j]
+
+        if not math.isfinite(gl):
+            info[0] = t
+            return STATUS_NON_FINITE
+    info[0] = -1
+    for j in range(n):
+        if x[j] < 0.0:
+            return STATUS_NEGATIVE_OUTPUT
+    return STATUS_OK
 
 
 def run_single_fused(table, special, shocks, options, records) -> int:
@@ -317,3 +637,21 @@ def run_single_fused(table, special, shocks, options, records) -> int:
     cp, ri = indices(table.colptr, table.rowidx, table.x0.shape[0])
     t = table._replace(colptr=cp, rowidx=ri)
     return run_fused(*t, *special, *shocks, *options, *records)
+
+
+def run_single_fused_par(table, special, shocks, options, records,
+                         nblocks: int = PAR_BLOCKS) -> int:
+    """:func:`run_fused_par` on ``run_one``'s bundles over ``nblocks`` column blocks
+    (:func:`col_blocks`); returns the status code.  The threads are numba's
+    (``numba.set_num_threads``); the results do not depend on them.  The blocks are handed
+    to the threads one at a time (``numba.parallel_chunksize(1)``): on a loaded machine a
+    thread slowed by another process then takes fewer blocks, where a static split waits for
+    it (measured: two threads slower than one on the 3,000-sector table under load with the
+    static split, 1.8x faster with blocks handed out one by one)."""
+    import numba
+
+    cp, ri = indices(table.colptr, table.rowidx, table.x0.shape[0])
+    t = table._replace(colptr=cp, rowidx=ri)
+    with numba.parallel_chunksize(1):
+        return run_fused_par(*t, *special, *shocks, *options, *records,
+                             col_blocks(cp, nblocks))

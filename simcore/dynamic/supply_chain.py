@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -45,7 +46,7 @@ from .._jit import raise_for_status
 from .._version import __version__
 from .._checks import positive_number
 from ..errors import LabelError, ParameterError, ShockError, TableError
-from ..transform import prepare_for_dynamics
+from ..transform import dynamics_arrays, prepare_for_dynamics
 from . import _kernels as kn
 from . import _fused, _rows
 from .common import (MAX_DAYS, MAX_RECORD_BYTES, ONSET_SHARE, RECOVERED_RTOL,  # noqa: F401
@@ -95,6 +96,9 @@ class Prepared:
     unit: str
     coords: dict[str, Any]
     preprocessing: str
+    #: What lowering built from this table and a parameter set, by the parameters' JSON
+    #: (:func:`_memo_get`); a table derived with ``dataclasses.replace`` starts empty.
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def n(self) -> int:
@@ -151,9 +155,17 @@ def prepare_model(table: xr.Dataset, *, preprocess: bool = True, check: bool = T
             raise TableError(
                 f"simulate: the table has negative cells (first at row {i}, column {j}); "
                 "apply simcore.transform.prepare_for_dynamics or pass preprocess=True")
-        table, report = prepare_for_dynamics(table)
+        if "nadj" in set(str(v) for v in table.va_item.values):
+            table, report = prepare_for_dynamics(table)
+            f = _tables.flat(table)
+        else:
+            # prepare_for_dynamics' arrays, without building (and validating again) the
+            # table: the value-added item it adds is not in GDP, so the GDP coefficients,
+            # components and GDP below are the input table's, to the bit; only the flows
+            # and the import shares change (tests/test_fused.py checks every array
+            # against the built table's)
+            f, report = dynamics_arrays(table)
         note = f"prepare_for_dynamics: {report}"
-        f = _tables.flat(table)
     x = f["x"]
     x0 = x / DAYS_PER_YEAR
     pos = x0 > 0
@@ -173,11 +185,13 @@ def prepare_model(table: xr.Dataset, *, preprocess: bool = True, check: bool = T
     f0 = f["Y"].sum(1) / DAYS_PER_YEAR
     e0 = f["E"].sum(1) / DAYS_PER_YEAR
     m0 = f["M"].sum(1) / DAYS_PER_YEAR
-    mu = _tables.import_shares(table).values.reshape(-1)
+    use = f["Z"].sum(1) + f["Y"].sum(1)  # simcore.tables.import_shares on the arrays
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mu = np.clip(np.where(use > 0, f["M"].sum(1) / use, 0.0), 0.0, 1.0)
     c = _tables.gdp_coefficients(table)
     comps = list(dict.fromkeys(str(v) for v, g in zip(table.component.values,
                                                      table.in_gdp.values) if g))
-    V = f["V"]
+    V = _tables.flat(table)["V"] if "va_item" in f else f["V"]
     with np.errstate(divide="ignore", invalid="ignore"):
         comp_coef = np.array([
             np.where(x > 0, V[(table.component.values == k) & table.in_gdp.values].sum(0) / x, 0.0)
@@ -241,12 +255,48 @@ def _dense_base(prep: Prepared, cm: Any, default: float) -> np.ndarray | None:
     return out
 
 
+#: Tables up to this many stored cells keep what lowering built from a parameter set
+#: (:func:`_memo_get`), for at most :data:`MEMO_SIZE` parameter sets each.
+MEMO_MAX_CELLS = 2**18
+MEMO_SIZE = 4
+
+
+def _memo_get(prep: Prepared, kind: str, params: DynamicParams, build):
+    """``build()``, kept on ``prep`` for the next lowering with parameters of the same
+    content (their JSON, :func:`~simcore.dynamic.common.params_json`: cell matrices by
+    digest) on a table of at most :data:`MEMO_MAX_CELLS` cells; callers copy what a run
+    may write."""
+    if prep.A.shape[0] > MEMO_MAX_CELLS:
+        return build()
+    key = (kind, params_json(params))
+    memo = prep._memo
+    hit = memo.get(key, memo)
+    if hit is not memo:
+        return hit
+    val = build()
+    with _prep_lock:
+        memo[key] = val
+        while len(memo) > 2 * MEMO_SIZE:
+            memo.pop(next(iter(memo)))
+    return val
+
+
 def _cell_arrays(prep: Prepared, params: DynamicParams, special: Sequence[int]):
     """Per-cell targets and dependency shares, per-product sigma, and special-row overrides.
 
     The base of every pair is the scalar default (``dependency``, ``inventory_days``) or,
     where given, the pair's value in ``dependency_cells``/``inventory_cells``; the
-    ``*_by_product`` maps override rows (or single pairs) on top of it."""
+    ``*_by_product`` maps override rows (or single pairs) on top of it.  The per-cell
+    arrays are built once per parameter set on a table (:func:`_memo_get`); each call
+    gets its own copies."""
+    tgt, theta, sigma = (a.copy() for a in _memo_get(
+        prep, "cells", params, lambda: _cell_base(prep, params)))
+    theta_sp, tgt_sp = _special_dense(prep, special, theta, tgt)
+    return tgt, theta, sigma, theta_sp, tgt_sp
+
+
+def _cell_base(prep: Prepared, params: DynamicParams):
+    """:func:`_cell_arrays`' per-cell targets, dependency shares and per-product sigma."""
     n = prep.n
     rows = prep.rowidx
     cols = _cols(prep)
@@ -278,9 +328,7 @@ def _cell_arrays(prep: Prepared, params: DynamicParams, special: Sequence[int]):
     for i, row in theta_rows.items():
         m = order[starts[i]:starts[i + 1]]
         theta[m] = row[cols[m]]
-    tgt = d * prep.Z0
-    theta_sp, tgt_sp = _special_dense(prep, special, theta, tgt)
-    return tgt, theta, sigma, theta_sp, tgt_sp
+    return d * prep.Z0, theta, sigma
 
 
 def _special_dense(prep: Prepared, special: Sequence[int], theta: np.ndarray,
@@ -354,11 +402,22 @@ def split_origins(prep: Prepared, shocks: Sequence[Any], params: DynamicParams,
     Returns ``(prep2, shocks2, params2, tgt2, theta2, split)``; unchanged inputs and
     ``split = None`` when no product is split.
     """
+    st = _memo_get(prep, "split", params, lambda: _split_structure(prep, params))
+    if st is None:
+        return prep, list(shocks), params, tgt, theta, None
+    pools, prep2, params2, Sx, F, split = st
+    return (prep2, pool_shocks(pools, shocks), params2, tgt[Sx] * F, theta[Sx] * F, split)
+
+
+def _split_structure(prep: Prepared, params: DynamicParams):
+    """What :func:`split_origins` builds from the table and the parameters alone (built
+    once per parameter set on a table: :func:`_memo_get`): ``(pools, prep2, params2,
+    source cell, factor, split)``, or None when no product is split."""
     import dataclasses
 
     pools = _origin_pools(prep, params)
     if not pools:
-        return prep, list(shocks), params, tgt, theta, None
+        return None
     n = prep.n
     P = len(pools)
     tot = np.zeros(n)
@@ -410,7 +469,6 @@ def split_origins(prep: Prepared, shocks: Sequence[Any], params: DynamicParams,
         m0=ext(m0, prep.m0[parent] * so_arr), c=ext(prep.c, np.zeros(P)),
         comp_coef=np.concatenate([prep.comp_coef, np.zeros((prep.comp_coef.shape[0], P))], 1),
     )
-    shocks2 = pool_shocks(pools, shocks)
     split_prods = {prod for _, prod, _, _ in pools}
     origins = {k: v for k, v in params.import_origins.items() if k not in split_prods}
     origins.update({k: {} for k in split_prods})
@@ -427,8 +485,7 @@ def split_origins(prep: Prepared, shocks: Sequence[Any], params: DynamicParams,
                                               release_rate=sp.release_rate / t)
     params2 = dataclasses.replace(params, import_origins=origins, substitution=subst,
                                   stockpiles=piles)
-    return (prep2, shocks2, params2, tgt[Sx] * F, theta[Sx] * F,
-            OriginSplit(n=n, parent=parent, codes=codes))
+    return pools, prep2, params2, Sx, F, OriginSplit(n=n, parent=parent, codes=codes)
 
 
 @dataclass(frozen=True)
@@ -614,10 +671,94 @@ def _check_shocks(shocks: Any) -> list[Any]:
 
 
 # --------------------------------------------------------------------------------------
+# The prepared model of a labelled table, kept for the next call on the same content
+# --------------------------------------------------------------------------------------
+#: Tables up to this many bytes (every variable, coordinates included) have their prepared
+#: model kept by :func:`simulate` (a copy of the table is kept to compare against).
+PREP_CACHE_MAX_BYTES = 16 * 2**20
+#: How many tables' prepared models are kept (the most recently used).
+PREP_CACHE_SIZE = 4
+_prep_cache: list[tuple[Any, dict, Prepared]] = []
+_prep_lock = threading.Lock()
+
+
+def _snapshot(table: xr.Dataset) -> dict | None:
+    """A copy of everything :func:`prepare_model` reads from ``table`` (every variable's
+    dims, dtype, values and attrs, the table's attrs), or None when the table is too
+    large to copy (:data:`PREP_CACHE_MAX_BYTES`) or holds anything not comparable."""
+    import copy
+
+    if sum(v.nbytes for v in table.variables.values()) > PREP_CACHE_MAX_BYTES:
+        return None
+    try:
+        return {"vars": {k: (v.dims, v.dtype, np.array(v.values, copy=True),
+                             copy.deepcopy(dict(v.attrs)))
+                         for k, v in table.variables.items()},
+                "attrs": copy.deepcopy(dict(table.attrs))}
+    except Exception:  # noqa: BLE001 - anything odd is simply not kept
+        return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(np.array_equal(a, b)) if isinstance(a, np.ndarray) else bool(a == b)
+    except Exception:  # noqa: BLE001 - not comparable: not the same
+        return False
+
+
+def _unchanged(table: xr.Dataset, snap: dict) -> bool:
+    """Whether ``table`` holds exactly what ``snap`` copied (values compared in full, not
+    hashed: an edit in place is seen)."""
+    vs = table.variables
+    if set(vs) != set(snap["vars"]) or not _attrs_same(table.attrs, snap["attrs"]):
+        return False
+    for k, (dims, dtype, vals, attrs) in snap["vars"].items():
+        v = vs[k]
+        if v.dims != dims or v.dtype != dtype or not _attrs_same(v.attrs, attrs):
+            return False
+        if not np.array_equal(v.values, vals, equal_nan=vals.dtype.kind in "fc"):
+            return False
+    return True
+
+
+def _attrs_same(a: Mapping, b: Mapping) -> bool:
+    return set(a) == set(b) and all(_same(a[k], b[k]) for k in a)
+
+
+def _prepared_for(table: xr.Dataset) -> Prepared:
+    """:func:`prepare_model` of a labelled table (defaults: preprocessed, checked), kept for
+    the next call on the same table object with the same content: a table edited after
+    the call (in place or not) is compared against the copy kept, and prepared (and
+    validated) again.  Validation runs once per content."""
+    with _prep_lock:
+        entries = list(_prep_cache)
+    for ref, snap, prep in entries:
+        if ref() is table and _unchanged(table, snap):
+            return prep
+    snap = _snapshot(table)
+    prep = prepare_model(table)
+    if snap is not None:
+        import weakref
+
+        with _prep_lock:
+            keep = [e for e in _prep_cache if e[0]() is not None and e[0]() is not table]
+            _prep_cache[:] = [(weakref.ref(table), snap, prep), *keep][:PREP_CACHE_SIZE]
+    return prep
+
+
+# --------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------
 #: The kernel layouts of a single run (``simulate(layout=...)``).
-LAYOUTS = ("auto", "rows", "fused", "csc")
+LAYOUTS = ("auto", "rows", "fused", "parallel", "csc")
+
+#: Stored cells (pool rows included) from which ``layout="auto"`` runs the parallel sweep
+#: (:func:`simcore.dynamic._fused.run_fused_par`).  Measured on the 2-core benchmark
+#: machine (docs/performance.md): on ``kiuchi-2025-3m``'s table (15 thousand cells) two
+#: threads were slower than the serial sweep (a parallel launch a day costs more than the
+#: day's cells), on the 1,000-sector table (400 thousand cells) 1.7x faster; the rule
+#: switches between the two, on the table's size alone, never on the number of threads.
+PARALLEL_MIN_CELLS = 2**18
 
 
 def choose_layout(n: int, nnz: int) -> str:
@@ -625,10 +766,12 @@ def choose_layout(n: int, nnz: int) -> str:
     included) and ``nnz`` stored cells on: the fused column sweep
     (:func:`simcore.dynamic._fused.run_fused`), faster than ``run_one`` (``"csc"``, two
     passes a day) and than the dense rows (``"rows"``) on every table measured, 37 to
-    3,000 sectors, dense or not (docs/methodology.md, docs/performance.md).  The arguments
-    keep the rule's signature should a size or density ever favour another layout."""
-    del n, nnz
-    return "fused"
+    3,000 sectors, dense or not; from :data:`PARALLEL_MIN_CELLS` cells its parallel form
+    (``"parallel"``, :func:`simcore.dynamic._fused.run_fused_par`: column blocks on every
+    thread numba has).  A function of the table's size alone: the results of a run do not
+    depend on the machine's number of threads (docs/methodology.md, docs/performance.md)."""
+    del n
+    return "parallel" if nnz >= PARALLEL_MIN_CELLS else "fused"
 
 
 def simulate(
@@ -653,7 +796,11 @@ def simulate(
     ----------
     table : xarray.Dataset or Prepared
         A simcore table (negative cells are preprocessed, see :func:`prepare_model`) or the
-        result of :func:`prepare_model` (to reuse the lowering across calls).
+        result of :func:`prepare_model` (to reuse the lowering across calls).  A labelled
+        table's prepared model is kept for the next call on the same table object while
+        its content is unchanged (every variable and attribute compared in full with a
+        copy kept; tables up to :data:`PREP_CACHE_MAX_BYTES`): it is validated and
+        prepared once per content, and an edit, in place or not, is seen.
     shocks : ImportCut, CapacityShock, DemandShock or a sequence of them
     params : DynamicParams, optional
         Model parameters (defaults: :class:`DynamicParams`).
@@ -668,16 +815,19 @@ def simulate(
         added (:func:`simcore.tables.gdp`).
     gdp_denominator_source : str, optional
         Where the denominator comes from (stored in attrs).
-    layout : {"auto", "rows", "fused", "csc"}, default "auto"
+    layout : {"auto", "rows", "fused", "parallel", "csc"}, default "auto"
         The kernel's storage of the table (docs/methodology.md, "The supply-chain
         engine"): ``"rows"``
         dense product rows (:func:`simcore.dynamic._rows.run_rows`, vectorised),
         ``"fused"`` sparse buyer columns swept once a day
-        (:func:`simcore.dynamic._fused.run_fused`), ``"csc"`` sparse buyer columns in two
-        passes a day (:func:`simcore.dynamic._kernels.run_one`); ``"auto"``
-        (:func:`choose_layout`) the fused sweep, the fastest on every table measured;
-        multi-regional tables run their own kernel.  All give the same numbers
-        bit for bit, except the stock gap share on rows, which agrees to round-off.
+        (:func:`simcore.dynamic._fused.run_fused`), ``"parallel"`` the same sweep over
+        fixed column blocks on every thread (:func:`simcore.dynamic._fused.run_fused_par`),
+        ``"csc"`` sparse buyer columns in two passes a day
+        (:func:`simcore.dynamic._kernels.run_one`); ``"auto"`` (:func:`choose_layout`) the
+        fused sweep, in parallel on large tables; multi-regional tables run their own
+        kernel.  All give the same numbers bit for bit, except the stock gap share on rows
+        and every sum on ``"parallel"`` (summed block by block), which agree to round-off
+        (1e-12 relative); ``"parallel"`` gives the same bits on any number of threads.
 
     Returns
     -------
@@ -716,7 +866,7 @@ def simulate(
     if not isinstance(table, (Prepared, xr.Dataset)):
         raise TableError(f"simulate: table must be an IO table (xarray.Dataset) or the result "
                          f"of prepare_model, got {type(table).__name__}")
-    prep = table if isinstance(table, Prepared) else prepare_model(table)
+    prep = table if isinstance(table, Prepared) else _prepared_for(table)
     n = prep.n
     check_record_bytes(T * n * 8 * len(record),
                        f"record: {len(record)} daily records of {n} sectors over {T} days",
@@ -746,6 +896,10 @@ def simulate(
     elif kind == "fused":
         status = _fused.run_single_fused(kernel_table(low, params), kernel_special(low),
                                          kernel_shocks(low), kernel_options(params), records)
+    elif kind == "parallel":
+        status = _fused.run_single_fused_par(kernel_table(low, params), kernel_special(low),
+                                             kernel_shocks(low), kernel_options(params),
+                                             records)
     else:
         status = kn.run_single(kernel_table(low, params), kernel_special(low),
                                kernel_shocks(low), kernel_options(params),
@@ -792,7 +946,10 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
     denom = float(gdp_denominator) if gdp_denominator is not None else prep.gdp_annual
     if not (math.isfinite(denom) and denom > 0):
         raise ParameterError(f"gdp_denominator = {gdp_denominator!r}: expected a positive number")
-    coords = dict(prep.coords)
+    # copies: a result edited in place must not reach the prepared model (kept across
+    # calls by _prepared_for)
+    coords = {k: (v[0], np.array(v[1], copy=True)) if isinstance(v, tuple)
+              else np.array(v, copy=True) for k, v in prep.coords.items()}
     coords["time"] = np.arange(T)
     coords["component"] = prep.comp_names
     coords["product"] = [prep.sectors[i] for i in special]
@@ -809,7 +966,7 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
             {"units": unit, "long_name": "cumulative value-added loss by component"}),
         "output_loss": (("sector",), out_cum, {"units": unit,
                                                "long_name": "cumulative gross-output loss"}),
-        "output_baseline": (("sector",), prep.x0, {"units": f"{unit} per day",
+        "output_baseline": (("sector",), prep.x0.copy(), {"units": f"{unit} per day",
                                                    "long_name": "baseline daily output"}),
         "gdp_loss_total": ((), float(gdp_loss.sum()), {"units": unit}),
         "gdp_loss_share": ((), float(gdp_loss.sum()) / denom,
