@@ -193,13 +193,7 @@ def prepare_mrio(table: xr.Dataset, *, check: bool = True) -> PreparedMRIO:
     m0 = f["M"].sum(1) / DAYS_PER_YEAR
     mu = _tables.import_shares(table).values.reshape(-1)
     c = _tables.gdp_coefficients(table)
-    comps = list(dict.fromkeys(str(v) for v, g in zip(table.component.values,
-                                                     table.in_gdp.values) if g))
-    V = f["V"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        comp_coef = np.array([
-            np.where(x > 0, V[(table.component.values == k) & table.in_gdp.values].sum(0) / x,
-                     0.0) for k in comps]).reshape(len(comps), p)
+    comps, comp_coef = _tables.gdp_component_coefficients(table, f["V"], x)
     gdp_region = np.bincount(nreg, weights=c * x, minlength=R)
     coords: dict[str, Any] = {"region": regions, "sector": products}
     for nm in ("name_en", "name_ja"):

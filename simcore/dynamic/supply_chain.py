@@ -189,14 +189,8 @@ def prepare_model(table: xr.Dataset, *, preprocess: bool = True, check: bool = T
     with np.errstate(divide="ignore", invalid="ignore"):
         mu = np.clip(np.where(use > 0, f["M"].sum(1) / use, 0.0), 0.0, 1.0)
     c = _tables.gdp_coefficients(table)
-    comps = list(dict.fromkeys(str(v) for v, g in zip(table.component.values,
-                                                     table.in_gdp.values) if g))
     V = _tables.flat(table)["V"] if "va_item" in f else f["V"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        comp_coef = np.array([
-            np.where(x > 0, V[(table.component.values == k) & table.in_gdp.values].sum(0) / x, 0.0)
-            for k in comps
-        ]).reshape(len(comps), n)
+    comps, comp_coef = _tables.gdp_component_coefficients(table, V, x)
     coords: dict[str, Any] = {"sector": table.sector.values}
     for nm in ("name_en", "name_ja"):
         if nm in table.coords:

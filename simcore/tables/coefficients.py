@@ -103,6 +103,21 @@ def gdp_coefficients(table: xr.Dataset) -> np.ndarray:
     return c
 
 
+def gdp_component_coefficients(table: xr.Dataset, V: np.ndarray,
+                               x: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The GDP components of ``table``'s value-added items (their ``component`` where
+    ``in_gdp``, in order of first appearance) and each one's value added per unit of output,
+    ``(components, industries)``, 0 where ``x <= 0``; ``V`` is the flat value-added array
+    (items x industries) and ``x`` the flat output."""
+    comp = table.component.values
+    ing = table.in_gdp.values
+    comps = list(dict.fromkeys(str(v) for v, g in zip(comp, ing) if g))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        coef = np.array([np.where(x > 0, V[(comp == k) & ing].sum(0) / x, 0.0)
+                         for k in comps]).reshape(len(comps), V.shape[1])
+    return comps, coef
+
+
 def import_shares(table: xr.Dataset) -> xr.DataArray:
     """Import share of domestic use per product, ``mu_i = m_i / (sum_j z_ij + f^d_i)``.
 
