@@ -99,6 +99,8 @@ class Prepared:
     #: What lowering built from this table and a parameter set, by the parameters' JSON
     #: (:func:`_memo_get`); a table derived with ``dataclasses.replace`` starts empty.
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: Results' coordinates (:func:`_result_coords`), by horizon and special products.
+    _coords_memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def n(self) -> int:
@@ -255,14 +257,15 @@ MEMO_MAX_CELLS = 2**18
 MEMO_SIZE = 4
 
 
-def _memo_get(prep: Prepared, kind: str, params: DynamicParams, build):
+def _memo_get(prep: Prepared, kind: str, params: DynamicParams, build,
+              pj: str | None = None):
     """``build()``, kept on ``prep`` for the next lowering with parameters of the same
     content (their JSON, :func:`~simcore.dynamic.common.params_json`: cell matrices by
     digest) on a table of at most :data:`MEMO_MAX_CELLS` cells; callers copy what a run
-    may write."""
+    may write; ``pj``: the parameters' JSON when the caller has it already."""
     if prep.A.shape[0] > MEMO_MAX_CELLS:
         return build()
-    key = (kind, params_json(params))
+    key = (kind, pj if pj is not None else params_json(params))
     memo = prep._memo
     hit = memo.get(key, memo)
     if hit is not memo:
@@ -275,7 +278,8 @@ def _memo_get(prep: Prepared, kind: str, params: DynamicParams, build):
     return val
 
 
-def _cell_arrays(prep: Prepared, params: DynamicParams, special: Sequence[int]):
+def _cell_arrays(prep: Prepared, params: DynamicParams, special: Sequence[int],
+                 pj: str | None = None):
     """Per-cell targets and dependency shares, per-product sigma, and special-row overrides.
 
     The base of every pair is the scalar default (``dependency``, ``inventory_days``) or,
@@ -284,7 +288,7 @@ def _cell_arrays(prep: Prepared, params: DynamicParams, special: Sequence[int]):
     arrays are built once per parameter set on a table (:func:`_memo_get`); each call
     gets its own copies."""
     tgt, theta, sigma = (a.copy() for a in _memo_get(
-        prep, "cells", params, lambda: _cell_base(prep, params)))
+        prep, "cells", params, lambda: _cell_base(prep, params), pj))
     theta_sp, tgt_sp = _special_dense(prep, special, theta, tgt)
     return tgt, theta, sigma, theta_sp, tgt_sp
 
@@ -378,7 +382,7 @@ def pool_shocks(pools: Sequence[tuple[int, str, str, float]], shocks: Sequence[A
 
 
 def split_origins(prep: Prepared, shocks: Sequence[Any], params: DynamicParams,
-                  tgt: np.ndarray, theta: np.ndarray):
+                  tgt: np.ndarray, theta: np.ndarray, pj: str | None = None):
     """Stocks per origin (``params.origin_stocks``): lower every named origin of an
     origin-split product to a pool row of its own.
 
@@ -396,7 +400,7 @@ def split_origins(prep: Prepared, shocks: Sequence[Any], params: DynamicParams,
     Returns ``(prep2, shocks2, params2, tgt2, theta2, split)``; unchanged inputs and
     ``split = None`` when no product is split.
     """
-    st = _memo_get(prep, "split", params, lambda: _split_structure(prep, params))
+    st = _memo_get(prep, "split", params, lambda: _split_structure(prep, params), pj)
     if st is None:
         return prep, list(shocks), params, tgt, theta, None
     pools, prep2, params2, Sx, F, split = st
@@ -506,15 +510,20 @@ class Lowered:
     exfac: np.ndarray
 
 
-def lower(prep: Prepared, shocks: Sequence[Any], params: DynamicParams, T: int) -> Lowered:
+def lower(prep: Prepared, shocks: Sequence[Any], params: DynamicParams, T: int, *,
+          pj: str | None = None) -> Lowered:
     """Lower ``shocks`` and ``params`` on ``prep`` over ``T`` days (both engines' batch and
-    single paths use this; the batch path re-lowers only the per-scenario parts)."""
+    single paths use this; the batch path re-lowers only the per-scenario parts).  ``pj``:
+    ``params_json(params)`` when the caller has it (the key of what is kept per parameter
+    set, :func:`_memo_get`)."""
+    if pj is None and prep.A.shape[0] <= MEMO_MAX_CELLS:
+        pj = params_json(params)
     special = _special_products(prep, shocks, params)
-    tgt, theta, sigma, theta_sp, tgt_sp = _cell_arrays(prep, params, special)
+    tgt, theta, sigma, theta_sp, tgt_sp = _cell_arrays(prep, params, special, pj)
     split = None
     p2, sh2, pa2 = prep, list(shocks), params
     if params.origin_stocks:
-        p2, sh2, pa2, tgt, theta, split = split_origins(prep, shocks, params, tgt, theta)
+        p2, sh2, pa2, tgt, theta, split = split_origins(prep, shocks, params, tgt, theta, pj)
         if split is not None:
             sigma = np.concatenate([sigma, np.zeros(len(split.codes))])
             special2 = _special_products(p2, sh2, pa2)
@@ -667,28 +676,60 @@ def _check_shocks(shocks: Any) -> list[Any]:
 # --------------------------------------------------------------------------------------
 # The prepared model of a labelled table, kept for the next call on the same content
 # --------------------------------------------------------------------------------------
-#: Tables up to this many bytes (every variable, coordinates included) have their prepared
-#: model kept by :func:`simulate` (a copy of the table is kept to compare against).
+#: Tables up to this many bytes (every variable, coordinates included) are compared by
+#: :func:`simulate` with a copy of their values kept beside their prepared model; larger
+#: tables by a digest of their values (``hashlib.blake2b``: hashing a 3,000-sector table
+#: costs about a quarter of preparing it again; docs/performance.md).
 PREP_CACHE_MAX_BYTES = 16 * 2**20
-#: How many tables' prepared models are kept (the most recently used).
+#: How many tables' prepared models are kept (the most recently used); an entry goes with
+#: its table (when the table is freed).
 PREP_CACHE_SIZE = 4
+#: Labels (object arrays) of a table above :data:`PREP_CACHE_MAX_BYTES` are copied to
+#: compare, up to this many elements a variable (more: the table's model is not kept).
+PREP_CACHE_MAX_OBJECTS = 2**16
 _prep_cache: list[tuple[Any, dict, Prepared]] = []
 _prep_lock = threading.Lock()
 
 
+def _fingerprint(a: np.ndarray, hashed: bool) -> tuple:
+    """What :func:`_unchanged` compares of one variable's values: labels (object arrays)
+    copied; other arrays by their shape and bytes (equal bytes: equal values; a NaN of
+    another payload or a zero of another sign is a change, prepared again), or the
+    blake2b digest of those bytes when ``hashed``."""
+    if a.dtype.kind == "O":
+        if hashed and a.size > PREP_CACHE_MAX_OBJECTS:
+            raise ValueError("too many labels to copy")
+        return ("O", np.array(a, copy=True))
+    if hashed:
+        import hashlib
+
+        return ("h", a.shape, hashlib.blake2b(np.ascontiguousarray(a).data,
+                                              digest_size=32).digest())
+    return ("b", a.shape, a.tobytes())
+
+
+def _same_fingerprint(a: np.ndarray, fp: tuple, hashed: bool) -> bool:
+    if fp[0] == "O":
+        return a.dtype.kind == "O" and _same(a, fp[1])
+    return a.dtype.kind != "O" and _fingerprint(a, hashed) == fp
+
+
 def _snapshot(table: xr.Dataset) -> dict | None:
-    """A copy of everything :func:`prepare_model` reads from ``table`` (every variable's
-    dims, dtype, values and attrs, the table's attrs), or None when the table is too
-    large to copy (:data:`PREP_CACHE_MAX_BYTES`) or holds anything not comparable."""
+    """What :func:`_unchanged` compares of ``table`` later: every variable's dims, dtype,
+    attrs (copied) and values (:func:`_fingerprint`: copied, or hashed when the table is
+    above :data:`PREP_CACHE_MAX_BYTES`), the table's attrs, and its indexes (xarray's
+    indexes are immutable: the same index object holds the same labels); None when the
+    table holds anything not comparable."""
     import copy
 
-    if sum(v.nbytes for v in table.variables.values()) > PREP_CACHE_MAX_BYTES:
-        return None
+    hashed = sum(v.nbytes for v in table.variables.values()) > PREP_CACHE_MAX_BYTES
     try:
-        return {"vars": {k: (v.dims, v.dtype, np.array(v.values, copy=True),
+        return {"vars": {k: (v.dims, v.dtype, _fingerprint(v.values, hashed),
                              copy.deepcopy(dict(v.attrs)))
                          for k, v in table.variables.items()},
-                "attrs": copy.deepcopy(dict(table.attrs))}
+                "attrs": copy.deepcopy(dict(table.attrs)),
+                "indexes": dict(table.xindexes),
+                "hashed": hashed}
     except Exception:  # noqa: BLE001 - anything odd is simply not kept
         return None
 
@@ -701,16 +742,19 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _unchanged(table: xr.Dataset, snap: dict) -> bool:
-    """Whether ``table`` holds exactly what ``snap`` copied (values compared in full, not
-    hashed: an edit in place is seen)."""
+    """Whether ``table`` holds what ``snap`` kept (values compared in full or by digest,
+    every call: an edit in place is seen)."""
     vs = table.variables
     if set(vs) != set(snap["vars"]) or not _attrs_same(table.attrs, snap["attrs"]):
         return False
-    for k, (dims, dtype, vals, attrs) in snap["vars"].items():
+    idx, idx0, hashed = table.xindexes, snap["indexes"], snap["hashed"]
+    for k, (dims, dtype, fp, attrs) in snap["vars"].items():
         v = vs[k]
         if v.dims != dims or v.dtype != dtype or not _attrs_same(v.attrs, attrs):
             return False
-        if not np.array_equal(v.values, vals, equal_nan=vals.dtype.kind in "fc"):
+        if k in idx0 and idx.get(k) is idx0[k]:
+            continue  # the same immutable index: the same labels
+        if not _same_fingerprint(v.values, fp, hashed):
             return False
     return True
 
@@ -719,11 +763,18 @@ def _attrs_same(a: Mapping, b: Mapping) -> bool:
     return set(a) == set(b) and all(_same(a[k], b[k]) for k in a)
 
 
+def _drop_entry(ref: Any) -> None:
+    """Weakref callback: the table of an entry was freed, its prepared model goes too (no
+    lock: it may run while this thread holds it; an entry left behind by a race is
+    dropped on the next insertion)."""
+    _prep_cache[:] = [e for e in list(_prep_cache) if e[0] is not ref]
+
+
 def _prepared_for(table: xr.Dataset) -> Prepared:
     """:func:`prepare_model` of a labelled table (defaults: preprocessed, checked), kept for
     the next call on the same table object with the same content: a table edited after
-    the call (in place or not) is compared against the copy kept, and prepared (and
-    validated) again.  Validation runs once per content."""
+    the call (in place or not) is compared against what was kept (:func:`_snapshot`), and
+    prepared (and validated) again.  Validation runs once per content."""
     with _prep_lock:
         entries = list(_prep_cache)
     for ref, snap, prep in entries:
@@ -736,7 +787,8 @@ def _prepared_for(table: xr.Dataset) -> Prepared:
 
         with _prep_lock:
             keep = [e for e in _prep_cache if e[0]() is not None and e[0]() is not table]
-            _prep_cache[:] = [(weakref.ref(table), snap, prep), *keep][:PREP_CACHE_SIZE]
+            _prep_cache[:] = [(weakref.ref(table, _drop_entry), snap, prep),
+                              *keep][:PREP_CACHE_SIZE]
     return prep
 
 
@@ -792,9 +844,9 @@ def simulate(
         A simcore table (negative cells are preprocessed, see :func:`prepare_model`) or the
         result of :func:`prepare_model` (to reuse the lowering across calls).  A labelled
         table's prepared model is kept for the next call on the same table object while
-        its content is unchanged (every variable and attribute compared in full with a
-        copy kept; tables up to :data:`PREP_CACHE_MAX_BYTES`): it is validated and
-        prepared once per content, and an edit, in place or not, is seen.
+        its content is unchanged (every variable and attribute compared with a copy
+        kept, or by a digest of the values above :data:`PREP_CACHE_MAX_BYTES`): it is
+        validated and prepared once per content, and an edit, in place or not, is seen.
     shocks : ImportCut, CapacityShock, DemandShock or a sequence of them
     params : DynamicParams, optional
         Model parameters (defaults: :class:`DynamicParams`).
@@ -865,7 +917,8 @@ def simulate(
     check_record_bytes(T * n * 8 * len(record),
                        f"record: {len(record)} daily records of {n} sectors over {T} days",
                        "record fewer series or use sweeps")
-    low = lower(prep, shocks, params, T)
+    pj = params_json(params)
+    low = lower(prep, shocks, params, T, pj=pj)
     p2 = low.prep
     n2 = p2.n
     K = low.sp_idx.shape[0]
@@ -921,7 +974,7 @@ def simulate(
         rec_sp = rec_sp @ agg if rec_sp.shape[0] else np.zeros((0, len(special)))
     return _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
                    rec_sp, special, gdp_denominator, gdp_denominator_source, gdp_gain,
-                   out_dem, gap=gap)
+                   out_dem, gap=gap, pj=pj)
 
 
 def recovered_rule(prep: Prepared, gdp_loss_day: Any, gap_day: Any) -> np.ndarray:
@@ -933,20 +986,42 @@ def recovered_rule(prep: Prepared, gdp_loss_day: Any, gap_day: Any) -> np.ndarra
     return is_recovered(last, g[..., 0], g[..., 1])
 
 
+#: How many coordinate sets (horizon, special products) a prepared model keeps.
+COORDS_MEMO_SIZE = 8
+
+
+def _result_coords(prep: Prepared, T: int, special: Sequence[int]) -> xr.Coordinates:
+    """The coordinates of a result on ``prep`` over ``T`` days with these special products
+    (``sector`` and its names, ``time``, ``component``, ``product``), with their indexes:
+    built once per prepared model, horizon and special products and shared by the results
+    (xarray's indexes are immutable, and a Dataset built on them holds its own variables;
+    :func:`_result` gives each result its own copy of the coordinates without an index).
+    Built from copies: an edit of the table after the call does not reach them."""
+    key = (int(T), tuple(int(i) for i in special))
+    memo = prep._coords_memo
+    hit = memo.get(key)
+    if hit is not None:
+        return hit
+    coords = {k: (v[0], np.array(v[1], copy=True)) if isinstance(v, tuple)
+              else np.array(v, copy=True) for k, v in prep.coords.items()}
+    coords["time"] = np.arange(T)
+    coords["component"] = list(prep.comp_names)
+    coords["product"] = [prep.sectors[i] for i in special]
+    val = xr.Coordinates(coords)
+    with _prep_lock:
+        memo[key] = val
+        while len(memo) > COORDS_MEMO_SIZE:
+            memo.pop(next(iter(memo)))
+    return val
+
+
 def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp,
             special, gdp_denominator, gdp_denominator_source, gdp_gain,
-            out_dem=None, gap=None) -> xr.Dataset:
+            out_dem=None, gap=None, pj=None) -> xr.Dataset:
     unit = prep.unit
     denom = float(gdp_denominator) if gdp_denominator is not None else prep.gdp_annual
     if not (math.isfinite(denom) and denom > 0):
         raise ParameterError(f"gdp_denominator = {gdp_denominator!r}: expected a positive number")
-    # copies: a result edited in place must not reach the prepared model (kept across
-    # calls by _prepared_for)
-    coords = {k: (v[0], np.array(v[1], copy=True)) if isinstance(v, tuple)
-              else np.array(v, copy=True) for k, v in prep.coords.items()}
-    coords["time"] = np.arange(T)
-    coords["component"] = prep.comp_names
-    coords["product"] = [prep.sectors[i] for i in special]
     va = prep.c * out_cum
     data: dict[str, Any] = {
         "gdp_loss": (("time",), gdp_loss, {"units": f"{unit} per day",
@@ -1012,7 +1087,14 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
     if rec_sp.shape[0]:
         data["stocks"] = (("time", "product"), rec_sp,
                           {"units": unit, "long_name": "stocks held by all buyers"})
-    ds = xr.Dataset({k: xr.Variable(d, v, a) for k, (d, v, a) in data.items()}, coords=coords)
+    ds = xr.Dataset({k: xr.Variable(d, v, a) for k, (d, v, a) in data.items()},
+                    coords=_result_coords(prep, T, special))
+    # the coordinates without an index share their data with the copy kept on ``prep``:
+    # each result gets its own (an edit in place must not reach another result)
+    vs = ds.variables
+    for k in ds.coords:
+        if k not in ds.xindexes:
+            vs[k].data = np.array(vs[k].data, copy=True)
     last = gdp_loss[-1] / max(prep.gdp_annual / DAYS_PER_YEAR, 1e-300)
     gap_last = np.asarray(gap[-1]) if gap is not None else np.zeros(2)
     ds.attrs.update({
@@ -1028,7 +1110,7 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
         "final_output_gap_share": float(gap_last[0]),
         "final_stock_gap_share": float(gap_last[1]),
         "shocks": shocks_json(shocks),
-        "params": params_json(params),
+        "params": pj if pj is not None else params_json(params),
         "preprocessing": prep.preprocessing,
         "engine": "supply-chain",
         "simcore_version": __version__,
