@@ -305,7 +305,12 @@ def test_run_one_on_unsigned_indices_is_the_same_bits(japan37):
 # The labelled path: the prepared model kept for the next call on the same content
 
 
-def test_labelled_calls_keep_the_prepared_model_and_see_edits(japan37, monkeypatch):
+@pytest.mark.parametrize("hashed", [False, True])
+def test_labelled_calls_keep_the_prepared_model_and_see_edits(japan37, monkeypatch, hashed):
+    """Kept per content: values compared with a copy, or (``hashed``: a table above
+    PREP_CACHE_MAX_BYTES) by a blake2b digest; every edit below is seen either way."""
+    if hashed:
+        monkeypatch.setattr(md, "PREP_CACHE_MAX_BYTES", 0)
     t = japan37.copy(deep=True)
     shock = CapacityShock(sector="35", share=0.3, duration=20)
     calls = []
@@ -314,6 +319,10 @@ def test_labelled_calls_keep_the_prepared_model_and_see_edits(japan37, monkeypat
     a = sc.simulate(t, shock, days=40)
     b = sc.simulate(t, shock, days=40)
     assert len(calls) == 1  # prepared (and validated) once for the same content
+    (snap,) = [e[1] for e in md._prep_cache if e[0]() is t]
+    assert snap["hashed"] is hashed
+    assert {fp[0] for _, _, fp, _ in snap["vars"].values()} <= (
+        {"h", "O"} if hashed else {"b", "O"})
     for k, v in a.data_vars.items():
         np.testing.assert_array_equal(b[k].values, v.values, err_msg=k)
     ref_ = sc.simulate(real(t), shock, days=40)
@@ -340,6 +349,39 @@ def test_labelled_calls_keep_the_prepared_model_and_see_edits(japan37, monkeypat
     t2.attrs["unit"] = "something else"
     r = sc.simulate(t2, shock, days=5)
     assert len(calls) == n0 + 1 and r.attrs["unit"] == "something else"
+    # a coordinate replaced (a new index: its labels compared again), then an edit of one
+    # bit of one value (a zero of the other sign), then a variable's attribute
+    t3 = japan37.copy(deep=True)
+    sc.simulate(t3, shock, days=5)
+    n0 = len(calls)
+    names = [f"s{i}" for i in range(t3.sizes["sector"])]
+    t3 = t3.assign_coords(sector=names, sector_to=names)
+    r = sc.simulate(t3, CapacityShock(sector="s35", share=0.3, duration=20), days=5)
+    assert len(calls) == n0 + 1 and r.sector.values[0] == "s0"
+    sc.simulate(t3, CapacityShock(sector="s35", share=0.3, duration=20), days=5)
+    assert len(calls) == n0 + 1
+    zv = t3["Z"].values
+    i, j = np.argwhere(zv == 0.0)[0]
+    zv[i, j] = -0.0
+    assert np.signbit(t3["Z"].values[i, j])
+    sc.simulate(t3, CapacityShock(sector="s35", share=0.3, duration=20), days=5)
+    assert len(calls) == n0 + 2
+    t3["Z"].attrs["note"] = "edited"
+    sc.simulate(t3, CapacityShock(sector="s35", share=0.3, duration=20), days=5)
+    assert len(calls) == n0 + 3
+
+
+def test_a_kept_model_goes_with_its_table(japan37):
+    import gc
+
+    t = japan37.copy(deep=True)
+    sc.simulate(t, CapacityShock(sector="35", share=0.3, duration=20), days=5)
+    ref_ = [e[0] for e in md._prep_cache if e[0]() is t]
+    assert len(ref_) == 1
+    del t
+    gc.collect()
+    assert ref_[0]() is None
+    assert all(e[0] is not ref_[0] for e in md._prep_cache)
 
 
 def test_a_result_edited_in_place_leaves_the_kept_model_alone(japan37):
@@ -354,6 +396,50 @@ def test_a_result_edited_in_place_leaves_the_kept_model_alone(japan37):
     np.testing.assert_array_equal(b.output_baseline.values, base)
     if "name_en" in b.coords:
         assert b["name_en"].values[0] != "edited"
+
+
+def test_results_sharing_coordinates_are_independent(japan37):
+    """Results on one kept model share its coordinates' indexes and template
+    (supply_chain._result_template): editing one result's values, coordinates or attrs
+    leaves the other results, later results and the model alone; and a result from the
+    kept template is identical to one from a freshly prepared model."""
+    import xarray as xr
+
+    t = japan37.copy(deep=True)
+    shock = [CapacityShock(sector="35", share=0.3, duration=20),
+             sc.ImportCut(product="06", origin="ROW", share=0.5, duration=20)]
+    fresh = sc.simulate(md.prepare_model(t), shock, days=10)
+    a = sc.simulate(t, shock, days=10)
+    b = sc.simulate(t, shock, days=10)
+    xr.testing.assert_identical(a, fresh)
+    xr.testing.assert_identical(b, fresh)
+    assert a.xindexes["sector"].index is b.xindexes["sector"].index  # shared, immutable
+    for k, v in (("sector", "edited"), ("time", -1), ("component", "edited"),
+                 ("product", "edited")):
+        try:  # read-only, or a copy of the index's labels: either way nothing leaks
+            a[k].values[...] = v
+        except ValueError:
+            pass
+    a["name_en"].values[0] = "edited"
+    a["name_ja"].values[:] = "edited"
+    a["gdp_loss"].values[:] = -1.0
+    a["value_added_loss_by_component"].values[:] = -1.0
+    a.variables["sector"].attrs["edited"] = 1
+    a.variables["gdp_loss"].attrs["units"] = "edited"
+    a.attrs["unit"] = "edited"
+    a.coords["sector"] = [f"x{i}" for i in range(a.sizes["sector"])]
+    a["output"][0, :] = -2.0
+    c = sc.simulate(t, shock, days=10)
+    for r in (b, c):
+        xr.testing.assert_identical(r, fresh)
+        assert r.variables["gdp_loss"].attrs["units"] == fresh.gdp_loss.attrs["units"]
+        assert "edited" not in r.variables["sector"].attrs
+    assert str(md._prepared_for(t).coords["sector"][0]) == str(fresh.sector.values[0])
+    # another horizon and other special products: their own coordinates
+    d = sc.simulate(t, shock, days=7)
+    assert d.sizes["time"] == 7 and list(d["product"].values) == ["06"]
+    e = sc.simulate(t, shock[0], days=10)
+    assert e.sizes["product"] == 0 and e.sizes["time"] == 10
 
 
 def test_lowering_kept_per_parameter_set_gives_the_same_bits():

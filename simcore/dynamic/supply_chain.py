@@ -986,8 +986,8 @@ def recovered_rule(prep: Prepared, gdp_loss_day: Any, gap_day: Any) -> np.ndarra
     return is_recovered(last, g[..., 0], g[..., 1])
 
 
-#: How many coordinate sets (horizon, special products) a prepared model keeps.
-COORDS_MEMO_SIZE = 8
+#: How many coordinate sets and result templates a prepared model keeps.
+COORDS_MEMO_SIZE = 16
 
 
 def _result_coords(prep: Prepared, T: int, special: Sequence[int]) -> xr.Coordinates:
@@ -1008,6 +1008,31 @@ def _result_coords(prep: Prepared, T: int, special: Sequence[int]) -> xr.Coordin
     coords["component"] = list(prep.comp_names)
     coords["product"] = [prep.sectors[i] for i in special]
     val = xr.Coordinates(coords)
+    with _prep_lock:
+        memo[key] = val
+        while len(memo) > COORDS_MEMO_SIZE:
+            memo.pop(next(iter(memo)))
+    return val
+
+
+def _result_template(prep: Prepared, T: int, special: Sequence[int],
+                     data: Mapping[str, tuple]) -> xr.Dataset:
+    """A result's Dataset without its values, for ``Dataset.copy(data=...)``: the variables
+    of ``data`` (name: ``(dims, values, attrs)``) on :func:`_result_coords`, each on a
+    read-only zero of its shape (no memory); kept per prepared model by horizon, special
+    products and every variable's name, dims, shape, dtype and attrs.  Copying it is a
+    third of the time of building the Dataset (docs/performance.md); the copy has its
+    own variables and attrs, and shares the template's immutable indexes."""
+    key = ("template", int(T), tuple(int(i) for i in special),
+           tuple((k, d, np.shape(v), np.asarray(v).dtype.str, tuple(a.items()))
+                 for k, (d, v, a) in data.items()))
+    memo = prep._coords_memo
+    hit = memo.get(key)
+    if hit is not None:
+        return hit
+    zeros = {k: xr.Variable(d, np.broadcast_to(np.zeros((), np.asarray(v).dtype), np.shape(v)),
+                            dict(a)) for k, (d, v, a) in data.items()}
+    val = xr.Dataset(zeros, coords=_result_coords(prep, T, special))
     with _prep_lock:
         memo[key] = val
         while len(memo) > COORDS_MEMO_SIZE:
@@ -1087,10 +1112,10 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
     if rec_sp.shape[0]:
         data["stocks"] = (("time", "product"), rec_sp,
                           {"units": unit, "long_name": "stocks held by all buyers"})
-    ds = xr.Dataset({k: xr.Variable(d, v, a) for k, (d, v, a) in data.items()},
-                    coords=_result_coords(prep, T, special))
-    # the coordinates without an index share their data with the copy kept on ``prep``:
-    # each result gets its own (an edit in place must not reach another result)
+    ds = _result_template(prep, T, special, data).copy(
+        deep=False, data={k: v for k, (_, v, _) in data.items()})
+    # the coordinates without an index share their data with the template kept on
+    # ``prep``: each result gets its own (an edit in place must not reach another result)
     vs = ds.variables
     for k in ds.coords:
         if k not in ds.xindexes:
