@@ -355,7 +355,8 @@ def test_labelled_calls_keep_the_prepared_model_and_see_edits(japan37, monkeypat
     sc.simulate(t3, shock, days=5)
     n0 = len(calls)
     names = [f"s{i}" for i in range(t3.sizes["sector"])]
-    t3 = t3.assign_coords(sector=names, sector_to=names)
+    t3.coords["sector"] = names  # in place: the same table object, new indexes
+    t3.coords["sector_to"] = names
     r = sc.simulate(t3, CapacityShock(sector="s35", share=0.3, duration=20), days=5)
     assert len(calls) == n0 + 1 and r.sector.values[0] == "s0"
     sc.simulate(t3, CapacityShock(sector="s35", share=0.3, duration=20), days=5)
