@@ -519,7 +519,9 @@ def lower(prep: Prepared, shocks: Sequence[Any], params: DynamicParams, T: int, 
     if pj is None and prep.A.shape[0] <= MEMO_MAX_CELLS:
         pj = params_json(params)
     special = _special_products(prep, shocks, params)
-    tgt, theta, sigma, theta_sp, tgt_sp = _cell_arrays(prep, params, special, pj)
+    # under stocks per origin the special rows' dense arrays are built after the split
+    tgt, theta, sigma, theta_sp, tgt_sp = _cell_arrays(
+        prep, params, [] if params.origin_stocks else special, pj)
     split = None
     p2, sh2, pa2 = prep, list(shocks), params
     if params.origin_stocks:
@@ -527,9 +529,9 @@ def lower(prep: Prepared, shocks: Sequence[Any], params: DynamicParams, T: int, 
         if split is not None:
             sigma = np.concatenate([sigma, np.zeros(len(split.codes))])
             special2 = _special_products(p2, sh2, pa2)
-            theta_sp, tgt_sp = _special_dense(p2, special2, theta, tgt)
         else:
             special2 = special
+        theta_sp, tgt_sp = _special_dense(p2, special2, theta, tgt)
     else:
         special2 = special
     impcap, stock0, relmax = _lower_imports(p2, sh2, pa2, special2, T)
