@@ -619,8 +619,9 @@ def table_prep_section() -> list[str]:
          + f" --write` ({r['date_utc']}; medians): the time inside `Scenario.table` and "
          "`Scenario.prepared` (dataset, carve-out, rescaling, lowering for the engine) "
          "against the whole run, in a fresh process and in a warm one (kernels and "
-         "imports loaded, table caches dropped); issue 14's target is the warm share at "
-         "most a third.\n",
+         "imports loaded, table caches dropped); issue 14's target is the warm table "
+         "preparation at most a third of its time at the revision the issue was measured on "
+         "(the second row).\n",
          "| tree | fresh: table s / run s | warm: table s / run s | warm share | "
          "tables built / validated / flattened |",
          "|---|---|---|---|---|"]
@@ -634,10 +635,9 @@ def table_prep_section() -> list[str]:
                  f"{c.get('validate', 0)} / {c.get('flat', 0)} |")
     tail = []
     if "met" in r:
-        tail.append(f"Target (warm share <= 1/3): {'met' if r['met'] else 'not met'}.")
-    if r.get("warm_table_s_ratio_now_to_before") is not None:
         tail.append(f"Warm table preparation now / at {r['before_rev']}: "
-                    f"{_n(r['warm_table_s_ratio_now_to_before'], 2)}.")
+                    f"{_n(r['warm_table_s_ratio_now_to_before'], 2)} (target <= 1/3: "
+                    f"{'met' if r['met'] else 'not met'}).")
     now = res["now"]
     tail.append(f"The rest of the warm run, {_n(now['warm_rest_s'])} s, is the engine "
                 "(parameters, lowering, the kernel, the result) and the command line's "

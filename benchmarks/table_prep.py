@@ -44,8 +44,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-#: Issue 14: in a warm process, table preparation at most a third of the run.
-TARGET_SHARE = 1 / 3
+#: Issue 14: "table preparation at most a third of its time now": the warm table preparation
+#: at most a third of its time at the revision the issue was measured on (``--before``).
+TARGET_RATIO = 1 / 3
 
 PROBE = r'''
 import collections, contextlib, io, json, sys, time
@@ -158,9 +159,6 @@ def measure(rounds: int, before: str | None) -> dict:
     res = {k: summary(v) for k, v in rows.items()}
     out = {"case": "simcore run kiuchi-2025-3m --json", "rounds": rounds,
            "before_rev": before, "results": res,
-           # issue 14: table preparation at most a third of a warm-process run
-           "target_warm_table_share": TARGET_SHARE,
-           "met": res["now"]["warm_table_share"] <= TARGET_SHARE,
            "cores": os.cpu_count(), "python": platform.python_version(),
            "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     if before:
@@ -168,6 +166,9 @@ def measure(rounds: int, before: str | None) -> dict:
                                               / res["before"]["median_s"]["table_s"])
         out["warm_table_s_ratio_now_to_before"] = (res["now"]["median_s"]["warm_table_s"]
                                                    / res["before"]["median_s"]["warm_table_s"])
+        # issue 14: the warm table preparation at most a third of its time at --before
+        out["target_warm_table_s_ratio"] = TARGET_RATIO
+        out["met"] = out["warm_table_s_ratio_now_to_before"] <= TARGET_RATIO
     return out
 
 
