@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import math
 import tomllib
 from collections.abc import Iterable
 from collections.abc import Mapping
