@@ -56,7 +56,7 @@ import numpy as np
 from numba import prange
 
 from .._jit import STATUS_NEGATIVE_OUTPUT, STATUS_NON_FINITE, STATUS_OK, njit, njit_parallel
-from ._kernels import _bound_with_ces, _import_supply, _produce, _ratios, indices  # noqa: F401
+from ._kernels import _bound_with_ces, _import_supply, _produce, _ration_and_record, _ratios, indices  # noqa: F401
 
 
 @njit
@@ -196,39 +196,10 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
         _import_supply(t, K, sp_idx, mu, Duse, fd, impcap, stockpile, relmax, impavail)
 
         # --- rationing and the day's records (run_one's order)
-        gl = 0.0
-        gn = 0.0
-        xgap = 0.0
-        for i in range(n):
-            m = mu[i]
-            dint = Duse[i]
-            rd_i, rd_f = _ratios(x[i], (1.0 - m) * dint, (1.0 - m) * fd[i] + ex[i], ration_mode)
-            p = sp_pos[i]
-            if p >= 0:
-                rm_i, rm_f = _ratios(impavail[p], m * dint, m * fd[i], ration_mode)
-            else:
-                rm_i = 1.0
-                rm_f = 1.0
-            rho_int[i] = 1.0 - (1.0 - m) * (1.0 - rd_i) - m * (1.0 - rm_i)
-            rho_fd[i] = 1.0 - (1.0 - m) * (1.0 - rd_f) - m * (1.0 - rm_f)
-            dx = x0[i] - x[i]
-            gl += c[i] * dx
-            if dx < 0.0:
-                gn -= c[i] * dx
-                xgap -= dx
-            else:
-                xgap += dx
-            out_cum[i] += dx
-            if dem_on and dx > 0.0:
-                dd = x0[i] - d[i]
-                if dd > dx:
-                    dd = dx
-                if dd > 0.0:
-                    out_dem[i] += dd
-            if rec_fdu_on:
-                rec_fdu[t, i] = fd[i] * (1.0 - rho_fd[i]) + ex[i] * (1.0 - rd_f)
-            if rec_x_on:
-                rec_x[t, i] = x[i]
+        gl, gn, xgap = _ration_and_record(t, n, x, Duse, fd, ex, mu, x0, c, d, sp_pos,
+                                          impavail, ration_mode, rho_int, rho_fd, out_cum,
+                                          out_dem, dem_on, rec_fdu, rec_fdu_on, rec_x,
+                                          rec_x_on)
         gdp_loss[t] = gl
         if gain_on:
             gdp_gain[t] = gn
@@ -248,7 +219,6 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
         sgap = 0.0
         for j in range(n):
             xj = x[j]
-            dj_old = dprev[j]
             dj = d[j]
             bound_j = np.inf
             k0 = colptr[j]
@@ -546,39 +516,10 @@ def run_fused_par(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_t
         _produce(n, Duse, fd, mu, ex, cap, xinp, d, x)
         _import_supply(t, K, sp_idx, mu, Duse, fd, impcap, stockpile, relmax, impavail)
 
-        gl = 0.0
-        gn = 0.0
-        xgap = 0.0
-        for i in range(n):
-            m = mu[i]
-            dint = Duse[i]
-            rd_i, rd_f = _ratios(x[i], (1.0 - m) * dint, (1.0 - m) * fd[i] + ex[i], ration_mode)
-            p = sp_pos[i]
-            if p >= 0:
-                rm_i, rm_f = _ratios(impavail[p], m * dint, m * fd[i], ration_mode)
-            else:
-                rm_i = 1.0
-                rm_f = 1.0
-            rho_int[i] = 1.0 - (1.0 - m) * (1.0 - rd_i) - m * (1.0 - rm_i)
-            rho_fd[i] = 1.0 - (1.0 - m) * (1.0 - rd_f) - m * (1.0 - rm_f)
-            dx = x0[i] - x[i]
-            gl += c[i] * dx
-            if dx < 0.0:
-                gn -= c[i] * dx
-                xgap -= dx
-            else:
-                xgap += dx
-            out_cum[i] += dx
-            if dem_on and dx > 0.0:
-                dd = x0[i] - d[i]
-                if dd > dx:
-                    dd = dx
-                if dd > 0.0:
-                    out_dem[i] += dd
-            if rec_fdu_on:
-                rec_fdu[t, i] = fd[i] * (1.0 - rho_fd[i]) + ex[i] * (1.0 - rd_f)
-            if rec_x_on:
-                rec_x[t, i] = x[i]
+        gl, gn, xgap = _ration_and_record(t, n, x, Duse, fd, ex, mu, x0, c, d, sp_pos,
+                                          impavail, ration_mode, rho_int, rho_fd, out_cum,
+                                          out_dem, dem_on, rec_fdu, rec_fdu_on, rec_x,
+                                          rec_x_on)
         gdp_loss[t] = gl
         if gain_on:
             gdp_gain[t] = gn

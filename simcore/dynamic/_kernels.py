@@ -155,6 +155,52 @@ def _import_supply(t, K, sp_idx, mu, Duse, fd, impcap, stockpile, relmax, impava
 
 
 @njit
+def _ration_and_record(t, n, x, Duse, fd, ex, mu, x0, c, d, sp_pos, impavail, ration_mode,
+                       rho_int, rho_fd, out_cum, out_dem, dem_on, rec_fdu, rec_fdu_on,
+                       rec_x, rec_x_on):
+    """One day's rationing and records, shared by the single-run kernels (``run_one``, the
+    dense-row and the fused kernels): the combined delivery ratios per product
+    (``rho_int``, ``rho_fd``: domestic supply for intermediate ``(1-mu) Duse`` and final
+    ``(1-mu) fd + exports``, special products' imports for ``mu`` of each), the cumulated
+    output and demand-constrained losses and the daily records.  Returns the day's net GDP
+    loss, its gains and the output gap ``sum |x0 - x|``."""
+    gl = 0.0
+    gn = 0.0
+    xgap = 0.0
+    for i in range(n):
+        m = mu[i]
+        dint = Duse[i]
+        rd_i, rd_f = _ratios(x[i], (1.0 - m) * dint, (1.0 - m) * fd[i] + ex[i], ration_mode)
+        p = sp_pos[i]
+        if p >= 0:
+            rm_i, rm_f = _ratios(impavail[p], m * dint, m * fd[i], ration_mode)
+        else:
+            rm_i = 1.0
+            rm_f = 1.0
+        rho_int[i] = 1.0 - (1.0 - m) * (1.0 - rd_i) - m * (1.0 - rm_i)
+        rho_fd[i] = 1.0 - (1.0 - m) * (1.0 - rd_f) - m * (1.0 - rm_f)
+        dx = x0[i] - x[i]
+        gl += c[i] * dx
+        if dx < 0.0:
+            gn -= c[i] * dx
+            xgap -= dx
+        else:
+            xgap += dx
+        out_cum[i] += dx
+        if dem_on and dx > 0.0:
+            dd = x0[i] - d[i]
+            if dd > dx:
+                dd = dx
+            if dd > 0.0:
+                out_dem[i] += dd
+        if rec_fdu_on:
+            rec_fdu[t, i] = fd[i] * (1.0 - rho_fd[i]) + ex[i] * (1.0 - rd_f)
+        if rec_x_on:
+            rec_x[t, i] = x[i]
+    return gl, gn, xgap
+
+
+@njit
 def run_one(
     # table (shared)
     colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
@@ -291,41 +337,11 @@ def run_one(
         _import_supply(t, K, sp_idx, mu, Duse, fd, impcap, stockpile, relmax,
                        impavail)
 
-        # --- rationing: combined delivery ratios per product
-        gl = 0.0
-        gn = 0.0
-        xgap = 0.0
-        for i in range(n):
-            m = mu[i]
-            dint = Duse[i]
-            # domestic supplier: intermediate (1-mu) Duse, final (1-mu) fd + exports
-            rd_i, rd_f = _ratios(x[i], (1.0 - m) * dint, (1.0 - m) * fd[i] + ex[i], ration_mode)
-            p = sp_pos[i]
-            if p >= 0:
-                rm_i, rm_f = _ratios(impavail[p], m * dint, m * fd[i], ration_mode)
-            else:
-                rm_i = 1.0
-                rm_f = 1.0
-            rho_int[i] = 1.0 - (1.0 - m) * (1.0 - rd_i) - m * (1.0 - rm_i)
-            rho_fd[i] = 1.0 - (1.0 - m) * (1.0 - rd_f) - m * (1.0 - rm_f)
-            dx = x0[i] - x[i]
-            gl += c[i] * dx
-            if dx < 0.0:
-                gn -= c[i] * dx
-                xgap -= dx
-            else:
-                xgap += dx
-            out_cum[i] += dx
-            if dem_on and dx > 0.0:
-                dd = x0[i] - d[i]
-                if dd > dx:
-                    dd = dx
-                if dd > 0.0:
-                    out_dem[i] += dd
-            if rec_fdu_on:
-                rec_fdu[t, i] = fd[i] * (1.0 - rho_fd[i]) + ex[i] * (1.0 - rd_f)
-            if rec_x_on:
-                rec_x[t, i] = x[i]
+        # --- rationing: combined delivery ratios per product; records
+        gl, gn, xgap = _ration_and_record(t, n, x, Duse, fd, ex, mu, x0, c, d, sp_pos,
+                                          impavail, ration_mode, rho_int, rho_fd, out_cum,
+                                          out_dem, dem_on, rec_fdu, rec_fdu_on, rec_x,
+                                          rec_x_on)
         gdp_loss[t] = gl
         if gain_on:
             gdp_gain[t] = gn
