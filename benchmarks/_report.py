@@ -530,7 +530,8 @@ def startup_section() -> list[str]:
          "|---|---|---|---|---|"]
     what = {"deps": "python -c 'import numpy, xarray, numba'",
             "deps-numba": "python -c 'import numpy, xarray'",
-            "deps+jit": "the same + first call of a trivial cached numba function",
+            "deps+jit": "import numpy, xarray, numba + first call of a trivial cached numba "
+                        "function",
             "run": "simcore run kiuchi-2025-3m",
             "reproduce": "simcore reproduce",
             "reproduce-cold": "simcore reproduce (empty numba cache)",

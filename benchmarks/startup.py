@@ -174,8 +174,8 @@ def commands(cold: bool) -> dict[str, tuple[list[str], dict[str, str]]]:
     """Each command's argv and the environment it adds."""
     out: dict[str, tuple[list[str], dict[str, str]]] = {
         "deps": ([sys.executable, "-c", "import numpy, xarray, numba"], {}),
-        "deps-numba": ([sys.executable, "-c", "import numpy, xarray"], {}),
-        "deps+jit": (_jit_probe(), {})}
+        "deps+jit": (_jit_probe(), {}),
+        "deps-numba": ([sys.executable, "-c", "import numpy, xarray"], {})}
     for k in ("run", "reproduce", "reproduce-cold"):
         if k == "reproduce-cold" and not cold:
             continue

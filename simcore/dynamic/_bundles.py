@@ -11,6 +11,8 @@ single run does not import numba at all; numba's JIT kernel otherwise.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections import namedtuple
 
 import numpy as np
@@ -75,3 +77,88 @@ def run_single_fused(table: Table, special: Special, shocks: Shocks, options: Op
     else numba's JIT: the same bits."""
     cp, ri = indices(table.colptr, table.rowidx, table.x0.shape[0])
     return _aot.call("run_fused", cp, ri, *table[2:], *special, *shocks, *options, *records)
+
+
+# --------------------------------------------------------------------------------------
+# Lane batches (simcore.dynamic._lanes.run_block): the scenario as the innermost axis
+# --------------------------------------------------------------------------------------
+#: Shared by every lane of a call: CSC pattern ``colptr (n+1)``, ``rowidx (nnz)`` (unsigned:
+#: :func:`indices`), elasticities ``sigma (n)``, special products ``sp_pos (n)`` (position
+#: or -1) and ``sp_idx (K)``, shocked sectors ``cap_idx (C)`` and ``dem_idx (D)``;
+#: ``ration (1,)`` the rationing rule (:data:`~simcore.dynamic._kernels.RATION_PROPORTIONAL`
+#: or ``..._FIRMS_FIRST``).
+Structure = namedtuple("Structure", ["colptr", "rowidx", "sigma", "sp_pos", "sp_idx",
+                                     "cap_idx", "dem_idx", "ration"])
+
+#: Per-lane table, leading block axis, lane axis last: per cell ``A``, ``tgt`` (inventory
+#: target, money, special rows' overrides merged in) and ``theta`` (dependency share),
+#: ``(B, nnz, L)``; per sector ``x0``, ``f0``, ``e0``, ``mu``, ``c``, ``(B, n, L)``.
+LaneTable = namedtuple("LaneTable", ["A", "tgt", "theta", "x0", "f0", "e0", "mu", "c"])
+
+#: Per-lane scenario: ``inv_tau``, ``alpha_max``, ``alpha_tau`` ``(B, L)``; ``impcap
+#: (B, T, K, L)``, ``stock0``, ``relmax`` ``(B, K, L)``; ``capfac (B, T, C, L)``,
+#: ``demfac``, ``exfac`` ``(B, T, D, L)``.
+LaneScenario = namedtuple("LaneScenario", ["inv_tau", "alpha_max", "alpha_tau", "impcap",
+                                           "stock0", "relmax", "capfac", "demfac", "exfac"])
+
+#: Outputs (caller-allocated): ``gdp_loss``, ``gdp_gain`` ``(B, T, L)`` (net loss and value
+#: added above baseline, as ``run_one``); ``out_cum (B, n, L)``; ``out_dem (B, n, L)`` or
+#: ``(B, 0, L)`` when not kept; ``rec_x (B, T, n, L)`` or ``(B, 0, n, L)``; ``rec_gap
+#: (B, T, 2, L)`` or ``(B, 0, 2, L)``; ``status``, ``info`` ``(B, L)`` int64.
+LaneOutput = namedtuple("LaneOutput", ["gdp_loss", "gdp_gain", "out_cum", "out_dem", "rec_x",
+                                       "rec_gap", "status", "info"])
+
+
+def num_threads() -> int:
+    """numba's number of threads, without importing numba: ``numba.get_num_threads()`` when
+    numba is imported (it honours ``numba.set_num_threads``), else what numba would start
+    with (``NUMBA_NUM_THREADS``, or the CPUs this process may run on)."""
+    nb = sys.modules.get("numba")
+    if nb is not None:
+        return int(nb.get_num_threads())
+    env = os.environ.get("NUMBA_NUM_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _call_block(st, tab, scn, out, b: int) -> None:
+    """Block ``b`` of a lane batch with :func:`simcore.dynamic._lanes.run_block` (on the
+    calling thread; compiled ahead of time where the installation has it,
+    :mod:`simcore.dynamic._aot`)."""
+    _aot.call("run_block", st.colptr, st.rowidx, st.sigma, st.sp_pos, st.sp_idx, st.cap_idx,
+              st.dem_idx, st.ration[0],
+              tab.A[b], tab.tgt[b], tab.theta[b], tab.x0[b], tab.f0[b], tab.e0[b],
+              tab.mu[b], tab.c[b],
+              scn.inv_tau[b], scn.alpha_max[b], scn.alpha_tau[b], scn.impcap[b],
+              scn.stock0[b], scn.relmax[b], scn.capfac[b], scn.demfac[b], scn.exfac[b],
+              out.gdp_loss[b], out.gdp_gain[b], out.out_cum[b], out.out_dem[b],
+              out.rec_x[b], out.rec_gap[b], out.status[b], out.info[b])
+
+
+def run_lanes(st, tab, scn, out) -> None:
+    """Run every block of a lane batch.
+
+    ``st`` a :class:`Structure`, ``tab`` a :class:`LaneTable`, ``scn`` a
+    :class:`LaneScenario`, ``out`` a :class:`LaneOutput` (see there for shapes).  Results
+    are in ``out``; per-lane failures in ``out.status`` (codes of :mod:`simcore._jit`) and
+    the failing day in ``out.info`` (-1: none).  One block runs on the calling thread
+    (:mod:`simcore.dynamic.batch` hands blocks to a pool of threads of its own); several
+    on a pool of numba's number of threads (:func:`num_threads`):
+    :func:`simcore.dynamic._lanes.run_block` releases the GIL, so the blocks run in
+    parallel without a numba ``parallel`` wrapper, whose compilation (seconds from an empty
+    cache) a thread pool does not need.
+    """
+    nb = tab.A.shape[0]
+    if nb == 1:
+        _call_block(st, tab, scn, out, 0)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    threads = max(1, min(nb, num_threads()))
+    with ThreadPoolExecutor(threads, thread_name_prefix="simcore-lanes") as ex:
+        for f in [ex.submit(_call_block, st, tab, scn, out, b) for b in range(nb)]:
+            f.result()

@@ -56,7 +56,6 @@ cumulative losses as of that day); the other lanes run on.
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
 import numpy as np
 from .._jit import (
@@ -65,47 +64,12 @@ from .._jit import (
     STATUS_OK,
     njit,
 )
-from . import _aot
 from ._kernels import _ratios, ces_ratio
 
-#: Shared by every lane of a call: CSC pattern ``colptr (n+1)``, ``rowidx (nnz)`` (unsigned:
-#: :func:`indices`), elasticities ``sigma (n)``, special products ``sp_pos (n)`` (position
-#: or -1) and ``sp_idx (K)``, shocked sectors ``cap_idx (C)`` and ``dem_idx (D)``;
-#: ``ration (1,)`` the rationing rule (:data:`~simcore.dynamic._kernels.RATION_PROPORTIONAL`
-#: or ``..._FIRMS_FIRST``).
-Structure = namedtuple("Structure", ["colptr", "rowidx", "sigma", "sp_pos", "sp_idx",
-                                     "cap_idx", "dem_idx", "ration"])
-
-#: Per-lane table, leading block axis, lane axis last: per cell ``A``, ``tgt`` (inventory
-#: target, money, special rows' overrides merged in) and ``theta`` (dependency share),
-#: ``(B, nnz, L)``; per sector ``x0``, ``f0``, ``e0``, ``mu``, ``c``, ``(B, n, L)``.
-LaneTable = namedtuple("LaneTable", ["A", "tgt", "theta", "x0", "f0", "e0", "mu", "c"])
-
-#: Per-lane scenario: ``inv_tau``, ``alpha_max``, ``alpha_tau`` ``(B, L)``; ``impcap
-#: (B, T, K, L)``, ``stock0``, ``relmax`` ``(B, K, L)``; ``capfac (B, T, C, L)``,
-#: ``demfac``, ``exfac`` ``(B, T, D, L)``.
-LaneScenario = namedtuple("LaneScenario", ["inv_tau", "alpha_max", "alpha_tau", "impcap",
-                                           "stock0", "relmax", "capfac", "demfac", "exfac"])
-
-#: Outputs (caller-allocated): ``gdp_loss``, ``gdp_gain`` ``(B, T, L)`` (net loss and value
-#: added above baseline, as ``run_one``); ``out_cum (B, n, L)``; ``out_dem (B, n, L)`` or
-#: ``(B, 0, L)`` when not kept; ``rec_x (B, T, n, L)`` or ``(B, 0, n, L)``; ``rec_gap
-#: (B, T, 2, L)`` or ``(B, 0, 2, L)``; ``status``, ``info`` ``(B, L)`` int64.
-LaneOutput = namedtuple("LaneOutput", ["gdp_loss", "gdp_gain", "out_cum", "out_dem", "rec_x",
-                                       "rec_gap", "status", "info"])
-
-
-def indices(colptr: np.ndarray, rowidx: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The CSC pattern as the lane kernel runs fastest on it: column starts as ``uint64``,
-    row indices as ``uint32`` when ``n`` allows (``uint64`` otherwise).  Numba wraps a
-    negative index around (``a[-1]`` is the last element), so it tests the sign of every
-    signed index it cannot prove non-negative: here the cell index of each CSC loop (it
-    starts at ``colptr[j]``, read from memory) and the row index of each cell (read from
-    ``rowidx``), for every cell of every day.  An unsigned index has no sign to test; the
-    arithmetic is the same, so are the bits (``tests/test_lanes.py``)."""
-    if (colptr.size and colptr.min() < 0) or (rowidx.size and rowidx.min() < 0):
-        raise ValueError("indices: the CSC pattern has negative indices")
-    return colptr.astype(np.uint64), rowidx.astype(np.uint32 if n < 2**32 else np.uint64)
+# The lane batch's bundles, its Python-side calls and the unsigned indices:
+# simcore.dynamic._bundles (numba-free), re-exported here
+from ._bundles import (  # noqa: E402,F401
+    LaneOutput, LaneScenario, LaneTable, Structure, indices, run_lanes)
 
 
 @njit
@@ -529,41 +493,3 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
                 if rec_x_on:
                     for j in range(n):
                         rec_x[t, j, l] = 0.0
-
-
-def _call_block(st, tab, scn, out, b: int) -> None:
-    """Block ``b`` of a lane batch with :func:`run_block` (on the calling thread; compiled
-    ahead of time where the installation has it, :mod:`simcore.dynamic._aot`)."""
-    _aot.call("run_block", st.colptr, st.rowidx, st.sigma, st.sp_pos, st.sp_idx, st.cap_idx,
-              st.dem_idx, st.ration[0],
-              tab.A[b], tab.tgt[b], tab.theta[b], tab.x0[b], tab.f0[b], tab.e0[b],
-              tab.mu[b], tab.c[b],
-              scn.inv_tau[b], scn.alpha_max[b], scn.alpha_tau[b], scn.impcap[b],
-              scn.stock0[b], scn.relmax[b], scn.capfac[b], scn.demfac[b], scn.exfac[b],
-              out.gdp_loss[b], out.gdp_gain[b], out.out_cum[b], out.out_dem[b],
-              out.rec_x[b], out.rec_gap[b], out.status[b], out.info[b])
-
-
-def run_lanes(st, tab, scn, out) -> None:
-    """Run every block of a lane batch.
-
-    ``st`` a :class:`Structure`, ``tab`` a :class:`LaneTable`, ``scn`` a
-    :class:`LaneScenario`, ``out`` a :class:`LaneOutput` (see there for shapes).  Results
-    are in ``out``; per-lane failures in ``out.status`` (codes of :mod:`simcore._jit`) and
-    the failing day in ``out.info`` (-1: none).  One block runs on the calling thread
-    (:mod:`simcore.dynamic.batch` hands blocks to a pool of threads of its own); several
-    on a pool of numba's number of threads: :func:`run_block` releases the GIL, so the
-    blocks run in parallel without a numba ``parallel`` wrapper, whose compilation
-    (seconds from an empty cache) a thread pool does not need.
-    """
-    nb = tab.A.shape[0]
-    if nb == 1:
-        _call_block(st, tab, scn, out, 0)
-        return
-    import numba
-    from concurrent.futures import ThreadPoolExecutor
-
-    threads = max(1, min(nb, numba.get_num_threads()))
-    with ThreadPoolExecutor(threads, thread_name_prefix="simcore-lanes") as ex:
-        for f in [ex.submit(_call_block, st, tab, scn, out, b) for b in range(nb)]:
-            f.result()
