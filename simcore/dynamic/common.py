@@ -88,10 +88,14 @@ def onset_day(output: np.ndarray, baseline: np.ndarray) -> np.ndarray:
     below ``baseline``; -1 where it never is."""
     below = np.asarray(output) < (1.0 - ONSET_SHARE) * np.asarray(baseline)[None, :]
     first = below.argmax(axis=0)  # 0 where never below: told apart by the check
-    return np.where(np.take_along_axis(below, first[None], axis=0)[0], first, -1)
+    hit = (below[first, np.arange(below.shape[1])] if below.ndim == 2
+           else np.take_along_axis(below, first[None], axis=0)[0])
+    return np.where(hit, first, -1)
 
 
 _SCALARS = frozenset({bool, int, float, str, type(None)})
+#: The field names of each dataclass :func:`plain` met (a class's fields are fixed).
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def plain(v: Any) -> Any:
@@ -105,10 +109,13 @@ def plain(v: Any) -> Any:
         return {str(k): plain(x) for k, x in v.items()}
     if t is list or t is tuple:
         return [plain(x) for x in v]
-    if hasattr(v, "digest") and dataclasses.is_dataclass(v):
+    names = _FIELDS.get(t)
+    if names is None and dataclasses.is_dataclass(v) and not isinstance(v, type):
+        names = _FIELDS.setdefault(t, tuple(f.name for f in dataclasses.fields(v)))
+    if hasattr(v, "digest") and (names is not None or dataclasses.is_dataclass(v)):
         return {"digest": str(v.digest), "source": str(getattr(v, "source", ""))}
-    if dataclasses.is_dataclass(v) and not isinstance(v, type):
-        return {f.name: plain(getattr(v, f.name)) for f in dataclasses.fields(v)}
+    if names is not None:
+        return {k: plain(getattr(v, k)) for k in names}
     if isinstance(v, Mapping):
         return {str(k): plain(x) for k, x in v.items()}
     if isinstance(v, np.ndarray):
