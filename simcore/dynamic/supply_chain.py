@@ -1167,8 +1167,9 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
     denom = float(gdp_denominator) if gdp_denominator is not None else prep.gdp_annual
     if not (math.isfinite(denom) and denom > 0):
         raise ParameterError(f"gdp_denominator = {gdp_denominator!r}: expected a positive number")
-    loss_total = float(gdp_loss.sum())
-    gain_total = float(gdp_gain.sum())
+    loss_sum, gain_sum = gdp_loss.sum(), gdp_gain.sum()  # each summed once
+    loss_total = float(loss_sum)
+    gain_total = float(gain_sum)
     data: dict[str, Any] = {
         "gdp_loss": gdp_loss,
         "cumulative_gdp_loss": np.cumsum(gdp_loss),
@@ -1180,7 +1181,7 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
         "gdp_loss_share": loss_total / denom,
         "gdp_gain": gdp_gain,
         "gdp_gain_total": gain_total,
-        "gdp_loss_gross_total": float(gdp_loss.sum() + gdp_gain.sum()),
+        "gdp_loss_gross_total": float(loss_sum + gain_sum),
     }
     if out_dem is not None:
         sup = out_cum - out_dem
