@@ -183,9 +183,10 @@ def prepare_model(table: xr.Dataset, *, preprocess: bool = True, check: bool = T
     colptr = np.zeros(n + 1, dtype=np.int64)
     colptr[1:] = np.cumsum(maskT.sum(axis=1))
     rowidx = np.flatnonzero(maskT)  # column-major order: j * n + i, then i
+    # the cells in that order (as AT[maskT], gathered by the flat positions: cheaper)
+    A_cells = AT.ravel()[rowidx]
+    Z_cells = ZdT.ravel()[rowidx]
     rowidx %= max(n, 1)
-    A_cells = AT[maskT]
-    Z_cells = ZdT[maskT]
     f0 = f["Y"].sum(1) / DAYS_PER_YEAR
     e0 = f["E"].sum(1) / DAYS_PER_YEAR
     m0 = f["M"].sum(1) / DAYS_PER_YEAR
@@ -195,13 +196,15 @@ def prepare_model(table: xr.Dataset, *, preprocess: bool = True, check: bool = T
     c = _tables.gdp_coefficients(table)
     V = _tables.flat(table)["V"] if "va_item" in f else f["V"]
     comps, comp_coef = _tables.gdp_component_coefficients(table, V, x)
-    coords: dict[str, Any] = {"sector": table.sector.values}
+    labels = table.sector.values  # once (from the index: a conversion each time)
+    coords: dict[str, Any] = {"sector": labels}
     for nm in ("name_en", "name_ja"):
         if nm in table.coords:
             coords[nm] = ("sector", table[nm].values)
+    sectors = [str(s) for s in labels]
     return Prepared(
-        sectors=[str(s) for s in table.sector.values],
-        index={str(s): i for i, s in enumerate(table.sector.values)},
+        sectors=sectors,
+        index={s: i for i, s in enumerate(sectors)},
         colptr=colptr, rowidx=rowidx, A=A_cells, Z0=Z_cells, x0=x0, f0=f0, e0=e0, mu=mu,
         m0=m0, c=c, comp_names=comps, comp_coef=comp_coef,
         gdp_annual=float(_tables.gdp(table)), unit=str(table.attrs.get("unit", "")),
