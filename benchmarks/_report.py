@@ -529,37 +529,54 @@ def startup_section() -> list[str]:
          "deps + numba's first call |",
          "|---|---|---|---|---|"]
     what = {"deps": "python -c 'import numpy, xarray, numba'",
+            "deps-numba": "python -c 'import numpy, xarray'",
             "deps+jit": "the same + first call of a trivial cached numba function",
-            "run": "simcore run kiuchi-2025-3m (warm numba cache)",
-            "reproduce": "simcore reproduce (warm cache)",
+            "run": "simcore run kiuchi-2025-3m",
+            "reproduce": "simcore reproduce",
             "reproduce-cold": "simcore reproduce (empty numba cache)",
+            "run-jit": "simcore run kiuchi-2025-3m, JIT kernels (warm numba cache)",
+            "reproduce-jit": "simcore reproduce, JIT kernels (warm numba cache)",
+            "reproduce-cold-jit": "simcore reproduce, JIT kernels (empty numba cache)",
             "help": "simcore --help"}
+    parts = r.get("kernels") or {}
+    aot = {k: bool(d.get("aot")) for k, d in parts.items()}
     for k, t in best.items():
         ratio = r["ratio_to_deps"].get(k)
         tgt = r["targets"].get(k)
         fl = (r.get("ratio_to_deps_jit") or {}).get(k)
-        L.append(f"| `{what.get(k, k)}` | {_n(t)} | {_n(ratio, 2) if ratio else '1'} | "
+        label = what.get(k, k)
+        if k in ("run", "reproduce", "reproduce-cold"):
+            label += (", compiled kernels" if aot.get(k) else
+                      ", JIT kernels (the compiled ones were not built)")
+        L.append(f"| `{label}` | {_n(t)} | {_n(ratio, 2) if ratio else '1'} | "
                  + (f"<= {tgt} ({'met' if r['met'][k] else 'not met'})" if tgt else "-")
                  + f" | {_n(fl, 2) if fl else '-'} |")
     L.append(f"\n`simcore run` imported dask: {r.get('dask_imported_by_run')}.  numba "
              "initialises its CPU target on the first call of any compiled function, even "
              "one loaded from its cache (type registries that import `scipy.linalg`, LLVM): "
-             "the `deps+jit` row, a floor for any run that calls a kernel, "
+             "the `deps+jit` row, "
              f"{_n(r['ratio_to_deps']['deps+jit'], 2)} x `import numpy, xarray, numba` in this "
-             "record.  A target below that floor cannot be met while the command calls a "
-             "kernel.  `simcore --help`, `--version` and argument errors import only the "
+             "record, a floor for any command that calls a JIT kernel.  The kernels a single "
+             "run and the band draws call are also compiled ahead of time when simcore is "
+             "installed (`simcore.dynamic._aot`, {doc}`architecture`): with them a command "
+             "pays neither numba's start nor, from an empty numba cache, any compilation, and "
+             "`simcore run` does not import numba at all"
+             + (f" (numba imported by `simcore run`: {parts['run'].get('numba_imported')})"
+                if "run" in parts else "")
+             + ".  `simcore --help`, `--version` and argument errors import only the "
              "standard library and simcore's base layer (no numpy, xarray or numba).\n")
     bound = r.get("bound") or {}
-    parts = r.get("kernels") or {}
     if bound:
         L += ["### What bounds each figure\n",
-              "Each timed process of these commands times simcore's numba kernels itself "
-              "(`benchmarks/startup.py` says how; the best round's figures are shown): "
-              "numba's start on the first call with loading the kernels from its cache (or "
-              "compiling them), and running them.  The bound is importing the dependencies "
-              "plus both; what remains above it is simcore's Python (imports of its modules, "
-              "the table, parameters, lowering, results).\n",
-              "| command | numba's start + kernels' load or compile s | kernels run s (kernels "
+              "Each timed process of these commands times simcore's kernels itself "
+              "(`benchmarks/startup.py` says how; the best round's figures are shown): for "
+              "the JIT kernels, numba's start on the first call with loading the kernels from "
+              "its cache (or compiling them), and running them; for the compiled kernels, "
+              "loading their module, and running them.  The bound is importing the "
+              "dependencies (`import numpy, xarray` alone for a command that never imports "
+              "numba) plus both; what remains above it is simcore's Python (imports of its "
+              "modules, the table, parameters, lowering, results).\n",
+              "| command | start + kernels' load or compile s | kernels run s (kernels "
               "called) | bound s | bound / `import numpy, xarray, numba` | measured / bound |",
               "|---|---|---|---|---|---|"]
         for k, b in bound.items():
@@ -570,14 +587,19 @@ def startup_section() -> list[str]:
                      f"({names}) | {_n(b['bound_s'])} | {_n(b['bound_ratio_to_deps'], 2)} | "
                      f"{_n(b['ratio_to_bound'], 2)} |")
         notes = []
+        for k, j in (("run", "run-jit"), ("reproduce", "reproduce-jit"),
+                     ("reproduce-cold", "reproduce-cold-jit")):
+            if k in best and j in best:
+                notes.append(f"`{what[k]}` takes {_n(best[k] / best[j], 2)} x its time on the "
+                             "JIT kernels.")
         if "run" in bound:
             d = parts["run"]
             notes.append(
-                f"`simcore run` loads {len(d.get('kernels', {}))} kernel(s) from the cache "
-                f"and calls them {d['calls']} time(s); the rest "
-                f"above its bound, {_n(bound['run']['rest_s'])} s, is simcore's Python "
-                "(imports of its modules, then the table preparation below, parameters, "
-                "lowering and the result).")
+                f"`simcore run` calls {len(d.get('kernels', {}))} kernel(s) "
+                f"{d['calls']} time(s); the rest above its bound, "
+                f"{_n(bound['run']['rest_s'])} s, is simcore's Python (imports of its "
+                "modules, then the table preparation below, parameters, lowering and the "
+                "result).")
         if "reproduce" in bound:
             notes.append(
                 "`simcore reproduce` builds the table, the prepared model and the calibration "
@@ -586,17 +608,13 @@ def startup_section() -> list[str]:
                 f"ran {_n(parts['reproduce']['kernel_s'])} s (summed over the threads that "
                 "ran them, so it can exceed the wall time), "
                 f"{_n(100 * parts['reproduce']['kernel_s'] / best['reproduce'], 2)} % of its "
-                "wall time.")
-        if "reproduce-cold" in bound:
-            d = parts["reproduce-cold"]
+                "wall time: the band draws (200 runs of 457 and 730 days) bound it.")
+        if "reproduce-cold-jit" in bound:
+            d = parts["reproduce-cold-jit"]
             notes.append(
-                f"From an empty numba cache, compiling its kernels takes "
-                f"{_n(d['compile_s'])} s of its {_n(best['reproduce-cold'])} s "
-                f"({d['compiles']} top-level compilations, "
-                f"{_n(d['compile_s'] / best['deps'], 2)} x `import numpy, xarray, numba` "
-                "alone, against a target of 4 x for the whole command): it compiles the "
-                "kernels it runs (no numba parallel loop, no `run_one` since issue 17's "
-                "second round), so fewer or smaller kernels are what would move it.")
+                "On the JIT kernels from an empty numba cache, compiling them takes "
+                f"{_n(d['compile_s'])} s of {_n(best['reproduce-cold-jit'])} s "
+                f"({d['compiles']} top-level compilations); the compiled kernels skip it.")
         L.append("\n" + "  ".join(notes) + "\n")
     L += table_prep_section()
     return L

@@ -4,6 +4,8 @@ Measured in one run, interleaved (one round = every command once, in a fixed ord
 of ``--rounds`` rounds, each command a fresh process, wall time from the parent:
 
 * ``deps``: ``python -c "import numpy, xarray, numba"`` (the floor every run pays);
+* ``deps-numba``: ``python -c "import numpy, xarray"`` (the floor of a command that never
+  imports numba: ``simcore run`` on the compiled kernels);
 * ``deps+jit``: the same, then the first call of a trivial numba function loaded from numba's
   on-disk cache: numba initialises its CPU target on the first call of any compiled
   function (its type registries, which import ``scipy.linalg``, and LLVM), a cost that
@@ -11,8 +13,12 @@ of ``--rounds`` rounds, each command a fresh process, wall time from the parent:
 * ``run``: ``simcore run kiuchi-2025-3m`` with numba's cache warm;
 * ``reproduce``: ``simcore reproduce`` (every reference figure) with numba's cache warm;
 * ``reproduce-cold``: ``simcore reproduce`` with an empty numba cache
-  (``NUMBA_CACHE_DIR`` set to a new empty folder each time, so every kernel it uses is
-  compiled);
+  (``NUMBA_CACHE_DIR`` set to a new empty folder each time);
+* ``run-jit``, ``reproduce-jit``, ``reproduce-cold-jit``: the same three on numba's JIT
+  kernels (``SIMCORE_AOT=0``), where the others use the kernels compiled ahead of time
+  when the installation has them (:mod:`simcore.dynamic._aot`; the record says whether each
+  command did: ``kernels[...]["aot"]``).  From an empty cache the JIT commands compile
+  every kernel they run; the compiled ones compile nothing;
 
 * ``help``: ``simcore --help`` (the command line answers from the standard library and
   simcore's base layer: no numpy, xarray or numba);
@@ -21,16 +27,21 @@ and, once, whether ``simcore run`` imported dask (it should not: ``simcore._noda
 Targets (issue 17): run <= 1.3 x deps, reproduce <= 2 x deps, reproduce-cold <= 4 x deps.
 
 What bounds each figure: every timed process of ``run``, ``reproduce`` and
-``reproduce-cold`` times simcore's numba kernels itself (``TIMED``: numba's dispatcher
-class gets a ``__call__`` that times the calls from Python, compiled code calling compiled
-code is not affected, and ``Dispatcher.compile`` is timed, outermost calls only) and
-writes what it measured to a file; nothing else changes.  Per command, the round with the
-best wall time gives ``kernel_s`` (running simcore's kernels), ``compile_s`` (numba's
-initialisation on the first call, and loading the kernels from numba's cache or compiling
-them), ``calls`` and the kernels called.  A command's bound is ``deps + compile_s +
-kernel_s``: importing the dependencies, then what numba must do before and while running
-the kernels; ``deps+jit`` is the same bound for a trivial kernel.  The rest above the
-bound is simcore's Python (its imports, the table, parameters, lowering, results).
+``reproduce-cold`` (and their JIT twins) times simcore's kernels itself (``TIMED``) and
+writes what it measured to a file; nothing else changes.  On the JIT kernels, numba's
+dispatcher class gets a ``__call__`` that times the calls from Python (compiled code
+calling compiled code is not affected) and ``Dispatcher.compile`` is timed, outermost calls
+only; on the compiled kernels, ``simcore.dynamic._aot.call`` is timed and loading the
+compiled module is the "compile" time.  Per command, the round with the best wall time
+gives ``kernel_s`` (running simcore's kernels), ``compile_s`` (numba's initialisation on the
+first call, and loading the kernels from numba's cache or compiling them; or loading the
+compiled module), ``calls``, the kernels called, whether the compiled kernels ran
+(``aot``) and whether numba was imported at all (``numba_imported``).  A command's bound is
+``deps + compile_s + kernel_s`` (``deps-numba`` in place of ``deps`` for a command that
+never imported numba): importing the dependencies, then what must be done before
+and while running the kernels; ``deps+jit`` is the same bound for a trivial JIT kernel.  The
+rest above the bound is simcore's Python (its imports, the table, parameters, lowering,
+results).
 
 Every child runs with Python's bytecode cache allowed (``PYTHONDONTWRITEBYTECODE`` removed
 from its environment; the first, untimed round writes simcore's ``__pycache__``), as an
@@ -66,43 +77,70 @@ CLI = [sys.executable, "-c", "import sys; from simcore.cli import main; sys.exit
 #: measured goes, as JSON, to the file named by SIMCORE_STARTUP_TIMES.
 TIMED = r'''
 import json, os, sys, time
-from numba._dispatcher import Dispatcher as _C
-from numba.core import dispatcher as _d
-from numba.core.registry import CPUDispatcher
-acc = {"kernel_s": 0.0, "calls": 0, "compile_s": 0.0, "compiles": 0, "kernels": {}}
-depth = [0]
-def _call(self, *a, **k):
-    if not self.py_func.__module__.startswith("simcore."):
-        return _C.__call__(self, *a, **k)
-    c0 = acc["compile_s"]
+acc = {"kernel_s": 0.0, "calls": 0, "compile_s": 0.0, "compiles": 0, "kernels": {},
+       "aot": False, "numba_imported": False}
+def _note(name, run):
+    acc["kernel_s"] += run
+    acc["calls"] += 1
+    d = acc["kernels"].setdefault(name, {"calls": 0, "s": 0.0})
+    d["calls"] += 1
+    d["s"] += run
+import numpy  # imported by every run anyway; not part of loading the kernels
+from simcore.dynamic import _aot
+_t = time.perf_counter()
+_m = _aot._module()
+_t = time.perf_counter() - _t
+if _m is None:
+    # numba's JIT kernels: time the dispatchers (numba imported here, as the run would)
+    from numba._dispatcher import Dispatcher as _C
+    from numba.core import dispatcher as _d
+    from numba.core.registry import CPUDispatcher
+    depth = [0]
+    def _call(self, *a, **k):
+        if not self.py_func.__module__.startswith("simcore."):
+            return _C.__call__(self, *a, **k)
+        c0 = acc["compile_s"]
+        t = time.perf_counter()
+        try:
+            return _C.__call__(self, *a, **k)
+        finally:
+            _note(self.py_func.__module__ + "." + self.py_func.__qualname__,
+                  time.perf_counter() - t - (acc["compile_s"] - c0))
+    CPUDispatcher.__call__ = _call
+    _compile = _d.Dispatcher.compile
+    def _timed_compile(self, sig):
+        depth[0] += 1
+        t = time.perf_counter()
+        try:
+            return _compile(self, sig)
+        finally:
+            depth[0] -= 1
+            if depth[0] == 0:
+                acc["compile_s"] += time.perf_counter() - t
+                acc["compiles"] += 1
+    _d.Dispatcher.compile = _timed_compile
+else:
+    # the compiled kernels (simcore.dynamic._aot): loading the module is compile_s, each
+    # call through _aot.call is kernel time (the argument check included)
+    acc["aot"] = True
+    _real = _aot.call
+    def _aot_call(name, *a):
+        t = time.perf_counter()
+        try:
+            return _real(name, *a)
+        finally:
+            _note(_aot.KERNELS[name] + "." + name, time.perf_counter() - t)
+    _aot.call = _aot_call
     t = time.perf_counter()
-    try:
-        return _C.__call__(self, *a, **k)
-    finally:
-        run = time.perf_counter() - t - (acc["compile_s"] - c0)
-        acc["kernel_s"] += run
-        acc["calls"] += 1
-        name = self.py_func.__module__ + "." + self.py_func.__qualname__
-        d = acc["kernels"].setdefault(name, {"calls": 0, "s": 0.0})
-        d["calls"] += 1
-        d["s"] += run
-CPUDispatcher.__call__ = _call
-_compile = _d.Dispatcher.compile
-def _timed_compile(self, sig):
-    depth[0] += 1
-    t = time.perf_counter()
-    try:
-        return _compile(self, sig)
-    finally:
-        depth[0] -= 1
-        if depth[0] == 0:
-            acc["compile_s"] += time.perf_counter() - t
-            acc["compiles"] += 1
-_d.Dispatcher.compile = _timed_compile
+    for _n in _aot.KERNELS:
+        _aot.kernel(_n)
+    acc["compile_s"] += time.perf_counter() - t + _t
+    acc["compiles"] += 1
 from simcore.cli import main
 try:
     rc = main()
 finally:
+    acc["numba_imported"] = "numba" in sys.modules
     with open(os.environ["SIMCORE_STARTUP_TIMES"], "w") as fh:
         json.dump(acc, fh)
 sys.exit(rc)
@@ -126,16 +164,24 @@ def _jit_probe() -> list[str]:
 
 ARGV = {"run": ["run", "kiuchi-2025-3m"], "reproduce": ["reproduce"],
         "reproduce-cold": ["reproduce"], "help": ["--help"]}
+#: Commands run again on numba's JIT kernels (``SIMCORE_AOT=0``), beside the compiled ones.
+JIT_TWINS = ("run", "reproduce", "reproduce-cold")
+#: Commands run with an empty numba cache (a new ``NUMBA_CACHE_DIR`` each time).
+COLD = ("reproduce-cold", "reproduce-cold-jit")
 
 
-def commands(cold: bool) -> dict[str, list[str]]:
-    out = {"deps": [sys.executable, "-c", "import numpy, xarray, numba"],
-           "deps+jit": _jit_probe(),
-           "run": CLI_TIMED + ARGV["run"],
-           "reproduce": CLI_TIMED + ARGV["reproduce"]}
-    if cold:
-        out["reproduce-cold"] = CLI_TIMED + ARGV["reproduce-cold"]
-    out["help"] = CLI + ARGV["help"]
+def commands(cold: bool) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """Each command's argv and the environment it adds."""
+    out: dict[str, tuple[list[str], dict[str, str]]] = {
+        "deps": ([sys.executable, "-c", "import numpy, xarray, numba"], {}),
+        "deps-numba": ([sys.executable, "-c", "import numpy, xarray"], {}),
+        "deps+jit": (_jit_probe(), {})}
+    for k in ("run", "reproduce", "reproduce-cold"):
+        if k == "reproduce-cold" and not cold:
+            continue
+        out[k] = (CLI_TIMED + ARGV[k], {})
+        out[k + "-jit"] = (CLI_TIMED + ARGV[k], {"SIMCORE_AOT": "0"})
+    out["help"] = (CLI + ARGV["help"], {})
     return out
 
 
@@ -180,16 +226,16 @@ def measure(rounds: int, cold: bool) -> dict:
     times: dict[str, list[float]] = {k: [] for k in cmds}
     kern: dict[str, list[dict | None]] = {k: [] for k in cmds}
     rcs: dict[str, set[int]] = {k: set() for k in cmds}
-    for k, c in cmds.items():  # warm numba's cache, simcore's bytecode, the OS file cache
-        if k != "reproduce-cold":
-            wall(c)
+    for k, (c, extra) in cmds.items():  # warm numba's cache, bytecode, the OS file cache
+        if k not in COLD:
+            wall(c, child_env(**extra))
     for _ in range(rounds):
-        for k, c in cmds.items():
-            env = None
+        for k, (c, extra) in cmds.items():
             tmp = None
-            if k == "reproduce-cold":
+            env = child_env(**extra)
+            if k in COLD:
                 tmp = tempfile.mkdtemp(prefix="numba-cold-")
-                env = child_env(NUMBA_CACHE_DIR=tmp)
+                env["NUMBA_CACHE_DIR"] = tmp
             t, rc, kt = wall(c, env)
             if tmp:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -199,18 +245,21 @@ def measure(rounds: int, cold: bool) -> dict:
     best = {k: min(v) for k, v in times.items()}
     ratios = {k: best[k] / best["deps"] for k in cmds if k != "deps"}
     floor = {k: best[k] / best["deps+jit"] for k in cmds
-             if k not in ("deps", "deps+jit", "help")}
+             if k not in ("deps", "deps-numba", "deps+jit", "help")}
     # the kernels of each command's best round, and its bound (module docstring)
     parts: dict[str, dict] = {}
     bound: dict[str, dict] = {}
-    for k in ("run", "reproduce", "reproduce-cold"):
+    for k in ("run", "reproduce", "reproduce-cold", "run-jit", "reproduce-jit",
+              "reproduce-cold-jit"):
         if k not in cmds:
             continue
         kt = kern[k][times[k].index(best[k])]
         if not kt:
             continue
         parts[k] = kt
-        lim = best["deps"] + kt["compile_s"] + kt["kernel_s"]
+        # a command that never imported numba is bounded by importing numpy and xarray
+        base = best["deps"] if kt.get("numba_imported", True) else best["deps-numba"]
+        lim = base + kt["compile_s"] + kt["kernel_s"]
         bound[k] = {"bound_s": lim, "ratio_to_bound": best[k] / lim,
                     "bound_ratio_to_deps": lim / best["deps"], "rest_s": best[k] - lim}
     return {"best_s": best, "all_s": times, "exit_codes": {k: sorted(v) for k, v in rcs.items()},

@@ -21,7 +21,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
              "value rules",
              ("simcore._version", "simcore.errors", "simcore._checks", "simcore._atomic",
               "simcore._jit", "simcore._nodask", "simcore._progress", "simcore._toml",
-              "simcore._layers", "simcore._schema")),
+              "simcore._layers", "simcore._schema", "simcore._build_hook")),
     "data": ("the IO table data model and the embedded datasets",
              ("simcore.tables", "simcore.tables.*", "simcore.datasets",
               "simcore.datasets.*")),
@@ -67,6 +67,17 @@ LAZY: dict[tuple[str, str], str] = {
     ("simcore.cli", "simcore.plot"): "as simcore.scenario; matplotlib (optional) only for "
                                      "--plot",
 }
+
+_JIT_LAZY = ("numba is imported only when a JIT kernel runs: simulate's default layout "
+             "calls the fused kernel through simcore.dynamic._aot (compiled ahead of time "
+             "when installed), so a single run imports no numba")
+LAZY.update({
+    ("simcore.dynamic.supply_chain", "simcore.dynamic._rows"): _JIT_LAZY,
+    ("simcore.dynamic.supply_chain", "simcore.dynamic._fused"): _JIT_LAZY,
+    ("simcore.dynamic.supply_chain", "simcore.dynamic._kernels"): _JIT_LAZY,
+    ("simcore.dynamic.ario", "simcore.dynamic._ario_kernels"): _JIT_LAZY,
+    ("simcore.dynamic.mrio", "simcore.dynamic._mrio_kernels"): _JIT_LAZY,
+})
 
 #: Imports of a higher layer allowed from a lower one: (importer, imported) -> reason.
 UPWARD: dict[tuple[str, str], str] = {

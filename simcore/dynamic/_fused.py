@@ -56,6 +56,7 @@ import numpy as np
 from numba import prange
 
 from .._jit import STATUS_NEGATIVE_OUTPUT, STATUS_NON_FINITE, STATUS_OK, njit, njit_parallel
+from ._bundles import run_single_fused  # noqa: F401  (the call through simcore.dynamic._aot)
 from ._kernels import _bound_with_ces, _import_supply, _produce, _ration_and_record, _ratios, indices  # noqa: F401
 
 
@@ -570,14 +571,6 @@ def run_fused_par(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_t
         if x[j] < 0.0:
             return STATUS_NEGATIVE_OUTPUT
     return STATUS_OK
-
-
-def run_single_fused(table, special, shocks, options, records) -> int:
-    """:func:`run_fused` on ``run_one``'s bundles (``Table``, ``Special``, ``Shocks``,
-    ``Options``, ``Records`` of :mod:`simcore.dynamic._kernels`); returns the status code."""
-    cp, ri = indices(table.colptr, table.rowidx, table.x0.shape[0])
-    t = table._replace(colptr=cp, rowidx=ri)
-    return run_fused(*t, *special, *shocks, *options, *records)
 
 
 def run_single_fused_par(table, special, shocks, options, records,

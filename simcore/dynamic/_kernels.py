@@ -42,8 +42,7 @@ from .._jit import (
 #: shock can drift from baseline by rounding).
 COVER_RTOL = 1e-12
 
-RATION_PROPORTIONAL = 0
-RATION_FIRMS_FIRST = 1
+from ._bundles import RATION_FIRMS_FIRST, RATION_PROPORTIONAL  # noqa: E402,F401
 
 
 @njit
@@ -478,60 +477,10 @@ def run_batch(
 
 
 # --------------------------------------------------------------------------------------
-# Bundled arguments of run_one
+# Bundled arguments of run_one: simcore.dynamic._bundles (numba-free), re-exported here
 # --------------------------------------------------------------------------------------
-# run_one takes its ~50 arguments positionally (a numba signature); callers build them as
-# these bundles, each a namedtuple of arrays whose fields are run_one's parameters in
-# order, and call run_single, the one place that knows the order
-# (tests/test_lanes.py::test_bundles_match_run_one checks the fields against the
-# signature).  The lane kernel (simcore.dynamic._lanes) takes bundles directly.
-from collections import namedtuple  # noqa: E402
-
-#: The table: CSC pattern, per-cell coefficients, targets and dependency shares, per-sector
-#: elasticities, baseline output, final demand, exports, import shares, value-added
-#: coefficients, and the restocking rate ``inv_tau = 1 / inventory_tau``.
-Table = namedtuple("Table", ["colptr", "rowidx", "A", "tgt", "theta", "sigma", "x0", "f0",
-                             "e0", "mu", "c", "inv_tau"])
-#: Special (origin-split) products: position of each product (-1: none), their rows,
-#: import capacity per day ``(T, K)``, stockpiles, release rates, and the dense
-#: dependency and target rows ``(K, n)``.
-Special = namedtuple("Special", ["sp_pos", "sp_idx", "impcap", "stock0", "relmax",
-                                 "theta_sp", "tgt_sp"])
-#: Domestic shocks: capacity factors ``(T, C)`` of sectors ``cap_idx``, final-demand and
-#: export factors ``(T, D)`` of sectors ``dem_idx``.
-Shocks = namedtuple("Shocks", ["cap_idx", "capfac", "dem_idx", "demfac", "exfac"])
-#: Options: rationing rule and overproduction.
-Options = namedtuple("Options", ["ration_mode", "alpha_max", "alpha_tau"])
-#: Work arrays (initialised by the kernel): ``S``, ``O`` per cell; the rest per sector,
-#: ``stockpile`` and ``impavail`` per special product.
-Work = namedtuple("Work", ["S", "O", "Duse", "xinp", "d", "dprev", "x", "alpha", "cap", "fd",
-                           "ex", "rho_int", "rho_fd", "stockpile", "impavail"])
-#: Outputs (caller-allocated; records with a leading size of 0 are not written).
-Records = namedtuple("Records", ["gdp_loss", "out_cum", "rec_x", "rec_fdu", "rec_imp",
-                                 "rec_spstock", "gdp_gain", "rec_gap", "info", "out_dem"])
-
-
-def work_arrays(nnz: int, n: int, K: int) -> Work:
-    """Uninitialised work arrays for a table of ``nnz`` cells, ``n`` sectors, ``K``
-    special products."""
-    return Work(np.empty(nnz), np.empty(nnz), *[np.empty(n) for _ in range(11)],
-                np.empty(K), np.empty(K))
-
-
-def indices(colptr: np.ndarray, rowidx: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The CSC pattern as the single-run kernels (:func:`run_one`,
-    :func:`simcore.dynamic._fused.run_fused`) run fastest on it: column starts as
-    ``uint64``, row indices as ``uint32`` when ``n`` allows (``uint64`` otherwise).
-    Numba wraps a negative index around (``a[-1]`` is the last element) and so tests the
-    sign of every signed index it cannot prove non-negative (the cell indices of a CSC loop,
-    which start at ``colptr[j]`` read from memory, and the row indices read from
-    ``rowidx``); an unsigned index has no sign to test, and 32-bit row indices halve the
-    index bytes a day.  The values, and so every result, are the same bits."""
-    if colptr.dtype == np.uint64 and rowidx.dtype == (np.uint32 if n < 2**32 else np.uint64):
-        return colptr, rowidx
-    if colptr.size and colptr.min(initial=0) < 0 or rowidx.size and rowidx.min() < 0:
-        raise ValueError("indices: the CSC pattern has negative indices")
-    return colptr.astype(np.uint64), rowidx.astype(np.uint32 if n < 2**32 else np.uint64)
+from ._bundles import (  # noqa: E402,F401
+    Options, Records, Shocks, Special, Table, Work, indices, work_arrays)
 
 
 def run_single(table: Table, special: Special, shocks: Shocks, options: Options,

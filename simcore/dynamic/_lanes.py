@@ -65,6 +65,7 @@ from .._jit import (
     STATUS_OK,
     njit,
 )
+from . import _aot
 from ._kernels import _ratios, ces_ratio
 
 #: Shared by every lane of a call: CSC pattern ``colptr (n+1)``, ``rowidx (nnz)`` (unsigned:
@@ -531,8 +532,9 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
 
 
 def _call_block(st, tab, scn, out, b: int) -> None:
-    """Block ``b`` of a lane batch with :func:`run_block` (on the calling thread)."""
-    run_block(st.colptr, st.rowidx, st.sigma, st.sp_pos, st.sp_idx, st.cap_idx,
+    """Block ``b`` of a lane batch with :func:`run_block` (on the calling thread; compiled
+    ahead of time where the installation has it, :mod:`simcore.dynamic._aot`)."""
+    _aot.call("run_block", st.colptr, st.rowidx, st.sigma, st.sp_pos, st.sp_idx, st.cap_idx,
               st.dem_idx, st.ration[0],
               tab.A[b], tab.tgt[b], tab.theta[b], tab.x0[b], tab.f0[b], tab.e0[b],
               tab.mu[b], tab.c[b],

@@ -75,7 +75,6 @@ from .. import tables as _tables
 from .._jit import raise_for_status
 from .._schema import Bool, ListOf, Num, NumOrMap, Opt, Str, param
 from ..errors import LabelError, ParameterError, ShockError, SimcoreWarning, TableError
-from . import _ario_kernels
 from .common import check_days, check_record_bytes
 
 __all__ = [
@@ -812,6 +811,9 @@ def _to_dataset(prep: ARIOTable, params_list: list[ARIOParams], days: int, batch
 # Entry points
 # --------------------------------------------------------------------------------------
 def _kernels():
+    """The ARIO kernels (imported on first use: numba is imported only when a kernel runs)."""
+    from . import _ario_kernels
+
     return _ario_kernels
 
 

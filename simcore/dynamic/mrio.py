@@ -46,8 +46,7 @@ from .._checks import positive_number
 from .._version import __version__
 from ..errors import LabelError, ParameterError, ShockError, TableError
 from .. import _jit
-from . import _kernels as kn
-from ._mrio_kernels import run_mrio
+from . import _bundles as kn
 from .common import ONSET_SHARE, check_days, check_record_bytes
 from . import supply_chain as _model
 from .supply_chain import (_lower_domestic, _lower_imports, _special_products, recovered_rule)
@@ -398,6 +397,8 @@ def run_lowered(prep: PreparedMRIO, low: LoweredMRIO, params: DynamicParams, T: 
         "out_dem": np.zeros(p),
         "rec_stk": np.zeros((T if "stocks" in record else 0, P, R)),
     }
+    from ._mrio_kernels import run_mrio
+
     status = run_mrio(
         prep.cptr, prep.cprod, prep.cA, low.tgt, low.theta, low.sigma, prep.lptr, prep.lsup,
         prep.lw, low.llink, prep.x0, prep.f0, prep.e0, prep.mu, prep.c, prep.nreg,

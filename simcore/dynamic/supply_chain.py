@@ -47,8 +47,7 @@ from .._version import __version__
 from .._checks import positive_number
 from ..errors import LabelError, ParameterError, ShockError, TableError
 from ..transform import dynamics_arrays, prepare_for_dynamics
-from . import _kernels as kn
-from . import _fused, _rows
+from . import _bundles as kn
 from .common import (MAX_DAYS, MAX_RECORD_BYTES, ONSET_SHARE, RECOVERED_RTOL,  # noqa: F401
                      check_days, check_record_bytes, is_recovered, onset_day,
                      params_json, shocks_json)
@@ -952,19 +951,25 @@ def simulate(
                          info, out_dem)
     kind = choose_layout(n2, nnz) if layout == "auto" else layout
     if kind == "rows":
+        from . import _rows
+
         status = _rows.run_single_rows(low, kernel_table(low, params), kernel_special(low),
                                        kernel_shocks(low), kernel_options(params), records)
     elif kind == "fused":
-        status = _fused.run_single_fused(kernel_table(low, params), kernel_special(low),
+        status = kn.run_single_fused(kernel_table(low, params), kernel_special(low),
                                          kernel_shocks(low), kernel_options(params), records)
     elif kind == "parallel":
+        from . import _fused
+
         status = _fused.run_single_fused_par(kernel_table(low, params), kernel_special(low),
                                              kernel_shocks(low), kernel_options(params),
                                              records)
     else:
-        status = kn.run_single(kernel_table(low, params), kernel_special(low),
-                               kernel_shocks(low), kernel_options(params),
-                               kn.work_arrays(nnz, n2, K), records)
+        from . import _kernels
+
+        status = _kernels.run_single(kernel_table(low, params), kernel_special(low),
+                                     kernel_shocks(low), kernel_options(params),
+                                     kn.work_arrays(nnz, n2, K), records)
     raise_for_status(int(status), where="simulate", day=int(info[0]))
     special = low.special_orig
     if low.split is not None:
@@ -1247,6 +1252,8 @@ def run_lowered_rows(low, params, T: int, *, record_output: bool = False) -> dic
     rx = np.zeros((T if record_output else 0, n))
     gap, info = np.zeros((T, 2)), np.zeros(1, dtype=np.int64)
     empty = np.zeros((0, low.sp_idx.shape[0]))
+    from . import _rows
+
     st = _rows.run_single_rows(low, kernel_table(low, params), kernel_special(low),
                                kernel_shocks(low), kernel_options(params),
                                kn.Records(gl, oc, rx, np.zeros((0, n)), empty, empty, gg,
