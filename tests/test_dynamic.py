@@ -463,3 +463,80 @@ def test_long_run_gdp_at_most_lp_optimum(seed):
     lpc = sc.static.lp_best_case(c, import_ratio={"RE": 1 - share})
     assert float(lpc.gdp_loss) > 0
     assert float(rc.gdp_loss.values[-1]) * 365 >= float(lpc.gdp_loss) * (1 - 1e-9)
+
+
+def _plain_chain(v):
+    """simcore.dynamic.common.plain before its fast paths (the isinstance chain alone)."""
+    import dataclasses
+    from collections.abc import Mapping
+
+    if hasattr(v, "digest") and dataclasses.is_dataclass(v):
+        return {"digest": str(v.digest), "source": str(getattr(v, "source", ""))}
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return {f.name: _plain_chain(getattr(v, f.name)) for f in dataclasses.fields(v)}
+    if isinstance(v, Mapping):
+        return {str(k): _plain_chain(x) for k, x in v.items()}
+    if isinstance(v, np.ndarray):
+        return _plain_chain(v.tolist())
+    if isinstance(v, (list, tuple)):
+        return [_plain_chain(x) for x in v]
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    return str(v)
+
+
+def test_plain_fast_paths_give_the_chains_json():
+    """plain's fast paths (exact built-in types, dataclass fields kept per class) give the
+    same JSON-able values, types included, as the isinstance chain: parameters with cell
+    matrices, shocks with custom profiles, numpy scalars and arrays, subclasses of the
+    built-ins, odd objects."""
+    import collections
+    import json
+
+    from simcore.dynamic.common import params_json, plain, shocks_json
+    from simcore.scenario import load
+
+    class Sub(float):
+        pass
+
+    class Lst(list):
+        pass
+
+    s = load("kiuchi-2025-3m")
+    cases = [
+        s.params(), DynamicParams(), s.shocks(),
+        [CapacityShock(sector="35", share=0.3, duration=20, profile=[0.5, 1.0, 0.25]),
+         DemandShock(sector="01", change=-0.2, duration=10, target="exports")],
+        {"a": (1, 2.5, True, None, "x"), 3: np.float32(0.1), "b": np.int64(7),
+         "c": np.arange(3.0), "d": collections.OrderedDict(z=1), "e": Sub(1.5),
+         "f": Lst([1, Sub(2.0)]), "g": object, "h": complex(1, 2), "i": -0.0},
+    ]
+    for v in cases:
+        got, want = plain(v), _plain_chain(v)
+        assert json.dumps(got, sort_keys=True) == json.dumps(want, sort_keys=True)
+        assert repr(got) == repr(want)
+    assert params_json(s.params()) == json.dumps(_plain_chain(s.params()), sort_keys=True)
+    assert shocks_json(s.shocks()) == json.dumps(
+        [{"kind": type(x).__name__, **_plain_chain(x), "end": float(x.end)}
+         for x in s.shocks()])
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (5, 3), (40, 7), (6, 0), (4, 2, 3)])
+def test_onset_day_equals_the_two_pass_rule(shape):
+    """onset_day (one argmax, then a check of the day found) gives the first day below
+    the threshold, -1 for never, as ``where(any, argmax, -1)`` does."""
+    from simcore.dynamic.common import ONSET_SHARE, onset_day
+
+    rng = np.random.default_rng(sum(shape))
+    x = rng.random(shape)
+    base = rng.random(shape[1:]) * 0.8 + 0.3
+    base.flat[::3] = 0.0  # never below a zero baseline
+    below = x < (1.0 - ONSET_SHARE) * base[None]
+    want = np.where(below.any(axis=0), below.argmax(axis=0), -1)
+    got = onset_day(x, base)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(got, want)

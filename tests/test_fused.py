@@ -510,3 +510,93 @@ def test_prepare_model_on_arrays_equals_the_built_table(name):
             np.testing.assert_array_equal(va, vb, err_msg=f.name)
         else:
             assert va == vb, f.name
+
+
+def test_small_variables_and_empty_attrs_are_compared_too(japan37, monkeypatch):
+    """The table check's fast paths (variables without attrs, small arrays compared by
+    their bytes inline) still see every edit: an attribute added to a coordinate that had
+    none, one label of a small non-index coordinate, a flag of ``in_gdp``."""
+    t = japan37.copy(deep=True)
+    shock = CapacityShock(sector="35", share=0.3, duration=20)
+    calls = []
+    real = md.prepare_model
+    monkeypatch.setattr(md, "prepare_model", lambda tb, **kw: calls.append(1) or real(tb, **kw))
+    a = sc.simulate(t, shock, days=20)
+    sc.simulate(t, shock, days=20)
+    assert len(calls) == 1
+    name = next(k for k, v in t.coords.items() if not v.attrs and k not in t.xindexes)
+    t[name].attrs["note"] = "edited"
+    sc.simulate(t, shock, days=20)
+    assert len(calls) == 2
+    lab = t[name].values
+    lab[0] = "edited" if lab[0] != "edited" else "other"
+    sc.simulate(t, shock, days=20)
+    assert len(calls) == 3
+    flags = t["in_gdp"].values
+    k = int(np.flatnonzero(flags)[0])
+    flags[k] = False  # one value-added row out of GDP: the loss follows
+    b = sc.simulate(t, shock, days=20)
+    assert len(calls) == 4
+    assert b.attrs["gdp_denominator"] < a.attrs["gdp_denominator"]
+    fresh = sc.simulate(real(t), shock, days=20)
+    for key, v in fresh.data_vars.items():
+        np.testing.assert_array_equal(b[key].values, v.values, err_msg=key)
+
+
+@pytest.mark.parametrize("layout", ["fused", "parallel", "rows", "csc"])
+def test_lowered_runs_kept_per_model_are_only_read(layout):
+    """simulate keeps a lowered run on the prepared model (supply_chain._lowered) by the
+    parameters' and shocks' JSON and the horizon: every layout's kernel only reads it (its
+    arrays keep their bits over two runs), the kept runs give a fresh model's results bit
+    for bit, and other shocks, parameters or horizons are lowered afresh."""
+    import dataclasses
+    import xarray as xr
+
+    from simcore.scenario import load
+
+    s = load("kiuchi-2025-3m")
+    table, shocks, params = s.table(), s.shocks(), s.params()
+    prep = md.prepare_model(table)
+    a = sc.simulate(prep, shocks, params=params, days=40, layout=layout)
+    (key,) = prep._low_memo
+    rest, p2, agg = prep._low_memo[key]
+    assert p2 is not None and agg is not None  # stocks per origin: pool rows, summed back
+    kept = {k: v.copy() for k, v in rest.items() if isinstance(v, np.ndarray)}
+    kept.update({f"prep.{f.name}": getattr(p2, f.name).copy()
+                 for f in dataclasses.fields(p2) if isinstance(getattr(p2, f.name), np.ndarray)})
+    b = sc.simulate(prep, shocks, params=params, days=40, layout=layout)
+    assert len(prep._low_memo) == 1
+    for k, v in kept.items():
+        now = rest[k] if k in rest else getattr(p2, k.split(".", 1)[1])
+        assert now.tobytes() == v.tobytes(), k
+    fresh = sc.simulate(md.prepare_model(table), shocks, params=params, days=40,
+                        layout=layout)
+    xr.testing.assert_identical(a, fresh)
+    xr.testing.assert_identical(b, fresh)
+    # other shocks, other parameters, another horizon: not served from the kept run
+    sh2 = [dataclasses.replace(shocks[0], share=shocks[0].share * 0.5), *shocks[1:]]
+    p_2 = dataclasses.replace(params, inventory_tau=params.inventory_tau + 5.0)
+    for sh, pa, T in ((sh2, params, 40), (shocks, p_2, 40), (shocks, params, 30)):
+        got = sc.simulate(prep, sh, params=pa, days=T, layout=layout)
+        want = sc.simulate(md.prepare_model(table), sh, params=pa, days=T, layout=layout)
+        xr.testing.assert_identical(got, want)
+        assert not got.gdp_loss.equals(a.gdp_loss)
+    assert len(prep._low_memo) == md.LOWERED_MEMO_SIZE
+
+
+def test_lowered_runs_are_not_kept_above_the_size_limits(monkeypatch):
+    """Above MEMO_MAX_CELLS cells or LOWERED_MEMO_MAX_BYTES a run is lowered every call
+    (nothing kept), with the same results."""
+    t = sc.datasets.load("japan-2015-37")
+    shock = CapacityShock(sector="35", share=0.3, duration=20)
+    prep = md.prepare_model(t)
+    a = sc.simulate(prep, shock, days=30)
+    assert len(prep._low_memo) == 1
+    for name in ("MEMO_MAX_CELLS", "LOWERED_MEMO_MAX_BYTES"):
+        with monkeypatch.context() as mp:
+            mp.setattr(md, name, 0)
+            p = md.prepare_model(t)
+            b = sc.simulate(p, shock, days=30)
+            assert not p._low_memo
+            for k, v in a.data_vars.items():
+                np.testing.assert_array_equal(b[k].values, v.values, err_msg=k)

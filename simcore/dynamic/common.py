@@ -87,17 +87,35 @@ def onset_day(output: np.ndarray, baseline: np.ndarray) -> np.ndarray:
     """First day (``time`` is axis 0) each sector's output is more than :data:`ONSET_SHARE`
     below ``baseline``; -1 where it never is."""
     below = np.asarray(output) < (1.0 - ONSET_SHARE) * np.asarray(baseline)[None, :]
-    return np.where(below.any(axis=0), below.argmax(axis=0), -1)
+    first = below.argmax(axis=0)  # 0 where never below: told apart by the check
+    hit = (below[first, np.arange(below.shape[1])] if below.ndim == 2
+           else np.take_along_axis(below, first[None], axis=0)[0])
+    return np.where(hit, first, -1)
+
+
+_SCALARS = frozenset({bool, int, float, str, type(None)})
+#: The field names of each dataclass :func:`plain` met (a class's fields are fixed).
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def plain(v: Any) -> Any:
     """``v`` as JSON-able Python: mappings, sequences, numpy scalars and arrays, dataclasses
     (by field); a labelled cell matrix (anything with a ``digest``) by its digest and
     source, not its values."""
-    if hasattr(v, "digest") and dataclasses.is_dataclass(v):
+    t = type(v)  # fast paths for the exact built-in types (what the chain below gives them)
+    if t in _SCALARS:
+        return v
+    if t is dict:
+        return {str(k): plain(x) for k, x in v.items()}
+    if t is list or t is tuple:
+        return [plain(x) for x in v]
+    names = _FIELDS.get(t)
+    if names is None and dataclasses.is_dataclass(v) and not isinstance(v, type):
+        names = _FIELDS.setdefault(t, tuple(f.name for f in dataclasses.fields(v)))
+    if hasattr(v, "digest") and (names is not None or dataclasses.is_dataclass(v)):
         return {"digest": str(v.digest), "source": str(getattr(v, "source", ""))}
-    if dataclasses.is_dataclass(v) and not isinstance(v, type):
-        return {f.name: plain(getattr(v, f.name)) for f in dataclasses.fields(v)}
+    if names is not None:
+        return {k: plain(getattr(v, k)) for k in names}
     if isinstance(v, Mapping):
         return {str(k): plain(x) for k, x in v.items()}
     if isinstance(v, np.ndarray):

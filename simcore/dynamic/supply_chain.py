@@ -100,6 +100,8 @@ class Prepared:
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     #: Results' coordinates (:func:`_result_coords`), by horizon and special products.
     _coords_memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: :func:`simulate`'s lowered runs (:func:`_lowered`), by parameters, shocks and horizon.
+    _low_memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def n(self) -> int:
@@ -180,9 +182,10 @@ def prepare_model(table: xr.Dataset, *, preprocess: bool = True, check: bool = T
     colptr = np.zeros(n + 1, dtype=np.int64)
     colptr[1:] = np.cumsum(maskT.sum(axis=1))
     rowidx = np.flatnonzero(maskT)  # column-major order: j * n + i, then i
+    # the cells in that order (as AT[maskT], gathered by the flat positions: cheaper)
+    A_cells = AT.ravel()[rowidx]
+    Z_cells = ZdT.ravel()[rowidx]
     rowidx %= max(n, 1)
-    A_cells = AT[maskT]
-    Z_cells = ZdT[maskT]
     f0 = f["Y"].sum(1) / DAYS_PER_YEAR
     e0 = f["E"].sum(1) / DAYS_PER_YEAR
     m0 = f["M"].sum(1) / DAYS_PER_YEAR
@@ -192,13 +195,15 @@ def prepare_model(table: xr.Dataset, *, preprocess: bool = True, check: bool = T
     c = _tables.gdp_coefficients(table)
     V = _tables.flat(table)["V"] if "va_item" in f else f["V"]
     comps, comp_coef = _tables.gdp_component_coefficients(table, V, x)
-    coords: dict[str, Any] = {"sector": table.sector.values}
+    labels = table.sector.values  # once (from the index: a conversion each time)
+    coords: dict[str, Any] = {"sector": labels}
     for nm in ("name_en", "name_ja"):
         if nm in table.coords:
             coords[nm] = ("sector", table[nm].values)
+    sectors = [str(s) for s in labels]
     return Prepared(
-        sectors=[str(s) for s in table.sector.values],
-        index={str(s): i for i, s in enumerate(table.sector.values)},
+        sectors=sectors,
+        index={s: i for i, s in enumerate(sectors)},
         colptr=colptr, rowidx=rowidx, A=A_cells, Z0=Z_cells, x0=x0, f0=f0, e0=e0, mu=mu,
         m0=m0, c=c, comp_names=comps, comp_coef=comp_coef,
         gdp_annual=float(_tables.gdp(table)), unit=str(table.attrs.get("unit", "")),
@@ -755,12 +760,18 @@ def _unchanged(table: xr.Dataset, snap: dict) -> bool:
             return False
         if k in idx0 and idx.get(k) is idx0[k]:
             continue  # the same immutable index: the same labels
-        if not _same_fingerprint(v.values, fp, hashed):
+        a = v.values
+        if fp[0] == "b":  # _same_fingerprint's test, inline (most variables)
+            if a.dtype.kind == "O" or a.shape != fp[1] or a.tobytes() != fp[2]:
+                return False
+        elif not _same_fingerprint(a, fp, hashed):
             return False
     return True
 
 
 def _attrs_same(a: Mapping, b: Mapping) -> bool:
+    if not a and not b:
+        return True
     return set(a) == set(b) and all(_same(a[k], b[k]) for k in a)
 
 
@@ -919,7 +930,8 @@ def simulate(
                        f"record: {len(record)} daily records of {n} sectors over {T} days",
                        "record fewer series or use sweeps")
     pj = params_json(params)
-    low = lower(prep, shocks, params, T, pj=pj)
+    sj = shocks_json(shocks)
+    low, agg = _lowered(prep, shocks, params, T, pj, sj)
     p2 = low.prep
     n2 = p2.n
     K = low.sp_idx.shape[0]
@@ -972,16 +984,64 @@ def simulate(
             np.add.at(fdu, (slice(None), sp.parent), rec_fdu[:, n:])
             rec_fdu = fdu
         # imports and stocks of each original special product: its row plus its pools
-        names2 = [p2.sectors[i] for i in low.sp_idx]
-        agg = np.zeros((K, len(special)))
-        for k, nm in enumerate(names2):
-            base = nm.split("@", 1)[0]
-            agg[k, [prep.sectors[i] for i in special].index(base)] = 1.0
+        # (``agg``: :func:`_pool_sums`)
         rec_imp = rec_imp @ agg if rec_imp.shape[0] else np.zeros((0, len(special)))
         rec_sp = rec_sp @ agg if rec_sp.shape[0] else np.zeros((0, len(special)))
     return _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
                    rec_sp, special, gdp_denominator, gdp_denominator_source, gdp_gain,
-                   out_dem, gap=gap, pj=pj)
+                   out_dem, gap=gap, pj=pj, sj=sj)
+
+
+#: How many lowered runs (:func:`_lowered`) a prepared model keeps, and the most bytes of
+#: arrays one may hold to be kept.
+LOWERED_MEMO_SIZE = 4
+LOWERED_MEMO_MAX_BYTES = 32 * 2**20
+
+
+def _pool_sums(prep: Prepared, low: Lowered) -> np.ndarray | None:
+    """Under stocks per origin: the ``(K2, K)`` 0/1 matrix that sums the imports and stocks
+    of the lowered run's special rows (pool rows included) into the original table's
+    special products (each product: its row plus its pools); None without a split."""
+    if low.split is None:
+        return None
+    p2 = low.prep
+    names = [prep.sectors[i] for i in low.special_orig]
+    agg = np.zeros((low.sp_idx.shape[0], len(names)))
+    for k, i in enumerate(low.sp_idx):
+        agg[k, names.index(p2.sectors[i].split("@", 1)[0])] = 1.0
+    return agg
+
+
+def _lowered(prep: Prepared, shocks: Sequence[Any], params: DynamicParams, T: int,
+             pj: str, sj: str) -> tuple[Lowered, np.ndarray | None]:
+    """:func:`lower` and :func:`_pool_sums` of a run of :func:`simulate`, kept on ``prep``
+    for the next call with parameters and shocks of the same content (``pj``, ``sj``: their
+    JSON, :func:`~simcore.dynamic.common.params_json` and
+    :func:`~simcore.dynamic.common.shocks_json`) and the same horizon, on a table of at
+    most :data:`MEMO_MAX_CELLS` cells (at most :data:`LOWERED_MEMO_SIZE` runs, each of at
+    most :data:`LOWERED_MEMO_MAX_BYTES`).  Shared by the runs: the kernels only read their
+    inputs (tests/test_fused.py checks every layout), and :func:`simulate` hands none of
+    these arrays out."""
+    if prep.A.shape[0] > MEMO_MAX_CELLS:
+        low = lower(prep, shocks, params, T, pj=pj)
+        return low, _pool_sums(prep, low)
+    key = (pj, sj, int(T))
+    memo = prep._low_memo
+    hit = memo.get(key)
+    if hit is not None:
+        rest, p2, agg = hit
+        return Lowered(prep=prep if p2 is None else p2, **rest), agg
+    low = lower(prep, shocks, params, T, pj=pj)
+    agg = _pool_sums(prep, low)
+    # kept without ``prep`` itself (no reference cycle from the model to itself)
+    rest = {k: v for k, v in vars(low).items() if k != "prep"}
+    if sum(v.nbytes for v in rest.values() if isinstance(v, np.ndarray)) \
+            <= LOWERED_MEMO_MAX_BYTES:
+        with _prep_lock:
+            memo[key] = (rest, None if low.prep is prep else low.prep, agg)
+            while len(memo) > LOWERED_MEMO_SIZE:
+                memo.pop(next(iter(memo)))
+    return low, agg
 
 
 def recovered_rule(prep: Prepared, gdp_loss_day: Any, gap_day: Any) -> np.ndarray:
@@ -1022,25 +1082,85 @@ def _result_coords(prep: Prepared, T: int, special: Sequence[int]) -> xr.Coordin
     return val
 
 
+@functools.lru_cache(maxsize=16)
+def _result_vars(unit: str) -> dict[str, tuple[tuple[str, ...], dict[str, str]]]:
+    """Every variable a result of :func:`simulate` may hold, in the result's order: its
+    dims and attrs (the same for every run in a table's ``unit``; each result copies the
+    attrs)."""
+    return {
+        "gdp_loss": (("time",), {"units": f"{unit} per day",
+                                 "long_name": "GDP-like value-added loss"}),
+        "cumulative_gdp_loss": (("time",), {"units": unit,
+                                            "long_name": "cumulative GDP-like VA loss"}),
+        "value_added_loss": (("sector",), {"units": unit,
+                                           "long_name": "cumulative value-added loss"}),
+        "value_added_loss_by_component": (
+            ("component", "sector"),
+            {"units": unit, "long_name": "cumulative value-added loss by component"}),
+        "output_loss": (("sector",), {"units": unit,
+                                      "long_name": "cumulative gross-output loss"}),
+        "output_baseline": (("sector",), {"units": f"{unit} per day",
+                                          "long_name": "baseline daily output"}),
+        "gdp_loss_total": ((), {"units": unit}),
+        "gdp_loss_share": ((), {"units": "1", "long_name": "loss as a share of annual GDP"}),
+        # overproduction can lift some sectors above baseline; the net loss
+        # above nets those gains against the losses, these keep them apart
+        "gdp_gain": (("time",), {"units": f"{unit} per day",
+                                 "long_name": "value added above baseline, summed over "
+                                              "sectors"}),
+        "gdp_gain_total": ((), {"units": unit,
+                                "long_name": "value-added gains (overproduction)"}),
+        "gdp_loss_gross_total": ((), {"units": unit,
+                                      "long_name": "value-added losses before netting gains"}),
+        "output_loss_demand": (
+            ("sector",),
+            {"units": unit, "long_name": "cumulative output loss, demand-constrained part",
+             "description": "sum over days of min(x0 - x, max(x0 - d, 0)): the loss the "
+                            "customers' lower orders alone would cause"}),
+        "output_loss_supply": (
+            ("sector",),
+            {"units": unit, "long_name": "cumulative output loss, supply-constrained part",
+             "description": "output loss minus its demand-constrained part: inputs or "
+                            "capacity bind (net of output above baseline)"}),
+        "value_added_loss_demand": (("sector",), {"units": unit, "long_name": "value-added "
+                                                  "loss, demand-constrained part"}),
+        "value_added_loss_supply": (("sector",), {"units": unit, "long_name": "value-added "
+                                                  "loss, supply-constrained part"}),
+        "output": (("time", "sector"), {"units": f"{unit} per day"}),
+        "onset_day": (("sector",), {"units": "day", "long_name": (
+            f"first day output is more than {100 * ONSET_SHARE:g} % below baseline "
+            "(-1: never)")}),
+        "value_added_loss_daily": (("time", "sector"), {"units": f"{unit} per day"}),
+        "final_demand_unmet": (("time", "sector"),
+                               {"units": f"{unit} per day",
+                                "long_name": "final demand and exports not delivered"}),
+        "import_supply": (("time", "product"), {"units": f"{unit} per day"}),
+        "stocks": (("time", "product"), {"units": unit,
+                                         "long_name": "stocks held by all buyers"}),
+    }
+
+
 def _result_template(prep: Prepared, T: int, special: Sequence[int],
-                     data: Mapping[str, tuple]) -> xr.Dataset:
+                     data: Mapping[str, Any]) -> tuple[xr.Dataset, list[str]]:
     """A result's Dataset without its values, for ``Dataset.copy(data=...)``: the variables
-    of ``data`` (name: ``(dims, values, attrs)``) on :func:`_result_coords`, each on a
-    read-only zero of its shape (no memory); kept per prepared model by horizon, special
-    products and every variable's name, dims, shape, dtype and attrs.  Copying it skips
-    the merge and alignment of building a Dataset (on Japan-187 the copy took under half
-    the time); the copy has its own variables and attrs, and shares the template's
-    immutable indexes."""
-    key = ("template", int(T), tuple(int(i) for i in special),
-           tuple((k, d, np.shape(v), np.asarray(v).dtype.str, tuple(a.items()))
-                 for k, (d, v, a) in data.items()))
+    named in ``data`` (name: values; dims and attrs from :func:`_result_vars`) on
+    :func:`_result_coords`, each on a read-only zero of its shape (no memory), and the
+    names of its coordinates without an index (each result copies them).
+    Kept per prepared model by horizon, special products and the variables' names (which
+    fix every shape on ``prep``).  Copying it skips the merge and alignment of building a
+    Dataset (on Japan-187 the copy took under half the time); the copy has its own
+    variables and attrs, and shares the template's immutable indexes."""
+    key = ("template", int(T), tuple(int(i) for i in special), tuple(data))
     memo = prep._coords_memo
     hit = memo.get(key)
     if hit is not None:
         return hit
-    zeros = {k: xr.Variable(d, np.broadcast_to(np.zeros((), np.asarray(v).dtype), np.shape(v)),
-                            dict(a)) for k, (d, v, a) in data.items()}
-    val = xr.Dataset(zeros, coords=_result_coords(prep, T, special))
+    spec = _result_vars(prep.unit)
+    zeros = {k: xr.Variable(spec[k][0], np.broadcast_to(np.zeros((), np.asarray(v).dtype),
+                                                        np.shape(v)), dict(spec[k][1]))
+             for k, v in data.items()}
+    ds = xr.Dataset(zeros, coords=_result_coords(prep, T, special))
+    val = (ds, [k for k in ds.coords if k not in ds.xindexes])
     with _prep_lock:
         memo[key] = val
         while len(memo) > COORDS_MEMO_SIZE:
@@ -1050,84 +1170,54 @@ def _result_template(prep: Prepared, T: int, special: Sequence[int],
 
 def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp,
             special, gdp_denominator, gdp_denominator_source, gdp_gain,
-            out_dem=None, gap=None, pj=None) -> xr.Dataset:
+            out_dem=None, gap=None, pj=None, sj=None) -> xr.Dataset:
     unit = prep.unit
     denom = float(gdp_denominator) if gdp_denominator is not None else prep.gdp_annual
     if not (math.isfinite(denom) and denom > 0):
         raise ParameterError(f"gdp_denominator = {gdp_denominator!r}: expected a positive number")
-    va = prep.c * out_cum
+    loss_sum, gain_sum = gdp_loss.sum(), gdp_gain.sum()  # each summed once
+    loss_total = float(loss_sum)
+    gain_total = float(gain_sum)
     data: dict[str, Any] = {
-        "gdp_loss": (("time",), gdp_loss, {"units": f"{unit} per day",
-                                           "long_name": "GDP-like value-added loss"}),
-        "cumulative_gdp_loss": (("time",), np.cumsum(gdp_loss),
-                                {"units": unit, "long_name": "cumulative GDP-like VA loss"}),
-        "value_added_loss": (("sector",), va, {"units": unit,
-                                               "long_name": "cumulative value-added loss"}),
-        "value_added_loss_by_component": (
-            ("component", "sector"), prep.comp_coef * out_cum[None, :],
-            {"units": unit, "long_name": "cumulative value-added loss by component"}),
-        "output_loss": (("sector",), out_cum, {"units": unit,
-                                               "long_name": "cumulative gross-output loss"}),
-        "output_baseline": (("sector",), prep.x0.copy(), {"units": f"{unit} per day",
-                                                   "long_name": "baseline daily output"}),
-        "gdp_loss_total": ((), float(gdp_loss.sum()), {"units": unit}),
-        "gdp_loss_share": ((), float(gdp_loss.sum()) / denom,
-                           {"units": "1", "long_name": "loss as a share of annual GDP"}),
-        # overproduction can lift some sectors above baseline; the net loss
-        # above nets those gains against the losses, these keep them apart
-        "gdp_gain": (("time",), gdp_gain,
-                     {"units": f"{unit} per day",
-                      "long_name": "value added above baseline, summed over sectors"}),
-        "gdp_gain_total": ((), float(gdp_gain.sum()),
-                           {"units": unit, "long_name": "value-added gains (overproduction)"}),
-        "gdp_loss_gross_total": ((), float(gdp_loss.sum() + gdp_gain.sum()),
-                                 {"units": unit,
-                                  "long_name": "value-added losses before netting gains"}),
+        "gdp_loss": gdp_loss,
+        "cumulative_gdp_loss": np.cumsum(gdp_loss),
+        "value_added_loss": prep.c * out_cum,
+        "value_added_loss_by_component": prep.comp_coef * out_cum[None, :],
+        "output_loss": out_cum,
+        "output_baseline": prep.x0.copy(),
+        "gdp_loss_total": loss_total,
+        "gdp_loss_share": loss_total / denom,
+        "gdp_gain": gdp_gain,
+        "gdp_gain_total": gain_total,
+        "gdp_loss_gross_total": float(loss_sum + gain_sum),
     }
     if out_dem is not None:
         sup = out_cum - out_dem
-        data["output_loss_demand"] = (
-            ("sector",), out_dem,
-            {"units": unit, "long_name": "cumulative output loss, demand-constrained part",
-             "description": "sum over days of min(x0 - x, max(x0 - d, 0)): the loss the "
-                            "customers' lower orders alone would cause"})
-        data["output_loss_supply"] = (
-            ("sector",), sup,
-            {"units": unit, "long_name": "cumulative output loss, supply-constrained part",
-             "description": "output loss minus its demand-constrained part: inputs or "
-                            "capacity bind (net of output above baseline)"})
-        data["value_added_loss_demand"] = (("sector",), prep.c * out_dem,
-                                           {"units": unit, "long_name": "value-added loss, "
-                                            "demand-constrained part"})
-        data["value_added_loss_supply"] = (("sector",), prep.c * sup,
-                                           {"units": unit, "long_name": "value-added loss, "
-                                            "supply-constrained part"})
+        data["output_loss_demand"] = out_dem
+        data["output_loss_supply"] = sup
+        data["value_added_loss_demand"] = prep.c * out_dem
+        data["value_added_loss_supply"] = prep.c * sup
     if rec_x.shape[0]:
-        data["output"] = (("time", "sector"), rec_x, {"units": f"{unit} per day"})
-        data["onset_day"] = (
-            ("sector",), onset_day(rec_x, prep.x0),
-            {"units": "day", "long_name": f"first day output is more than "
-                                          f"{100 * ONSET_SHARE:g} % below baseline (-1: never)"})
-        data["value_added_loss_daily"] = (("time", "sector"),
-                                          prep.c[None, :] * (prep.x0[None, :] - rec_x),
-                                          {"units": f"{unit} per day"})
+        data["output"] = rec_x
+        data["onset_day"] = onset_day(rec_x, prep.x0)
+        # c (x0 - x) in one array written in place: the same operations as
+        # prep.c[None, :] * (prep.x0[None, :] - rec_x)
+        vad = np.subtract(prep.x0[None, :], rec_x)
+        vad *= prep.c[None, :]
+        data["value_added_loss_daily"] = vad
     if rec_fdu.shape[0]:
-        data["final_demand_unmet"] = (("time", "sector"), rec_fdu,
-                                      {"units": f"{unit} per day",
-                                       "long_name": "final demand and exports not delivered"})
+        data["final_demand_unmet"] = rec_fdu
     if rec_imp.shape[0]:
-        data["import_supply"] = (("time", "product"), rec_imp, {"units": f"{unit} per day"})
+        data["import_supply"] = rec_imp
     if rec_sp.shape[0]:
-        data["stocks"] = (("time", "product"), rec_sp,
-                          {"units": unit, "long_name": "stocks held by all buyers"})
-    ds = _result_template(prep, T, special, data).copy(
-        deep=False, data={k: v for k, (_, v, _) in data.items()})
+        data["stocks"] = rec_sp
+    template, noindex = _result_template(prep, T, special, data)
+    ds = template.copy(deep=False, data=data)
     # the coordinates without an index share their data with the template kept on
     # ``prep``: each result gets its own (an edit in place must not reach another result)
     vs = ds.variables
-    for k in ds.coords:
-        if k not in ds.xindexes:
-            vs[k].data = np.array(vs[k].data, copy=True)
+    for k in noindex:
+        vs[k].data = np.array(vs[k].data, copy=True)
     last = gdp_loss[-1] / max(prep.gdp_annual / DAYS_PER_YEAR, 1e-300)
     gap_last = np.asarray(gap[-1]) if gap is not None else np.zeros(2)
     ds.attrs.update({
@@ -1135,20 +1225,22 @@ def _result(prep, params, shocks, T, gdp_loss, out_cum, rec_x, rec_fdu, rec_imp,
         "days": T,
         "gdp_denominator": denom,
         "gdp_denominator_source": gdp_denominator_source or "GDP-like value added of the table",
-        "value_added_convention": "fixed GDP-like VA coefficients times output (no lag); "
-                                  "VA rows excluded from GDP: "
-                                  + ", ".join(_tables.GDP_EXCLUDED_VA_ITEMS),
+        "value_added_convention": _VA_CONVENTION,
         "recovered": int(recovered_rule(prep, gdp_loss[-1], gap_last)),
         "final_loss_rate_share_of_daily_gdp": float(last),
         "final_output_gap_share": float(gap_last[0]),
         "final_stock_gap_share": float(gap_last[1]),
-        "shocks": shocks_json(shocks),
+        "shocks": sj if sj is not None else shocks_json(shocks),
         "params": pj if pj is not None else params_json(params),
         "preprocessing": prep.preprocessing,
         "engine": "supply-chain",
         "simcore_version": __version__,
     })
     return ds
+
+
+_VA_CONVENTION = ("fixed GDP-like VA coefficients times output (no lag); "
+                  "VA rows excluded from GDP: " + ", ".join(_tables.GDP_EXCLUDED_VA_ITEMS))
 
 
 def run_lowered_rows(low, params, T: int, *, record_output: bool = False) -> dict:
