@@ -329,8 +329,9 @@ def supply_chain(res: dict) -> list[str]:
       "same table: a table keeps its prepared model from the first call while its content "
       "is unchanged (compared with a copy kept, or, above "
       "`supply_chain.PREP_CACHE_MAX_BYTES` such as the synthetic tables', with a blake2b "
-      "digest of its values), so a repeated call checks the table's content, lowers the "
-      "shocks, runs the kernel and assembles the result (the first call, which prepares "
+      "digest of its values), and keeps the lowered run of the last few shocks, parameters "
+      "and horizons, so a repeated call checks the table's content, finds the lowered "
+      "run, runs the kernel and assembles the result (the first call, which prepares "
       "and validates the table, is `simcore_first_s` in the JSON); *prepared s* on "
       "`prepare_model`'s result, *kernel s* the "
       "bare kernel `run_one` on lowered arrays (no records).  Batches: `simulate_batch` of a "
@@ -428,8 +429,9 @@ def targets_section(res: dict) -> list[str]:
                  "table, its prepared model kept from the previous call on the same content)",
                  ">= 60", c.get("ratio"), True,
                  "the fused kernel plus the comparison of the table with the copy kept, "
-                 "lowering the shocks (the parameters' part kept too) and result "
-                 "assembly"))
+                 "looking up the lowered run kept for the same shocks, parameters and "
+                 "horizon, and result assembly (a copy of the kept result template, the "
+                 "onset days and the daily value-added loss)"))
     rows.append(("BoARIO's Japan-185 year / dense-row kernel year", ">= 60",
                  ratio(c.get("baseline_s"), b.get("simcore_rows_kernel_s")), True,
                  "the dense-row kernel"))
