@@ -24,6 +24,14 @@ from test_dynamic import lowered, random_table
 from test_rows import RECORDS, _close, _params, _shocks
 
 
+def _count_prepare(monkeypatch) -> list:
+    """A list that grows by one each time ``simulate`` prepares a table."""
+    calls: list = []
+    real = md.prepare_model
+    monkeypatch.setattr(md, "prepare_model", lambda tb, **kw: calls.append(1) or real(tb, **kw))
+    return calls
+
+
 def _raw(low, params, T, layout):
     """Every record of one kernel run on the lowered table (pool rows included)."""
     n, K = low.prep.n, low.sp_idx.shape[0]
@@ -313,9 +321,8 @@ def test_labelled_calls_keep_the_prepared_model_and_see_edits(japan37, monkeypat
         monkeypatch.setattr(md, "PREP_CACHE_MAX_BYTES", 0)
     t = japan37.copy(deep=True)
     shock = CapacityShock(sector="35", share=0.3, duration=20)
-    calls = []
     real = md.prepare_model
-    monkeypatch.setattr(md, "prepare_model", lambda tb, **kw: calls.append(1) or real(tb, **kw))
+    calls = _count_prepare(monkeypatch)
     a = sc.simulate(t, shock, days=40)
     b = sc.simulate(t, shock, days=40)
     assert len(calls) == 1  # prepared (and validated) once for the same content
@@ -518,9 +525,7 @@ def test_small_variables_and_empty_attrs_are_compared_too(japan37, monkeypatch):
     none, one label of a small non-index coordinate, a flag of ``in_gdp``."""
     t = japan37.copy(deep=True)
     shock = CapacityShock(sector="35", share=0.3, duration=20)
-    calls = []
-    real = md.prepare_model
-    monkeypatch.setattr(md, "prepare_model", lambda tb, **kw: calls.append(1) or real(tb, **kw))
+    calls = _count_prepare(monkeypatch)
     a = sc.simulate(t, shock, days=20)
     sc.simulate(t, shock, days=20)
     assert len(calls) == 1
