@@ -525,6 +525,7 @@ def test_small_variables_and_empty_attrs_are_compared_too(japan37, monkeypatch):
     none, one label of a small non-index coordinate, a flag of ``in_gdp``."""
     t = japan37.copy(deep=True)
     shock = CapacityShock(sector="35", share=0.3, duration=20)
+    real = md.prepare_model
     calls = _count_prepare(monkeypatch)
     a = sc.simulate(t, shock, days=20)
     sc.simulate(t, shock, days=20)
