@@ -80,9 +80,26 @@ def group_key(prep: _m.Prepared, shocks: Sequence[Any], params: DynamicParams) -
         _canon(params.elasticity_by_product),
         params.dependency_cells.digest if params.dependency_cells is not None else None,
         params.inventory_cells.digest if params.inventory_cells is not None else None,
-        # stocks per origin: the kernel's table depends on the origin shares
-        _canon(params.import_origins) if params.origin_stocks else None,
+        # stocks per origin: the kernel's table depends on which origins are pooled; the
+        # pools' shares are values of each member (:class:`_SplitRows`)
+        _origins_key(prep, params) if params.origin_stocks else None,
     )
+
+
+def _origins_key(prep: _m.Prepared, params: DynamicParams) -> tuple:
+    """``params.import_origins`` in order, the share of every origin that
+    :func:`~simcore.dynamic.supply_chain.split_origins` gives a pool row of its own replaced
+    by a marker: scenarios with equal keys split the table into the same rows and cells
+    (:func:`~simcore.dynamic.supply_chain._split_index`) and differ at most in the pools'
+    shares."""
+    out = []
+    for prod, shares in params.import_origins.items():
+        i = prep.index.get(str(prod), -1)
+        pooled = i >= 0 and prep.mu[i] > 0
+        out.append((str(prod), tuple(
+            (str(o), "pool" if pooled and str(o) != "ROW" and float(v) > 0 else _canon(v))
+            for o, v in shares.items())))
+    return tuple(out)
 
 
 def _zfull(prep: _m.Prepared, special: Sequence[int]) -> np.ndarray:
@@ -367,12 +384,27 @@ def _same_but_special_rows(p: DynamicParams, p0: DynamicParams) -> bool:
     """Whether ``p`` equals ``p0`` but for the per-product maps (``dependency_by_product``,
     ``inventory_days_by_product``); the caller has checked (:func:`group_key`) that the
     maps agree on every product that is not special."""
+    return _equal_but(p, p0, ("dependency_by_product", "inventory_days_by_product"))
+
+
+def _same_but_split_values(prep: _m.Prepared, p: DynamicParams, p0: DynamicParams) -> bool:
+    """Whether ``p`` equals ``p0`` but for the per-product maps and the shares of the
+    origins that have pools of their own (:func:`_origins_key`): what :class:`_SplitRows`
+    lowers from the group's (the caller has checked, :func:`group_key`, that the maps
+    agree on every product that is not special)."""
+    return (_equal_but(p, p0, ("dependency_by_product", "inventory_days_by_product",
+                               "import_origins"))
+            and _origins_key(prep, p) == _origins_key(prep, p0))
+
+
+def _equal_but(p: DynamicParams, p0: DynamicParams, skip: tuple[str, ...]) -> bool:
+    """Whether ``p`` equals ``p0`` in every compared field but those named in ``skip``."""
     import dataclasses
 
     if type(p) is not type(p0):
         return False
     for f in dataclasses.fields(p):
-        if not f.compare or f.name in ("dependency_by_product", "inventory_days_by_product"):
+        if not f.compare or f.name in skip:
             continue
         a, b = getattr(p, f.name), getattr(p0, f.name)
         if a is b:
@@ -394,50 +426,63 @@ _SPLIT_ROWS = True
 
 class _SplitRows:
     """Stocks per origin, members of one group whose parameters differ only in the rows of
-    special products (the Nomura sweep's ``dependency_scale``): their per-cell targets and
-    dependency shares after the split, from the group's, without a full lowering.
+    special products (the Nomura sweep's ``dependency_scale``) and in the shares of the
+    pooled origins (a band draw's ``china_mag_share``): their table after the split, per-cell
+    targets and dependency shares from the group's, without a full lowering.
 
     :func:`simcore.dynamic.supply_chain._cell_arrays` builds the per-cell arrays from the
     group's base (equal for every member: :func:`group_key`) and overrides whole rows from
     the per-product maps; :func:`~simcore.dynamic.supply_chain.split_origins` then takes
-    ``tgt[Sx] * F``, ``theta[Sx] * F``.  Here the group's arrays before the split get the
-    member's rows of the special products (the same element operations), then the same
-    gather and product, so the numbers are bit for bit a full lowering's (tested)."""
+    ``tgt[Sx] * F``, ``theta[Sx] * F`` with the index of
+    :func:`~simcore.dynamic.supply_chain._split_index` (equal for every member: the same
+    pools) and the factors and rows of
+    :func:`~simcore.dynamic.supply_chain._split_values` (the member's shares).  Here the
+    group's arrays before the split get the member's rows of the special products (the same
+    element operations), then the same functions, gather and product, so the numbers are bit
+    for bit a full lowering's (tested)."""
 
     def __init__(self, prep: _m.Prepared, p0: DynamicParams, special: Sequence[int],
                  tg0: np.ndarray, th0: np.ndarray, p2: _m.Prepared):
         self.prep, self.p0, self.special = prep, p0, set(special)
         self.tg0, self.th0 = tg0, th0
+        self.p2 = p2
         self.cols = _m._cols(prep)
         self.order, self.starts = _m._row_cells(prep)
         self.base_th = _m._dense_base(prep, p0.dependency_cells, p0.dependency)
         self.base_d = _m._dense_base(prep, p0.inventory_cells, p0.inventory_days)
-        self.Sx, self.F = self._split_index(prep, p0)
-        # the split must be split_origins' own: its coefficients from ours, bit for bit
-        self.ok = bool(np.array_equal(prep.A[self.Sx] * self.F, p2.A)
+        pools = _m._origin_pools(prep, p0)
+        self.ids = [(i, prod, o) for i, prod, o, _ in pools]
+        self.shares0 = [so for _, _, _, so in pools]
+        R, self.Sx, self.W, colptr = _m._split_index(prep, pools)
+        self.F = _m._split_values(prep, pools, self.Sx, self.W)[1]
+        # a pool's stockpile scales with its shares (split_origins): such members are
+        # lowered in full when their shares differ from the group's
+        self.piles = any(prod in p0.stockpiles for _, prod, _ in self.ids)
+        # the split must be split_origins' own: its table from ours, bit for bit
+        self.ok = bool(np.array_equal(R, p2.rowidx) and np.array_equal(colptr, p2.colptr)
+                       and np.array_equal(prep.A[self.Sx] * self.F, p2.A)
                        and np.array_equal(prep.Z0[self.Sx] * self.F, p2.Z0))
 
-    def _split_index(self, prep: _m.Prepared, params: DynamicParams):
-        """Source cell ``Sx`` and factor ``F`` of every cell after the split (the index
-        arithmetic of :func:`~simcore.dynamic.supply_chain.split_origins`)."""
-        pools = _m._origin_pools(prep, params)
-        n = prep.n
-        tot = np.zeros(n)
-        for i, _, _, so in pools:
-            tot[i] += so
-        r = 1.0 - prep.mu * tot
-        cols, rows = self.cols, prep.rowidx
-        new_cols, fac, src = [cols], [r[rows]], [np.arange(rows.size)]
-        for i, _, _, so in pools:
-            m = self.order[self.starts[i]:self.starts[i + 1]]
-            new_cols.append(cols[m])
-            fac.append(np.full(m.size, prep.mu[i] * so))
-            src.append(m)
-        perm = np.argsort(np.concatenate(new_cols), kind="stable")
-        return np.concatenate(src)[perm], np.concatenate(fac)[perm]
+    def table(self, p: DynamicParams) -> tuple[_m.Prepared, np.ndarray] | None:
+        """The table after the split and the cells' factors for member parameters ``p``
+        (the group's when the pools' shares are the group's); None when ``p`` needs a full
+        lowering (other pools, or shares that scale a stockpile)."""
+        import dataclasses
 
-    def arrays(self, p: DynamicParams) -> tuple[np.ndarray, np.ndarray]:
-        """``(tgt, theta)`` after the split for member parameters ``p``."""
+        pools = _m._origin_pools(self.prep, p)
+        if [(i, prod, o) for i, prod, o, _ in pools] != self.ids:
+            return None  # pragma: no cover - group_key holds the pools equal
+        if [so for _, _, _, so in pools] == self.shares0:
+            return self.p2, self.F
+        if self.piles:
+            return None
+        prep, Sx = self.prep, self.Sx
+        _, F, f0, mu, m0 = _m._split_values(prep, pools, Sx, self.W)
+        return dataclasses.replace(self.p2, A=prep.A[Sx] * F, Z0=prep.Z0[Sx] * F, f0=f0,
+                                   mu=mu, m0=m0), F
+
+    def arrays(self, p: DynamicParams, F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(tgt, theta)`` after the split for member parameters ``p`` (factors ``F``)."""
         prep, p0 = self.prep, self.p0
         tg, th = self.tg0.copy(), self.th0.copy()
         for prod, spec in p.inventory_days_by_product.items():
@@ -456,7 +501,7 @@ class _SplitRows:
                                      else p0.dependency, what)
                 m = self.order[self.starts[i]:self.starts[i + 1]]
                 th[m] = row[self.cols[m]]
-        return tg[self.Sx] * self.F, th[self.Sx] * self.F
+        return tg[self.Sx] * F, th[self.Sx] * F
 
 
 def _same_params(p: DynamicParams, p0: DynamicParams) -> bool:
@@ -524,8 +569,9 @@ def _lower_into(prep, items, groups, sets, runner, out, T, record_output) -> Non
         low0 = _m.lower(prep, sh0, p0, T)
         split_mode = low0.split is not None
         if split_mode and len(members) > 1:
-            # the group's table after the split, for members with the same parameters (a
-            # group of one, a band draw of its own origin shares, runs its lowering as is)
+            # the group's table after the split, for members with the same parameters or
+            # parameters :class:`_SplitRows` lowers from the group's (a group of one runs
+            # its lowering as is)
             pools = _m._origin_pools(prep, p0)
             special0 = _m._special_products(prep, sh0, p0)
             tg0, th0 = _m._cell_arrays(prep, p0, special0)[:2]
@@ -545,26 +591,27 @@ def _lower_into(prep, items, groups, sets, runner, out, T, record_output) -> Non
             sh, p = items[s]
             same = split_mode and q > 0 and _same_params(p, p0)
             rows_only = (split_mode and q > 0 and not same and not fast_off
-                         and _same_but_special_rows(p, p0))
+                         and _same_but_split_values(prep, p, p0))
             sh2 = _m.pool_shocks(pools, sh) if same or rows_only else None
-            if sh2 is not None and _m._special_products(low0.prep, sh2, pa2) == sp2:
+            tab = None
+            if rows_only:
+                if rows_of is None:
+                    rows_of = _SplitRows(prep, p0, special0, tg0, th0, low0.prep)
+                tab = rows_of.table(p) if rows_of.ok else None
+            if sh2 is not None and (tab is not None or not rows_only) and \
+                    _m._special_products(low0.prep, sh2, pa2) == sp2:
                 # stocks per origin, the group's parameters (but perhaps the special rows'
-                # dependency shares and inventory days): the group's table, this scenario's
-                # shocks moved to the pool rows (as split_origins moves them)
-                p2 = low0.prep
+                # dependency shares and inventory days, and the pools' shares): the group's
+                # split (with this member's shares), this scenario's shocks moved to the pool
+                # rows (as split_origins moves them)
+                p2 = low0.prep if tab is None else tab[0]
                 imp, st0, rel = _m._lower_imports(p2, sh2, pa2, sp2, T)
                 _, cf, _, dfac, efac = _m._lower_domestic(p2, sh2, T)
                 th_sp, tg_sp = low0.theta_sp, low0.tgt_sp
                 tgt, theta = low0.tgt, low0.theta
-                if rows_only:
-                    if rows_of is None:
-                        rows_of = _SplitRows(prep, p0, special0, tg0, th0, p2)
-                    if rows_of.ok:
-                        tgt, theta = rows_of.arrays(p)
-                        th_sp, tg_sp = ls.special_dense(theta, tgt)
-                    else:  # pragma: no cover - a split this class does not reproduce
-                        lw = _m.lower(prep, sh, p, T)
-                        tgt, theta, th_sp, tg_sp = lw.tgt, lw.theta, lw.theta_sp, lw.tgt_sp
+                if tab is not None:
+                    tgt, theta = rows_of.arrays(p, tab[1])
+                    th_sp, tg_sp = ls.special_dense(theta, tgt)
             elif split_mode:
                 # stocks per origin: the pool rows' arrays come from a full lowering
                 lw = low0 if q == 0 else _m.lower(prep, sh, p, T)
