@@ -83,9 +83,10 @@ def test_pooled_shares_with_a_stockpile_or_substitution(prep37, monkeypatch):
 
 
 def test_split_values_check_compares_pools_and_every_other_field(prep37):
-    """``_same_but_split_values``: equal but for the per-product maps and the pools'
-    shares; another pooled origin, a share that makes or removes a pool, or any other
-    field that differs makes it False."""
+    """``_same_but_split_values``: equal but for the per-product maps (at least the first
+    member's products) and the pools' shares; another pooled origin, a share that makes or
+    removes a pool, a product the first member overrides and this one does not, or any
+    other field that differs makes it False."""
     p0 = DynamicParams(import_origins={"27": {"CHN": 0.5, "ROW": 0.2}}, origin_stocks=True,
                        dependency_by_product={"27": 0.5})
 
@@ -95,7 +96,10 @@ def test_split_values_check_compares_pools_and_every_other_field(prep37):
         return b._same_but_split_values(prep37, DynamicParams(**{**base, **kw}), p0)
 
     assert same()
-    assert same(inventory_days_by_product={"27": 3.0})
+    assert same(dependency_by_product={"27": {"*": 0.2, "35": 0.9}})
+    assert same(inventory_days_by_product={"27": 3.0})  # more products than the first's
+    # a product the first member overrides and this one does not
+    assert not same(dependency_by_product={})
     assert not same(inventory_days=4.0)
     assert not same(import_origins={"27": {"USA": 0.7, "ROW": 0.2}})
     assert not same(import_origins={"27": {"CHN": 0.0, "ROW": 0.2}})
@@ -109,3 +113,20 @@ def test_split_values_check_compares_pools_and_every_other_field(prep37):
     p2 = DynamicParams(import_origins={"27": {"CHN": 0.7, "ROW": 0.2}}, origin_stocks=False)
     p3 = DynamicParams(import_origins={"27": {"CHN": 0.5, "ROW": 0.2}}, origin_stocks=False)
     assert b.group_key(prep37, sh, p2) == b.group_key(prep37, sh, p3)  # shares: lane values
+
+
+def test_a_member_without_the_group_s_special_row_override_gets_its_own_rows(prep37):
+    """The group's first member overrides the dependency share of a special (pooled)
+    product and the others do not: each gets its own rows (the base), not the first
+    member's (on main before issue 17's round 4 the others ran with the first's rows)."""
+    scen = []
+    for q in range(3):
+        p = DynamicParams(import_origins={"27": {"CHN": 0.5}}, origin_stocks=True,
+                          dependency_by_product={"27": 0.5} if q == 0 else {},
+                          inventory_days=3.0)
+        scen.append(([sc.ImportCut(product="27", origin="CHN", share=1.0, duration=30)], p))
+    r = b.run_lowered(prep37, scen, 60)
+    for s, (sh, p) in enumerate(scen):
+        ref = sc.simulate(prep37, sh, params=p, days=60).gdp_loss.values
+        assert np.max(np.abs(r["gdp_loss"][s] - ref)) <= 1e-12 * np.max(np.abs(ref))
+    assert r["gdp_loss"][1].sum() > 1.5 * r["gdp_loss"][0].sum()

@@ -388,12 +388,17 @@ def _same_but_special_rows(p: DynamicParams, p0: DynamicParams) -> bool:
 
 
 def _same_but_split_values(prep: _m.Prepared, p: DynamicParams, p0: DynamicParams) -> bool:
-    """Whether ``p`` equals ``p0`` but for the per-product maps and the shares of the
-    origins that have pools of their own (:func:`_origins_key`): what :class:`_SplitRows`
-    lowers from the group's (the caller has checked, :func:`group_key`, that the maps
-    agree on every product that is not special)."""
+    """Whether ``p`` equals ``p0`` but for the per-product maps (overriding at least the
+    products ``p0`` overrides) and the shares of the origins that have pools of their own
+    (:func:`_origins_key`): what :class:`_SplitRows` lowers from the group's (the caller
+    has checked, :func:`group_key`, that the maps agree on every product that is not
+    special)."""
     return (_equal_but(p, p0, ("dependency_by_product", "inventory_days_by_product",
                                "import_origins"))
+            # a special row the group's first member overrides and ``p`` does not would
+            # keep the first member's values: ``p`` overrides at least those products
+            and p0.dependency_by_product.keys() <= p.dependency_by_product.keys()
+            and p0.inventory_days_by_product.keys() <= p.inventory_days_by_product.keys()
             and _origins_key(prep, p) == _origins_key(prep, p0))
 
 
@@ -442,10 +447,11 @@ class _SplitRows:
     for bit a full lowering's (tested)."""
 
     def __init__(self, prep: _m.Prepared, p0: DynamicParams, special: Sequence[int],
-                 tg0: np.ndarray, th0: np.ndarray, p2: _m.Prepared):
+                 tg0: np.ndarray, th0: np.ndarray, low0: _m.Lowered):
         self.prep, self.p0, self.special = prep, p0, set(special)
         self.tg0, self.th0 = tg0, th0
-        self.p2 = p2
+        p2 = self.p2 = low0.prep
+        self.low0 = low0
         self.cols = _m._cols(prep)
         self.order, self.starts = _m._row_cells(prep)
         self.base_th = _m._dense_base(prep, p0.dependency_cells, p0.dependency)
@@ -453,20 +459,37 @@ class _SplitRows:
         pools = _m._origin_pools(prep, p0)
         self.ids = [(i, prod, o) for i, prod, o, _ in pools]
         self.shares0 = [so for _, _, _, so in pools]
-        R, self.Sx, self.W, colptr = _m._split_index(prep, pools)
-        self.F = _m._split_values(prep, pools, self.Sx, self.W)[1]
+        R, Sx, W, colptr = _m._split_index(prep, pools)
+        F = _m._split_values(prep, pools, Sx, W)[1]
+        # the cells after the split that a member can change: those whose source cell lies
+        # on a special row (the per-product maps' rows, and the pooled rows with their pool
+        # cells, whose factors follow the shares); every other cell is the group's, factor
+        # 1 (no pooled share on its row) and the same per-cell values
+        sp = np.zeros(prep.n, dtype=bool)
+        sp[list(self.special)] = True
+        self.chg = np.flatnonzero(sp[prep.rowidx[Sx]])
+        self.src = Sx[self.chg]
+        self.Wc = W[self.chg]
+        self.F = F[self.chg]
         # a pool's stockpile scales with its shares (split_origins): such members are
         # lowered in full when their shares differ from the group's
         self.piles = any(prod in p0.stockpiles for _, prod, _ in self.ids)
-        # the split must be split_origins' own: its table from ours, bit for bit
-        self.ok = bool(np.array_equal(R, p2.rowidx) and np.array_equal(colptr, p2.colptr)
-                       and np.array_equal(prep.A[self.Sx] * self.F, p2.A)
-                       and np.array_equal(prep.Z0[self.Sx] * self.F, p2.Z0))
+        # the split must be split_origins' own (its table from ours, bit for bit), and
+        # the cells outside ``chg`` the group's
+        rest = np.ones(Sx.size, dtype=bool)
+        rest[self.chg] = False
+        self.ok = bool(all(i in self.special for i, _, _ in self.ids)
+                       and np.array_equal(R, p2.rowidx) and np.array_equal(colptr, p2.colptr)
+                       and np.array_equal(prep.A[Sx] * F, p2.A)
+                       and np.array_equal(prep.Z0[Sx] * F, p2.Z0)
+                       and np.array_equal(tg0[Sx] * F, low0.tgt)
+                       and np.array_equal(th0[Sx] * F, low0.theta)
+                       and bool(np.all(F[rest] == 1.0)))
 
     def table(self, p: DynamicParams) -> tuple[_m.Prepared, np.ndarray] | None:
-        """The table after the split and the cells' factors for member parameters ``p``
-        (the group's when the pools' shares are the group's); None when ``p`` needs a full
-        lowering (other pools, or shares that scale a stockpile)."""
+        """The table after the split and the factors of the cells :attr:`chg` for member
+        parameters ``p`` (the group's when the pools' shares are the group's); None when
+        ``p`` needs a full lowering (other pools, or shares that scale a stockpile)."""
         import dataclasses
 
         pools = _m._origin_pools(self.prep, p)
@@ -476,13 +499,17 @@ class _SplitRows:
             return self.p2, self.F
         if self.piles:
             return None
-        prep, Sx = self.prep, self.Sx
-        _, F, f0, mu, m0 = _m._split_values(prep, pools, Sx, self.W)
-        return dataclasses.replace(self.p2, A=prep.A[Sx] * F, Z0=prep.Z0[Sx] * F, f0=f0,
-                                   mu=mu, m0=m0), F
+        prep, p2, c, src = self.prep, self.p2, self.chg, self.src
+        # split_values' own element operations on the cells that change
+        _, F, f0, mu, m0 = _m._split_values(prep, pools, src, self.Wc)
+        A, Z0 = p2.A.copy(), p2.Z0.copy()
+        A[c] = prep.A[src] * F
+        Z0[c] = prep.Z0[src] * F
+        return dataclasses.replace(p2, A=A, Z0=Z0, f0=f0, mu=mu, m0=m0), F
 
     def arrays(self, p: DynamicParams, F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(tgt, theta)`` after the split for member parameters ``p`` (factors ``F``)."""
+        """``(tgt, theta)`` after the split for member parameters ``p`` (factors ``F`` of
+        the cells :attr:`chg`, from :meth:`table`)."""
         prep, p0 = self.prep, self.p0
         tg, th = self.tg0.copy(), self.th0.copy()
         for prod, spec in p.inventory_days_by_product.items():
@@ -501,7 +528,10 @@ class _SplitRows:
                                      else p0.dependency, what)
                 m = self.order[self.starts[i]:self.starts[i + 1]]
                 th[m] = row[self.cols[m]]
-        return tg[self.Sx] * F, th[self.Sx] * F
+        tgt, theta = self.low0.tgt.copy(), self.low0.theta.copy()
+        tgt[self.chg] = tg[self.src] * F
+        theta[self.chg] = th[self.src] * F
+        return tgt, theta
 
 
 def _same_params(p: DynamicParams, p0: DynamicParams) -> bool:
@@ -596,7 +626,7 @@ def _lower_into(prep, items, groups, sets, runner, out, T, record_output) -> Non
             tab = None
             if rows_only:
                 if rows_of is None:
-                    rows_of = _SplitRows(prep, p0, special0, tg0, th0, low0.prep)
+                    rows_of = _SplitRows(prep, p0, special0, tg0, th0, low0)
                 tab = rows_of.table(p) if rows_of.ok else None
             if sh2 is not None and (tab is not None or not rows_only) and \
                     _m._special_products(low0.prep, sh2, pa2) == sp2:
