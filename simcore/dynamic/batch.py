@@ -175,7 +175,8 @@ class _Runner:
     call one lane block (or one scenario alone), taken by whichever thread is free, while
     the caller lowers the next scenarios: the kernels release the GIL, so lowering and the
     kernels overlap, and a thread slowed by other work on the machine holds up no other.
-    At most ``max_pending`` calls wait at a time (the caller waits for the oldest)."""
+    At most ``max_pending`` calls wait or run at a time (the caller waits for the first to
+    end)."""
 
     def __init__(self) -> None:
         import numba
@@ -191,8 +192,13 @@ class _Runner:
             from concurrent.futures import ThreadPoolExecutor
 
             self._ex = ThreadPoolExecutor(self.threads, thread_name_prefix="simcore-batch")
-        while sum(not f.done() for f in self._futs) >= self.max_pending:
-            next(f for f in self._futs if not f.done()).result()
+        pending = [f for f in self._futs if not f.done()]
+        while len(pending) >= self.max_pending:
+            # whichever call ends first frees its thread (not the oldest: a block submitted
+            # before a single run may end long after it); errors are raised by close()
+            from concurrent.futures import FIRST_COMPLETED, wait
+
+            pending = list(wait(pending, return_when=FIRST_COMPLETED).not_done)
         self._futs.append(self._ex.submit(fn, *args))
         self.calls += 1
 
