@@ -212,6 +212,20 @@ class _Runner:
                 self._ex.shutdown(wait=True, cancel_futures=True)
 
 
+def even_width(m: int, threads: int) -> int:
+    """Lanes per block when ``m`` scenarios of one structure split into blocks of equal
+    width (:func:`run_lowered` with ``even=True``): the fewest blocks of at most
+    :data:`LANES` lanes, rounded up to whole rounds of the ``threads`` threads, so that no
+    thread runs a block alone at the end (100 band draws on 2 threads: 4 blocks of 25, not
+    3 blocks of 32 and 4 single runs); :data:`LANES` (the fixed layout) when blocks that
+    even would be narrower than :data:`MIN_LANES`."""
+    nb = -(-m // LANES)
+    if threads > 1:
+        nb = -(-nb // threads) * threads
+    w = -(-m // nb)
+    return w if w >= MIN_LANES else LANES
+
+
 def last_width(rest: int) -> int:
     """Lanes of the block that runs a partial last block of ``rest`` scenarios: the smallest
     of ``LANES / 4``, ``LANES / 2`` and ``LANES`` that holds it."""
@@ -225,8 +239,13 @@ class _LaneSet:
     """Scenarios of one structure: shared arrays and each member's per-lane inputs."""
 
     def __init__(self, low: _m.Lowered, params: DynamicParams, n_orig: int,
-                 run: "_Runner", out: "BatchResult", T: int, record_output: bool):
+                 run: "_Runner", out: "BatchResult", T: int, record_output: bool,
+                 width: int | None = None):
         p2 = low.prep
+        #: lanes of a block: :data:`LANES`, or an even layout's (:func:`even_width`), whose
+        #: partial last block runs at its own width
+        self.width = LANES if width is None else width
+        self.even = width is not None
         self.n_orig = n_orig
         self.runner, self.out, self.T, self.record_output = run, out, T, record_output
         self.n2 = p2.n
@@ -250,7 +269,7 @@ class _LaneSet:
         self.members: list[tuple[int, dict[str, Any] | None]] = []
         self.sent = 0  # members handed to the runner
         # blocks in flight: as many as LANE_CALL_BYTES holds, at least one per thread
-        fit = LANE_CALL_BYTES // max(1, LANES * self.lane_bytes(T, record_output))
+        fit = LANE_CALL_BYTES // max(1, self.width * self.lane_bytes(T, record_output))
         run.max_pending = max(run.threads, min(run.max_pending, fit))
 
     def special_dense(self, theta: np.ndarray, tgt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -265,9 +284,9 @@ class _LaneSet:
 
     def add(self, s: int, **kw: Any) -> None:
         """Add member ``s`` (its per-lane inputs); hand a block to the runner as soon as
-        :data:`LANES` members wait."""
+        :attr:`width` members wait."""
         self.members.append((s, kw))
-        L = LANES
+        L = self.width
         if len(self.members) - self.sent >= L:
             q0 = self.sent
             self.sent += L
@@ -287,7 +306,7 @@ class _LaneSet:
         m = len(self.members)
         rest = m - self.sent  # under one block: add() hands over every whole one
         if rest >= MIN_LANES:
-            W = last_width(rest)
+            W = rest if self.even else last_width(rest)
             q0 = self.sent
             self._submit([min(q0 + z, m - 1) for z in range(W)], W)
         else:
@@ -552,7 +571,7 @@ def _same_params(p: DynamicParams, p0: DynamicParams) -> bool:
 
 
 def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]], days: int,
-                *, record_output: bool = False) -> BatchResult:
+                *, record_output: bool = False, even: bool = False) -> BatchResult:
     """Run ``scenarios`` over ``days`` days; bare arrays in scenario order (no labels).
 
     Scenarios are lowered in groups of equal :func:`group_key` (shared lowering), then
@@ -563,6 +582,13 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
     ...) share one call.  Failed scenarios have a non-zero ``status`` (see
     :mod:`simcore._jit`); nothing is raised for them here.  ``out['groups']`` counts the
     structures, ``out['kernel_calls']`` the kernel calls.
+
+    ``even=True`` splits the scenarios into blocks of equal width (:func:`even_width`, from
+    the number of scenarios: exact when they share one structure) instead of
+    :data:`LANES`-wide blocks and a narrower last one: for callers whose scenarios mostly
+    share one structure (the band draws of :func:`simcore.calibrate.run_draws`), so that
+    the threads end together.  Each scenario's numbers are the same in either layout, bit
+    for bit (a lane's operations do not depend on the block's width; tested).
     """
 
     T = check_days(days)
@@ -584,7 +610,7 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
     sets: dict[tuple, _LaneSet] = {}
     runner = _Runner()
     try:
-        _lower_into(prep, items, groups, sets, runner, out, T, record_output)
+        _lower_into(prep, items, groups, sets, runner, out, T, record_output, even)
         for ls in sets.values():
             ls.finish()
     finally:
@@ -594,7 +620,7 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
     return out
 
 
-def _lower_into(prep, items, groups, sets, runner, out, T, record_output) -> None:
+def _lower_into(prep, items, groups, sets, runner, out, T, record_output, even=False) -> None:
     """Lower every group of ``items`` (shared where :func:`run_lowered` says) into the lane
     sets ``sets`` (by :func:`lane_key`), which hand whole blocks to ``runner`` as they
     fill."""
@@ -622,7 +648,9 @@ def _lower_into(prep, items, groups, sets, runner, out, T, record_output) -> Non
         lk = lane_key(low0, p0)
         ls = sets.get(lk)
         if ls is None:
-            ls = sets[lk] = _LaneSet(low0, p0, n, runner, out, T, record_output)
+            ls = sets[lk] = _LaneSet(low0, p0, n, runner, out, T, record_output,
+                                     even_width(len(items), runner.threads) if even
+                                     else None)
         for q, s in enumerate(members):
             sh, p = items[s]
             same = split_mode and q > 0 and _same_params(p, p0)
