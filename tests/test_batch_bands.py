@@ -134,34 +134,38 @@ def test_a_member_without_the_group_s_special_row_override_gets_its_own_rows(pre
 
 def test_even_blocks_give_the_fixed_layout_s_numbers(prep37):
     """``run_lowered(even=True)`` (the band draws' layout): the scenarios of a structure in
-    blocks of equal width, a whole number of rounds of the threads; every scenario's
-    numbers bit for bit those of the fixed layout (LANES-wide blocks)."""
+    blocks of about equal width, multiples of LANE_STEP, a whole number of rounds of the
+    threads, the rest in a last block (or alone under MIN_LANES); every scenario's numbers
+    bit for bit those of the fixed layout (LANES-wide blocks)."""
     import numba
 
     from test_lanes import _mixed
 
-    assert b.even_width(100, 2) == 25 and b.even_width(100, 1) == 25
-    assert b.even_width(64, 2) == b.LANES and b.even_width(200, 2) == 25
-    assert b.even_width(20, 2) == 10 and b.even_width(20, 1) == 20
-    assert b.even_width(8, 2) == b.LANES  # blocks of 4: under MIN_LANES, the fixed layout
-    scen = _mixed(2 * b.LANES + 11)
-    fixed = b.run_lowered(prep37, scen, 60)
-    before = numba.get_num_threads()
-    for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
-        numba.set_num_threads(threads)
-        try:
-            grab = []
-            real = b._ln.run_lanes
-            b._ln.run_lanes = lambda *a: grab.append(a[1].A.shape[-1]) or real(*a)
+    assert b.LANES % b.LANE_STEP == 0
+    assert b.even_width(100, 2) == 24 and b.even_width(100, 1) == 24
+    assert b.even_width(64, 2) == b.LANES and b.even_width(200, 2) == 24
+    assert b.even_width(20, 2) == 8 and b.even_width(20, 1) == 16
+    assert b.even_width(8, 2) == b.LANES  # blocks of 4: the fixed layout
+    for m_scen in (2 * b.LANES + 11, 3 * b.LANES + 4):
+        scen = _mixed(m_scen)
+        fixed = b.run_lowered(prep37, scen, 60)
+        before = numba.get_num_threads()
+        for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+            numba.set_num_threads(threads)
             try:
-                r = b.run_lowered(prep37, scen, 60, even=True)
+                grab = []
+                real = b._ln.run_lanes
+                b._ln.run_lanes = lambda *a: grab.append(a[1].A.shape[-1]) or real(*a)
+                try:
+                    r = b.run_lowered(prep37, scen, 60, even=True)
+                finally:
+                    b._ln.run_lanes = real
             finally:
-                b._ln.run_lanes = real
-        finally:
-            numba.set_num_threads(before)
-        w = b.even_width(len(scen), threads)
-        assert sorted(grab, reverse=True) == [w] * (len(scen) // w) + (
-            [len(scen) % w] if len(scen) % w else [])
-        assert r["kernel_calls"] == len(grab)
-        for k in ("gdp_loss", "gdp_gain", "out_cum", "gap", "status", "info"):
-            np.testing.assert_array_equal(r[k], fixed[k])
+                numba.set_num_threads(before)
+            w = b.even_width(m_scen, threads)
+            rest = m_scen % w
+            last = [min(w, -(-rest // b.LANE_STEP) * b.LANE_STEP)] if rest >= b.MIN_LANES else []
+            assert sorted(grab, reverse=True) == [w] * (m_scen // w) + last
+            assert r["kernel_calls"] == len(grab) + (rest if rest < b.MIN_LANES else 0)
+            for k in ("gdp_loss", "gdp_gain", "out_cum", "gap", "status", "info"):
+                np.testing.assert_array_equal(r[k], fixed[k])
