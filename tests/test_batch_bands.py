@@ -169,3 +169,18 @@ def test_even_blocks_give_the_fixed_layout_s_numbers(prep37):
             assert r["kernel_calls"] == len(grab) + (rest if rest < b.MIN_LANES else 0)
             for k in ("gdp_loss", "gdp_gain", "out_cum", "gap", "status", "info"):
                 np.testing.assert_array_equal(r[k], fixed[k])
+
+
+def test_a_draw_outside_a_parameter_s_range_raises_a_clear_error():
+    """Draws are scenario overrides, each checked: a value outside its key's allowed range
+    raises, naming the file, the key and what was allowed, before anything runs."""
+    from simcore.errors import ScenarioError
+
+    base = scenario.load("kiuchi-2025-3m")
+    ok = {"model.dependency_scale": 1.0}
+    with pytest.raises(ScenarioError, match=r"kiuchi-2025-3m.*'model.dependency_scale' = "
+                                            r"-1.0 is not allowed; expected a number >= 0"):
+        calibrate.run_draws(base, [ok, {"model.dependency_scale": -1.0}])
+    with pytest.raises(ScenarioError, match=r"model.import_origins.*number <= 1 and >= 0 "
+                                            r"\(bad entry 'CHN'\)"):
+        calibrate.run_draws(base, [ok, {"model.import_origins.MAG.CHN": 1.5}])
