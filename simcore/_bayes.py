@@ -258,16 +258,20 @@ def run_draws(scenario: Any, overrides: Sequence[Mapping[str, Any]], *,
         raise ScenarioError(f"{sc.file}: draws and calibration run the supply-chain engine; "
                             f"model.engine is {sc.engine!r}")
     prep = sc.prepared()
+    shocks = sc.shocks()
     items = []
     for ov in overrides:
         s2 = sc.copy_with(ov) if ov else sc
-        items.append((s2.shocks(), s2.params()))
+        # the shocks are built from [[shocks]] alone: the scenario's unless a draw sets them
+        sh = (s2.shocks() if any(str(k).split(".", 1)[0] == "shocks" for k in ov or ())
+              else list(shocks))
+        items.append((sh, s2.params()))
     m = len(items)
     if m == 0:
         raise ParameterError("run_draws: no draws to run")
     horizon = Horizon.of(sc.data["horizon"], days)
-    T0 = horizon.first(sc.shocks())
-    r = run_lowered(prep, items, T0, record_output=record_output)
+    T0 = horizon.first(shocks)
+    r = run_lowered(prep, items, T0, record_output=record_output, even=True)
     if np.any(r["status"]):
         s = int(np.flatnonzero(r["status"])[0])
         try:
@@ -283,7 +287,7 @@ def run_draws(scenario: Any, overrides: Sequence[Mapping[str, Any]], *,
         T = T0
         while pending.size and horizon.extend(T) is not None:
             T = horizon.extend(T)
-            r2 = run_lowered(prep, [items[q] for q in pending], T)
+            r2 = run_lowered(prep, [items[q] for q in pending], T, even=True)
             rec = recovered_rule(prep, r2["gdp_loss"][:, -1], r2["gap"][:, -1])
             for k, q in enumerate(pending):
                 gl[q] = r2["gdp_loss"][k]

@@ -347,12 +347,14 @@ def test_several_blocks_in_one_call_and_unsigned_indices(prep37, monkeypatch):
         np.testing.assert_array_equal(few["gdp_loss"][s], r["gdp_loss"][s])
 
 
-def test_groups_of_one_under_stocks_per_origin_split_once(prep37, monkeypatch):
-    """Band draws of their own origin shares are groups of one: each is lowered once (one
-    split of the table), not split again for a group's shared table no member uses; the
-    numbers are the single runs'."""
+def test_draws_of_their_own_origin_shares_share_one_split(prep37, monkeypatch):
+    """Band draws of their own origin shares (and special rows) are one group: the table is
+    split for the group alone (its lowering, and its parameters after the split), not once
+    per draw; each draw's shares give its factors on the group's split index
+    (``supply_chain._split_index``, ``_split_values``), bit for bit a full lowering's, and
+    the numbers are the single runs'."""
     scen = []
-    for q in range(4):
+    for q in range(6):
         p = DynamicParams(import_origins={"27": {"CHN": 0.3 + 0.1 * q}}, origin_stocks=True,
                           dependency_by_product={"27": 0.2 + 0.1 * q})
         scen.append(([sc.ImportCut(product="27", origin="CHN", share=1.0, duration=30)], p))
@@ -360,8 +362,15 @@ def test_groups_of_one_under_stocks_per_origin_split_once(prep37, monkeypatch):
     real = m.split_origins
     monkeypatch.setattr(m, "split_origins", lambda *a: calls.append(1) or real(*a))
     r = b.run_lowered(prep37, scen, 80)
-    assert len(calls) == len(scen)
+    assert len(calls) == 2 and r["groups"] == 1
+    monkeypatch.setattr(b, "_SPLIT_ROWS", False)
+    calls.clear()
+    full = b.run_lowered(prep37, scen, 80)
+    assert len(calls) == len(scen) + 1  # the group's two, then a full lowering each but the first
     monkeypatch.setattr(m, "split_origins", real)
+    for k in ("gdp_loss", "gdp_gain", "out_cum", "gap", "status"):
+        np.testing.assert_array_equal(r[k], full[k])
+    assert len({float(v) for v in r["gdp_loss"].sum(axis=1)}) == len(scen)
     for s, (sh, p) in enumerate(scen):
         one = sc.simulate(prep37, sh, params=p, days=80)
         _close(r["gdp_loss"][s], one.gdp_loss)

@@ -19,7 +19,7 @@ shares and origin pools, shock sizes and dates, ``inventory_tau``, ``alpha_max``
 lowering depends on); groups whose lowered structure is equal run in the same lanes.  A
 partial last block runs in a narrower block (:func:`last_width`); one of fewer than
 :data:`MIN_LANES` scenarios runs them one by one on the fused single-run kernel that
-:func:`simcore.simulate` runs (:func:`simcore.dynamic._fused.run_single_fused`: a lane block
+:func:`simcore.simulate` runs (:func:`simcore.dynamic._bundles.run_single_fused`: a lane block
 of mostly padding would cost more, and ``run_one`` would be one more kernel to compile).
 Each block (or single run) goes to a pool of threads as soon as its scenarios are lowered,
 so lowering the next scenarios overlaps the kernels (:class:`_Runner`; the kernels release
@@ -44,9 +44,8 @@ from ..errors import ParameterError
 from . import supply_chain as _m
 from .common import MAX_RECORD_BYTES, check_days
 from .params import DynamicParams
-from . import _fused
-from . import _kernels as kn
-from . import _lanes as _ln
+from . import _bundles as kn
+from . import _bundles as _ln  # the lane batch's bundles and calls (no numba import)
 from .shocks import CapacityShock, DemandShock
 
 __all__ = ["simulate_batch", "run_lowered", "BatchResult", "group_key", "lane_key", "LANES"]
@@ -80,9 +79,26 @@ def group_key(prep: _m.Prepared, shocks: Sequence[Any], params: DynamicParams) -
         _canon(params.elasticity_by_product),
         params.dependency_cells.digest if params.dependency_cells is not None else None,
         params.inventory_cells.digest if params.inventory_cells is not None else None,
-        # stocks per origin: the kernel's table depends on the origin shares
-        _canon(params.import_origins) if params.origin_stocks else None,
+        # stocks per origin: the kernel's table depends on which origins are pooled; the
+        # pools' shares are values of each member (:class:`_SplitRows`)
+        _origins_key(prep, params) if params.origin_stocks else None,
     )
+
+
+def _origins_key(prep: _m.Prepared, params: DynamicParams) -> tuple:
+    """``params.import_origins`` in order, the share of every origin that
+    :func:`~simcore.dynamic.supply_chain.split_origins` gives a pool row of its own replaced
+    by a marker: scenarios with equal keys split the table into the same rows and cells
+    (:func:`~simcore.dynamic.supply_chain._split_index`) and differ at most in the pools'
+    shares."""
+    out = []
+    for prod, shares in params.import_origins.items():
+        i = prep.index.get(str(prod), -1)
+        pooled = i >= 0 and prep.mu[i] > 0
+        out.append((str(prod), tuple(
+            (str(o), "pool" if pooled and str(o) != "ROW" and float(v) > 0 else _canon(v))
+            for o, v in shares.items())))
+    return tuple(out)
 
 
 def _zfull(prep: _m.Prepared, special: Sequence[int]) -> np.ndarray:
@@ -158,12 +174,11 @@ class _Runner:
     call one lane block (or one scenario alone), taken by whichever thread is free, while
     the caller lowers the next scenarios: the kernels release the GIL, so lowering and the
     kernels overlap, and a thread slowed by other work on the machine holds up no other.
-    At most ``max_pending`` calls wait at a time (the caller waits for the oldest)."""
+    At most ``max_pending`` calls wait or run at a time (the caller waits for the first to
+    end)."""
 
     def __init__(self) -> None:
-        import numba
-
-        self.threads = max(1, numba.get_num_threads())
+        self.threads = max(1, _ln.num_threads())
         self.max_pending = 2 * self.threads
         self.calls = 0
         self._ex: Any = None
@@ -174,8 +189,13 @@ class _Runner:
             from concurrent.futures import ThreadPoolExecutor
 
             self._ex = ThreadPoolExecutor(self.threads, thread_name_prefix="simcore-batch")
-        while sum(not f.done() for f in self._futs) >= self.max_pending:
-            next(f for f in self._futs if not f.done()).result()
+        pending = [f for f in self._futs if not f.done()]
+        while len(pending) >= self.max_pending:
+            # whichever call ends first frees its thread (not the oldest: a block submitted
+            # before a single run may end long after it); errors are raised by close()
+            from concurrent.futures import FIRST_COMPLETED, wait
+
+            pending = list(wait(pending, return_when=FIRST_COMPLETED).not_done)
         self._futs.append(self._ex.submit(fn, *args))
         self.calls += 1
 
@@ -187,6 +207,30 @@ class _Runner:
         finally:
             if self._ex is not None:
                 self._ex.shutdown(wait=True, cancel_futures=True)
+
+
+#: Widths of the blocks of an even layout (:func:`even_width`) are multiples of this many
+#: lanes: the compiler's lane loops run in vectors of several lanes and finish a width that
+#: is not a multiple one lane at a time (measured on the kiuchi-2025-3m draws, one thread:
+#: 25 lanes cost about 30 % more per lane than 32, 24 lanes about 10 % more).
+LANE_STEP = 8
+
+
+def even_width(m: int, threads: int) -> int:
+    """Lanes per block when ``m`` scenarios of one structure run in blocks of about equal
+    width (:func:`run_lowered` with ``even=True``): the fewest blocks of at most
+    :data:`LANES` lanes, rounded up to whole rounds of the ``threads`` threads, each as wide
+    as that many blocks share, rounded down to a multiple of :data:`LANE_STEP`; what is left
+    runs as a last block (its width rounded up to a multiple of :data:`LANE_STEP`) or, under
+    :data:`MIN_LANES`, one by one.  100 band draws on 2 threads: 4 blocks of 24 and 4 single
+    runs, not 3 blocks of 32 (the third alone on one thread) and 4 single runs.  The fixed
+    layout's :data:`LANES` where the blocks would be narrower than :data:`LANE_STEP` or
+    :data:`MIN_LANES`."""
+    nb = -(-m // LANES)
+    if threads > 1:
+        nb = -(-nb // threads) * threads
+    w = m // nb // LANE_STEP * LANE_STEP
+    return w if w >= max(LANE_STEP, MIN_LANES) else LANES
 
 
 def last_width(rest: int) -> int:
@@ -202,8 +246,13 @@ class _LaneSet:
     """Scenarios of one structure: shared arrays and each member's per-lane inputs."""
 
     def __init__(self, low: _m.Lowered, params: DynamicParams, n_orig: int,
-                 run: "_Runner", out: "BatchResult", T: int, record_output: bool):
+                 run: "_Runner", out: "BatchResult", T: int, record_output: bool,
+                 width: int | None = None):
         p2 = low.prep
+        #: lanes of a block: :data:`LANES`, or an even layout's (:func:`even_width`), whose
+        #: partial last block runs at its width rounded up to :data:`LANE_STEP` lanes
+        self.width = LANES if width is None else width
+        self.even = width is not None
         self.n_orig = n_orig
         self.runner, self.out, self.T, self.record_output = run, out, T, record_output
         self.n2 = p2.n
@@ -227,7 +276,7 @@ class _LaneSet:
         self.members: list[tuple[int, dict[str, Any] | None]] = []
         self.sent = 0  # members handed to the runner
         # blocks in flight: as many as LANE_CALL_BYTES holds, at least one per thread
-        fit = LANE_CALL_BYTES // max(1, LANES * self.lane_bytes(T, record_output))
+        fit = LANE_CALL_BYTES // max(1, self.width * self.lane_bytes(T, record_output))
         run.max_pending = max(run.threads, min(run.max_pending, fit))
 
     def special_dense(self, theta: np.ndarray, tgt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -242,9 +291,9 @@ class _LaneSet:
 
     def add(self, s: int, **kw: Any) -> None:
         """Add member ``s`` (its per-lane inputs); hand a block to the runner as soon as
-        :data:`LANES` members wait."""
+        :attr:`width` members wait."""
         self.members.append((s, kw))
-        L = LANES
+        L = self.width
         if len(self.members) - self.sent >= L:
             q0 = self.sent
             self.sent += L
@@ -258,13 +307,15 @@ class _LaneSet:
 
     def finish(self) -> None:
         """Hand the rest to the runner: a partial last block of at least :data:`MIN_LANES`
-        members in a narrower block (:func:`last_width`, padded with copies of the last
-        member, results dropped); fewer members one by one with the single-run kernel
+        members in a narrower block (:func:`last_width`; in an even layout its width rounded
+        up to :data:`LANE_STEP` lanes; padded with copies of the last member, results
+        dropped); fewer members one by one with the single-run kernel
         of :func:`simcore.simulate` (:meth:`_single`; each a call of its own, in parallel)."""
         m = len(self.members)
         rest = m - self.sent  # under one block: add() hands over every whole one
         if rest >= MIN_LANES:
-            W = last_width(rest)
+            W = (min(self.width, -(-rest // LANE_STEP) * LANE_STEP) if self.even
+                 else last_width(rest))
             q0 = self.sent
             self._submit([min(q0 + z, m - 1) for z in range(W)], W)
         else:
@@ -274,7 +325,7 @@ class _LaneSet:
 
     def _single(self, q: int) -> None:
         """Member ``q`` alone, with the kernel :func:`simcore.simulate` runs
-        (:func:`simcore.dynamic._fused.run_single_fused`, on ``run_one``'s bundles: the
+        (:func:`simcore.dynamic._bundles.run_single_fused`, on ``run_one``'s bundles: the
         same numbers as a lane, bit for bit; cheaper than a block of mostly padding, and
         no kernel to compile that a process calling ``simulate`` does not compile
         anyway)."""
@@ -285,7 +336,7 @@ class _LaneSet:
         gl, gg, oc = np.zeros(T), np.zeros(T), np.zeros(n2)
         rx = np.zeros((T if record_output else 0, n2))
         gap, info = np.zeros((T, 2)), np.zeros(1, dtype=np.int64)
-        status = _fused.run_single_fused(
+        status = kn.run_single_fused(
             kn.Table(self.colptr, self.rowidx, w["A"], w["tgt"], w["theta"], st.sigma, w["x0"],
                      w["f0"], w["e0"], w["mu"], w["c"], w["inv_tau"]),
             kn.Special(st.sp_pos, st.sp_idx, w["impcap"], w["stock0"], w["relmax"],
@@ -367,12 +418,32 @@ def _same_but_special_rows(p: DynamicParams, p0: DynamicParams) -> bool:
     """Whether ``p`` equals ``p0`` but for the per-product maps (``dependency_by_product``,
     ``inventory_days_by_product``); the caller has checked (:func:`group_key`) that the
     maps agree on every product that is not special."""
+    return _equal_but(p, p0, ("dependency_by_product", "inventory_days_by_product"))
+
+
+def _same_but_split_values(prep: _m.Prepared, p: DynamicParams, p0: DynamicParams) -> bool:
+    """Whether ``p`` equals ``p0`` but for the per-product maps (overriding at least the
+    products ``p0`` overrides) and the shares of the origins that have pools of their own
+    (:func:`_origins_key`): what :class:`_SplitRows` lowers from the group's (the caller
+    has checked, :func:`group_key`, that the maps agree on every product that is not
+    special)."""
+    return (_equal_but(p, p0, ("dependency_by_product", "inventory_days_by_product",
+                               "import_origins"))
+            # a special row the group's first member overrides and ``p`` does not would
+            # keep the first member's values: ``p`` overrides at least those products
+            and p0.dependency_by_product.keys() <= p.dependency_by_product.keys()
+            and p0.inventory_days_by_product.keys() <= p.inventory_days_by_product.keys()
+            and _origins_key(prep, p) == _origins_key(prep, p0))
+
+
+def _equal_but(p: DynamicParams, p0: DynamicParams, skip: tuple[str, ...]) -> bool:
+    """Whether ``p`` equals ``p0`` in every compared field but those named in ``skip``."""
     import dataclasses
 
     if type(p) is not type(p0):
         return False
     for f in dataclasses.fields(p):
-        if not f.compare or f.name in ("dependency_by_product", "inventory_days_by_product"):
+        if not f.compare or f.name in skip:
             continue
         a, b = getattr(p, f.name), getattr(p0, f.name)
         if a is b:
@@ -394,50 +465,85 @@ _SPLIT_ROWS = True
 
 class _SplitRows:
     """Stocks per origin, members of one group whose parameters differ only in the rows of
-    special products (the Nomura sweep's ``dependency_scale``): their per-cell targets and
-    dependency shares after the split, from the group's, without a full lowering.
+    special products (the Nomura sweep's ``dependency_scale``) and in the shares of the
+    pooled origins (a band draw's ``china_mag_share``): their table after the split, per-cell
+    targets and dependency shares from the group's, without a full lowering.
 
     :func:`simcore.dynamic.supply_chain._cell_arrays` builds the per-cell arrays from the
     group's base (equal for every member: :func:`group_key`) and overrides whole rows from
     the per-product maps; :func:`~simcore.dynamic.supply_chain.split_origins` then takes
-    ``tgt[Sx] * F``, ``theta[Sx] * F``.  Here the group's arrays before the split get the
-    member's rows of the special products (the same element operations), then the same
-    gather and product, so the numbers are bit for bit a full lowering's (tested)."""
+    ``tgt[Sx] * F``, ``theta[Sx] * F`` with the index of
+    :func:`~simcore.dynamic.supply_chain._split_index` (equal for every member: the same
+    pools) and the factors and rows of
+    :func:`~simcore.dynamic.supply_chain._split_values` (the member's shares).  Here the
+    group's arrays before the split get the member's rows of the special products (the same
+    element operations), then the same functions, gather and product, so the numbers are bit
+    for bit a full lowering's (tested)."""
 
     def __init__(self, prep: _m.Prepared, p0: DynamicParams, special: Sequence[int],
-                 tg0: np.ndarray, th0: np.ndarray, p2: _m.Prepared):
+                 tg0: np.ndarray, th0: np.ndarray, low0: _m.Lowered):
         self.prep, self.p0, self.special = prep, p0, set(special)
         self.tg0, self.th0 = tg0, th0
+        p2 = self.p2 = low0.prep
+        self.low0 = low0
         self.cols = _m._cols(prep)
         self.order, self.starts = _m._row_cells(prep)
         self.base_th = _m._dense_base(prep, p0.dependency_cells, p0.dependency)
         self.base_d = _m._dense_base(prep, p0.inventory_cells, p0.inventory_days)
-        self.Sx, self.F = self._split_index(prep, p0)
-        # the split must be split_origins' own: its coefficients from ours, bit for bit
-        self.ok = bool(np.array_equal(prep.A[self.Sx] * self.F, p2.A)
-                       and np.array_equal(prep.Z0[self.Sx] * self.F, p2.Z0))
+        pools = _m._origin_pools(prep, p0)
+        self.ids = [(i, prod, o) for i, prod, o, _ in pools]
+        self.shares0 = [so for _, _, _, so in pools]
+        R, Sx, W, colptr = _m._split_index(prep, pools)
+        F = _m._split_values(prep, pools, Sx, W)[1]
+        # the cells after the split that a member can change: those whose source cell lies
+        # on a special row (the per-product maps' rows, and the pooled rows with their pool
+        # cells, whose factors follow the shares); every other cell is the group's, factor
+        # 1 (no pooled share on its row) and the same per-cell values
+        sp = np.zeros(prep.n, dtype=bool)
+        sp[list(self.special)] = True
+        self.chg = np.flatnonzero(sp[prep.rowidx[Sx]])
+        self.src = Sx[self.chg]
+        self.Wc = W[self.chg]
+        self.F = F[self.chg]
+        # a pool's stockpile scales with its shares (split_origins): such members are
+        # lowered in full when their shares differ from the group's
+        self.piles = any(prod in p0.stockpiles for _, prod, _ in self.ids)
+        # the split must be split_origins' own (its table from ours, bit for bit), and
+        # the cells outside ``chg`` the group's
+        rest = np.ones(Sx.size, dtype=bool)
+        rest[self.chg] = False
+        self.ok = bool(all(i in self.special for i, _, _ in self.ids)
+                       and np.array_equal(R, p2.rowidx) and np.array_equal(colptr, p2.colptr)
+                       and np.array_equal(prep.A[Sx] * F, p2.A)
+                       and np.array_equal(prep.Z0[Sx] * F, p2.Z0)
+                       and np.array_equal(tg0[Sx] * F, low0.tgt)
+                       and np.array_equal(th0[Sx] * F, low0.theta)
+                       and bool(np.all(F[rest] == 1.0)))
 
-    def _split_index(self, prep: _m.Prepared, params: DynamicParams):
-        """Source cell ``Sx`` and factor ``F`` of every cell after the split (the index
-        arithmetic of :func:`~simcore.dynamic.supply_chain.split_origins`)."""
-        pools = _m._origin_pools(prep, params)
-        n = prep.n
-        tot = np.zeros(n)
-        for i, _, _, so in pools:
-            tot[i] += so
-        r = 1.0 - prep.mu * tot
-        cols, rows = self.cols, prep.rowidx
-        new_cols, fac, src = [cols], [r[rows]], [np.arange(rows.size)]
-        for i, _, _, so in pools:
-            m = self.order[self.starts[i]:self.starts[i + 1]]
-            new_cols.append(cols[m])
-            fac.append(np.full(m.size, prep.mu[i] * so))
-            src.append(m)
-        perm = np.argsort(np.concatenate(new_cols), kind="stable")
-        return np.concatenate(src)[perm], np.concatenate(fac)[perm]
+    def table(self, p: DynamicParams) -> tuple[_m.Prepared, np.ndarray] | None:
+        """The table after the split and the factors of the cells :attr:`chg` for member
+        parameters ``p`` (the group's when the pools' shares are the group's); None when
+        ``p`` needs a full lowering (other pools, or shares that scale a stockpile)."""
+        import dataclasses
 
-    def arrays(self, p: DynamicParams) -> tuple[np.ndarray, np.ndarray]:
-        """``(tgt, theta)`` after the split for member parameters ``p``."""
+        pools = _m._origin_pools(self.prep, p)
+        if [(i, prod, o) for i, prod, o, _ in pools] != self.ids:
+            return None  # pragma: no cover - group_key holds the pools equal
+        if [so for _, _, _, so in pools] == self.shares0:
+            return self.p2, self.F
+        if self.piles:
+            return None
+        prep, p2, c, src = self.prep, self.p2, self.chg, self.src
+        # split_values' own element operations on the cells that change
+        _, F, f0, mu, m0 = _m._split_values(prep, pools, src, self.Wc)
+        A, Z0 = p2.A.copy(), p2.Z0.copy()
+        A[c] = prep.A[src] * F
+        Z0[c] = prep.Z0[src] * F
+        return dataclasses.replace(p2, A=A, Z0=Z0, f0=f0, mu=mu, m0=m0), F
+
+    def arrays(self, p: DynamicParams, F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(tgt, theta)`` after the split for member parameters ``p`` (factors ``F`` of
+        the cells :attr:`chg`, from :meth:`table`)."""
         prep, p0 = self.prep, self.p0
         tg, th = self.tg0.copy(), self.th0.copy()
         for prod, spec in p.inventory_days_by_product.items():
@@ -456,7 +562,10 @@ class _SplitRows:
                                      else p0.dependency, what)
                 m = self.order[self.starts[i]:self.starts[i + 1]]
                 th[m] = row[self.cols[m]]
-        return tg[self.Sx] * self.F, th[self.Sx] * self.F
+        tgt, theta = self.low0.tgt.copy(), self.low0.theta.copy()
+        tgt[self.chg] = tg[self.src] * F
+        theta[self.chg] = th[self.src] * F
+        return tgt, theta
 
 
 def _same_params(p: DynamicParams, p0: DynamicParams) -> bool:
@@ -471,7 +580,7 @@ def _same_params(p: DynamicParams, p0: DynamicParams) -> bool:
 
 
 def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]], days: int,
-                *, record_output: bool = False) -> BatchResult:
+                *, record_output: bool = False, even: bool = False) -> BatchResult:
     """Run ``scenarios`` over ``days`` days; bare arrays in scenario order (no labels).
 
     Scenarios are lowered in groups of equal :func:`group_key` (shared lowering), then
@@ -482,6 +591,13 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
     ...) share one call.  Failed scenarios have a non-zero ``status`` (see
     :mod:`simcore._jit`); nothing is raised for them here.  ``out['groups']`` counts the
     structures, ``out['kernel_calls']`` the kernel calls.
+
+    ``even=True`` splits the scenarios into blocks of equal width (:func:`even_width`, from
+    the number of scenarios: exact when they share one structure) instead of
+    :data:`LANES`-wide blocks and a narrower last one: for callers whose scenarios mostly
+    share one structure (the band draws of :func:`simcore.calibrate.run_draws`), so that
+    the threads end together.  Each scenario's numbers are the same in either layout, bit
+    for bit (a lane's operations do not depend on the block's width; tested).
     """
 
     T = check_days(days)
@@ -503,7 +619,7 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
     sets: dict[tuple, _LaneSet] = {}
     runner = _Runner()
     try:
-        _lower_into(prep, items, groups, sets, runner, out, T, record_output)
+        _lower_into(prep, items, groups, sets, runner, out, T, record_output, even)
         for ls in sets.values():
             ls.finish()
     finally:
@@ -513,7 +629,7 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
     return out
 
 
-def _lower_into(prep, items, groups, sets, runner, out, T, record_output) -> None:
+def _lower_into(prep, items, groups, sets, runner, out, T, record_output, even=False) -> None:
     """Lower every group of ``items`` (shared where :func:`run_lowered` says) into the lane
     sets ``sets`` (by :func:`lane_key`), which hand whole blocks to ``runner`` as they
     fill."""
@@ -524,8 +640,9 @@ def _lower_into(prep, items, groups, sets, runner, out, T, record_output) -> Non
         low0 = _m.lower(prep, sh0, p0, T)
         split_mode = low0.split is not None
         if split_mode and len(members) > 1:
-            # the group's table after the split, for members with the same parameters (a
-            # group of one, a band draw of its own origin shares, runs its lowering as is)
+            # the group's table after the split, for members with the same parameters or
+            # parameters :class:`_SplitRows` lowers from the group's (a group of one runs
+            # its lowering as is)
             pools = _m._origin_pools(prep, p0)
             special0 = _m._special_products(prep, sh0, p0)
             tg0, th0 = _m._cell_arrays(prep, p0, special0)[:2]
@@ -540,31 +657,34 @@ def _lower_into(prep, items, groups, sets, runner, out, T, record_output) -> Non
         lk = lane_key(low0, p0)
         ls = sets.get(lk)
         if ls is None:
-            ls = sets[lk] = _LaneSet(low0, p0, n, runner, out, T, record_output)
+            ls = sets[lk] = _LaneSet(low0, p0, n, runner, out, T, record_output,
+                                     even_width(len(items), runner.threads) if even
+                                     else None)
         for q, s in enumerate(members):
             sh, p = items[s]
             same = split_mode and q > 0 and _same_params(p, p0)
             rows_only = (split_mode and q > 0 and not same and not fast_off
-                         and _same_but_special_rows(p, p0))
+                         and _same_but_split_values(prep, p, p0))
             sh2 = _m.pool_shocks(pools, sh) if same or rows_only else None
-            if sh2 is not None and _m._special_products(low0.prep, sh2, pa2) == sp2:
+            tab = None
+            if rows_only:
+                if rows_of is None:
+                    rows_of = _SplitRows(prep, p0, special0, tg0, th0, low0)
+                tab = rows_of.table(p) if rows_of.ok else None
+            if sh2 is not None and (tab is not None or not rows_only) and \
+                    _m._special_products(low0.prep, sh2, pa2) == sp2:
                 # stocks per origin, the group's parameters (but perhaps the special rows'
-                # dependency shares and inventory days): the group's table, this scenario's
-                # shocks moved to the pool rows (as split_origins moves them)
-                p2 = low0.prep
+                # dependency shares and inventory days, and the pools' shares): the group's
+                # split (with this member's shares), this scenario's shocks moved to the pool
+                # rows (as split_origins moves them)
+                p2 = low0.prep if tab is None else tab[0]
                 imp, st0, rel = _m._lower_imports(p2, sh2, pa2, sp2, T)
                 _, cf, _, dfac, efac = _m._lower_domestic(p2, sh2, T)
                 th_sp, tg_sp = low0.theta_sp, low0.tgt_sp
                 tgt, theta = low0.tgt, low0.theta
-                if rows_only:
-                    if rows_of is None:
-                        rows_of = _SplitRows(prep, p0, special0, tg0, th0, p2)
-                    if rows_of.ok:
-                        tgt, theta = rows_of.arrays(p)
-                        th_sp, tg_sp = ls.special_dense(theta, tgt)
-                    else:  # pragma: no cover - a split this class does not reproduce
-                        lw = _m.lower(prep, sh, p, T)
-                        tgt, theta, th_sp, tg_sp = lw.tgt, lw.theta, lw.theta_sp, lw.tgt_sp
+                if tab is not None:
+                    tgt, theta = rows_of.arrays(p, tab[1])
+                    th_sp, tg_sp = ls.special_dense(theta, tgt)
             elif split_mode:
                 # stocks per origin: the pool rows' arrays come from a full lowering
                 lw = low0 if q == 0 else _m.lower(prep, sh, p, T)

@@ -6,6 +6,7 @@ one can be overridden per call, per scenario file and per sweep.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -125,6 +126,13 @@ class CellMatrix:
                                  f"got shape {v.shape}")
         v.setflags(write=False)
         object.__setattr__(self, "values", v)
+
+    @functools.cached_property
+    def bounds(self) -> tuple[float, float]:
+        """Smallest and largest value (``(inf, -inf)`` when empty), computed once: the
+        values are read-only, and every parameter set built on the matrix checks them."""
+        v = self.values
+        return (float(v.min()), float(v.max())) if v.size else (math.inf, -math.inf)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, CellMatrix) and other.digest == self.digest
@@ -258,13 +266,13 @@ class DynamicParams:
             raise ParameterError(f"parameter 'origin_stocks' = {self.origin_stocks!r}: "
                                  "expected true or false")
         if self.dependency_cells is not None:
-            v = self.dependency_cells.values
-            if ((v < _THETA.lo) | (v > _THETA.hi)).any():
+            lo, hi = self.dependency_cells.bounds
+            if lo < _THETA.lo or hi > _THETA.hi:
                 raise ParameterError(f"parameter 'dependency_cells' "
                                      f"({self.dependency_cells.source}): values outside "
                                      f"{_THETA.allowed}")
         if (self.inventory_cells is not None
-                and (self.inventory_cells.values < _STOCK_DAYS.lo).any()):
+                and self.inventory_cells.bounds[0] < _STOCK_DAYS.lo):
             raise ParameterError(f"parameter 'inventory_cells' ({self.inventory_cells.source}): "
                                  f"inventory days below {_STOCK_DAYS.lo:g}")
         for name in ("inventory_days_by_product", "dependency_by_product",
@@ -310,7 +318,7 @@ class DynamicParams:
                 for nested in [isinstance(v, Mapping)]
                 for k, d in (v.items() if nested else [("*", v)])]
             if self.inventory_cells is not None:
-                days.append(("inventory_cells", float(self.inventory_cells.values.min())))
+                days.append(("inventory_cells", self.inventory_cells.bounds[0]))
             for name, d in days:
                 if float(d) < THIN_STOCK_DAYS:
                     raise ParameterError(

@@ -411,6 +411,69 @@ def split_origins(prep: Prepared, shocks: Sequence[Any], params: DynamicParams,
     return (prep2, pool_shocks(pools, shocks), params2, tgt[Sx] * F, theta[Sx] * F, split)
 
 
+def _split_index(prep: Prepared, pools: Sequence[tuple[int, str, str, float]]):
+    """The index arithmetic of :func:`split_origins`, which depends on the pools' rows
+    alone (not on their shares): ``(R, Sx, pool, colptr)``: row and source cell of every
+    cell after the split, the pool each cell lies on (-1: its own row) and the new column
+    pointers."""
+    n = prep.n
+    cols = _cols(prep)
+    rows = prep.rowidx
+    new_rows, new_cols, src = [rows], [cols], [np.arange(rows.size)]
+    which = [np.full(rows.size, -1, dtype=np.int64)]
+    order, starts = _row_cells(prep)
+    for q, (i, _, _, _) in enumerate(pools):
+        m = order[starts[i]:starts[i + 1]]
+        new_rows.append(np.full(m.size, n + q, dtype=np.int64))
+        new_cols.append(cols[m])
+        src.append(m)
+        which.append(np.full(m.size, q, dtype=np.int64))
+    R = np.concatenate(new_rows)
+    Cc = np.concatenate(new_cols)
+    Sx = np.concatenate(src)
+    W = np.concatenate(which)
+    perm = np.argsort(Cc, kind="stable")
+    R, Cc, Sx, W = R[perm], Cc[perm], Sx[perm], W[perm]
+    colptr = np.zeros(n + len(pools) + 1, dtype=np.int64)
+    colptr[1:n + 1] = np.cumsum(np.bincount(Cc, minlength=n))
+    colptr[n + 1:] = colptr[n]
+    return R, Sx, W, colptr
+
+
+def _split_values(prep: Prepared, pools: Sequence[tuple[int, str, str, float]],
+                  Sx: np.ndarray, W: np.ndarray):
+    """The values of :func:`split_origins` that depend on the pools' shares, for the
+    index ``Sx``, ``W`` of :func:`_split_index`: ``(tot, F, f0, mu, m0)``: each row's
+    pooled share, every cell's factor, and the rows' final demand, import share and
+    imports after the split (pool rows appended).  Shared by single runs and the batch's
+    band draws (which vary the shares on one index), so both get the same numbers."""
+    n = prep.n
+    tot = np.zeros(n)
+    for i, _, _, so in pools:
+        tot[i] += so
+    r = 1.0 - prep.mu * tot  # share of each row left on the row itself
+    parent = np.array([i for i, _, _, _ in pools], dtype=np.int64)
+    so_arr = np.array([so for _, _, _, so in pools])
+    own = W < 0
+    F = np.empty(W.size)
+    F[own] = r[prep.rowidx[Sx[own]]]
+    F[~own] = (prep.mu[parent] * so_arr)[W[~own]]
+    f0 = prep.f0.copy()
+    mu = prep.mu.copy()
+    m0 = prep.m0.copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu_left = np.where(r > 0, prep.mu * (1.0 - tot) / np.where(r > 0, r, 1.0), 0.0)
+    hit = tot > 0
+    f0[hit] = prep.f0[hit] * r[hit]
+    mu[hit] = mu_left[hit]
+    m0[hit] = prep.m0[hit] * (1.0 - tot[hit])
+    P = len(pools)
+    f0 = np.concatenate([f0, prep.f0[parent] * prep.mu[parent] * so_arr])
+    mu = np.concatenate([mu, np.ones(P)])
+    m0 = np.concatenate([m0, prep.m0[parent] * so_arr])
+    return tot, F, f0, mu, m0
+
+
 def _split_structure(prep: Prepared, params: DynamicParams):
     """What :func:`split_origins` builds from the table and the parameters alone (built
     once per parameter set on a table: :func:`_memo_get`): ``(pools, prep2, params2,
@@ -422,53 +485,18 @@ def _split_structure(prep: Prepared, params: DynamicParams):
         return None
     n = prep.n
     P = len(pools)
-    tot = np.zeros(n)
-    for i, _, _, so in pools:
-        tot[i] += so
-    r = 1.0 - prep.mu * tot  # share of each row left on the row itself
-    cols = _cols(prep)
-    rows = prep.rowidx
-    f_orig = r[rows]
-    new_rows, new_cols, fac, src = [rows], [cols], [f_orig], [np.arange(rows.size)]
-    order, starts = _row_cells(prep)
-    for q, (i, _, _, so) in enumerate(pools):
-        m = order[starts[i]:starts[i + 1]]
-        new_rows.append(np.full(m.size, n + q, dtype=np.int64))
-        new_cols.append(cols[m])
-        fac.append(np.full(m.size, prep.mu[i] * so))
-        src.append(m)
-    R = np.concatenate(new_rows)
-    Cc = np.concatenate(new_cols)
-    F = np.concatenate(fac)
-    Sx = np.concatenate(src)
-    perm = np.argsort(Cc, kind="stable")
-    R, Cc, F, Sx = R[perm], Cc[perm], F[perm], Sx[perm]
-    n2 = n + P
-    colptr = np.zeros(n2 + 1, dtype=np.int64)
-    colptr[1:n + 1] = np.cumsum(np.bincount(Cc, minlength=n))
-    colptr[n + 1:] = colptr[n]
+    R, Sx, W, colptr = _split_index(prep, pools)
+    tot, F, f0, mu, m0 = _split_values(prep, pools, Sx, W)
     codes = [f"{prod}@{o}" for _, prod, o, _ in pools]
     parent = np.array([i for i, _, _, _ in pools], dtype=np.int64)
-    so_arr = np.array([so for _, _, _, so in pools])
     ext = lambda a, v: np.concatenate([a, v])  # noqa: E731
-    f0 = prep.f0.copy()
-    mu = prep.mu.copy()
-    m0 = prep.m0.copy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mu_left = np.where(r > 0, prep.mu * (1.0 - tot) / np.where(r > 0, r, 1.0), 0.0)
-    hit = tot > 0
-    f0[hit] = prep.f0[hit] * r[hit]
-    mu[hit] = mu_left[hit]
-    m0[hit] = prep.m0[hit] * (1.0 - tot[hit])
     prep2 = dataclasses.replace(
         prep,
         sectors=prep.sectors + codes,
         index={**prep.index, **{c: n + q for q, c in enumerate(codes)}},
         colptr=colptr, rowidx=R, A=prep.A[Sx] * F, Z0=prep.Z0[Sx] * F,
-        x0=ext(prep.x0, np.zeros(P)),
-        f0=ext(f0, prep.f0[parent] * prep.mu[parent] * so_arr),
-        e0=ext(prep.e0, np.zeros(P)), mu=ext(mu, np.ones(P)),
-        m0=ext(m0, prep.m0[parent] * so_arr), c=ext(prep.c, np.zeros(P)),
+        x0=ext(prep.x0, np.zeros(P)), f0=f0, e0=ext(prep.e0, np.zeros(P)), mu=mu, m0=m0,
+        c=ext(prep.c, np.zeros(P)),
         comp_coef=np.concatenate([prep.comp_coef, np.zeros((prep.comp_coef.shape[0], P))], 1),
     )
     split_prods = {prod for _, prod, _, _ in pools}
