@@ -579,6 +579,11 @@ def describe_machine() -> dict:
         out["memory_gib"] = round(kb / 2**20, 1)
     except OSError:
         pass
+    # which kernels the children run: compiled ahead of time or numba's JIT
+    # (simcore.dynamic._aot; the same bits either way)
+    p = subprocess.run([sys.executable, "-m", "simcore.dynamic._aot", "status"],
+                       capture_output=True, text=True, cwd=str(ROOT))
+    out["compiled_kernels"] = (p.stdout.strip() or p.stderr.strip()[-200:])
     return out
 
 

@@ -142,8 +142,11 @@ def test_even_blocks_give_the_fixed_layout_s_numbers(prep37):
     from test_lanes import _mixed
 
     assert b.LANES % b.LANE_STEP == 0
-    assert b.even_width(100, 2) == 24 and b.even_width(100, 1) == 24
-    assert b.even_width(64, 2) == b.LANES and b.even_width(200, 2) == 24
+    assert b.even_width(100, 2) == 48 and b.even_width(100, 1) == 48
+    assert b.even_width(64, 2) == b.LANES and b.even_width(200, 2) == 48
+    # a table whose 64-lane block would pass EVEN_BLOCK_BYTES: blocks of at most LANES
+    big = b.EVEN_BLOCK_BYTES // (8 * b.EVEN_LANES) + 1
+    assert b.even_width(100, 2, big) == 24 and b.even_width(100, 2, big - 1) == 48
     assert b.even_width(20, 2) == 8 and b.even_width(20, 1) == 16
     assert b.even_width(8, 2) == b.LANES  # blocks of 4: the fixed layout
     for m_scen in (2 * b.LANES + 11, 3 * b.LANES + 4):
