@@ -242,3 +242,48 @@ def test_single_run_imports_no_numba():
                        cwd=ROOT, env=env)
     assert p.returncode == 0, p.stderr
     assert p.stdout.split() == ["0", "False", "False"], p.stdout + p.stderr
+
+
+def _kernel_tree(dst: Path) -> Path:
+    """A source tree holding just what building the kernels imports."""
+    src = ROOT / "simcore"
+    files = ["__init__.py", "_version.py", "dynamic/__init__.py"] + list(_aot.SOURCES)
+    for rel in files:
+        (dst / "simcore" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (dst / "simcore" / rel).write_bytes((src / rel).read_bytes())
+    return dst
+
+
+def test_build_hook_compiles_into_the_tree_and_the_wheel(tmp_path, monkeypatch, capsys):
+    """The install's build hook (simcore/_build_hook.py) writes the module into the source
+    tree and hands it to the wheel; a failed build leaves a pure-Python wheel and says why
+    on standard error; SIMCORE_AOT_BUILD=0 skips it."""
+    from simcore import _build_hook as hook
+
+    root = _kernel_tree(tmp_path / "ok")
+    h = hook.AOTBuildHook.__new__(hook.AOTBuildHook)
+    h.root = str(root)
+    data: dict = {}
+    h.initialize("standard", data)
+    (so,) = (root / "simcore").glob("_aot_kernels*")
+    assert data["force_include"] == {str(so): f"simcore/{so.name}"}
+    assert data["pure_python"] is False and data["infer_tag"] is True
+    spec = importlib.util.spec_from_file_location(_aot.MODULE, so)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert int(mod.aot_stamp()) == _aot.stamp()  # built from the same sources
+    data = {}
+    h.initialize("editable", data)  # in place: nothing to add to the wheel
+    assert "force_include" not in data and data["pure_python"] is False
+    # a kernel source that does not compile: no module, the wheel stays pure Python
+    bad = _kernel_tree(tmp_path / "bad")
+    (bad / "simcore" / "dynamic" / "_fused.py").write_text("this is not python\n")
+    h.root = str(bad)
+    data = {}
+    h.initialize("standard", data)
+    assert data == {} and not list((bad / "simcore").glob("_aot_kernels*"))
+    assert "compiling the kernels ahead of time failed" in capsys.readouterr().err
+    monkeypatch.setenv("SIMCORE_AOT_BUILD", "0")
+    h.root = str(root)
+    h.initialize("standard", data)
+    assert data == {}
