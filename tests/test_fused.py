@@ -86,7 +86,29 @@ def test_fused_matches_run_one_and_the_oracle(seed, ces):
     b = sc.simulate(prep, shocks, params=params, days=T, record=RECORDS, layout="csc")
     for k, v in b.data_vars.items():
         np.testing.assert_array_equal(a[k].values, v.values, err_msg=k)
-    assert a.attrs["recovered"] == b.attrs["recovered"]
+    # simulate gives the fused kernel a one-row gap record (the last day's gaps only)
+    for k in ("recovered", "final_output_gap_share", "final_stock_gap_share"):
+        assert a.attrs[k] == b.attrs[k], k
+    _check_last_day_gap(low, params, T)
+
+
+def _check_last_day_gap(low, params, T):
+    """The fused kernel with a one-row ``rec_gap`` (the last day's gaps only, as
+    ``simulate`` runs it): every other output the same bits as with every day's gaps, and
+    its row the last day's."""
+    s_f, full = _raw(low, params, T, "fused")
+    n, K = low.prep.n, low.sp_idx.shape[0]
+    r = kn.Records(np.zeros(T), np.zeros(n), np.zeros((T, n)), np.zeros((T, n)),
+                   np.zeros((T, K)), np.zeros((T, K)), np.zeros(T), np.zeros((1, 2)),
+                   np.zeros(1, dtype=np.int64), np.zeros(n))
+    bundles = (md.kernel_table(low, params), md.kernel_special(low), md.kernel_shocks(low),
+               md.kernel_options(params))
+    assert int(fu.run_single_fused(*bundles, r)) == s_f
+    for k in kn.Records._fields:
+        want = getattr(full, k)[-1:] if k == "rec_gap" else getattr(full, k)
+        np.testing.assert_array_equal(getattr(r, k), want, err_msg=k)
+    if T > 1:
+        assert np.any(full.rec_gap[-1] != 0) or np.all(full.rec_gap == 0)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

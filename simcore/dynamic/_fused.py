@@ -86,6 +86,56 @@ def _pass1(n, colptr, rowidx, A, TG, IND, THA, TH, sigma, x0, S, dprev, inv_tau,
         xinp[j] = bound_j
 
 
+@njit(inline="always")
+def _sweep(n, colptr, rowidx, A, TG, O, S, IND, THA, TH, sigma, x0, x, d, rho_int, inv_tau,
+           sp_pos, rec_sp_on, spsum, Dnext, xinp, ces_on, with_gap):
+    """The day's sweep of :func:`run_fused` (pass 2 of the day, pass 1 of the next);
+    returns the stock gap's sum, summed only ``with_gap``.  Inlined, and called with a
+    constant ``with_gap``, so each call site compiles its own loop: the sum is a chain of
+    additions in the cells' order (``run_one``'s bits), and a day that does not record
+    it does not wait on that chain."""
+    sgap = 0.0
+    for j in range(n):
+        xj = x[j]
+        dj = d[j]
+        bound_j = np.inf
+        k0 = colptr[j]
+        k1 = colptr[j + 1]
+        for kk in range(k0, k1):
+            r = rowidx[kk]
+            s_k = S[kk]
+            a = A[kk]
+            tg = TG[kk]
+            o = O[kk]
+            z = o * rho_int[r]
+            use = a * xj
+            lim = s_k + z - tg
+            if lim < s_k:
+                lim = s_k
+            if use > lim:
+                use = lim
+            sn = s_k + z - use
+            S[kk] = sn
+            if with_gap:
+                sgap += abs(sn - tg)
+            if rec_sp_on:
+                p = sp_pos[r]
+                if p >= 0:
+                    spsum[p] += sn
+            o2 = a * dj + (tg - sn) * inv_tau
+            if o2 < 0.0:
+                o2 = 0.0
+            O[kk] = o2
+            Dnext[r] += o2
+            b = IND[kk] + THA[kk] * sn
+            if b < bound_j:
+                bound_j = b
+        if ces_on:
+            bound_j = _bound_with_ces(k0, k1, rowidx, S, A, IND, THA, TH, sigma, x0[j])
+        xinp[j] = bound_j
+    return sgap
+
+
 @njit
 def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
               sp_pos, sp_idx, impcap, stock0, relmax, theta_sp, tgt_sp,
@@ -95,7 +145,10 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
               info, out_dem):
     """Run one scenario over ``gdp_loss.shape[0]`` days, one sweep over the cells a day;
     return a status code.  Arguments and outputs are ``run_one``'s less its work arrays
-    (``colptr`` and ``rowidx`` may be unsigned and ``rowidx`` 32-bit: :func:`indices`)."""
+    (``colptr`` and ``rowidx`` may be unsigned and ``rowidx`` 32-bit: :func:`indices`).
+    ``rec_gap`` of one row (``(1, 2)``) records the gaps of the last day only (what
+    ``simulate`` reads), so that no other day sums the stock gap (:func:`_sweep`); of
+    ``T`` rows, every day's, as ``run_one``."""
     n = x0.shape[0]
     T = gdp_loss.shape[0]
     K = sp_idx.shape[0]
@@ -107,6 +160,7 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
     rec_sp_on = rec_spstock.shape[0] > 0
     gain_on = gdp_gain.shape[0] > 0
     gap_on = rec_gap.shape[0] > 0
+    gap_rows = rec_gap.shape[0]
     dem_on = out_dem.shape[0] > 0
     overprod = alpha_max > 1.0
 
@@ -217,47 +271,20 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
             Dnext[i] = 0.0
         for k in range(K):
             spsum[k] = 0.0
-        sgap = 0.0
-        for j in range(n):
-            xj = x[j]
-            dj = d[j]
-            bound_j = np.inf
-            k0 = colptr[j]
-            k1 = colptr[j + 1]
-            for kk in range(k0, k1):
-                r = rowidx[kk]
-                s_k = S[kk]
-                a = A[kk]
-                tg = TG[kk]
-                o = O[kk]
-                z = o * rho_int[r]
-                use = a * xj
-                lim = s_k + z - tg
-                if lim < s_k:
-                    lim = s_k
-                if use > lim:
-                    use = lim
-                sn = s_k + z - use
-                S[kk] = sn
-                sgap += abs(sn - tg)
-                if rec_sp_on:
-                    p = sp_pos[r]
-                    if p >= 0:
-                        spsum[p] += sn
-                o2 = a * dj + (tg - sn) * inv_tau
-                if o2 < 0.0:
-                    o2 = 0.0
-                O[kk] = o2
-                Dnext[r] += o2
-                b = IND[kk] + THA[kk] * sn
-                if b < bound_j:
-                    bound_j = b
-            if ces_on:
-                bound_j = _bound_with_ces(k0, k1, rowidx, S, A, IND, THA, TH, sigma, x0[j])
-            xinp[j] = bound_j
-        if gap_on:
+        if t == T - 1 or gap_rows == T:
+            sgap = _sweep(n, colptr, rowidx, A, TG, O, S, IND, THA, TH, sigma, x0, x, d,
+                          rho_int, inv_tau, sp_pos, rec_sp_on, spsum, Dnext, xinp, ces_on,
+                          True)
+        else:
+            sgap = _sweep(n, colptr, rowidx, A, TG, O, S, IND, THA, TH, sigma, x0, x, d,
+                          rho_int, inv_tau, sp_pos, rec_sp_on, spsum, Dnext, xinp, ces_on,
+                          False)
+        if gap_rows == T:
             rec_gap[t, 0] = xgap * inv_sum_x0
             rec_gap[t, 1] = sgap * inv_sum_tg
+        elif gap_on and t == T - 1:
+            rec_gap[0, 0] = xgap * inv_sum_x0
+            rec_gap[0, 1] = sgap * inv_sum_tg
         if rec_sp_on:
             for k in range(K):
                 rec_spstock[t, k] = spsum[k]

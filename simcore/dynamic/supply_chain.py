@@ -973,11 +973,13 @@ def simulate(
     rec_sp = np.zeros((T if "stocks" in record else 0, K))
     gdp_gain = np.zeros(T)
     out_dem = np.zeros(n2)
-    gap = np.zeros((T, 2))
+    kind = choose_layout(n2, nnz) if layout == "auto" else layout
+    # the result reads the last day's gaps only; the fused kernel then sums the stock gap
+    # on that day alone (simcore.dynamic._fused.run_fused), the others record every day's
+    gap = np.zeros((1 if kind == "fused" else T, 2))
     info = np.zeros(1, dtype=np.int64)
     records = kn.Records(gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_sp, gdp_gain, gap,
                          info, out_dem)
-    kind = choose_layout(n2, nnz) if layout == "auto" else layout
     if kind == "rows":
         from . import _rows
 
