@@ -451,21 +451,28 @@ def test_points_resolve_their_data_files_once_per_sweep(kiuchi, monkeypatch):
         _close(res.gdp_loss_total.values.ravel()[i], ref.gdp_loss_total)
 
 
-def test_special_rows_check_compares_every_other_field():
-    """``_same_but_special_rows``: equal but for the per-product maps; any other field
-    (a number, a map, an array field) that differs makes it False."""
+def test_special_rows_check_compares_every_other_field(japan37):
+    """``_same_but_split_values`` (which draws of a group the batch lowers from the group's
+    split): equal but for the per-product maps, overriding at least the products the
+    group's first member overrides; any other field (a number, the origins' shares, a
+    product the first member overrides and this one does not) that differs makes it
+    False (the last is the stocks-per-origin case fixed in round 4 of issue 17)."""
     from simcore.dynamic import batch as b
+    from simcore.dynamic import supply_chain as md
     from simcore.dynamic.params import DynamicParams
 
+    prep = md.prepare_model(japan37)
     p0 = DynamicParams(dependency_by_product={"27": 0.5}, inventory_days=3.0)
-    assert b._same_but_special_rows(
+    assert b._same_but_split_values(prep,
         DynamicParams(dependency_by_product={"27": 0.9},
                       inventory_days_by_product={"27": 2.0}, inventory_days=3.0), p0)
-    assert not b._same_but_special_rows(
+    assert not b._same_but_split_values(prep,
         DynamicParams(dependency_by_product={"27": 0.9}, inventory_days=4.0), p0)
-    assert not b._same_but_special_rows(
+    assert not b._same_but_split_values(prep, DynamicParams(inventory_days=3.0), p0)
+    assert not b._same_but_split_values(prep,
         DynamicParams(dependency_by_product={"27": 0.9}, inventory_days=3.0,
-                      import_origins={"27": {"CHN": 0.5}}), p0)
+                      import_origins={"27": {"CHN": 0.5, "ROW": 0.5}}), p0)
+
 
 
 def test_a_local_sweep_builds_each_point_once(small, monkeypatch):

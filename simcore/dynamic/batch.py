@@ -427,13 +427,6 @@ class _LaneSet:
                 out["output"][s] = res.rec_x[b, :, :n, l]
 
 
-def _same_but_special_rows(p: DynamicParams, p0: DynamicParams) -> bool:
-    """Whether ``p`` equals ``p0`` but for the per-product maps (``dependency_by_product``,
-    ``inventory_days_by_product``); the caller has checked (:func:`group_key`) that the
-    maps agree on every product that is not special."""
-    return _equal_but(p, p0, ("dependency_by_product", "inventory_days_by_product"))
-
-
 def _same_but_split_values(prep: _m.Prepared, p: DynamicParams, p0: DynamicParams) -> bool:
     """Whether ``p`` equals ``p0`` but for the per-product maps (overriding at least the
     products ``p0`` overrides) and the shares of the origins that have pools of their own
