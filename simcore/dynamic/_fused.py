@@ -87,15 +87,17 @@ def _pass1(n, colptr, rowidx, A, TG, IND, THA, TH, sigma, x0, S, dprev, inv_tau,
 
 
 @njit(inline="always")
-def _sweep(n, colptr, rowidx, A, TG, O, S, IND, THA, TH, sigma, x0, x, d, rho_int, inv_tau,
-           sp_pos, rec_sp_on, spsum, Dnext, xinp, ces_on, with_gap):
-    """The day's sweep of :func:`run_fused` (pass 2 of the day, pass 1 of the next);
-    returns the stock gap's sum, summed only ``with_gap``.  Inlined, and called with a
-    constant ``with_gap``, so each call site compiles its own loop: the sum is a chain of
-    additions in the cells' order (``run_one``'s bits), and a day that does not record
-    it does not wait on that chain."""
+def _sweep(c0, c1, colptr, rowidx, A, TG, O, S, IND, THA, TH, sigma, x0, x, d, rho_int,
+           inv_tau, sp_pos, rec_sp_on, spsum, Dnext, xinp, ces_on, with_gap):
+    """The day's sweep over buyer columns ``c0 <= j < c1`` (pass 2 of the day, pass 1 of
+    the next): orders added into ``Dnext`` by product row, stocks of special products into
+    ``spsum``; returns the stock gap's sum, summed only ``with_gap``.  :func:`run_fused`
+    sweeps every column into the day's sums, :func:`_sweep_block` one block into its
+    partials.  Inlined, and called with a constant ``with_gap``, so each call site compiles
+    its own loop: the sum is a chain of additions in the cells' order (``run_one``'s bits),
+    and a day that does not record it does not wait on that chain."""
     sgap = 0.0
-    for j in range(n):
+    for j in range(c0, c1):
         xj = x[j]
         dj = d[j]
         bound_j = np.inf
@@ -272,11 +274,11 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
         for k in range(K):
             spsum[k] = 0.0
         if t == T - 1 or gap_rows == T:
-            sgap = _sweep(n, colptr, rowidx, A, TG, O, S, IND, THA, TH, sigma, x0, x, d,
+            sgap = _sweep(0, n, colptr, rowidx, A, TG, O, S, IND, THA, TH, sigma, x0, x, d,
                           rho_int, inv_tau, sp_pos, rec_sp_on, spsum, Dnext, xinp, ces_on,
                           True)
         else:
-            sgap = _sweep(n, colptr, rowidx, A, TG, O, S, IND, THA, TH, sigma, x0, x, d,
+            sgap = _sweep(0, n, colptr, rowidx, A, TG, O, S, IND, THA, TH, sigma, x0, x, d,
                           rho_int, inv_tau, sp_pos, rec_sp_on, spsum, Dnext, xinp, ces_on,
                           False)
         if gap_rows == T:
@@ -340,52 +342,16 @@ def col_blocks(colptr: np.ndarray, nblocks: int = PAR_BLOCKS) -> np.ndarray:
 def _sweep_block(c0, c1, b, colptr, rowidx, A, TG, IND, THA, TH, sigma, x0, inv_tau, ces_on,
                  sp_pos, rec_sp_on, S, O, x, d, rho_int, P, SG, SP, xinp):
     """Block ``b`` (buyer columns ``c0 <= j < c1``) of the day's sweep: :func:`run_fused`'s
-    cell loop, its sums into the block's own partials ``P[b]`` (orders by product row),
-    ``SG[b]`` (stock gap) and ``SP[b]`` (stocks of special products)."""
+    cell loop (:func:`_sweep`), its sums into the block's own partials ``P[b]`` (orders by
+    product row), ``SG[b]`` (stock gap) and ``SP[b]`` (stocks of special products)."""
     n = P.shape[1]
     Pb = P[b]
     for i in range(n):
         Pb[i] = 0.0
     for k in range(SP.shape[1]):
         SP[b, k] = 0.0
-    sgap = 0.0
-    for j in range(c0, c1):
-        xj = x[j]
-        dj = d[j]
-        bound_j = np.inf
-        k0 = colptr[j]
-        k1 = colptr[j + 1]
-        for kk in range(k0, k1):
-            r = rowidx[kk]
-            s_k = S[kk]
-            a = A[kk]
-            tg = TG[kk]
-            z = O[kk] * rho_int[r]
-            use = a * xj
-            lim = s_k + z - tg
-            if lim < s_k:
-                lim = s_k
-            if use > lim:
-                use = lim
-            sn = s_k + z - use
-            S[kk] = sn
-            sgap += abs(sn - tg)
-            if rec_sp_on:
-                p = sp_pos[r]
-                if p >= 0:
-                    SP[b, p] += sn
-            o2 = a * dj + (tg - sn) * inv_tau
-            if o2 < 0.0:
-                o2 = 0.0
-            O[kk] = o2
-            Pb[r] += o2
-            bb = IND[kk] + THA[kk] * sn
-            if bb < bound_j:
-                bound_j = bb
-        if ces_on:
-            bound_j = _bound_with_ces(k0, k1, rowidx, S, A, IND, THA, TH, sigma, x0[j])
-        xinp[j] = bound_j
-    SG[b] = sgap
+    SG[b] = _sweep(c0, c1, colptr, rowidx, A, TG, O, S, IND, THA, TH, sigma, x0, x, d,
+                   rho_int, inv_tau, sp_pos, rec_sp_on, SP[b], Pb, xinp, ces_on, True)
 
 
 @njit
