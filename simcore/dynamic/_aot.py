@@ -88,7 +88,8 @@ SOURCES: tuple[str, ...] = ("_jit.py", "errors.py", "dynamic/_bundles.py", "dyna
                             "dynamic/_fused.py", "dynamic/_lanes.py", "dynamic/_aot.py")
 
 _PKG = Path(__file__).resolve().parent.parent
-_resolved: dict[str, Callable[..., Any]] = {}
+_resolved: dict[str, Callable[..., Any]] = {}  # kernel name -> what kernel() gives
+_checks: dict[str, Callable[[tuple], bool]] = {}  # kernel name -> its argument check
 _state: dict[str, Any] = {}
 
 
@@ -214,13 +215,11 @@ def call(name: str, *args: Any) -> Any:
     bits)."""
     f = kernel(name)
     if _module() is not None:
-        ok = _resolved.get("check:" + name)
+        ok = _checks.get(name)
         if ok is None:
-            ok = _resolved["check:" + name] = _checker(SIGNATURES[name])
+            ok = _checks[name] = _checker(SIGNATURES[name])
         if not ok(args):
-            f = _resolved.get("jit:" + name)
-            if f is None:
-                f = _resolved["jit:" + name] = jit(name)
+            f = jit(name)
     return f(*args)
 
 
@@ -234,6 +233,7 @@ def status() -> dict[str, Any]:
 def reset() -> None:
     """Forget what :func:`kernel` resolved (tests; after a build in the same process)."""
     _resolved.clear()
+    _checks.clear()
     _state.clear()
     sys.modules.pop(MODULE, None)
 
@@ -266,7 +266,7 @@ def build(out_dir: str | os.PathLike | None = None, verbose: bool = False) -> Pa
         cc.output_dir = tmp
         cc.verbose = verbose
         cc.target_cpu = "host"
-        for name, mod in KERNELS.items():
+        for name in KERNELS:
             cc.export(name, SIGNATURES[name])(jit(name).py_func)
         cc.export("aot_stamp", "i8()")(aot_stamp)
         saved = pycc_compiler.Flags
