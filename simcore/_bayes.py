@@ -271,7 +271,7 @@ def run_draws(scenario: Any, overrides: Sequence[Mapping[str, Any]], *,
         raise ParameterError("run_draws: no draws to run")
     horizon = Horizon.of(sc.data["horizon"], days)
     T0 = horizon.first(shocks)
-    r = run_lowered(prep, items, T0, record_output=record_output, even=True)
+    r = run_lowered(prep, items, T0, record_output=record_output, even=True, gaps="last")
     if np.any(r["status"]):
         s = int(np.flatnonzero(r["status"])[0])
         try:
@@ -287,7 +287,7 @@ def run_draws(scenario: Any, overrides: Sequence[Mapping[str, Any]], *,
         T = T0
         while pending.size and horizon.extend(T) is not None:
             T = horizon.extend(T)
-            r2 = run_lowered(prep, [items[q] for q in pending], T, even=True)
+            r2 = run_lowered(prep, [items[q] for q in pending], T, even=True, gaps="last")
             rec = recovered_rule(prep, r2["gdp_loss"][:, -1], r2["gap"][:, -1])
             for k, q in enumerate(pending):
                 gl[q] = r2["gdp_loss"][k]

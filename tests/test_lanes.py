@@ -11,6 +11,7 @@ import pytest
 
 import simcore as sc
 from simcore._jit import STATUS_NON_FINITE, STATUS_OK
+from simcore.errors import ParameterError
 from simcore.dynamic import _kernels as kn
 from simcore.dynamic import _lanes as ln
 from simcore.dynamic import batch as b
@@ -140,6 +141,24 @@ def test_numbers_do_not_depend_on_the_threads(prep37):
         np.testing.assert_array_equal(r[k], alone[k])
 
 
+def test_the_last_day_s_gaps_alone_leave_every_number_as_it_was(prep37, one_thread):
+    """``gaps="last"`` (what the band draws, sweeps of a fixed horizon and
+    ``simulate_batch`` ask for) keeps only the last day's gaps, summed on that day only, in
+    the lane blocks and in the single runs of a few leftover scenarios: every other output
+    and the last day's gaps are the same bits as with every day's."""
+    scen = _mixed(b.LANES + 3)
+    daily = b.run_lowered(prep37, scen, 120)
+    last = b.run_lowered(prep37, scen, 120, gaps="last")
+    assert daily["kernel_calls"] == last["kernel_calls"] == 1 + 3
+    assert last["gap"].shape == (len(scen), 1, 2)
+    np.testing.assert_array_equal(last["gap"], daily["gap"][:, -1:])
+    assert np.all(last["gap"][:, 0, 1] > 0)  # the stock gaps are there, not zeros
+    for k in ("gdp_loss", "gdp_gain", "out_cum", "status", "info"):
+        np.testing.assert_array_equal(last[k], daily[k])
+    with pytest.raises(ParameterError, match="gaps = 'weekly'"):
+        b.run_lowered(prep37, scen[:1], 10, gaps="weekly")
+
+
 def test_a_failing_lane_stops_as_run_one_and_the_others_run_on(prep37):
     """A lane whose loss turns non-finite on day 7 stops recording there, as ``run_one``
     returns; its neighbours in the block are unaffected."""
@@ -185,6 +204,17 @@ def test_a_failing_lane_stops_as_run_one_and_the_others_run_on(prep37):
         if s != bad:
             assert res.status[0, s] == STATUS_OK
             np.testing.assert_array_equal(res.gdp_loss[0, :, s], r["gdp_loss"][s])
+    # with the last day's gaps only: the failing lane records none, the others the same
+    # (ones: what the kernel must overwrite)
+    res1 = ln.LaneOutput(*[np.zeros_like(a) for a in out[:5]],
+                         np.ones_like(out.rec_gap[:, :1]),
+                         np.zeros_like(out.status), np.full_like(out.info, -1))
+    ln.run_lanes(st, tab, scn, res1)
+    np.testing.assert_array_equal(res1.gdp_loss, res.gdp_loss)
+    np.testing.assert_array_equal(res1.rec_gap[0, 0, :, bad], [0.0, 0.0])
+    for s in range(len(scen)):
+        if s != bad:
+            np.testing.assert_array_equal(res1.rec_gap[0, 0, :, s], res.rec_gap[0, -1, :, s])
 
 
 def test_origin_shares_that_differ_share_lanes(prep37):

@@ -161,9 +161,10 @@ def _uniform_cells(A, TG, IND, THA, uni, A1, TG1, IND1, THA1):
 
 @njit
 def _pass2_pass1(next_day, ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S, O, x,
-                 dprev, rho_int, x0, inv_tau, Duse, xinp, bound, sgap,
+                 dprev, rho_int, x0, inv_tau, Duse, xinp, bound, with_gap, sgap,
                  uni, A1, TG1, IND1, THA1):
-    """Pass 2 of a day (deliveries, use, stocks; ``sgap`` the sum of ``|S - target|``) and,
+    """Pass 2 of a day (deliveries, use, stocks; if ``with_gap``, ``sgap`` the sum of
+    ``|S - target|``) and,
     if ``next_day``, pass 1 of the next day (orders from ``dprev``, the use vector
     ``Duse``, the input bound ``xinp``), in one sweep over the cells: a cell's stock after
     pass 2 is all pass 1 of the next day reads of it, so each cell is loaded once a day.
@@ -191,8 +192,9 @@ def _pass2_pass1(next_day, ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S
                     lim = s_k if lim < s_k else lim
                     use = lim if use > lim else use
                     S[kk, l] = s_k + z - use
-                for l in range(L):
-                    sgap[l] += abs(S[kk, l] - tg)
+                if with_gap:
+                    for l in range(L):
+                        sgap[l] += abs(S[kk, l] - tg)
                 if next_day:
                     ind = IND1[kk]
                     tha = THA1[kk]
@@ -215,8 +217,9 @@ def _pass2_pass1(next_day, ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S
                 lim = s_k if lim < s_k else lim
                 use = lim if use > lim else use
                 S[kk, l] = s_k + z - use
-            for l in range(L):
-                sgap[l] += abs(S[kk, l] - TG[kk, l])
+            if with_gap:
+                for l in range(L):
+                    sgap[l] += abs(S[kk, l] - TG[kk, l])
             if next_day:
                 for l in range(L):
                     o = A[kk, l] * dprev[j, l] + (TG[kk, l] - S[kk, l]) * inv_tau[l]
@@ -244,7 +247,10 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
 
     The arrays are one block's slices of :class:`LaneTable`, :class:`LaneScenario` and
     :class:`LaneOutput` (no block axis).  Each lane repeats
-    :func:`~simcore.dynamic._kernels.run_one`'s operations in its order.
+    :func:`~simcore.dynamic._kernels.run_one`'s operations in its order.  ``rec_gap`` of
+    ``T`` rows records every day's output and stock gaps, as ``run_one``; of one row, the
+    last day's only, so that no other day sums the stock gap over the cells (the fused
+    kernel's rule, :func:`simcore.dynamic._fused.run_fused`): the same bits otherwise.
     """
     nnz = A.shape[0]
     L = A.shape[1]
@@ -255,6 +261,7 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
     D = dem_idx.shape[0]
     rec_x_on = rec_x.shape[0] > 0
     gap_on = rec_gap.shape[0] > 0
+    gap_rows = rec_gap.shape[0]
     dem_on = out_dem.shape[0] > 0
 
     S = np.empty((nnz, L))
@@ -446,13 +453,15 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
         for i in range(n):
             for l in range(L):
                 Duse[i, l] = 0.0
+        gap_today = gap_rows == T or (gap_on and t == T - 1)
         _pass2_pass1(t + 1 < T, ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S, O,
-                     x, dprev, rho_int, x0, inv_tau, Duse, xinp, bound, sgap,
+                     x, dprev, rho_int, x0, inv_tau, Duse, xinp, bound, gap_today, sgap,
                      uni, A1, TG1, IND1, THA1)
-        if gap_on:
+        if gap_today:
+            r = t if gap_rows == T else 0
             for l in range(L):
-                rec_gap[t, 0, l] = xgap[l] * inv_sum_x0[l]
-                rec_gap[t, 1, l] = sgap[l] * inv_sum_tg[l]
+                rec_gap[r, 0, l] = xgap[l] * inv_sum_x0[l]
+                rec_gap[r, 1, l] = sgap[l] * inv_sum_tg[l]
 
         # --- a lane whose loss is not finite stops here, as run_one returns
         alive = 0
@@ -487,9 +496,10 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
             for t in range(t0, T):
                 gdp_loss[t, l] = 0.0
                 gdp_gain[t, l] = 0.0
-                if gap_on:
-                    rec_gap[t, 0, l] = 0.0
-                    rec_gap[t, 1, l] = 0.0
+                if gap_rows == T or (gap_on and t == T - 1):
+                    r = t if gap_rows == T else 0
+                    rec_gap[r, 0, l] = 0.0
+                    rec_gap[r, 1, l] = 0.0
                 if rec_x_on:
                     for j in range(n):
                         rec_x[t, j, l] = 0.0

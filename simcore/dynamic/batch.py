@@ -138,8 +138,10 @@ def _special_rows(prep: _m.Prepared, params: DynamicParams, special: Sequence[in
 
 class BatchResult(dict):
     """Bare arrays of a batch: ``gdp_loss (s, T)`` (net), ``gdp_gain (s, T)`` (value added
-    above baseline, kept apart: gross loss = net + gains), ``out_cum (s, n)``, ``gap (s, T, 2)``,
-    ``status (s,)``, ``info (s,)`` and, if recorded, ``output (s, T, n)``."""
+    above baseline, kept apart: gross loss = net + gains), ``out_cum (s, n)``, ``gap (s, T, 2)``
+    (output and stock gap shares each day; ``(s, 1, 2)``, the last day's, where the caller
+    asked for the last day's only), ``status (s,)``, ``info (s,)`` and, if recorded,
+    ``output (s, T, n)``."""
 
 
 #: Scenarios per block of the lane kernel (:mod:`simcore.dynamic._lanes`): the innermost,
@@ -348,7 +350,7 @@ class _LaneSet:
         n2, K, n = self.n2, self.K, self.n_orig
         gl, gg, oc = np.zeros(T), np.zeros(T), np.zeros(n2)
         rx = np.zeros((T if record_output else 0, n2))
-        gap, info = np.zeros((T, 2)), np.zeros(1, dtype=np.int64)
+        gap, info = np.zeros((out["gap"].shape[1], 2)), np.zeros(1, dtype=np.int64)
         status = kn.run_single_fused(
             kn.Table(self.colptr, self.rowidx, w["A"], w["tgt"], w["theta"], st.sigma, w["x0"],
                      w["f0"], w["e0"], w["mu"], w["c"], w["inv_tau"]),
@@ -411,7 +413,8 @@ class _LaneSet:
             gdp_loss=np.zeros((nb, T, L)), gdp_gain=np.zeros((nb, T, L)),
             out_cum=np.zeros((nb, n2, L)), out_dem=np.zeros((nb, 0, L)),
             rec_x=np.zeros((nb, T if record_output else 0, n2, L)),
-            rec_gap=np.zeros((nb, T, 2, L)), status=np.zeros((nb, L), dtype=np.int64),
+            rec_gap=np.zeros((nb, out["gap"].shape[1], 2, L)),
+            status=np.zeros((nb, L), dtype=np.int64),
             info=np.full((nb, L), -1, dtype=np.int64))
         _ln.run_lanes(self.st, tab, scn, res)
         n = self.n_orig
@@ -586,7 +589,8 @@ def _same_params(p: DynamicParams, p0: DynamicParams) -> bool:
 
 
 def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]], days: int,
-                *, record_output: bool = False, even: bool = False) -> BatchResult:
+                *, record_output: bool = False, even: bool = False,
+                gaps: str = "daily") -> BatchResult:
     """Run ``scenarios`` over ``days`` days; bare arrays in scenario order (no labels).
 
     Scenarios are lowered in groups of equal :func:`group_key` (shared lowering), then
@@ -604,9 +608,17 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
     share one structure (the band draws of :func:`simcore.calibrate.run_draws`), so that
     the threads end together.  Each scenario's numbers are the same in either layout, bit
     for bit (a lane's operations do not depend on the block's width; tested).
+
+    ``gaps="last"`` keeps the output and stock gaps of the last day only (``gap`` is
+    ``(s, 1, 2)``), for callers that read no other day's (the recovery check of a fixed
+    horizon): the kernels then sum the stock gap over the cells on that day only instead of
+    every day (one lane loop less per cell and day).  Every other number is the same, bit
+    for bit, and so is the last day's gap.
     """
 
     T = check_days(days)
+    if gaps not in ("daily", "last"):
+        raise ParameterError(f"run_lowered: gaps = {gaps!r}: expected 'daily' or 'last'")
     items = [(_m._check_shocks(sh), p if p is not None else DynamicParams())
              for sh, p in scenarios]
     for _, p in items:
@@ -615,7 +627,7 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
     ns, n = len(items), prep.n
     out = BatchResult(
         gdp_loss=np.zeros((ns, T)), gdp_gain=np.zeros((ns, T)), out_cum=np.zeros((ns, n)),
-        gap=np.zeros((ns, T, 2)),
+        gap=np.zeros((ns, T if gaps == "daily" else 1, 2)),
         status=np.zeros(ns, dtype=np.int64), info=np.full(ns, -1, dtype=np.int64))
     if record_output:
         out["output"] = np.zeros((ns, T, n))
@@ -773,7 +785,7 @@ def simulate_batch(
         raise ParameterError(
             f"record: daily output of {len(scen)} scenarios x {T} days x {prep.n} sectors needs "
             f"{len(scen) * T * prep.n * 8 / 1e9:.1f} GB; record nothing or use simcore.sweep")
-    r = run_lowered(prep, scen, T, record_output="output" in record)
+    r = run_lowered(prep, scen, T, record_output="output" in record, gaps="last")
     bad = np.nonzero(r["status"])[0]
     if bad.size:
         s = int(bad[0])

@@ -754,15 +754,17 @@ class SweepBackend:
     """What :mod:`simcore.sweeps` needs of an engine, for multi-regional scenarios: the
     contract of :func:`simcore.dynamic.batch.run_lowered` and
     :func:`~simcore.dynamic.supply_chain.recovered_rule` (bare arrays in scenario order, failed runs
-    flagged by a non-zero ``status``, not raised)."""
+    flagged by a non-zero ``status``, not raised; ``gaps="last"`` keeps the last day's
+    gaps only, ``(s, 1, 2)``: the multi-regional kernel records every day's either way)."""
 
     @staticmethod
     def run_lowered(prep: PreparedMRIO, scenarios: Sequence[tuple[Any, Any]], days: int,
-                    *, workers: int | None = None) -> dict[str, np.ndarray]:
+                    *, workers: int | None = None, gaps: str = "daily") -> dict[str, np.ndarray]:
         from concurrent.futures import ThreadPoolExecutor
 
-
         T = check_days(days)
+        if gaps not in ("daily", "last"):
+            raise ParameterError(f"run_lowered: gaps = {gaps!r}: expected 'daily' or 'last'")
         items = []
         for sh, p in scenarios:
             p = p if p is not None else DynamicParams()
@@ -780,7 +782,8 @@ class SweepBackend:
             "gdp_loss": np.stack([o["gdp_loss"] for o in outs]) if ns else np.zeros((0, T)),
             "gdp_gain": np.stack([o["gdp_gain"] for o in outs]) if ns else np.zeros((0, T)),
             "out_cum": np.stack([o["out_cum"] for o in outs]) if ns else np.zeros((0, prep.n)),
-            "gap": np.stack([o["gap"] for o in outs]) if ns else np.zeros((0, T, 2)),
+            "gap": (np.stack([o["gap"] if gaps == "daily" else o["gap"][-1:] for o in outs])
+                    if ns else np.zeros((0, T if gaps == "daily" else 1, 2))),
             "status": np.array([o["status"] for o in outs], dtype=np.int64),
             "info": np.array([int(o["info"][0]) for o in outs], dtype=np.int64),
         }

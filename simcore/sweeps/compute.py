@@ -291,7 +291,7 @@ def _ario_batch(prep: Any, items, where, qs: list[int], days: int, start: int,
 def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va, daily, gain):
     m = len(items)
     if opt.days is not None:
-        r = _b.run_lowered(prep, items, opt.days)
+        r = _b.run_lowered(prep, items, opt.days, gaps="last")
         total[sel] = r["gdp_loss"].sum(axis=1)
         gain[sel] = r["gdp_gain"].sum(axis=1)
         days[sel] = opt.days
@@ -358,5 +358,5 @@ def _run_group(_b, prep, items, sel, opt: _Options, total, days, rec, status, va
         for q in need:
             by_d.setdefault(int(final[q]), []).append(q)
         for d, qs in by_d.items():
-            r = _b.run_lowered(prep, [items[q] for q in qs], d)
+            r = _b.run_lowered(prep, [items[q] for q in qs], d, gaps="last")
             va[sel[np.asarray(qs)]] = prep.c[None, :] * r["out_cum"]
