@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 import simcore as sc
 from simcore.dynamic import _fused as fu
 from simcore.dynamic import _kernels as kn
-from simcore.dynamic import _reference as ref
 from simcore.dynamic import supply_chain as md
 from simcore.dynamic.params import DynamicParams
 from simcore.dynamic.shocks import CapacityShock
@@ -21,7 +20,7 @@ from simcore.errors import BalanceError
 
 from strategies import productive_tables
 from test_dynamic import lowered, random_table
-from test_rows import RECORDS, _close, _params, _shocks
+from test_rows import RECORDS, _close, _params, _shocks, vs_oracle
 
 
 def _count_prepare(monkeypatch) -> list:
@@ -55,12 +54,7 @@ def _check_all(low, params, T, dense):
     assert s_f == s_c == 0
     for k in kn.Records._fields:
         np.testing.assert_array_equal(getattr(f, k), getattr(c, k), err_msg=k)
-    oracle = ref.run_reference(**dense, firms_first=params.rationing == "firms_first",
-                               alpha_max=params.alpha_max, alpha_tau=params.alpha_tau)
-    for k, o in (("rec_x", "x"), ("gdp_loss", "gdp_loss"), ("rec_fdu", "fd_unmet"),
-                 ("rec_imp", "imports"), ("rec_spstock", "stocks"), ("gdp_gain", "gain"),
-                 ("rec_gap", "gap"), ("out_dem", "dem")):
-        _close(getattr(f, k), oracle[o], f"fused vs oracle: {k}")
+    vs_oracle(f, params, dense, "fused")
     _, f2 = _raw(low, params, T, "fused")
     for k in kn.Records._fields:
         np.testing.assert_array_equal(getattr(f, k), getattr(f2, k), err_msg=k)
@@ -218,12 +212,7 @@ def _check_par(low, params, T, dense, nblocks):
     assert s_p == s_c == 0
     for k in kn.Records._fields:
         _close(getattr(p, k), getattr(c, k), f"parallel vs run_one: {k}")
-    oracle = ref.run_reference(**dense, firms_first=params.rationing == "firms_first",
-                               alpha_max=params.alpha_max, alpha_tau=params.alpha_tau)
-    for k, o in (("rec_x", "x"), ("gdp_loss", "gdp_loss"), ("rec_fdu", "fd_unmet"),
-                 ("rec_imp", "imports"), ("rec_spstock", "stocks"), ("gdp_gain", "gain"),
-                 ("rec_gap", "gap"), ("out_dem", "dem")):
-        _close(getattr(p, k), oracle[o], f"parallel vs oracle: {k}")
+    vs_oracle(p, params, dense, "parallel")
     _, p2 = _raw_par(low, params, T, nblocks, threads=2)
     _, p1 = _raw_par(low, params, T, nblocks, threads=1)
     for k in kn.Records._fields:

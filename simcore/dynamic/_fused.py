@@ -55,35 +55,12 @@ import numpy as np
 
 from numba import prange
 
-from .._jit import STATUS_NEGATIVE_OUTPUT, STATUS_NON_FINITE, STATUS_OK, njit, njit_parallel
+from .._jit import STATUS_NON_FINITE, njit, njit_parallel
 from ._bundles import run_single_fused  # noqa: F401  (the call through simcore.dynamic._aot)
-from ._kernels import _bound_with_ces, _import_supply, _produce, _ration_and_record, _ratios, indices  # noqa: F401
-
-
-@njit
-def _pass1(n, colptr, rowidx, A, TG, IND, THA, TH, sigma, x0, S, dprev, inv_tau, ces_on,
-           Duse, xinp, O):
-    """Pass 1 alone (the first day): ``run_one``'s orders, use vector and input bound."""
-    for i in range(n):
-        Duse[i] = 0.0
-    for j in range(n):
-        dj = dprev[j]
-        bound_j = np.inf
-        k0 = colptr[j]
-        k1 = colptr[j + 1]
-        for kk in range(k0, k1):
-            s_k = S[kk]
-            o = A[kk] * dj + (TG[kk] - s_k) * inv_tau
-            if o < 0.0:
-                o = 0.0
-            O[kk] = o
-            Duse[rowidx[kk]] += o
-            b = IND[kk] + THA[kk] * s_k
-            if b < bound_j:
-                bound_j = b
-        if ces_on:
-            bound_j = _bound_with_ces(k0, k1, rowidx, S, A, IND, THA, TH, sigma, x0[j])
-        xinp[j] = bound_j
+from ._kernels import (  # noqa: F401
+    _bound_with_ces, _cell_constants, _ces_on, _end_status, _exogenous, _import_supply,
+    _inv_total, _pass1, _produce, _ration_and_record, _record_imports, _remember_demand,
+    _start, indices)
 
 
 @njit(inline="always")
@@ -154,8 +131,6 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
     n = x0.shape[0]
     T = gdp_loss.shape[0]
     K = sp_idx.shape[0]
-    C = cap_idx.shape[0]
-    D = dem_idx.shape[0]
     rec_x_on = rec_x.shape[0] > 0
     rec_fdu_on = rec_fdu.shape[0] > 0
     rec_imp_on = rec_imp.shape[0] > 0
@@ -167,10 +142,7 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
     overprod = alpha_max > 1.0
 
     nnz = A.shape[0]
-    ces_on = False
-    for i in range(n):
-        if sigma[i] > 0.0:
-            ces_on = True
+    ces_on = _ces_on(sigma)
     S = np.empty(nnz)
     O = np.empty(nnz)
     # without special products the targets are tgt itself (nothing to merge: one per-cell
@@ -195,59 +167,17 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
     impavail = np.empty(K)
     spsum = np.empty(K)
     # per-cell constants with the special rows' overrides merged in (run_one's)
-    for j in range(n):
-        xj0 = x0[j]
-        for kk in range(colptr[j], colptr[j + 1]):
-            i = rowidx[kk]
-            p = sp_pos[i]
-            a = A[kk]
-            if p < 0:
-                tg = tgt[kk]
-                th = theta[kk]
-            else:
-                tg = tgt_sp[p, j]
-                th = theta_sp[p, j]
-            if K > 0:
-                TG[kk] = tg
-            if ces_on:
-                TH[kk] = th
-            S[kk] = tg
-            if th > 0.0:
-                IND[kk] = (1.0 - th) * xj0
-                THA[kk] = th / a
-            else:
-                IND[kk] = np.inf
-                THA[kk] = 0.0
-        dprev[j] = x0[j]
-        alpha[j] = 1.0
-        out_cum[j] = 0.0
-        if dem_on:
-            out_dem[j] = 0.0
-    for k in range(K):
-        stockpile[k] = stock0[k]
-    sum_x0 = 0.0
-    for j in range(n):
-        sum_x0 += x0[j]
-    sum_tg = 0.0
-    for kk in range(nnz):
-        sum_tg += TG[kk]
-    inv_sum_x0 = 1.0 / sum_x0 if sum_x0 > 0.0 else 0.0
-    inv_sum_tg = 1.0 / sum_tg if sum_tg > 0.0 else 0.0
+    _cell_constants(0, n, colptr, rowidx, sp_pos, A, tgt, theta, tgt_sp, theta_sp, x0,
+                    S, TG, TH, IND, THA, K > 0, ces_on)
+    inv_sum_x0 = _start(x0, stock0, dem_on, dprev, alpha, out_cum, out_dem, stockpile)
+    inv_sum_tg = _inv_total(TG)
 
     # day 0's pass 1; later days' pass 1 runs in the previous day's sweep
-    _pass1(n, colptr, rowidx, A, TG, IND, THA, TH, sigma, x0, S, dprev, inv_tau, ces_on,
+    _pass1(0, n, colptr, rowidx, A, TG, IND, THA, TH, sigma, x0, S, dprev, inv_tau, ces_on,
            Duse, xinp, O)
 
     for t in range(T):
-        for j in range(n):
-            cap[j] = x0[j] * alpha[j]
-            fd[j] = f0[j]
-            ex[j] = e0[j]
-        for q in range(C):
-            cap[cap_idx[q]] *= capfac[t, q]
-        for q in range(D):
-            fd[dem_idx[q]] *= demfac[t, q]
-            ex[dem_idx[q]] *= exfac[t, q]
+        _exogenous(t, x0, alpha, f0, e0, cap_idx, capfac, dem_idx, demfac, exfac, cap, fd, ex)
 
         _produce(n, Duse, fd, mu, ex, cap, xinp, d, x)
         _import_supply(t, K, sp_idx, mu, Duse, fd, impcap, stockpile, relmax, impavail)
@@ -261,10 +191,7 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
         if gain_on:
             gdp_gain[t] = gn
         if rec_imp_on:
-            for k in range(K):
-                i = sp_idx[k]
-                rm_i, rm_f = _ratios(impavail[k], mu[i] * Duse[i], mu[i] * fd[i], ration_mode)
-                rec_imp[t, k] = mu[i] * (Duse[i] * rm_i + fd[i] * rm_f)
+            _record_imports(t, sp_idx, mu, Duse, fd, impavail, ration_mode, rec_imp)
 
         # --- one sweep: pass 2 of day t (deliveries, stock update; the order of day t
         #     read back) and pass 1 of day t + 1 (orders from today's demand d, written
@@ -293,26 +220,13 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
         for i in range(n):
             Duse[i] = Dnext[i]
 
-        for j in range(n):
-            if overprod:
-                dj = d[j]
-                zeta = (dj - x[j]) / dj if dj > 0.0 else 0.0
-                if zeta > 0.0:
-                    alpha[j] += (alpha_max - alpha[j]) * zeta / alpha_tau
-                else:
-                    alpha[j] += (1.0 - alpha[j]) / alpha_tau
-                if alpha[j] < 1.0:
-                    alpha[j] = 1.0
-            dprev[j] = d[j]
+        _remember_demand(overprod, alpha_max, alpha_tau, d, x, alpha, dprev)
 
         if not math.isfinite(gl):
             info[0] = t
             return STATUS_NON_FINITE
     info[0] = -1
-    for j in range(n):
-        if x[j] < 0.0:
-            return STATUS_NEGATIVE_OUTPUT
-    return STATUS_OK
+    return _end_status(x)
 
 
 #: The number of column blocks the parallel sweep (:func:`run_fused_par`) splits the cells
@@ -355,35 +269,6 @@ def _sweep_block(c0, c1, b, colptr, rowidx, A, TG, IND, THA, TH, sigma, x0, inv_
 
 
 @njit
-def _pass1_block(c0, c1, b, colptr, rowidx, A, TG, IND, THA, TH, sigma, x0, S, dprev,
-                 inv_tau, ces_on, P, xinp, O):
-    """Block ``b`` of the first day's pass 1 (:func:`_pass1`), its orders summed into
-    ``P[b]``."""
-    n = P.shape[1]
-    Pb = P[b]
-    for i in range(n):
-        Pb[i] = 0.0
-    for j in range(c0, c1):
-        dj = dprev[j]
-        bound_j = np.inf
-        k0 = colptr[j]
-        k1 = colptr[j + 1]
-        for kk in range(k0, k1):
-            s_k = S[kk]
-            o = A[kk] * dj + (TG[kk] - s_k) * inv_tau
-            if o < 0.0:
-                o = 0.0
-            O[kk] = o
-            Pb[rowidx[kk]] += o
-            bb = IND[kk] + THA[kk] * s_k
-            if bb < bound_j:
-                bound_j = bb
-        if ces_on:
-            bound_j = _bound_with_ces(k0, k1, rowidx, S, A, IND, THA, TH, sigma, x0[j])
-        xinp[j] = bound_j
-
-
-@njit
 def _combine(P, i0, i1, out):
     """``out[i] = P[0, i] + P[1, i] + ...`` in block order for ``i0 <= i < i1``."""
     nb = P.shape[0]
@@ -410,8 +295,6 @@ def run_fused_par(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_t
     n = x0.shape[0]
     T = gdp_loss.shape[0]
     K = sp_idx.shape[0]
-    C = cap_idx.shape[0]
-    D = dem_idx.shape[0]
     NB = blocks.shape[0] - 1
     rec_x_on = rec_x.shape[0] > 0
     rec_fdu_on = rec_fdu.shape[0] > 0
@@ -423,10 +306,7 @@ def run_fused_par(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_t
     overprod = alpha_max > 1.0
 
     nnz = A.shape[0]
-    ces_on = False
-    for i in range(n):
-        if sigma[i] > 0.0:
-            ces_on = True
+    ces_on = _ces_on(sigma)
     S = np.empty(nnz)
     O = np.empty(nnz)
     TG = tgt if K == 0 else np.empty(nnz)
@@ -451,61 +331,19 @@ def run_fused_par(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_t
     impavail = np.empty(K)
     # per-cell constants, in parallel by block (each cell written once)
     for b in prange(NB):
-        for j in range(blocks[b], blocks[b + 1]):
-            xj0 = x0[j]
-            for kk in range(colptr[j], colptr[j + 1]):
-                i = rowidx[kk]
-                p = sp_pos[i]
-                a = A[kk]
-                if p < 0:
-                    tg = tgt[kk]
-                    th = theta[kk]
-                else:
-                    tg = tgt_sp[p, j]
-                    th = theta_sp[p, j]
-                if K > 0:
-                    TG[kk] = tg
-                if ces_on:
-                    TH[kk] = th
-                S[kk] = tg
-                if th > 0.0:
-                    IND[kk] = (1.0 - th) * xj0
-                    THA[kk] = th / a
-                else:
-                    IND[kk] = np.inf
-                    THA[kk] = 0.0
-    for j in range(n):
-        dprev[j] = x0[j]
-        alpha[j] = 1.0
-        out_cum[j] = 0.0
-        if dem_on:
-            out_dem[j] = 0.0
-    for k in range(K):
-        stockpile[k] = stock0[k]
-    sum_x0 = 0.0
-    for j in range(n):
-        sum_x0 += x0[j]
-    sum_tg = 0.0
-    for kk in range(nnz):
-        sum_tg += TG[kk]
-    inv_sum_x0 = 1.0 / sum_x0 if sum_x0 > 0.0 else 0.0
-    inv_sum_tg = 1.0 / sum_tg if sum_tg > 0.0 else 0.0
+        _cell_constants(blocks[b], blocks[b + 1], colptr, rowidx, sp_pos, A, tgt, theta,
+                        tgt_sp, theta_sp, x0, S, TG, TH, IND, THA, K > 0, ces_on)
+    inv_sum_x0 = _start(x0, stock0, dem_on, dprev, alpha, out_cum, out_dem, stockpile)
+    inv_sum_tg = _inv_total(TG)
 
     for b in prange(NB):
-        _pass1_block(blocks[b], blocks[b + 1], b, colptr, rowidx, A, TG, IND, THA, TH,
-                     sigma, x0, S, dprev, inv_tau, ces_on, P, xinp, O)
+        # block b's orders summed into its own partial P[b]
+        _pass1(blocks[b], blocks[b + 1], colptr, rowidx, A, TG, IND, THA, TH, sigma, x0, S,
+               dprev, inv_tau, ces_on, P[b], xinp, O)
     _combine(P, 0, n, Duse)
 
     for t in range(T):
-        for j in range(n):
-            cap[j] = x0[j] * alpha[j]
-            fd[j] = f0[j]
-            ex[j] = e0[j]
-        for q in range(C):
-            cap[cap_idx[q]] *= capfac[t, q]
-        for q in range(D):
-            fd[dem_idx[q]] *= demfac[t, q]
-            ex[dem_idx[q]] *= exfac[t, q]
+        _exogenous(t, x0, alpha, f0, e0, cap_idx, capfac, dem_idx, demfac, exfac, cap, fd, ex)
 
         _produce(n, Duse, fd, mu, ex, cap, xinp, d, x)
         _import_supply(t, K, sp_idx, mu, Duse, fd, impcap, stockpile, relmax, impavail)
@@ -518,10 +356,7 @@ def run_fused_par(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_t
         if gain_on:
             gdp_gain[t] = gn
         if rec_imp_on:
-            for k in range(K):
-                i = sp_idx[k]
-                rm_i, rm_f = _ratios(impavail[k], mu[i] * Duse[i], mu[i] * fd[i], ration_mode)
-                rec_imp[t, k] = mu[i] * (Duse[i] * rm_i + fd[i] * rm_f)
+            _record_imports(t, sp_idx, mu, Duse, fd, impavail, ration_mode, rec_imp)
 
         # --- the sweep, block by block in parallel; then the partials in block order
         for b in prange(NB):
@@ -544,26 +379,13 @@ def run_fused_par(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_t
                     tot += SP[b, k]
                 rec_spstock[t, k] = tot
 
-        for j in range(n):
-            if overprod:
-                dj = d[j]
-                zeta = (dj - x[j]) / dj if dj > 0.0 else 0.0
-                if zeta > 0.0:
-                    alpha[j] += (alpha_max - alpha[j]) * zeta / alpha_tau
-                else:
-                    alpha[j] += (1.0 - alpha[j]) / alpha_tau
-                if alpha[j] < 1.0:
-                    alpha[j] = 1.0
-            dprev[j] = d[j]
+        _remember_demand(overprod, alpha_max, alpha_tau, d, x, alpha, dprev)
 
         if not math.isfinite(gl):
             info[0] = t
             return STATUS_NON_FINITE
     info[0] = -1
-    for j in range(n):
-        if x[j] < 0.0:
-            return STATUS_NEGATIVE_OUTPUT
-    return STATUS_OK
+    return _end_status(x)
 
 
 def run_single_fused_par(table, special, shocks, options, records,

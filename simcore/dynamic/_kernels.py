@@ -200,6 +200,175 @@ def _ration_and_record(t, n, x, Duse, fd, ex, mu, x0, c, d, sp_pos, impavail, ra
 
 
 @njit
+def _ces_on(sigma):
+    """Whether any product has a CES elasticity (``sigma > 0``): the kernels then keep the
+    dependency shares per cell and take the CES bound."""
+    for i in range(sigma.shape[0]):
+        if sigma[i] > 0.0:
+            return True
+    return False
+
+
+@njit
+def _cell_constants(c0, c1, colptr, rowidx, sp_pos, A, tgt, theta, tgt_sp, theta_sp, x0,
+                    S, TG, TH, IND, THA, write_tg, write_th):
+    """Per-cell constants of buyer columns ``c0`` to ``c1`` with the special rows'
+    overrides merged in, and the stocks at their targets (every CSC kernel's start):
+    ``TG`` the inventory target and ``TH`` the dependency share (written only if
+    ``write_tg`` / ``write_th``: a kernel that reads ``tgt`` itself where there is nothing
+    to merge, or that needs no shares without CES, passes False), ``IND = (1 - theta) x0_j``,
+    the output that does not need the input (inf if ``theta = 0``: the input never
+    binds), and ``THA = theta / A``, so that the input bound is ``IND + THA * S``."""
+    for j in range(c0, c1):
+        xj0 = x0[j]
+        for kk in range(colptr[j], colptr[j + 1]):
+            p = sp_pos[rowidx[kk]]
+            if p < 0:
+                tg = tgt[kk]
+                th = theta[kk]
+            else:
+                tg = tgt_sp[p, j]
+                th = theta_sp[p, j]
+            if write_tg:
+                TG[kk] = tg
+            if write_th:
+                TH[kk] = th
+            _cell_terms(kk, tg, th, A[kk], xj0, S, IND, THA)
+
+
+@njit
+def _cell_terms(kk, tg, th, a, xj0, S, IND, THA):
+    """Cell ``kk`` (coefficient ``a``, target ``tg``, dependency share ``th``, buyer's
+    baseline output ``xj0``) at the start: its stock at the target and the terms of its
+    input bound ``IND + THA * S`` (``IND = inf``, ``THA = 0`` where ``th = 0``: the input
+    never binds)."""
+    S[kk] = tg
+    if th > 0.0:
+        IND[kk] = (1.0 - th) * xj0
+        THA[kk] = th / a
+    else:
+        IND[kk] = np.inf
+        THA[kk] = 0.0
+
+
+@njit
+def _start(x0, stock0, dem_on, dprev, alpha, out_cum, out_dem, stockpile):
+    """The state of day 0 that is not per cell (every single-run kernel, one region or
+    many): demand remembered at baseline, no overproduction, nothing lost yet, the
+    stockpiles full.  Returns ``1 / sum(x0)`` (0 if that sum is not positive), the output
+    gap's scale."""
+    n = x0.shape[0]
+    for j in range(n):
+        dprev[j] = x0[j]
+        alpha[j] = 1.0
+        out_cum[j] = 0.0
+        if dem_on:
+            out_dem[j] = 0.0
+    for k in range(stockpile.shape[0]):
+        stockpile[k] = stock0[k]
+    sum_x0 = 0.0
+    for j in range(n):
+        sum_x0 += x0[j]
+    return 1.0 / sum_x0 if sum_x0 > 0.0 else 0.0
+
+
+@njit
+def _inv_total(v):
+    """``1 / sum(v)`` summed in index order (0 if the sum is not positive): the stock gap's
+    scale from the per-cell targets."""
+    tot = 0.0
+    for kk in range(v.shape[0]):
+        tot += v[kk]
+    return 1.0 / tot if tot > 0.0 else 0.0
+
+
+@njit
+def _exogenous(t, x0, alpha, f0, e0, cap_idx, capfac, dem_idx, demfac, exfac, cap, fd, ex):
+    """Day ``t``'s capacity ``cap`` (baseline times the overproduction factor, times the
+    capacity shocks) and exogenous final demand ``fd`` and exports ``ex`` (times the demand
+    shocks): every single-run kernel, one region or many."""
+    for j in range(x0.shape[0]):
+        cap[j] = x0[j] * alpha[j]
+        fd[j] = f0[j]
+        ex[j] = e0[j]
+    for q in range(cap_idx.shape[0]):
+        cap[cap_idx[q]] *= capfac[t, q]
+    for q in range(dem_idx.shape[0]):
+        fd[dem_idx[q]] *= demfac[t, q]
+        ex[dem_idx[q]] *= exfac[t, q]
+
+
+@njit
+def _record_imports(t, sp_idx, mu, Duse, fd, impavail, ration_mode, rec_imp):
+    """Day ``t``'s imports of each special product delivered, to intermediate and final
+    users (``rec_imp[t]``), as rationed by :func:`_ratios`."""
+    for k in range(sp_idx.shape[0]):
+        i = sp_idx[k]
+        rm_i, rm_f = _ratios(impavail[k], mu[i] * Duse[i], mu[i] * fd[i], ration_mode)
+        rec_imp[t, k] = mu[i] * (Duse[i] * rm_i + fd[i] * rm_f)
+
+
+@njit
+def _remember_demand(overprod, alpha_max, alpha_tau, d, x, alpha, dprev):
+    """The end of a day: the overproduction factor ``alpha`` moves towards ``alpha_max``
+    while demand exceeds output and back to 1 otherwise (only if ``overprod``, ARIO's rule),
+    and today's demand ``d`` becomes the demand tomorrow's orders follow."""
+    for j in range(d.shape[0]):
+        if overprod:
+            dj = d[j]
+            zeta = (dj - x[j]) / dj if dj > 0.0 else 0.0
+            if zeta > 0.0:
+                alpha[j] += (alpha_max - alpha[j]) * zeta / alpha_tau
+            else:
+                alpha[j] += (1.0 - alpha[j]) / alpha_tau
+            if alpha[j] < 1.0:
+                alpha[j] = 1.0
+        dprev[j] = d[j]
+
+
+@njit
+def _end_status(x):
+    """A run's status after its last day: negative output is an error (it cannot happen
+    with valid inputs: a check of the kernel), else OK."""
+    for j in range(x.shape[0]):
+        if x[j] < 0.0:
+            return STATUS_NEGATIVE_OUTPUT
+    return STATUS_OK
+
+
+@njit
+def _pass1(c0, c1, colptr, rowidx, A, TG, IND, THA, TH, sigma, x0, S, dprev, inv_tau, ces_on,
+           Duse, xinp, O):
+    """Pass 1 of a day (``run_one``'s every day; the fused kernels' first day, whose later
+    days run it fused with the previous day's pass 2): the orders ``O`` (from last period's
+    demand ``dprev`` and the inventory gap), their sum by product ``Duse`` and the
+    input-limited output bound ``xinp`` from the stocks at the start of the day (CES within
+    the dependent share replacing the Leontief bound of CES inputs if ``ces_on``), over the
+    buyer columns ``c0 <= j < c1`` (``Duse`` holds their orders only: the parallel kernel's
+    blocks each sum into a partial of their own)."""
+    for i in range(Duse.shape[0]):
+        Duse[i] = 0.0
+    for j in range(c0, c1):
+        dj = dprev[j]
+        bound_j = np.inf
+        k0 = colptr[j]
+        k1 = colptr[j + 1]
+        for kk in range(k0, k1):
+            s_k = S[kk]
+            o = A[kk] * dj + (TG[kk] - s_k) * inv_tau
+            if o < 0.0:
+                o = 0.0
+            O[kk] = o
+            Duse[rowidx[kk]] += o
+            b = IND[kk] + THA[kk] * s_k
+            if b < bound_j:
+                bound_j = b
+        if ces_on:
+            bound_j = _bound_with_ces(k0, k1, rowidx, S, A, IND, THA, TH, sigma, x0[j])
+        xinp[j] = bound_j
+
+
+@njit
 def run_one(
     # table (shared)
     colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
@@ -231,8 +400,6 @@ def run_one(
     n = x0.shape[0]
     T = gdp_loss.shape[0]
     K = sp_idx.shape[0]
-    C = cap_idx.shape[0]
-    D = dem_idx.shape[0]
     rec_x_on = rec_x.shape[0] > 0
     rec_fdu_on = rec_fdu.shape[0] > 0
     rec_imp_on = rec_imp.shape[0] > 0
@@ -252,82 +419,21 @@ def run_one(
     IND = np.empty(nnz)
     THA = np.empty(nnz)
     TH = np.empty(nnz)
-    ces_on = False
-    for i in range(n):
-        if sigma[i] > 0.0:
-            ces_on = True
+    ces_on = _ces_on(sigma)
     # initial state: stocks at target, demand at baseline, no overproduction
-    for j in range(n):
-        xj0 = x0[j]
-        for kk in range(colptr[j], colptr[j + 1]):
-            i = rowidx[kk]
-            p = sp_pos[i]
-            a = A[kk]
-            if p < 0:
-                tg = tgt[kk]
-                th = theta[kk]
-            else:
-                tg = tgt_sp[p, j]
-                th = theta_sp[p, j]
-            TG[kk] = tg
-            TH[kk] = th
-            S[kk] = tg
-            if th > 0.0:
-                IND[kk] = (1.0 - th) * xj0
-                THA[kk] = th / a
-            else:
-                IND[kk] = np.inf
-                THA[kk] = 0.0
-        dprev[j] = x0[j]
-        alpha[j] = 1.0
-        out_cum[j] = 0.0
-        if dem_on:
-            out_dem[j] = 0.0
-    for k in range(K):
-        stockpile[k] = stock0[k]
-    sum_x0 = 0.0
-    for j in range(n):
-        sum_x0 += x0[j]
-    sum_tg = 0.0
-    for kk in range(nnz):
-        sum_tg += TG[kk]
-    inv_sum_x0 = 1.0 / sum_x0 if sum_x0 > 0.0 else 0.0
-    inv_sum_tg = 1.0 / sum_tg if sum_tg > 0.0 else 0.0
+    _cell_constants(0, n, colptr, rowidx, sp_pos, A, tgt, theta, tgt_sp, theta_sp, x0,
+                    S, TG, TH, IND, THA, True, True)
+    inv_sum_x0 = _start(x0, stock0, dem_on, dprev, alpha, out_cum, out_dem, stockpile)
+    inv_sum_tg = _inv_total(TG)
 
     for t in range(T):
         # --- capacity and exogenous final demand of the day
-        for j in range(n):
-            cap[j] = x0[j] * alpha[j]
-            fd[j] = f0[j]
-            ex[j] = e0[j]
-            Duse[j] = 0.0
-        for q in range(C):
-            cap[cap_idx[q]] *= capfac[t, q]
-        for q in range(D):
-            fd[dem_idx[q]] *= demfac[t, q]
-            ex[dem_idx[q]] *= exfac[t, q]
+        _exogenous(t, x0, alpha, f0, e0, cap_idx, capfac, dem_idx, demfac, exfac, cap, fd, ex)
 
         # --- pass 1: orders (from last period's demand and the inventory gap) and the
         #     input-limited output bound from the stocks at the start of the day
-        for j in range(n):
-            dj = dprev[j]
-            bound_j = np.inf
-            k0 = colptr[j]
-            k1 = colptr[j + 1]
-            for kk in range(k0, k1):
-                s_k = S[kk]
-                o = A[kk] * dj + (TG[kk] - s_k) * inv_tau
-                if o < 0.0:
-                    o = 0.0
-                O[kk] = o
-                Duse[rowidx[kk]] += o
-                b = IND[kk] + THA[kk] * s_k
-                if b < bound_j:
-                    bound_j = b
-            if ces_on:
-                # CES within the dependent share replaces the Leontief bound of CES inputs
-                bound_j = _bound_with_ces(k0, k1, rowidx, S, A, IND, THA, TH, sigma, x0[j])
-            xinp[j] = bound_j
+        _pass1(0, n, colptr, rowidx, A, TG, IND, THA, TH, sigma, x0, S, dprev, inv_tau, ces_on,
+               Duse, xinp, O)
 
         # --- demand addressed to domestic producers; production
         _produce(n, Duse, fd, mu, ex, cap, xinp, d, x)
@@ -373,42 +479,25 @@ def run_one(
             rec_gap[t, 1] = sgap * inv_sum_tg
 
         # --- records of special products
-        if rec_imp_on or rec_sp_on:
+        if rec_imp_on:
+            _record_imports(t, sp_idx, mu, Duse, fd, impavail, ration_mode, rec_imp)
+        if rec_sp_on:
             for k in range(K):
-                if rec_imp_on:
-                    i = sp_idx[k]
-                    rm_i, rm_f = _ratios(impavail[k], mu[i] * Duse[i], mu[i] * fd[i],
-                                         ration_mode)
-                    rec_imp[t, k] = mu[i] * (Duse[i] * rm_i + fd[i] * rm_f)
-                if rec_sp_on:
-                    tot = 0.0
-                    for j in range(n):
-                        for kk in range(colptr[j], colptr[j + 1]):
-                            if rowidx[kk] == sp_idx[k]:
-                                tot += S[kk]
-                    rec_spstock[t, k] = tot
+                tot = 0.0
+                for j in range(n):
+                    for kk in range(colptr[j], colptr[j + 1]):
+                        if rowidx[kk] == sp_idx[k]:
+                            tot += S[kk]
+                rec_spstock[t, k] = tot
 
         # --- overproduction (optional, ARIO-style) and demand memory
-        for j in range(n):
-            if overprod:
-                dj = d[j]
-                zeta = (dj - x[j]) / dj if dj > 0.0 else 0.0
-                if zeta > 0.0:
-                    alpha[j] += (alpha_max - alpha[j]) * zeta / alpha_tau
-                else:
-                    alpha[j] += (1.0 - alpha[j]) / alpha_tau
-                if alpha[j] < 1.0:
-                    alpha[j] = 1.0
-            dprev[j] = d[j]
+        _remember_demand(overprod, alpha_max, alpha_tau, d, x, alpha, dprev)
 
         if not math.isfinite(gl):
             info[0] = t
             return STATUS_NON_FINITE
     info[0] = -1
-    for j in range(n):
-        if x[j] < 0.0:
-            return STATUS_NEGATIVE_OUTPUT
-    return STATUS_OK
+    return _end_status(x)
 
 
 @njit_parallel

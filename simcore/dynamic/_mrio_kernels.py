@@ -37,8 +37,10 @@ import math
 
 import numpy as np
 
-from .._jit import STATUS_NEGATIVE_OUTPUT, STATUS_NON_FINITE, STATUS_OK, njit
-from ._kernels import _bound_with_ces, _import_supply, _produce, _ratios
+from .._jit import STATUS_NON_FINITE, njit
+from ._kernels import (_bound_with_ces, _cell_terms, _ces_on, _end_status, _import_supply,
+                       _inv_total, _produce, _ratios, _record_imports, _remember_demand,
+                       _start)
 
 
 @njit
@@ -118,39 +120,14 @@ def run_mrio(
             acc += lw[ll]
         wsum[kk] = acc
 
-    ces_on = False
-    for i in range(sigma.shape[0]):
-        if sigma[i] > 0.0:
-            ces_on = True
+    ces_on = _ces_on(sigma)
     for b in range(p):
-        xb0 = x0[b]
         for kk in range(cptr[b], cptr[b + 1]):
-            tg = tgt[kk]
-            th = theta[kk]
-            TG[kk] = tg
-            TH[kk] = th
-            S[kk] = tg
-            if th > 0.0:
-                IND[kk] = (1.0 - th) * xb0
-                THA[kk] = th / A[kk]
-            else:
-                IND[kk] = np.inf
-                THA[kk] = 0.0
-        dprev[b] = x0[b]
-        alpha[b] = 1.0
-        out_cum[b] = 0.0
-        if dem_on:
-            out_dem[b] = 0.0
-    for k in range(K):
-        stockpile[k] = stock0[k]
-    sum_x0 = 0.0
-    for b in range(p):
-        sum_x0 += x0[b]
-    sum_tg = 0.0
-    for kk in range(nc):
-        sum_tg += TG[kk]
-    inv_sum_x0 = 1.0 / sum_x0 if sum_x0 > 0.0 else 0.0
-    inv_sum_tg = 1.0 / sum_tg if sum_tg > 0.0 else 0.0
+            TG[kk] = tgt[kk]
+            TH[kk] = theta[kk]
+            _cell_terms(kk, tgt[kk], theta[kk], A[kk], x0[b], S, IND, THA)
+    inv_sum_x0 = _start(x0, stock0, dem_on, dprev, alpha, out_cum, out_dem, stockpile)
+    inv_sum_tg = _inv_total(TG)
 
     for t in range(T):
         # --- capacity and exogenous final demand of the day
@@ -302,10 +279,7 @@ def run_mrio(
 
         # --- records of cut rows and stocks of cut products
         if rec_imp_on:
-            for k in range(K):
-                u = sp_idx[k]
-                rm_i, rm_f = _ratios(impavail[k], mu[u] * Duse[u], mu[u] * fd[u], ration_mode)
-                rec_imp[t, k] = mu[u] * (Duse[u] * rm_i + fd[u] * rm_f)
+            _record_imports(t, sp_idx, mu, Duse, fd, impavail, ration_mode, rec_imp)
         if rec_stk_on:
             for k in range(rec_stk.shape[1]):
                 for r in range(R):
@@ -317,23 +291,10 @@ def run_mrio(
                         rec_stk[t, q, nreg[b]] += S[kk]
 
         # --- overproduction (optional) and demand memory
-        for u in range(p):
-            if overprod:
-                du = d[u]
-                zeta = (du - x[u]) / du if du > 0.0 else 0.0
-                if zeta > 0.0:
-                    alpha[u] += (alpha_max - alpha[u]) * zeta / alpha_tau
-                else:
-                    alpha[u] += (1.0 - alpha[u]) / alpha_tau
-                if alpha[u] < 1.0:
-                    alpha[u] = 1.0
-            dprev[u] = d[u]
+        _remember_demand(overprod, alpha_max, alpha_tau, d, x, alpha, dprev)
 
         if not math.isfinite(gl):
             info[0] = t
             return STATUS_NON_FINITE
     info[0] = -1
-    for u in range(p):
-        if x[u] < 0.0:
-            return STATUS_NEGATIVE_OUTPUT
-    return STATUS_OK
+    return _end_status(x)

@@ -38,8 +38,9 @@ import math
 
 import numpy as np
 
-from .._jit import STATUS_NEGATIVE_OUTPUT, STATUS_NON_FINITE, STATUS_OK, njit
-from ._kernels import _import_supply, _produce, _ration_and_record, _ratios, ces_ratio
+from .._jit import STATUS_NON_FINITE, njit
+from ._kernels import (_end_status, _exogenous, _import_supply, _produce, _ration_and_record,
+                       _record_imports, _remember_demand, _start, ces_ratio)
 
 
 @njit
@@ -95,8 +96,6 @@ def run_rows(A, TG, TH, sigma, x0, f0, e0, mu, c, inv_tau,
     n = x0.shape[0]
     T = gdp_loss.shape[0]
     K = sp_idx.shape[0]
-    C = cap_idx.shape[0]
-    D = dem_idx.shape[0]
     rec_x_on = rec_x.shape[0] > 0
     rec_fdu_on = rec_fdu.shape[0] > 0
     rec_imp_on = rec_imp.shape[0] > 0
@@ -134,35 +133,17 @@ def run_rows(A, TG, TH, sigma, x0, f0, e0, mu, c, inv_tau,
             else:
                 IND[i, j] = np.inf
                 THA[i, j] = 0.0
-    for j in range(n):
-        dprev[j] = x0[j]
-        alpha[j] = 1.0
-        out_cum[j] = 0.0
-        if dem_on:
-            out_dem[j] = 0.0
-    for k in range(K):
-        stockpile[k] = stock0[k]
-    sum_x0 = 0.0
-    for j in range(n):
-        sum_x0 += x0[j]
+    inv_sum_x0 = _start(x0, stock0, dem_on, dprev, alpha, out_cum, out_dem, stockpile)
     sum_tg = 0.0
     for j in range(n):  # run_one's order (by buyer column)
         for i in range(n):
             sum_tg += TG[i, j]
-    inv_sum_x0 = 1.0 / sum_x0 if sum_x0 > 0.0 else 0.0
     inv_sum_tg = 1.0 / sum_tg if sum_tg > 0.0 else 0.0
 
     for t in range(T):
+        _exogenous(t, x0, alpha, f0, e0, cap_idx, capfac, dem_idx, demfac, exfac, cap, fd, ex)
         for j in range(n):
-            cap[j] = x0[j] * alpha[j]
-            fd[j] = f0[j]
-            ex[j] = e0[j]
             bound[j] = np.inf
-        for q in range(C):
-            cap[cap_idx[q]] *= capfac[t, q]
-        for q in range(D):
-            fd[dem_idx[q]] *= demfac[t, q]
-            ex[dem_idx[q]] *= exfac[t, q]
 
         # --- pass 1 by rows: orders (a row sum: the use of product i) and the bound (an
         #     elementwise minimum over the rows; the exact CES ratio on rows with sigma > 0,
@@ -249,40 +230,23 @@ def run_rows(A, TG, TH, sigma, x0, f0, e0, mu, c, inv_tau,
             rec_gap[t, 1] = sgap * inv_sum_tg
 
         # --- records of special products (a stock is a row: summed in run_one's order)
-        if rec_imp_on or rec_sp_on:
+        if rec_imp_on:
+            _record_imports(t, sp_idx, mu, Duse, fd, impavail, ration_mode, rec_imp)
+        if rec_sp_on:
             for k in range(K):
-                i = sp_idx[k]
-                if rec_imp_on:
-                    rm_i, rm_f = _ratios(impavail[k], mu[i] * Duse[i], mu[i] * fd[i],
-                                         ration_mode)
-                    rec_imp[t, k] = mu[i] * (Duse[i] * rm_i + fd[i] * rm_f)
-                if rec_sp_on:
-                    tot = 0.0
-                    Si = S[i]
-                    for j in range(n):
-                        tot += Si[j]
-                    rec_spstock[t, k] = tot
+                tot = 0.0
+                Si = S[sp_idx[k]]
+                for j in range(n):
+                    tot += Si[j]
+                rec_spstock[t, k] = tot
 
-        for j in range(n):
-            if overprod:
-                dj = d[j]
-                zeta = (dj - x[j]) / dj if dj > 0.0 else 0.0
-                if zeta > 0.0:
-                    alpha[j] += (alpha_max - alpha[j]) * zeta / alpha_tau
-                else:
-                    alpha[j] += (1.0 - alpha[j]) / alpha_tau
-                if alpha[j] < 1.0:
-                    alpha[j] = 1.0
-            dprev[j] = d[j]
+        _remember_demand(overprod, alpha_max, alpha_tau, d, x, alpha, dprev)
 
         if not math.isfinite(gl):
             info[0] = t
             return STATUS_NON_FINITE
     info[0] = -1
-    for j in range(n):
-        if x[j] < 0.0:
-            return STATUS_NEGATIVE_OUTPUT
-    return STATUS_OK
+    return _end_status(x)
 
 
 def dense_rows(low, params):
