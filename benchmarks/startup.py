@@ -14,6 +14,9 @@ of ``--rounds`` rounds, each command a fresh process, wall time from the parent:
 * ``reproduce``: ``simcore reproduce`` (every reference figure) with numba's cache warm;
 * ``reproduce-cold``: ``simcore reproduce`` with an empty numba cache
   (``NUMBA_CACHE_DIR`` set to a new empty folder each time);
+* ``reproduce-nobands``: ``simcore reproduce --draws 0``, warm: the published and model
+  figures without the 90 % bands, the work ``simcore reproduce`` did when issue 17 set its
+  target (the bands' 200 posterior draws came later);
 * ``run-jit``, ``reproduce-jit``, ``reproduce-cold-jit``: the same three on numba's JIT
   kernels (``SIMCORE_AOT=0``), where the others use the kernels compiled ahead of time
   when the installation has them (:mod:`simcore.dynamic._aot`; the record says whether each
@@ -167,7 +170,8 @@ def _jit_probe() -> list[str]:
 
 
 ARGV = {"run": ["run", "kiuchi-2025-3m"], "reproduce": ["reproduce"],
-        "reproduce-cold": ["reproduce"], "help": ["--help"]}
+        "reproduce-cold": ["reproduce"], "reproduce-nobands": ["reproduce", "--draws", "0"],
+        "help": ["--help"]}
 #: Commands run again on numba's JIT kernels (``SIMCORE_AOT=0``), beside the compiled ones.
 JIT_TWINS = ("run", "reproduce", "reproduce-cold")
 #: Commands run with an empty numba cache (a new ``NUMBA_CACHE_DIR`` each time).
@@ -185,6 +189,7 @@ def commands(cold: bool) -> dict[str, tuple[list[str], dict[str, str]]]:
             continue
         out[k] = (CLI_TIMED + ARGV[k], {})
         out[k + "-jit"] = (CLI_TIMED + ARGV[k], {"SIMCORE_AOT": "0"})
+    out["reproduce-nobands"] = (CLI_TIMED + ARGV["reproduce-nobands"], {})
     out["help"] = (CLI + ARGV["help"], {})
     return out
 
@@ -253,8 +258,8 @@ def measure(rounds: int, cold: bool) -> dict:
     # the kernels of each command's best round, and its bound (module docstring)
     parts: dict[str, dict] = {}
     bound: dict[str, dict] = {}
-    for k in ("run", "reproduce", "reproduce-cold", "run-jit", "reproduce-jit",
-              "reproduce-cold-jit"):
+    for k in ("run", "reproduce", "reproduce-cold", "reproduce-nobands", "run-jit",
+              "reproduce-jit", "reproduce-cold-jit"):
         if k not in cmds:
             continue
         kt = kern[k][times[k].index(best[k])]

@@ -16,10 +16,11 @@
     is stated beside it (the ``unit`` key or column, the NetCDF ``units`` attribute).  The
     JSON keys ending in ``_jpy`` are the same figures in yen (null for a table whose money
     is not yen); ``units`` in the JSON maps every money key to its unit.
-``simcore reproduce [PATH ...] [--json]``
+``simcore reproduce [PATH ...] [--json] [--draws N]``
     published against model for every ``[[reference]]`` figure of the scenario files and
     folders given (searched recursively; default: the shipped scenarios), calibrations
-    first, with the model's median and 90 % band over posterior draws where the rare-earth
+    first, with the model's median and 90 % band over ``N`` posterior draws (default
+    :data:`simcore.references.BAND_DRAWS`; ``--draws 0``: no bands) where the rare-earth
     posterior applies, and whether the figure was a target or predicted; exits 1 if any
     fails.  Units: money is printed in the scenario table's unit (published figures in yen
     converted to it; ``million JPY`` for the shipped scenarios), shares in %, each with its
@@ -552,19 +553,23 @@ REPRODUCE_JSON_KEYS = ("id", "published", "model", "unit", "rel_error", "toleran
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from .references import bands, default_runner, reproduce
+    from .references import BAND_DRAWS, bands, default_runner, reproduce
     from .tables import yen_per_unit
 
     # the process-wide cache: in a pytest session, the runs the plugin already did
+    if args.draws is not None and args.draws < 0:
+        raise SimcoreError(f"--draws {args.draws}: expected a whole number of posterior draws "
+                           ">= 0 (0: no bands)")
     checks = reproduce(args.paths or None, default_runner())
     ok = all(c.ok for c in checks)
     # model median and 90 % band over posterior draws (None where the posterior of the
     # rare-earth calibration does not apply, or the shipped posterior is stale: then no band)
-    try:
-        band = bands(checks)
-    except DataError as exc:
-        print(f"simcore: warning: no bands: {exc}", file=sys.stderr)
-        band = {}
+    band = {}
+    if args.draws != 0:
+        try:
+            band = bands(checks, draws=args.draws)
+        except DataError as exc:
+            print(f"simcore: warning: no bands: {exc}", file=sys.stderr)
 
     def row(c) -> dict[str, Any]:
         b = band.get(c.ref.name)
@@ -633,6 +638,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             print(f"  {r[0]:{w[0]}}  " + "  ".join(f"{v:>{n}}" for v, n in zip(r[1:7], w[1:7]))
                   + f"  {r[7]:{w[7]}}  {'PASS' if c.ok else 'FAIL'}")
     n_bad = sum(not c.ok for c in checks)
+    if any(band.values()):
+        print(f"medians and 90 % bands over {args.draws or BAND_DRAWS} posterior draws "
+              "(--draws N)")
     print(f"all {len(checks)} reference figures reproduced" if ok
           else f"{n_bad} of {len(checks)} reference figures FAILED")
     return EXIT_OK if ok else EXIT_NOT_REPRODUCED
@@ -779,6 +787,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="scenario files or folders (searched recursively); default: the "
                         "shipped scenarios")
     q.add_argument("--json", action="store_true", help="print a JSON list")
+    q.add_argument("--draws", type=int, metavar="N",
+                   help="posterior draws behind each median and 90 %% band (default: "
+                        "simcore.references.BAND_DRAWS; 0: the published and model figures "
+                        "only, no bands)")
     q.set_defaults(fn=cmd_reproduce)
     s = sub.add_parser("scenarios", help="list the shipped scenarios")
     s.set_defaults(fn=cmd_scenarios)

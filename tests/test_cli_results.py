@@ -240,3 +240,26 @@ def test_multiregional_run_reports_regions_and_region_sector_codes(capsys):
     text = capsys.readouterr().out
     assert "value-added loss by region:" in text
     assert "through third countries" in text
+
+
+def test_reproduce_draws_sets_the_bands_posterior_draws(capsys):
+    """``simcore reproduce --draws N``: the medians and bands over N posterior draws (the
+    count printed under the table), ``--draws 0`` the published and model figures alone
+    (the same figures, no band), a negative count a user error."""
+    assert main(["reproduce", "--draws", "6", "--json"]) == 0
+    six = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert main(["reproduce", "--draws", "0", "--json"]) == 0
+    none = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert set(six) == set(none) and len(six) == 4
+    for fid, r in six.items():
+        assert r["median"] is not None and r["band"][0] <= r["median"] <= r["band"][1], fid
+        assert none[fid]["median"] is None and none[fid]["band"] is None, fid
+        assert none[fid]["model"] == r["model"] and none[fid]["ok"] == r["ok"], fid
+    assert main(["reproduce", "--draws", "6"]) == 0
+    assert "medians and 90 % bands over 6 posterior draws" in capsys.readouterr().out
+    assert main(["reproduce", "--draws", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "posterior draws" not in out and "all 4 reference figures reproduced" in out
+    assert main(["reproduce", "--draws", "-1"]) == 2
+    assert "--draws -1: expected a whole number of posterior draws >= 0" in \
+        capsys.readouterr().err
