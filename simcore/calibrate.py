@@ -5,9 +5,15 @@ data-driven dependency shares of the rare-earth carve-out (``theta = criticality
 share``, prior 1) -- so that the 3-month loss equals Kiuchi's 660 bn yen.  The 12-month loss
 and the GDP shares are then *predicted* by the same model and reported apart from the fit.
 
-The fit solves ``log(loss(p) / target) = 0`` with :func:`scipy.optimize.least_squares`
-(trust-region reflective, inside the bounds) from a starting value; the loss is increasing in
-the scale, so the root is unique when it lies inside the bounds.
+The fit solves ``log(loss(p) / target) = 0`` inside the bounds: from a starting value it
+brackets the root (a step that assumes the loss proportional to the parameter, then secant
+steps that at least widen the search, up to the bounds) and then closes the bracket with
+Brent's method (:func:`root_in_bracket`), to a relative step of ``xtol`` or a residual
+under :data:`RESID_TOL`.  The loss is increasing in the scale, so the root is unique when it
+lies inside the bounds; a target the bounds cannot reach is an error that names them.
+(Brent's method is that of :func:`scipy.optimize.brentq`, written out here so that
+``simcore reproduce`` does not import ``scipy.optimize``, which costs about 0.2 s, a third
+of ``import numpy, xarray``; ``tests/test_calibration_roots.py`` holds it to ``brentq``.)
 
 Bayesian calibration (``docs/calibration.md``): a posterior over the uncertain parameters of
 the rare-earth model -- the dependency scale, the stock days of rare earths and magnets,
@@ -87,6 +93,107 @@ def model_value(res, quantity: str, unit: str) -> float:
     raise ScenarioError(f"unknown reference quantity {quantity!r}")
 
 
+#: Residual ``|log(loss / target)|`` at which the fit stops: the loss equals the target to
+#: about 1e-13 relative.
+RESID_TOL = 1e-13
+#: The most residual evaluations (model runs) a fit may take.
+MAX_EVALS = 60
+
+
+def root_in_bracket(f: Any, a: float, b: float, fa: float, fb: float, *, xtol: float,
+                    ftol: float = 0.0, max_evals: int = MAX_EVALS) -> tuple[float, float, int]:
+    """Brent's method (Brent 1973, *Algorithms for Minimization without Derivatives*, ch. 4;
+    the ``zeroin`` of Forsythe, Malcolm and Moler 1977): a root of ``f`` between ``a`` and
+    ``b``, where ``fa = f(a)`` and ``fb = f(b)`` differ in sign.  Inverse quadratic
+    interpolation or secant steps, bisection whenever they would not shrink the bracket
+    fast enough, so it never leaves the bracket and converges at worst like bisection.
+    Stops when the bracket is under ``xtol * |x| + 4 eps |x|`` wide or ``|f| <= ftol``.
+    Returns the root, ``f`` there and the number of evaluations of ``f``."""
+    if not (fa < 0 < fb or fb < 0 < fa):
+        if fa == 0.0:
+            return a, fa, 0
+        if fb == 0.0:
+            return b, fb, 0
+        raise ParameterError(f"root_in_bracket: f({a!r}) = {fa!r} and f({b!r}) = {fb!r} "
+                             "do not bracket a root")
+    eps = np.finfo(float).eps
+    c, fc = a, fa
+    d = e = b - a
+    evals = 0
+    while True:
+        if (fb > 0) == (fc > 0):
+            c, fc = a, fa
+            d = e = b - a
+        if abs(fc) < abs(fb):
+            a, b, c = b, c, b
+            fa, fb, fc = fb, fc, fb
+        tol = 2.0 * eps * abs(b) + 0.5 * xtol * abs(b)
+        m = 0.5 * (c - b)
+        if abs(m) <= tol or fb == 0.0 or abs(fb) <= ftol:
+            return b, fb, evals
+        if evals >= max_evals:
+            raise ParameterError(f"root_in_bracket: no convergence in {max_evals} "
+                                 f"evaluations (bracket {b!r} .. {c!r})")
+        if abs(e) >= tol and abs(fa) > abs(fb):
+            s = fb / fa
+            if a == c:  # secant
+                p = 2.0 * m * s
+                q = 1.0 - s
+            else:  # inverse quadratic interpolation
+                q = fa / fc
+                r = fb / fc
+                p = s * (2.0 * m * q * (q - r) - (b - a) * (r - 1.0))
+                q = (q - 1.0) * (r - 1.0) * (s - 1.0)
+            if p > 0:
+                q = -q
+            else:
+                p = -p
+            if 2.0 * p < min(3.0 * m * q - abs(tol * q), abs(e * q)):
+                e, d = d, p / q
+            else:
+                d = e = m
+        else:
+            d = e = m
+        a, fa = b, fb
+        b = b + d if abs(d) > tol else b + math.copysign(tol, m)
+        fb = f(b)
+        evals += 1
+
+
+def _bracket(f: Any, x0: float, f0: float, lo: float, hi: float,
+             max_evals: int) -> tuple[float, float, float, float, int]:
+    """From ``x0`` (``f0 = f(x0)``; ``f`` a log ratio, increasing or decreasing in ``x``):
+    two points inside ``[lo, hi]`` whose values differ in sign (or one root).  The first
+    step takes the ratio proportional to ``x`` (``x0 exp(-f0)``); each later one goes from
+    the point nearer the root (the smaller ``|f|``) away from the other, as far as the
+    secant through both says or 1.6 times their distance if that is farther, up to the
+    bound.  Returns ``a, b, f(a), f(b)`` and the evaluations made; raises
+    :class:`ValueError` when the search reaches a bound without a sign change (for a
+    monotone ``f``: the root is not inside the bounds)."""
+    v, fv = x0, f0
+    u = min(max(x0 * math.exp(-f0), lo), hi) if math.isfinite(f0) else 0.5 * (lo + hi)
+    if u == x0:  # x0 sits on the bound the first step points at: try the other side
+        u = lo if x0 == hi else hi
+    evals = 0
+    while True:
+        fu = f(u)
+        evals += 1
+        if fu == 0.0 or (fu > 0) != (fv > 0):
+            return v, u, fv, fu, evals
+        if abs(fu) > abs(fv):  # keep u the nearer one
+            u, v, fu, fv = v, u, fv, fu
+        span = u - v
+        den = fu - fv
+        sec = -fu * span / den if den != 0.0 and math.isfinite(den) else 0.0
+        if not math.isfinite(sec) or abs(sec) < 1.6 * abs(span):
+            sec = 1.6 * span
+        nxt = min(max(u + math.copysign(abs(sec), span), lo), hi)
+        if nxt == u or evals >= max_evals:
+            raise ValueError((u, fu))
+        v, fv = u, fu
+        u = nxt
+
+
 def calibrate(scenario: Any, *, start: float | None = None, xtol: float = 1e-10) -> CalibrationResult:
     """Fit the scenario's ``[calibration]`` parameter to its target reference figure.
 
@@ -120,18 +227,26 @@ def calibrate(scenario: Any, *, start: float | None = None, xtol: float = 1e-10)
     n_eval = 0
     tiny = 1e-300
 
-    def resid(p: np.ndarray) -> np.ndarray:
+    def resid(p: float) -> float:
         nonlocal n_eval
         n_eval += 1
-        res = sc.run(**{key: float(p[0])})
-        return np.array([math.log(max(model_value(res, ref["quantity"], ref["unit"]), tiny)
-                                  / target)])
+        res = sc.run(**{key: float(p)})
+        return math.log(max(model_value(res, ref["quantity"], ref["unit"]), tiny) / target)
 
-    from scipy.optimize import least_squares
-
-    sol = least_squares(resid, x0=[x0], bounds=([lo], [hi]), xtol=xtol, ftol=1e-12,
-                        gtol=1e-14, diff_step=1e-6)
-    value = float(sol.x[0])
+    f0 = resid(x0)
+    if abs(f0) <= RESID_TOL:
+        value = x0
+    else:
+        try:
+            a, b, fa, fb, _ = _bracket(resid, x0, f0, lo, hi, MAX_EVALS)
+        except ValueError:
+            raise ScenarioError(
+                f"{sc.file}: calibration of {param}: the target {target:.6g} is not reached "
+                f"anywhere within the bounds [{lo}, {hi}] (searched from {x0:.6g}); widen "
+                "calibration.bounds") from None
+        value, _, _ = root_in_bracket(resid, a, b, fa, fb, xtol=xtol, ftol=RESID_TOL,
+                                      max_evals=MAX_EVALS)
+    value = float(value)
     achieved = model_value(sc.run(**{key: value}), ref["quantity"], ref["unit"])
     if abs(achieved / target - 1) > 1e-3:
         raise ScenarioError(
