@@ -225,9 +225,16 @@ def test_stamp_covers_the_kernel_sources():
     assert _aot.stamp() == base
 
 
-def test_single_run_imports_no_numba():
+@pytest.mark.parametrize("argv, heavy", [
+    (["run", "kiuchi-2025-3m"], ["numba", "scipy"]),
+    (["reproduce", "--draws", "8"], ["numba", "scipy.optimize"]),
+])
+def test_commands_import_no_numba(argv, heavy):
     """With the compiled kernels in place, ``simcore run`` never imports numba (nor scipy,
-    which numba's start-up imports): the run pays neither."""
+    which numba's start-up imports): the run pays neither.  ``simcore reproduce``
+    (calibration, every reference figure, the bands' posterior draws as lane blocks)
+    imports no numba either, and its calibration no ``scipy.optimize``
+    (:func:`simcore.calibrate.root_in_bracket`)."""
     _aot.reset()
     if _aot._module() is None:
         assert not REQUIRE, _aot.status()["why"]
@@ -235,33 +242,14 @@ def test_single_run_imports_no_numba():
                     f"({_aot.status()['why']}); `pip install .` builds them")
     code = ("import sys, io, contextlib\nfrom simcore.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
-            "    rc = main(['run', 'kiuchi-2025-3m'])\n"
-            "print(rc, 'numba' in sys.modules, 'scipy' in sys.modules)")
+            f"    rc = main({argv!r})\n"
+            f"print(rc, *[m in sys.modules for m in {heavy!r}])")
     env = {k: v for k, v in os.environ.items() if k != "SIMCORE_AOT"}
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        cwd=ROOT, env=env)
     assert p.returncode == 0, p.stderr
-    assert p.stdout.split() == ["0", "False", "False"], p.stdout + p.stderr
+    assert p.stdout.split() == ["0"] + ["False"] * len(heavy), p.stdout + p.stderr
 
-
-def test_reproduce_imports_neither_numba_nor_scipy_optimize():
-    """With the compiled kernels in place, ``simcore reproduce`` (calibration, every
-    reference figure, the bands' posterior draws as lane blocks) imports no numba, and its
-    calibration no ``scipy.optimize`` (:func:`simcore.calibrate.root_in_bracket`)."""
-    _aot.reset()
-    if _aot._module() is None:
-        assert not REQUIRE, _aot.status()["why"]
-        pytest.skip("the compiled kernels are not built in the source tree "
-                    f"({_aot.status()['why']}); `pip install .` builds them")
-    code = ("import sys, io, contextlib\nfrom simcore.cli import main\n"
-            "with contextlib.redirect_stdout(io.StringIO()):\n"
-            "    rc = main(['reproduce', '--draws', '8'])\n"
-            "print(rc, 'numba' in sys.modules, 'scipy.optimize' in sys.modules)")
-    env = {k: v for k, v in os.environ.items() if k != "SIMCORE_AOT"}
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       cwd=ROOT, env=env)
-    assert p.returncode == 0, p.stderr
-    assert p.stdout.split() == ["0", "False", "False"], p.stdout + p.stderr
 
 def _kernel_tree(dst: Path) -> Path:
     """A source tree holding just what building the kernels imports."""
