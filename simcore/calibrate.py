@@ -96,7 +96,8 @@ def model_value(res, quantity: str, unit: str) -> float:
 #: Residual ``|log(loss / target)|`` at which the fit stops: the loss equals the target to
 #: about 1e-13 relative.
 RESID_TOL = 1e-13
-#: The most residual evaluations (model runs) a fit may take.
+#: The most model runs the search of a fit may take (the start, the bracket and Brent's
+#: steps together; one more run checks the fitted value).
 MAX_EVALS = 60
 
 
@@ -160,6 +161,15 @@ def root_in_bracket(f: Any, a: float, b: float, fa: float, fb: float, *, xtol: f
         evals += 1
 
 
+class _NoBracket(Exception):
+    """:func:`_bracket` found no sign change: ``x``, ``f(x)`` of its last point nearest the
+    root, and whether it stopped at a bound (else it ran out of evaluations)."""
+
+    def __init__(self, x: float, fx: float, at_bound: bool) -> None:
+        super().__init__(x, fx, at_bound)
+        self.x, self.fx, self.at_bound = x, fx, at_bound
+
+
 def _bracket(f: Any, x0: float, f0: float, lo: float, hi: float,
              max_evals: int) -> tuple[float, float, float, float, int]:
     """From ``x0`` (``f0 = f(x0)``; ``f`` a log ratio, increasing or decreasing in ``x``):
@@ -168,10 +178,13 @@ def _bracket(f: Any, x0: float, f0: float, lo: float, hi: float,
     the point nearer the root (the smaller ``|f|``) away from the other, as far as the
     secant through both says or 1.6 times their distance if that is farther, up to the
     bound.  Returns ``a, b, f(a), f(b)`` and the evaluations made; raises
-    :class:`ValueError` when the search reaches a bound without a sign change (for a
-    monotone ``f``: the root is not inside the bounds)."""
+    :class:`_NoBracket` when the search reaches a bound without a sign change (for a
+    monotone ``f``: the root is not inside the bounds) or has made ``max_evals``
+    evaluations."""
     v, fv = x0, f0
-    u = min(max(x0 * math.exp(-f0), lo), hi) if math.isfinite(f0) else 0.5 * (lo + hi)
+    # (the exponent clipped: a loss of 0 at the start gives f0 near -690)
+    u = (min(max(x0 * math.exp(min(max(-f0, -700.0), 700.0)), lo), hi)
+         if math.isfinite(f0) else 0.5 * (lo + hi))
     if u == x0:  # x0 sits on the bound the first step points at: try the other side
         u = lo if x0 == hi else hi
     evals = 0
@@ -189,7 +202,7 @@ def _bracket(f: Any, x0: float, f0: float, lo: float, hi: float,
             sec = 1.6 * span
         nxt = min(max(u + math.copysign(abs(sec), span), lo), hi)
         if nxt == u or evals >= max_evals:
-            raise ValueError((u, fu))
+            raise _NoBracket(u, fu, nxt == u)
         v, fv = u, fu
         u = nxt
 
@@ -238,14 +251,23 @@ def calibrate(scenario: Any, *, start: float | None = None, xtol: float = 1e-10)
         value = x0
     else:
         try:
-            a, b, fa, fb, _ = _bracket(resid, x0, f0, lo, hi, MAX_EVALS)
-        except ValueError:
+            a, b, fa, fb, used = _bracket(resid, x0, f0, lo, hi, MAX_EVALS - 1)
+        except _NoBracket as nb:
+            if nb.at_bound:
+                raise ScenarioError(
+                    f"{sc.file}: calibration of {param}: the target {target:.6g} is not "
+                    f"reached anywhere within the bounds [{lo}, {hi}] (searched from "
+                    f"{x0:.6g}; closest at {nb.x:.6g}, log(model / target) = {nb.fx:.3g}); "
+                    "widen calibration.bounds") from None
             raise ScenarioError(
-                f"{sc.file}: calibration of {param}: the target {target:.6g} is not reached "
-                f"anywhere within the bounds [{lo}, {hi}] (searched from {x0:.6g}); widen "
-                "calibration.bounds") from None
-        value, _, _ = root_in_bracket(resid, a, b, fa, fb, xtol=xtol, ftol=RESID_TOL,
-                                      max_evals=MAX_EVALS)
+                f"{sc.file}: calibration of {param}: no bracket of the target {target:.6g} "
+                f"within [{lo}, {hi}] after {MAX_EVALS} model runs (closest at {nb.x:.6g}, "
+                f"log(model / target) = {nb.fx:.3g})") from None
+        try:
+            value, _, _ = root_in_bracket(resid, a, b, fa, fb, xtol=xtol, ftol=RESID_TOL,
+                                          max_evals=MAX_EVALS - 1 - used)
+        except ParameterError as exc:
+            raise ScenarioError(f"{sc.file}: calibration of {param}: {exc}") from None
     value = float(value)
     achieved = model_value(sc.run(**{key: value}), ref["quantity"], ref["unit"])
     if abs(achieved / target - 1) > 1e-3:

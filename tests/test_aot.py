@@ -225,11 +225,12 @@ def test_stamp_covers_the_kernel_sources():
     assert _aot.stamp() == base
 
 
-@pytest.mark.parametrize("argv, heavy", [
-    (["run", "kiuchi-2025-3m"], ["numba", "scipy"]),
-    (["reproduce", "--draws", "8"], ["numba", "scipy.optimize"]),
+@pytest.mark.parametrize("argv, heavy, printed", [
+    (["run", "kiuchi-2025-3m"], ["numba", "scipy"], "value-added loss:"),
+    (["reproduce", "--draws", "8"], ["numba", "scipy.optimize"],
+     "medians and 90 % bands over 8 posterior draws"),
 ])
-def test_commands_import_no_numba(argv, heavy):
+def test_commands_import_no_numba(argv, heavy, printed):
     """With the compiled kernels in place, ``simcore run`` never imports numba (nor scipy,
     which numba's start-up imports): the run pays neither.  ``simcore reproduce``
     (calibration, every reference figure, the bands' posterior draws as lane blocks)
@@ -240,15 +241,18 @@ def test_commands_import_no_numba(argv, heavy):
         assert not REQUIRE, _aot.status()["why"]
         pytest.skip("the compiled kernels are not built in the source tree "
                     f"({_aot.status()['why']}); `pip install .` builds them")
+    # (and the command did its work: for reproduce, the bands' draws ran)
     code = ("import sys, io, contextlib\nfrom simcore.cli import main\n"
-            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "buf = io.StringIO()\n"
+            "with contextlib.redirect_stdout(buf):\n"
             f"    rc = main({argv!r})\n"
-            f"print(rc, *[m in sys.modules for m in {heavy!r}])")
+            f"print(rc, {printed!r} in buf.getvalue(), "
+            f"*[m in sys.modules for m in {heavy!r}])")
     env = {k: v for k, v in os.environ.items() if k != "SIMCORE_AOT"}
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        cwd=ROOT, env=env)
     assert p.returncode == 0, p.stderr
-    assert p.stdout.split() == ["0"] + ["False"] * len(heavy), p.stdout + p.stderr
+    assert p.stdout.split() == ["0", "True"] + ["False"] * len(heavy), p.stdout + p.stderr
 
 
 def _kernel_tree(dst: Path) -> Path:

@@ -12,7 +12,7 @@ import pytest
 from scipy.optimize import brentq
 
 from simcore import calibrate, scenario
-from simcore.calibrate import _bracket, root_in_bracket
+from simcore.calibrate import _bracket, _NoBracket, root_in_bracket
 from simcore.errors import ParameterError, ScenarioError
 
 FUNCTIONS = [
@@ -66,11 +66,21 @@ def test_bracket_search_from_any_start_inside_the_bounds(x0, sign):
 
 def test_bracket_search_says_when_the_bounds_hold_no_root():
     f = lambda x: math.log(x / 7.0)  # noqa: E731  (root above the upper bound)
-    with pytest.raises(ValueError):
+    with pytest.raises(_NoBracket) as up:
         _bracket(f, 1.0, f(1.0), 0.0, 5.0, 60)
+    assert up.value.at_bound and up.value.x == 5.0
     g = lambda x: math.log(x / 0.01)  # noqa: E731  (root below the lower bound 0.5)
-    with pytest.raises(ValueError):
+    with pytest.raises(_NoBracket) as down:
         _bracket(g, 1.0, g(1.0), 0.5, 5.0, 60)
+    assert down.value.at_bound and down.value.x == 0.5
+    fall = lambda x: -math.log(max(x, 1e-300) / 0.754)  # noqa: E731
+    with pytest.raises(_NoBracket) as short:  # out of evaluations, not at a bound
+        _bracket(fall, 1e-6, fall(1e-6), 0.0, 5.0, 2)
+    assert not short.value.at_bound
+    # a start where the ratio is log(1e-300 / target) (no loss at all): no overflow
+    h = lambda x: math.log(max(1e-300 * (x > 0.5), 1e-300 if x <= 0.5 else x) / 0.754)  # noqa: E731
+    a, b, fa, fb, _ = _bracket(h, 0.1, h(0.1), 0.0, 5.0, 60)
+    assert (fa > 0) != (fb > 0)
 
 
 def test_the_shipped_fit_from_starts_on_either_side_of_its_root():
@@ -88,6 +98,28 @@ def test_the_shipped_fit_from_starts_on_either_side_of_its_root():
 
 def test_a_target_out_of_the_bounds_names_them():
     sc = scenario.load("kiuchi-2025-3m").copy_with({"calibration.bounds": [0.0, 0.3]})
-    with pytest.raises(ScenarioError, match=r"not reached anywhere within the bounds "
-                                            r"\[0.0, 0.3\] \(searched from 0.3\)"):
+    with pytest.raises(ScenarioError, match=r"kiuchi-2025-3m.toml: calibration of "
+                                            r"dependency_scale: the target 6.6e\+11 is not "
+                                            r"reached anywhere within the bounds \[0.0, 0.3\] "
+                                            r"\(searched from 0.3; closest at 0.3"):
         calibrate.calibrate(sc)
+    with pytest.raises(ScenarioError, match=r"calibration.bounds must be \[low, high\]"):
+        scenario.load("kiuchi-2025-3m").copy_with({"calibration.bounds": [2.0, 1.0]})
+
+
+def test_a_failing_model_run_is_not_reported_as_an_unreachable_target(monkeypatch):
+    """An error inside a model run of the search (a ValueError subclass) surfaces as
+    itself, not as "target not reached"."""
+    sc = scenario.load("kiuchi-2025-3m")
+    real = type(sc).run
+    calls = []
+
+    def run(self, **kw):
+        calls.append(kw)
+        if len(calls) == 2:
+            raise ParameterError("boom in run 2")
+        return real(self, **kw)
+
+    monkeypatch.setattr(type(sc), "run", run)
+    with pytest.raises(ParameterError, match="boom in run 2"):
+        calibrate.calibrate(sc, start=0.5)

@@ -617,3 +617,34 @@ def test_lowered_runs_are_not_kept_above_the_size_limits(monkeypatch):
             assert not p._low_memo
             for k, v in a.data_vars.items():
                 np.testing.assert_array_equal(b[k].values, v.values, err_msg=k)
+
+
+def test_a_gap_record_of_another_size_is_refused_before_the_kernel():
+    """The kernels write the gap record without bounds checks: ``T`` rows (every day) or
+    one (the last day's, fused and lane kernels) or none; any other size is refused before
+    a kernel runs (the parallel kernel takes no one-row record)."""
+    from simcore.dynamic._bundles import gap_rows
+
+    t = random_table(12, 3)
+    low = md.lower(md.prepare_model(t), [CapacityShock(sector=str(t.sector.values[0]),
+                                                       share=0.2, duration=5)],
+                   DynamicParams(), 10)
+    n, K = low.prep.n, low.sp_idx.shape[0]
+    bundles = (md.kernel_table(low, DynamicParams()), md.kernel_special(low),
+               md.kernel_shocks(low), md.kernel_options(DynamicParams()))
+
+    def records(rows):
+        return kn.Records(np.zeros(10), np.zeros(n), np.zeros((0, n)), np.zeros((0, n)),
+                          np.zeros((0, K)), np.zeros((0, K)), np.zeros(10),
+                          np.zeros((rows, 2)), np.zeros(1, dtype=np.int64), np.zeros(n))
+
+    with pytest.raises(ValueError, match="run_single_fused: rec_gap has 3 rows; expected 10"):
+        fu.run_single_fused(*bundles, records(3))
+    with pytest.raises(ValueError, match="run_single_fused_par: rec_gap has 1 rows; expected "
+                                         "10 \\(every day\\) or 0"):
+        fu.run_single_fused_par(*bundles, records(1))
+    for rows in (0, 1, 10):
+        assert fu.run_single_fused(*bundles, records(rows)) == 0
+    gap_rows(10, 10, "x", (0,))
+    with pytest.raises(ValueError, match="run_lanes: rec_gap has 2 rows"):
+        gap_rows(2, 10, "run_lanes", (0, 1))

@@ -155,6 +155,8 @@ def test_the_last_day_s_gaps_alone_leave_every_number_as_it_was(prep37, one_thre
     assert np.all(last["gap"][:, 0, 1] > 0)  # the stock gaps are there, not zeros
     for k in ("gdp_loss", "gdp_gain", "out_cum", "status", "info"):
         np.testing.assert_array_equal(last[k], daily[k])
+    one_day = b.run_lowered(prep37, scen, 1, gaps="last")  # T = 1: the one row is the day's
+    np.testing.assert_array_equal(one_day["gap"], b.run_lowered(prep37, scen, 1)["gap"])
     with pytest.raises(ParameterError, match="gaps = 'weekly'"):
         b.run_lowered(prep37, scen[:1], 10, gaps="weekly")
 

@@ -65,8 +65,9 @@ ORACLE_RECORDS = (("rec_x", "x"), ("gdp_loss", "gdp_loss"), ("rec_fdu", "fd_unme
 
 def vs_oracle(rec, params, dense, what):
     """Every record of a kernel run within 1e-12 of the numpy oracle on the same dense
-    inputs: money flows relative to baseline output at least (their round-off), the gaps
-    (shares) relative to their own size."""
+    inputs: the amounts in money (output, unmet demand, imports, stocks, losses, gains)
+    relative to baseline output at least (their round-off), the gaps (shares) relative to
+    their own size."""
     oracle = ref.run_reference(**dense, firms_first=params.rationing == "firms_first",
                                alpha_max=params.alpha_max, alpha_tau=params.alpha_tau)
     x0 = float(np.max(dense["x0"]))

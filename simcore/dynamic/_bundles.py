@@ -75,8 +75,18 @@ def run_single_fused(table: Table, special: Special, shocks: Shocks, options: Op
     ``run_one``'s bundles, on unsigned indices (:func:`indices`); returns the status code.
     Compiled ahead of time where the installation has it (:mod:`simcore.dynamic._aot`),
     else numba's JIT: the same bits."""
+    gap_rows(records.rec_gap.shape[0], records.gdp_loss.shape[0], "run_single_fused", (0, 1))
     cp, ri = indices(table.colptr, table.rowidx, table.x0.shape[0])
     return _aot.call("run_fused", cp, ri, *table[2:], *special, *shocks, *options, *records)
+
+
+def gap_rows(rows: int, T: int, where: str, allowed: tuple[int, ...]) -> None:
+    """Check the rows of a gap record: ``T`` (every day's) or one of ``allowed`` (0: none;
+    1: the last day's, where the kernel takes it).  The kernels write it without bounds
+    checks, so any other size is refused here instead of writing past its end."""
+    if rows != T and rows not in allowed:
+        raise ValueError(f"{where}: rec_gap has {rows} rows; expected {T} (every day) or "
+                         + " or ".join(str(a) for a in allowed))
 
 
 # --------------------------------------------------------------------------------------
@@ -153,6 +163,7 @@ def run_lanes(st, tab, scn, out) -> None:
     cache) a thread pool does not need.
     """
     nb = tab.A.shape[0]
+    gap_rows(out.rec_gap.shape[1], out.gdp_loss.shape[1], "run_lanes", (0, 1))
     if nb == 1:
         _call_block(st, tab, scn, out, 0)
         return
