@@ -549,7 +549,7 @@ def _sector_block(title: str, rows: list[dict[str, Any]], unit: str) -> None:
 
 #: Keys of a ``simcore reproduce --json`` row.
 REPRODUCE_JSON_KEYS = ("id", "published", "model", "unit", "rel_error", "tolerance", "fitted",
-                       "ok", "median", "band", "scenario", "fitted_parameters")
+                       "ok", "median", "band", "draws", "scenario", "fitted_parameters")
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
@@ -573,7 +573,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
     def row(c) -> dict[str, Any]:
         b = band.get(c.ref.name)
-        d = dict(c.row(), median=b[0] if b else None, band=[b[1], b[2]] if b else None)
+        d = dict(c.row(), median=b[0] if b else None, band=[b[1], b[2]] if b else None,
+                 draws=(args.draws or BAND_DRAWS) if b else None)
         return {k: d[k] for k in REPRODUCE_JSON_KEYS}
 
     if args.json:

@@ -253,6 +253,7 @@ def test_reproduce_draws_sets_the_bands_posterior_draws(capsys):
     assert set(six) == set(none) and len(six) == 4
     for fid, r in six.items():
         assert r["median"] is not None and r["band"][0] <= r["median"] <= r["band"][1], fid
+        assert r["draws"] == 6 and none[fid]["draws"] is None, fid
         assert none[fid]["median"] is None and none[fid]["band"] is None, fid
         assert none[fid]["model"] == r["model"] and none[fid]["ok"] == r["ok"], fid
     assert main(["reproduce", "--draws", "6"]) == 0

@@ -250,10 +250,10 @@ def test_reproduce_recurses_and_prints_rows(tmp_path, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert [r["id"] for r in rows] == ["mb-2.3-demand-drop-gdp-share"]
     assert list(rows[0]) == ["id", "published", "model", "unit", "rel_error", "tolerance",
-                             "fitted", "ok", "median", "band", "scenario",
+                             "fitted", "ok", "median", "band", "draws", "scenario",
                              "fitted_parameters"]
     # no rare-earth carve-out: the posterior does not apply, no band
-    assert rows[0]["band"] is None and rows[0]["median"] is None
+    assert rows[0]["band"] is None and rows[0]["median"] is None and rows[0]["draws"] is None
     assert rows[0]["ok"] is True and rows[0]["fitted"] is False
     assert rows[0]["fitted_parameters"] == []  # nothing is fitted in this file
     assert main(["reproduce", str(tmp_path / "a" / "b" / "deep.toml")]) == 0

@@ -110,9 +110,9 @@ def test_cli_reproduce_json(capsys, monkeypatch):
     assert {r["id"] for r in out} == set(PUBLISHED)
     for r in out:
         assert set(r) == {"id", "published", "model", "unit", "rel_error", "tolerance",
-                          "fitted", "ok", "median", "band", "scenario",
+                          "fitted", "ok", "median", "band", "draws", "scenario",
                           "fitted_parameters"}
-        assert r["ok"] is True
+        assert r["ok"] is True and r["draws"] == 6
         # every fitted parameter with its prior (issue 19): the text output's calibration
         (fp,) = r["fitted_parameters"]
         assert fp["parameter"] == "dependency_scale" and fp["prior"] == 1.0
