@@ -619,10 +619,12 @@ def test_lowered_runs_are_not_kept_above_the_size_limits(monkeypatch):
                 np.testing.assert_array_equal(b[k].values, v.values, err_msg=k)
 
 
-def test_a_gap_record_of_another_size_is_refused_before_the_kernel():
-    """The kernels write the gap record without bounds checks: ``T`` rows (every day) or
-    one (the last day's, fused and lane kernels) or none; any other size is refused before
-    a kernel runs (the parallel kernel takes no one-row record)."""
+def test_records_of_other_sizes_are_refused_before_the_kernel():
+    """The kernels index their records and schedules without bounds checks: a gap record of
+    ``T`` rows (every day) or one (the last day's, fused and lane kernels) or none, every
+    other daily record 0 or ``T`` rows of the right width, schedules of at least ``T``
+    days; any other size is refused before a kernel runs, naming the array (the parallel
+    kernel takes no one-row gap record)."""
     from simcore.dynamic._bundles import gap_rows
 
     t = random_table(12, 3)
@@ -648,3 +650,21 @@ def test_a_gap_record_of_another_size_is_refused_before_the_kernel():
     gap_rows(10, 10, "x", (0,))
     with pytest.raises(ValueError, match="run_lanes: rec_gap has 2 rows"):
         gap_rows(2, 10, "run_lanes", (0, 1))
+    # every other record and schedule the kernels index by day or sector
+    r = records(10)
+    bad = {"rec_x": r._replace(rec_x=np.zeros((3, n))),
+           "rec_fdu": r._replace(rec_fdu=np.zeros((10, n + 1))),
+           "rec_imp": r._replace(rec_imp=np.zeros((10, K + 2))),
+           "out_cum": r._replace(out_cum=np.zeros(n - 1)),
+           "gdp_gain": r._replace(gdp_gain=np.zeros(9)),
+           "info": r._replace(info=np.zeros(0, dtype=np.int64))}
+    for name, rec in bad.items():
+        for run in (fu.run_single_fused, fu.run_single_fused_par):
+            with pytest.raises(ValueError, match=f"{run.__name__}: {name} has shape"):
+                run(*bundles, rec)
+        with pytest.raises(ValueError, match=f"run_single: {name} has shape"):
+            kn.run_single(*bundles, kn.work_arrays(low.prep.A.size, n, K), rec)
+    short = bundles[2]._replace(capfac=bundles[2].capfac[:5])
+    with pytest.raises(ValueError, match=r"run_single_fused: capfac has shape \(5, 1\); "
+                                         "expected at least 10 along axis 0"):
+        fu.run_single_fused(bundles[0], bundles[1], short, bundles[3], r)

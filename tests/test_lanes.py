@@ -214,6 +214,11 @@ def test_a_failing_lane_stops_as_run_one_and_the_others_run_on(prep37):
     ln.run_lanes(st, tab, scn, res1)
     np.testing.assert_array_equal(res1.gdp_loss, res.gdp_loss)
     np.testing.assert_array_equal(res1.rec_gap[0, 0, :, bad], [0.0, 0.0])
+    # outputs and schedules of sizes the kernel does not take are refused before it runs
+    with pytest.raises(ValueError, match=r"run_lanes: rec_x has shape \(1, 3, "):
+        ln.run_lanes(st, tab, scn, res1._replace(rec_x=np.zeros((1, 3) + out.rec_x.shape[2:])))
+    with pytest.raises(ValueError, match=r"run_lanes: capfac has shape \(1, 7, "):
+        ln.run_lanes(st, tab, scn._replace(capfac=scn.capfac[:, :7]), res1)
     for s in range(len(scen)):
         if s != bad:
             np.testing.assert_array_equal(res1.rec_gap[0, 0, :, s], res.rec_gap[0, -1, :, s])

@@ -75,7 +75,7 @@ def run_single_fused(table: Table, special: Special, shocks: Shocks, options: Op
     ``run_one``'s bundles, on unsigned indices (:func:`indices`); returns the status code.
     Compiled ahead of time where the installation has it (:mod:`simcore.dynamic._aot`),
     else numba's JIT: the same bits."""
-    gap_rows(records.rec_gap.shape[0], records.gdp_loss.shape[0], "run_single_fused", (0, 1))
+    check_single(special, shocks, records, table.x0.shape[0], "run_single_fused", (0, 1))
     cp, ri = indices(table.colptr, table.rowidx, table.x0.shape[0])
     return _aot.call("run_fused", cp, ri, *table[2:], *special, *shocks, *options, *records)
 
@@ -87,6 +87,70 @@ def gap_rows(rows: int, T: int, where: str, allowed: tuple[int, ...]) -> None:
     if rows != T and rows not in allowed:
         raise ValueError(f"{where}: rec_gap has {rows} rows; expected {T} (every day) or "
                          + " or ".join(str(a) for a in allowed))
+
+
+def _rows_of(where: str, name: str, a: np.ndarray, axis: int, allowed: tuple[int, ...],
+             at_least: int | None = None) -> None:
+    got = a.shape[axis] if a.ndim > axis else -1
+    if got in allowed or (at_least is not None and got >= at_least):
+        return
+    want = " or ".join(str(v) for v in allowed)
+    if at_least is not None:
+        want = (want + " or " if allowed else "") + f"at least {at_least}"
+    raise ValueError(f"{where}: {name} has shape {a.shape}; expected {want} along axis {axis}")
+
+
+def check_single(special: Special, shocks: Shocks, records: Records, n: int, where: str,
+                 gap_allowed: tuple[int, ...]) -> None:
+    """Check the sizes a single-run kernel reads and writes without bounds checks, against
+    the horizon ``T = len(records.gdp_loss)``, the ``n`` sectors and the ``K`` special
+    products: each daily record has 0 rows (not kept) or ``T`` (``rec_gap`` also one of
+    ``gap_allowed``), the schedules at least ``T`` days, the per-sector outputs ``n``
+    entries.  A wrong size raises :class:`ValueError` naming the array, where the kernel
+    would write past an end or read another array's memory."""
+    T = records.gdp_loss.shape[0]
+    K = special.sp_idx.shape[0]
+    _rows_of(where, "out_cum", records.out_cum, 0, (n,))
+    _rows_of(where, "out_dem", records.out_dem, 0, (0, n))
+    _rows_of(where, "info", records.info, 0, (), at_least=1)
+    _rows_of(where, "gdp_gain", records.gdp_gain, 0, (0, T))
+    for name in ("rec_x", "rec_fdu"):
+        a = getattr(records, name)
+        _rows_of(where, name, a, 0, (0, T))
+        if a.shape[0]:
+            _rows_of(where, name, a, 1, (n,))
+    for name in ("rec_imp", "rec_spstock"):
+        a = getattr(records, name)
+        _rows_of(where, name, a, 0, (0, T))
+        if a.shape[0]:
+            _rows_of(where, name, a, 1, (K,))
+    gap_rows(records.rec_gap.shape[0], T, where, gap_allowed)
+    if K:
+        _rows_of(where, "impcap", special.impcap, 0, (), at_least=T)
+    if shocks.cap_idx.shape[0]:
+        _rows_of(where, "capfac", shocks.capfac, 0, (), at_least=T)
+    if shocks.dem_idx.shape[0]:
+        _rows_of(where, "demfac", shocks.demfac, 0, (), at_least=T)
+        _rows_of(where, "exfac", shocks.exfac, 0, (), at_least=T)
+
+
+def check_lanes(scn: "LaneScenario", out: "LaneOutput", n: int) -> None:
+    """:func:`check_single` for a lane batch (leading block axis, lane axis last): ``T =
+    out.gdp_loss.shape[1]``, ``rec_gap`` of 0, 1 or ``T`` rows."""
+    where = "run_lanes"
+    T = out.gdp_loss.shape[1]
+    _rows_of(where, "gdp_gain", out.gdp_gain, 1, (T,))
+    _rows_of(where, "out_cum", out.out_cum, 1, (n,))
+    _rows_of(where, "out_dem", out.out_dem, 1, (0, n))
+    _rows_of(where, "rec_x", out.rec_x, 1, (0, T))
+    gap_rows(out.rec_gap.shape[1], T, where, (0, 1))
+    if scn.impcap.shape[2]:
+        _rows_of(where, "impcap", scn.impcap, 1, (), at_least=T)
+    if scn.capfac.shape[2]:
+        _rows_of(where, "capfac", scn.capfac, 1, (), at_least=T)
+    if scn.demfac.shape[2]:
+        _rows_of(where, "demfac", scn.demfac, 1, (), at_least=T)
+        _rows_of(where, "exfac", scn.exfac, 1, (), at_least=T)
 
 
 # --------------------------------------------------------------------------------------
@@ -163,7 +227,7 @@ def run_lanes(st, tab, scn, out) -> None:
     cache) a thread pool does not need.
     """
     nb = tab.A.shape[0]
-    gap_rows(out.rec_gap.shape[1], out.gdp_loss.shape[1], "run_lanes", (0, 1))
+    check_lanes(scn, out, tab.x0.shape[1])
     if nb == 1:
         _call_block(st, tab, scn, out, 0)
         return

@@ -56,7 +56,7 @@ import numpy as np
 from numba import prange
 
 from .._jit import STATUS_NON_FINITE, njit, njit_parallel
-from ._bundles import gap_rows, run_single_fused  # noqa: F401  (run_single_fused: the call through simcore.dynamic._aot)
+from ._bundles import check_single, run_single_fused  # noqa: F401  (run_single_fused: the call through simcore.dynamic._aot)
 from ._kernels import (  # noqa: F401
     _bound_with_ces, _cell_constants, _ces_on, _end_status, _exogenous, _import_supply,
     _inv_total, _pass1, _produce, _ration_and_record, _record_imports, _remember_demand,
@@ -399,7 +399,7 @@ def run_single_fused_par(table, special, shocks, options, records,
     static split, 1.8x faster with blocks handed out one by one)."""
     import numba
 
-    gap_rows(records.rec_gap.shape[0], records.gdp_loss.shape[0], "run_single_fused_par", (0,))
+    check_single(special, shocks, records, table.x0.shape[0], "run_single_fused_par", (0,))
     cp, ri = indices(table.colptr, table.rowidx, table.x0.shape[0])
     t = table._replace(colptr=cp, rowidx=ri)
     with numba.parallel_chunksize(1):

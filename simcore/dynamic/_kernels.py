@@ -569,12 +569,13 @@ def run_batch(
 # Bundled arguments of run_one: simcore.dynamic._bundles (numba-free), re-exported here
 # --------------------------------------------------------------------------------------
 from ._bundles import (  # noqa: E402,F401
-    Options, Records, Shocks, Special, Table, Work, indices, work_arrays)
+    Options, Records, Shocks, Special, Table, Work, check_single, indices, work_arrays)
 
 
 def run_single(table: Table, special: Special, shocks: Shocks, options: Options,
                work: Work, records: Records) -> int:
     """:func:`run_one` on bundled arguments, on unsigned indices (:func:`indices`: the same
     bits, faster); returns its status code."""
+    check_single(special, shocks, records, table.x0.shape[0], "run_single", (0,))
     cp, ri = indices(table.colptr, table.rowidx, table.x0.shape[0])
     return run_one(cp, ri, *table[2:], *special, *shocks, *options, *work, *records)

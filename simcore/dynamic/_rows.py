@@ -39,6 +39,7 @@ import math
 import numpy as np
 
 from .._jit import STATUS_NON_FINITE, njit
+from ._bundles import check_single
 from ._kernels import (_end_status, _exogenous, _import_supply, _produce, _ration_and_record,
                        _record_imports, _remember_demand, _start, ces_ratio)
 
@@ -282,6 +283,7 @@ def run_single_rows(low, table, special, shocks, options, records) -> int:
     """:func:`run_rows` on ``run_one``'s bundles (:mod:`simcore.dynamic._kernels`:
     ``Table``, ``Special``, ``Shocks``, ``Options``, ``Records``) and the lowered run
     they come from (for the dense rows); returns the status code."""
+    check_single(special, shocks, records, table.x0.shape[0], "run_single_rows", (0,))
     A, TG, TH = dense_rows(low, None)
     return run_rows(A, TG, TH, table.sigma, table.x0, table.f0, table.e0, table.mu, table.c,
                     table.inv_tau, special.sp_pos, special.sp_idx, special.impcap,
