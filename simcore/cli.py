@@ -564,17 +564,18 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     ok = all(c.ok for c in checks)
     # model median and 90 % band over posterior draws (None where the posterior of the
     # rare-earth calibration does not apply, or the shipped posterior is stale: then no band)
+    n_draws = BAND_DRAWS if args.draws is None else args.draws
     band = {}
-    if args.draws != 0:
+    if n_draws:
         try:
-            band = bands(checks, draws=args.draws)
+            band = bands(checks, draws=n_draws)
         except DataError as exc:
             print(f"simcore: warning: no bands: {exc}", file=sys.stderr)
 
     def row(c) -> dict[str, Any]:
         b = band.get(c.ref.name)
         d = dict(c.row(), median=b[0] if b else None, band=[b[1], b[2]] if b else None,
-                 draws=(args.draws or BAND_DRAWS) if b else None)
+                 draws=n_draws if b else None)
         return {k: d[k] for k in REPRODUCE_JSON_KEYS}
 
     if args.json:
@@ -640,7 +641,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
                   + f"  {r[7]:{w[7]}}  {'PASS' if c.ok else 'FAIL'}")
     n_bad = sum(not c.ok for c in checks)
     if any(band.values()):
-        print(f"medians and 90 % bands over {args.draws or BAND_DRAWS} posterior draws "
+        print(f"medians and 90 % bands over {n_draws} posterior draws "
               "(--draws N)")
     print(f"all {len(checks)} reference figures reproduced" if ok
           else f"{n_bad} of {len(checks)} reference figures FAILED")

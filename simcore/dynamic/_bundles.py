@@ -125,13 +125,18 @@ def check_single(special: Special, shocks: Shocks, records: Records, n: int, whe
         if a.shape[0]:
             _rows_of(where, name, a, 1, (K,))
     gap_rows(records.rec_gap.shape[0], T, where, gap_allowed)
-    if K:
-        _rows_of(where, "impcap", special.impcap, 0, (), at_least=T)
-    if shocks.cap_idx.shape[0]:
-        _rows_of(where, "capfac", shocks.capfac, 0, (), at_least=T)
-    if shocks.dem_idx.shape[0]:
-        _rows_of(where, "demfac", shocks.demfac, 0, (), at_least=T)
-        _rows_of(where, "exfac", shocks.exfac, 0, (), at_least=T)
+    _check_schedules(where, 0, T, special.impcap, shocks.capfac, shocks.demfac, shocks.exfac,
+                     K, shocks.cap_idx.shape[0], shocks.dem_idx.shape[0])
+
+
+def _check_schedules(where: str, axis: int, T: int, impcap: np.ndarray, capfac: np.ndarray,
+                     demfac: np.ndarray, exfac: np.ndarray, K: int, C: int, D: int) -> None:
+    """The daily schedules (day on ``axis``) cover at least ``T`` days, each where the run
+    has what it schedules: ``K`` special products, ``C`` capacity and ``D`` demand shocks."""
+    for name, a, used in (("impcap", impcap, K), ("capfac", capfac, C),
+                          ("demfac", demfac, D), ("exfac", exfac, D)):
+        if used:
+            _rows_of(where, name, a, axis, (), at_least=T)
 
 
 def check_lanes(scn: "LaneScenario", out: "LaneOutput", n: int) -> None:
@@ -144,13 +149,8 @@ def check_lanes(scn: "LaneScenario", out: "LaneOutput", n: int) -> None:
     _rows_of(where, "out_dem", out.out_dem, 1, (0, n))
     _rows_of(where, "rec_x", out.rec_x, 1, (0, T))
     gap_rows(out.rec_gap.shape[1], T, where, (0, 1))
-    if scn.impcap.shape[2]:
-        _rows_of(where, "impcap", scn.impcap, 1, (), at_least=T)
-    if scn.capfac.shape[2]:
-        _rows_of(where, "capfac", scn.capfac, 1, (), at_least=T)
-    if scn.demfac.shape[2]:
-        _rows_of(where, "demfac", scn.demfac, 1, (), at_least=T)
-        _rows_of(where, "exfac", scn.exfac, 1, (), at_least=T)
+    _check_schedules(where, 1, T, scn.impcap, scn.capfac, scn.demfac, scn.exfac,
+                     scn.impcap.shape[2], scn.capfac.shape[2], scn.demfac.shape[2])
 
 
 # --------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from .._jit import raise_for_status
 from .._version import __version__
 from ..errors import ParameterError
 from . import supply_chain as _m
-from .common import MAX_RECORD_BYTES, check_days
+from .common import MAX_RECORD_BYTES, check_days, gap_rows_for
 from .params import DynamicParams
 from . import _bundles as kn
 from . import _bundles as _ln  # the lane batch's bundles and calls (no numba import)
@@ -617,8 +617,7 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
     """
 
     T = check_days(days)
-    if gaps not in ("daily", "last"):
-        raise ParameterError(f"run_lowered: gaps = {gaps!r}: expected 'daily' or 'last'")
+    G = gap_rows_for(gaps, T)
     items = [(_m._check_shocks(sh), p if p is not None else DynamicParams())
              for sh, p in scenarios]
     for _, p in items:
@@ -627,7 +626,7 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
     ns, n = len(items), prep.n
     out = BatchResult(
         gdp_loss=np.zeros((ns, T)), gdp_gain=np.zeros((ns, T)), out_cum=np.zeros((ns, n)),
-        gap=np.zeros((ns, T if gaps == "daily" else 1, 2)),
+        gap=np.zeros((ns, G, 2)),
         status=np.zeros(ns, dtype=np.int64), info=np.full(ns, -1, dtype=np.int64))
     if record_output:
         out["output"] = np.zeros((ns, T, n))

@@ -65,6 +65,17 @@ def check_days(days: Any) -> int:
     return int(days)
 
 
+def gap_rows_for(gaps: str, T: int) -> int:
+    """Rows of a batch's gap record for ``gaps`` (the ``run_lowered`` option of both
+    engines' sweep backends): ``"daily"``, every day's (``T``); ``"last"``, the last
+    day's (1).  Anything else is a :class:`~simcore.errors.ParameterError`."""
+    if gaps == "daily":
+        return T
+    if gaps == "last":
+        return 1
+    raise ParameterError(f"run_lowered: gaps = {gaps!r}: expected 'daily' or 'last'")
+
+
 def check_record_bytes(nbytes: int, what: str, advice: str) -> None:
     """Refuse daily records above :data:`MAX_RECORD_BYTES` before anything is allocated
     (both engines)."""

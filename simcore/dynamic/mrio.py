@@ -47,7 +47,7 @@ from .._version import __version__
 from ..errors import LabelError, ParameterError, ShockError, TableError
 from .. import _jit
 from . import _bundles as kn
-from .common import ONSET_SHARE, check_days, check_record_bytes
+from .common import ONSET_SHARE, check_days, check_record_bytes, gap_rows_for
 from . import supply_chain as _model
 from .supply_chain import (_lower_domestic, _lower_imports, _special_products, recovered_rule)
 from .params import DynamicParams
@@ -763,8 +763,7 @@ class SweepBackend:
         from concurrent.futures import ThreadPoolExecutor
 
         T = check_days(days)
-        if gaps not in ("daily", "last"):
-            raise ParameterError(f"run_lowered: gaps = {gaps!r}: expected 'daily' or 'last'")
+        G = gap_rows_for(gaps, T)
         items = []
         for sh, p in scenarios:
             p = p if p is not None else DynamicParams()
@@ -782,8 +781,8 @@ class SweepBackend:
             "gdp_loss": np.stack([o["gdp_loss"] for o in outs]) if ns else np.zeros((0, T)),
             "gdp_gain": np.stack([o["gdp_gain"] for o in outs]) if ns else np.zeros((0, T)),
             "out_cum": np.stack([o["out_cum"] for o in outs]) if ns else np.zeros((0, prep.n)),
-            "gap": (np.stack([o["gap"] if gaps == "daily" else o["gap"][-1:] for o in outs])
-                    if ns else np.zeros((0, T if gaps == "daily" else 1, 2))),
+            "gap": (np.stack([o["gap"][T - G:] for o in outs]) if ns
+                    else np.zeros((0, G, 2))),
             "status": np.array([o["status"] for o in outs], dtype=np.int64),
             "info": np.array([int(o["info"][0]) for o in outs], dtype=np.int64),
         }
