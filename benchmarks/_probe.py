@@ -117,3 +117,62 @@ def dense_inputs(prep, tgt, theta):
         m[prep.rowidx, cols] = v
         out.append(m)
     return out
+
+
+@njit(fastmath=True, cache=False)
+def probe_lanes(colptr, rowidx, A, TG, IND, THA, x0, f0, inv_tau, days, S, O):
+    """:func:`probe_csc` for a block of ``L`` scenarios with the scenario as the innermost
+    axis, as the lane kernel (:mod:`simcore.dynamic._lanes`) runs them: per-cell stocks and
+    orders ``S, O (nnz, L)``, per-sector ``x0, f0 (n, L)``; the coefficients, targets and
+    bound terms one per cell, shared by the lanes (the lane kernel reads such cells as
+    scalars).  The same two passes per lane, every lane loop free to vectorise."""
+    n = x0.shape[0]
+    L = S.shape[1]
+    Duse = np.empty((n, L))
+    xinp = np.empty((n, L))
+    x = np.empty((n, L))
+    rho = np.empty((n, L))
+    dprev = x0.copy()
+    b = np.empty(L)
+    for t in range(days):
+        Duse[:] = 0.0
+        for j in range(n):
+            b[:] = np.inf
+            for kk in range(colptr[j], colptr[j + 1]):
+                i = rowidx[kk]
+                a, tg, ind, tha = A[kk], TG[kk], IND[kk], THA[kk]
+                for l in range(L):
+                    s = S[kk, l]
+                    o = max(a * dprev[j, l] + (tg - s) * inv_tau, 0.0)
+                    O[kk, l] = o
+                    Duse[i, l] += o
+                    b[l] = min(b[l], ind + tha * s)
+            xinp[j] = b
+        for i in range(n):
+            for l in range(L):
+                d = Duse[i, l] + f0[i, l]
+                xi = min(x0[i, l], xinp[i, l], d)
+                x[i, l] = xi
+                rho[i, l] = 1.0 if xi >= d else xi / d
+                dprev[i, l] = d
+        for j in range(n):
+            for kk in range(colptr[j], colptr[j + 1]):
+                i = rowidx[kk]
+                a, tg = A[kk], TG[kk]
+                for l in range(L):
+                    s = S[kk, l]
+                    z = O[kk, l] * rho[i, l]
+                    S[kk, l] = s + z - min(a * x[j, l], max(s, s + z - tg))
+    return x
+
+
+@njit(fastmath=True, cache=False)
+def stream_lanes(S, days):
+    """Read and write every lane's stock once a day (one multiply-add each): the memory
+    traffic no lane kernel can avoid, at the machine's streaming speed."""
+    nnz, L = S.shape
+    for t in range(days):
+        for kk in range(nnz):
+            for l in range(L):
+                S[kk, l] = S[kk, l] * 0.999 + 1e-3
+    return S[0, 0]

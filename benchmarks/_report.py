@@ -398,8 +398,37 @@ def supply_chain(res: dict) -> list[str]:
           "code (the scatter of orders into the use vector and the running minimum of the "
           "bound do not vectorise for one scenario), not by bandwidth; the lanes of a batch "
           "(`sc-lanes` above) vectorise both across scenarios.\n")
+    L.extend(lane_bounds(res))
     L.extend(targets_section(res))
     L.extend(startup_section())
+    return L
+
+
+def lane_bounds(res: dict) -> list[str]:
+    """The ``sc-lanes`` blocks against their two bounds, measured in the same rounds."""
+    rows = [c for c in res["cases"] if c["name"].startswith("sc-lanes/")
+            and c.get("probe_lane_s") and c.get("stream_lane_s") and c.get("simcore_s")]
+    if not rows:
+        return []
+    L = ["### Bounds of a lane block\n",
+         "Per scenario-year, one core, in the same interleaved rounds as the `sc-lanes` cases "
+         "(`benchmarks/_probe.py`): *lane kernel*, one block of `run_block`; *probe*, the "
+         "lanes' two daily passes alone (`probe_lanes`: no shocks, imports, rationing modes "
+         "or records; every cell's coefficient, target and bound terms shared by the lanes; "
+         "compiled with fast-math, each cell's lane loop one loop), on the same block's "
+         "first lane's cells; *stocks streamed*, reading and writing every lane's stock once "
+         "a day (`stream_lanes`), the memory traffic no lane kernel avoids, at the speed "
+         "this machine streams it.  A lane kernel below the probe beats a straightforward "
+         "implementation of the passes; its distance to the stream is its compute and the "
+         "per-cell gathers of the use vector and fill ratios by row.\n",
+         "| lanes | lane kernel, ms | probe, ms | stocks streamed, ms | kernel / probe | "
+         "kernel / stream |",
+         "|---|---|---|---|---|---|"]
+    for c in sorted(rows, key=lambda c: c["scenarios"]):
+        k, p, st = c["simcore_s"], c["probe_lane_s"], c["stream_lane_s"]
+        L.append(f"| {c['scenarios']} | {_n(k * 1e3)} | {_n(p * 1e3)} | {_n(st * 1e3)} | "
+                 f"{_n(k / p, 2)} | {_n(k / st, 2)} |")
+    L.append("")
     return L
 
 
@@ -444,9 +473,14 @@ def targets_section(res: dict) -> list[str]:
     lanes = next((c.get("batch_lanes") for c in case.values()
                   if c["name"].startswith("sc-lanes/") and c.get("batch_lanes")), 16)
     c = case.get(f"sc-lanes/japan-187/{lanes}") or {}
+    lb = "the lane kernel"
+    if c.get("probe_lane_s") and c.get("stream_lane_s") and c.get("simcore_s"):
+        lb += (f": {_n(c['simcore_s'] / c['probe_lane_s'], 2)} x the lane probe, "
+               f"{_n(c['simcore_s'] / c['stream_lane_s'], 2)} x streaming the lanes' stocks "
+               "(see *Bounds of a lane block*)")
     rows.append((f"lane scenario-year / `run_one` (one block of {lanes}, a batch's block; "
                  "one core)", "<= 0.45", ratio(c.get("simcore_s"), c.get("baseline_s")), False,
-                 "the lane kernel"))
+                 lb))
     sw = sweep_record()
     if sw.get("local_2"):
         rows.append((f"Nomura sweep, scenario-years/s on 2 threads (`benchmarks/sweeps.py`, "

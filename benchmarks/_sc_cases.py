@@ -335,14 +335,32 @@ def run_sc_lanes(spec: dict) -> dict:
         blocks[L] = (st.colptr, st.rowidx, st.sigma, st.sp_pos, st.sp_idx, st.cap_idx,
                      st.dem_idx, int(st.ration[0]), *[x[0] for x in tab],
                      *[x[0] for x in scn], *[x[0] for x in out])
+    # the bounds of a block (benchmarks/_probe.py): the lanes' two passes compiled with
+    # fast-math on the block's first lane's cells (shared by every lane), and streaming
+    # every lane's stocks once a day
+    import _probe
+
+    pr = {}
+    for L in Ls:
+        b = blocks[L]
+        A0, tg0, th0 = (np.ascontiguousarray(b[k][:, 0]) for k in (8, 9, 10))
+        x0, f0 = np.ascontiguousarray(b[11]), np.ascontiguousarray(b[12])
+        cols = np.repeat(np.arange(x0.shape[0]), np.diff(b[0].astype(np.int64)))
+        IND = np.where(th0 > 0, (1.0 - th0) * x0[cols, 0], np.inf)
+        THA = np.where(th0 > 0, th0 / np.where(A0 > 0, A0, 1.0), 0.0)
+        S0 = np.repeat(tg0[:, None], L, axis=1)
+        pr[L] = ((b[0], b[1], A0, tg0, IND, THA, x0, f0, float(b[16][0]), days), S0)
     t0 = time.perf_counter()
     kn.run_one(*ka)
     for L in Ls:
         ln.run_block(*blocks[L])
+        _probe.probe_lanes(*pr[L][0][:-1], 2, pr[L][1].copy(), np.empty_like(pr[L][1]))
+        _probe.stream_lanes(pr[L][1].copy(), 2)
     compile_s = time.perf_counter() - t0
     have = reset_peak()
     base = rss_mb()[0]
     best_one, best = float("inf"), {L: float("inf") for L in Ls}
+    best_p, best_s = dict(best), dict(best)
     R = spec.get("repeat", 5)
     for _ in range(R):
         t0 = time.perf_counter()
@@ -352,11 +370,22 @@ def run_sc_lanes(spec: dict) -> dict:
             t0 = time.perf_counter()
             ln.run_block(*blocks[L])
             best[L] = min(best[L], (time.perf_counter() - t0) / L)
-    fin = int(st1) == 0 and all(bool(np.isfinite(blocks[L][-8]).all()) for L in Ls)
+            S, O = pr[L][1].copy(), np.empty_like(pr[L][1])
+            t0 = time.perf_counter()
+            xp = _probe.probe_lanes(*pr[L][0], S, O)
+            best_p[L] = min(best_p[L], (time.perf_counter() - t0) / L)
+            t0 = time.perf_counter()
+            _probe.stream_lanes(S, days)
+            best_s[L] = min(best_s[L], (time.perf_counter() - t0) / L)
+            fin_p = bool(np.isfinite(xp).all())
+    fin = (int(st1) == 0 and all(bool(np.isfinite(blocks[L][-8]).all()) for L in Ls)
+           and fin_p)
     # the lanes reproduce run_one bit for bit (lane 0 is the same scenario)
     same = bool(np.array_equal(blocks[Ls[0]][-8][:, 0], ka[-10]))
     res = {"compile_s": compile_s, "p": prep.n, "run_one_s": best_one,
            "lane_s": {str(L): best[L] for L in Ls}, "rounds": R, "finite": fin,
+           "probe_lane_s": {str(L): best_p[L] for L in Ls},
+           "stream_lane_s": {str(L): best_s[L] for L in Ls},
            "lane0_equals_run_one": same, "batch_lanes": batch_lanes, "first_s": best_one,
            "best_s": best_one, "n": R}
     return _finish(res, base, have)

@@ -487,6 +487,9 @@ def run_sc_cases(P: dict, want, tmp: str, cases: list, env1: dict) -> dict:
                       "lane 0 equals run_one bit for bit: "
                       f"{r.get('lane0_equals_run_one')}")
             c["batch_lanes"] = r.get("batch_lanes")  # the lanes a batch block has
+            # its bounds, per scenario-year in the same rounds (benchmarks/_probe.py)
+            c["probe_lane_s"] = (r.get("probe_lane_s") or {}).get(str(L))
+            c["stream_lane_s"] = (r.get("stream_lane_s") or {}).get(str(L))
             cases.append(c)
             log(f"{name}: lanes {c['simcore_s']} run_one {c['baseline_s']} ratio {c['ratio']}")
     return runs

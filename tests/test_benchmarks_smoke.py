@@ -78,3 +78,14 @@ def test_cases_present(quick):
     for c in quick["cases"]:
         if c["name"].startswith(("ario/", "batch/")):
             assert c["status"] == "ok" or c["status"].startswith("baseline"), c
+
+
+def test_lane_cases_carry_their_bounds(quick):
+    """Each ``sc-lanes`` block is timed with its two bounds in the same rounds (the lane
+    probe and streaming the lanes' stocks, benchmarks/_probe.py), per scenario-year."""
+    lanes = [c for c in quick["cases"] if c["name"].startswith("sc-lanes/")]
+    assert lanes
+    for c in lanes:
+        assert c["status"] == "ok", c
+        for f in ("probe_lane_s", "stream_lane_s"):
+            assert _num(c[f]) and c[f] > 0, (c["name"], f, c.get(f))
