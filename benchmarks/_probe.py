@@ -17,7 +17,15 @@ model's two passes must at least do, as fast as this file can make it:
   a row sum and the bound an elementwise minimum over buyers, both vectorise (it touches
   every cell, zero or not, so it wins only on dense tables).
 
-The benchmark reports the faster of the two.  These are benchmark code, not part of simcore,
+The benchmark reports the faster of the two.  For a block of the lane kernel
+(:mod:`simcore.dynamic._lanes`, the ``sc-lanes`` cases) two more:
+
+* :func:`probe_lanes`, the same two passes for ``L`` scenarios with the scenario as the
+  innermost axis, each cell's lane loop one loop (fast-math);
+* :func:`stream_lanes`, reading and writing every lane's stock once a day: the memory
+  traffic no lane kernel avoids.
+
+These are benchmark code, not part of simcore,
 and their results are not compared with the engine's (they skip most of the model); only
 their finiteness is checked.
 """
