@@ -24,9 +24,16 @@ sweep of shock sizes and of the special rows' shares, every other cell) is read 
 scalars (:func:`_uniform_cells`), so that the day loads only its lanes' stocks and orders:
 at 32 lanes a block's per-cell arrays are far beyond a core's L2 cache, and reading four of
 them once per cell instead of once per lane took a lane scenario-year of the Nomura case
-from about 10.4 to 6.3 ms on the machine of docs/performance.md (same bits).  (Not storing
-the orders of such cells either, recomputing them in pass 2 from the same operands, gave
-the same bits and no measurable gain: what is left is not only bytes.)  The cell indices are unsigned (:func:`indices`), as in
+from about 10.4 to 6.3 ms on the machine of docs/performance.md (same bits).  Such a cell's
+orders are not stored either: pass 2 recomputes them from the operands pass 1 used (its
+stock before the update and the demand of the day before, kept as ``dold``), the same
+numbers, and pass 1 adds them to the use vector in the loop that computes them; a cell
+whose bound terms say it bounds nothing (``IND`` infinite, ``THA`` zero: an input that is
+not critical) skips the lane loop of the input bound, whose every term would be infinite
+or NaN and leave the bound as it is.  Both together took about 5 % off a lane
+scenario-year (the band draws' and the Nomura sweep's blocks, same bits; the lane loops
+of a cell are about equal shares of what is left, see "Bounds of a lane block" in
+docs/performance.md).  The cell indices are unsigned (:func:`indices`), as in
 :mod:`simcore.dynamic._fused` (measured: no difference at 32 lanes, where the lane loops
 dominate; no cost either).  With ``L`` a run-time value each loop pays those
 checks once per cell, which more lanes amortise (:data:`simcore.dynamic.batch.LANES`).
@@ -162,7 +169,7 @@ def _uniform_cells(A, TG, IND, THA, uni, A1, TG1, IND1, THA1):
 @njit
 def _pass2_pass1(next_day, ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S, O, x,
                  dprev, rho_int, x0, inv_tau, Duse, xinp, bound, with_gap, sgap,
-                 uni, A1, TG1, IND1, THA1):
+                 uni, A1, TG1, IND1, THA1, dold):
     """Pass 2 of a day (deliveries, use, stocks; if ``with_gap``, ``sgap`` the sum of
     ``|S - target|``) and,
     if ``next_day``, pass 1 of the next day (orders from ``dprev``, the use vector
@@ -171,7 +178,9 @@ def _pass2_pass1(next_day, ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S
     Per lane the operations are ``run_one``'s, in its order (cells by column, then row).
     A cell whose coefficient, target and bound terms are the same in every lane
     (``uni``, :func:`_uniform_cells`) reads them once as scalars (``A1``, ...) instead of
-    as lane vectors: the same numbers, half the bytes a day for such a cell."""
+    as lane vectors, and its orders are recomputed, not stored: in pass 2 from its stock
+    before the update and ``dold`` (the demand pass 1 used), in pass 1 straight into
+    ``Duse``; the same numbers, and its stocks the only lane vector it reads and writes."""
     n = colptr.shape[0] - 1
     L = A.shape[1]
     for j in range(n):
@@ -186,7 +195,8 @@ def _pass2_pass1(next_day, ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S
                 tg = TG1[kk]
                 for l in range(L):
                     s_k = S[kk, l]
-                    z = O[kk, l] * rho_int[i, l]
+                    o = a * dold[j, l] + (tg - s_k) * inv_tau[l]
+                    z = (0.0 if o < 0.0 else o) * rho_int[i, l]
                     use = a * x[j, l]
                     lim = s_k + z - tg
                     lim = s_k if lim < s_k else lim
@@ -196,16 +206,15 @@ def _pass2_pass1(next_day, ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S
                     for l in range(L):
                         sgap[l] += abs(S[kk, l] - tg)
                 if next_day:
-                    ind = IND1[kk]
-                    tha = THA1[kk]
                     for l in range(L):
                         o = a * dprev[j, l] + (tg - S[kk, l]) * inv_tau[l]
-                        O[kk, l] = 0.0 if o < 0.0 else o
-                    for l in range(L):
-                        Duse[i, l] += O[kk, l]
-                    for l in range(L):
-                        b = ind + tha * S[kk, l]
-                        bound[l] = b if b < bound[l] else bound[l]
+                        Duse[i, l] += 0.0 if o < 0.0 else o
+                    ind = IND1[kk]
+                    tha = THA1[kk]
+                    if ind != np.inf or tha != 0.0:
+                        for l in range(L):
+                            b = ind + tha * S[kk, l]
+                            bound[l] = b if b < bound[l] else bound[l]
                 continue
             for l in range(L):
                 s_k = S[kk, l]
@@ -274,6 +283,7 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
     xinp = np.empty((n, L))
     d = np.empty((n, L))
     dprev = np.empty((n, L))
+    dold = np.empty((n, L))
     x = np.empty((n, L))
     alpha = np.empty((n, L))
     cap = np.empty((n, L))
@@ -444,6 +454,7 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
                         alpha[j, l] += (1.0 - alpha[j, l]) / alpha_tau[l]
                     if alpha[j, l] < 1.0:
                         alpha[j, l] = 1.0
+                dold[j, l] = dprev[j, l]
                 dprev[j, l] = d[j, l]
 
         # --- pass 2 of this day fused with pass 1 of the next (one sweep over the cells;
@@ -456,7 +467,7 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
         gap_today = gap_rows == T or (gap_on and t == T - 1)
         _pass2_pass1(t + 1 < T, ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S, O,
                      x, dprev, rho_int, x0, inv_tau, Duse, xinp, bound, gap_today, sgap,
-                     uni, A1, TG1, IND1, THA1)
+                     uni, A1, TG1, IND1, THA1, dold)
         if gap_today:
             r = t if gap_rows == T else 0
             for l in range(L):
