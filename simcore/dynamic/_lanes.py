@@ -30,9 +30,12 @@ stock before the update and the demand of the day before, kept as ``dold``), the
 numbers, and pass 1 adds them to the use vector in the loop that computes them; a cell
 whose bound terms say it bounds nothing (``IND`` infinite, ``THA`` zero: an input that is
 not critical) skips the lane loop of the input bound, whose every term would be infinite
-or NaN and leave the bound as it is.  Both together took about 5 % off a lane
-scenario-year (the band draws' and the Nomura sweep's blocks, same bits; the lane loops
-of a cell are about equal shares of what is left, see "Bounds of a lane block" in
+or NaN and leave the bound as it is.  Both together took 3-6 % off a lane scenario-year
+in blocks of 32 and 48 lanes (the Nomura sweep's and the band draws'; 9 % at 64) and
+added about as much to a block of 8, where the recomputed orders' arithmetic is no
+longer hidden behind the per-cell loop overheads (same bits; ``sc-lanes`` cases of
+benchmarks/compare.py against the previous kernel, interleaved runs).  The lane loops of
+a cell are about equal shares of what is left (see "Bounds of a lane block" in
 docs/performance.md).  The cell indices are unsigned (:func:`indices`), as in
 :mod:`simcore.dynamic._fused` (measured: no difference at 32 lanes, where the lane loops
 dominate; no cost either).  With ``L`` a run-time value each loop pays those
