@@ -412,3 +412,51 @@ def test_draws_of_their_own_origin_shares_share_one_split(prep37, monkeypatch):
         one = sc.simulate(prep37, sh, params=p, days=80)
         _close(r["gdp_loss"][s], one.gdp_loss)
         _close(r["out_cum"][s], one.output_loss)
+
+
+def test_uniform_cells_recompute_their_orders_with_the_single_runs_numbers(prep37, one_thread):
+    """Scenarios that differ only in their shocks: every cell's coefficient, target and
+    bound terms agree in every lane, so the lane kernel reads them as scalars, recomputes
+    the cells' orders instead of storing them and skips the bound of the inputs that bound
+    nothing (dependency 0 except the critical inputs of one product); with an elasticity
+    on another.  Each lane's numbers are its single run's."""
+    from simcore.dynamic import _lanes as ln
+
+    p = DynamicParams(dependency=0.0, dependency_by_product={"20": 0.8},
+                      elasticity_by_product={"27": 0.5}, inventory_days=12.0)
+    scen = [([sc.ImportCut(product="20", origin="ROW", share=0.2 + 0.05 * q,
+                           start=float(q % 4), duration=20.0 + 7.0 * q),
+              sc.CapacityShock(sector="35", share=0.1 + 0.02 * q, duration=15.0 + q)], p)
+             for q in range(b.LANE_STEP + 2)]
+    grab = {}
+    real = b._ln.run_lanes
+
+    def spy(st, tab, scn, out):
+        grab["tab"] = tab
+        return real(st, tab, scn, out)
+
+    b._ln.run_lanes = spy
+    try:
+        r = b.run_lowered(prep37, scen, 200, record_output=True)
+    finally:
+        b._ln.run_lanes = real
+    assert r["kernel_calls"] == 1
+    tab = grab["tab"]
+    A, TG = tab.A[0], tab.tgt[0]
+    nnz = A.shape[0]
+    uni, A1, TG1, IND1, THA1 = (np.empty(nnz, dtype=bool), np.empty(nnz), np.empty(nnz),
+                                np.empty(nnz), np.empty(nnz))
+    cols = np.repeat(np.arange(prep37.n), np.diff(prep37.colptr))
+    th = tab.theta[0]
+    IND = np.where(th > 0, (1.0 - th) * tab.x0[0][cols], np.inf)
+    THA = np.where(th > 0, th / A, 0.0)
+    count = ln._uniform_cells.py_func(A, TG, IND, THA, uni, A1, TG1, IND1, THA1)
+    assert count == nnz  # every cell uniform
+    bounding = np.isfinite(IND1) | (THA1 != 0.0)
+    assert 0 < bounding.sum() < nnz  # both paths of the bound taken
+    for s, (sh, pp) in enumerate(scen):
+        one = sc.simulate(prep37, sh, params=pp, days=200, record=("output",))
+        _close(r["gdp_loss"][s], one.gdp_loss)
+        _close(r["out_cum"][s], one.output_loss)
+        _close(r["output"][s], one.output)
+    assert np.all(r["gdp_loss"].sum(axis=1) > 0)
