@@ -106,13 +106,20 @@ def probe_rows(A, TG, IND, THA, x0, f0, inv_tau, days, S, O):
     return x
 
 
+def bound_terms(colptr, A, theta, x0):
+    """The input bound's per-cell terms ``IND, THA`` (as the kernels compute them): cells
+    of column ``j`` by ``colptr``, ``x0`` the buyers' baseline output; a cell without
+    dependency bounds nothing (``inf``, 0)."""
+    cols = np.repeat(np.arange(x0.shape[0]), np.diff(np.asarray(colptr, dtype=np.int64)))
+    on = theta > 0
+    IND = np.where(on, (1.0 - theta) * x0[cols], np.inf)
+    THA = np.where(on, theta / np.where(on, A, 1.0), 0.0)
+    return IND, THA
+
+
 def csc_inputs(prep, tgt, theta):
     """Per-cell arrays of the probe from a prepared table and its lowered targets/shares."""
-    cols = np.repeat(np.arange(prep.n), np.diff(prep.colptr))
-    xj0 = prep.x0[cols]
-    IND = np.where(theta > 0, (1.0 - theta) * xj0, np.inf)
-    THA = np.where(theta > 0, theta / prep.A, 0.0)
-    return IND, THA
+    return bound_terms(prep.colptr, prep.A, theta, prep.x0)
 
 
 def dense_inputs(prep, tgt, theta):

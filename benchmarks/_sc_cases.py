@@ -345,9 +345,7 @@ def run_sc_lanes(spec: dict) -> dict:
         b = blocks[L]
         A0, tg0, th0 = (np.ascontiguousarray(b[k][:, 0]) for k in (8, 9, 10))
         x0, f0 = np.ascontiguousarray(b[11]), np.ascontiguousarray(b[12])
-        cols = np.repeat(np.arange(x0.shape[0]), np.diff(b[0].astype(np.int64)))
-        IND = np.where(th0 > 0, (1.0 - th0) * x0[cols, 0], np.inf)
-        THA = np.where(th0 > 0, th0 / np.where(A0 > 0, A0, 1.0), 0.0)
+        IND, THA = _probe.bound_terms(b[0], A0, th0, x0[:, 0])
         S0 = np.repeat(tg0[:, None], L, axis=1)
         pr[L] = ((b[0], b[1], A0, tg0, IND, THA, x0, f0, float(b[16][0]), days), S0)
     t0 = time.perf_counter()
@@ -361,6 +359,7 @@ def run_sc_lanes(spec: dict) -> dict:
     base = rss_mb()[0]
     best_one, best = float("inf"), {L: float("inf") for L in Ls}
     best_p, best_s = dict(best), dict(best)
+    fin_p = True
     R = spec.get("repeat", 5)
     for _ in range(R):
         t0 = time.perf_counter()
@@ -377,7 +376,7 @@ def run_sc_lanes(spec: dict) -> dict:
             t0 = time.perf_counter()
             _probe.stream_lanes(S, days)
             best_s[L] = min(best_s[L], (time.perf_counter() - t0) / L)
-            fin_p = bool(np.isfinite(xp).all())
+            fin_p = fin_p and bool(np.isfinite(xp).all())
     fin = (int(st1) == 0 and all(bool(np.isfinite(blocks[L][-8]).all()) for L in Ls)
            and fin_p)
     # the lanes reproduce run_one bit for bit (lane 0 is the same scenario)
