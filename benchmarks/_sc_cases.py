@@ -334,7 +334,8 @@ def run_sc_lanes(spec: dict) -> dict:
         st, tab, scn, out = grab["a"]
         blocks[L] = (st.colptr, st.rowidx, st.sigma, st.sp_pos, st.sp_idx, st.cap_idx,
                      st.dem_idx, int(st.ration[0]), *[x[0] for x in tab],
-                     *[x[0] for x in scn], *[x[0] for x in out])
+                     *[x[0] for x in scn], *[x[0] for x in out[:-1]], 0,
+                     out.skipped[:1])  # every day computed, as the probes compute them
     # the bounds of a block (benchmarks/_probe.py): the lanes' two passes compiled with
     # fast-math on the block's first lane's cells (shared by every lane), and streaming
     # every lane's stocks once a day

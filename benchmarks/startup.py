@@ -17,6 +17,9 @@ of ``--rounds`` rounds, each command a fresh process, wall time from the parent:
 * ``reproduce-nobands``: ``simcore reproduce --draws 0``, warm: the published and model
   figures without the 90 % bands, the work ``simcore reproduce`` did when issue 17 set its
   target (the bands' 200 posterior draws came later);
+* ``reproduce-nocycles``: ``simcore reproduce`` with ``SIMCORE_CYCLES=0``, warm: every day
+  computed, where the others copy the days that repeat a proven cycle of the whole state
+  (:mod:`simcore.dynamic._cycles`; the same numbers): the baseline of that saving;
 * ``run-jit``, ``reproduce-jit``, ``reproduce-cold-jit``: the same three on numba's JIT
   kernels (``SIMCORE_AOT=0``), where the others use the kernels compiled ahead of time
   when the installation has them (:mod:`simcore.dynamic._aot`; the record says whether each
@@ -190,6 +193,7 @@ def commands(cold: bool) -> dict[str, tuple[list[str], dict[str, str]]]:
         out[k] = (CLI_TIMED + ARGV[k], {})
         out[k + "-jit"] = (CLI_TIMED + ARGV[k], {"SIMCORE_AOT": "0"})
     out["reproduce-nobands"] = (CLI_TIMED + ARGV["reproduce-nobands"], {})
+    out["reproduce-nocycles"] = (CLI_TIMED + ARGV["reproduce"], {"SIMCORE_CYCLES": "0"})
     out["help"] = (CLI + ARGV["help"], {})
     return out
 
@@ -258,8 +262,8 @@ def measure(rounds: int, cold: bool) -> dict:
     # the kernels of each command's best round, and its bound (module docstring)
     parts: dict[str, dict] = {}
     bound: dict[str, dict] = {}
-    for k in ("run", "reproduce", "reproduce-cold", "reproduce-nobands", "run-jit",
-              "reproduce-jit", "reproduce-cold-jit"):
+    for k in ("run", "reproduce", "reproduce-cold", "reproduce-nobands", "reproduce-nocycles",
+              "run-jit", "reproduce-jit", "reproduce-cold-jit"):
         if k not in cmds:
             continue
         kt = kern[k][times[k].index(best[k])]

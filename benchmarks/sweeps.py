@@ -158,6 +158,7 @@ def _kernel_rate(sc, base, n: int, seed: int = 1, blocks: int = 4) -> tuple[floa
     1,000-point design ran within 6.3 to 7.0 ms per lane-year and the one block of a
     32-point design at 6.6: it does not, measurably, for this design)."""
     from simcore.dynamic import _lanes as ln
+    from simcore.dynamic._bundles import cycle_max
     from simcore.dynamic import batch as bt
 
     grab: list = []
@@ -170,7 +171,8 @@ def _kernel_rate(sc, base, n: int, seed: int = 1, blocks: int = 4) -> tuple[floa
         bt._ln.run_lanes = real
     calls = [(st.colptr, st.rowidx, st.sigma, st.sp_pos, st.sp_idx, st.cap_idx, st.dem_idx,
               int(st.ration[0]), *[x[0] for x in tab], *[x[0] for x in scn],
-              *[x[0] for x in out]) for st, tab, scn, out in grab
+              *[x[0] for x in out[:-1]], cycle_max(), out.skipped[:1])
+             for st, tab, scn, out in grab
              if tab.A.shape[2] == bt.LANES][:blocks]
     ln.run_block(*calls[0])  # warm-up
     t = time.perf_counter()

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import simcore as sc
 from simcore.dynamic import _fused as fu
+from simcore.dynamic._bundles import CYCLE_MAX
 from simcore.dynamic import _kernels as kn
 from simcore.dynamic import supply_chain as md
 from simcore.dynamic.params import DynamicParams
@@ -174,7 +175,8 @@ def test_fused_leaves_its_inputs_alone_and_any_index_type_gives_the_same_bits(ja
                    np.zeros((60, K)), np.zeros((60, K)), np.zeros(60), np.zeros((60, 2)),
                    np.zeros(1, dtype=np.int64), np.zeros(n))
     s_i = fu.run_fused(*md.kernel_table(low, p), *md.kernel_special(low),
-                       *md.kernel_shocks(low), *md.kernel_options(p), *r)
+                       *md.kernel_shocks(low), *md.kernel_options(p), *r,
+                       CYCLE_MAX, np.zeros(1, dtype=np.int64))
     assert int(s_i) == s_u == 0
     for k in kn.Records._fields:
         np.testing.assert_array_equal(getattr(r, k), getattr(u, k), err_msg=k)

@@ -181,7 +181,8 @@ def test_a_failing_lane_stops_as_run_one_and_the_others_run_on(prep37):
     bad = 2
     scn.capfac[0, 7, :, bad] = np.nan
     res = ln.LaneOutput(*[np.zeros_like(a) for a in out[:6]],
-                        np.zeros_like(out.status), np.full_like(out.info, -1))
+                        np.zeros_like(out.status), np.full_like(out.info, -1),
+                        np.zeros_like(out.skipped))
     ln.run_lanes(st, tab, scn, res)
     # the failing scenario's single run with the same input
     sh, p = scen[bad]
@@ -210,7 +211,8 @@ def test_a_failing_lane_stops_as_run_one_and_the_others_run_on(prep37):
     # (ones: what the kernel must overwrite)
     res1 = ln.LaneOutput(*[np.zeros_like(a) for a in out[:5]],
                          np.ones_like(out.rec_gap[:, :1]),
-                         np.zeros_like(out.status), np.full_like(out.info, -1))
+                         np.zeros_like(out.status), np.full_like(out.info, -1),
+                         np.zeros_like(out.skipped))
     ln.run_lanes(st, tab, scn, res1)
     np.testing.assert_array_equal(res1.gdp_loss, res.gdp_loss)
     np.testing.assert_array_equal(res1.rec_gap[0, 0, :, bad], [0.0, 0.0])

@@ -74,18 +74,21 @@ SIGNATURES: dict[str, str] = {
         + ["i8[::1]", "f8[:, ::1]", "i8[::1]", "f8[:, ::1]", "f8[:, ::1]"]  # shocks
         + ["i8", "f8", "f8"]                                    # options
         + ["f8[::1]", "f8[::1]", "f8[:, ::1]", "f8[:, ::1]", "f8[:, ::1]", "f8[:, ::1]",
-           "f8[::1]", "f8[:, ::1]", "i8[::1]", "f8[::1]"]),     # records
+           "f8[::1]", "f8[:, ::1]", "i8[::1]", "f8[::1]"]       # records
+        + ["i8", "i8[::1]"]),                                   # cycle_max, skipped
     "run_block": _sig("none", [
         "u8[::1]", "u4[::1]", "f8[::1]", "i8[::1]", "i8[::1]", "i8[::1]", "i8[::1]", "i8"]
         + ["f8[:, ::1]"] * 8                                    # A .. c
         + ["f8[::1]"] * 3 + ["f8[:, :, ::1]", "f8[:, ::1]", "f8[:, ::1]"]
         + ["f8[:, :, ::1]"] * 3                                 # capfac, demfac, exfac
-        + ["f8[:, ::1]"] * 4 + ["f8[:, :, ::1]"] * 2 + ["i8[::1]", "i8[::1]"]),
+        + ["f8[:, ::1]"] * 4 + ["f8[:, :, ::1]"] * 2 + ["i8[::1]", "i8[::1]"]
+        + ["i8", "i8[::1]"]),                                   # cycle_max, skipped
 }
 
 #: The files whose text the compiled kernels are made of (relative to the package).
 SOURCES: tuple[str, ...] = ("_jit.py", "errors.py", "dynamic/_bundles.py", "dynamic/_kernels.py",
-                            "dynamic/_fused.py", "dynamic/_lanes.py", "dynamic/_aot.py")
+                            "dynamic/_cycles.py", "dynamic/_fused.py", "dynamic/_lanes.py",
+                            "dynamic/_aot.py")
 
 _PKG = Path(__file__).resolve().parent.parent
 _resolved: dict[str, Callable[..., Any]] = {}  # kernel name -> what kernel() gives

@@ -22,6 +22,25 @@ from . import _aot
 RATION_PROPORTIONAL = 0
 RATION_FIRMS_FIRST = 1
 
+#: The longest period of a repeating cycle of the state that the fused and lane kernels
+#: look for, to copy its repeats instead of computing them (:mod:`simcore.dynamic._cycles`;
+#: the same bits).  ``SIMCORE_CYCLES=0`` in the environment turns it off (every day
+#: computed), e.g. to compare; a whole number sets the longest period.  A lane block needs a
+#: period every lane's divides (2 and 6 in the band draws of ``kiuchi-2025-12m``: 6).
+CYCLE_MAX = 8
+
+
+def cycle_max() -> int:
+    """:data:`CYCLE_MAX`, or ``SIMCORE_CYCLES`` when the environment sets it (a whole number
+    ``>= 0``; ``0`` computes every day)."""
+    env = os.environ.get("SIMCORE_CYCLES", "").strip()
+    if not env:
+        return CYCLE_MAX
+    if not env.isdigit():
+        raise ValueError(f"SIMCORE_CYCLES = {env!r}: expected a whole number >= 0 (the longest "
+                         "period of a repeating cycle to skip; 0: compute every day)")
+    return int(env)
+
 #: The table: CSC pattern, per-cell coefficients, targets and dependency shares, per-sector
 #: elasticities, baseline output, final demand, exports, import shares, value-added
 #: coefficients, and the restocking rate ``inv_tau = 1 / inventory_tau``.
@@ -70,14 +89,33 @@ def indices(colptr: np.ndarray, rowidx: np.ndarray, n: int) -> tuple[np.ndarray,
 
 
 def run_single_fused(table: Table, special: Special, shocks: Shocks, options: Options,
-                     records: Records) -> int:
+                     records: Records, cycles: int | None = None,
+                     skipped: np.ndarray | None = None) -> int:
     """The fused single-run kernel (:func:`simcore.dynamic._fused.run_fused`) on
     ``run_one``'s bundles, on unsigned indices (:func:`indices`); returns the status code.
     Compiled ahead of time where the installation has it (:mod:`simcore.dynamic._aot`),
-    else numba's JIT: the same bits."""
+    else numba's JIT: the same bits.  ``cycles``: the longest repeating cycle whose days
+    are copied (default :func:`cycle_max`; 0: none); ``skipped`` (int64, one entry), if
+    given, receives the number of days copied."""
     check_single(special, shocks, records, table.x0.shape[0], "run_single_fused", (0, 1))
     cp, ri = indices(table.colptr, table.rowidx, table.x0.shape[0])
-    return _aot.call("run_fused", cp, ri, *table[2:], *special, *shocks, *options, *records)
+    return _aot.call("run_fused", cp, ri, *table[2:], *special, *shocks, *options, *records,
+                     *_cycle_args(cycles, skipped, 1))
+
+
+def _cycle_args(cycles: int | None, skipped: np.ndarray | None,
+                size: int) -> tuple[int, np.ndarray]:
+    """The kernels' last two arguments: the longest cycle and the days-copied counter(s)."""
+    c = cycle_max() if cycles is None else cycles
+    if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 0:
+        raise ValueError(f"cycles = {c!r}: expected a whole number >= 0")
+    if skipped is None:
+        skipped = np.zeros(size, dtype=np.int64)
+    elif (skipped.dtype != np.int64 or skipped.ndim != 1 or skipped.shape[0] < size
+          or not skipped.flags.c_contiguous):
+        raise ValueError(f"skipped: expected a contiguous int64 array of at least {size} "
+                         f"entries, got {skipped.dtype} of shape {skipped.shape}")
+    return int(c), skipped
 
 
 def gap_rows(rows: int, T: int, where: str, allowed: tuple[int, ...]) -> None:
@@ -178,9 +216,10 @@ LaneScenario = namedtuple("LaneScenario", ["inv_tau", "alpha_max", "alpha_tau", 
 #: Outputs (caller-allocated): ``gdp_loss``, ``gdp_gain`` ``(B, T, L)`` (net loss and value
 #: added above baseline, as ``run_one``); ``out_cum (B, n, L)``; ``out_dem (B, n, L)`` or
 #: ``(B, 0, L)`` when not kept; ``rec_x (B, T, n, L)`` or ``(B, 0, n, L)``; ``rec_gap
-#: (B, T, 2, L)`` or ``(B, 0, 2, L)``; ``status``, ``info`` ``(B, L)`` int64.
+#: (B, T, 2, L)`` or ``(B, 0, 2, L)``; ``status``, ``info`` ``(B, L)`` int64; ``skipped
+#: (B,)`` int64, each block's days copied as repeats of a cycle (:mod:`simcore.dynamic._cycles`).
 LaneOutput = namedtuple("LaneOutput", ["gdp_loss", "gdp_gain", "out_cum", "out_dem", "rec_x",
-                                       "rec_gap", "status", "info"])
+                                       "rec_gap", "status", "info", "skipped"])
 
 
 def num_threads() -> int:
@@ -199,7 +238,7 @@ def num_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _call_block(st, tab, scn, out, b: int) -> None:
+def _call_block(st, tab, scn, out, b: int, cycles: int) -> None:
     """Block ``b`` of a lane batch with :func:`simcore.dynamic._lanes.run_block` (on the
     calling thread; compiled ahead of time where the installation has it,
     :mod:`simcore.dynamic._aot`)."""
@@ -210,10 +249,11 @@ def _call_block(st, tab, scn, out, b: int) -> None:
               scn.inv_tau[b], scn.alpha_max[b], scn.alpha_tau[b], scn.impcap[b],
               scn.stock0[b], scn.relmax[b], scn.capfac[b], scn.demfac[b], scn.exfac[b],
               out.gdp_loss[b], out.gdp_gain[b], out.out_cum[b], out.out_dem[b],
-              out.rec_x[b], out.rec_gap[b], out.status[b], out.info[b])
+              out.rec_x[b], out.rec_gap[b], out.status[b], out.info[b],
+              cycles, out.skipped[b:b + 1])
 
 
-def run_lanes(st, tab, scn, out) -> None:
+def run_lanes(st, tab, scn, out, cycles: int | None = None) -> None:
     """Run every block of a lane batch.
 
     ``st`` a :class:`Structure`, ``tab`` a :class:`LaneTable`, ``scn`` a
@@ -224,16 +264,18 @@ def run_lanes(st, tab, scn, out) -> None:
     on a pool of numba's number of threads (:func:`num_threads`):
     :func:`simcore.dynamic._lanes.run_block` releases the GIL, so the blocks run in
     parallel without a numba ``parallel`` wrapper, whose compilation (seconds from an empty
-    cache) a thread pool does not need.
+    cache) a thread pool does not need.  ``cycles`` as in :func:`run_single_fused`;
+    ``out.skipped`` receives each block's days copied.
     """
     nb = tab.A.shape[0]
     check_lanes(scn, out, tab.x0.shape[1])
+    cycles = _cycle_args(cycles, out.skipped, nb)[0]
     if nb == 1:
-        _call_block(st, tab, scn, out, 0)
+        _call_block(st, tab, scn, out, 0, cycles)
         return
     from concurrent.futures import ThreadPoolExecutor
 
     threads = max(1, min(nb, num_threads()))
     with ThreadPoolExecutor(threads, thread_name_prefix="simcore-lanes") as ex:
-        for f in [ex.submit(_call_block, st, tab, scn, out, b) for b in range(nb)]:
+        for f in [ex.submit(_call_block, st, tab, scn, out, b, cycles) for b in range(nb)]:
             f.result()

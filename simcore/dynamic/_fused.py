@@ -30,7 +30,9 @@ cells in ``run_one``'s order, the minimum is a minimum, the day's other steps ar
 ``run_one``'s helpers, and numba compiles without fast-math: the results are ``run_one``'s
 bit for bit (``tests/test_fused.py`` checks every record, and the numpy oracle within
 1e-12).  Everything ``run_one`` supports runs here: CES inputs, every record, the day a run
-stopped, stocks per origin (pool rows are rows like any other).
+stopped, stocks per origin (pool rows are rows like any other).  :func:`run_fused` copies
+the days that repeat a proven cycle of the whole state instead of computing them
+(:mod:`simcore.dynamic._cycles`; the same bits); :func:`run_fused_par` computes every day.
 ``simulate(layout="auto")`` runs it on single-region tables: it was faster than
 ``run_one`` and than the dense rows (:mod:`simcore.dynamic._rows`) on every table measured,
 37 to 3,000 sectors (docs/performance.md).
@@ -57,6 +59,8 @@ from numba import prange
 
 from .._jit import STATUS_NON_FINITE, njit, njit_parallel
 from ._bundles import check_single, run_single_fused  # noqa: F401  (run_single_fused: the call through simcore.dynamic._aot)
+from ._cycles import (CYCLE_WAIT, CYCLE_WAIT_MAX, add_cumulated, copy_row, cycle_match,
+                      inputs_same, next_change, put_bits, same_bits, store_ring)
 from ._kernels import (  # noqa: F401
     _bound_with_ces, _cell_constants, _ces_on, _end_status, _exogenous, _import_supply,
     _inv_total, _pass1, _produce, _ration_and_record, _record_imports, _remember_demand,
@@ -121,13 +125,17 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
               cap_idx, capfac, dem_idx, demfac, exfac,
               ration_mode, alpha_max, alpha_tau,
               gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_spstock, gdp_gain, rec_gap,
-              info, out_dem):
+              info, out_dem, cycle_max, skipped):
     """Run one scenario over ``gdp_loss.shape[0]`` days, one sweep over the cells a day;
     return a status code.  Arguments and outputs are ``run_one``'s less its work arrays
     (``colptr`` and ``rowidx`` may be unsigned and ``rowidx`` 32-bit: :func:`indices`).
     ``rec_gap`` of one row (``(1, 2)``) records the gaps of the last day only (what
     ``simulate`` reads), so that no other day sums the stock gap (:func:`_sweep`); of
-    ``T`` rows, every day's, as ``run_one``."""
+    ``T`` rows, every day's, as ``run_one``.
+
+    ``cycle_max > 0``: days that repeat the state's cycle of period at most ``cycle_max``
+    are copied, not computed (:mod:`simcore.dynamic._cycles`; the same bits);
+    ``skipped[0]`` is set to the number of days copied.  ``0``: every day computed."""
     n = x0.shape[0]
     T = gdp_loss.shape[0]
     K = sp_idx.shape[0]
@@ -176,7 +184,32 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
     _pass1(0, n, colptr, rowidx, A, TG, IND, THA, TH, sigma, x0, S, dprev, inv_tau, ces_on,
            Duse, xinp, O)
 
-    for t in range(T):
+    # repeating cycles (simcore.dynamic._cycles): the output ring, the trigger's counts,
+    # the state's copy (stocks, orders, use vector, input bound, demand, overproduction,
+    # stockpiles)
+    P = cycle_max if cycle_max > 0 else 0
+    C = cap_idx.shape[0]
+    D = dem_idx.shape[0]
+    xh = np.empty((P, n))
+    dh = np.empty((P, n))
+    match = np.zeros(P, dtype=np.int64)
+    snap = np.empty(2 * nnz + 5 * n + K if P > 0 else 0, dtype=np.int64)
+    run0 = 0
+    pend = 0
+    pend_day = -1
+    next_try = 0
+    wait = CYCLE_WAIT
+    skipped[0] = 0
+
+    t = 0
+    while t < T:
+        if P > 0 and t > 0 and not inputs_same(t, t - 1, capfac, demfac, exfac, impcap,
+                                                C, D, K):
+            # a new run of constant inputs: no cycle reaches across its start
+            run0 = t
+            pend = 0
+            next_try = t
+            wait = CYCLE_WAIT
         _exogenous(t, x0, alpha, f0, e0, cap_idx, capfac, dem_idx, demfac, exfac, cap, fd, ex)
 
         _produce(n, Duse, fd, mu, ex, cap, xinp, d, x)
@@ -225,6 +258,64 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
         if not math.isfinite(gl):
             info[0] = t
             return STATUS_NON_FINITE
+
+        if P > 0:
+            p_now = cycle_match(t, run0, x, xh, match)
+            store_ring(t, d, dh)
+            if pend > 0:
+                if t == pend_day:
+                    same = (same_bits(snap, 0, S) and same_bits(snap, nnz, O)
+                            and same_bits(snap, 2 * nnz, Duse)
+                            and same_bits(snap, 2 * nnz + n, xinp)
+                            and same_bits(snap, 2 * nnz + 2 * n, dprev)
+                            and same_bits(snap, 2 * nnz + 3 * n, alpha)
+                            and same_bits(snap, 2 * nnz + 4 * n, d)
+                            and same_bits(snap, 2 * nnz + 5 * n, stockpile))
+                    if same:
+                        # days t+1 .. t+k*pend repeat the days pend before them; the next
+                        # change of the inputs (or the last day) is computed
+                        stop = next_change(t + 1, T - 1, capfac, demfac, exfac, impcap,
+                                           C, D, K)
+                        k = (stop - t - 1) // pend
+                        for t2 in range(t + 1, t + 1 + k * pend):
+                            u = t2 - pend
+                            gdp_loss[t2] = gdp_loss[u]
+                            if gain_on:
+                                gdp_gain[t2] = gdp_gain[u]
+                            if rec_x_on:
+                                copy_row(rec_x, t2, u)
+                            if rec_fdu_on:
+                                copy_row(rec_fdu, t2, u)
+                            if rec_imp_on:
+                                copy_row(rec_imp, t2, u)
+                            if rec_sp_on:
+                                copy_row(rec_spstock, t2, u)
+                            if gap_rows == T:
+                                copy_row(rec_gap, t2, u)
+                            add_cumulated(x0, xh[u % P], dh[u % P], out_cum, out_dem, dem_on)
+                            store_ring(t2, xh[u % P], xh)
+                            store_ring(t2, dh[u % P], dh)
+                        skipped[0] += k * pend
+                        t += k * pend
+                        for q in range(P):
+                            match[q] = 0
+                        wait = CYCLE_WAIT
+                    else:
+                        next_try = t + wait
+                        wait = min(2 * wait, CYCLE_WAIT_MAX)
+                    pend = 0
+            elif p_now > 0 and t >= next_try:
+                o = put_bits(snap, 0, S)
+                o = put_bits(snap, o, O)
+                o = put_bits(snap, o, Duse)
+                o = put_bits(snap, o, xinp)
+                o = put_bits(snap, o, dprev)
+                o = put_bits(snap, o, alpha)
+                o = put_bits(snap, o, d)
+                put_bits(snap, o, stockpile)
+                pend = p_now
+                pend_day = t + p_now
+        t += 1
     info[0] = -1
     return _end_status(x)
 

@@ -61,6 +61,10 @@ real scenario whose results are dropped.
 A lane that fails (a non-finite daily loss) stops being recorded on that day as
 ``run_one`` stops: its outputs are those ``run_one`` leaves (records of later days 0,
 cumulative losses as of that day); the other lanes run on.
+
+Days on which the whole block repeats a proven cycle of its state are copied, not computed
+(:mod:`simcore.dynamic._cycles`; the same bits): the band draws of a long stop settle into
+one.
 """
 
 from __future__ import annotations
@@ -74,6 +78,8 @@ from .._jit import (
     STATUS_OK,
     njit,
 )
+from ._cycles import (CYCLE_WAIT, CYCLE_WAIT_MAX, add_cumulated, copy_row, cycle_match,
+                      inputs_same, next_change, put_bits, same_bits, store_ring)
 from ._kernels import _ratios, ces_ratio
 
 # The lane batch's bundles, its Python-side calls and the unsigned indices:
@@ -254,7 +260,8 @@ def _pass2_pass1(next_day, ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S
 def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mode,
               A, tgt, theta, x0, f0, e0, mu, c,
               inv_tau, alpha_max, alpha_tau, impcap, stock0, relmax, capfac, demfac, exfac,
-              gdp_loss, gdp_gain, out_cum, out_dem, rec_x, rec_gap, status, info):
+              gdp_loss, gdp_gain, out_cum, out_dem, rec_x, rec_gap, status, info,
+              cycle_max, skipped):
     """Run one block of ``L = A.shape[1]`` lanes over ``gdp_loss.shape[0]`` days.
 
     The arrays are one block's slices of :class:`LaneTable`, :class:`LaneScenario` and
@@ -263,6 +270,12 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
     ``T`` rows records every day's output and stock gaps, as ``run_one``; of one row, the
     last day's only, so that no other day sums the stock gap over the cells (the fused
     kernel's rule, :func:`simcore.dynamic._fused.run_fused`): the same bits otherwise.
+
+    ``cycle_max > 0``: days on which the whole block repeats a cycle of period at most
+    ``cycle_max`` (every lane's state the same bits as ``p`` days before; the lanes' own
+    periods divide ``p``) are copied, not computed (:mod:`simcore.dynamic._cycles`; the
+    same bits); ``skipped[0]`` is set to the number of days copied.  ``0``: every day
+    computed.
     """
     nnz = A.shape[0]
     L = A.shape[1]
@@ -359,7 +372,30 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
     _pass1(ces_on, colptr, rowidx, sigma, A, TG, IND, THA, TH, S, O, dprev, x0, inv_tau,
            Duse, xinp, bound)
 
-    for t in range(T):
+    # repeating cycles (simcore.dynamic._cycles), over the whole block: the output ring, the
+    # trigger's counts, the state's copy (stocks, orders, use vector, input bound, both
+    # days' demand, overproduction, stockpiles)
+    P = cycle_max if cycle_max > 0 else 0
+    xh = np.empty((P, n * L))
+    dh = np.empty((P, n * L))
+    match = np.zeros(P, dtype=np.int64)
+    snap = np.empty((2 * nnz + 6 * n + K) * L if P > 0 else 0, dtype=np.int64)
+    run0 = 0
+    pend = 0
+    pend_day = -1
+    next_try = 0
+    wait = CYCLE_WAIT
+    skipped[0] = 0
+
+    t = 0
+    while t < T:
+        if P > 0 and t > 0 and not inputs_same(t, t - 1, capfac, demfac, exfac, impcap,
+                                                C, D, K):
+            # a new run of constant inputs: no cycle reaches across its start
+            run0 = t
+            pend = 0
+            next_try = t
+            wait = CYCLE_WAIT
         # --- capacity and exogenous final demand of the day
         for j in range(n):
             for l in range(L):
@@ -493,6 +529,59 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
                     alive += 1
         if alive == 0:
             break
+
+        if P > 0:
+            p_now = cycle_match(t, run0, x, xh, match)
+            store_ring(t, d, dh)
+            if pend > 0:
+                if t == pend_day:
+                    o = 2 * nnz * L
+                    same = (same_bits(snap, 0, S) and same_bits(snap, nnz * L, O)
+                            and same_bits(snap, o, Duse) and same_bits(snap, o + n * L, xinp)
+                            and same_bits(snap, o + 2 * n * L, dprev)
+                            and same_bits(snap, o + 3 * n * L, dold)
+                            and same_bits(snap, o + 4 * n * L, alpha)
+                            and same_bits(snap, o + 5 * n * L, d)
+                            and same_bits(snap, o + 6 * n * L, stockpile))
+                    if same:
+                        # days t+1 .. t+k*pend repeat the days pend before them; the next
+                        # change of the inputs (or the last day) is computed
+                        stop = next_change(t + 1, T - 1, capfac, demfac, exfac, impcap,
+                                           C, D, K)
+                        k = (stop - t - 1) // pend
+                        for t2 in range(t + 1, t + 1 + k * pend):
+                            u = t2 - pend
+                            copy_row(gdp_loss, t2, u)
+                            copy_row(gdp_gain, t2, u)
+                            if rec_x_on:
+                                copy_row(rec_x, t2, u)
+                            if gap_rows == T:
+                                copy_row(rec_gap, t2, u)
+                            add_cumulated(x0, xh[u % P], dh[u % P], out_cum, out_dem, dem_on)
+                            store_ring(t2, xh[u % P], xh)
+                            store_ring(t2, dh[u % P], dh)
+                        skipped[0] += k * pend
+                        t += k * pend
+                        for q in range(P):
+                            match[q] = 0
+                        wait = CYCLE_WAIT
+                    else:
+                        next_try = t + wait
+                        wait = min(2 * wait, CYCLE_WAIT_MAX)
+                    pend = 0
+            elif p_now > 0 and t >= next_try:
+                o = put_bits(snap, 0, S)
+                o = put_bits(snap, o, O)
+                o = put_bits(snap, o, Duse)
+                o = put_bits(snap, o, xinp)
+                o = put_bits(snap, o, dprev)
+                o = put_bits(snap, o, dold)
+                o = put_bits(snap, o, alpha)
+                o = put_bits(snap, o, d)
+                put_bits(snap, o, stockpile)
+                pend = p_now
+                pend_day = t + p_now
+        t += 1
 
     for l in range(L):
         if live[l]:

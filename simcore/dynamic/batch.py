@@ -140,8 +140,9 @@ class BatchResult(dict):
     """Bare arrays of a batch: ``gdp_loss (s, T)`` (net), ``gdp_gain (s, T)`` (value added
     above baseline, kept apart: gross loss = net + gains), ``out_cum (s, n)``, ``gap (s, T, 2)``
     (output and stock gap shares each day; ``(s, 1, 2)``, the last day's, where the caller
-    asked for the last day's only), ``status (s,)``, ``info (s,)`` and, if recorded,
-    ``output (s, T, n)``."""
+    asked for the last day's only), ``status (s,)``, ``info (s,)``, ``copied (s,)`` (days
+    copied as repeats of a cycle, not computed: :mod:`simcore.dynamic._cycles`) and, if
+    recorded, ``output (s, T, n)``."""
 
 
 #: Scenarios per block of the lane kernel (:mod:`simcore.dynamic._lanes`): the innermost,
@@ -351,6 +352,7 @@ class _LaneSet:
         gl, gg, oc = np.zeros(T), np.zeros(T), np.zeros(n2)
         rx = np.zeros((T if record_output else 0, n2))
         gap, info = np.zeros((out["gap"].shape[1], 2)), np.zeros(1, dtype=np.int64)
+        copied = np.zeros(1, dtype=np.int64)
         status = kn.run_single_fused(
             kn.Table(self.colptr, self.rowidx, w["A"], w["tgt"], w["theta"], st.sigma, w["x0"],
                      w["f0"], w["e0"], w["mu"], w["c"], w["inv_tau"]),
@@ -359,13 +361,14 @@ class _LaneSet:
             kn.Shocks(st.cap_idx, w["capfac"], st.dem_idx, w["demfac"], w["exfac"]),
             kn.Options(int(st.ration[0]), w["alpha_max"], w["alpha_tau"]),
             kn.Records(gl, oc, rx, np.zeros((0, n2)), np.zeros((0, K)), np.zeros((0, K)), gg,
-                       gap, info, np.zeros(0)))
+                       gap, info, np.zeros(0)), skipped=copied)
         out["gdp_loss"][s] = gl
         out["gdp_gain"][s] = gg
         out["out_cum"][s] = oc[:n]
         out["gap"][s] = gap
         out["status"][s] = status
         out["info"][s] = info[0]
+        out["copied"][s] = copied[0]
         if record_output:
             out["output"][s] = rx[:, :n]
 
@@ -415,7 +418,7 @@ class _LaneSet:
             rec_x=np.zeros((nb, T if record_output else 0, n2, L)),
             rec_gap=np.zeros((nb, out["gap"].shape[1], 2, L)),
             status=np.zeros((nb, L), dtype=np.int64),
-            info=np.full((nb, L), -1, dtype=np.int64))
+            info=np.full((nb, L), -1, dtype=np.int64), skipped=np.zeros(nb, dtype=np.int64))
         _ln.run_lanes(self.st, tab, scn, res)
         n = self.n_orig
         for z, s in sids:
@@ -426,6 +429,7 @@ class _LaneSet:
             out["gap"][s] = res.rec_gap[b, :, :, l]
             out["status"][s] = res.status[b, l]
             out["info"][s] = res.info[b, l]
+            out["copied"][s] = res.skipped[b]
             if record_output:
                 out["output"][s] = res.rec_x[b, :, :n, l]
 
@@ -600,7 +604,9 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
     shares, origin shares under stocks per origin, shock sizes and dates, ``alpha_max``,
     ...) share one call.  Failed scenarios have a non-zero ``status`` (see
     :mod:`simcore._jit`); nothing is raised for them here.  ``out['groups']`` counts the
-    structures, ``out['kernel_calls']`` the kernel calls.
+    structures, ``out['kernel_calls']`` the kernel calls, ``out['copied'] (s,)`` the days
+    of each scenario copied as repeats of a cycle of the whole state instead of computed
+    (:mod:`simcore.dynamic._cycles`: the same bits; a lane's count is its block's).
 
     ``even=True`` splits the scenarios into blocks of equal width (:func:`even_width`, from
     the number of scenarios: exact when they share one structure) instead of
@@ -627,7 +633,8 @@ def run_lowered(prep: _m.Prepared, scenarios: Sequence[tuple[Any, DynamicParams]
     out = BatchResult(
         gdp_loss=np.zeros((ns, T)), gdp_gain=np.zeros((ns, T)), out_cum=np.zeros((ns, n)),
         gap=np.zeros((ns, G, 2)),
-        status=np.zeros(ns, dtype=np.int64), info=np.full(ns, -1, dtype=np.int64))
+        status=np.zeros(ns, dtype=np.int64), info=np.full(ns, -1, dtype=np.int64),
+        copied=np.zeros(ns, dtype=np.int64))
     if record_output:
         out["output"] = np.zeros((ns, T, n))
     groups: dict[tuple, list[int]] = {}
