@@ -51,6 +51,20 @@ def _both(low, params, T):
     return f, int(skipped[0])
 
 
+def _draws(sc_, a, z):
+    """Draws ``a`` to ``z`` of the shipped posterior's band draws of ``sc_``, as
+    ``(shocks, params)``."""
+    post = calibrate.load_posterior()
+    names = calibrate.which_params(sc_)
+    ps = [post.problem.param(k) for k in names]
+    X = post.draws(100, 0)[:, [post.names.index(k) for k in names]]
+    out = []
+    for row in X[a:z]:
+        s2 = sc_.copy_with(overrides_for(ps, row))
+        out.append((s2.shocks(), s2.params()))
+    return out
+
+
 @pytest.fixture(scope="module")
 def k12():
     return scenario.load(ROOT / "scenarios" / "kiuchi-2025-12m.toml")
@@ -98,15 +112,8 @@ def test_a_block_copies_the_cycle_its_lanes_share(k12, monkeypatch):
     """Twelve band draws of the 12-month stop in one block of lanes (their periods 2 and
     6: the block's is 6): the block copies days, and every number is the same as with
     copying off, and as each draw's run_one."""
-    post = calibrate.load_posterior()
-    names = calibrate.which_params(k12)
-    ps = [post.problem.param(k) for k in names]
-    X = post.draws(100, 0)[:, [post.names.index(k) for k in names]]
     # draw 24's output repeats every 6 days, the others' every 2 (seen on this posterior)
-    items = []
-    for row in X[16:28]:
-        s2 = k12.copy_with(overrides_for(ps, row))
-        items.append((s2.shocks(), s2.params()))
+    items = _draws(k12, 16, 28)
     prep = k12.prepared()
     on = b.run_lowered(prep, items, 730, record_output=True)
     assert on["kernel_calls"] == 1 and np.all(on["copied"] > 150), on["copied"]
@@ -123,6 +130,33 @@ def test_a_block_copies_the_cycle_its_lanes_share(k12, monkeypatch):
         n = prep.n
         np.testing.assert_array_equal(on["gdp_loss"][q], f.gdp_loss)
         np.testing.assert_array_equal(on["out_cum"][q], f.out_cum[:n])
+
+
+def test_a_cycle_proven_on_the_last_days_copies_nothing(k12, monkeypatch):
+    """Horizons that end while the first cycle is being proven (the proof on the last
+    day, the day before, ...): nothing past the horizon is copied, no day is counted twice,
+    and the numbers are run_one's (a single run; a proof on the last day once made the
+    fused kernel step back and count days twice) and the numbers with copying off (a
+    block of lanes, whose last day does not run the next day's orders, so that a proof
+    there fails)."""
+    prep, params, shocks = k12.prepared(), k12.params(), k12.shocks()
+    copied = []
+    for T in range(100, 130):
+        low = md.lower(prep, shocks, params, T)
+        copied.append(_both(low, params, T)[1])
+    assert min(copied) == 0 and max(copied) > 0 and all(c >= 0 for c in copied)
+    items = _draws(k12, 16, 22)
+    seen = set()
+    for T in range(110, 170, 2):
+        monkeypatch.delenv("SIMCORE_CYCLES", raising=False)
+        on = b.run_lowered(prep, items, T)
+        monkeypatch.setenv("SIMCORE_CYCLES", "0")
+        off = b.run_lowered(prep, items, T)
+        assert on["kernel_calls"] == 1 and np.all(on["copied"] >= 0)
+        seen.add(int(on["copied"][0]))
+        for k in ("gdp_loss", "gdp_gain", "out_cum", "gap"):
+            np.testing.assert_array_equal(on[k], off[k], err_msg=f"{k}, T = {T}")
+    assert 0 in seen and len(seen) > 2
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -276,7 +276,8 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
                         # change of the inputs (or the last day) is computed
                         stop = next_change(t + 1, T - 1, capfac, demfac, exfac, impcap,
                                            C, D, K)
-                        k = (stop - t - 1) // pend
+                        # (none when the proof came on the last day or the one before)
+                        k = max(stop - t - 1, 0) // pend
                         for t2 in range(t + 1, t + 1 + k * pend):
                             u = t2 - pend
                             gdp_loss[t2] = gdp_loss[u]

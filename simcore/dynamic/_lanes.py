@@ -548,7 +548,8 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
                         # change of the inputs (or the last day) is computed
                         stop = next_change(t + 1, T - 1, capfac, demfac, exfac, impcap,
                                            C, D, K)
-                        k = (stop - t - 1) // pend
+                        # (none when the proof came on the last day or the one before)
+                        k = max(stop - t - 1, 0) // pend
                         for t2 in range(t + 1, t + 1 + k * pend):
                             u = t2 - pend
                             copy_row(gdp_loss, t2, u)
