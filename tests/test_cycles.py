@@ -161,18 +161,17 @@ def test_a_cycle_proven_on_the_last_days_copies_nothing(k12, monkeypatch):
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(t=productive_tables(min_n=2, max_n=8), seed=st.integers(0, 2**16),
-       step=st.integers(20, 140), ces=st.booleans())
-def test_random_long_shocks_copy_run_one_s_bits(t, seed, step, ces):
+       step=st.integers(20, 140), ces=st.booleans(), T=st.integers(30, 170))
+def test_random_long_shocks_copy_run_one_s_bits(t, seed, step, ces, T):
     """Random tables under long shocks whose size steps on a random day (a capacity cut
-    and an import cut): the fused kernel, copying whatever cycles it proves, gives
-    run_one's every record; so does a block of lanes of the same scenario at other
-    sizes."""
+    and an import cut), over a random horizon (which may end anywhere in a cycle or its
+    proof): the fused kernel, copying whatever cycles it proves, gives run_one's every
+    record; so does a block of lanes of the same scenario at other sizes."""
     rng = np.random.default_rng(seed)
     prods = [str(s) for s in t.sector.values]
     p_cut = prods[int(rng.integers(len(prods)))]
     sec = prods[int(rng.integers(len(prods)))]
     params = _params(rng, prods, p_cut, seed, ces)
-    T = 160
 
     def shocks(k):
         a = 0.1 + 0.05 * k
