@@ -32,6 +32,10 @@ computing them:
 Nothing is approximated: a skipped run's every record equals the computed run's bit for
 bit (``tests/test_cycles.py`` against :func:`simcore.dynamic._kernels.run_one`, which
 never skips).  The trigger is a guess, the proof is not.
+
+A kernel keeps the search's counters in one array (:func:`counters`), calls
+:func:`start_day` before each day and :func:`end_of_day` after it, with its nine state
+arrays and its daily records, and moves on by the days that call copied.
 """
 
 from __future__ import annotations
@@ -161,9 +165,150 @@ def store_ring(t, a, ring):
 
 
 @njit
-def copy_row(a, t, u):
-    """Row ``t`` of a daily record (day first, any rank) set to row ``u``."""
-    src = a[u].reshape(-1)
-    dst = a[t].reshape(-1)
-    for k in range(src.shape[0]):
-        dst[k] = src[k]
+def copy_record(a, t, u, T):
+    """Day ``t`` of a daily record (day first, any rank) set to day ``u``, if the record
+    keeps ``T`` days (one of 0 rows is not kept, one of a single row is the last day's)."""
+    if a.shape[0] == T and T > 0:
+        v = a.reshape((a.shape[0], -1))
+        for k in range(v.shape[1]):
+            v[t, k] = v[u, k]
+
+
+# --------------------------------------------------------------------------------------
+# The search, as the kernels call it: counters in one int64 array (:func:`counters`)
+# --------------------------------------------------------------------------------------
+#: Fields of the counters: the first day of the run of constant inputs, the period being
+#: proved (0: none), the day of its proof, the first day the trigger may fire, the wait
+#: after a failed proof.
+RUN0, PEND, PEND_DAY, NEXT_TRY, WAIT = 0, 1, 2, 3, 4
+#: What :func:`after_day` asks of the kernel.
+NOTHING, COPY_STATE, PROVE = 0, 1, 2
+
+
+@njit
+def counters():
+    """The counters of a run's search at its start."""
+    cs = np.zeros(5, dtype=np.int64)
+    cs[PEND_DAY] = -1
+    cs[WAIT] = CYCLE_WAIT
+    return cs
+
+
+@njit
+def start_day(t, cs, capfac, demfac, exfac, impcap, C, D, K):
+    """At the start of day ``t``: if its inputs differ from the day before's, a new run of
+    constant inputs starts, and no cycle reaches across it."""
+    if t > 0 and not inputs_same(t, t - 1, capfac, demfac, exfac, impcap, C, D, K):
+        cs[RUN0] = t
+        cs[PEND] = 0
+        cs[NEXT_TRY] = t
+        cs[WAIT] = CYCLE_WAIT
+
+
+@njit
+def after_day(t, x, d, xh, dh, match, cs):
+    """At the end of day ``t`` (output ``x``, demand ``d``, any rank): the trigger's counts
+    and the rings.  Returns :data:`COPY_STATE` when the kernel is to copy its whole state
+    (:func:`state_bits`, a period ``cs[PEND]`` to prove), :data:`PROVE` when it is to
+    compare its state with that copy and call :func:`proven`, else :data:`NOTHING`."""
+    p_now = cycle_match(t, cs[RUN0], x, xh, match)
+    store_ring(t, d, dh)
+    if cs[PEND] > 0:
+        return PROVE if t == cs[PEND_DAY] else NOTHING
+    if p_now > 0 and t >= cs[NEXT_TRY]:
+        cs[PEND] = p_now
+        cs[PEND_DAY] = t + p_now
+        return COPY_STATE
+    return NOTHING
+
+
+@njit
+def state_bits(snap, put, a0, a1, a2, a3, a4, a5, a6, a7, a8):
+    """The whole state, nine float arrays: ``put`` copies their bits into ``snap`` (and
+    returns True); otherwise returns whether they hold the bits copied."""
+    if put:
+        o = put_bits(snap, 0, a0)
+        o = put_bits(snap, o, a1)
+        o = put_bits(snap, o, a2)
+        o = put_bits(snap, o, a3)
+        o = put_bits(snap, o, a4)
+        o = put_bits(snap, o, a5)
+        o = put_bits(snap, o, a6)
+        o = put_bits(snap, o, a7)
+        put_bits(snap, o, a8)
+        return True
+    o0 = a0.size
+    o1 = o0 + a1.size
+    o2 = o1 + a2.size
+    o3 = o2 + a3.size
+    o4 = o3 + a4.size
+    o5 = o4 + a5.size
+    o6 = o5 + a6.size
+    o7 = o6 + a7.size
+    return (same_bits(snap, 0, a0) and same_bits(snap, o0, a1) and same_bits(snap, o1, a2)
+            and same_bits(snap, o2, a3) and same_bits(snap, o3, a4)
+            and same_bits(snap, o4, a5) and same_bits(snap, o5, a6)
+            and same_bits(snap, o6, a7) and same_bits(snap, o7, a8))
+
+
+@njit
+def proven(t, T, same, cs, match, capfac, demfac, exfac, impcap, C, D, K):
+    """After the proof on day ``t`` (``same``: the state holds the copy's bits): the number
+    of days from ``t + 1`` that repeat the days ``cs[PEND]`` before them, whole periods up
+    to the next change of the inputs, never the run's last day (0 if none, or if the
+    proof failed: the trigger then waits).  The period is cleared."""
+    p = cs[PEND]
+    cs[PEND] = 0
+    if not same:
+        cs[NEXT_TRY] = t + cs[WAIT]
+        cs[WAIT] = min(2 * cs[WAIT], CYCLE_WAIT_MAX)
+        return 0
+    stop = next_change(t + 1, T - 1, capfac, demfac, exfac, impcap, C, D, K)
+    for q in range(match.shape[0]):
+        match[q] = 0
+    cs[WAIT] = CYCLE_WAIT
+    # (none when the proof came on the last day or the one before)
+    return max(stop - t - 1, 0) // p * p
+
+
+@njit
+def end_of_day(t, T, x, d, x0, xh, dh, match, cs, snap, s0, s1, s2, s3, s4, s5, s6, s7, s8,
+               capfac, demfac, exfac, impcap, C, D, K, out_cum, out_dem, dem_on,
+               r0, r1, r2, r3, r4, r5, r6):
+    """The search at the end of day ``t``, for a kernel whose state is the nine arrays
+    ``s0 .. s8`` and whose daily records are ``r0 .. r6`` (day first; a record of another
+    number of rows than ``T`` is not copied): the trigger (:func:`after_day`), the copy of
+    the state, its proof, and the days that repeat, copied (records, cumulative terms,
+    rings).  Returns the number of days copied after ``t``; the kernel moves on by as
+    many."""
+    act = after_day(t, x, d, xh, dh, match, cs)
+    if act == COPY_STATE:
+        state_bits(snap, True, s0, s1, s2, s3, s4, s5, s6, s7, s8)
+        return 0
+    if act != PROVE:
+        return 0
+    p = cs[PEND]
+    m = proven(t, T, state_bits(snap, False, s0, s1, s2, s3, s4, s5, s6, s7, s8), cs, match,
+               capfac, demfac, exfac, impcap, C, D, K)
+    for t2 in range(t + 1, t + 1 + m):
+        u = t2 - p
+        copy_record(r0, t2, u, T)
+        copy_record(r1, t2, u, T)
+        copy_record(r2, t2, u, T)
+        copy_record(r3, t2, u, T)
+        copy_record(r4, t2, u, T)
+        copy_record(r5, t2, u, T)
+        copy_record(r6, t2, u, T)
+        repeat_day(t2, p, x0, xh, dh, out_cum, out_dem, dem_on)
+    return m
+
+
+@njit
+def repeat_day(t, p, x0, xh, dh, out_cum, out_dem, dem_on):
+    """Day ``t``, a repeat of day ``t - p``: its cumulative terms (:func:`add_cumulated`)
+    and its output and demand in the rings."""
+    P = xh.shape[0]
+    u = (t - p) % P
+    add_cumulated(x0, xh[u], dh[u], out_cum, out_dem, dem_on)
+    store_ring(t, xh[u], xh)
+    store_ring(t, dh[u], dh)

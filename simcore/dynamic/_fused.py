@@ -59,8 +59,7 @@ from numba import prange
 
 from .._jit import STATUS_NON_FINITE, njit, njit_parallel
 from ._bundles import check_single, run_single_fused  # noqa: F401  (run_single_fused: the call through simcore.dynamic._aot)
-from ._cycles import (CYCLE_WAIT, CYCLE_WAIT_MAX, add_cumulated, copy_row, cycle_match,
-                      inputs_same, next_change, put_bits, same_bits, store_ring)
+from ._cycles import counters, end_of_day, start_day
 from ._kernels import (  # noqa: F401
     _bound_with_ces, _cell_constants, _ces_on, _end_status, _exogenous, _import_supply,
     _inv_total, _pass1, _produce, _ration_and_record, _record_imports, _remember_demand,
@@ -193,23 +192,15 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
     xh = np.empty((P, n))
     dh = np.empty((P, n))
     match = np.zeros(P, dtype=np.int64)
+    cs = counters()
+    none = np.empty(0)  # the lanes keep two days of demand in their state, this kernel one
     snap = np.empty(2 * nnz + 5 * n + K if P > 0 else 0, dtype=np.int64)
-    run0 = 0
-    pend = 0
-    pend_day = -1
-    next_try = 0
-    wait = CYCLE_WAIT
     skipped[0] = 0
 
     t = 0
     while t < T:
-        if P > 0 and t > 0 and not inputs_same(t, t - 1, capfac, demfac, exfac, impcap,
-                                                C, D, K):
-            # a new run of constant inputs: no cycle reaches across its start
-            run0 = t
-            pend = 0
-            next_try = t
-            wait = CYCLE_WAIT
+        if P > 0:
+            start_day(t, cs, capfac, demfac, exfac, impcap, C, D, K)
         _exogenous(t, x0, alpha, f0, e0, cap_idx, capfac, dem_idx, demfac, exfac, cap, fd, ex)
 
         _produce(n, Duse, fd, mu, ex, cap, xinp, d, x)
@@ -260,62 +251,12 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
             return STATUS_NON_FINITE
 
         if P > 0:
-            p_now = cycle_match(t, run0, x, xh, match)
-            store_ring(t, d, dh)
-            if pend > 0:
-                if t == pend_day:
-                    same = (same_bits(snap, 0, S) and same_bits(snap, nnz, O)
-                            and same_bits(snap, 2 * nnz, Duse)
-                            and same_bits(snap, 2 * nnz + n, xinp)
-                            and same_bits(snap, 2 * nnz + 2 * n, dprev)
-                            and same_bits(snap, 2 * nnz + 3 * n, alpha)
-                            and same_bits(snap, 2 * nnz + 4 * n, d)
-                            and same_bits(snap, 2 * nnz + 5 * n, stockpile))
-                    if same:
-                        # days t+1 .. t+k*pend repeat the days pend before them; the next
-                        # change of the inputs (or the last day) is computed
-                        stop = next_change(t + 1, T - 1, capfac, demfac, exfac, impcap,
-                                           C, D, K)
-                        # (none when the proof came on the last day or the one before)
-                        k = max(stop - t - 1, 0) // pend
-                        for t2 in range(t + 1, t + 1 + k * pend):
-                            u = t2 - pend
-                            gdp_loss[t2] = gdp_loss[u]
-                            if gain_on:
-                                gdp_gain[t2] = gdp_gain[u]
-                            if rec_x_on:
-                                copy_row(rec_x, t2, u)
-                            if rec_fdu_on:
-                                copy_row(rec_fdu, t2, u)
-                            if rec_imp_on:
-                                copy_row(rec_imp, t2, u)
-                            if rec_sp_on:
-                                copy_row(rec_spstock, t2, u)
-                            if gap_rows == T:
-                                copy_row(rec_gap, t2, u)
-                            add_cumulated(x0, xh[u % P], dh[u % P], out_cum, out_dem, dem_on)
-                            store_ring(t2, xh[u % P], xh)
-                            store_ring(t2, dh[u % P], dh)
-                        skipped[0] += k * pend
-                        t += k * pend
-                        for q in range(P):
-                            match[q] = 0
-                        wait = CYCLE_WAIT
-                    else:
-                        next_try = t + wait
-                        wait = min(2 * wait, CYCLE_WAIT_MAX)
-                    pend = 0
-            elif p_now > 0 and t >= next_try:
-                o = put_bits(snap, 0, S)
-                o = put_bits(snap, o, O)
-                o = put_bits(snap, o, Duse)
-                o = put_bits(snap, o, xinp)
-                o = put_bits(snap, o, dprev)
-                o = put_bits(snap, o, alpha)
-                o = put_bits(snap, o, d)
-                put_bits(snap, o, stockpile)
-                pend = p_now
-                pend_day = t + p_now
+            m = end_of_day(t, T, x, d, x0, xh, dh, match, cs, snap,
+                           S, O, Duse, xinp, dprev, none, alpha, d, stockpile,
+                           capfac, demfac, exfac, impcap, C, D, K, out_cum, out_dem, dem_on,
+                           gdp_loss, gdp_gain, rec_x, rec_fdu, rec_imp, rec_spstock, rec_gap)
+            skipped[0] += m
+            t += m
         t += 1
     info[0] = -1
     return _end_status(x)

@@ -78,8 +78,7 @@ from .._jit import (
     STATUS_OK,
     njit,
 )
-from ._cycles import (CYCLE_WAIT, CYCLE_WAIT_MAX, add_cumulated, copy_row, cycle_match,
-                      inputs_same, next_change, put_bits, same_bits, store_ring)
+from ._cycles import counters, end_of_day, start_day
 from ._kernels import _ratios, ces_ratio
 
 # The lane batch's bundles, its Python-side calls and the unsigned indices:
@@ -379,23 +378,15 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
     xh = np.empty((P, n * L))
     dh = np.empty((P, n * L))
     match = np.zeros(P, dtype=np.int64)
+    cs = counters()
+    none = np.empty((0, 0))  # records the lanes do not keep
     snap = np.empty((2 * nnz + 6 * n + K) * L if P > 0 else 0, dtype=np.int64)
-    run0 = 0
-    pend = 0
-    pend_day = -1
-    next_try = 0
-    wait = CYCLE_WAIT
     skipped[0] = 0
 
     t = 0
     while t < T:
-        if P > 0 and t > 0 and not inputs_same(t, t - 1, capfac, demfac, exfac, impcap,
-                                                C, D, K):
-            # a new run of constant inputs: no cycle reaches across its start
-            run0 = t
-            pend = 0
-            next_try = t
-            wait = CYCLE_WAIT
+        if P > 0:
+            start_day(t, cs, capfac, demfac, exfac, impcap, C, D, K)
         # --- capacity and exogenous final demand of the day
         for j in range(n):
             for l in range(L):
@@ -531,57 +522,12 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
             break
 
         if P > 0:
-            p_now = cycle_match(t, run0, x, xh, match)
-            store_ring(t, d, dh)
-            if pend > 0:
-                if t == pend_day:
-                    o = 2 * nnz * L
-                    same = (same_bits(snap, 0, S) and same_bits(snap, nnz * L, O)
-                            and same_bits(snap, o, Duse) and same_bits(snap, o + n * L, xinp)
-                            and same_bits(snap, o + 2 * n * L, dprev)
-                            and same_bits(snap, o + 3 * n * L, dold)
-                            and same_bits(snap, o + 4 * n * L, alpha)
-                            and same_bits(snap, o + 5 * n * L, d)
-                            and same_bits(snap, o + 6 * n * L, stockpile))
-                    if same:
-                        # days t+1 .. t+k*pend repeat the days pend before them; the next
-                        # change of the inputs (or the last day) is computed
-                        stop = next_change(t + 1, T - 1, capfac, demfac, exfac, impcap,
-                                           C, D, K)
-                        # (none when the proof came on the last day or the one before)
-                        k = max(stop - t - 1, 0) // pend
-                        for t2 in range(t + 1, t + 1 + k * pend):
-                            u = t2 - pend
-                            copy_row(gdp_loss, t2, u)
-                            copy_row(gdp_gain, t2, u)
-                            if rec_x_on:
-                                copy_row(rec_x, t2, u)
-                            if gap_rows == T:
-                                copy_row(rec_gap, t2, u)
-                            add_cumulated(x0, xh[u % P], dh[u % P], out_cum, out_dem, dem_on)
-                            store_ring(t2, xh[u % P], xh)
-                            store_ring(t2, dh[u % P], dh)
-                        skipped[0] += k * pend
-                        t += k * pend
-                        for q in range(P):
-                            match[q] = 0
-                        wait = CYCLE_WAIT
-                    else:
-                        next_try = t + wait
-                        wait = min(2 * wait, CYCLE_WAIT_MAX)
-                    pend = 0
-            elif p_now > 0 and t >= next_try:
-                o = put_bits(snap, 0, S)
-                o = put_bits(snap, o, O)
-                o = put_bits(snap, o, Duse)
-                o = put_bits(snap, o, xinp)
-                o = put_bits(snap, o, dprev)
-                o = put_bits(snap, o, dold)
-                o = put_bits(snap, o, alpha)
-                o = put_bits(snap, o, d)
-                put_bits(snap, o, stockpile)
-                pend = p_now
-                pend_day = t + p_now
+            m = end_of_day(t, T, x, d, x0, xh, dh, match, cs, snap,
+                           S, O, Duse, xinp, dprev, dold, alpha, d, stockpile,
+                           capfac, demfac, exfac, impcap, C, D, K, out_cum, out_dem, dem_on,
+                           gdp_loss, gdp_gain, rec_x, rec_gap, none, none, none)
+            skipped[0] += m
+            t += m
         t += 1
 
     for l in range(L):
