@@ -92,6 +92,30 @@ def test_the_12_month_plateau_is_copied_with_run_one_s_bits(k12):
         np.testing.assert_array_equal(getattr(off, k), getattr(f, k), err_msg=k)
 
 
+def test_the_parallel_sweep_copies_the_plateau_with_its_own_bits(k12):
+    """The parallel sweep (column blocks, its sums in block pieces: run_one's numbers to
+    round-off, not bit for bit) copies the 12-month plateau too; every record is the same
+    bits as the parallel sweep computing every day."""
+    prep, params, shocks = k12.prepared(), k12.params(), k12.shocks()
+    T = 730
+    low = md.lower(prep, shocks, params, T)
+    n, K = low.prep.n, low.sp_idx.shape[0]
+    bundles = (md.kernel_table(low, params), md.kernel_special(low), md.kernel_shocks(low),
+               md.kernel_options(params))
+    got = {}
+    for cycles in (CYCLE_MAX, 0):
+        r, skipped = _records(T, n, K), np.zeros(1, dtype=np.int64)
+        assert fu.run_single_fused_par(*bundles, r, nblocks=5, cycles=cycles,
+                                       skipped=skipped) == 0
+        got[cycles] = (r, int(skipped[0]))
+    assert got[0][1] == 0 and 200 <= got[CYCLE_MAX][1] <= 300, got[CYCLE_MAX][1]
+    for k in kn.Records._fields:
+        np.testing.assert_array_equal(getattr(got[CYCLE_MAX][0], k), getattr(got[0][0], k),
+                                      err_msg=k)
+    f, _ = _both(low, params, T)
+    np.testing.assert_allclose(got[0][0].gdp_loss, f.gdp_loss, rtol=1e-12, atol=1e-9)
+
+
 def test_a_change_of_the_inputs_ends_the_copy(k12):
     """A second cut from day 250: the copy of the first plateau stops before it (the days
     from 250 are computed, on their new inputs), and the numbers are run_one's."""

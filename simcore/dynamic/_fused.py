@@ -32,7 +32,7 @@ bit for bit (``tests/test_fused.py`` checks every record, and the numpy oracle w
 1e-12).  Everything ``run_one`` supports runs here: CES inputs, every record, the day a run
 stopped, stocks per origin (pool rows are rows like any other).  :func:`run_fused` copies
 the days that repeat a proven cycle of the whole state instead of computing them
-(:mod:`simcore.dynamic._cycles`; the same bits); :func:`run_fused_par` computes every day.
+(:mod:`simcore.dynamic._cycles`; the same bits), as does :func:`run_fused_par`.
 ``simulate(layout="auto")`` runs it on single-region tables: it was faster than
 ``run_one`` and than the dense rows (:mod:`simcore.dynamic._rows`) on every table measured,
 37 to 3,000 sectors (docs/performance.md).
@@ -58,7 +58,7 @@ import numpy as np
 from numba import prange
 
 from .._jit import STATUS_NON_FINITE, njit, njit_parallel
-from ._bundles import check_single, run_single_fused  # noqa: F401  (run_single_fused: the call through simcore.dynamic._aot)
+from ._bundles import _cycle_args, check_single, run_single_fused  # noqa: F401  (run_single_fused: the call through simcore.dynamic._aot)
 from ._cycles import counters, end_of_day, start_day
 from ._kernels import (  # noqa: F401
     _bound_with_ces, _cell_constants, _ces_on, _end_status, _exogenous, _import_supply,
@@ -318,13 +318,14 @@ def run_fused_par(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_t
                   cap_idx, capfac, dem_idx, demfac, exfac,
                   ration_mode, alpha_max, alpha_tau,
                   gdp_loss, out_cum, rec_x, rec_fdu, rec_imp, rec_spstock, gdp_gain, rec_gap,
-                  info, out_dem, blocks):
+                  info, out_dem, blocks, cycle_max, skipped):
     """:func:`run_fused` with the day's sweep (and the first day's pass 1) split over the
     column blocks ``blocks`` (:func:`col_blocks`), run in parallel (``prange``); the sums
     over cells (the use vector, the stock gap, the stocks of special products) are summed
     block by block, then over the blocks in block order: the same bits on any number of
     threads, equal to ``run_one``'s to round-off (its sums run over the cells in one
-    order, these in ``len(blocks) - 1`` pieces)."""
+    order, these in ``len(blocks) - 1`` pieces).  ``cycle_max`` and ``skipped`` as in
+    :func:`run_fused`: the days that repeat a proven cycle are copied."""
     n = x0.shape[0]
     T = gdp_loss.shape[0]
     K = sp_idx.shape[0]
@@ -375,7 +376,22 @@ def run_fused_par(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_t
                dprev, inv_tau, ces_on, P[b], xinp, O)
     _combine(P, 0, n, Duse)
 
-    for t in range(T):
+    # repeating cycles (simcore.dynamic._cycles), as run_fused
+    PC = cycle_max if cycle_max > 0 else 0
+    C = cap_idx.shape[0]
+    D = dem_idx.shape[0]
+    xh = np.empty((PC, n))
+    dh = np.empty((PC, n))
+    match = np.zeros(PC, dtype=np.int64)
+    cs = counters()
+    none = np.empty(0)
+    snap = np.empty(2 * nnz + 5 * n + K if PC > 0 else 0, dtype=np.int64)
+    skipped[0] = 0
+
+    t = 0
+    while t < T:
+        if PC > 0:
+            start_day(t, cs, capfac, demfac, exfac, impcap, C, D, K)
         _exogenous(t, x0, alpha, f0, e0, cap_idx, capfac, dem_idx, demfac, exfac, cap, fd, ex)
 
         _produce(n, Duse, fd, mu, ex, cap, xinp, d, x)
@@ -417,19 +433,30 @@ def run_fused_par(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_t
         if not math.isfinite(gl):
             info[0] = t
             return STATUS_NON_FINITE
+
+        if PC > 0:
+            m = end_of_day(t, T, x, d, x0, xh, dh, match, cs, snap,
+                           S, O, Duse, xinp, dprev, none, alpha, d, stockpile,
+                           capfac, demfac, exfac, impcap, C, D, K, out_cum, out_dem, dem_on,
+                           gdp_loss, gdp_gain, rec_x, rec_fdu, rec_imp, rec_spstock, rec_gap)
+            skipped[0] += m
+            t += m
+        t += 1
     info[0] = -1
     return _end_status(x)
 
 
 def run_single_fused_par(table, special, shocks, options, records,
-                         nblocks: int = PAR_BLOCKS) -> int:
+                         nblocks: int = PAR_BLOCKS, cycles: int | None = None,
+                         skipped: np.ndarray | None = None) -> int:
     """:func:`run_fused_par` on ``run_one``'s bundles over ``nblocks`` column blocks
     (:func:`col_blocks`); returns the status code.  The threads are numba's
     (``numba.set_num_threads``); the results do not depend on them.  The blocks are handed
     to the threads one at a time (``numba.parallel_chunksize(1)``): on a loaded machine a
     thread slowed by another process then takes fewer blocks, where a static split waits for
     it (measured: two threads slower than one on the 3,000-sector table under load with the
-    static split, 1.8x faster with blocks handed out one by one)."""
+    static split, 1.8x faster with blocks handed out one by one).  ``cycles`` and
+    ``skipped`` as in :func:`run_single_fused`."""
     import numba
 
     check_single(special, shocks, records, table.x0.shape[0], "run_single_fused_par", (0,))
@@ -437,4 +464,4 @@ def run_single_fused_par(table, special, shocks, options, records,
     t = table._replace(colptr=cp, rowidx=ri)
     with numba.parallel_chunksize(1):
         return run_fused_par(*t, *special, *shocks, *options, *records,
-                             col_blocks(cp, nblocks))
+                             col_blocks(cp, nblocks), *_cycle_args(cycles, skipped, 1))
