@@ -213,21 +213,20 @@ def test_random_long_shocks_copy_run_one_s_bits(t, seed, step, ces, T):
 
 
 def test_the_trigger_counts_whole_periods_within_a_run():
-    """:func:`cycle_match`: an output of period 2 triggers once it has repeated for two
-    days, not across the start of a run of constant inputs."""
+    """:func:`cycle_match`: a daily loss of period 2 (here three lanes) triggers once it
+    has repeated for two days, not across the start of a run of constant inputs."""
     match = np.zeros(4, dtype=np.int64)
-    xh = np.empty((4, 3))
-    seq = [np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.5])] * 4
-    got = [cy.cycle_match.py_func(t, 0, x, xh, match) for t, x in enumerate(seq)]
-    # x_t == x_{t-2} from t = 2; two such days in a row on t = 3
+    seq = np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.5]] * 4)
+    got = [cy.cycle_match.py_func(t, 0, seq, match) for t in range(len(seq))]
+    # g_t == g_{t-2} from t = 2; two such days in a row on t = 3
     assert got == [0, 0, 0, 2, 2, 2, 2, 2]
     match[:] = 0
-    got = [cy.cycle_match.py_func(t, 5, x, xh, match) for t, x in enumerate(seq)]
+    got = [cy.cycle_match.py_func(t, 5, seq, match) for t in range(len(seq))]
     assert got == [0] * 8  # the run starts on day 5: days 5..7 hold one period only
     match[:] = 0
-    const = [np.array([4.0])] * 3
-    assert [cy.cycle_match.py_func(t, 0, x, np.empty((2, 1)), match[:2])
-            for t, x in enumerate(const)] == [0, 1, 1]
+    const = np.array([4.0] * 3)  # one number a day (a single run)
+    assert [cy.cycle_match.py_func(t, 0, const, match[:2])
+            for t in range(len(const))] == [0, 1, 1]
 
 
 def test_the_proof_compares_bits():

@@ -13,16 +13,19 @@ included.  The kernels that use this module (:func:`simcore.dynamic._fused.run_f
 :func:`simcore.dynamic._lanes.run_block`) then copy those days' records instead of
 computing them:
 
-1. *trigger*: after each day, the day's output vector is compared with each of the last
-   ``P`` days' (``P = cycle_max``, a ring :func:`cycle_match` keeps); when it has repeated
-   with period ``p`` for ``p`` days in a row (and all of it within one run of constant
-   inputs), the whole state is copied (:func:`put_bits`);
+1. *trigger*: after each day, the day's net loss (one number, or one a lane) is compared
+   with each of the last ``P`` days' (``P = cycle_max``, :func:`cycle_match`); when it has
+   repeated with period ``p`` for ``p`` days in a row (and all of it within one run of
+   constant inputs), the whole state is copied (:func:`put_bits`), and the next ``p``
+   days' output and demand are kept in rings;
 2. *proof*: ``p`` days later the whole state is compared with that copy, bit for bit
    (:func:`same_bits`: every stock, order, use vector, input bound, remembered demand,
    overproduction factor and stockpile; equal numbers with other bits, such as ``0.0`` and
-   ``-0.0``, count as different).  If they differ, the next trigger waits (``CYCLE_WAIT``
-   days, doubling to ``CYCLE_WAIT_MAX``), so a state whose output repeats while its stocks
-   still move costs a copy and a comparison only now and then;
+   ``-0.0``, count as different).  If they differ, the trigger offers the next longer
+   period (a loss can repeat daily while the state repeats every other day); once every
+   period up to ``P`` has failed it waits (``CYCLE_WAIT`` days, doubling to
+   ``CYCLE_WAIT_MAX``), so a state whose loss repeats while its stocks still move costs a
+   copy and a comparison only now and then;
 3. *skip*: if they are the same, every day up to the next change of the inputs
    (:func:`next_change`; never the last day of the run, which the kernels compute) is
    ``p`` days' repeat: the daily records are copied from ``p`` days before, and the
@@ -33,9 +36,10 @@ Nothing is approximated: a skipped run's every record equals the computed run's 
 bit (``tests/test_cycles.py`` against :func:`simcore.dynamic._kernels.run_one`, which
 never skips).  The trigger is a guess, the proof is not.
 
-A kernel keeps the search's counters in one array (:func:`counters`), calls
-:func:`start_day` before each day and :func:`end_of_day` after it, with its nine state
-arrays and its daily records, and moves on by the days that call copied.
+A kernel makes its arrays for the search (:func:`search_arrays`), calls :func:`start_day`
+before each day and :func:`after_day` after it, and when that asks for something,
+:func:`act_on` with its nine state arrays and its daily records; it moves on by the days
+that call copied.
 """
 
 from __future__ import annotations
@@ -44,7 +48,8 @@ import numpy as np
 
 from .._jit import njit
 
-#: Days the trigger waits after a failed proof, doubling up to ``CYCLE_WAIT_MAX``.
+#: Days the trigger waits after failed proofs of every period, doubling up to
+#: ``CYCLE_WAIT_MAX``.
 CYCLE_WAIT = 4
 CYCLE_WAIT_MAX = 64
 
@@ -106,28 +111,27 @@ def next_change(t0, stop, capfac, demfac, exfac, impcap, C, D, K):
 
 
 @njit
-def cycle_match(t, run0, x, xh, match):
-    """After day ``t``: count, for each period ``p = 1 .. P`` (``P = xh.shape[0]``), the
-    days in a row whose output ``x`` (any rank, flattened) equals the output ``p`` days
-    earlier, both within the run of constant inputs that started on day ``run0``; store
-    ``x`` in the ring ``xh`` (row ``t % P``).  Returns the least ``p`` whose count has
-    reached ``p`` (the output has repeated with period ``p`` for a whole period), else 0."""
-    P = xh.shape[0]
-    v = x.reshape(-1)
-    m = v.shape[0]
+def cycle_match(t, run0, g, match, pmin=1):
+    """After day ``t``: count, for each period ``p = 1 .. P`` (``P = match.shape[0]``), the
+    days in a row whose net loss (row ``t`` of the daily record ``g``, day first: one
+    number a day, or one a lane) is the same bits as ``p`` days earlier, both within the
+    run of constant inputs that started on day ``run0``.  Returns the least ``p >= pmin``
+    whose count has reached ``p`` (the loss has repeated with period ``p`` for a whole
+    period), else 0.  A state that repeats repeats its loss; a loss that repeats is only a
+    reason to try the proof (a loss can repeat every day while the state repeats every
+    other day: its sum rounds the same)."""
+    P = match.shape[0]
+    v = g.reshape((g.shape[0], -1))
+    m = v.shape[1]
     for p in range(1, P + 1):
         ok = t - p >= run0
         if ok:
-            r = xh[(t - p) % P]
             for k in range(m):
-                if v[k] != r[k]:
+                if v[t, k] != v[t - p, k]:
                     ok = False
                     break
         match[p - 1] = match[p - 1] + 1 if ok else 0
-    w = xh[t % P]
-    for k in range(m):
-        w[k] = v[k]
-    for p in range(1, P + 1):
+    for p in range(pmin, P + 1):
         if match[p - 1] >= p:
             return p
     return 0
@@ -179,18 +183,31 @@ def copy_record(a, t, u, T):
 # --------------------------------------------------------------------------------------
 #: Fields of the counters: the first day of the run of constant inputs, the period being
 #: proved (0: none), the day of its proof, the first day the trigger may fire, the wait
-#: after a failed proof.
-RUN0, PEND, PEND_DAY, NEXT_TRY, WAIT = 0, 1, 2, 3, 4
+#: after failed proofs of every period, the least period the trigger offers (one more than
+#: a period whose proof failed, back to 1 past the longest).
+RUN0, PEND, PEND_DAY, NEXT_TRY, WAIT, PMIN = 0, 1, 2, 3, 4, 5
 #: What :func:`after_day` asks of the kernel.
 NOTHING, COPY_STATE, PROVE = 0, 1, 2
 
 
 @njit
+def search_arrays(cycle_max, m, words, skipped):
+    """A kernel's arrays for the search: the longest period ``P`` (0: no search), the rings
+    of output and demand ``(P, m)``, the trigger's counts, the counters (:func:`counters`)
+    and the state's copy of ``words`` int64 words; ``skipped[0]`` set to 0."""
+    P = cycle_max if cycle_max > 0 else 0
+    skipped[0] = 0
+    return (P, np.empty((P, m)), np.empty((P, m)), np.zeros(P, dtype=np.int64), counters(),
+            np.empty(words if P > 0 else 0, dtype=np.int64))
+
+
+@njit
 def counters():
     """The counters of a run's search at its start."""
-    cs = np.zeros(5, dtype=np.int64)
+    cs = np.zeros(6, dtype=np.int64)
     cs[PEND_DAY] = -1
     cs[WAIT] = CYCLE_WAIT
+    cs[PMIN] = 1
     return cs
 
 
@@ -203,17 +220,21 @@ def start_day(t, cs, capfac, demfac, exfac, impcap, C, D, K):
         cs[PEND] = 0
         cs[NEXT_TRY] = t
         cs[WAIT] = CYCLE_WAIT
+        cs[PMIN] = 1
 
 
 @njit
-def after_day(t, x, d, xh, dh, match, cs):
-    """At the end of day ``t`` (output ``x``, demand ``d``, any rank): the trigger's counts
-    and the rings.  Returns :data:`COPY_STATE` when the kernel is to copy its whole state
+def after_day(t, x, d, g, xh, dh, match, cs):
+    """At the end of day ``t`` (output ``x``, demand ``d``, any rank; ``g`` the daily net
+    loss record): the trigger's counts, and while a period is being proved the day's output
+    and demand in the rings (the days a proof on day ``t`` lets repeat copy the last
+    ``p`` days').  Returns :data:`COPY_STATE` when the kernel is to copy its whole state
     (:func:`state_bits`, a period ``cs[PEND]`` to prove), :data:`PROVE` when it is to
     compare its state with that copy and call :func:`proven`, else :data:`NOTHING`."""
-    p_now = cycle_match(t, cs[RUN0], x, xh, match)
-    store_ring(t, d, dh)
+    p_now = cycle_match(t, cs[RUN0], g, match, cs[PMIN])
     if cs[PEND] > 0:
+        store_ring(t, x, xh)
+        store_ring(t, d, dh)
         return PROVE if t == cs[PEND_DAY] else NOTHING
     if p_now > 0 and t >= cs[NEXT_TRY]:
         cs[PEND] = p_now
@@ -260,32 +281,36 @@ def proven(t, T, same, cs, match, capfac, demfac, exfac, impcap, C, D, K):
     p = cs[PEND]
     cs[PEND] = 0
     if not same:
-        cs[NEXT_TRY] = t + cs[WAIT]
-        cs[WAIT] = min(2 * cs[WAIT], CYCLE_WAIT_MAX)
+        if p < match.shape[0]:
+            # a longer period next, at once (the loss may repeat more often than the state)
+            cs[PMIN] = p + 1
+        else:
+            cs[PMIN] = 1
+            cs[NEXT_TRY] = t + cs[WAIT]
+            cs[WAIT] = min(2 * cs[WAIT], CYCLE_WAIT_MAX)
         return 0
     stop = next_change(t + 1, T - 1, capfac, demfac, exfac, impcap, C, D, K)
     for q in range(match.shape[0]):
         match[q] = 0
     cs[WAIT] = CYCLE_WAIT
+    cs[PMIN] = 1
     # (none when the proof came on the last day or the one before)
     return max(stop - t - 1, 0) // p * p
 
 
 @njit
-def end_of_day(t, T, x, d, x0, xh, dh, match, cs, snap, s0, s1, s2, s3, s4, s5, s6, s7, s8,
-               capfac, demfac, exfac, impcap, C, D, K, out_cum, out_dem, dem_on,
-               r0, r1, r2, r3, r4, r5, r6):
-    """The search at the end of day ``t``, for a kernel whose state is the nine arrays
-    ``s0 .. s8`` and whose daily records are ``r0 .. r6`` (day first; a record of another
-    number of rows than ``T`` is not copied): the trigger (:func:`after_day`), the copy of
-    the state, its proof, and the days that repeat, copied (records, cumulative terms,
-    rings).  Returns the number of days copied after ``t``; the kernel moves on by as
-    many."""
-    act = after_day(t, x, d, xh, dh, match, cs)
+def act_on(act, t, T, x0, xh, dh, match, cs, snap, s0, s1, s2, s3, s4, s5, s6, s7, s8,
+           capfac, demfac, exfac, impcap, C, D, K, out_cum, out_dem, dem_on,
+           r0, r1, r2, r3, r4, r5, r6):
+    """What :func:`after_day` asked (``act``, not :data:`NOTHING`: the kernel calls this
+    only then, so that a day with nothing to do does not pass these arguments) at the end
+    of day ``t``, for a kernel whose state is the nine arrays ``s0 .. s8`` and whose daily
+    records are ``r0 .. r6`` (day first; a record of another number of rows than ``T`` is
+    not copied): copy the state, or prove the cycle and copy the days that repeat (records,
+    cumulative terms, rings).  Returns the number of days copied after ``t``; the kernel
+    moves on by as many."""
     if act == COPY_STATE:
         state_bits(snap, True, s0, s1, s2, s3, s4, s5, s6, s7, s8)
-        return 0
-    if act != PROVE:
         return 0
     p = cs[PEND]
     m = proven(t, T, state_bits(snap, False, s0, s1, s2, s3, s4, s5, s6, s7, s8), cs, match,

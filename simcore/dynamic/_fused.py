@@ -59,7 +59,7 @@ from numba import prange
 
 from .._jit import STATUS_NON_FINITE, njit, njit_parallel
 from ._bundles import _cycle_args, check_single, run_single_fused  # noqa: F401  (run_single_fused: the call through simcore.dynamic._aot)
-from ._cycles import counters, end_of_day, start_day
+from ._cycles import NOTHING, act_on, after_day, search_arrays, start_day
 from ._kernels import (  # noqa: F401
     _bound_with_ces, _cell_constants, _ces_on, _end_status, _exogenous, _import_supply,
     _inv_total, _pass1, _produce, _ration_and_record, _record_imports, _remember_demand,
@@ -186,16 +186,10 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
     # repeating cycles (simcore.dynamic._cycles): the output ring, the trigger's counts,
     # the state's copy (stocks, orders, use vector, input bound, demand, overproduction,
     # stockpiles)
-    P = cycle_max if cycle_max > 0 else 0
     C = cap_idx.shape[0]
     D = dem_idx.shape[0]
-    xh = np.empty((P, n))
-    dh = np.empty((P, n))
-    match = np.zeros(P, dtype=np.int64)
-    cs = counters()
+    P, xh, dh, match, cs, snap = search_arrays(cycle_max, n, 2 * nnz + 5 * n + K, skipped)
     none = np.empty(0)  # the lanes keep two days of demand in their state, this kernel one
-    snap = np.empty(2 * nnz + 5 * n + K if P > 0 else 0, dtype=np.int64)
-    skipped[0] = 0
 
     t = 0
     while t < T:
@@ -251,12 +245,15 @@ def run_fused(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_tau,
             return STATUS_NON_FINITE
 
         if P > 0:
-            m = end_of_day(t, T, x, d, x0, xh, dh, match, cs, snap,
+            act = after_day(t, x, d, gdp_loss, xh, dh, match, cs)
+            if act != NOTHING:
+                m = act_on(act, t, T, x0, xh, dh, match, cs, snap,
                            S, O, Duse, xinp, dprev, none, alpha, d, stockpile,
-                           capfac, demfac, exfac, impcap, C, D, K, out_cum, out_dem, dem_on,
-                           gdp_loss, gdp_gain, rec_x, rec_fdu, rec_imp, rec_spstock, rec_gap)
-            skipped[0] += m
-            t += m
+                           capfac, demfac, exfac, impcap, C, D, K, out_cum, out_dem,
+                           dem_on, gdp_loss, gdp_gain, rec_x, rec_fdu, rec_imp,
+                           rec_spstock, rec_gap)
+                skipped[0] += m
+                t += m
         t += 1
     info[0] = -1
     return _end_status(x)
@@ -377,16 +374,10 @@ def run_fused_par(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_t
     _combine(P, 0, n, Duse)
 
     # repeating cycles (simcore.dynamic._cycles), as run_fused
-    PC = cycle_max if cycle_max > 0 else 0
     C = cap_idx.shape[0]
     D = dem_idx.shape[0]
-    xh = np.empty((PC, n))
-    dh = np.empty((PC, n))
-    match = np.zeros(PC, dtype=np.int64)
-    cs = counters()
+    PC, xh, dh, match, cs, snap = search_arrays(cycle_max, n, 2 * nnz + 5 * n + K, skipped)
     none = np.empty(0)
-    snap = np.empty(2 * nnz + 5 * n + K if PC > 0 else 0, dtype=np.int64)
-    skipped[0] = 0
 
     t = 0
     while t < T:
@@ -435,12 +426,15 @@ def run_fused_par(colptr, rowidx, A, tgt, theta, sigma, x0, f0, e0, mu, c, inv_t
             return STATUS_NON_FINITE
 
         if PC > 0:
-            m = end_of_day(t, T, x, d, x0, xh, dh, match, cs, snap,
+            act = after_day(t, x, d, gdp_loss, xh, dh, match, cs)
+            if act != NOTHING:
+                m = act_on(act, t, T, x0, xh, dh, match, cs, snap,
                            S, O, Duse, xinp, dprev, none, alpha, d, stockpile,
-                           capfac, demfac, exfac, impcap, C, D, K, out_cum, out_dem, dem_on,
-                           gdp_loss, gdp_gain, rec_x, rec_fdu, rec_imp, rec_spstock, rec_gap)
-            skipped[0] += m
-            t += m
+                           capfac, demfac, exfac, impcap, C, D, K, out_cum, out_dem,
+                           dem_on, gdp_loss, gdp_gain, rec_x, rec_fdu, rec_imp,
+                           rec_spstock, rec_gap)
+                skipped[0] += m
+                t += m
         t += 1
     info[0] = -1
     return _end_status(x)

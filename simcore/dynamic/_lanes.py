@@ -78,7 +78,7 @@ from .._jit import (
     STATUS_OK,
     njit,
 )
-from ._cycles import counters, end_of_day, start_day
+from ._cycles import NOTHING, act_on, after_day, search_arrays, start_day
 from ._kernels import _ratios, ces_ratio
 
 # The lane batch's bundles, its Python-side calls and the unsigned indices:
@@ -374,14 +374,9 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
     # repeating cycles (simcore.dynamic._cycles), over the whole block: the output ring, the
     # trigger's counts, the state's copy (stocks, orders, use vector, input bound, both
     # days' demand, overproduction, stockpiles)
-    P = cycle_max if cycle_max > 0 else 0
-    xh = np.empty((P, n * L))
-    dh = np.empty((P, n * L))
-    match = np.zeros(P, dtype=np.int64)
-    cs = counters()
+    P, xh, dh, match, cs, snap = search_arrays(cycle_max, n * L, (2 * nnz + 6 * n + K) * L,
+                                               skipped)
     none = np.empty((0, 0))  # records the lanes do not keep
-    snap = np.empty((2 * nnz + 6 * n + K) * L if P > 0 else 0, dtype=np.int64)
-    skipped[0] = 0
 
     t = 0
     while t < T:
@@ -522,12 +517,14 @@ def run_block(colptr, rowidx, sigma, sp_pos, sp_idx, cap_idx, dem_idx, ration_mo
             break
 
         if P > 0:
-            m = end_of_day(t, T, x, d, x0, xh, dh, match, cs, snap,
+            act = after_day(t, x, d, gdp_loss, xh, dh, match, cs)
+            if act != NOTHING:
+                m = act_on(act, t, T, x0, xh, dh, match, cs, snap,
                            S, O, Duse, xinp, dprev, dold, alpha, d, stockpile,
-                           capfac, demfac, exfac, impcap, C, D, K, out_cum, out_dem, dem_on,
-                           gdp_loss, gdp_gain, rec_x, rec_gap, none, none, none)
-            skipped[0] += m
-            t += m
+                           capfac, demfac, exfac, impcap, C, D, K, out_cum, out_dem,
+                           dem_on, gdp_loss, gdp_gain, rec_x, rec_gap, none, none, none)
+                skipped[0] += m
+                t += m
         t += 1
 
     for l in range(L):
