@@ -671,7 +671,11 @@ def startup_section() -> list[str]:
                 f"ran {_n(parts['reproduce']['kernel_s'])} s (summed over the threads that "
                 "ran them, so it can exceed the wall time), "
                 f"{_n(100 * parts['reproduce']['kernel_s'] / best['reproduce'], 2)} % of its "
-                "wall time: the band draws (200 runs of 457 and 730 days) bound it.")
+                "wall time: the band draws bound it ("
+                + (f"{r['band_draws']} stratified posterior draws for each of the two "
+                   "scenario files, {doc}`calibration`, runs of 457 and 730 days)"
+                   if r.get("band_draws") else "runs of 457 and 730 days)")
+                + ".")
         if "reproduce-nocycles" in best and "reproduce" in best:
             kc = parts.get("reproduce-nocycles", {}).get("kernel_s")
             notes.append(

@@ -16,7 +16,7 @@ of ``--rounds`` rounds, each command a fresh process, wall time from the parent:
   (``NUMBA_CACHE_DIR`` set to a new empty folder each time);
 * ``reproduce-nobands``: ``simcore reproduce --draws 0``, warm: the published and model
   figures without the 90 % bands, the work ``simcore reproduce`` did when issue 17 set its
-  target (the bands' 200 posterior draws came later);
+  target (the bands' posterior draws came later);
 * ``reproduce-nocycles``: ``simcore reproduce`` with ``SIMCORE_CYCLES=0``, warm: every day
   computed, where the others copy the days that repeat a proven cycle of the whole state
   (:mod:`simcore.dynamic._cycles`; the same numbers): the baseline of that saving;
@@ -285,7 +285,16 @@ def measure(rounds: int, cold: bool) -> dict:
             "kernels": parts, "bound": bound, "bytecode_cached": True,
             "dask_imported_by_run": dask_imported(), "rounds": rounds,
             "cores": os.cpu_count(), "python": platform.python_version(),
+            "band_draws": _band_draws(),
             "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+def _band_draws() -> int:
+    """The posterior draws behind each band of ``simcore reproduce`` (per scenario file)."""
+    sys.path.insert(0, str(ROOT))
+    from simcore.references import BAND_DRAWS
+
+    return BAND_DRAWS
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,10 +17,11 @@ __all__ = ["LAYERS", "LAZY", "UPWARD", "layer_of", "markdown"]
 #: Layer name -> (what it holds, module patterns).  A pattern ending in ``.*`` covers a
 #: package's submodules.  Lowest layer first.
 LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "base": ("errors, version, atomic writes, TOML reading, the JIT policy, shared checks, "
-             "value rules",
+    "base": ("errors, version, atomic writes, TOML and NetCDF-3 reading, the JIT policy, "
+             "shared checks, value rules",
              ("simcore._version", "simcore.errors", "simcore._checks", "simcore._atomic",
               "simcore._jit", "simcore._nodask", "simcore._progress", "simcore._toml",
+              "simcore._netcdf3",
               "simcore._layers", "simcore._schema", "simcore._build_hook")),
     "data": ("the IO table data model and the embedded datasets",
              ("simcore.tables", "simcore.tables.*", "simcore.datasets",

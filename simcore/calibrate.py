@@ -37,14 +37,16 @@ from .errors import ParameterError, ScenarioError
 from .scenario import load
 from .tables import YEN_PER_UNIT, yen_per_unit
 
-from ._bayes import (POSTERIOR_FILE, RECOVERY_FILE, Parameter, drain_onset, recovery, recovery_check, Posterior, Problem, Surrogate, Target,
-                     engine_values, load_posterior, onset_days, rare_earth_problem, rebuild,
-                     run_bands, run_draws, sample, which_params)
+from ._bayes import (BAND_METHOD, POSTERIOR_FILE, RECOVERY_FILE, SAMPLINGS, STRATA_TARGET,
+                     Parameter, drain_onset, recovery, recovery_check, Posterior, Problem,
+                     Surrogate, Target, band, engine_values, load_posterior, onset_days,
+                     rare_earth_problem, rebuild, run_bands, run_draws, sample, which_params)
 
 __all__ = ["CalibrationResult", "calibrate", "reference_figures", "Parameter", "Target",
            "Problem", "Surrogate", "Posterior", "POSTERIOR_FILE", "rare_earth_problem",
            "engine_values", "load_posterior", "onset_days", "rebuild", "run_bands",
-           "run_draws", "sample", "which_params", "drain_onset", "recovery", "RECOVERY_FILE"]
+           "run_draws", "sample", "which_params", "drain_onset", "recovery", "RECOVERY_FILE",
+           "band", "BAND_METHOD", "SAMPLINGS", "STRATA_TARGET"]
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@
     carve-out names as users of the carved products.  ``--out`` writes the full result as
     NetCDF (``.nc``) or a tidy table as CSV (``.csv``) or Parquet (``.parquet``), sorted by
     loss.  ``--plot`` writes a two-panel figure (daily loss over time, loss by sector; needs
-    matplotlib).  ``--bands N`` adds the median and 90 % band over N posterior draws (see
-    :func:`simcore.calibrate.run_bands`), and the band to the figure.
+    matplotlib).  ``--bands N`` adds the median and 90 % band over N posterior draws,
+    stratified (see :func:`simcore.calibrate.run_bands`), and the band to the figure.
 
     Units: every money figure of every output (the printed table, JSON, CSV, Parquet,
     NetCDF) is in the table's unit, ``million JPY`` for the shipped scenarios, and the unit
@@ -19,8 +19,8 @@
 ``simcore reproduce [PATH ...] [--json] [--draws N]``
     published against model for every ``[[reference]]`` figure of the scenario files and
     folders given (searched recursively; default: the shipped scenarios), calibrations
-    first, with the model's median and 90 % band over ``N`` posterior draws (default
-    :data:`simcore.references.BAND_DRAWS`; ``--draws 0``: no bands) where the rare-earth
+    first, with the model's median and 90 % band over ``N`` stratified posterior draws
+    (default :data:`simcore.references.BAND_DRAWS`; ``--draws 0``: no bands) where the rare-earth
     posterior applies, and whether the figure was a target or predicted; exits 1 if any
     fails.  Units: money is printed in the scenario table's unit (published figures in yen
     converted to it; ``million JPY`` for the shipped scenarios), shares in %, each with its
@@ -489,7 +489,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         b = head["bands"]
         lvl = f"{100 * b['level']:g} %"
         tot, sh = b["gdp_loss_total"], b["gdp_loss_share"]
-        print(f"  over {b['draws']} posterior draws of {b['parameters']}:")
+        print(f"  over {b['draws']} {b['sampling']} posterior draws of {b['parameters']}:")
         print(f"    value-added loss: median {money(tot[0])}, {lvl} band {money(tot[1])} .. "
               f"{money(tot[2])}; share of GDP median {sh[0] * 100:.4f} % "
               f"({sh[1] * 100:.4f} .. {sh[2] * 100:.4f} %)")
@@ -516,7 +516,8 @@ def _bands_summary(ds, top: int = 10) -> dict[str, Any]:
                 "high": float(ds["value_added_loss_high"].values[i])} for i in order]
     yen = yen_per_unit(ds.attrs["unit"])
     return {
-        "draws": int(ds.attrs["draws"]), "level": float(ds.attrs["level"]),
+        "draws": int(ds.attrs["draws"]), "sampling": ds.attrs["sampling"],
+        "level": float(ds.attrs["level"]),
         "parameters": ds.attrs["parameters_drawn"], "unit": ds.attrs["unit"],
         "yen": float(yen) if yen is not None else 1.0,
         "gdp_loss_total": [float(ds[f"gdp_loss_total_{k}"]) for k in ("median", "low", "high")],
@@ -641,7 +642,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
                   + f"  {r[7]:{w[7]}}  {'PASS' if c.ok else 'FAIL'}")
     n_bad = sum(not c.ok for c in checks)
     if any(band.values()):
-        print(f"medians and 90 % bands over {n_draws} posterior draws "
+        print(f"medians and 90 % bands over {n_draws} stratified posterior draws "
               "(--draws N)")
     print(f"all {len(checks)} reference figures reproduced" if ok
           else f"{n_bad} of {len(checks)} reference figures FAILED")

@@ -29,7 +29,7 @@ from typing import Any
 
 from .errors import ScenarioError
 from . import calibrate as _cal
-from .calibrate import load_posterior, model_value, run_bands, which_params
+from .calibrate import band, load_posterior, model_value, run_bands, which_params
 from .scenario import Scenario, load
 from .tables import yen_per_unit
 from .scenario import (  # noqa: F401  (finding scenario files: simcore.scenario)
@@ -39,7 +39,7 @@ __all__ = ["Reference", "Check", "Runner", "ReferenceMismatch", "scenario_files"
            "reproduce", "default_runner", "reset", "bands", "BAND_DRAWS"]
 
 #: Posterior draws behind the bands of ``simcore reproduce``.
-BAND_DRAWS = 100
+BAND_DRAWS = 32
 
 
 
@@ -355,7 +355,6 @@ def bands(checks: Iterable[Check], draws: int | None = None, level: float = 0.9,
     out: dict[str, tuple[float, float, float] | None] = {}
     post = None
     done: dict[Any, Any] = {}
-    a = (1 - level) / 2
     for c in checks:
         sc = c.ref.sc
         try:
@@ -378,6 +377,6 @@ def bands(checks: Iterable[Check], draws: int | None = None, level: float = 0.9,
             v = ds["gdp_loss_share"].values.astype(float)
         else:  # pragma: no cover - the schema allows only these two
             raise ScenarioError(f"{c.ref.name}: no band for quantity {c.ref.quantity!r}")
-        lo, med, hi = np.quantile(v, [a, 0.5, 1 - a])
+        lo, med, hi = band(v, level)
         out[c.ref.name] = (float(med), float(lo), float(hi))
     return out

@@ -227,15 +227,17 @@ def test_stamp_covers_the_kernel_sources():
 
 @pytest.mark.parametrize("argv, heavy, printed", [
     (["run", "kiuchi-2025-3m"], ["numba", "scipy"], "value-added loss:"),
-    (["reproduce", "--draws", "8"], ["numba", "scipy.optimize"],
-     "medians and 90 % bands over 8 posterior draws"),
+    (["reproduce", "--draws", "8"], ["numba", "scipy"],
+     "medians and 90 % bands over 8 stratified posterior draws"),
 ])
 def test_commands_import_no_numba(argv, heavy, printed):
     """With the compiled kernels in place, ``simcore run`` never imports numba (nor scipy,
     which numba's start-up imports): the run pays neither.  ``simcore reproduce``
     (calibration, every reference figure, the bands' posterior draws as lane blocks)
-    imports no numba either, and its calibration no ``scipy.optimize``
-    (:func:`simcore.calibrate.root_in_bracket`)."""
+    imports no numba either, and no scipy at all: its calibration no ``scipy.optimize``
+    (:func:`simcore.calibrate.root_in_bracket`), its reading of the posterior no
+    ``scipy.io`` (:mod:`simcore._netcdf3`), its stratified draws no ``scipy.interpolate``
+    (:meth:`simcore.calibrate.Posterior.strata_key`)."""
     _aot.reset()
     if _aot._module() is None:
         assert not REQUIRE, _aot.status()["why"]

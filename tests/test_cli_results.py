@@ -257,7 +257,7 @@ def test_reproduce_draws_sets_the_bands_posterior_draws(capsys):
         assert none[fid]["median"] is None and none[fid]["band"] is None, fid
         assert none[fid]["model"] == r["model"] and none[fid]["ok"] == r["ok"], fid
     assert main(["reproduce", "--draws", "6"]) == 0
-    assert "medians and 90 % bands over 6 posterior draws" in capsys.readouterr().out
+    assert "medians and 90 % bands over 6 stratified posterior draws" in capsys.readouterr().out
     assert main(["reproduce", "--draws", "0"]) == 0
     out = capsys.readouterr().out
     assert "posterior draws" not in out and "all 4 reference figures reproduced" in out

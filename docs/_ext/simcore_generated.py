@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 import simcore as sc
-from simcore import calibrate, criticality, scenario
+from simcore import calibrate, criticality, references, scenario
 
 YEN = 1e6  # the shipped scenarios are in million yen
 RARE_EARTH_USERS = ("MAG", "3531", "3511", "3521", "3311", "3321", "3017", "3299", "3421",
@@ -431,9 +431,9 @@ def onset_pooled(code: str = "3511") -> str:
 # --------------------------------------------------------------------------------------
 # Bayesian calibration (docs/calibration.md) and bands (docs/reproduction.md)
 # --------------------------------------------------------------------------------------
-#: Posterior draws behind the bands of the docs (the bands of `simcore reproduce` use
-#: simcore.references.BAND_DRAWS).
-DOC_BAND_DRAWS = 40
+#: Posterior draws behind the bands of the docs: those of `simcore reproduce`
+#: (simcore.references.BAND_DRAWS), so that the docs show the bands it prints.
+DOC_BAND_DRAWS = references.BAND_DRAWS
 
 
 @lru_cache(maxsize=None)
@@ -586,8 +586,6 @@ def bands(name: str):
 
 
 def reproduction_bands() -> str:
-    from simcore import references
-
     rows = []
     for name in ("kiuchi-2025-3m", "kiuchi-2025-12m"):
         sc = _scn(name)
@@ -600,15 +598,15 @@ def reproduction_bands() -> str:
                 f = lambda x: f"{x / 1e9:,.0f} bn yen"  # noqa: E731
             else:
                 f = lambda x: f"{100 * x:.3f} %"  # noqa: E731
-            lo, med, hi = np.quantile(v, [0.05, 0.5, 0.95])
+            lo, med, hi = calibrate.band(v, 0.9)
             role = "target" if cal.get("target_id") == ref["id"] else "predicted"
             rows.append([f"`{ref['id']}`", f(float(ref["published"])), f(med),
                          f"{f(lo)} – {f(hi)}", role])
     return (_table(["figure", "published", "model median", "model 90 % band", "role"], rows,
                    "lrrrl")
-            + f"\nOver {DOC_BAND_DRAWS} posterior draws of `dependency_scale` and "
-              "`china_mag_share` (Kiuchi's other assumptions held fixed); "
-              f"`simcore reproduce` uses {references.BAND_DRAWS} draws.\n")
+            + f"\nOver {DOC_BAND_DRAWS} stratified posterior draws of `dependency_scale` "
+              "and `china_mag_share` (Kiuchi's other assumptions held fixed); "
+              "as `simcore reproduce`.\n")
 
 
 def render_calibration_figures(out: Path) -> list[Path]:
@@ -700,6 +698,37 @@ def calibration_cost() -> str:
             + f"\nMeasured on {r['cpu_count']} cores (1-minute load average "
               f"{r['load_1min']:.1f}: a shared machine, so the multiples are what it gave); "
               f"record `benchmarks/results/calibration.json`, {record_date(f, r)}.\n")
+
+
+def bands_accuracy() -> str:
+    """The last run of ``benchmarks/bands.py --write`` (benchmarks/results/bands.json)."""
+    import json
+
+    f = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "bands.json"
+    if not f.is_file():
+        return "*(no benchmark result: run `python benchmarks/bands.py --write`)*\n"
+    r = json.loads(f.read_text())
+    three = lambda v, fmt: " / ".join(fmt.format(x) for x in v)  # noqa: E731
+    rows = []
+    for name, sc_ in r["scenarios"].items():
+        for c in sc_["cases"]:
+            shipped = (c["sampling"] == "stratified" and c["draws"] == r["band_draws"])
+            label = f"{c['draws']} {c['sampling']}" + (" (`simcore reproduce`)" if shipped
+                                                       else "")
+            worst = ", ".join(f"{v:.3f} ({s})" for v, s in zip(c["sector_rmse_of_width_max"],
+                                                                c["sector_worst"]))
+            rows.append([f"`{name}`", label, three(c["total_rmse_pct"], "{:.2f}"),
+                         three(c["total_bias_pct"], "{:+.2f}"),
+                         three(c["sector_rmse_of_width_mean"], "{:.3f}"), worst])
+    truth = "; ".join(
+        f"`{n}` {three([v / 1e3 for v in s['truth_total']], '{:,.0f}')} bn yen"
+        for n, s in r["scenarios"].items())
+    return (_table(["scenario", "draws", "GDP loss: RMSE of low / median / high, %",
+                    "its bias, %", "12 sectors: mean RMSE / band width, low / median / high",
+                    "worst sector, low / median / high"], rows, "llrrrl")
+            + f"\nTruth: the band over all {r['samples']:,} posterior samples (low / median / "
+              f"high): {truth}.  {r['repeats']:,} repeats per row; record "
+              f"`benchmarks/results/bands.json` (`{r['command']}`), {record_date(f, r)}.\n")
 
 
 # --------------------------------------------------------------------------------------
