@@ -965,8 +965,8 @@ class Posterior:
 
         Every draw is a uniform draw from its stratum, so the draws' empirical distribution
         estimates the posterior's of any figure without bias, as :meth:`draws` does, and
-        with no more variance; for a figure that rises with the 3-month loss, with much
-        less: the strata spread the draws over the whole range of the figure instead of
+        with no more variance than random draws; for a figure that rises with the 3-month
+        loss, with much less: the strata spread the draws over the whole range of the figure instead of
         leaving gaps and clumps (docs/calibration.md, "How the draws are chosen").  More
         draws than samples: :meth:`draws` (with replacement)."""
         return self.samples[self.stratified_indices(n, seed)]

@@ -2,8 +2,8 @@
 
 simcore writes its posterior with xarray's ``scipy`` engine (NetCDF 3: no optional
 dependency).  Reading it back through xarray imports ``scipy.io`` and xarray's backend
-machinery, about 0.15 s on the machine of docs/performance.md for a file of 0.3 MB, a
-seventh of a warm ``simcore reproduce``; this reader takes a millisecond.  It reads what
+machinery, about 0.15 s on the machine of docs/performance.md for a file of 0.3 MB (more
+than a tenth of a warm ``simcore reproduce``); this reader takes a millisecond.  It reads what
 such files hold: fixed-size variables of the six classic types, their attributes and the
 global ones (record variables, with an unlimited dimension, are refused by name).  A
 character variable with a ``string`` dimension last is decoded to an array of ``str``, as
@@ -42,6 +42,8 @@ class _Header:
                          f"(at byte {self.pos})")
 
     def take(self, n: int) -> bytes:
+        if n < 0:
+            raise self.fail(f"a negative length ({n})")
         if self.pos + n > len(self.buf):
             raise self.fail(f"the header ends early (wanted {n} more bytes)")
         b = self.buf[self.pos:self.pos + n]
@@ -96,6 +98,15 @@ def read(path: str | Path) -> tuple[dict[str, tuple[tuple[str, ...], np.ndarray,
     except OSError as exc:
         raise DataError(f"{p}: cannot read ({exc})") from exc
     h = _Header(buf, p)
+    try:
+        return _parse(h)
+    except (UnicodeDecodeError, LookupError, TypeError) as exc:
+        raise h.fail(f"a name or text that cannot be decoded ({exc})") from exc
+
+
+def _parse(h: _Header) -> tuple[dict[str, tuple[tuple[str, ...], np.ndarray, dict]],
+                                dict[str, Any]]:
+    buf = h.buf
     magic = h.take(4)
     if magic[:3] != b"CDF" or magic[3] not in (1, 2):
         raise h.fail(f"magic {magic!r}, expected b'CDF' and format 1 or 2 (NetCDF-4 and "
@@ -108,6 +119,8 @@ def read(path: str | Path) -> tuple[dict[str, tuple[tuple[str, ...], np.ndarray,
         if tag != _DIMENSION:
             raise h.fail(f"expected a dimension list, found tag {tag}")
         dims = [(h.name(), h.int32()) for _ in range(n)]
+        if any(k < 0 for _, k in dims):
+            raise h.fail(f"a negative dimension length in {dims}")
     attrs = h.attributes()
     tag, n = h.int32(), h.int32()
     variables: dict[str, tuple[tuple[str, ...], np.ndarray, dict]] = {}
@@ -138,7 +151,7 @@ def read(path: str | Path) -> tuple[dict[str, tuple[tuple[str, ...], np.ndarray,
         names = tuple(dims[i][0] for i in ids)
         if t == 2 and arr.ndim:
             # characters along the last dimension: strings, that dimension dropped
-            enc = vattrs.pop("_Encoding", "utf-8")
+            enc = str(vattrs.pop("_Encoding", "utf-8"))
             rows = arr.reshape(-1, shape[-1])
             arr = np.array([b"".join(r).rstrip(b"\x00").decode(enc) for r in rows],
                            dtype=object).reshape(shape[:-1])

@@ -11,6 +11,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import xarray as xr
 
 from simcore import calibrate
@@ -111,3 +113,32 @@ def test_posterior_missing_a_variable_or_attribute(tmp_path):
     ds.to_netcdf(p, engine="scipy")
     with pytest.raises(DataError, match=r"post\.nc: attribute 'sampler' .*not JSON"):
         calibrate.load_posterior(p)
+
+
+@given(data=st.data())
+@settings(deadline=None, max_examples=200)
+def test_damaged_files_raise_data_errors_only(tmp_path_factory, data):
+    """Any file made by overwriting, cutting or extending a valid one either reads or raises
+    a DataError naming it: never another exception, never a hang."""
+    raw = bytearray(_SMALL)
+    for _ in range(data.draw(st.integers(1, 6))):
+        i = data.draw(st.integers(0, len(raw) - 1))
+        raw[i] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(raw) + 8))
+    raw = bytes(raw[:cut]) + bytes(max(0, cut - len(raw)))
+    p = tmp_path_factory.mktemp("fuzz") / "damaged.nc"
+    p.write_bytes(raw)
+    try:
+        read(p)
+    except DataError as exc:
+        assert "damaged.nc" in str(exc)
+
+
+def _small() -> bytes:
+    ds = xr.Dataset({"x": (("a", "b"), np.arange(6.0).reshape(2, 3)),
+                     "names": (("a",), np.array(["one", "two"], dtype=object))},
+                    attrs={"title": "t", "n": np.int32(3)})
+    return ds.to_netcdf(None, engine="scipy")
+
+
+_SMALL = _small()
