@@ -262,7 +262,9 @@ def _band_series(band: Any, var: str) -> tuple[np.ndarray, np.ndarray, str] | No
         if not other:
             raise ParameterError("band: the sweep Dataset needs a scenario or sample dim")
         stacked = da.stack(_s=other).transpose("time", "_s").values
-        q = np.nanquantile(stacked, [0.05, 0.95], axis=1)
+        # posterior draws (simcore.calibrate.run_bands) say how their bands are read
+        q = np.nanquantile(stacked, [0.05, 0.95], axis=1,
+                           method=band.attrs.get("quantiles", "linear"))
         return q[0], q[1], f"5–95 % over {stacked.shape[1]} " + (
             "samples" if any(d in ("sample", "draw") for d in other) else "scenarios")
     raise ParameterError("band: expected (low, high) results or a sweep Dataset with a "

@@ -200,3 +200,19 @@ def test_accuracy_benchmark_runs(tmp_path):
         assert 0 < lo < med < hi
         for c in s["cases"]:
             assert all(np.isfinite(c["total_rmse_pct"])) and len(c["sector_worst"]) == 3
+
+
+def test_trajectory_band_reads_the_draws_as_the_bands_do(post):
+    """plot.trajectory's band around the daily loss of posterior draws uses the bands' own
+    quantile rule; a sweep without that attribute keeps numpy's default."""
+    from simcore.plot import _band_series
+
+    ds = calibrate.run_bands("kiuchi-2025-3m", 6, posterior=post, seed=4)
+    lo, hi, _ = _band_series(ds, "gdp_loss")
+    want_lo, _, want_hi = calibrate.band(ds["gdp_loss"].values, 0.9, axis=0)
+    np.testing.assert_array_equal(lo, want_lo)
+    np.testing.assert_array_equal(hi, want_hi)
+    plain = ds.copy()
+    plain.attrs.pop("quantiles")
+    lo2, _, _ = _band_series(plain, "gdp_loss")
+    np.testing.assert_array_equal(lo2, np.quantile(ds["gdp_loss"].values, 0.05, axis=0))
