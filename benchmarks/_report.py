@@ -673,7 +673,7 @@ def startup_section() -> list[str]:
                 f"{_n(100 * parts['reproduce']['kernel_s'] / best['reproduce'], 2)} % of its "
                 "wall time: the band draws bound it ("
                 + (f"{r['band_draws']} stratified posterior draws for each of the two "
-                   "scenario files, {doc}`calibration`, runs of 457 and 730 days)"
+                   "scenario files, runs of 457 and 730 days; {doc}`calibration`)"
                    if r.get("band_draws") else "runs of 457 and 730 days)")
                 + ".")
         if "reproduce-nocycles" in best and "reproduce" in best:

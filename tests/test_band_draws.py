@@ -12,13 +12,19 @@ bands is measured by ``benchmarks/bands.py`` (docs/calibration.md).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simcore import calibrate
+from simcore import calibrate, references
+from simcore._bayes import to_unit
 from simcore.errors import ParameterError
 
 
@@ -44,8 +50,6 @@ def test_key_is_the_calibrations_interpolated_3m_loss(post):
 
     t = next(t for t in post.problem.targets if t.id == calibrate.STRATA_TARGET)
     idx, ps = post.problem.sub(t)
-    from simcore._bayes import to_unit
-
     U = to_unit(ps, post.samples[:, idx])
     tr = post.problem.training[t.id]
     grid = np.asarray(tr["y"]).reshape([len(a) for a in tr["x"]])
@@ -153,7 +157,7 @@ def test_run_bands_sampling(post):
 # --------------------------------------------------------------------------------------
 # The accuracy record (benchmarks/bands.py), which docs/calibration.md shows
 # --------------------------------------------------------------------------------------
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]
 RECORD = ROOT / "benchmarks" / "results" / "bands.json"
 
 
@@ -162,11 +166,6 @@ def test_accuracy_record_is_of_the_shipped_draws_and_posterior():
     its samples, with the draws `simcore reproduce` uses; and it bears out the choice:
     there, the GDP loss band of the stratified draws is closer to the whole posterior's,
     at each end and the median, than that of 100 random draws (the count before)."""
-    import hashlib
-    import json
-
-    from simcore import references
-
     r = json.loads(RECORD.read_text())
     assert not r["quick"] and r["samples"] == calibrate.load_posterior().samples.shape[0]
     assert r["posterior_sha256"] == hashlib.sha256(
@@ -185,10 +184,6 @@ def test_accuracy_record_is_of_the_shipped_draws_and_posterior():
 
 def test_accuracy_benchmark_runs(tmp_path):
     """Smoke run of benchmarks/bands.py (--quick: 400 samples as the posterior)."""
-    import json
-    import subprocess
-    import sys
-
     p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bands.py"), "--quick",
                         "--repeats", "20"], capture_output=True, text=True, cwd=tmp_path,
                        timeout=600)
